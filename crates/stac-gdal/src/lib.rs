@@ -1,0 +1,52 @@
+//! # stac-gdal
+//!
+//! STAC catalogs as GDAL-native rasters. This facade re-exports the
+//! workspace's crates behind cargo features:
+//!
+//! | feature | crate | links GDAL | network crates |
+//! |---|---|---|---|
+//! | `meta` (always) | [`meta`] (`stac-meta`) | no | no |
+//! | `signers` | `signers` (`stac-signers`) | no | no |
+//! | `signers-network` | `stac-signers/network` | no | yes |
+//! | `raster` | `raster` (`stac-raster`) | yes | no |
+//! | `vrt` | `vrt` (`stac-vrt`) | yes | no |
+//! | `cube` | `cube` (`stac-cube`) | yes | no |
+//! | `geoparquet` | `geoparquet` (`stac-geoparquet`) | no | no |
+//! | `client` | `client` (`stac-client`) | no | yes |
+//!
+//! The default features are the offline capabilities: `meta`, `signers`,
+//! `raster`, `vrt`, `cube`, `geoparquet`. Take `default-features = false,
+//! features = ["geoparquet"]` to get GeoParquet without libgdal.
+//!
+//! ```
+//! use serde_json::json;
+//! let item = json!({"id": "a", "assets": {"B04": {"href": "s3://b/B04.tif"}}});
+//! assert_eq!(stac_gdal::which_engine(&item, Some("B04"))?.as_str(), "gdal");
+//! # Ok::<(), stac_gdal::meta::MetaError>(())
+//! ```
+
+pub use stac_meta as meta;
+pub use stac_meta::{
+    Engine, ExtensionMetadata, GroupBy, gdal_path, parse_items, read_extension_metadata, redact,
+    solar_day, which_engine,
+};
+
+#[cfg(feature = "signers")]
+pub use stac_signers as signers;
+#[cfg(feature = "signers")]
+pub use stac_signers::{AnonymousSigner, GdalEnv, Signer, resolved_href};
+
+#[cfg(feature = "raster")]
+pub use stac_raster as raster;
+
+#[cfg(feature = "vrt")]
+pub use stac_vrt as vrt;
+
+#[cfg(feature = "cube")]
+pub use stac_cube as cube;
+
+#[cfg(feature = "geoparquet")]
+pub use stac_geoparquet as geoparquet;
+
+#[cfg(feature = "client")]
+pub use stac_client as client;

@@ -1,0 +1,134 @@
+//! The one error type of this crate.
+
+use std::fmt;
+
+/// Where in a STAC document a problem was found: item id, asset key and field.
+///
+/// Every [`MetaError`] that concerns an item carries one, so a message always
+/// names what to fix ("item S2A_x, asset B04, field proj:transform").
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    /// The item's `id`, or `"?"` when the item has none.
+    pub item: String,
+    /// The asset key, when the problem is inside one asset.
+    pub asset: Option<String>,
+    /// The JSON field (e.g. `proj:transform`), when one field is at fault.
+    pub field: Option<String>,
+}
+
+impl Location {
+    /// A location naming an item only.
+    pub fn item(item: impl Into<String>) -> Self {
+        Self {
+            item: item.into(),
+            asset: None,
+            field: None,
+        }
+    }
+
+    /// This location narrowed to an asset.
+    pub fn with_asset(mut self, asset: Option<&str>) -> Self {
+        self.asset = asset.map(str::to_owned);
+        self
+    }
+
+    /// This location narrowed to a field.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "item {}", self.item)?;
+        if let Some(asset) = &self.asset {
+            write!(f, ", asset {asset}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field {field}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Errors of `stac-meta`. Hrefs inside are always redacted (query removed).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetaError {
+    /// The text is not JSON (or one NDJSON line is not).
+    #[error("invalid JSON{}: {message}", line.map(|l| format!(" on line {l}")).unwrap_or_default())]
+    Json {
+        /// 1-based line of NDJSON input, when the input was line-delimited.
+        line: Option<usize>,
+        /// The parser's message (with its column).
+        message: String,
+    },
+    /// The JSON value is not an Item, FeatureCollection, or array of Items.
+    #[error("not a STAC Item, FeatureCollection or array of Items: {found}")]
+    NotItems {
+        /// What was found instead (e.g. `a JSON string`, `type "Collection"`).
+        found: String,
+    },
+    /// The item has no such asset.
+    #[error("asset '{asset}' not found on STAC item {item}; available: [{}]", available.join(", "))]
+    AssetNotFound {
+        /// Item id.
+        item: String,
+        /// The asset key that was asked for.
+        asset: String,
+        /// The asset keys the item does have.
+        available: Vec<String>,
+    },
+    /// The asset has no `href` string.
+    #[error("asset '{asset}' on STAC item {item} has no 'href'")]
+    MissingHref {
+        /// Item id.
+        item: String,
+        /// Asset key.
+        asset: String,
+    },
+    /// A field is present but its value is not what the spec allows.
+    #[error("{location}: {reason}")]
+    InvalidField {
+        /// Which item, asset and field.
+        location: Location,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// No reader matches the asset's media type or href.
+    #[error(
+        "{location}: Cannot determine a reader for media_type={media_type:?} and href={href:?}; \
+         supported: GeoTIFF/COG, JPEG2000, NetCDF, GRIB, Zarr"
+    )]
+    UnsupportedAsset {
+        /// Which item and asset.
+        location: Location,
+        /// The declared media type, if any.
+        media_type: Option<String>,
+        /// The (redacted) href.
+        href: String,
+    },
+    /// A datetime is needed (e.g. for solar-day grouping) but the item has none.
+    #[error("{location}: the item has no datetime (nor start_datetime)")]
+    MissingDatetime {
+        /// Which item.
+        location: Location,
+    },
+    /// A grouping property is absent on an item.
+    #[error("{location}: groupby property is absent on item")]
+    MissingGroupKey {
+        /// Which item and property.
+        location: Location,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = MetaError> = std::result::Result<T, E>;
+
+pub(crate) fn invalid(location: Location, reason: impl Into<String>) -> MetaError {
+    MetaError::InvalidField {
+        location,
+        reason: reason.into(),
+    }
+}

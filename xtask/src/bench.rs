@@ -1,0 +1,116 @@
+//! `cargo xtask bench`: criterion benches in release, then docs/benchmarks.md.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::process::{cargo, output, root, step};
+
+/// Criterion benches to run: (package, bench target, what it measures).
+const CRITERION: &[(&str, &str, &str)] = &[(
+    "stac-meta",
+    "extension_metadata",
+    "`read_extension_metadata` over 100k assets parsed from the fixtures (JSON already parsed)",
+)];
+
+/// Run the benches (optionally only those whose package matches `filter`) and write the report.
+pub fn run(args: &[String]) -> Result<(), String> {
+    crate::setup::run()?;
+    let filter = args.first().map(String::as_str);
+    let mut report = String::new();
+    writeln!(report, "# Benchmarks\n").unwrap();
+    writeln!(report, "Written by `cargo xtask bench`. Figures come from one run on one machine; compare ratios, not seconds.\n").unwrap();
+    writeln!(report, "- machine: {}", machine()).unwrap();
+    writeln!(
+        report,
+        "- rustc: {}",
+        output(cargo(&["--version"])).unwrap_or_default().trim()
+    )
+    .unwrap();
+    writeln!(report).unwrap();
+    for (package, bench, what) in CRITERION {
+        if filter.is_some_and(|f| !package.contains(f)) {
+            continue;
+        }
+        step(
+            &format!("criterion {package}/{bench}"),
+            cargo(&["bench", "-p", package, "--bench", bench]),
+        )?;
+        writeln!(report, "## {package}: {bench}\n\n{what}\n").unwrap();
+        writeln!(
+            report,
+            "| benchmark | mean time | throughput |\n|---|---|---|"
+        )
+        .unwrap();
+        for (name, mean_ns, elements) in criterion_results(&root().join("target/criterion"))? {
+            let per_sec = elements.map(|n| n as f64 / (mean_ns * 1e-9));
+            writeln!(
+                report,
+                "| {name} | {} | {} |",
+                human_time(mean_ns),
+                per_sec
+                    .map(|p| format!("{:.2} M elements/s", p / 1e6))
+                    .unwrap_or_else(|| "-".into())
+            )
+            .unwrap();
+        }
+        writeln!(report).unwrap();
+    }
+    let path = root().join("docs/benchmarks.md");
+    std::fs::write(&path, report).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    eprintln!("xtask: wrote {}", path.display());
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cpu}, {cores} cores")
+}
+
+fn human_time(ns: f64) -> String {
+    match ns {
+        n if n >= 1e9 => format!("{:.3} s", n / 1e9),
+        n if n >= 1e6 => format!("{:.3} ms", n / 1e6),
+        n if n >= 1e3 => format!("{:.3} µs", n / 1e3),
+        n => format!("{n:.1} ns"),
+    }
+}
+
+/// (benchmark id, mean ns, elements per iteration) for every criterion result under `dir`.
+fn criterion_results(dir: &Path) -> Result<Vec<(String, f64, Option<u64>)>, String> {
+    let mut out = Vec::new();
+    visit(dir, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn visit(dir: &Path, out: &mut Vec<(String, f64, Option<u64>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|n| n == "new") {
+            let read = |f: &str| -> Option<serde_json::Value> {
+                serde_json::from_str(&std::fs::read_to_string(path.join(f)).ok()?).ok()
+            };
+            if let (Some(est), Some(bench)) = (read("estimates.json"), read("benchmark.json")) {
+                let mean = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+                let id = bench["full_id"].as_str().unwrap_or("?").to_owned();
+                let elements = bench["throughput"]["Elements"].as_u64();
+                out.push((id, mean, elements));
+            }
+        } else if path.is_dir() && path.file_name().is_some_and(|n| n != "report") {
+            visit(&path, out);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Architecture invariants from docs/ARCHITECTURE.md, checked with `cargo tree`.
+
+use crate::process::{cargo, output, step};
+
+/// Crates that only the network features may pull in.
+const NETWORK_CRATES: &[&str] = &["reqwest", "hyper", "tokio", "rustls"];
+const NETWORK_PREFIXES: &[&str] = &["aws-"];
+/// Crates that link libgdal.
+const GDAL_CRATES: &[&str] = &["gdal", "gdal-sys"];
+
+struct Rule {
+    /// `cargo tree` arguments selecting the package and features.
+    package: &'static str,
+    features: &'static [&'static str],
+    /// What it says, for messages.
+    what: &'static str,
+    forbidden: &'static [&'static str],
+    forbidden_prefixes: &'static [&'static str],
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        package: "stac-gdal",
+        features: &[],
+        what: "the facade with default features pulls in no network crate",
+        forbidden: NETWORK_CRATES,
+        forbidden_prefixes: NETWORK_PREFIXES,
+    },
+    Rule {
+        package: "stac-meta",
+        features: &[],
+        what: "stac-meta links no GDAL and no network crate",
+        forbidden: &["gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls"],
+        forbidden_prefixes: NETWORK_PREFIXES,
+    },
+    Rule {
+        package: "stac-geoparquet",
+        features: &[],
+        what: "stac-geoparquet links no GDAL",
+        forbidden: GDAL_CRATES,
+        forbidden_prefixes: &[],
+    },
+    Rule {
+        package: "stac-signers",
+        features: &[],
+        what: "stac-signers without `network` links no GDAL and no network crate",
+        forbidden: &["gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls"],
+        forbidden_prefixes: NETWORK_PREFIXES,
+    },
+    Rule {
+        package: "stac-gdal",
+        features: &["--no-default-features", "--features", "geoparquet"],
+        what: "the facade with only `geoparquet` links no GDAL",
+        forbidden: GDAL_CRATES,
+        forbidden_prefixes: &[],
+    },
+];
+
+/// Check every rule; a violation names the dependency path that pulled the crate in.
+pub fn run() -> Result<(), String> {
+    eprintln!("xtask: ── invariants");
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let mut args = vec![
+            "tree",
+            "-p",
+            rule.package,
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "-f",
+            "{p}",
+        ];
+        args.extend_from_slice(rule.features);
+        let tree = output(cargo(&args))?;
+        let mut bad: Vec<String> = tree
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|name| {
+                rule.forbidden.contains(name)
+                    || rule.forbidden_prefixes.iter().any(|p| name.starts_with(p))
+            })
+            .map(str::to_owned)
+            .collect();
+        bad.sort();
+        bad.dedup();
+        for name in bad {
+            let mut inv = vec![
+                "tree",
+                "-p",
+                rule.package,
+                "-e",
+                "normal",
+                "-i",
+                name.as_str(),
+            ];
+            inv.extend_from_slice(rule.features);
+            let path = output(cargo(&inv)).unwrap_or_else(|e| e);
+            failures.push(format!(
+                "violated: {}\n  `{name}` is pulled in by:\n{}",
+                rule.what,
+                indent(&path)
+            ));
+        }
+        eprintln!("xtask:    checked: {}", rule.what);
+    }
+    if failures.is_empty() {
+        step("invariants ok", std::process::Command::new("true"))
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}

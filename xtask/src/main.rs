@@ -1,0 +1,84 @@
+//! `cargo xtask`: the project's automation, in Rust (rust-analyzer style).
+//!
+//! - `setup`: make a fresh machine ready (system packages, Python venvs).
+//! - `test`: setup, fmt, clippy, the whole test suite, docs, invariants.
+//! - `tour`: run the offline tour example (the seed notebook in Rust).
+//! - `bench`: criterion benches and side-by-side peer runs → docs/benchmarks.md.
+
+use std::process::ExitCode;
+
+mod bench;
+mod invariants;
+mod process;
+mod setup;
+
+const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("test") => test(),
+        Some("tour") => tour(),
+        Some("bench") => bench::run(&args[1..]),
+        Some("invariants") => invariants::run(),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown task {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything CI checks, in the order that fails fastest.
+fn test() -> Result<(), String> {
+    setup::run()?;
+    process::step(
+        "cargo fmt --check",
+        process::cargo(&["fmt", "--all", "--check"]),
+    )?;
+    process::step(
+        "cargo clippy",
+        process::cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    invariants::run()?;
+    process::step(
+        "cargo test",
+        process::cargo(&["test", "--workspace", "--all-features", "--no-fail-fast"]),
+    )?;
+    let mut doc = process::cargo(&["doc", "--workspace", "--all-features", "--no-deps"]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    process::step("cargo doc (no warnings)", doc)?;
+    Ok(())
+}
+
+/// Run the offline tour: the seed notebook's cells, in Rust, on generated data.
+fn tour() -> Result<(), String> {
+    setup::run()?;
+    process::step(
+        "offline tour",
+        process::cargo(&[
+            "run",
+            "--quiet",
+            "--package",
+            "stac-gdal",
+            "--example",
+            "offline_tour",
+        ]),
+    )
+}
