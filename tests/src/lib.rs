@@ -51,3 +51,75 @@ pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("invalid JSON in {}: {e}", path.display()))
 }
+
+/// A program inside one of the Python venvs that `cargo xtask setup` creates
+/// under `target/venvs/<venv>` (see `VENVS` in `xtask/src/setup.rs`).
+///
+/// Panics with the command to run when the venv is missing.
+pub fn venv_bin(venv: &str, program: &str) -> PathBuf {
+    let path = repo_root()
+        .join("target")
+        .join("venvs")
+        .join(venv)
+        .join("bin")
+        .join(program);
+    assert!(
+        path.exists(),
+        "{} not found: run `cargo xtask setup` first",
+        path.display()
+    );
+    path
+}
+
+/// A child process (a test server) killed by PID when dropped.
+#[derive(Debug)]
+pub struct ChildGuard {
+    child: std::process::Child,
+    /// What it is, for messages.
+    pub name: String,
+}
+
+impl ChildGuard {
+    /// Spawn `cmd` and keep it until the guard drops.
+    pub fn spawn(name: &str, cmd: &mut std::process::Command) -> Self {
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        Self {
+            child,
+            name: name.to_owned(),
+        }
+    }
+
+    /// The child's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// Wait until something accepts TCP connections on 127.0.0.1:`port` (panics after `secs`).
+pub fn wait_for_port(port: u16, secs: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listening on 127.0.0.1:{port} after {secs}s");
+}
