@@ -1,6 +1,8 @@
 //! `read_extension_metadata`: grid and band metadata from the projection,
 //! raster and eo extensions (and STAC 1.1 `bands`), with zero I/O.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -8,6 +10,9 @@ use crate::error::{Location, MetaError, Result, invalid};
 use crate::item::{asset, item_id, properties};
 
 /// Grid and band metadata of one asset, read from STAC fields only.
+///
+/// Borrows from the item it was read from (no JSON is copied), so reading
+/// metadata for millions of assets stays cheap.
 ///
 /// Serialises with the key names `pyramids.stac.read_extension_metadata`
 /// returns (`epsg`, `crs`, `transform`, `geotransform`, `shape`,
@@ -17,12 +22,12 @@ use crate::item::{asset, item_id, properties};
 /// (not serialised, since `raster_bands`/`eo_bands` carry the raw lists).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct ExtensionMetadata {
+pub struct ExtensionMetadata<'a> {
     /// `proj:epsg` (asset, else item properties).
     pub epsg: Option<u32>,
     /// A CRS string GDAL understands: `proj:code`, else `EPSG:<proj:epsg>`,
     /// else `proj:wkt2`, else `proj:projjson` as JSON text.
-    pub crs: Option<String>,
+    pub crs: Option<Cow<'a, str>>,
     /// `proj:transform` as given (6 or 9 coefficients, affine order).
     pub transform: Option<Vec<f64>>,
     /// The GDAL geotransform `(c, a, b, f, d, e)` derived from `transform`.
@@ -30,27 +35,27 @@ pub struct ExtensionMetadata {
     /// `proj:shape` as `[rows, cols]`.
     pub shape: Option<[u64; 2]>,
     /// Asset-level `raster:bands`, verbatim.
-    pub raster_bands: Option<Vec<Value>>,
+    pub raster_bands: Option<&'a [Value]>,
     /// Asset-level `eo:bands`, verbatim.
-    pub eo_bands: Option<Vec<Value>>,
+    pub eo_bands: Option<&'a [Value]>,
     /// One name per band (`eo:bands` name or common name, else STAC 1.1
     /// `bands`); `None` unless every band has one.
-    pub band_names: Option<Vec<String>>,
+    pub band_names: Option<Vec<&'a str>>,
     /// `proj:wkt2`, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub wkt2: Option<String>,
+    pub wkt2: Option<&'a str>,
     /// `proj:projjson`, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub projjson: Option<Value>,
+    pub projjson: Option<&'a Value>,
     /// `proj:bbox` in the asset's CRS, when present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proj_bbox: Option<Vec<f64>>,
     /// Typed per-band metadata merged from `raster:bands`, `eo:bands` and STAC 1.1 `bands`.
     #[serde(skip)]
-    pub bands: Vec<BandMetadata>,
+    pub bands: Vec<BandMetadata<'a>>,
 }
 
-impl ExtensionMetadata {
+impl ExtensionMetadata<'_> {
     /// The EPSG code from `proj:epsg`, or parsed from a `proj:code` of the form `EPSG:<n>`.
     pub fn epsg_code(&self) -> Option<u32> {
         self.epsg
@@ -164,11 +169,11 @@ impl DataType {
 /// Typed metadata of one band.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[non_exhaustive]
-pub struct BandMetadata {
+pub struct BandMetadata<'a> {
     /// `name` (eo:bands or STAC 1.1 bands).
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// `common_name` / `eo:common_name`.
-    pub common_name: Option<String>,
+    pub common_name: Option<&'a str>,
     /// `data_type`.
     pub data_type: Option<DataType>,
     /// `nodata`: a number, or NaN / ±inf from the strings `"nan"`, `"inf"`, `"-inf"`.
@@ -180,7 +185,7 @@ pub struct BandMetadata {
     /// `spatial_resolution` (`raster:spatial_resolution`).
     pub spatial_resolution: Option<f64>,
     /// `unit`.
-    pub unit: Option<String>,
+    pub unit: Option<&'a str>,
 }
 
 /// Parse a STAC number: JSON numbers, numeric strings, and the spellings
@@ -240,42 +245,115 @@ pub fn geotransform_to_affine(gt: &[f64; 6]) -> [f64; 6] {
     [gt[1], gt[2], gt[0], gt[4], gt[5], gt[3]]
 }
 
-struct Lookup<'a> {
-    asset: &'a Map<String, Value>,
-    props: Option<&'a Map<String, Value>>,
-    loc: Location,
+/// The extension fields of one asset, found in one pass over the asset and
+/// (for what the asset lacks) one pass over the item properties.
+#[derive(Default)]
+struct Fields<'a> {
+    epsg: Option<&'a Value>,
+    code: Option<&'a Value>,
+    wkt2: Option<&'a Value>,
+    projjson: Option<&'a Value>,
+    transform: Option<&'a Value>,
+    shape: Option<&'a Value>,
+    bbox: Option<&'a Value>,
+    // Asset level only:
+    raster_bands: Option<&'a Value>,
+    eo_bands: Option<&'a Value>,
+    bands: Option<&'a Value>,
 }
 
-impl<'a> Lookup<'a> {
-    /// Asset value, else item property; explicit nulls count as absent.
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        match self.asset.get(key) {
-            Some(v) if !v.is_null() => Some(v),
-            _ => self.props.and_then(|p| p.get(key)).filter(|v| !v.is_null()),
+impl<'a> Fields<'a> {
+    /// Fill every field from the asset's map in one pass (explicit nulls count as absent).
+    fn fill_from_asset(&mut self, map: &'a Map<String, Value>) {
+        for (k, v) in map {
+            if v.is_null() {
+                continue;
+            }
+            let slot = match k.as_str() {
+                "raster:bands" => &mut self.raster_bands,
+                "eo:bands" => &mut self.eo_bands,
+                "bands" => &mut self.bands,
+                _ => match self.proj_slot(k) {
+                    Some(slot) => slot,
+                    None => continue,
+                },
+            };
+            *slot = Some(v);
         }
     }
 
+    fn proj_slot(&mut self, key: &str) -> Option<&mut Option<&'a Value>> {
+        Some(match key.strip_prefix("proj:")? {
+            "epsg" => &mut self.epsg,
+            "code" => &mut self.code,
+            "wkt2" => &mut self.wkt2,
+            "projjson" => &mut self.projjson,
+            "transform" => &mut self.transform,
+            "shape" => &mut self.shape,
+            "bbox" => &mut self.bbox,
+            _ => return None,
+        })
+    }
+
+    /// Fill the `proj:*` fields the asset lacks from the item properties.
+    /// A scan (a 5-byte prefix test per key) costs less than seven SipHash
+    /// lookups up to a few dozen keys; huge maps use keyed lookups.
+    fn fill_missing_from(&mut self, map: &'a Map<String, Value>) {
+        if map.len() > 64 {
+            return self.lookup_missing(map);
+        }
+        for (k, v) in map {
+            if v.is_null() {
+                continue;
+            }
+            if let Some(slot) = self.proj_slot(k) {
+                slot.get_or_insert(v);
+            }
+        }
+    }
+
+    /// Fill the fields still empty by keyed lookups.
+    fn lookup_missing(&mut self, map: &'a Map<String, Value>) {
+        let slots: [(&mut Option<&'a Value>, &str); 7] = [
+            (&mut self.epsg, "proj:epsg"),
+            (&mut self.code, "proj:code"),
+            (&mut self.wkt2, "proj:wkt2"),
+            (&mut self.projjson, "proj:projjson"),
+            (&mut self.transform, "proj:transform"),
+            (&mut self.shape, "proj:shape"),
+            (&mut self.bbox, "proj:bbox"),
+        ];
+        for (slot, key) in slots {
+            if slot.is_none() {
+                *slot = map.get(key).filter(|v| !v.is_null());
+            }
+        }
+    }
+}
+
+struct Ctx<'a> {
+    item: &'a Value,
+    asset: Option<&'a str>,
+}
+
+impl Ctx<'_> {
+    #[cold]
     fn err(&self, field: &str, reason: impl Into<String>) -> MetaError {
-        invalid(self.loc.clone().with_field(field), reason)
+        invalid(Location::item(item_id(self.item)).with_asset(self.asset).with_field(field), reason)
     }
 
     fn numbers(&self, field: &str, v: &Value) -> Result<Vec<f64>> {
-        let arr = v
-            .as_array()
-            .ok_or_else(|| self.err(field, "must be an array of numbers"))?;
+        let arr = v.as_array().ok_or_else(|| self.err(field, "must be an array of numbers"))?;
         arr.iter()
-            .map(|x| {
-                x.as_f64()
-                    .ok_or_else(|| self.err(field, format!("must contain only numbers, found {x}")))
-            })
+            .map(|x| x.as_f64().ok_or_else(|| self.err(field, format!("must contain only numbers, found {x}"))))
             .collect()
     }
 
-    fn string(&self, field: &str) -> Result<Option<String>> {
-        match self.get(field) {
+    fn string<'v>(&self, field: &str, v: Option<&'v Value>) -> Result<Option<&'v str>> {
+        match v {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(self.err(field, format!("must be a string, found {other}"))),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(self.err(field, format!("must be a string, found {}", short(other)))),
         }
     }
 }
@@ -306,144 +384,108 @@ impl<'a> Lookup<'a> {
 /// assert_eq!(meta.crs.as_deref(), Some("EPSG:32633"));
 /// assert_eq!(meta.geotransform, Some([600000.0, 10.0, 0.0, 5300040.0, 0.0, -10.0]));
 /// assert_eq!(meta.shape, Some([10980, 10980]));
-/// assert_eq!(meta.band_names, Some(vec!["B04".to_string()]));
+/// assert_eq!(meta.band_names, Some(vec!["B04"]));
 /// assert_eq!(meta.bands[0].scale, Some(0.0001));
 /// # Ok::<(), stac_meta::MetaError>(())
 /// ```
-pub fn read_extension_metadata(item: &Value, asset_key: Option<&str>) -> Result<ExtensionMetadata> {
+pub fn read_extension_metadata<'a>(item: &'a Value, asset_key: Option<&str>) -> Result<ExtensionMetadata<'a>> {
     let (asset_value, props) = match asset_key {
         Some(key) => (asset(item, key)?, properties(item)),
         None => (item, None),
     };
-    let loc = Location::item(item_id(item)).with_asset(asset_key);
-    let asset_map = asset_value
-        .as_object()
-        .ok_or_else(|| invalid(loc.clone(), "the asset must be a JSON object"))?;
-    let l = Lookup {
-        asset: asset_map,
-        props,
-        loc,
-    };
+    let cx = Ctx { item, asset: asset_key };
+    let asset_map = asset_value.as_object().ok_or_else(|| {
+        invalid(Location::item(item_id(item)).with_asset(asset_key), "the asset must be a JSON object")
+    })?;
+    let mut f = Fields::default();
+    f.fill_from_asset(asset_map);
+    if let Some(p) = props {
+        f.fill_missing_from(p);
+    }
 
-    let epsg = match l.get("proj:epsg") {
+    let epsg = match f.epsg {
         None => None,
         Some(v) => Some(
             v.as_u64()
                 .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n > 0)
                 .or_else(|| {
-                    v.as_f64()
-                        .filter(|f| f.fract() == 0.0 && *f > 0.0 && *f < u32::MAX as f64)
-                        .map(|f| f as u32)
+                    v.as_f64().filter(|x| x.fract() == 0.0 && *x > 0.0 && *x < f64::from(u32::MAX)).map(|x| x as u32)
                 })
-                .ok_or_else(|| {
-                    l.err(
-                        "proj:epsg",
-                        format!("must be a positive integer, found {v}"),
-                    )
-                })?,
+                .ok_or_else(|| cx.err("proj:epsg", format!("must be a positive integer, found {}", short(v))))?,
         ),
     };
-    let code = l.string("proj:code")?;
-    let wkt2 = l.string("proj:wkt2")?;
-    let projjson = match l.get("proj:projjson") {
+    let code = cx.string("proj:code", f.code)?;
+    let wkt2 = cx.string("proj:wkt2", f.wkt2)?;
+    let projjson = match f.projjson {
         None => None,
-        Some(v @ Value::Object(_)) => Some(v.clone()),
+        Some(v @ Value::Object(_)) => Some(v),
         Some(other) => {
-            return Err(l.err(
-                "proj:projjson",
-                format!("must be a JSON object, found {}", short(other)),
-            ));
+            return Err(cx.err("proj:projjson", format!("must be a JSON object, found {}", short(other))));
         }
     };
-    let crs = code
-        .or_else(|| epsg.map(|e| format!("EPSG:{e}")))
-        .or_else(|| wkt2.clone())
-        .or_else(|| projjson.as_ref().map(Value::to_string));
+    let crs: Option<Cow<'a, str>> = match (code, epsg, wkt2, projjson) {
+        (Some(c), ..) => Some(Cow::Borrowed(c)),
+        (None, Some(e), ..) => Some(Cow::Owned(epsg_string(e))),
+        (None, None, Some(w), _) => Some(Cow::Borrowed(w)),
+        (None, None, None, Some(p)) => Some(projjson_crs(p)),
+        (None, None, None, None) => None,
+    };
 
-    let transform = match l.get("proj:transform") {
+    let transform = match f.transform {
         None => None,
-        Some(v) => Some(l.numbers("proj:transform", v)?),
+        Some(v) => Some(cx.numbers("proj:transform", v)?),
     };
     let geotransform = match &transform {
-        Some(t) if !t.is_empty() => {
-            Some(affine_to_geotransform(t).map_err(|reason| l.err("proj:transform", reason))?)
-        }
+        Some(t) if !t.is_empty() => Some(affine_to_geotransform(t).map_err(|reason| cx.err("proj:transform", reason))?),
         _ => None,
     };
 
-    let shape = match l.get("proj:shape") {
+    let shape = match f.shape {
         None => None,
         Some(v) => {
-            let arr = v
-                .as_array()
-                .ok_or_else(|| l.err("proj:shape", "must be an array [rows, cols]"))?;
-            let dims: Option<Vec<u64>> = arr
-                .iter()
-                .map(|x| {
-                    x.as_u64().or_else(|| {
-                        x.as_f64()
-                            .filter(|f| f.fract() == 0.0 && *f >= 0.0)
-                            .map(|f| f as u64)
-                    })
-                })
-                .collect();
-            match dims.as_deref() {
-                Some(&[rows, cols]) => Some([rows, cols]),
-                Some(d) => {
-                    return Err(l.err(
-                        "proj:shape",
-                        format!("must have 2 dimensions [rows, cols], got {}", d.len()),
-                    ));
-                }
-                None => {
-                    return Err(l.err(
-                        "proj:shape",
-                        format!("must contain non-negative integers, found {v}"),
-                    ));
+            let arr = v.as_array().ok_or_else(|| cx.err("proj:shape", "must be an array [rows, cols]"))?;
+            let dim = |x: &Value| x.as_u64().or_else(|| x.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64));
+            match arr.as_slice() {
+                [r, c] => match (dim(r), dim(c)) {
+                    (Some(r), Some(c)) => Some([r, c]),
+                    _ => return Err(cx.err("proj:shape", format!("must contain non-negative integers, found {}", short(v)))),
+                },
+                other => {
+                    return Err(cx.err("proj:shape", format!("must have 2 dimensions [rows, cols], got {}", other.len())));
                 }
             }
         }
     };
 
-    let proj_bbox = match l.get("proj:bbox") {
+    let proj_bbox = match f.bbox {
         None => None,
         Some(v) => {
-            let b = l.numbers("proj:bbox", v)?;
+            let b = cx.numbers("proj:bbox", v)?;
             if b.len() != 4 && b.len() != 6 {
-                return Err(l.err(
-                    "proj:bbox",
-                    format!("must have 4 or 6 numbers, got {}", b.len()),
-                ));
+                return Err(cx.err("proj:bbox", format!("must have 4 or 6 numbers, got {}", b.len())));
             }
             Some(b)
         }
     };
 
-    // Band lists: asset level only (as pyramids), verbatim.
-    let band_list = |key: &str| -> Result<Option<Vec<Value>>> {
-        match asset_map.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::Array(a)) => Ok(Some(a.clone())),
-            Some(other) => Err(l.err(key, format!("must be an array, found {}", short(other)))),
+    // Band lists: asset level only (as pyramids), borrowed verbatim.
+    let band_list = |key: &str, v: Option<&'a Value>| -> Result<Option<&'a [Value]>> {
+        match v {
+            None => Ok(None),
+            Some(Value::Array(a)) => Ok(Some(a.as_slice())),
+            Some(other) => Err(cx.err(key, format!("must be an array, found {}", short(other)))),
         }
     };
-    let raster_bands = band_list("raster:bands")?;
-    let eo_bands = band_list("eo:bands")?;
-    let common_bands = band_list("bands")?;
+    let raster_bands = band_list("raster:bands", f.raster_bands)?;
+    let eo_bands = band_list("eo:bands", f.eo_bands)?;
+    let common_bands = band_list("bands", f.bands)?;
 
-    let bands = typed_bands(
-        &l,
-        raster_bands.as_deref(),
-        eo_bands.as_deref(),
-        common_bands.as_deref(),
-    )?;
-    let band_names = names_from(eo_bands.as_deref(), &["name", "common_name"]).or_else(|| {
-        if eo_bands.is_none() {
-            names_from(common_bands.as_deref(), &["name", "eo:common_name"])
-        } else {
-            None
-        }
-    });
+    let bands = typed_bands(&cx, raster_bands, eo_bands, common_bands)?;
+    let band_names = match eo_bands {
+        Some(eo) => names_from(eo, &["name", "common_name"]),
+        None => common_bands.and_then(|c| names_from(c, &["name", "eo:common_name"])),
+    };
 
     Ok(ExtensionMetadata {
         epsg,
@@ -461,6 +503,53 @@ pub fn read_extension_metadata(item: &Value, asset_key: Option<&str>) -> Result<
     })
 }
 
+/// `EPSG:<code>` without the formatting machinery (this is on the hot path).
+fn epsg_string(code: u32) -> String {
+    let mut digits = [0u8; 10];
+    let mut n = code;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut s = String::with_capacity(5 + digits.len() - i);
+    s.push_str("EPSG:");
+    s.extend(digits[i..].iter().map(|d| char::from(*d)));
+    s
+}
+
+/// A CRS string for a PROJJSON object: `AUTH:CODE` when it carries an id,
+/// `AUTH:H+V` for a compound CRS whose components do, else the JSON text.
+/// (GDAL's `SetFromUserInput` understands all three.)
+fn projjson_crs(p: &Value) -> Cow<'_, str> {
+    let id = |v: &Value| -> Option<(String, String)> {
+        let id = v.get("id")?;
+        let auth = id.get("authority")?.as_str()?.to_owned();
+        let code = match id.get("code")? {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => return None,
+        };
+        Some((auth, code))
+    };
+    if let Some((auth, code)) = id(p) {
+        return Cow::Owned(format!("{auth}:{code}"));
+    }
+    if p.get("type").and_then(Value::as_str) == Some("CompoundCRS")
+        && let Some(parts) = p.get("components").and_then(Value::as_array)
+        && let Some(ids) = parts.iter().map(id).collect::<Option<Vec<_>>>()
+        && ids.len() == 2
+        && ids[0].0 == ids[1].0
+    {
+        return Cow::Owned(format!("{}:{}+{}", ids[0].0, ids[0].1, ids[1].1));
+    }
+    Cow::Owned(p.to_string())
+}
+
 fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 60 {
@@ -470,100 +559,93 @@ fn short(v: &Value) -> String {
     }
 }
 
-fn names_from(list: Option<&[Value]>, keys: &[&str]) -> Option<Vec<String>> {
-    let list = list?;
+fn names_from<'a>(list: &'a [Value], keys: &[&str]) -> Option<Vec<&'a str>> {
     if list.is_empty() {
         return None;
     }
     list.iter()
-        .map(|b| {
-            keys.iter()
-                .find_map(|k| b.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
-                .map(str::to_owned)
-        })
+        .map(|b| keys.iter().find_map(|k| b.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty())))
         .collect()
 }
 
-fn typed_bands(
-    l: &Lookup<'_>,
-    raster: Option<&[Value]>,
-    eo: Option<&[Value]>,
-    common: Option<&[Value]>,
-) -> Result<Vec<BandMetadata>> {
-    let n = [raster, eo, common]
-        .iter()
-        .map(|x| x.map_or(0, <[Value]>::len))
-        .max()
-        .unwrap_or(0);
+/// Raw per-band fields, filled from the band objects in precedence order
+/// (`raster:bands`, then `eo:bands`, then STAC 1.1 `bands`), one pass each.
+#[derive(Default)]
+struct RawBand<'a> {
+    name: Option<&'a Value>,
+    common_name: Option<&'a Value>,
+    data_type: Option<&'a Value>,
+    nodata: Option<&'a Value>,
+    scale: Option<&'a Value>,
+    offset: Option<&'a Value>,
+    spatial_resolution: Option<&'a Value>,
+    unit: Option<&'a Value>,
+}
+
+impl<'a> RawBand<'a> {
+    fn fill(&mut self, band: Option<&'a Value>) {
+        let Some(map) = band.and_then(Value::as_object) else { return };
+        for (k, v) in map {
+            if v.is_null() {
+                continue;
+            }
+            let slot = match k.as_str() {
+                "name" => &mut self.name,
+                "common_name" | "eo:common_name" => &mut self.common_name,
+                "data_type" => &mut self.data_type,
+                "nodata" => &mut self.nodata,
+                "scale" | "raster:scale" => &mut self.scale,
+                "offset" | "raster:offset" => &mut self.offset,
+                "spatial_resolution" | "raster:spatial_resolution" => &mut self.spatial_resolution,
+                "unit" => &mut self.unit,
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+    }
+}
+
+fn typed_bands<'a>(
+    cx: &Ctx<'_>,
+    raster: Option<&'a [Value]>,
+    eo: Option<&'a [Value]>,
+    common: Option<&'a [Value]>,
+) -> Result<Vec<BandMetadata<'a>>> {
+    let n = [raster, eo, common].iter().map(|x| x.map_or(0, <[Value]>::len)).max().unwrap_or(0);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let r = raster.and_then(|b| b.get(i));
-        let e = eo.and_then(|b| b.get(i));
-        let c = common.and_then(|b| b.get(i));
-        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-        let field = |name: &str| format!("raster:bands[{i}].{name}");
+        let mut raw = RawBand::default();
+        raw.fill(raster.and_then(|b| b.get(i)));
+        raw.fill(eo.and_then(|b| b.get(i)));
+        raw.fill(common.and_then(|b| b.get(i)));
         let number = |v: Option<&Value>, name: &str| -> Result<Option<f64>> {
             match v {
                 None => Ok(None),
                 Some(v) => parse_number(v).map(Some).ok_or_else(|| {
-                    l.err(
-                        &field(name),
-                        format!("must be a number, found {}", short(v)),
+                    cx.err(
+                        &format!("raster:bands[{i}].{name}"),
+                        format!("must be a number or \"nan\"/\"inf\"/\"-inf\", found {}", short(v)),
                     )
                 }),
             }
         };
-        let data_type = match pick(&[(r, "data_type"), (c, "data_type")]) {
+        let data_type = match raw.data_type {
             None => None,
             Some(v) => Some(v.as_str().and_then(DataType::parse).ok_or_else(|| {
-                l.err(
-                    &field("data_type"),
-                    format!("unknown data type {}", short(v)),
-                )
-            })?),
-        };
-        let nodata_value = pick(&[(r, "nodata"), (c, "nodata")]);
-        let nodata = match nodata_value {
-            None => None,
-            Some(v) => Some(parse_number(v).ok_or_else(|| {
-                l.err(
-                    &field("nodata"),
-                    format!(
-                        "must be a number or \"nan\"/\"inf\"/\"-inf\", found {}",
-                        short(v)
-                    ),
-                )
+                cx.err(&format!("raster:bands[{i}].data_type"), format!("unknown data type {}", short(v)))
             })?),
         };
         out.push(BandMetadata {
-            name: text(pick(&[(e, "name"), (c, "name")])),
-            common_name: text(pick(&[
-                (e, "common_name"),
-                (c, "eo:common_name"),
-                (c, "common_name"),
-            ])),
+            name: raw.name.and_then(Value::as_str),
+            common_name: raw.common_name.and_then(Value::as_str),
             data_type,
-            nodata,
-            scale: number(
-                pick(&[(r, "scale"), (c, "raster:scale"), (c, "scale")]),
-                "scale",
-            )?,
-            offset: number(
-                pick(&[(r, "offset"), (c, "raster:offset"), (c, "offset")]),
-                "offset",
-            )?,
-            spatial_resolution: number(
-                pick(&[(r, "spatial_resolution"), (c, "raster:spatial_resolution")]),
-                "spatial_resolution",
-            )?,
-            unit: text(pick(&[(r, "unit"), (c, "unit")])),
+            nodata: number(raw.nodata, "nodata")?,
+            scale: number(raw.scale, "scale")?,
+            offset: number(raw.offset, "offset")?,
+            spatial_resolution: number(raw.spatial_resolution, "spatial_resolution")?,
+            unit: raw.unit.and_then(Value::as_str),
         });
     }
     Ok(out)
 }
 
-/// The first source that has the key (non-null) wins.
-fn pick<'v>(keys: &[(Option<&'v Value>, &str)]) -> Option<&'v Value> {
-    keys.iter()
-        .find_map(|(src, k)| src.and_then(|s| s.get(*k)).filter(|v| !v.is_null()))
-}
