@@ -1,0 +1,95 @@
+//! `stac-gdal item`: describe a raster as a STAC Item (projection + raster
+//! extensions) and print it as JSON.
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use stac_gdal::raster::{BandOptions, Dataset, FootprintOptions, ItemOptions, ProjectionVersion};
+
+/// Projection-extension flavour of the output.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Projection {
+    /// pyramids-compatible: declares v1.1.0, writes proj:epsg and proj:code.
+    V1,
+    /// Declares v2.0.0, writes proj:code only (schema-valid).
+    V2,
+}
+
+/// Arguments of `stac-gdal item`.
+#[derive(Debug, Args)]
+pub struct ItemArgs {
+    /// The raster (path, URL or GDAL path); it is opened to read its grid.
+    raster: String,
+    /// Item id.
+    #[arg(long)]
+    id: String,
+    /// `datetime` (RFC 3339, written verbatim); default: now (UTC), or null
+    /// when --start and --end are given.
+    #[arg(long)]
+    datetime: Option<String>,
+    /// `start_datetime` (with --end).
+    #[arg(long, requires = "end")]
+    start: Option<String>,
+    /// `end_datetime` (with --start).
+    #[arg(long, requires = "start")]
+    end: Option<String>,
+    /// Asset href written in the Item (default: RASTER as given).
+    #[arg(long)]
+    href: Option<String>,
+    /// Asset media type, e.g. "image/tiff; application=geotiff".
+    #[arg(long)]
+    media_type: Option<String>,
+    /// Asset key.
+    #[arg(long, default_value = "data")]
+    asset_key: String,
+    /// Add raster:bands statistics and a histogram (reads pixels).
+    #[arg(long)]
+    stats: bool,
+    /// Add eo:bands with the band names.
+    #[arg(long)]
+    eo: bool,
+    /// Points inserted per footprint edge before reprojecting to EPSG:4326.
+    #[arg(long, default_value_t = 20)]
+    densify: usize,
+    /// Projection-extension flavour.
+    #[arg(long, value_enum, default_value = "v1")]
+    projection: Projection,
+    /// Print compact JSON instead of pretty-printed.
+    #[arg(long)]
+    compact: bool,
+}
+
+/// Run `stac-gdal item`.
+pub fn item(args: ItemArgs) -> Result<()> {
+    let ds = Dataset::open(&args.raster)
+        .with_context(|| format!("cannot open raster '{}'", stac_gdal::redact(&args.raster)))?;
+    let mut options = ItemOptions::new(args.href.clone().unwrap_or_else(|| args.raster.clone()))
+        .asset_key(&args.asset_key)
+        .footprint(FootprintOptions::default().densify_points(args.densify))
+        .projection(match args.projection {
+            Projection::V1 => ProjectionVersion::V1_1,
+            Projection::V2 => ProjectionVersion::V2,
+        })
+        .bands(BandOptions {
+            with_stats: args.stats,
+            with_histogram: args.stats,
+            with_eo: args.eo,
+            ..BandOptions::default()
+        });
+    if let Some(t) = &args.media_type {
+        options = options.media_type(t);
+    }
+    if let Some(d) = &args.datetime {
+        options = options.datetime(d);
+    }
+    if let (Some(s), Some(e)) = (&args.start, &args.end) {
+        options = options.range(s, e);
+    }
+    let item = ds.to_stac_item(&args.id, &options)?;
+    let text = if args.compact {
+        serde_json::to_string(&item)?
+    } else {
+        serde_json::to_string_pretty(&item)?
+    };
+    println!("{text}");
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! `RasterError`: the one error type of this crate.
+
+use stac_meta::MetaError;
+use stac_signers::SignerError;
+
+/// Everything that can go wrong in `stac-raster`.
+///
+/// Every href in a message went through [`stac_meta::redact`]; no variant
+/// carries a credential.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RasterError {
+    /// GDAL failed on a dataset (open, read, write, warp ...).
+    #[error("{operation} failed for '{path}': {message}")]
+    Gdal {
+        /// What we were doing (`open`, `read`, `write`, `warp` ...).
+        operation: &'static str,
+        /// The dataset path, redacted.
+        path: String,
+        /// GDAL's message, with query strings of any URL in it removed.
+        message: String,
+    },
+    /// A STAC asset could not be opened or read.
+    #[error("item '{item}', asset '{asset}' ({href}): {message}")]
+    Asset {
+        /// The item id.
+        item: String,
+        /// The asset key.
+        asset: String,
+        /// The asset href, redacted.
+        href: String,
+        /// What went wrong.
+        message: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<RasterError>>,
+    },
+    /// Bad STAC metadata (missing asset, unknown media type ...).
+    #[error(transparent)]
+    Meta(Box<MetaError>),
+    /// A signer failed (href hook or GDAL env).
+    #[error(transparent)]
+    Signer(Box<SignerError>),
+    /// An argument is invalid (shape, window, band index, option ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A requested window lies outside the raster.
+    #[error("window {window:?} lies outside the raster of {rows} rows x {cols} cols")]
+    OutOfBounds {
+        /// The requested window (col_off, row_off, cols, rows), clipped or not.
+        window: [i64; 4],
+        /// Raster rows.
+        rows: usize,
+        /// Raster cols.
+        cols: usize,
+    },
+    /// The raster's data type cannot be read as the requested Rust type or
+    /// is not supported.
+    #[error("unsupported data type: {0}")]
+    UnsupportedDataType(String),
+    /// A resampling method this GDAL version does not have.
+    #[error("resampling '{method}' needs GDAL >= {needs}, this is GDAL {have}")]
+    UnsupportedResampling {
+        /// The method name.
+        method: String,
+        /// Minimum GDAL version.
+        needs: &'static str,
+        /// The running GDAL version.
+        have: String,
+    },
+    /// The raster has no CRS or no geotransform where one is needed.
+    #[error("'{path}' has no {what}")]
+    MissingGeoreference {
+        /// The dataset path, redacted.
+        path: String,
+        /// `CRS` or `geotransform`.
+        what: &'static str,
+    },
+    /// A filesystem operation failed (temp file, rename).
+    #[error("{operation} '{path}': {source}")]
+    Io {
+        /// What we were doing.
+        operation: &'static str,
+        /// The path.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl From<MetaError> for RasterError {
+    fn from(e: MetaError) -> Self {
+        Self::Meta(Box::new(e))
+    }
+}
+
+impl From<SignerError> for RasterError {
+    fn from(e: SignerError) -> Self {
+        Self::Signer(Box::new(e))
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = RasterError> = std::result::Result<T, E>;
+
+impl RasterError {
+    /// A GDAL error on `path` (redacted here).
+    pub(crate) fn gdal(
+        operation: &'static str,
+        path: &str,
+        source: gdal::errors::GdalError,
+    ) -> Self {
+        Self::Gdal {
+            operation,
+            path: stac_meta::redact(path).into_owned(),
+            message: redact_text(&source.to_string()),
+        }
+    }
+}
+
+/// Replace the query string of every word of `text` that has one with
+/// `?<redacted>` (GDAL messages quote the path they failed on, which may
+/// carry a signature or token).
+///
+/// For example `open '/vsicurl/https://h/a.tif?sig=x' failed` becomes
+/// `open '/vsicurl/https://h/a.tif?<redacted>' failed` (unit-tested below).
+pub(crate) fn redact_text(text: &str) -> String {
+    let is_end = |c: char| {
+        c.is_whitespace() || matches!(c, '\'' | '"' | ')' | '(' | ',' | ']' | '[' | '>' | '<')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut word_start = None;
+    let flush = |out: &mut String, word: &str| {
+        let sensitive = word.find('?').is_some_and(|q| q + 1 < word.len())
+            || (word.contains("://") && word.contains('@'));
+        if sensitive {
+            out.push_str(&stac_meta::redact(word.trim_end_matches(':')));
+        } else {
+            out.push_str(word);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_end(c) {
+            if let Some(start) = word_start.take() {
+                flush(&mut out, &text[start..i]);
+            }
+            out.push(c);
+        } else if word_start.is_none() {
+            word_start = Some(i);
+        }
+    }
+    if let Some(start) = word_start {
+        flush(&mut out, &text[start..]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_text;
+
+    #[test]
+    fn query_strings_in_messages_are_redacted() {
+        assert_eq!(
+            redact_text("'/vsicurl/https://h/a.tif?sig=x&se=1': 403"),
+            "'/vsicurl/https://h/a.tif?<redacted>': 403"
+        );
+        assert_eq!(
+            redact_text("/x/a.tif?sig=SECRET: No such file"),
+            "/x/a.tif?<redacted> No such file"
+        );
+        assert_eq!(
+            redact_text("at https://u:pw@h/a.tif failed"),
+            "at https://<redacted>@h/a.tif failed"
+        );
+        assert_eq!(redact_text("what? nothing"), "what? nothing");
+        assert_eq!(redact_text("no query"), "no query");
+    }
+}

@@ -1,0 +1,215 @@
+//! Reading pixels: [`Dataset::read_array`], windows and decimated reads.
+
+use ndarray::Array3;
+use stac_meta::DataType;
+
+use crate::dataset::Dataset;
+use crate::error::{RasterError, Result};
+use crate::pixel::Pixel;
+use crate::resampling::Resampling;
+
+/// A pixel window: offsets from the top-left cell and a size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// First column.
+    pub col_off: usize,
+    /// First row.
+    pub row_off: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Number of rows.
+    pub rows: usize,
+}
+
+impl Window {
+    /// A window of `cols` x `rows` cells starting at (`col_off`, `row_off`).
+    pub fn new(col_off: usize, row_off: usize, cols: usize, rows: usize) -> Self {
+        Self {
+            col_off,
+            row_off,
+            cols,
+            rows,
+        }
+    }
+}
+
+/// What [`Dataset::read_with`] reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadOptions {
+    /// The source window (`None` = the whole raster).
+    pub window: Option<Window>,
+    /// Output `(rows, cols)` (`None` = the window's size). A smaller output
+    /// is read from overviews when the raster has them.
+    pub out_shape: Option<(usize, usize)>,
+    /// 1-based band indexes (`None` = all bands, in order).
+    pub bands: Option<Vec<usize>>,
+    /// Resampling when the output size differs from the window.
+    pub resampling: Resampling,
+}
+
+impl ReadOptions {
+    /// Read `window`.
+    pub fn with_window(mut self, window: Window) -> Self {
+        self.window = Some(window);
+        self
+    }
+
+    /// Read into `(rows, cols)`.
+    pub fn with_out_shape(mut self, rows: usize, cols: usize) -> Self {
+        self.out_shape = Some((rows, cols));
+        self
+    }
+
+    /// Read only these 1-based bands.
+    pub fn with_bands(mut self, bands: Vec<usize>) -> Self {
+        self.bands = Some(bands);
+        self
+    }
+
+    /// Resampling for decimated reads.
+    pub fn with_resampling(mut self, resampling: Resampling) -> Self {
+        self.resampling = resampling;
+        self
+    }
+}
+
+impl Dataset {
+    /// All bands as `(bands, rows, cols)`, converted to `T` by GDAL
+    /// (values are clamped to `T`'s range). Reads the pixels.
+    pub fn read_array<T: Pixel>(&self) -> Result<Array3<T>> {
+        self.read_with(&ReadOptions::default())
+    }
+
+    /// One window of all bands as `(bands, window.rows, window.cols)`.
+    pub fn read_window<T: Pixel>(&self, window: Window) -> Result<Array3<T>> {
+        self.read_with(&ReadOptions::default().with_window(window))
+    }
+
+    /// The general read: window, output shape (overview-aware decimation),
+    /// band selection, resampling. The dataset's env is installed around it.
+    pub fn read_with<T: Pixel>(&self, options: &ReadOptions) -> Result<Array3<T>> {
+        let (nbands, rows, cols) = self.shape();
+        let window = options.window.unwrap_or(Window::new(0, 0, cols, rows));
+        if window.cols == 0
+            || window.rows == 0
+            || window.col_off + window.cols > cols
+            || window.row_off + window.rows > rows
+        {
+            return Err(RasterError::OutOfBounds {
+                window: [
+                    window.col_off as i64,
+                    window.row_off as i64,
+                    window.cols as i64,
+                    window.rows as i64,
+                ],
+                rows,
+                cols,
+            });
+        }
+        let (out_rows, out_cols) = options.out_shape.unwrap_or((window.rows, window.cols));
+        if out_rows == 0 || out_cols == 0 {
+            return Err(RasterError::InvalidArgument(format!(
+                "output shape ({out_rows}, {out_cols}) is empty"
+            )));
+        }
+        let bands: Vec<usize> = match &options.bands {
+            Some(b) => b.clone(),
+            None => (1..=nbands).collect(),
+        };
+        if let Some(bad) = bands.iter().find(|&&b| b == 0 || b > nbands) {
+            return Err(RasterError::InvalidArgument(format!(
+                "band {bad} out of range 1..={nbands}"
+            )));
+        }
+        let alg = if (out_rows, out_cols) == (window.rows, window.cols) {
+            gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour
+        } else {
+            options.resampling.to_rasterio()?
+        };
+        let plane = out_rows * out_cols;
+        let mut data: Vec<T> = vec![T::default(); plane * bands.len()];
+        let _scope = crate::thread_env::EnvScope::install(&self.env);
+        for (i, &b) in bands.iter().enumerate() {
+            let chunk = &mut data[i * plane..(i + 1) * plane];
+            let stored = self.data_type_of_band(b);
+            if T::DATA_TYPE == DataType::Int8 && stored != DataType::Int8 {
+                // GDAL 3.6 has no Int8: go through f64 and saturate.
+                let mut wide = vec![0f64; plane];
+                self.raster_io(b, window, (out_rows, out_cols), &mut wide, alg)?;
+                for (dst, src) in chunk.iter_mut().zip(wide) {
+                    *dst = T::from_f64(src);
+                }
+            } else {
+                self.raster_io(b, window, (out_rows, out_cols), chunk, alg)?;
+            }
+        }
+        Array3::from_shape_vec((bands.len(), out_rows, out_cols), data)
+            .map_err(|e| RasterError::InvalidArgument(e.to_string()))
+    }
+
+    /// GDALRasterIOEx into `buf` (no env handling: the caller installs it).
+    fn raster_io<T: Pixel>(
+        &self,
+        band: usize,
+        window: Window,
+        (out_rows, out_cols): (usize, usize),
+        buf: &mut [T],
+        alg: gdal_sys::GDALRIOResampleAlg::Type,
+    ) -> Result<()> {
+        let b = self.band(band)?;
+        let mut extra = gdal_sys::GDALRasterIOExtraArg {
+            nVersion: 1,
+            eResampleAlg: alg,
+            pfnProgress: None,
+            pProgressData: std::ptr::null_mut(),
+            bFloatingPointWindowValidity: 0,
+            dfXOff: 0.0,
+            dfYOff: 0.0,
+            dfXSize: 0.0,
+            dfYSize: 0.0,
+        };
+        let to_i32 = |v: usize| {
+            i32::try_from(v).map_err(|_| RasterError::InvalidArgument(format!("{v} exceeds i32")))
+        };
+        // SAFETY: `buf` holds out_rows*out_cols elements of GDAL type
+        // T::GDAL_TYPE; the window was checked against the raster size.
+        let rv = unsafe {
+            gdal_sys::GDALRasterIOEx(
+                b.c_rasterband(),
+                gdal_sys::GDALRWFlag::GF_Read,
+                to_i32(window.col_off)?,
+                to_i32(window.row_off)?,
+                to_i32(window.cols)?,
+                to_i32(window.rows)?,
+                buf.as_mut_ptr().cast(),
+                to_i32(out_cols)?,
+                to_i32(out_rows)?,
+                T::GDAL_TYPE,
+                0,
+                0,
+                &mut extra,
+            )
+        };
+        if rv != gdal_sys::CPLErr::CE_None {
+            return Err(RasterError::Gdal {
+                operation: "read",
+                path: self.label.clone(),
+                message: crate::error::redact_text(&last_gdal_message()),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// GDAL's last error message on this thread.
+pub(crate) fn last_gdal_message() -> String {
+    // SAFETY: returns a pointer to GDAL's thread-local buffer (never NULL).
+    let p = unsafe { gdal_sys::CPLGetLastErrorMsg() };
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: NUL-terminated string owned by GDAL, copied at once.
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
+}

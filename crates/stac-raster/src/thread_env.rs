@@ -1,0 +1,124 @@
+//! Thread-local GDAL configuration, scoped to one call.
+//!
+//! [`EnvScope`] installs a [`GdalEnv`] with GDAL's
+//! `CPLSetThreadLocalConfigOption` and restores every key's previous
+//! thread-local value when dropped. Nothing is ever written to GDAL's
+//! process-global configuration, so two threads opening datasets with
+//! different signers never see each other's credentials.
+//!
+//! While a scope is installed, GDAL's messages on this thread go through a
+//! thread-local error handler that removes query strings and URL userinfo
+//! (signatures, tokens) before printing them to stderr the way GDAL's
+//! default handler does; GDAL's last-error message is unaffected.
+
+use std::ffi::{CStr, CString};
+
+use stac_signers::GdalEnv;
+
+/// An installed [`GdalEnv`]: the keys are set as thread-local GDAL config
+/// options on the current thread until the scope is dropped, which restores
+/// the previous thread-local values (or unsets them).
+///
+/// The scope is deliberately `!Send`: it must be dropped on the thread that
+/// created it.
+///
+/// ```
+/// use stac_signers::GdalEnv;
+/// use stac_raster::EnvScope;
+/// let env = GdalEnv::new().with("STAC_RASTER_DOCTEST", "on");
+/// {
+///     let _scope = EnvScope::install(&env);
+///     assert_eq!(stac_raster::thread_config("STAC_RASTER_DOCTEST").as_deref(), Some("on"));
+/// }
+/// assert_eq!(stac_raster::thread_config("STAC_RASTER_DOCTEST"), None);
+/// ```
+#[must_use = "the env is removed when the scope is dropped"]
+pub struct EnvScope {
+    /// (key, previous thread-local value) in installation order.
+    saved: Vec<(CString, Option<CString>)>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl EnvScope {
+    /// Install `env` on the current thread. Keys or values containing a NUL
+    /// byte are skipped (GDAL could not represent them).
+    pub fn install(env: &GdalEnv) -> Self {
+        let mut saved = Vec::with_capacity(env.len());
+        for (k, v) in env.iter() {
+            let (Ok(key), Ok(value)) = (CString::new(k), CString::new(v)) else {
+                continue;
+            };
+            let previous = get_thread_local(&key);
+            // SAFETY: both pointers are valid NUL-terminated strings for the
+            // duration of the call; GDAL copies them.
+            unsafe { gdal_sys::CPLSetThreadLocalConfigOption(key.as_ptr(), value.as_ptr()) };
+            saved.push((key, previous));
+        }
+        // SAFETY: pushes a thread-local handler; popped in Drop on this thread.
+        unsafe { gdal_sys::CPLPushErrorHandler(Some(redacting_handler)) };
+        Self {
+            saved,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+/// GDAL error handler: the default handler's output, redacted.
+unsafe extern "C" fn redacting_handler(
+    class: gdal_sys::CPLErr::Type,
+    number: gdal_sys::CPLErrorNum,
+    message: *const std::ffi::c_char,
+) {
+    if class == gdal_sys::CPLErr::CE_Debug
+        || class == gdal_sys::CPLErr::CE_None
+        || message.is_null()
+    {
+        return;
+    }
+    // SAFETY: GDAL passes a valid NUL-terminated message for the call.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    let label = if class == gdal_sys::CPLErr::CE_Warning {
+        "Warning"
+    } else {
+        "ERROR"
+    };
+    eprintln!("{label} {number}: {}", crate::error::redact_text(&text));
+}
+
+impl Drop for EnvScope {
+    fn drop(&mut self) {
+        // SAFETY: pops the handler pushed in `install` on this thread.
+        unsafe { gdal_sys::CPLPopErrorHandler() };
+        // Restore in reverse order so a key set twice ends at its original value.
+        for (key, previous) in self.saved.drain(..).rev() {
+            let value = previous.as_ref().map_or(std::ptr::null(), |v| v.as_ptr());
+            // SAFETY: valid C strings (or NULL, which unsets the key).
+            unsafe { gdal_sys::CPLSetThreadLocalConfigOption(key.as_ptr(), value) };
+        }
+    }
+}
+
+fn get_thread_local(key: &CStr) -> Option<CString> {
+    // SAFETY: valid key; GDAL returns NULL or a pointer to its own string,
+    // which we copy at once.
+    let p = unsafe { gdal_sys::CPLGetThreadLocalConfigOption(key.as_ptr(), std::ptr::null()) };
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: non-null NUL-terminated string owned by GDAL.
+        Some(unsafe { CStr::from_ptr(p) }.to_owned())
+    }
+}
+
+/// The current thread-local GDAL config value of `key` (not the global one).
+/// For tests and diagnostics.
+pub fn thread_config(key: &str) -> Option<String> {
+    let key = CString::new(key).ok()?;
+    get_thread_local(&key).map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Run `f` with `env` installed on the current thread.
+pub fn with_env<T>(env: &GdalEnv, f: impl FnOnce() -> T) -> T {
+    let _scope = EnvScope::install(env);
+    f()
+}
