@@ -1,0 +1,110 @@
+//! `stac-gdal vrt`: a VRT mosaic of one asset across items, written from STAC
+//! metadata when the items carry it; prints a JSON summary.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use stac_gdal::vrt::{MosaicOrder, Resampling, Resolution, VrtOptions, build_vrt_from_stac};
+
+use crate::input::read_items;
+
+/// Which item wins on overlap.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Order {
+    /// Later items on top (GDAL's order).
+    Later,
+    /// Earlier items on top (first valid pixel wins).
+    Earlier,
+}
+
+/// Arguments of `stac-gdal vrt`.
+#[derive(Debug, Args)]
+pub struct VrtArgs {
+    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin).
+    items: PathBuf,
+    /// Asset key to mosaic.
+    #[arg(long)]
+    asset: String,
+    /// Output VRT path.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// highest (default), lowest, average, a cell size, or XRES,YRES.
+    #[arg(long)]
+    resolution: Option<String>,
+    /// Target CRS (e.g. EPSG:32630); default: the most common among the items.
+    #[arg(long)]
+    crs: Option<String>,
+    /// Target bounds MINX,MINY,MAXX,MAXY in the target CRS.
+    #[arg(long, allow_hyphen_values = true)]
+    bounds: Option<String>,
+    /// Nodata of the sources and the VRT.
+    #[arg(long, allow_hyphen_values = true)]
+    nodata: Option<f64>,
+    /// Resampling: nearest, bilinear, cubic, cubicspline, lanczos, average, mode.
+    #[arg(long, default_value = "nearest")]
+    resampling: String,
+    /// One band per item instead of a mosaic.
+    #[arg(long)]
+    separate: bool,
+    /// 1-based bands of multi-band assets, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    bands: Option<Vec<usize>>,
+    /// Which item wins where footprints overlap.
+    #[arg(long, value_enum, default_value = "later")]
+    order: Order,
+    /// Build a partial mosaic when sources are skipped (they are listed in the summary).
+    #[arg(long)]
+    no_strict: bool,
+}
+
+/// Run `stac-gdal vrt`.
+pub fn vrt(args: VrtArgs) -> Result<()> {
+    let items = read_items(&args.items)?;
+    let mut opts = VrtOptions::default()
+        .strict(!args.no_strict)
+        .separate(args.separate)
+        .order(match args.order {
+            Order::Later => MosaicOrder::LaterOnTop,
+            Order::Earlier => MosaicOrder::EarlierOnTop,
+        });
+    if let Some(r) = &args.resolution {
+        let Some(res) = Resolution::parse(r) else {
+            bail!("--resolution must be highest, lowest, average, RES or XRES,YRES; got {r:?}");
+        };
+        opts = opts.resolution(res);
+    }
+    if let Some(crs) = args.crs {
+        opts = opts.crs(crs);
+    }
+    if let Some(b) = &args.bounds {
+        let v: Vec<f64> = b
+            .split(',')
+            .map(|x| x.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("--bounds must be MINX,MINY,MAXX,MAXY; got {b:?}"))?;
+        let Ok(arr) = <[f64; 4]>::try_from(v) else {
+            bail!("--bounds must have 4 numbers; got {b:?}");
+        };
+        opts = opts.bounds(arr);
+    }
+    if let Some(nd) = args.nodata {
+        opts = opts.nodata(nd);
+    }
+    let Some(resampling) = Resampling::parse(&args.resampling) else {
+        bail!("unknown --resampling {:?}", args.resampling);
+    };
+    opts = opts.resampling(resampling);
+    if let Some(bands) = args.bands {
+        opts = opts.bands(bands);
+    }
+    let vrt = build_vrt_from_stac(&items, &args.asset, &opts)?;
+    vrt.to_file(&args.output)?;
+    for w in vrt.warnings() {
+        eprintln!("stac-gdal: warning: {w}");
+    }
+    let mut summary = serde_json::to_value(vrt.summary())?;
+    summary["output"] = serde_json::Value::String(args.output.display().to_string());
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The one error type of this crate.
+
+/// Errors of `build_vrt_from_stac`. Hrefs inside are always redacted (query
+/// string and user info removed), so a message never carries a credential.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VrtError {
+    /// The input held no items.
+    #[error("build_vrt_from_stac received no items.")]
+    NoItems,
+    /// An option is out of range or inconsistent.
+    #[error("invalid VRT option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name (`resolution`, `bounds`, `crs`, `bands`, ...).
+        option: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Some sources could not be placed in the mosaic and `strict` is on.
+    #[error(
+        "build_vrt_from_stac skipped {skipped} of {total} source(s) for asset '{asset}': {listing}. \
+         Pass strict(false) to build a partial mosaic and get the skipped list instead."
+    )]
+    SkippedSources {
+        /// The asset key.
+        asset: String,
+        /// How many sources were skipped.
+        skipped: usize,
+        /// How many items were given.
+        total: usize,
+        /// Up to five `item (redacted href): reason` entries, then `(+K more)`.
+        listing: String,
+    },
+    /// No source at all could be placed (every item was skipped, or none
+    /// intersects the requested bounds).
+    #[error("build_vrt_from_stac: no usable source for asset '{asset}' ({reason})")]
+    NoSources {
+        /// The asset key.
+        asset: String,
+        /// Why (e.g. the first skip reason, or "no source intersects the bounds").
+        reason: String,
+    },
+    /// The items could not be read (not an Item, FeatureCollection or array).
+    #[error(transparent)]
+    Items(#[from] stac_meta::MetaError),
+    /// The signer could not produce its GDAL options.
+    #[error("the signer failed: {message}")]
+    Signer {
+        /// The signer's (credential-free) message.
+        message: String,
+    },
+    /// A CRS definition could not be understood by GDAL/PROJ.
+    #[error("{context}: GDAL does not understand the CRS {crs:?}: {message}")]
+    Crs {
+        /// Where the CRS came from (option or item/asset).
+        context: String,
+        /// The CRS definition (shortened).
+        crs: String,
+        /// GDAL's message.
+        message: String,
+    },
+    /// Writing the VRT file failed.
+    #[error("writing the VRT to {path}: {source}")]
+    Io {
+        /// The path written to.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// GDAL failed to open the built VRT.
+    #[error("GDAL could not open the built VRT: {message}")]
+    Gdal {
+        /// GDAL's message (redacted).
+        message: String,
+    },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = VrtError> = std::result::Result<T, E>;
+
+/// Blank anything that looks like a credential inside a GDAL message: GDAL
+/// quotes paths, and a VRT path may embed `header.*=` values or a query.
+pub(crate) fn redact_text(text: &str) -> String {
+    text.split_inclusive(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+        .map(|tok| {
+            if tok.contains('?') || tok.contains("://") {
+                let trimmed =
+                    tok.trim_end_matches(|c: char| c.is_whitespace() || c == '\'' || c == '"');
+                let tail = &tok[trimmed.len()..];
+                format!("{}{tail}", stac_meta::redact(trimmed))
+            } else {
+                tok.to_owned()
+            }
+        })
+        .collect()
+}

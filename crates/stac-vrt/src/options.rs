@@ -1,0 +1,279 @@
+//! `VrtOptions`: everything `build_vrt_from_stac` can be told, as a plain
+//! struct with `Default` and builder setters.
+
+use std::fmt;
+use std::sync::Arc;
+
+use stac_meta::DataType;
+use stac_signers::Signer;
+
+/// How the mosaic's pixel size is chosen from the sources' pixel sizes
+/// (all measured in the target CRS).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub enum Resolution {
+    /// The finest source pixel size (odc-stac's rule; the default).
+    #[default]
+    Highest,
+    /// The coarsest source pixel size.
+    Lowest,
+    /// The mean of the source pixel sizes (`gdalbuildvrt`'s default).
+    Average,
+    /// An explicit pixel size `(x, y)`, both positive.
+    Explicit(f64, f64),
+}
+
+impl Resolution {
+    /// Parse `highest`, `lowest`, `average`, `<res>` or `<xres>,<yres>`.
+    ///
+    /// ```
+    /// use stac_vrt::Resolution;
+    /// assert_eq!(Resolution::parse("lowest"), Some(Resolution::Lowest));
+    /// assert_eq!(Resolution::parse("20"), Some(Resolution::Explicit(20.0, 20.0)));
+    /// assert_eq!(Resolution::parse("10,20"), Some(Resolution::Explicit(10.0, 20.0)));
+    /// assert_eq!(Resolution::parse("-1"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        match t.to_ascii_lowercase().as_str() {
+            "highest" => return Some(Self::Highest),
+            "lowest" => return Some(Self::Lowest),
+            "average" => return Some(Self::Average),
+            _ => {}
+        }
+        let parts: Vec<f64> = t
+            .split(',')
+            .map(|p| p.trim().parse::<f64>().ok())
+            .collect::<Option<_>>()?;
+        let (x, y) = match parts.as_slice() {
+            [r] => (*r, *r),
+            [x, y] => (*x, *y),
+            _ => return None,
+        };
+        (x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0).then_some(Self::Explicit(x, y))
+    }
+}
+
+/// Which item wins where sources overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MosaicOrder {
+    /// Later items are painted over earlier ones (GDAL's order; the default).
+    #[default]
+    LaterOnTop,
+    /// Earlier items win: the first valid pixel in item order is kept.
+    EarlierOnTop,
+}
+
+/// Resampling used when a source's pixels do not line up one-to-one with the
+/// mosaic's (different resolution, or a warped source).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub enum Resampling {
+    #[default]
+    Nearest,
+    Bilinear,
+    Cubic,
+    CubicSpline,
+    Lanczos,
+    Average,
+    Mode,
+}
+
+impl Resampling {
+    /// Parse a GDAL resampling name (`nearest`, `bilinear`, `cubic`,
+    /// `cubicspline`, `lanczos`, `average`, `mode`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "nearest" | "near" => Self::Nearest,
+            "bilinear" => Self::Bilinear,
+            "cubic" => Self::Cubic,
+            "cubicspline" => Self::CubicSpline,
+            "lanczos" => Self::Lanczos,
+            "average" => Self::Average,
+            "mode" => Self::Mode,
+            _ => return None,
+        })
+    }
+
+    /// The name a VRT `<ComplexSource resampling=...>` attribute takes.
+    pub fn vrt_name(self) -> &'static str {
+        match self {
+            Self::Nearest => "nearest",
+            Self::Bilinear => "bilinear",
+            Self::Cubic => "cubic",
+            Self::CubicSpline => "cubicspline",
+            Self::Lanczos => "lanczos",
+            Self::Average => "average",
+            Self::Mode => "mode",
+        }
+    }
+
+    /// The name the warper's `<ResampleAlg>` takes.
+    pub fn warp_name(self) -> &'static str {
+        match self {
+            Self::Nearest => "NearestNeighbour",
+            Self::Bilinear => "Bilinear",
+            Self::Cubic => "Cubic",
+            Self::CubicSpline => "CubicSpline",
+            Self::Lanczos => "Lanczos",
+            Self::Average => "Average",
+            Self::Mode => "Mode",
+        }
+    }
+}
+
+/// Options of [`build_vrt_from_stac`](crate::build_vrt_from_stac).
+///
+/// ```
+/// use stac_vrt::{MosaicOrder, Resolution, VrtOptions};
+/// let opts = VrtOptions::default()
+///     .resolution(Resolution::Explicit(20.0, 20.0))
+///     .crs("EPSG:32630")
+///     .bounds([600000.0, 5290000.0, 610000.0, 5300000.0])
+///     .nodata(0.0)
+///     .order(MosaicOrder::EarlierOnTop)
+///     .strict(false);
+/// assert!(!opts.strict);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct VrtOptions {
+    /// Pixel size rule (default [`Resolution::Highest`]).
+    pub resolution: Resolution,
+    /// Target extent `[minx, miny, maxx, maxy]` in the target CRS (default: union of the sources).
+    pub bounds: Option<[f64; 4]>,
+    /// Target CRS (anything GDAL's `SetFromUserInput` takes). Without it the
+    /// most common CRS among the sources is used and a warning says so when
+    /// they differ. Sources in another CRS are wrapped in warped VRTs.
+    pub crs: Option<String>,
+    /// Nodata of the sources, overriding `raster:bands[].nodata`.
+    pub src_nodata: Option<f64>,
+    /// Nodata of the VRT bands (default: the sources' nodata when they agree).
+    pub vrt_nodata: Option<f64>,
+    /// Resampling for resized and warped sources (default nearest).
+    pub resampling: Resampling,
+    /// One VRT band per item (and per selected band) instead of a mosaic.
+    pub separate: bool,
+    /// 1-based bands of multi-band assets to use (default: all bands; with
+    /// `separate`, band 1).
+    pub bands: Option<Vec<usize>>,
+    /// Data type for items whose metadata lacks `raster:bands[].data_type`
+    /// (lets them use the metadata path), and of the VRT bands.
+    pub data_type: Option<DataType>,
+    /// Signer for hrefs and GDAL env (headers travel inside `/vsicurl?` paths).
+    pub signer: Option<Arc<dyn Signer>>,
+    /// Fail when any source is skipped (default `true`); otherwise build a
+    /// partial mosaic and report the skipped items.
+    pub strict: bool,
+    /// Which item wins on overlap (default later on top).
+    pub order: MosaicOrder,
+}
+
+impl Default for VrtOptions {
+    fn default() -> Self {
+        Self {
+            resolution: Resolution::default(),
+            bounds: None,
+            crs: None,
+            src_nodata: None,
+            vrt_nodata: None,
+            resampling: Resampling::default(),
+            separate: false,
+            bands: None,
+            data_type: None,
+            signer: None,
+            strict: true,
+            order: MosaicOrder::default(),
+        }
+    }
+}
+
+impl fmt::Debug for VrtOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VrtOptions")
+            .field("resolution", &self.resolution)
+            .field("bounds", &self.bounds)
+            .field("crs", &self.crs)
+            .field("src_nodata", &self.src_nodata)
+            .field("vrt_nodata", &self.vrt_nodata)
+            .field("resampling", &self.resampling)
+            .field("separate", &self.separate)
+            .field("bands", &self.bands)
+            .field("data_type", &self.data_type)
+            .field("signer", &self.signer.as_ref().map(|s| s.name().to_owned()))
+            .field("strict", &self.strict)
+            .field("order", &self.order)
+            .finish()
+    }
+}
+
+impl VrtOptions {
+    /// Set the pixel size rule.
+    pub fn resolution(mut self, resolution: Resolution) -> Self {
+        self.resolution = resolution;
+        self
+    }
+    /// Set the target extent `[minx, miny, maxx, maxy]` (in the target CRS).
+    pub fn bounds(mut self, bounds: [f64; 4]) -> Self {
+        self.bounds = Some(bounds);
+        self
+    }
+    /// Set the target CRS.
+    pub fn crs(mut self, crs: impl Into<String>) -> Self {
+        self.crs = Some(crs.into());
+        self
+    }
+    /// Set both the sources' and the VRT's nodata.
+    pub fn nodata(mut self, nodata: f64) -> Self {
+        self.src_nodata = Some(nodata);
+        self.vrt_nodata = Some(nodata);
+        self
+    }
+    /// Set the sources' nodata only.
+    pub fn src_nodata(mut self, nodata: f64) -> Self {
+        self.src_nodata = Some(nodata);
+        self
+    }
+    /// Set the VRT bands' nodata only.
+    pub fn vrt_nodata(mut self, nodata: f64) -> Self {
+        self.vrt_nodata = Some(nodata);
+        self
+    }
+    /// Set the resampling.
+    pub fn resampling(mut self, resampling: Resampling) -> Self {
+        self.resampling = resampling;
+        self
+    }
+    /// One band per item instead of a mosaic.
+    pub fn separate(mut self, separate: bool) -> Self {
+        self.separate = separate;
+        self
+    }
+    /// Select 1-based bands of multi-band assets.
+    pub fn bands(mut self, bands: impl Into<Vec<usize>>) -> Self {
+        self.bands = Some(bands.into());
+        self
+    }
+    /// Set the fallback/VRT data type.
+    pub fn data_type(mut self, data_type: DataType) -> Self {
+        self.data_type = Some(data_type);
+        self
+    }
+    /// Set the signer.
+    pub fn signer(mut self, signer: Arc<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+    /// Fail on skipped sources (`true`, the default) or build a partial mosaic.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+    /// Set which item wins on overlap.
+    pub fn order(mut self, order: MosaicOrder) -> Self {
+        self.order = order;
+        self
+    }
+}

@@ -1,0 +1,804 @@
+//! Planning the mosaic: resolve every item's source, choose the target CRS,
+//! resolution and extent, and place each source on the mosaic grid (direct
+//! rectangles, the same arithmetic as `gdalbuildvrt`, or a warped window).
+
+use std::collections::HashMap;
+
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use serde_json::Value;
+use stac_signers::GdalEnv;
+
+use crate::error::{Result, VrtError};
+use crate::options::{MosaicOrder, Resampling, Resolution, VrtOptions};
+use crate::report::{SkippedSource, SourceSummary};
+use crate::sources::{self, Grid};
+use crate::warp::{WarpSpec, warped_vrt};
+
+/// One source as the VRT names it.
+#[derive(Debug, Clone)]
+pub(crate) struct PlanSource {
+    /// `SourceFilename`: a GDAL path, or an inline warped VRT document.
+    pub filename: String,
+    /// Size of what `filename` opens.
+    pub cols: usize,
+    /// Size of what `filename` opens.
+    pub rows: usize,
+    /// What the report says about it.
+    pub summary: SourceSummary,
+}
+
+/// One source band placed in one VRT band.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceRect {
+    /// Index into [`Plan::sources`].
+    pub source: usize,
+    /// 1-based band of what `filename` opens.
+    pub source_band: usize,
+    /// Its data type.
+    pub data_type: &'static str,
+    /// `SrcRect` (xoff, yoff, xsize, ysize).
+    pub src_rect: [f64; 4],
+    /// `DstRect`.
+    pub dst_rect: [f64; 4],
+    /// `NODATA` of the source (transparent in the mosaic).
+    pub nodata: Option<f64>,
+}
+
+/// One VRT band.
+#[derive(Debug, Clone)]
+pub(crate) struct PlanBand {
+    /// GDAL data type name.
+    pub data_type: &'static str,
+    /// `NoDataValue`.
+    pub nodata: Option<f64>,
+    /// Band description (item id with `separate`).
+    pub description: Option<String>,
+    /// Sources painted in order (last on top).
+    pub sources: Vec<SourceRect>,
+}
+
+/// The whole mosaic.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub cols: usize,
+    pub rows: usize,
+    pub geotransform: [f64; 6],
+    pub srs_wkt: String,
+    pub crs: String,
+    pub resampling: Resampling,
+    pub sources: Vec<PlanSource>,
+    pub bands: Vec<PlanBand>,
+    pub skipped: Vec<SkippedSource>,
+    pub outside_bounds: Vec<String>,
+    pub warnings: Vec<String>,
+    pub opened: usize,
+    pub env: GdalEnv,
+}
+
+struct Candidate {
+    item: String,
+    href: String,
+    path: String,
+    grid: Grid,
+    from_metadata: bool,
+    crs_key: String,
+    /// Footprint in the target CRS.
+    bounds: [f64; 4],
+    /// Pixel size in the target CRS.
+    res: (f64, f64),
+    warped: bool,
+}
+
+/// A CRS as GDAL understands it: a comparison key (`EPSG:32630`, else WKT) and WKT.
+#[derive(Clone)]
+struct CrsInfo {
+    key: String,
+    wkt: String,
+}
+
+fn crs_info(def: &str) -> std::result::Result<CrsInfo, String> {
+    let srs = SpatialRef::from_definition(def).map_err(|e| e.to_string())?;
+    let wkt = srs.to_wkt().map_err(|e| e.to_string())?;
+    let key = srs.authority().unwrap_or_else(|_| wkt.clone());
+    Ok(CrsInfo { key, wkt })
+}
+
+fn gis_srs(wkt: &str) -> std::result::Result<SpatialRef, String> {
+    let mut srs = SpatialRef::from_wkt(wkt).map_err(|e| e.to_string())?;
+    srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    Ok(srs)
+}
+
+fn short(def: &str) -> String {
+    if def.len() > 60 {
+        let mut end = 60;
+        while !def.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &def[..end])
+    } else {
+        def.to_owned()
+    }
+}
+
+fn validate(options: &VrtOptions) -> Result<()> {
+    if let Some(b) = options.bounds {
+        if !(b.iter().all(|v| v.is_finite()) && b[0] < b[2] && b[1] < b[3]) {
+            return Err(VrtError::InvalidOption {
+                option: "bounds",
+                reason: format!(
+                    "must be finite [minx, miny, maxx, maxy] with min < max, got {b:?}"
+                ),
+            });
+        }
+    }
+    if let Resolution::Explicit(x, y) = options.resolution {
+        if !(x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0) {
+            return Err(VrtError::InvalidOption {
+                option: "resolution",
+                reason: format!("must be two positive numbers, got ({x}, {y})"),
+            });
+        }
+    }
+    if let Some(bands) = &options.bands {
+        if bands.is_empty() || bands.contains(&0) {
+            return Err(VrtError::InvalidOption {
+                option: "bands",
+                reason: format!("must be a non-empty list of 1-based band numbers, got {bands:?}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Plan the mosaic of `asset` over `items`.
+pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Result<Plan> {
+    if items.is_empty() {
+        return Err(VrtError::NoItems);
+    }
+    validate(options)?;
+    let total = items.len();
+    let mut warnings = Vec::new();
+    let mut skipped = Vec::new();
+    let signer = options.signer.as_deref();
+    let env = match signer {
+        Some(s) => s.gdal_env().map_err(|e| VrtError::Signer {
+            message: e.to_string(),
+        })?,
+        None => GdalEnv::new(),
+    };
+
+    // 1. Hrefs and grids from metadata; open only what lacks a grid.
+    let mut resolved: Vec<(String, String, String, Option<Grid>, bool)> = Vec::new();
+    let mut any_remote = false;
+    let mut env_cache: HashMap<String, GdalEnv> = HashMap::new();
+    let mut opened = 0;
+    for item in items {
+        let id = sources::item_label(item);
+        let href = match stac_signers::resolved_href(item, Some(asset), signer) {
+            Ok(h) => h,
+            Err(e) => {
+                let href = stac_meta::asset(item, asset)
+                    .ok()
+                    .and_then(|a| a.get("href"))
+                    .and_then(Value::as_str)
+                    .map(|h| stac_meta::redact(h).into_owned());
+                skipped.push(SkippedSource {
+                    item: id,
+                    href,
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        any_remote |= stac_meta::is_remote(&href);
+        // Host-scoped env: a signer's headers go only into sources on its hosts.
+        let src_env = match signer {
+            None => GdalEnv::new(),
+            Some(s) => {
+                let origin = sources::origin(&href).to_owned();
+                match env_cache.get(&origin) {
+                    Some(e) => e.clone(),
+                    None => match s.gdal_env_for(&href) {
+                        Ok(e) => {
+                            env_cache.insert(origin, e.clone());
+                            e
+                        }
+                        Err(e) => {
+                            skipped.push(SkippedSource {
+                                item: id,
+                                href: Some(stac_meta::redact(&href).into_owned()),
+                                reason: format!("the signer failed: {e}"),
+                            });
+                            continue;
+                        }
+                    },
+                }
+            }
+        };
+        let path = sources::vrt_source_path(&href, &src_env);
+        let redacted = stac_meta::redact(&href).into_owned();
+        let meta_grid = match stac_meta::read_extension_metadata(item, Some(asset)) {
+            Ok(meta) => sources::grid_from_metadata(&meta, options),
+            Err(e) => {
+                warnings.push(format!("{e}; opening the source to read its grid instead"));
+                None
+            }
+        };
+        match meta_grid {
+            Some(grid) => resolved.push((id, redacted, path, Some(grid), true)),
+            None => {
+                opened += 1;
+                match sources::grid_from_file(&stac_meta::gdal_path(&href), &src_env) {
+                    Ok(grid) => resolved.push((id, redacted, path, Some(grid), false)),
+                    Err(reason) => skipped.push(SkippedSource {
+                        item: id,
+                        href: Some(redacted),
+                        reason: format!("could not open the source: {reason}"),
+                    }),
+                }
+            }
+        }
+    }
+    let lost = sources::untravelled_credentials(&env);
+    if any_remote && !lost.is_empty() {
+        warnings.push(format!(
+            "the signer's GDAL options {} cannot travel inside a VRT: GDAL does not see \
+             thread-local config when the VRT lazily opens its sources; set them process-wide \
+             (or read through Dataset::open with the env) to read these pixels",
+            lost.join(", ")
+        ));
+    }
+    let headers_embedded = env_cache
+        .values()
+        .any(|e| e.get("GDAL_HTTP_HEADERS").is_some());
+    if headers_embedded && any_remote {
+        warnings.push(if sources::header_option_supported() {
+            "HTTP headers of the signer are embedded in the VRT's /vsicurl? source paths: \
+             writing this VRT to a file writes those credentials in clear text"
+                .to_owned()
+        } else {
+            "HTTP headers of the signer travel through an in-memory header file (GDAL < 3.7 \
+             has no /vsicurl?header.<Name>= option): the VRT authenticates in this process \
+             only, a copy written to disk will not"
+                .to_owned()
+        });
+    }
+
+    // 2. CRSs: understand each definition once.
+    let mut crs_cache: HashMap<String, std::result::Result<CrsInfo, String>> = HashMap::new();
+    let mut cands: Vec<(String, String, String, Grid, bool, CrsInfo)> = Vec::new();
+    for (id, href, path, grid, from_meta) in resolved {
+        let grid = grid.expect("every resolved source has a grid");
+        let info = crs_cache
+            .entry(grid.crs.clone())
+            .or_insert_with(|| crs_info(&grid.crs))
+            .clone();
+        match info {
+            Ok(info) => cands.push((id, href, path, grid, from_meta, info)),
+            Err(msg) => skipped.push(SkippedSource {
+                item: id,
+                href: Some(href),
+                reason: format!(
+                    "GDAL does not understand its CRS {:?}: {msg}",
+                    short(&grid.crs)
+                ),
+            }),
+        }
+    }
+    let target = match &options.crs {
+        Some(def) => crs_info(def).map_err(|message| VrtError::Crs {
+            context: "option crs".into(),
+            crs: short(def),
+            message,
+        })?,
+        None => {
+            let mut counts: Vec<(CrsInfo, usize)> = Vec::new();
+            for c in &cands {
+                match counts.iter_mut().find(|(k, _)| k.key == c.5.key) {
+                    Some(slot) => slot.1 += 1,
+                    None => counts.push((c.5.clone(), 1)),
+                }
+            }
+            let Some(best) = counts
+                .iter()
+                .enumerate()
+                .max_by(|(ia, a), (ib, b)| a.1.cmp(&b.1).then(ib.cmp(ia)))
+                .map(|(_, c)| c.0.clone())
+            else {
+                return finish_empty(asset, total, skipped, options);
+            };
+            if counts.len() > 1 {
+                let listing: Vec<String> = counts
+                    .iter()
+                    .map(|(k, n)| format!("{} x{n}", short(&k.key)))
+                    .collect();
+                warnings.push(format!(
+                    "sources are in {} CRSs ({}); using the most common, {}, and warping the others \
+                     (set a target CRS to choose)",
+                    counts.len(),
+                    listing.join(", "),
+                    short(&best.key)
+                ));
+            }
+            best
+        }
+    };
+    let target_srs = gis_srs(&target.wkt).map_err(|message| VrtError::Crs {
+        context: "target".into(),
+        crs: short(&target.key),
+        message,
+    })?;
+
+    // 3. Footprints and pixel sizes in the target CRS.
+    let mut transforms: HashMap<String, std::result::Result<CoordTransform, String>> =
+        HashMap::new();
+    let mut placed: Vec<Candidate> = Vec::new();
+    for (id, href, path, grid, from_metadata, info) in cands {
+        let same = info.key == target.key;
+        let warped = !same || !grid.is_north_up();
+        let (bounds, res) = if !warped {
+            (grid.bounds(), (grid.geotransform[1], -grid.geotransform[5]))
+        } else {
+            let ct = transforms.entry(info.key.clone()).or_insert_with(|| {
+                let src = gis_srs(&info.wkt)?;
+                CoordTransform::new(&src, &target_srs).map_err(|e| e.to_string())
+            });
+            let b = match ct {
+                Ok(ct) => ct
+                    .transform_bounds(&grid.bounds(), 21)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            match b {
+                Ok(b) if b.iter().all(|v| v.is_finite()) && b[0] < b[2] && b[1] < b[3] => {
+                    let r = ((b[2] - b[0]) * (b[3] - b[1]) / (grid.cols * grid.rows) as f64).sqrt();
+                    (b, (r, r))
+                }
+                Ok(_) | Err(_) => {
+                    skipped.push(SkippedSource {
+                        item: id,
+                        href: Some(href),
+                        reason: format!(
+                            "its footprint cannot be transformed from {} to {}",
+                            short(&info.key),
+                            short(&target.key)
+                        ),
+                    });
+                    continue;
+                }
+            }
+        };
+        placed.push(Candidate {
+            item: id,
+            href,
+            path,
+            grid,
+            from_metadata,
+            crs_key: info.key,
+            bounds,
+            res,
+            warped,
+        });
+    }
+
+    // 4. Bands.
+    let Some(first) = placed.first() else {
+        return finish_empty(asset, total, skipped, options);
+    };
+    let selection: Vec<usize> = match (&options.bands, options.separate) {
+        (Some(b), _) => b.clone(),
+        (None, true) => vec![1],
+        (None, false) => (1..=first.grid.bands.len()).collect(),
+    };
+    let needed = selection.iter().copied().max().unwrap_or(1);
+    placed.retain(|c| {
+        if c.grid.bands.len() >= needed {
+            true
+        } else {
+            skipped.push(SkippedSource {
+                item: c.item.clone(),
+                href: Some(c.href.clone()),
+                reason: format!(
+                    "it has {} band(s), band {needed} is needed",
+                    c.grid.bands.len()
+                ),
+            });
+            false
+        }
+    });
+    if placed.is_empty() {
+        return finish_empty(asset, total, skipped, options);
+    }
+
+    // 5. Resolution and extent (gdalbuildvrt's arithmetic).
+    let (xres, yres) = match options.resolution {
+        Resolution::Explicit(x, y) => (x, y),
+        Resolution::Highest => placed.iter().fold((f64::INFINITY, f64::INFINITY), |a, c| {
+            (a.0.min(c.res.0), a.1.min(c.res.1))
+        }),
+        Resolution::Lowest => placed.iter().fold((0.0_f64, 0.0_f64), |a, c| {
+            (a.0.max(c.res.0), a.1.max(c.res.1))
+        }),
+        Resolution::Average => {
+            let n = placed.len() as f64;
+            let s = placed
+                .iter()
+                .fold((0.0, 0.0), |a, c| (a.0 + c.res.0, a.1 + c.res.1));
+            (s.0 / n, s.1 / n)
+        }
+    };
+    if options.bounds.is_none() {
+        // Warped footprints are snapped outward to the grid of the native
+        // sources, so the union (and a peer warping onto it) stays aligned.
+        let natives: Vec<[f64; 4]> = placed
+            .iter()
+            .filter(|c| !c.warped)
+            .map(|c| c.bounds)
+            .collect();
+        let pool = if natives.is_empty() {
+            placed.iter().map(|c| c.bounds).collect()
+        } else {
+            natives
+        };
+        let anchor = pool
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, b| {
+                (a.0.min(b[0]), a.1.max(b[3]))
+            });
+        for c in placed.iter_mut().filter(|c| c.warped) {
+            let (ax, ay) = anchor;
+            let eps = 1e-9;
+            c.bounds = [
+                ax + ((c.bounds[0] - ax) / xres + eps).floor() * xres,
+                ay - ((ay - c.bounds[1]) / yres - eps).ceil() * yres,
+                ax + ((c.bounds[2] - ax) / xres - eps).ceil() * xres,
+                ay - ((ay - c.bounds[3]) / yres + eps).floor() * yres,
+            ];
+        }
+    }
+    let [minx, miny, maxx, maxy] = options.bounds.unwrap_or_else(|| {
+        placed.iter().fold(
+            [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ],
+            |b, c| {
+                [
+                    b[0].min(c.bounds[0]),
+                    b[1].min(c.bounds[1]),
+                    b[2].max(c.bounds[2]),
+                    b[3].max(c.bounds[3]),
+                ]
+            },
+        )
+    });
+    let cols = (0.5 + (maxx - minx) / xres) as usize;
+    let rows = (0.5 + (maxy - miny) / yres) as usize;
+    if cols == 0 || rows == 0 {
+        return Err(VrtError::NoSources {
+            asset: asset.to_owned(),
+            reason: format!("the extent is smaller than one pixel of {xres} x {yres}"),
+        });
+    }
+    let geotransform = [minx, xres, 0.0, maxy, 0.0, -yres];
+
+    // 6. Place every source.
+    if options.order == MosaicOrder::EarlierOnTop && !options.separate {
+        placed.reverse();
+    }
+    let mut plan_sources: Vec<PlanSource> = Vec::new();
+    let mut rects: Vec<Vec<SourceRect>> = Vec::new(); // per plan source: one rect per selected band
+    let mut outside_bounds = Vec::new();
+    for c in &placed {
+        let src_nodata: Vec<Option<f64>> = selection
+            .iter()
+            .map(|b| options.src_nodata.or(c.grid.bands[b - 1].nodata))
+            .collect();
+        let summary = SourceSummary {
+            item: c.item.clone(),
+            href: c.href.clone(),
+            from_metadata: c.from_metadata,
+            warped: c.warped,
+            crs: short(&c.crs_key),
+            bounds: [0.0; 4],
+        };
+        if !c.warped {
+            let Some((src, dst)) =
+                src_dst_window(&c.grid, xres, yres, [minx, miny, maxx, maxy], cols, rows)
+            else {
+                outside_bounds.push(c.item.clone());
+                continue;
+            };
+            let b = [
+                minx + dst[0] * xres,
+                maxy - (dst[1] + dst[3]) * yres,
+                minx + (dst[0] + dst[2]) * xres,
+                maxy - dst[1] * yres,
+            ];
+            let idx = plan_sources.len();
+            plan_sources.push(PlanSource {
+                filename: c.path.clone(),
+                cols: c.grid.cols,
+                rows: c.grid.rows,
+                summary: SourceSummary {
+                    bounds: b,
+                    ..summary
+                },
+            });
+            rects.push(
+                selection
+                    .iter()
+                    .zip(&src_nodata)
+                    .map(|(b, nd)| SourceRect {
+                        source: idx,
+                        source_band: *b,
+                        data_type: c.grid.bands[b - 1].data_type,
+                        src_rect: src,
+                        dst_rect: dst,
+                        nodata: *nd,
+                    })
+                    .collect(),
+            );
+        } else {
+            let eps = 1e-9;
+            let c0 = (((c.bounds[0] - minx) / xres) + eps).floor().max(0.0);
+            let c1 = (((c.bounds[2] - minx) / xres) - eps)
+                .ceil()
+                .min(cols as f64);
+            let r0 = (((maxy - c.bounds[3]) / yres) + eps).floor().max(0.0);
+            let r1 = (((maxy - c.bounds[1]) / yres) - eps)
+                .ceil()
+                .min(rows as f64);
+            if c1 <= c0 || r1 <= r0 {
+                outside_bounds.push(c.item.clone());
+                continue;
+            }
+            let (w, h) = ((c1 - c0) as usize, (r1 - r0) as usize);
+            let dst_gt = [minx + c0 * xres, xres, 0.0, maxy - r0 * yres, 0.0, -yres];
+            let src_info = crs_cache
+                .get(&c.grid.crs)
+                .and_then(|r| r.as_ref().ok())
+                .map(|i| i.wkt.clone())
+                .unwrap_or_default();
+            if src_nodata.iter().any(Option::is_none) {
+                warnings.push(format!(
+                    "item {}: warped source has no nodata, so its empty corners are painted as 0 \
+                     over other sources (set src_nodata)",
+                    c.item
+                ));
+            }
+            let warped_bands: Vec<usize> = selection.clone();
+            let Some(doc) = warped_vrt(&WarpSpec {
+                path: &c.path,
+                grid: &c.grid,
+                src_wkt: &src_info,
+                dst_wkt: &target.wkt,
+                dst_geotransform: dst_gt,
+                size: (w, h),
+                bands: &warped_bands,
+                nodata: &src_nodata,
+                resampling: options.resampling,
+            }) else {
+                skipped.push(SkippedSource {
+                    item: c.item.clone(),
+                    href: Some(c.href.clone()),
+                    reason: "its geotransform is not invertible".into(),
+                });
+                continue;
+            };
+            let b = [
+                dst_gt[0],
+                dst_gt[3] - h as f64 * yres,
+                dst_gt[0] + w as f64 * xres,
+                dst_gt[3],
+            ];
+            let idx = plan_sources.len();
+            plan_sources.push(PlanSource {
+                filename: doc,
+                cols: w,
+                rows: h,
+                summary: SourceSummary {
+                    bounds: b,
+                    ..summary
+                },
+            });
+            let full = [0.0, 0.0, w as f64, h as f64];
+            let dst = [c0, r0, w as f64, h as f64];
+            rects.push(
+                selection
+                    .iter()
+                    .enumerate()
+                    .zip(&src_nodata)
+                    .map(|((i, b), nd)| SourceRect {
+                        source: idx,
+                        source_band: i + 1,
+                        data_type: c.grid.bands[b - 1].data_type,
+                        src_rect: full,
+                        dst_rect: dst,
+                        nodata: *nd,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    if plan_sources.is_empty() {
+        if !skipped.is_empty() {
+            return finish_empty(asset, total, skipped, options);
+        }
+        return Err(VrtError::NoSources {
+            asset: asset.to_owned(),
+            reason: "no source intersects the bounds".into(),
+        });
+    }
+    if options.strict && !skipped.is_empty() {
+        return Err(skipped_error(asset, total, &skipped));
+    }
+
+    // 7. VRT bands.
+    let forced_type = options.data_type.and_then(sources::gdal_type_name);
+    let mut bands = Vec::new();
+    let band_of = |members: Vec<SourceRect>,
+                   description: Option<String>,
+                   warnings: &mut Vec<String>| {
+        let data_type = forced_type.unwrap_or_else(|| {
+            members
+                .iter()
+                .map(|r| r.data_type)
+                .reduce(sources::union_type)
+                .unwrap_or("Float64")
+        });
+        let nodata = options.vrt_nodata.or_else(|| {
+            let first = members.first().and_then(|r| r.nodata)?;
+            let agree = members
+                .iter()
+                .all(|r| r.nodata.is_some_and(|v| v == first || (v.is_nan() && first.is_nan())));
+            if !agree {
+                warnings.push(format!(
+                    "sources disagree on nodata; the VRT band uses {first} (set vrt_nodata to choose)"
+                ));
+            }
+            Some(first)
+        });
+        PlanBand {
+            data_type,
+            nodata,
+            description,
+            sources: members,
+        }
+    };
+    if options.separate {
+        for (idx, per_band) in rects.into_iter().enumerate() {
+            let n = per_band.len();
+            for (k, r) in per_band.into_iter().enumerate() {
+                let item = &plan_sources[idx].summary.item;
+                let desc = if n > 1 {
+                    format!("{item}:{}", selection[k])
+                } else {
+                    item.clone()
+                };
+                bands.push(band_of(vec![r], Some(desc), &mut warnings));
+            }
+        }
+    } else {
+        for k in 0..selection.len() {
+            let members: Vec<SourceRect> = rects.iter().map(|r| r[k].clone()).collect();
+            bands.push(band_of(members, None, &mut warnings));
+        }
+    }
+
+    Ok(Plan {
+        cols,
+        rows,
+        geotransform,
+        srs_wkt: target.wkt,
+        crs: target.key,
+        resampling: options.resampling,
+        sources: plan_sources,
+        bands,
+        skipped,
+        outside_bounds,
+        warnings,
+        opened,
+        // Headers travel inside each source path (host-scoped); the rest
+        // (e.g. AWS options for /vsis3/ sources) is installed around reads.
+        env: env
+            .iter()
+            .filter(|(k, _)| *k != "GDAL_HTTP_HEADERS")
+            .collect(),
+    })
+}
+
+/// Every source was skipped: the strict error, or a `NoSources` error naming the first reason.
+fn finish_empty(
+    asset: &str,
+    total: usize,
+    skipped: Vec<SkippedSource>,
+    options: &VrtOptions,
+) -> Result<Plan> {
+    if options.strict && !skipped.is_empty() {
+        return Err(skipped_error(asset, total, &skipped));
+    }
+    Err(VrtError::NoSources {
+        asset: asset.to_owned(),
+        reason: skipped
+            .first()
+            .map(|s| format!("all {total} skipped; first: {}", s.describe()))
+            .unwrap_or_else(|| "no source".into()),
+    })
+}
+
+fn skipped_error(asset: &str, total: usize, skipped: &[SkippedSource]) -> VrtError {
+    let mut listing: Vec<String> = skipped
+        .iter()
+        .take(5)
+        .map(SkippedSource::describe)
+        .collect();
+    if skipped.len() > 5 {
+        listing.push(format!("... (+{} more)", skipped.len() - 5));
+    }
+    VrtError::SkippedSources {
+        asset: asset.to_owned(),
+        skipped: skipped.len(),
+        total,
+        listing: listing.join("; "),
+    }
+}
+
+/// `gdalbuildvrt`'s `GetSrcDstWin`: source and destination rectangles of a
+/// north-up source on the mosaic grid, clipped to it; `None` when outside.
+fn src_dst_window(
+    grid: &Grid,
+    we_res: f64,
+    ns_res_abs: f64,
+    [min_x, min_y, max_x, max_y]: [f64; 4],
+    target_cols: usize,
+    target_rows: usize,
+) -> Option<([f64; 4], [f64; 4])> {
+    let gt = grid.geotransform;
+    let ns_res = -ns_res_abs;
+    let (nx, ny) = (grid.cols as f64, grid.rows as f64);
+    if gt[0] + nx * gt[1] <= min_x
+        || gt[0] >= max_x
+        || gt[3] + ny * gt[5] >= max_y
+        || gt[3] <= min_y
+    {
+        return None;
+    }
+    let (src_x_off, dst_x_off) = if gt[0] < min_x {
+        ((min_x - gt[0]) / gt[1], 0.0)
+    } else {
+        (0.0, (gt[0] - min_x) / we_res)
+    };
+    let (src_y_off, dst_y_off) = if max_y < gt[3] {
+        ((gt[3] - max_y) / -gt[5], 0.0)
+    } else {
+        (0.0, (max_y - gt[3]) / -ns_res)
+    };
+    let mut src_x_size = nx;
+    let mut src_y_size = ny;
+    if src_x_off > 0.0 {
+        src_x_size -= src_x_off;
+    }
+    if src_y_off > 0.0 {
+        src_y_size -= src_y_off;
+    }
+    let sx = gt[1] / we_res;
+    let mut dst_x_size = src_x_size * sx;
+    let sy = gt[5] / ns_res;
+    let mut dst_y_size = src_y_size * sy;
+    if dst_x_off + dst_x_size > target_cols as f64 {
+        dst_x_size = target_cols as f64 - dst_x_off;
+        src_x_size = dst_x_size / sx;
+    }
+    if dst_y_off + dst_y_size > target_rows as f64 {
+        dst_y_size = target_rows as f64 - dst_y_off;
+        src_y_size = dst_y_size / sy;
+    }
+    (src_x_size > 0.0 && dst_x_size > 0.0 && src_y_size > 0.0 && dst_y_size > 0.0).then_some((
+        [src_x_off, src_y_off, src_x_size, src_y_size],
+        [dst_x_off, dst_y_off, dst_x_size, dst_y_size],
+    ))
+}

@@ -1,0 +1,410 @@
+//! One source per item: the href (signed, mapped to a GDAL path, with HTTP
+//! headers embedded for `/vsicurl`), and its grid, read from STAC metadata or,
+//! only for items that lack it, from the opened file.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+use stac_meta::DataType;
+use stac_signers::GdalEnv;
+
+use crate::options::VrtOptions;
+
+/// A source's grid: CRS, geotransform, size and bands.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Grid {
+    /// CRS definition as given (`EPSG:32630`, WKT, PROJJSON text).
+    pub crs: String,
+    /// GDAL geotransform.
+    pub geotransform: [f64; 6],
+    /// Columns (pixels per row).
+    pub cols: usize,
+    /// Rows.
+    pub rows: usize,
+    /// Per band: GDAL data type name and nodata.
+    pub bands: Vec<BandInfo>,
+}
+
+impl Grid {
+    /// `[minx, miny, maxx, maxy]` from the four corners.
+    pub fn bounds(&self) -> [f64; 4] {
+        let gt = self.geotransform;
+        let (c, r) = (self.cols as f64, self.rows as f64);
+        let mut b = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for (px, py) in [(0.0, 0.0), (c, 0.0), (0.0, r), (c, r)] {
+            let x = gt[0] + px * gt[1] + py * gt[2];
+            let y = gt[3] + px * gt[4] + py * gt[5];
+            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+        }
+        b
+    }
+
+    /// Whether the grid is north-up with no rotation (a plain VRT source can
+    /// place it; otherwise it must be warped).
+    pub fn is_north_up(&self) -> bool {
+        self.geotransform[2] == 0.0
+            && self.geotransform[4] == 0.0
+            && self.geotransform[1] > 0.0
+            && self.geotransform[5] < 0.0
+    }
+}
+
+/// One band of a source.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BandInfo {
+    /// GDAL data type name (`UInt16`, `Float32`, ...).
+    pub data_type: &'static str,
+    /// The band's nodata, when known.
+    pub nodata: Option<f64>,
+}
+
+/// The GDAL name of a raster-extension data type (`None` for `other`).
+pub(crate) fn gdal_type_name(t: DataType) -> Option<&'static str> {
+    Some(match t {
+        // GDAL < 3.7 has no Int8 type: widen to Int16 (lossless).
+        DataType::Int8 if gdal_at_least(3_070_000) => "Int8",
+        DataType::Int8 => "Int16",
+        DataType::Int16 => "Int16",
+        DataType::Int32 => "Int32",
+        DataType::Int64 => "Int64",
+        DataType::Uint8 => "Byte",
+        DataType::Uint16 => "UInt16",
+        DataType::Uint32 => "UInt32",
+        DataType::Uint64 => "UInt64",
+        DataType::Float16 | DataType::Float32 => "Float32",
+        DataType::Float64 => "Float64",
+        DataType::Cint16 => "CInt16",
+        DataType::Cint32 => "CInt32",
+        DataType::Cfloat32 => "CFloat32",
+        DataType::Cfloat64 => "CFloat64",
+        _ => return None,
+    })
+}
+
+/// Map a GDAL data type name to the static name used in XML.
+fn static_type_name(name: &str) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "Byte", "Int8", "UInt16", "Int16", "UInt32", "Int32", "UInt64", "Int64", "Float32",
+        "Float64", "CInt16", "CInt32", "CFloat32", "CFloat64",
+    ];
+    NAMES.iter().copied().find(|n| *n == name)
+}
+
+/// The narrowest type holding both (GDAL's `GDALDataTypeUnion`).
+pub(crate) fn union_type(a: &'static str, b: &'static str) -> &'static str {
+    if a == b {
+        return a;
+    }
+    match (
+        gdal::raster::GdalDataType::from_name(a),
+        gdal::raster::GdalDataType::from_name(b),
+    ) {
+        (Ok(x), Ok(y)) => static_type_name(&x.union(y).name()).unwrap_or("Float64"),
+        _ => "Float64",
+    }
+}
+
+/// The grid of an asset from its STAC metadata alone, or `None` when the
+/// metadata is incomplete (no CRS, transform, shape, or data type).
+pub(crate) fn grid_from_metadata(
+    meta: &stac_meta::ExtensionMetadata,
+    options: &VrtOptions,
+) -> Option<Grid> {
+    let crs = meta.crs.as_deref()?.to_owned();
+    let geotransform = meta.geotransform?;
+    let [rows, cols] = meta.shape?;
+    if rows == 0 || cols == 0 {
+        return None;
+    }
+    let fallback = options.data_type.and_then(gdal_type_name);
+    let bands = if meta.bands.is_empty() {
+        vec![BandInfo {
+            data_type: fallback?,
+            nodata: None,
+        }]
+    } else {
+        meta.bands
+            .iter()
+            .map(|b| {
+                Some(BandInfo {
+                    data_type: b.data_type.and_then(gdal_type_name).or(fallback)?,
+                    nodata: b.nodata,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?
+    };
+    Some(Grid {
+        crs,
+        geotransform,
+        cols: usize::try_from(cols).ok()?,
+        rows: usize::try_from(rows).ok()?,
+        bands,
+    })
+}
+
+/// Open a source with GDAL (under the signer's env, installed thread-locally
+/// for this call only) and read its grid. This is the only place the crate
+/// opens a source; it runs only for items whose metadata lacks a grid.
+pub(crate) fn grid_from_file(path: &str, env: &GdalEnv) -> Result<Grid, String> {
+    let _scope = EnvScope::install(env);
+    let ds = gdal::Dataset::open(path).map_err(|e| crate::error::redact_text(&e.to_string()))?;
+    let geotransform = ds
+        .geo_transform()
+        .map_err(|_| "the file has no geotransform".to_owned())?;
+    let crs = ds.projection();
+    if crs.is_empty() {
+        return Err("the file has no CRS".to_owned());
+    }
+    let (cols, rows) = ds.raster_size();
+    let mut bands = Vec::new();
+    for i in 1..=ds.raster_count() {
+        let band = ds.rasterband(i).map_err(|e| e.to_string())?;
+        let name = band.band_type().name();
+        let data_type =
+            static_type_name(&name).ok_or_else(|| format!("unsupported data type {name}"))?;
+        bands.push(BandInfo {
+            data_type,
+            nodata: band.no_data_value(),
+        });
+    }
+    if bands.is_empty() {
+        return Err("the file has no raster band".to_owned());
+    }
+    Ok(Grid {
+        crs,
+        geotransform,
+        cols,
+        rows,
+        bands,
+    })
+}
+
+/// Thread-local GDAL config options set for a scope, cleared on drop.
+pub(crate) struct EnvScope {
+    keys: Vec<String>,
+}
+
+impl EnvScope {
+    /// Install every option of `env` on this thread.
+    pub fn install(env: &GdalEnv) -> Self {
+        let mut keys = Vec::new();
+        for (k, v) in env.iter() {
+            if gdal::config::set_thread_local_config_option(k, v).is_ok() {
+                keys.push(k.to_owned());
+            }
+        }
+        Self { keys }
+    }
+}
+
+impl Drop for EnvScope {
+    fn drop(&mut self) {
+        for k in &self.keys {
+            let _ = gdal::config::clear_thread_local_config_option(k);
+        }
+    }
+}
+
+/// Percent-encode everything but unreserved characters (Python's `quote(s, safe="")`).
+const URL_SET: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~');
+/// As [`URL_SET`] but keeping `/` (Python's `quote(s, safe="/")`).
+const HEADER_SET: &AsciiSet = &URL_SET.remove(b'/');
+
+/// The path a VRT source should name for `href`: `gdal_path(href)`, and a
+/// bare `/vsicurl/<url>` rewritten to GDAL's query form
+/// `/vsicurl?header.<Name>=<value>&...&empty_dir=yes&url=<url>` so the HTTP
+/// headers of the signer's env travel with the source. Local relative paths
+/// are made absolute (the VRT may be written elsewhere).
+pub(crate) fn vrt_source_path(href: &str, env: &GdalEnv) -> String {
+    let path = stac_meta::gdal_path(href);
+    if let Some(url) = path.strip_prefix("/vsicurl/") {
+        let mut out = String::from("/vsicurl?");
+        if let Some(headers) = env.get("GDAL_HTTP_HEADERS") {
+            let pairs: Vec<(&str, &str)> = headers
+                .split(['\r', '\n'])
+                .filter_map(|line| line.split_once(':'))
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .filter(|(n, _)| !n.is_empty())
+                .collect();
+            if !pairs.is_empty() {
+                if header_option_supported() {
+                    for (name, value) in pairs {
+                        out.push_str("header.");
+                        out.push_str(name);
+                        out.push('=');
+                        out.extend(utf8_percent_encode(value, HEADER_SET));
+                        out.push('&');
+                    }
+                } else {
+                    out.push_str("header_file=");
+                    out.extend(utf8_percent_encode(&header_file(&pairs), URL_SET));
+                    out.push('&');
+                }
+            }
+        }
+        out.push_str("empty_dir=yes&url=");
+        out.extend(utf8_percent_encode(url, URL_SET));
+        return out;
+    }
+    if !stac_meta::is_vsi(&path)
+        && stac_meta::scheme(&path).is_none()
+        && !path.contains(':')
+        && std::path::Path::new(&path).is_relative()
+    {
+        if let Ok(abs) = std::path::absolute(&path) {
+            return abs.to_string_lossy().into_owned();
+        }
+    }
+    path
+}
+
+/// Whether this GDAL understands `/vsicurl?header.<Name>=<value>` (3.7+).
+/// Older versions only take `header_file=<path>`.
+pub(crate) fn header_option_supported() -> bool {
+    gdal_at_least(3_070_000)
+}
+
+/// Whether the linked GDAL's `VERSION_NUM` is at least `num` (e.g. `3_070_000`).
+pub(crate) fn gdal_at_least(num: u64) -> bool {
+    static VERSION: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        gdal::version::version_info("VERSION_NUM")
+            .parse::<u64>()
+            .unwrap_or(0)
+    }) >= num
+}
+
+/// A `/vsimem/` file holding `Name: value` lines, one per distinct header
+/// set, kept for the life of the process (GDAL < 3.7 reads per-source
+/// headers only from a file). The secret stays in memory, never on disk.
+pub(crate) fn header_file(pairs: &[(&str, &str)]) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static FILES: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let text: String = pairs.iter().map(|(n, v)| format!("{n}: {v}\n")).collect();
+    let mut files = FILES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    let next = files.len();
+    files
+        .entry(text)
+        .or_insert_with_key(|text| {
+            let path = format!("/vsimem/stac-vrt/headers-{}-{next}.txt", std::process::id());
+            let _ = gdal::vsi::create_mem_file(&path, text.clone().into_bytes());
+            path
+        })
+        .clone()
+}
+
+/// Env keys holding credentials that cannot travel inside a VRT source path
+/// (GDAL does not consult thread-local config when a VRT lazily opens its
+/// sources): pyramids §9 step 4.
+pub(crate) fn untravelled_credentials(env: &GdalEnv) -> Vec<String> {
+    const PREFIXES: &[&str] = &["AWS_", "GS_", "AZURE_", "GOOGLE_", "SWIFT_", "OSS_"];
+    const HARMLESS_SUFFIXES: &[&str] =
+        &["_REGION", "_ENDPOINT", "_ENDPOINT_URL", "_VIRTUAL_HOSTING"];
+    env.iter()
+        .map(|(k, _)| k)
+        .filter(|k| *k != "GDAL_HTTP_HEADERS")
+        .filter(|k| {
+            (PREFIXES.iter().any(|p| k.starts_with(p))
+                && !HARMLESS_SUFFIXES.iter().any(|s| k.ends_with(s)))
+                || *k == "GDAL_HTTP_USERPWD"
+                || *k == "GDAL_HTTP_AUTH"
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `scheme://authority` of an href (empty for plain paths):
+/// the key under which a signer's host-scoped env is cached.
+pub(crate) fn origin(href: &str) -> &str {
+    match href.find("://") {
+        Some(i) => {
+            let rest = &href[i + 3..];
+            let end = rest.find(['/', '?', '#']).map_or(href.len(), |j| i + 3 + j);
+            &href[..end]
+        }
+        None => "",
+    }
+}
+
+/// An item's id (for reports).
+pub(crate) fn item_label(item: &Value) -> String {
+    stac_meta::item_id(item).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vsicurl_query_form_matches_pyramids() {
+        let env = GdalEnv::new();
+        assert_eq!(
+            vrt_source_path("https://h/a.tif", &env),
+            "/vsicurl?empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif"
+        );
+        let env = GdalEnv::new().with("GDAL_HTTP_HEADERS", "Authorization: Bearer t");
+        let path = vrt_source_path("https://h/a.tif?sig=x", &env);
+        if header_option_supported() {
+            assert_eq!(
+                path,
+                "/vsicurl?header.Authorization=Bearer%20t&empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif%3Fsig%3Dx"
+            );
+        } else {
+            let file = header_file(&[("Authorization", "Bearer t")]);
+            assert!(file.starts_with("/vsimem/"));
+            assert_eq!(
+                path,
+                format!(
+                    "/vsicurl?header_file={}&empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif%3Fsig%3Dx",
+                    utf8_percent_encode(&file, URL_SET)
+                )
+            );
+            let bytes = gdal::vsi::get_vsi_mem_file_bytes_owned(&file).unwrap();
+            assert_eq!(bytes, b"Authorization: Bearer t\n");
+        }
+    }
+
+    #[test]
+    fn origin_is_scheme_and_authority() {
+        assert_eq!(origin("https://h:8080/a/b.tif?x=1"), "https://h:8080");
+        assert_eq!(origin("s3://bucket/k.tif"), "s3://bucket");
+        assert_eq!(origin("https://h"), "https://h");
+        assert_eq!(origin("/local/x.tif"), "");
+    }
+
+    #[test]
+    fn non_http_sources_keep_the_plain_form() {
+        let env = GdalEnv::new().with("GDAL_HTTP_HEADERS", "Authorization: Bearer t");
+        assert_eq!(vrt_source_path("s3://b/k.tif", &env), "/vsis3/b/k.tif");
+        assert_eq!(vrt_source_path("/data/x.tif", &env), "/data/x.tif");
+        assert!(vrt_source_path("rel/x.tif", &env).starts_with('/'));
+    }
+
+    #[test]
+    fn credentials_that_cannot_travel_are_named() {
+        let env = GdalEnv::new()
+            .with("AWS_REQUEST_PAYER", "requester")
+            .with("AWS_REGION", "us-west-2")
+            .with("GDAL_HTTP_HEADERS", "A: b")
+            .with("GDAL_HTTP_USERPWD", "u:p");
+        assert_eq!(
+            untravelled_credentials(&env),
+            vec![
+                "AWS_REQUEST_PAYER".to_owned(),
+                "GDAL_HTTP_USERPWD".to_owned()
+            ]
+        );
+    }
+}
