@@ -1,6 +1,68 @@
 //! # stac-client
 //!
-//! Owns STAC API search (streaming pages), collections, conformance,
-//! `download_item` and `from_point`.
+//! STAC API search with streaming pages, collections, conformance and
+//! queryables, and asset downloads.
 //!
-//! Pulls the network crates; enabled in the facade by the `client` feature.
+//! | module | holds |
+//! |---|---|
+//! | `params` | [`SearchParams`] and its GET / POST encodings |
+//! | `conformance` | [`Conformance`], matching classes by prefix and fragment |
+//! | `client` | [`AsyncClient`]: landing page, conformance, collections, queryables, search |
+//! | `search` | [`ItemStream`]: pages fetched lazily, `next` links followed |
+//! | `pages` | one page request; the `next` link (`method`, `headers`, `body`, `merge`) |
+//! | `blocking` | [`Client`], [`Items`], [`search()`]: the same over a private runtime |
+//! | `transport`, `retry` | signing every request; retries with backoff, jitter, `Retry-After` |
+//! | `download`, `file_name`, `checksum` | [`download_item`]: atomic, resumable, verified, contained |
+//!
+//! Search is POST when the landing page advertises a POST search link, GET
+//! otherwise (and GET for a CQL2-text filter, which POST bodies rarely
+//! accept); parameters that need a conformance class (filter, sortby,
+//! fields, query) are rejected before any search request when the API does
+//! not advertise it. Pagination stops at `max_items`, at an empty page, at
+//! the last page, or with [`ClientError::PaginationLoop`] when a `next`
+//! link repeats.
+//!
+//! ```no_run
+//! use stac_client::{Filter, SearchParams};
+//! let params = SearchParams::new()
+//!     .datetime_interval(Some("2023-01-01T00:00:00Z"), Some("2023-06-01T00:00:00Z"))
+//!     .filter(Filter::Text("\"proj:epsg\" = 4326".into()))
+//!     .sortby("-properties.datetime")
+//!     .limit(100);
+//! for item in stac_client::search("http://127.0.0.1:8082", &["coll-a"], params)? {
+//!     println!("{}", item?["id"]);
+//! }
+//! # Ok::<(), stac_client::ClientError>(())
+//! ```
+//!
+//! Credentials never appear in errors: URLs are redacted with
+//! [`stac_meta::redact`].
+
+mod blocking;
+mod checksum;
+mod client;
+mod conformance;
+mod download;
+mod error;
+mod file_name;
+mod options;
+mod pages;
+mod params;
+mod retry;
+mod search;
+mod transport;
+
+pub use blocking::{Client, Items, search, search_async, search_with};
+pub use checksum::Multihash;
+pub use client::AsyncClient;
+pub use conformance::{Conformance, ConformanceClass};
+pub use download::{
+    DownloadOptions, DownloadProgress, Overwrite, S3Endpoint, download_item, download_item_async,
+    download_items, download_items_async,
+};
+pub use error::{ClientError, Result};
+pub use file_name::safe_file_name;
+pub use options::{ClientOptions, SearchMethod};
+pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
+pub use retry::RetryPolicy;
+pub use search::ItemStream;

@@ -1,0 +1,138 @@
+//! `download`: fetch the assets of an item (or of each item of an
+//! ItemCollection) into a directory, with a progress bar on stderr.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use stac_gdal::client::{
+    DownloadOptions, DownloadProgress, Overwrite, S3Endpoint, download_item, download_items,
+};
+
+use crate::search_cmd::SignerOpts;
+
+/// What to do with files that already exist.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OverwriteArg {
+    /// Keep them.
+    Skip,
+    /// Replace them.
+    Overwrite,
+    /// Fail.
+    Error,
+}
+
+/// Arguments of `stac-gdal download`.
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// An Item, an ItemCollection or an array of items (JSON file; `-` for stdin).
+    items: PathBuf,
+    /// The target directory (one sub-directory per item when there are several).
+    dir: PathBuf,
+    /// Only these asset keys; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    include: Vec<String>,
+    /// Not these asset keys; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    exclude: Vec<String>,
+    /// Assets downloaded at the same time.
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
+    /// Existing files.
+    #[arg(long, value_enum, default_value = "error")]
+    overwrite: OverwriteArg,
+    /// S3 endpoint for s3:// hrefs, path-style (e.g. http://127.0.0.1:8333).
+    #[arg(long)]
+    s3_endpoint: Option<String>,
+    /// Do not check file:size and file:checksum.
+    #[arg(long)]
+    no_verify: bool,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    signer: SignerOpts,
+}
+
+/// (bytes so far, total) per (item, asset).
+type ByAsset = HashMap<(String, String), (u64, u64)>;
+
+/// A byte counter over all assets, feeding one progress bar.
+fn progress_bar(
+    quiet: bool,
+) -> (
+    ProgressBar,
+    impl Fn(&DownloadProgress) + Send + Sync + 'static,
+) {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bytes_per_sec} [{wide_bar}] {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let state: Arc<Mutex<ByAsset>> = Arc::default();
+    let b = bar.clone();
+    let update = move |p: &DownloadProgress| {
+        let Ok(mut s) = state.lock() else { return };
+        s.insert(
+            (p.item.clone(), p.asset.clone()),
+            (p.bytes, p.total.unwrap_or(p.bytes)),
+        );
+        let (done, total) = s
+            .values()
+            .fold((0, 0), |(d, t), (bd, bt)| (d + bd, t + bt.max(bd)));
+        b.set_length(total);
+        b.set_position(done);
+        if p.done {
+            b.set_message(format!("{}/{}", p.item, p.asset));
+        }
+    };
+    (bar, update)
+}
+
+/// `stac-gdal download`.
+pub fn download(args: DownloadArgs) -> Result<()> {
+    let items = crate::input::read_items(&args.items)?;
+    let (bar, update) = progress_bar(args.quiet);
+    let mut options = DownloadOptions::default()
+        .with_include(args.include.iter().cloned())
+        .with_exclude(args.exclude.iter().cloned())
+        .with_concurrency(args.concurrency)
+        .with_overwrite(match args.overwrite {
+            OverwriteArg::Skip => Overwrite::Skip,
+            OverwriteArg::Overwrite => Overwrite::Overwrite,
+            OverwriteArg::Error => Overwrite::Error,
+        })
+        .with_verify(!args.no_verify)
+        .with_shared_signer(args.signer.build()?)
+        .with_progress(update);
+    if let Some(e) = &args.s3_endpoint {
+        options = options.with_s3_endpoint(S3Endpoint::path_style(e.clone()));
+    }
+    let written = if items.len() == 1 {
+        vec![download_item(&items[0], &args.dir, &options)?]
+    } else {
+        download_items(&items, &args.dir, &options)?
+    };
+    bar.finish_and_clear();
+    for item in &written {
+        let n = item
+            .get("assets")
+            .and_then(|a| a.as_object())
+            .map_or(0, |a| a.len());
+        eprintln!(
+            "{}: {n} asset(s) in {}",
+            stac_gdal::meta::item_id(item),
+            args.dir.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! `search`: query a STAC API and print the items (an ItemCollection, or
+//! one item a line with `--ndjson`). Also holds the `--signer` options
+//! shared with `download`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use stac_gdal::client::{Client, ClientOptions, Fields, Filter, SearchMethod, SearchParams};
+use stac_gdal::signers::{
+    AnonymousSigner, AwsOptions, AwsRequesterPaysSigner, BearerTokenSigner, CdseOptions,
+    CdseSigner, EarthdataOptions, EarthdataSigner, HostList, PcOptions, PlanetaryComputerSigner,
+    Signer,
+};
+
+use crate::sign_cmds::SignerName;
+
+/// `--signer` and its settings (optional; default anonymous).
+#[derive(Debug, Args)]
+pub struct SignerOpts {
+    /// The signer applied to every request (and, for download, every href).
+    #[arg(long, value_enum)]
+    signer: Option<SignerName>,
+    /// AWS region (aws-requester-pays).
+    #[arg(long)]
+    region: Option<String>,
+    /// Bearer token (bearer; else `STAC_GDAL_TOKEN`). Prefer the environment variable.
+    #[arg(long)]
+    token: Option<String>,
+    /// Token endpoint: SAS URL (planetary-computer) or token URL (earthdata, cdse).
+    #[arg(long)]
+    token_url: Option<String>,
+    /// Hosts the credential may be sent to; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    host: Vec<String>,
+}
+
+impl SignerOpts {
+    /// The signer (anonymous when `--signer` is absent).
+    pub fn build(&self) -> Result<Arc<dyn Signer>> {
+        let hosts = (!self.host.is_empty()).then(|| HostList::new(self.host.iter().cloned()));
+        let Some(name) = self.signer else {
+            return Ok(Arc::new(AnonymousSigner));
+        };
+        Ok(match name {
+            SignerName::Anonymous => Arc::new(AnonymousSigner),
+            SignerName::AwsRequesterPays => {
+                let mut o = AwsOptions::default();
+                if let Some(h) = hosts {
+                    o = o.with_hosts(h);
+                }
+                Arc::new(AwsRequesterPaysSigner::with_options(
+                    self.region.as_deref(),
+                    o,
+                ))
+            }
+            SignerName::Bearer => {
+                let token = self
+                    .token
+                    .clone()
+                    .or_else(|| std::env::var("STAC_GDAL_TOKEN").ok())
+                    .unwrap_or_default();
+                let s = BearerTokenSigner::new(token);
+                Arc::new(match hosts {
+                    Some(h) => s.with_hosts(h),
+                    None => s,
+                })
+            }
+            SignerName::PlanetaryComputer => {
+                let mut o = PcOptions::default();
+                if let Some(u) = &self.token_url {
+                    o = o.with_sas_url(u);
+                }
+                Arc::new(PlanetaryComputerSigner::with_options(o))
+            }
+            SignerName::Earthdata => {
+                let mut o = EarthdataOptions::default();
+                if let Some(u) = &self.token_url {
+                    o = o.with_token_url(u);
+                }
+                if let Some(t) = &self.token {
+                    o = o.with_token(t);
+                }
+                if let Some(h) = hosts {
+                    o = o.with_hosts(h);
+                }
+                Arc::new(EarthdataSigner::with_options(o))
+            }
+            SignerName::Cdse => {
+                let mut o = CdseOptions::default();
+                if let Some(u) = &self.token_url {
+                    o = o.with_token_url(u);
+                }
+                if let Some(h) = hosts {
+                    o = o.with_hosts(h);
+                }
+                if self.token.is_some() {
+                    bail!("cdse takes no --token: set CDSE_USERNAME and CDSE_PASSWORD");
+                }
+                Arc::new(CdseSigner::with_options(o))
+            }
+        })
+    }
+}
+
+/// GET or POST.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    /// `GET /search?…`
+    Get,
+    /// `POST /search` with a JSON body.
+    Post,
+}
+
+/// Arguments of `stac-gdal search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The STAC API root (landing page) URL.
+    url: String,
+    /// Collection ids; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    collections: Vec<String>,
+    /// Item ids; repeat or comma-separate.
+    #[arg(long, value_delimiter = ',')]
+    ids: Vec<String>,
+    /// Bounding box: west,south,east,north.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    bbox: Option<Vec<f64>>,
+    /// A GeoJSON geometry (JSON text).
+    #[arg(long)]
+    intersects: Option<String>,
+    /// An RFC 3339 instant or an interval `a/b` (`..` for an open end).
+    #[arg(long)]
+    datetime: Option<String>,
+    /// A CQL2 filter: text, or JSON when it starts with `{`.
+    #[arg(long)]
+    filter: Option<String>,
+    /// A query-extension object (JSON).
+    #[arg(long)]
+    query: Option<String>,
+    /// Sort keys (`-properties.datetime`, `+id`); repeat or comma-separate.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    sortby: Vec<String>,
+    /// Fields to include or (with `-`) exclude, comma-separated.
+    #[arg(long, allow_hyphen_values = true)]
+    fields: Option<String>,
+    /// Page size.
+    #[arg(long)]
+    limit: Option<u32>,
+    /// Stop after this many items.
+    #[arg(long)]
+    max_items: Option<usize>,
+    /// Force GET or POST (default: POST when the API offers it).
+    #[arg(long, value_enum)]
+    method: Option<MethodArg>,
+    /// Pass returned items through the signer's href hook.
+    #[arg(long)]
+    sign_items: bool,
+    /// One item per line instead of an ItemCollection.
+    #[arg(long)]
+    ndjson: bool,
+    #[command(flatten)]
+    signer: SignerOpts,
+}
+
+fn json_arg(name: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).with_context(|| format!("--{name} is not valid JSON"))
+}
+
+impl SearchArgs {
+    fn params(&self) -> Result<SearchParams> {
+        let mut p = SearchParams::new()
+            .collections(self.collections.iter().cloned())
+            .ids(self.ids.iter().cloned());
+        if let Some(b) = &self.bbox {
+            p = p.bbox(b.clone());
+        }
+        if let Some(g) = &self.intersects {
+            p = p.intersects(json_arg("intersects", g)?);
+        }
+        if let Some(d) = &self.datetime {
+            p = p.datetime(d.clone());
+        }
+        if let Some(f) = &self.filter {
+            let f = f.trim();
+            p = p.filter(if f.starts_with('{') {
+                Filter::Json(json_arg("filter", f)?)
+            } else {
+                Filter::Text(f.to_owned())
+            });
+        }
+        if let Some(q) = &self.query {
+            p = p.query(json_arg("query", q)?);
+        }
+        for s in &self.sortby {
+            p = p.sortby(s);
+        }
+        if let Some(f) = &self.fields {
+            p = p.fields(Fields::parse(f));
+        }
+        if let Some(l) = self.limit {
+            p = p.limit(l);
+        }
+        if let Some(m) = self.max_items {
+            p = p.max_items(m);
+        }
+        Ok(p)
+    }
+}
+
+/// `stac-gdal search`.
+pub fn search(args: SearchArgs) -> Result<()> {
+    let params = args.params()?;
+    let mut options = ClientOptions::default()
+        .with_shared_signer(args.signer.build()?)
+        .with_sign_items(args.sign_items);
+    if let Some(m) = args.method {
+        options = options.with_method(match m {
+            MethodArg::Get => SearchMethod::Get,
+            MethodArg::Post => SearchMethod::Post,
+        });
+    }
+    let client = Client::new(&args.url, options)?;
+    let items = client.search(params)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.ndjson {
+        for item in items {
+            serde_json::to_writer(&mut out, &item?)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        let fc = items.item_collection()?;
+        serde_json::to_writer(&mut out, &fc)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
