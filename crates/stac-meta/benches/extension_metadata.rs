@@ -5,11 +5,19 @@
 //! parsing happens once, outside the measurement. Throughput is reported in
 //! assets per second (every asset of every item is read).
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
+
+/// The allocator the `stac-gdal` binary uses (see crates/stac-gdal-cli/src/main.rs):
+/// it also decides how the parsed JSON is laid out in memory, which is what
+/// this memory-bound walk measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn load_items() -> Vec<Value> {
     let dir = std::env::var_os("STAC_GDAL_SHARED")

@@ -283,6 +283,11 @@ impl<'a> Fields<'a> {
     }
 
     fn proj_slot(&mut self, key: &str) -> Option<&mut Option<&'a Value>> {
+        // The length sits in the map entry; checking it first skips the
+        // (cache-missing) read of most keys' bytes.
+        if !matches!(key.len(), 9 | 10 | 13 | 14) {
+            return None;
+        }
         Some(match key.strip_prefix("proj:")? {
             "epsg" => &mut self.epsg,
             "code" => &mut self.code,
@@ -552,10 +557,9 @@ fn projjson_crs(p: &Value) -> Cow<'_, str> {
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.len() > 60 {
-        format!("{}...", &s[..s.floor_char_boundary(60)])
-    } else {
-        s
+    match s.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s,
     }
 }
 

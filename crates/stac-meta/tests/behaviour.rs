@@ -296,7 +296,7 @@ fn seed_solar_day_groups_three_items_into_two_days() {
 
 #[test]
 fn group_keys_order_naturally() {
-    let mut keys = vec![GroupKey::Number(10.0), GroupKey::Number(9.0), GroupKey::Number(2.5)];
+    let mut keys = [GroupKey::Number(10.0), GroupKey::Number(9.0), GroupKey::Number(2.5)];
     keys.sort();
     assert_eq!(keys.iter().map(ToString::to_string).collect::<Vec<_>>(), ["2.5", "9", "10"]);
     let p = GroupBy::Property("platform".into());

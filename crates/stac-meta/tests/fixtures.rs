@@ -93,7 +93,7 @@ fn null_epsg_with_wkt2_or_projjson_still_yields_a_crs() {
     assert_eq!(m.epsg, None);
     let crs = m.crs.as_deref().unwrap();
     assert!(crs.contains("Sinusoidal") || crs.contains("sinusoidal"), "{crs}");
-    assert_eq!(m.wkt2.as_deref(), Some(crs));
+    assert_eq!(m.wkt2, Some(crs));
 
     // GOES: proj:epsg null + wkt2 in properties; per-asset shapes at 1 km and 2 km.
     let goes = load("pc-goes-cmi.json");
