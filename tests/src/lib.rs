@@ -1,6 +1,13 @@
 //! Support for the workspace's end-to-end tests: where the shared fixtures
 //! live, and how to run the built `stac-gdal` binary.
 
+pub mod fault_server;
+pub mod nginx;
+pub mod pgstac;
+pub mod rustac_server;
+pub mod seaweed;
+pub mod token_server;
+
 use std::path::{Path, PathBuf};
 
 /// The repository root (the workspace directory).
@@ -122,4 +129,44 @@ pub fn wait_for_port(port: u16, secs: u64) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     panic!("nothing listening on 127.0.0.1:{port} after {secs}s");
+}
+
+/// The `stac-gdal` binary for end-to-end CLI tests.
+///
+/// `$STAC_GDAL_BIN` when set; else the binary cargo already built in this
+/// target dir (`cargo test --workspace` builds it before any test runs, with
+/// the same features, so no second build happens); else it is built now.
+pub fn stac_gdal_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("STAC_GDAL_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .to_path_buf();
+    let bin = dir.join("stac-gdal");
+    if bin.exists() {
+        return bin;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        "stac-gdal-cli",
+        "--bin",
+        "stac-gdal",
+    ]);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    cmd.env("CARGO_TARGET_DIR", dir.parent().expect("target dir"));
+    assert!(
+        cmd.status().expect("cargo build runs").success(),
+        "building stac-gdal failed"
+    );
+    bin
 }

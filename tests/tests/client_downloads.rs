@@ -4,7 +4,7 @@
 //! overwrite policies, `<id>.json` written, the `stac-gdal download` CLI.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -299,7 +299,6 @@ fn s3_sigv4_requester_pays_download() {
         json!(out.path().join("cog.bin").to_string_lossy())
     );
 }
-
 
 #[test]
 fn cli_download_with_bearer_signer() {

@@ -9,7 +9,6 @@
 //! also when a sub-case fails).
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -93,7 +92,6 @@ impl Signer for QuerySigner {
         Ok(GdalEnv::new())
     }
 }
-
 
 #[test]
 fn pgstac_search_collections_and_cli() {

@@ -6,11 +6,23 @@ use std::path::Path;
 use crate::process::{cargo, output, root, step};
 
 /// Criterion benches to run: (package, bench target, what it measures).
-const CRITERION: &[(&str, &str, &str)] = &[(
-    "stac-meta",
-    "extension_metadata",
-    "`read_extension_metadata` over 100k assets parsed from the fixtures (JSON already parsed)",
-)];
+const CRITERION: &[(&str, &str, &str)] = &[
+    (
+        "stac-meta",
+        "extension_metadata",
+        "`read_extension_metadata` over 100k assets parsed from the fixtures (JSON already parsed)",
+    ),
+    (
+        "stac-geoparquet",
+        "geoparquet",
+        "write (`to_geoparquet`) and read (`from_geoparquet`) of the 69 fixture items, spec layout, zstd",
+    ),
+    (
+        "stac-vrt",
+        "build_vrt",
+        "`build_vrt_from_stac` over 10,000 items from metadata (no file opened; XML included)",
+    ),
+];
 
 /// Run the benches (optionally only those whose package matches `filter`) and write the report.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -31,6 +43,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         if filter.is_some_and(|f| !package.contains(f)) {
             continue;
         }
+        let started = std::time::SystemTime::now();
         step(
             &format!("criterion {package}/{bench}"),
             cargo(&["bench", "-p", package, "--bench", bench]),
@@ -41,7 +54,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "| benchmark | mean time | throughput |\n|---|---|---|"
         )
         .unwrap();
-        for (name, mean_ns, elements) in criterion_results(&root().join("target/criterion"))? {
+        for (name, mean_ns, elements) in
+            criterion_results(&target_dir().join("criterion"), started)?
+        {
             let per_sec = elements.map(|n| n as f64 / (mean_ns * 1e-9));
             writeln!(
                 report,
@@ -54,6 +69,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .unwrap();
         }
         writeln!(report).unwrap();
+    }
+    if filter.is_none_or(|f| "stac-vrt".contains(f)) {
+        crate::bench_vrt::append(&mut report)?;
+    }
+    if filter.is_none_or(|f| "stac-client".contains(f)) {
+        crate::bench_client::append(&mut report)?;
+    }
+    if filter.is_none_or(|f| "stac-geoparquet".contains(f)) {
+        crate::bench_geoparquet::append(&mut report)?;
     }
     let path = root().join("docs/benchmarks.md");
     std::fs::write(&path, report).map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -85,15 +109,26 @@ fn human_time(ns: f64) -> String {
     }
 }
 
-/// (benchmark id, mean ns, elements per iteration) for every criterion result under `dir`.
-fn criterion_results(dir: &Path) -> Result<Vec<(String, f64, Option<u64>)>, String> {
+/// The cargo target directory (`CARGO_TARGET_DIR` or `<root>/target`).
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// (benchmark id, mean ns, elements per iteration) for every criterion result
+/// under `dir` written since `since` (so each section lists only its own bench).
+fn criterion_results(
+    dir: &Path,
+    since: std::time::SystemTime,
+) -> Result<Vec<(String, f64, Option<u64>)>, String> {
     let mut out = Vec::new();
-    visit(dir, &mut out);
+    visit(dir, since, &mut out);
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
-fn visit(dir: &Path, out: &mut Vec<(String, f64, Option<u64>)>) {
+fn visit(dir: &Path, since: std::time::SystemTime, out: &mut Vec<(String, f64, Option<u64>)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -103,6 +138,12 @@ fn visit(dir: &Path, out: &mut Vec<(String, f64, Option<u64>)>) {
             let read = |f: &str| -> Option<serde_json::Value> {
                 serde_json::from_str(&std::fs::read_to_string(path.join(f)).ok()?).ok()
             };
+            let fresh = std::fs::metadata(path.join("estimates.json"))
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= since);
+            if !fresh {
+                continue;
+            }
             if let (Some(est), Some(bench)) = (read("estimates.json"), read("benchmark.json")) {
                 let mean = est["mean"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
                 let id = bench["full_id"].as_str().unwrap_or("?").to_owned();
@@ -110,7 +151,7 @@ fn visit(dir: &Path, out: &mut Vec<(String, f64, Option<u64>)>) {
                 out.push((id, mean, elements));
             }
         } else if path.is_dir() && path.file_name().is_some_and(|n| n != "report") {
-            visit(&path, out);
+            visit(&path, since, out);
         }
     }
 }

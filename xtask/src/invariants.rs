@@ -3,7 +3,7 @@
 use crate::process::{cargo, output};
 
 /// Crates that only the network features may pull in.
-const NETWORK_CRATES: &[&str] = &["reqwest", "hyper", "tokio", "rustls"];
+const NETWORK_CRATES: &[&str] = &["reqwest", "hyper", "tokio", "rustls", "ureq", "ring"];
 const NETWORK_PREFIXES: &[&str] = &["aws-"];
 /// Crates that link libgdal.
 const GDAL_CRATES: &[&str] = &["gdal", "gdal-sys"];
@@ -30,7 +30,9 @@ const RULES: &[Rule] = &[
         package: "stac-meta",
         features: &[],
         what: "stac-meta links no GDAL and no network crate",
-        forbidden: &["gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls"],
+        forbidden: &[
+            "gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls", "ureq", "ring",
+        ],
         forbidden_prefixes: NETWORK_PREFIXES,
     },
     Rule {
@@ -44,7 +46,9 @@ const RULES: &[Rule] = &[
         package: "stac-signers",
         features: &[],
         what: "stac-signers without `network` links no GDAL and no network crate",
-        forbidden: &["gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls"],
+        forbidden: &[
+            "gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls", "ureq", "ring",
+        ],
         forbidden_prefixes: NETWORK_PREFIXES,
     },
     Rule {
@@ -74,18 +78,7 @@ pub fn run() -> Result<(), String> {
         ];
         args.extend_from_slice(rule.features);
         let tree = output(cargo(&args))?;
-        let mut bad: Vec<String> = tree
-            .lines()
-            .filter_map(|l| l.split_whitespace().next())
-            .filter(|name| {
-                rule.forbidden.contains(name)
-                    || rule.forbidden_prefixes.iter().any(|p| name.starts_with(p))
-            })
-            .map(str::to_owned)
-            .collect();
-        bad.sort();
-        bad.dedup();
-        for name in bad {
+        for name in forbidden_in(&tree, rule) {
             let mut inv = vec![
                 "tree",
                 "-p",
@@ -118,7 +111,10 @@ fn forbidden_in(tree: &str, rule: &Rule) -> Vec<String> {
     let mut bad: Vec<String> = tree
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        .filter(|name| rule.forbidden.contains(name) || rule.forbidden_prefixes.iter().any(|p| name.starts_with(p)))
+        .filter(|name| {
+            rule.forbidden.contains(name)
+                || rule.forbidden_prefixes.iter().any(|p| name.starts_with(p))
+        })
         .map(str::to_owned)
         .collect();
     bad.sort();
@@ -139,6 +135,12 @@ mod tests {
         let tree = "stac-gdal v0.1.0 (/w/crates/stac-gdal)\nserde v1.0.0\nreqwest v0.12.0\naws-sigv4 v1.3.0\nreqwest v0.12.0\ngdal-sys v0.12.0\n";
         assert_eq!(forbidden_in(tree, &RULES[0]), ["aws-sigv4", "reqwest"]);
         assert_eq!(forbidden_in(tree, &RULES[2]), ["gdal-sys"]);
-        assert!(forbidden_in("stac-meta v0.1.0\nserde_json v1\nhyperlocal-ish v1\n", &RULES[1]).is_empty());
+        assert!(
+            forbidden_in(
+                "stac-meta v0.1.0\nserde_json v1\nhyperlocal-ish v1\n",
+                &RULES[1]
+            )
+            .is_empty()
+        );
     }
 }

@@ -8,6 +8,9 @@
 use std::process::ExitCode;
 
 mod bench;
+mod bench_client;
+mod bench_geoparquet;
+mod bench_vrt;
 mod invariants;
 mod process;
 mod setup;
@@ -60,6 +63,12 @@ fn test() -> Result<(), String> {
     process::step(
         "cargo test",
         process::cargo(&["test", "--workspace", "--all-features", "--no-fail-fast"]),
+    )?;
+    // `--all-features` turns stac-signers' `network` on everywhere; its offline
+    // behaviour (what a default-features user gets) is tested on its own.
+    process::step(
+        "cargo test -p stac-signers (without `network`)",
+        process::cargo(&["test", "-p", "stac-signers", "--test", "without_network"]),
     )?;
     let mut doc = process::cargo(&["doc", "--workspace", "--all-features", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");

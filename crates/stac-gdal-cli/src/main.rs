@@ -4,8 +4,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod convert;
+mod download_cmd;
 mod input;
+mod item_cmd;
 mod meta_cmds;
+mod search_cmd;
+mod sign_cmds;
+mod vrt_cmd;
+
+/// glibc malloc spends much of a large GeoParquet conversion consolidating
+/// free lists; mimalloc makes `convert` about 1.6× faster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// STAC catalogs as GDAL-native rasters.
 #[derive(Debug, Parser)]
@@ -26,6 +37,41 @@ enum Command {
     /// Print an asset's resolved href (or, with --gdal, the GDAL path).
     #[command(after_help = "Example:\n  stac-gdal href item.json --asset B04 --gdal")]
     Href(meta_cmds::HrefArgs),
+    /// Convert items between .json, .ndjson/.jsonl and stac-geoparquet (.parquet), by extension.
+    #[command(
+        after_help = "Example:\n  stac-gdal convert items.ndjson items.parquet --compression zstd --collection collection.json"
+    )]
+    Convert(convert::ConvertArgs),
+    /// Sign an href with a signer and print it (e.g. append a Planetary Computer SAS token).
+    #[command(
+        after_help = "Example:\n  stac-gdal sign https://acct.blob.core.windows.net/c/a.tif --signer planetary-computer"
+    )]
+    Sign(sign_cmds::SignArgs),
+    /// Print a signer's GDAL configuration options (secrets only with --show-secrets).
+    #[command(
+        after_help = "Example:\n  stac-gdal env --signer aws-requester-pays --region us-west-2"
+    )]
+    Env(sign_cmds::EnvArgs),
+    /// Build a VRT mosaic of an asset across items (from STAC metadata, opening no file when it can).
+    #[command(
+        after_help = "Example:\n  stac-gdal vrt items.json --asset B04 -o mosaic.vrt --resolution highest --crs EPSG:32630"
+    )]
+    Vrt(vrt_cmd::VrtArgs),
+    /// Describe a raster as a STAC Item (projection + raster extensions) and print it.
+    #[command(
+        after_help = "Example:\n  stac-gdal item B04.tif --id scene-0 --datetime 2021-06-01T00:00:00Z --media-type 'image/tiff; application=geotiff'"
+    )]
+    Item(item_cmd::ItemArgs),
+    /// Search a STAC API and print the items (an ItemCollection, or --ndjson).
+    #[command(
+        after_help = "Example:\n  stac-gdal search https://earth-search.aws.element84.com/v1 --collections sentinel-2-l2a --bbox 10,45,11,46 --datetime 2023-06-01T00:00:00Z/.. --max-items 20"
+    )]
+    Search(search_cmd::SearchArgs),
+    /// Download the assets of an item (or of each item of an ItemCollection) into a directory.
+    #[command(
+        after_help = "Example:\n  stac-gdal download item.json out/ --include B04,B08 --concurrency 8"
+    )]
+    Download(download_cmd::DownloadArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +80,13 @@ fn main() -> ExitCode {
         Command::Meta(args) => meta_cmds::meta(args),
         Command::Engine(args) => meta_cmds::engine(args),
         Command::Href(args) => meta_cmds::href(args),
+        Command::Convert(args) => convert::convert(args),
+        Command::Sign(args) => sign_cmds::sign(args),
+        Command::Env(args) => sign_cmds::env(args),
+        Command::Vrt(args) => vrt_cmd::vrt(args),
+        Command::Item(args) => item_cmd::item(args),
+        Command::Search(args) => search_cmd::search(args),
+        Command::Download(args) => download_cmd::download(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -34,19 +34,36 @@ pub use stac_meta::{
 #[cfg(feature = "signers")]
 pub use stac_signers as signers;
 #[cfg(feature = "signers")]
-pub use stac_signers::{AnonymousSigner, GdalEnv, Signer, resolved_href};
+pub use stac_signers::{
+    AnonymousSigner, AwsRequesterPaysSigner, BearerTokenSigner, CdseSigner, EarthdataSigner,
+    GdalEnv, PlanetaryComputerSigner, Signer, SignerError, resolved_href,
+};
 
 #[cfg(feature = "raster")]
 pub use stac_raster as raster;
+#[cfg(feature = "raster")]
+pub use stac_raster::{
+    Crs, Dataset, GridSpec, ItemOptions, LoadOptions, RasterError, TargetGrid, load_asset,
+    read_item_part, read_item_point, read_item_preview,
+};
 
 #[cfg(feature = "vrt")]
 pub use stac_vrt as vrt;
+#[cfg(feature = "vrt")]
+pub use stac_vrt::{VrtOptions, build_vrt_from_stac};
 
 #[cfg(feature = "cube")]
 pub use stac_cube as cube;
 
 #[cfg(feature = "geoparquet")]
 pub use stac_geoparquet as geoparquet;
+#[cfg(feature = "geoparquet")]
+pub use stac_geoparquet::{GeoParquetError, WriteOptions, from_geoparquet, to_geoparquet};
 
 #[cfg(feature = "client")]
 pub use stac_client as client;
+#[cfg(feature = "client")]
+pub use stac_client::{
+    AsyncClient, Client, ClientError, ClientOptions, DownloadOptions, SearchParams, download_item,
+    download_items, search,
+};

@@ -28,7 +28,9 @@ fn load_items() -> Vec<Value> {
     for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
         let path = entry.expect("entry").path();
         let name = path.to_string_lossy();
-        if (name.ends_with(".json") || name.ends_with(".geojson")) && !name.ends_with(".collection.json") {
+        if (name.ends_with(".json") || name.ends_with(".geojson"))
+            && !name.ends_with(".collection.json")
+        {
             texts.push(std::fs::read_to_string(&path).expect("read fixture"));
         }
     }
@@ -44,8 +46,14 @@ fn load_items() -> Vec<Value> {
 fn bench(c: &mut Criterion) {
     let pool = load_items();
     let items: Vec<&Value> = pool.iter().cycle().take(100_000).collect();
-    let keys: Vec<Vec<&str>> =
-        items.iter().map(|i| stac_meta::assets(i).map(|a| a.keys().map(String::as_str).collect()).unwrap_or_default()).collect();
+    let keys: Vec<Vec<&str>> = items
+        .iter()
+        .map(|i| {
+            stac_meta::assets(i)
+                .map(|a| a.keys().map(String::as_str).collect())
+                .unwrap_or_default()
+        })
+        .collect();
     let assets: u64 = keys.iter().map(|k| k.len() as u64).sum();
 
     let mut group = c.benchmark_group("read_extension_metadata");
@@ -56,7 +64,8 @@ fn bench(c: &mut Criterion) {
             let mut with_grid = 0usize;
             for (item, keys) in items.iter().zip(&keys) {
                 for key in keys {
-                    let meta = stac_meta::read_extension_metadata(item, Some(key)).expect("fixtures are valid");
+                    let meta = stac_meta::read_extension_metadata(item, Some(key))
+                        .expect("fixtures are valid");
                     with_grid += usize::from(meta.geotransform.is_some());
                 }
             }

@@ -344,13 +344,23 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     #[cold]
     fn err(&self, field: &str, reason: impl Into<String>) -> MetaError {
-        invalid(Location::item(item_id(self.item)).with_asset(self.asset).with_field(field), reason)
+        invalid(
+            Location::item(item_id(self.item))
+                .with_asset(self.asset)
+                .with_field(field),
+            reason,
+        )
     }
 
     fn numbers(&self, field: &str, v: &Value) -> Result<Vec<f64>> {
-        let arr = v.as_array().ok_or_else(|| self.err(field, "must be an array of numbers"))?;
+        let arr = v
+            .as_array()
+            .ok_or_else(|| self.err(field, "must be an array of numbers"))?;
         arr.iter()
-            .map(|x| x.as_f64().ok_or_else(|| self.err(field, format!("must contain only numbers, found {x}"))))
+            .map(|x| {
+                x.as_f64()
+                    .ok_or_else(|| self.err(field, format!("must contain only numbers, found {x}")))
+            })
             .collect()
     }
 
@@ -358,7 +368,9 @@ impl Ctx<'_> {
         match v {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
-            Some(other) => Err(self.err(field, format!("must be a string, found {}", short(other)))),
+            Some(other) => {
+                Err(self.err(field, format!("must be a string, found {}", short(other))))
+            }
         }
     }
 }
@@ -393,14 +405,23 @@ impl Ctx<'_> {
 /// assert_eq!(meta.bands[0].scale, Some(0.0001));
 /// # Ok::<(), stac_meta::MetaError>(())
 /// ```
-pub fn read_extension_metadata<'a>(item: &'a Value, asset_key: Option<&str>) -> Result<ExtensionMetadata<'a>> {
+pub fn read_extension_metadata<'a>(
+    item: &'a Value,
+    asset_key: Option<&str>,
+) -> Result<ExtensionMetadata<'a>> {
     let (asset_value, props) = match asset_key {
         Some(key) => (asset(item, key)?, properties(item)),
         None => (item, None),
     };
-    let cx = Ctx { item, asset: asset_key };
+    let cx = Ctx {
+        item,
+        asset: asset_key,
+    };
     let asset_map = asset_value.as_object().ok_or_else(|| {
-        invalid(Location::item(item_id(item)).with_asset(asset_key), "the asset must be a JSON object")
+        invalid(
+            Location::item(item_id(item)).with_asset(asset_key),
+            "the asset must be a JSON object",
+        )
     })?;
     let mut f = Fields::default();
     f.fill_from_asset(asset_map);
@@ -415,9 +436,16 @@ pub fn read_extension_metadata<'a>(item: &'a Value, asset_key: Option<&str>) -> 
                 .and_then(|n| u32::try_from(n).ok())
                 .filter(|n| *n > 0)
                 .or_else(|| {
-                    v.as_f64().filter(|x| x.fract() == 0.0 && *x > 0.0 && *x < f64::from(u32::MAX)).map(|x| x as u32)
+                    v.as_f64()
+                        .filter(|x| x.fract() == 0.0 && *x > 0.0 && *x < f64::from(u32::MAX))
+                        .map(|x| x as u32)
                 })
-                .ok_or_else(|| cx.err("proj:epsg", format!("must be a positive integer, found {}", short(v))))?,
+                .ok_or_else(|| {
+                    cx.err(
+                        "proj:epsg",
+                        format!("must be a positive integer, found {}", short(v)),
+                    )
+                })?,
         ),
     };
     let code = cx.string("proj:code", f.code)?;
@@ -426,7 +454,10 @@ pub fn read_extension_metadata<'a>(item: &'a Value, asset_key: Option<&str>) -> 
         None => None,
         Some(v @ Value::Object(_)) => Some(v),
         Some(other) => {
-            return Err(cx.err("proj:projjson", format!("must be a JSON object, found {}", short(other))));
+            return Err(cx.err(
+                "proj:projjson",
+                format!("must be a JSON object, found {}", short(other)),
+            ));
         }
     };
     let crs: Option<Cow<'a, str>> = match (code, epsg, wkt2, projjson) {
@@ -442,22 +473,40 @@ pub fn read_extension_metadata<'a>(item: &'a Value, asset_key: Option<&str>) -> 
         Some(v) => Some(cx.numbers("proj:transform", v)?),
     };
     let geotransform = match &transform {
-        Some(t) if !t.is_empty() => Some(affine_to_geotransform(t).map_err(|reason| cx.err("proj:transform", reason))?),
+        Some(t) if !t.is_empty() => {
+            Some(affine_to_geotransform(t).map_err(|reason| cx.err("proj:transform", reason))?)
+        }
         _ => None,
     };
 
     let shape = match f.shape {
         None => None,
         Some(v) => {
-            let arr = v.as_array().ok_or_else(|| cx.err("proj:shape", "must be an array [rows, cols]"))?;
-            let dim = |x: &Value| x.as_u64().or_else(|| x.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64));
+            let arr = v
+                .as_array()
+                .ok_or_else(|| cx.err("proj:shape", "must be an array [rows, cols]"))?;
+            let dim = |x: &Value| {
+                x.as_u64().or_else(|| {
+                    x.as_f64()
+                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                        .map(|f| f as u64)
+                })
+            };
             match arr.as_slice() {
                 [r, c] => match (dim(r), dim(c)) {
                     (Some(r), Some(c)) => Some([r, c]),
-                    _ => return Err(cx.err("proj:shape", format!("must contain non-negative integers, found {}", short(v)))),
+                    _ => {
+                        return Err(cx.err(
+                            "proj:shape",
+                            format!("must contain non-negative integers, found {}", short(v)),
+                        ));
+                    }
                 },
                 other => {
-                    return Err(cx.err("proj:shape", format!("must have 2 dimensions [rows, cols], got {}", other.len())));
+                    return Err(cx.err(
+                        "proj:shape",
+                        format!("must have 2 dimensions [rows, cols], got {}", other.len()),
+                    ));
                 }
             }
         }
@@ -468,7 +517,10 @@ pub fn read_extension_metadata<'a>(item: &'a Value, asset_key: Option<&str>) -> 
         Some(v) => {
             let b = cx.numbers("proj:bbox", v)?;
             if b.len() != 4 && b.len() != 6 {
-                return Err(cx.err("proj:bbox", format!("must have 4 or 6 numbers, got {}", b.len())));
+                return Err(cx.err(
+                    "proj:bbox",
+                    format!("must have 4 or 6 numbers, got {}", b.len()),
+                ));
             }
             Some(b)
         }
@@ -568,7 +620,10 @@ fn names_from<'a>(list: &'a [Value], keys: &[&str]) -> Option<Vec<&'a str>> {
         return None;
     }
     list.iter()
-        .map(|b| keys.iter().find_map(|k| b.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty())))
+        .map(|b| {
+            keys.iter()
+                .find_map(|k| b.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        })
         .collect()
 }
 
@@ -588,7 +643,9 @@ struct RawBand<'a> {
 
 impl<'a> RawBand<'a> {
     fn fill(&mut self, band: Option<&'a Value>) {
-        let Some(map) = band.and_then(Value::as_object) else { return };
+        let Some(map) = band.and_then(Value::as_object) else {
+            return;
+        };
         for (k, v) in map {
             if v.is_null() {
                 continue;
@@ -615,7 +672,11 @@ fn typed_bands<'a>(
     eo: Option<&'a [Value]>,
     common: Option<&'a [Value]>,
 ) -> Result<Vec<BandMetadata<'a>>> {
-    let n = [raster, eo, common].iter().map(|x| x.map_or(0, <[Value]>::len)).max().unwrap_or(0);
+    let n = [raster, eo, common]
+        .iter()
+        .map(|x| x.map_or(0, <[Value]>::len))
+        .max()
+        .unwrap_or(0);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut raw = RawBand::default();
@@ -628,7 +689,10 @@ fn typed_bands<'a>(
                 Some(v) => parse_number(v).map(Some).ok_or_else(|| {
                     cx.err(
                         &format!("raster:bands[{i}].{name}"),
-                        format!("must be a number or \"nan\"/\"inf\"/\"-inf\", found {}", short(v)),
+                        format!(
+                            "must be a number or \"nan\"/\"inf\"/\"-inf\", found {}",
+                            short(v)
+                        ),
                     )
                 }),
             }
@@ -636,7 +700,10 @@ fn typed_bands<'a>(
         let data_type = match raw.data_type {
             None => None,
             Some(v) => Some(v.as_str().and_then(DataType::parse).ok_or_else(|| {
-                cx.err(&format!("raster:bands[{i}].data_type"), format!("unknown data type {}", short(v)))
+                cx.err(
+                    &format!("raster:bands[{i}].data_type"),
+                    format!("unknown data type {}", short(v)),
+                )
             })?),
         };
         out.push(BandMetadata {
@@ -652,4 +719,3 @@ fn typed_bands<'a>(
     }
     Ok(out)
 }
-

@@ -25,10 +25,19 @@ fn metadata_of_a_full_item() {
     let m = read_extension_metadata(&item, Some("B04")).unwrap();
     assert_eq!(m.epsg, Some(32633));
     assert_eq!(m.crs.as_deref(), Some("EPSG:32633"));
-    assert_eq!(m.transform, Some(vec![10.0, 0.0, 600000.0, 0.0, -10.0, 5300040.0]));
-    assert_eq!(m.geotransform, Some([600000.0, 10.0, 0.0, 5300040.0, 0.0, -10.0]));
+    assert_eq!(
+        m.transform,
+        Some(vec![10.0, 0.0, 600000.0, 0.0, -10.0, 5300040.0])
+    );
+    assert_eq!(
+        m.geotransform,
+        Some([600000.0, 10.0, 0.0, 5300040.0, 0.0, -10.0])
+    );
     assert_eq!(m.shape, Some([10980, 10980]));
-    assert_eq!(m.raster_bands, Some(&[json!({"nodata": 0, "scale": 0.0001})][..]));
+    assert_eq!(
+        m.raster_bands,
+        Some(&[json!({"nodata": 0, "scale": 0.0001})][..])
+    );
     assert_eq!(m.band_names, Some(vec!["B04"]));
     assert_eq!(m.bounds(), Some([600000.0, 5190240.0, 709800.0, 5300040.0]));
 }
@@ -37,43 +46,101 @@ fn metadata_of_a_full_item() {
 fn proj_code_beats_proj_epsg_and_asset_beats_item() {
     let mut item = s2_item();
     item["properties"]["proj:code"] = json!("EPSG:32632");
-    assert_eq!(read_extension_metadata(&item, Some("B04")).unwrap().crs.as_deref(), Some("EPSG:32632"));
+    assert_eq!(
+        read_extension_metadata(&item, Some("B04"))
+            .unwrap()
+            .crs
+            .as_deref(),
+        Some("EPSG:32632")
+    );
     item["assets"]["B04"]["proj:epsg"] = json!(32631);
     let m = read_extension_metadata(&item, Some("B04")).unwrap();
     assert_eq!(m.epsg, Some(32631));
-    assert_eq!(m.crs.as_deref(), Some("EPSG:32632"), "code still wins over epsg");
+    assert_eq!(
+        m.crs.as_deref(),
+        Some("EPSG:32632"),
+        "code still wins over epsg"
+    );
     item["properties"]["proj:transform"] = json!([20.0, 0.0, 1.0, 0.0, -20.0, 2.0]);
-    assert_eq!(read_extension_metadata(&item, Some("B04")).unwrap().transform.unwrap()[0], 10.0);
+    assert_eq!(
+        read_extension_metadata(&item, Some("B04"))
+            .unwrap()
+            .transform
+            .unwrap()[0],
+        10.0
+    );
 }
 
 #[test]
 fn absent_fields_are_none_and_bare_assets_work() {
     let item = json!({"id": "a", "assets": {"x": {"href": "a.tif"}}});
     let m = read_extension_metadata(&item, Some("x")).unwrap();
-    assert_eq!((m.epsg, m.crs.clone(), m.transform.clone(), m.geotransform, m.shape), (None, None, None, None, None));
+    assert_eq!(
+        (
+            m.epsg,
+            m.crs.clone(),
+            m.transform.clone(),
+            m.geotransform,
+            m.shape
+        ),
+        (None, None, None, None, None)
+    );
     assert_eq!(m.band_names, None);
     let bare = json!({"href": "a.tif", "proj:epsg": 4326, "proj:shape": [2, 3]});
     let m = read_extension_metadata(&bare, None).unwrap();
     assert_eq!((m.epsg, m.shape), (Some(4326), Some([2, 3])));
     // Serialised: always the eight pyramids keys, nothing else when absent.
-    let keys: Vec<String> = serde_json::to_value(&m).unwrap().as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["epsg", "crs", "transform", "geotransform", "shape", "raster_bands", "eo_bands", "band_names"]);
+    let keys: Vec<String> = serde_json::to_value(&m)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "epsg",
+            "crs",
+            "transform",
+            "geotransform",
+            "shape",
+            "raster_bands",
+            "eo_bands",
+            "band_names"
+        ]
+    );
 }
 
 #[test]
 fn incomplete_eo_names_give_no_band_names() {
     let item = json!({"id": "a", "assets": {"x": {"href": "a.tif",
         "eo:bands": [{"name": "B1"}, {"center_wavelength": 0.6}]}}});
-    assert_eq!(read_extension_metadata(&item, Some("x")).unwrap().band_names, None);
+    assert_eq!(
+        read_extension_metadata(&item, Some("x"))
+            .unwrap()
+            .band_names,
+        None
+    );
     let item = json!({"id": "a", "assets": {"x": {"href": "a.tif",
         "eo:bands": [{"common_name": "red"}, {"name": "B2"}]}}});
-    assert_eq!(read_extension_metadata(&item, Some("x")).unwrap().band_names, Some(vec!["red", "B2"]));
+    assert_eq!(
+        read_extension_metadata(&item, Some("x"))
+            .unwrap()
+            .band_names,
+        Some(vec!["red", "B2"])
+    );
 }
 
 #[test]
 fn item_level_eo_bands_are_ignored_like_pyramids() {
     let item = json!({"id": "a", "properties": {"eo:bands": [{"name": "Z"}]}, "assets": {"x": {"href": "a.tif"}}});
-    assert_eq!(read_extension_metadata(&item, Some("x")).unwrap().band_names, None);
+    assert_eq!(
+        read_extension_metadata(&item, Some("x"))
+            .unwrap()
+            .band_names,
+        None
+    );
 }
 
 #[test]
@@ -90,9 +157,16 @@ fn nodata_spellings() {
 
 #[test]
 fn parse_number_rules() {
-    for (v, want) in [(json!(1), Some(1.0)), (json!(" 2.5 "), Some(2.5)), (json!("Infinity"), Some(f64::INFINITY)),
-        (json!("-INF"), Some(f64::NEG_INFINITY)), (json!(null), None), (json!(false), None), (json!("abc"), None),
-        (json!([1]), None)] {
+    for (v, want) in [
+        (json!(1), Some(1.0)),
+        (json!(" 2.5 "), Some(2.5)),
+        (json!("Infinity"), Some(f64::INFINITY)),
+        (json!("-INF"), Some(f64::NEG_INFINITY)),
+        (json!(null), None),
+        (json!(false), None),
+        (json!("abc"), None),
+        (json!([1]), None),
+    ] {
         assert_eq!(parse_number(&v), want, "{v}");
     }
     assert!(parse_number(&json!("+nan")).unwrap().is_nan());
@@ -105,7 +179,11 @@ fn affine_and_geotransform_convert_both_ways() {
     assert_eq!(geotransform_to_affine(&gt), t);
     let nine = [10.0, 0.0, 600000.0, 0.0, -10.0, 5300040.0, 0.0, 0.0, 1.0];
     assert_eq!(affine_to_geotransform(&nine).unwrap(), gt);
-    assert!(affine_to_geotransform(&t[..5]).unwrap_err().contains("6 or 9"));
+    assert!(
+        affine_to_geotransform(&t[..5])
+            .unwrap_err()
+            .contains("6 or 9")
+    );
 }
 
 /// Every malformed input gets a typed error naming the item, asset and field.
@@ -119,15 +197,24 @@ fn malformed_inputs_are_typed_errors() {
             MetaError::InvalidField { location, .. } => {
                 assert_eq!(location.item, "S2A_x");
                 assert_eq!(location.asset.as_deref(), Some("B04"));
-                assert!(location.field.as_deref().unwrap().starts_with(field), "{err}");
+                assert!(
+                    location.field.as_deref().unwrap().starts_with(field),
+                    "{err}"
+                );
             }
             other => panic!("{field}: expected InvalidField, got {other:?}"),
         }
         let text = err.to_string();
-        assert!(text.contains("S2A_x") && text.contains("B04") && text.contains(field), "{text}");
+        assert!(
+            text.contains("S2A_x") && text.contains("B04") && text.contains(field),
+            "{text}"
+        );
     };
     bad_field("proj:transform", json!([10.0, 0.0, 600000.0, 0.0, -10.0])); // 5 numbers
-    bad_field("proj:transform", json!([0.0, 0.0, 600000.0, 0.0, 0.0, 5300040.0])); // zero pixel size
+    bad_field(
+        "proj:transform",
+        json!([0.0, 0.0, 600000.0, 0.0, 0.0, 5300040.0]),
+    ); // zero pixel size
     bad_field("proj:transform", json!("10,0,0,0,-10,0"));
     bad_field("proj:shape", json!(["10980", "10980"])); // shape of strings
     bad_field("proj:shape", json!([1, 2, 3]));
@@ -140,10 +227,17 @@ fn malformed_inputs_are_typed_errors() {
     bad_field("raster:bands", json!([{"data_type": "uint7"}]));
 
     // bbox of 5 numbers / non-numbers
-    for b in [json!([0, 0, 1, 1, 2]), json!([0, 0, "1", 1]), json!("0,0,1,1")] {
+    for b in [
+        json!([0, 0, 1, 1, 2]),
+        json!([0, 0, "1", 1]),
+        json!("0,0,1,1"),
+    ] {
         let item = json!({"id": "b", "bbox": b, "assets": {}});
         let err = bbox(&item).unwrap_err();
-        assert!(matches!(&err, MetaError::InvalidField { location, .. } if location.field.as_deref() == Some("bbox")), "{err}");
+        assert!(
+            matches!(&err, MetaError::InvalidField { location, .. } if location.field.as_deref() == Some("bbox")),
+            "{err}"
+        );
     }
     // asset without href
     let item = json!({"id": "c", "assets": {"x": {"type": "image/tiff"}}});
@@ -152,28 +246,57 @@ fn malformed_inputs_are_typed_errors() {
     assert!(which_engine(&item, Some("x")).is_err());
     // missing asset names what exists
     let err = asset(&s2_item(), "B05").unwrap_err();
-    assert_eq!(err.to_string(), "asset 'B05' not found on STAC item S2A_x; available: [B04]");
+    assert_eq!(
+        err.to_string(),
+        "asset 'B05' not found on STAC item S2A_x; available: [B04]"
+    );
     // truncated JSON, non-item JSON
-    assert!(matches!(parse_items(r#"{"type": "Feature", "id": "x", "assets": {"#), Err(MetaError::Json { .. })));
+    assert!(matches!(
+        parse_items(r#"{"type": "Feature", "id": "x", "assets": {"#),
+        Err(MetaError::Json { .. })
+    ));
     assert!(matches!(parse_items("42"), Err(MetaError::NotItems { .. })));
-    assert!(matches!(parse_items(r#"{"type": "Collection", "id": "c"}"#), Err(MetaError::NotItems { .. })));
-    assert!(matches!(parse_items("{\"id\": \"a\"}\n{\"id\": "), Err(MetaError::Json { line: Some(2), .. })));
-    assert!(matches!(parse_items("[{\"id\": \"a\"}, 3]"), Err(MetaError::NotItems { .. })));
+    assert!(matches!(
+        parse_items(r#"{"type": "Collection", "id": "c"}"#),
+        Err(MetaError::NotItems { .. })
+    ));
+    assert!(matches!(
+        parse_items("{\"id\": \"a\"}\n{\"id\": "),
+        Err(MetaError::Json { line: Some(2), .. })
+    ));
+    assert!(matches!(
+        parse_items("[{\"id\": \"a\"}, 3]"),
+        Err(MetaError::NotItems { .. })
+    ));
     // bad datetimes
     let item = json!({"id": "d", "properties": {"datetime": "tomorrow"}});
-    assert!(matches!(item_datetime(&item), Err(MetaError::InvalidField { .. })));
-    assert!(matches!(GroupBy::SolarDay.key(&json!({"id": "e", "properties": {}})), Err(MetaError::MissingDatetime { .. })));
-    assert!(matches!(GroupBy::Property("platform".into()).key(&json!({"id": "e"})), Err(MetaError::MissingGroupKey { .. })));
+    assert!(matches!(
+        item_datetime(&item),
+        Err(MetaError::InvalidField { .. })
+    ));
+    assert!(matches!(
+        GroupBy::SolarDay.key(&json!({"id": "e", "properties": {}})),
+        Err(MetaError::MissingDatetime { .. })
+    ));
+    assert!(matches!(
+        GroupBy::Property("platform".into()).key(&json!({"id": "e"})),
+        Err(MetaError::MissingGroupKey { .. })
+    ));
     // an asset that is not an object
     let item = json!({"id": "f", "assets": {"x": "a.tif"}});
-    assert!(matches!(read_extension_metadata(&item, Some("x")), Err(MetaError::InvalidField { .. })));
+    assert!(matches!(
+        read_extension_metadata(&item, Some("x")),
+        Err(MetaError::InvalidField { .. })
+    ));
 }
 
 #[test]
 fn containers() {
     let one = parse_items(r#"{"type": "Feature", "id": "a", "assets": {}}"#).unwrap();
     assert_eq!(one.len(), 1);
-    let fc = parse_items(r#"{"type": "FeatureCollection", "features": [{"id": "a"}, {"id": "b"}]}"#).unwrap();
+    let fc =
+        parse_items(r#"{"type": "FeatureCollection", "features": [{"id": "a"}, {"id": "b"}]}"#)
+            .unwrap();
     assert_eq!(fc.iter().map(item_id).collect::<Vec<_>>(), ["a", "b"]);
     let arr = parse_items(r#"[{"id": "a"}]"#).unwrap();
     assert_eq!(item_id(&arr[0]), "a");
@@ -188,25 +311,45 @@ fn containers() {
 #[test]
 fn engine_tables() {
     let e = |mt: Option<&str>, href: &str| engine_for(mt, href);
-    assert_eq!(e(Some("image/tiff; application=geotiff; profile=cloud-optimized"), "x"), Some(Engine::Gdal));
+    assert_eq!(
+        e(
+            Some("image/tiff; application=geotiff; profile=cloud-optimized"),
+            "x"
+        ),
+        Some(Engine::Gdal)
+    );
     assert_eq!(e(Some(" IMAGE/JP2 "), "x"), Some(Engine::Gdal));
-    assert_eq!(e(Some("application/x-netcdf"), "x.bin"), Some(Engine::NetCdf));
+    assert_eq!(
+        e(Some("application/x-netcdf"), "x.bin"),
+        Some(Engine::NetCdf)
+    );
     assert_eq!(e(Some("application/wmo-GRIB2"), "x"), Some(Engine::Grib));
     assert_eq!(e(Some("application/vnd+zarr"), "x"), Some(Engine::Zarr));
     // media type wins over extension
-    assert_eq!(e(Some("application/x-netcdf"), "a.tif"), Some(Engine::NetCdf));
+    assert_eq!(
+        e(Some("application/x-netcdf"), "a.tif"),
+        Some(Engine::NetCdf)
+    );
     // extension fallback: case, query and trailing slash
     assert_eq!(e(None, "https://h/A.TIF?sig=1"), Some(Engine::Gdal));
     assert_eq!(e(None, "s3://b/store.zarr/"), Some(Engine::Zarr));
     assert_eq!(e(None, "x.grib2"), Some(Engine::Grib));
     assert_eq!(e(None, "x.nc4"), Some(Engine::NetCdf));
-    assert_eq!(e(Some("application/octet-stream"), "a.jp2"), Some(Engine::Gdal));
+    assert_eq!(
+        e(Some("application/octet-stream"), "a.jp2"),
+        Some(Engine::Gdal)
+    );
     // a media type merely containing a token is not mis-routed
     assert_eq!(e(Some("application/x-hdf5; image/tiff"), "x.h5"), None);
     assert_eq!(e(Some("image/png"), "x.png"), None);
     let item = json!({"id": "i", "assets": {"x": {"href": "https://h/x.parquet?sig=SECRET", "type": "application/x-parquet"}}});
     let err = which_engine(&item, Some("x")).unwrap_err().to_string();
-    assert!(err.contains("Cannot determine a reader") && err.contains("JPEG2000") && err.contains("application/x-parquet"), "{err}");
+    assert!(
+        err.contains("Cannot determine a reader")
+            && err.contains("JPEG2000")
+            && err.contains("application/x-parquet"),
+        "{err}"
+    );
     assert!(!err.contains("SECRET"), "href must be redacted: {err}");
 }
 
@@ -217,8 +360,14 @@ fn gdal_paths() {
         ("gs://b/k.tif", "/vsigs/b/k.tif"),
         ("gcs://b/k.tif", "/vsigs/b/k.tif"),
         ("az://c/b.tif", "/vsiaz/c/b.tif"),
-        ("abfss://fs@acct.dfs.core.windows.net/p.tif", "/vsiadls/fs/p.tif"),
-        ("abfs://fs@acct.dfs.core.windows.net/d/p.tif", "/vsiadls/fs/d/p.tif"),
+        (
+            "abfss://fs@acct.dfs.core.windows.net/p.tif",
+            "/vsiadls/fs/p.tif",
+        ),
+        (
+            "abfs://fs@acct.dfs.core.windows.net/d/p.tif",
+            "/vsiadls/fs/d/p.tif",
+        ),
         ("https://h/a.tif?x=1", "/vsicurl/https://h/a.tif?x=1"),
         ("http://h/a.tif", "/vsicurl/http://h/a.tif"),
         ("HTTPS://h/a.tif", "/vsicurl/HTTPS://h/a.tif"),
@@ -226,12 +375,21 @@ fn gdal_paths() {
         ("file:///C:/x.tif", "C:/x.tif"),
         ("file:///srv/a%20b.tif", "/srv/a b.tif"),
         ("dods://h/x.nc", "NETCDF:\"https://h/x.nc\""),
-        ("https://h/a.zip/b.tif", "/vsizip//vsicurl/https://h/a.zip/b.tif"),
+        (
+            "https://h/a.zip/b.tif",
+            "/vsizip//vsicurl/https://h/a.zip/b.tif",
+        ),
         ("s3://b/a.tar.gz/b.tif", "/vsitar//vsis3/b/a.tar.gz/b.tif"),
-        ("https://h/a.gz/b.tif", "/vsigzip//vsicurl/https://h/a.gz/b.tif"),
+        (
+            "https://h/a.gz/b.tif",
+            "/vsigzip//vsicurl/https://h/a.gz/b.tif",
+        ),
         ("https://h/a.zip", "/vsicurl/https://h/a.zip"),
         ("/vsis3/b/k.tif", "/vsis3/b/k.tif"),
-        ("/vsicurl?url=https%3A%2F%2Fh", "/vsicurl?url=https%3A%2F%2Fh"),
+        (
+            "/vsicurl?url=https%3A%2F%2Fh",
+            "/vsicurl?url=https%3A%2F%2Fh",
+        ),
         ("C:/data/x.tif", "C:/data/x.tif"),
         ("./rel/x.tif", "./rel/x.tif"),
         ("/abs/x.tif", "/abs/x.tif"),
@@ -239,44 +397,92 @@ fn gdal_paths() {
         assert_eq!(gdal_path(href), want, "{href}");
         assert_eq!(gdal_path(&gdal_path(href)), want, "idempotent for {href}");
     }
-    assert!(is_remote("s3://b/k") && is_remote("/vsicurl/https://h") && is_remote("/vsizip//vsicurl/https://h/a.zip/b"));
+    assert!(
+        is_remote("s3://b/k")
+            && is_remote("/vsicurl/https://h")
+            && is_remote("/vsizip//vsicurl/https://h/a.zip/b")
+    );
     assert!(!is_remote("/data/x.tif") && !is_remote("/vsimem/x.tif") && !is_remote("file:///x"));
 }
 
 #[test]
 fn redaction() {
-    assert_eq!(redact("https://acct.blob.core.windows.net/c/b.tif?se=2034&sig=abc"), "https://acct.blob.core.windows.net/c/b.tif?<redacted>");
-    assert_eq!(redact("/vsicurl?header.Authorization=Bearer%20t&url=x"), "/vsicurl?<redacted>");
-    assert_eq!(redact("https://user:pass@h/x?y"), "https://<redacted>@h/x?<redacted>");
+    assert_eq!(
+        redact("https://acct.blob.core.windows.net/c/b.tif?se=2034&sig=abc"),
+        "https://acct.blob.core.windows.net/c/b.tif?<redacted>"
+    );
+    assert_eq!(
+        redact("/vsicurl?header.Authorization=Bearer%20t&url=x"),
+        "/vsicurl?<redacted>"
+    );
+    assert_eq!(
+        redact("https://user:pass@h/x?y"),
+        "https://<redacted>@h/x?<redacted>"
+    );
     assert_eq!(redact("/local/file.tif"), "/local/file.tif");
     assert_eq!(redact(""), "");
 }
 
 #[test]
 fn relative_hrefs_resolve_against_self() {
-    assert_eq!(resolve_relative("./a.tif", Some("https://h/c/i/item.json")), "https://h/c/i/a.tif");
-    assert_eq!(resolve_relative("../../a.tif", Some("https://h/c/i/item.json")), "https://h/a.tif");
-    assert_eq!(resolve_relative("../../../../a.tif", Some("https://h/c/item.json")), "https://h/a.tif");
-    assert_eq!(resolve_relative("a.tif", Some("/data/items/item.json")), "/data/items/a.tif");
+    assert_eq!(
+        resolve_relative("./a.tif", Some("https://h/c/i/item.json")),
+        "https://h/c/i/a.tif"
+    );
+    assert_eq!(
+        resolve_relative("../../a.tif", Some("https://h/c/i/item.json")),
+        "https://h/a.tif"
+    );
+    assert_eq!(
+        resolve_relative("../../../../a.tif", Some("https://h/c/item.json")),
+        "https://h/a.tif"
+    );
+    assert_eq!(
+        resolve_relative("a.tif", Some("/data/items/item.json")),
+        "/data/items/a.tif"
+    );
     assert_eq!(resolve_relative("a.tif", Some("item.json")), "a.tif");
     assert_eq!(resolve_relative("a.tif", None), "a.tif");
-    assert_eq!(resolve_relative("https://x/a.tif", Some("/data/i.json")), "https://x/a.tif");
-    assert_eq!(resolve_relative("a.tif", Some("s3://bucket/dir/item.json?x=1")), "s3://bucket/dir/a.tif");
+    assert_eq!(
+        resolve_relative("https://x/a.tif", Some("/data/i.json")),
+        "https://x/a.tif"
+    );
+    assert_eq!(
+        resolve_relative("a.tif", Some("s3://bucket/dir/item.json?x=1")),
+        "s3://bucket/dir/a.tif"
+    );
 }
 
 #[test]
 fn solar_day_rules() {
     let t = parse_datetime("2021-06-01T20:00:00Z").unwrap();
-    let day = |bbox: Option<[f64; 4]>| solar_day(t, bbox.and_then(|b| Bbox::from_slice(&b)).as_ref()).to_string();
+    let day = |bbox: Option<[f64; 4]>| {
+        solar_day(t, bbox.and_then(|b| Bbox::from_slice(&b)).as_ref()).to_string()
+    };
     assert_eq!(day(None), "2021-06-01", "no bbox, no shift");
-    assert_eq!(day(Some([-1.0, 0.0, 1.0, 1.0])), "2021-06-01", "UTC date at lon 0");
-    assert_eq!(day(Some([149.0, 0.0, 151.0, 1.0])), "2021-06-02", "+10 h at lon 150 crosses midnight");
+    assert_eq!(
+        day(Some([-1.0, 0.0, 1.0, 1.0])),
+        "2021-06-01",
+        "UTC date at lon 0"
+    );
+    assert_eq!(
+        day(Some([149.0, 0.0, 151.0, 1.0])),
+        "2021-06-02",
+        "+10 h at lon 150 crosses midnight"
+    );
     // antimeridian: west 170, east -170 → centre 180 → +12 h
     assert_eq!(day(Some([170.0, 0.0, -170.0, 1.0])), "2021-06-02");
     // antimeridian: west 175, east -165 → centre -175 → -11h40 → still 06-01
     assert_eq!(day(Some([175.0, 0.0, -165.0, 1.0])), "2021-06-01");
     let early = parse_datetime("2021-06-01T05:00:00Z").unwrap();
-    assert_eq!(solar_day(early, Bbox::from_slice(&[-121.0, 0.0, -119.0, 1.0]).as_ref()).to_string(), "2021-05-31");
+    assert_eq!(
+        solar_day(
+            early,
+            Bbox::from_slice(&[-121.0, 0.0, -119.0, 1.0]).as_ref()
+        )
+        .to_string(),
+        "2021-05-31"
+    );
 }
 
 #[test]
@@ -285,25 +491,59 @@ fn seed_solar_day_groups_three_items_into_two_days() {
         .iter()
         .map(|(id, t)| json!({"id": id, "bbox": [0.0, 0.0, 1.0, 1.0], "properties": {"datetime": t}, "assets": {}}))
         .collect();
-    let mut keys: Vec<GroupKey> = items.iter().map(|i| GroupBy::SolarDay.key(i).unwrap().unwrap()).collect();
+    let mut keys: Vec<GroupKey> = items
+        .iter()
+        .map(|i| GroupBy::SolarDay.key(i).unwrap().unwrap())
+        .collect();
     keys.dedup();
-    assert_eq!(keys.iter().map(ToString::to_string).collect::<Vec<_>>(), ["2021-06-01", "2021-06-05"]);
-    assert_eq!(GroupBy::parse("solar_day").key(&items[0]).unwrap(), GroupBy::SolarDay.key(&items[0]).unwrap());
-    assert_eq!(GroupBy::Time.key(&items[0]).unwrap().unwrap().to_string(), "2021-06-01T10:00:00Z");
-    assert_eq!(GroupBy::Id.key(&items[1]).unwrap().unwrap().to_string(), "t1");
+    assert_eq!(
+        keys.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["2021-06-01", "2021-06-05"]
+    );
+    assert_eq!(
+        GroupBy::parse("solar_day").key(&items[0]).unwrap(),
+        GroupBy::SolarDay.key(&items[0]).unwrap()
+    );
+    assert_eq!(
+        GroupBy::Time.key(&items[0]).unwrap().unwrap().to_string(),
+        "2021-06-01T10:00:00Z"
+    );
+    assert_eq!(
+        GroupBy::Id.key(&items[1]).unwrap().unwrap().to_string(),
+        "t1"
+    );
     assert!(GroupBy::None.key(&items[0]).unwrap().is_none());
 }
 
 #[test]
 fn group_keys_order_naturally() {
-    let mut keys = [GroupKey::Number(10.0), GroupKey::Number(9.0), GroupKey::Number(2.5)];
+    let mut keys = [
+        GroupKey::Number(10.0),
+        GroupKey::Number(9.0),
+        GroupKey::Number(2.5),
+    ];
     keys.sort();
-    assert_eq!(keys.iter().map(ToString::to_string).collect::<Vec<_>>(), ["2.5", "9", "10"]);
+    assert_eq!(
+        keys.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["2.5", "9", "10"]
+    );
     let p = GroupBy::Property("platform".into());
-    let k = p.key(&json!({"id": "a", "properties": {"platform": "sentinel-2a"}})).unwrap().unwrap();
+    let k = p
+        .key(&json!({"id": "a", "properties": {"platform": "sentinel-2a"}}))
+        .unwrap()
+        .unwrap();
     assert_eq!(k, GroupKey::Text("sentinel-2a".into()));
-    let custom = GroupBy::Custom(std::sync::Arc::new(|i: &Value| Ok(GroupKey::Text(item_id(i)[..1].to_owned()))));
-    assert_eq!(custom.key(&json!({"id": "xyz"})).unwrap().unwrap().to_string(), "x");
+    let custom = GroupBy::Custom(std::sync::Arc::new(|i: &Value| {
+        Ok(GroupKey::Text(item_id(i)[..1].to_owned()))
+    }));
+    assert_eq!(
+        custom
+            .key(&json!({"id": "xyz"}))
+            .unwrap()
+            .unwrap()
+            .to_string(),
+        "x"
+    );
     assert_eq!(format!("{custom:?}"), "Custom(<fn>)");
 }
 
@@ -317,6 +557,14 @@ fn datetimes_and_intervals() {
     assert_eq!(s, start);
     assert_eq!(e.timestamp_subsec_micros(), 999_999);
     assert!(item_datetime(&json!({"id": "n"})).unwrap().is_none());
-    assert_eq!(parse_datetime("2021-06-01T10:00:00+02:00").unwrap().to_rfc3339(), "2021-06-01T08:00:00+00:00");
-    assert_eq!(parse_datetime("2021-06-01").unwrap().to_rfc3339(), "2021-06-01T00:00:00+00:00");
+    assert_eq!(
+        parse_datetime("2021-06-01T10:00:00+02:00")
+            .unwrap()
+            .to_rfc3339(),
+        "2021-06-01T08:00:00+00:00"
+    );
+    assert_eq!(
+        parse_datetime("2021-06-01").unwrap().to_rfc3339(),
+        "2021-06-01T00:00:00+00:00"
+    );
 }

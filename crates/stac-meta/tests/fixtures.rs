@@ -3,14 +3,20 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use stac_meta::{asset_href, assets, item_id, parse_items, properties, read_extension_metadata, which_engine};
+use stac_meta::{
+    asset_href, assets, item_id, parse_items, properties, read_extension_metadata, which_engine,
+};
 
 fn fixtures_dir() -> PathBuf {
     let dir = std::env::var_os("STAC_GDAL_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
         .join("data/stac-items");
-    assert!(dir.is_dir(), "fixtures not found at {} (set STAC_GDAL_SHARED)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "fixtures not found at {} (set STAC_GDAL_SHARED)",
+        dir.display()
+    );
     dir
 }
 
@@ -18,11 +24,20 @@ fn fixture_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "geojson")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("json" | "geojson")
+            )
+        })
         .filter(|p| !p.to_string_lossy().ends_with(".collection.json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 20, "expected the full fixture set, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected the full fixture set, found {}",
+        files.len()
+    );
     files
 }
 
@@ -39,7 +54,12 @@ fn every_container_parses_into_items_with_ids() {
         assert!(!items.is_empty(), "{}", file.display());
         for item in &items {
             assert_ne!(item_id(item), "?", "{}: item without id", file.display());
-            assert!(assets(item).is_some(), "{}: {} has no assets", file.display(), item_id(item));
+            assert!(
+                assets(item).is_some(),
+                "{}: {} has no assets",
+                file.display(),
+                item_id(item)
+            );
         }
         total += items.len();
     }
@@ -50,7 +70,10 @@ fn every_container_parses_into_items_with_ids() {
 #[test]
 fn ndjson_of_the_fixtures_parses_to_the_same_items() {
     let items = load("pc-landsat-c2-l2.json");
-    let ndjson: String = items.iter().map(|i| format!("{}\n", serde_json::to_string(i).unwrap())).collect();
+    let ndjson: String = items
+        .iter()
+        .map(|i| format!("{}\n", serde_json::to_string(i).unwrap()))
+        .collect();
     assert_eq!(parse_items(&ndjson).unwrap(), items);
 }
 
@@ -67,16 +90,35 @@ fn every_asset_with_proj_metadata_yields_a_grid() {
                 let meta = read_extension_metadata(&item, Some(key))
                     .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
                 if has("proj:transform") {
-                    assert!(meta.geotransform.is_some(), "{} {} {key}", file.display(), item_id(&item));
+                    assert!(
+                        meta.geotransform.is_some(),
+                        "{} {} {key}",
+                        file.display(),
+                        item_id(&item)
+                    );
                 }
                 if has("proj:shape") {
-                    assert!(meta.shape.is_some(), "{} {} {key}", file.display(), item_id(&item));
+                    assert!(
+                        meta.shape.is_some(),
+                        "{} {} {key}",
+                        file.display(),
+                        item_id(&item)
+                    );
                 }
                 if meta.geotransform.is_some() && meta.shape.is_some() {
                     with_grid += 1;
-                    assert!(meta.crs.is_some(), "{} {} {key}: grid without CRS", file.display(), item_id(&item));
+                    assert!(
+                        meta.crs.is_some(),
+                        "{} {} {key}: grid without CRS",
+                        file.display(),
+                        item_id(&item)
+                    );
                     let b = meta.bounds().unwrap();
-                    assert!(b[0] < b[2] && b[1] < b[3], "{} {key}: degenerate bounds {b:?}", file.display());
+                    assert!(
+                        b[0] < b[2] && b[1] < b[3],
+                        "{} {key}: degenerate bounds {b:?}",
+                        file.display()
+                    );
                 }
             }
         }
@@ -88,11 +130,19 @@ fn every_asset_with_proj_metadata_yields_a_grid() {
 fn null_epsg_with_wkt2_or_projjson_still_yields_a_crs() {
     // MODIS sinusoidal: proj:epsg null + proj:wkt2.
     let modis = load("pc-modis-09A1-061.json");
-    let key = assets(&modis[0]).unwrap().keys().find(|k| k.starts_with("sur_refl_b01")).unwrap().clone();
+    let key = assets(&modis[0])
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("sur_refl_b01"))
+        .unwrap()
+        .clone();
     let m = read_extension_metadata(&modis[0], Some(&key)).unwrap();
     assert_eq!(m.epsg, None);
     let crs = m.crs.as_deref().unwrap();
-    assert!(crs.contains("Sinusoidal") || crs.contains("sinusoidal"), "{crs}");
+    assert!(
+        crs.contains("Sinusoidal") || crs.contains("sinusoidal"),
+        "{crs}"
+    );
     assert_eq!(m.wkt2, Some(crs));
 
     // GOES: proj:epsg null + wkt2 in properties; per-asset shapes at 1 km and 2 km.
@@ -126,14 +176,23 @@ fn stac_1_1_bands_name_the_bands_and_code_wins() {
     assert_eq!(b1.epsg_code(), Some(32614));
     // 9-element integer transform on B8 overrides the item's.
     let b8 = read_extension_metadata(&items[0], Some("B8")).unwrap();
-    assert_eq!(b8.geotransform, Some([224992.5, 15.0, 0.0, 6790207.5, 0.0, -15.0]));
+    assert_eq!(
+        b8.geotransform,
+        Some([224992.5, 15.0, 0.0, 6790207.5, 0.0, -15.0])
+    );
     assert_eq!(b8.shape, Some([16781, 16621]));
 }
 
 #[test]
 fn sentinel_2_per_band_resolutions_come_from_the_assets() {
     let items = load("pc-sentinel-2-l2a.json");
-    let res = |k: &str| read_extension_metadata(&items[0], Some(k)).unwrap().resolution().unwrap().0;
+    let res = |k: &str| {
+        read_extension_metadata(&items[0], Some(k))
+            .unwrap()
+            .resolution()
+            .unwrap()
+            .0
+    };
     assert_eq!(res("B04"), 10.0);
     assert_eq!(res("B05"), 20.0);
     assert_eq!(res("B01"), 60.0);
@@ -155,9 +214,14 @@ fn raster_bands_typed_values() {
 #[test]
 fn engines_of_real_assets() {
     let items = load("pc-sentinel-2-l2a.json");
-    assert_eq!(which_engine(&items[0], Some("B04")).unwrap().as_str(), "gdal");
+    assert_eq!(
+        which_engine(&items[0], Some("B04")).unwrap().as_str(),
+        "gdal"
+    );
     // Sentinel-2 metadata XML: no reader.
-    let err = which_engine(&items[0], Some("granule-metadata")).unwrap_err().to_string();
+    let err = which_engine(&items[0], Some("granule-metadata"))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Cannot determine a reader"), "{err}");
     assert!(err.contains("granule-metadata"), "{err}");
 }
@@ -166,12 +230,23 @@ fn engines_of_real_assets() {
 fn alternate_s3_hrefs_of_usgs_landsat() {
     let items = load("usgs-landsat-c2l2-sr-LC08_028030_20200114.json");
     let item = &items[0];
-    let key = assets(item).unwrap().iter().find(|(_, a)| a.get("alternate").is_some()).unwrap().0.clone();
+    let key = assets(item)
+        .unwrap()
+        .iter()
+        .find(|(_, a)| a.get("alternate").is_some())
+        .unwrap()
+        .0
+        .clone();
     let canonical = asset_href(item, &key).unwrap();
     let src = stac_meta::asset_source(item, Some(&key), &["s3"]).unwrap();
     assert!(src.href.starts_with("s3://"), "{}", src.href);
     assert_ne!(src.href, canonical);
     assert_eq!(src.alternate, Some("s3"));
     // Unknown alternate names fall back to the canonical href.
-    assert_eq!(stac_meta::asset_source(item, Some(&key), &["nope"]).unwrap().href, canonical);
+    assert_eq!(
+        stac_meta::asset_source(item, Some(&key), &["nope"])
+            .unwrap()
+            .href,
+        canonical
+    );
 }

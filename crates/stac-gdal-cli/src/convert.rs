@@ -1,0 +1,252 @@
+//! `convert`: items between JSON, NDJSON and stac-geoparquet, by extension.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use stac_gdal::geoparquet::{Compression, Layout, Progress, Reader, WriteOptions, Writer};
+
+/// Arguments of `stac-gdal convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input: .json/.geojson (Item, FeatureCollection or array), .ndjson/.jsonl, or .parquet.
+    input: PathBuf,
+    /// Output: .json (FeatureCollection), .ndjson/.jsonl, or .parquet.
+    output: PathBuf,
+    /// Parquet layout: the stac-geoparquet spec, or pyramids' JSON blob.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Spec)]
+    layout: LayoutArg,
+    /// A STAC Collection JSON file to store in the Parquet metadata.
+    #[arg(long)]
+    collection: Option<PathBuf>,
+    /// Parquet compression.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Zstd)]
+    compression: CompressionArg,
+    /// Rows per Parquet row group (also bounds memory use).
+    #[arg(long, default_value_t = 10_000)]
+    row_group_size: usize,
+    /// Never show a progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Spec,
+    Blob,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CompressionArg {
+    Zstd,
+    Snappy,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Ndjson,
+    Parquet,
+}
+
+fn format_of(path: &Path) -> Result<Format> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    Ok(match ext.as_str() {
+        "json" | "geojson" => Format::Json,
+        "ndjson" | "jsonl" => Format::Ndjson,
+        "parquet" | "geoparquet" => Format::Parquet,
+        _ => bail!(
+            "{}: unknown extension (use .json, .geojson, .ndjson, .jsonl or .parquet)",
+            path.display()
+        ),
+    })
+}
+
+/// Items of a file, one at a time.
+type Items = Box<dyn Iterator<Item = Result<Value>>>;
+
+fn read(path: &Path) -> Result<(Items, Option<u64>)> {
+    Ok(match format_of(path)? {
+        Format::Json => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let items = stac_gdal::parse_items(&text)
+                .with_context(|| format!("parsing {}", path.display()))?;
+            let n = items.len() as u64;
+            (Box::new(items.into_iter().map(Ok)), Some(n))
+        }
+        Format::Ndjson => {
+            let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+            let shown = path.display().to_string();
+            let lines = BufReader::with_capacity(1 << 20, file).lines().enumerate();
+            let items = lines.filter_map(move |(n, line)| match line {
+                Err(e) => Some(Err(anyhow::anyhow!("{shown}: line {}: {e}", n + 1))),
+                Ok(l) if l.trim().is_empty() => None,
+                Ok(l) => Some(
+                    serde_json::from_str(&l)
+                        .map_err(|e| anyhow::anyhow!("{shown}: line {}: {e}", n + 1)),
+                ),
+            });
+            (Box::new(items), None)
+        }
+        Format::Parquet => {
+            let reader = Reader::open(path)?;
+            let n = reader.num_rows();
+            (
+                Box::new(reader.map(|r| r.map_err(anyhow::Error::from))),
+                Some(n),
+            )
+        }
+    })
+}
+
+fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => ProgressBar::new(n),
+        None => ProgressBar::no_length(),
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos}/{len} items ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Run `stac-gdal convert`.
+pub fn convert(args: ConvertArgs) -> Result<()> {
+    let out_format = format_of(&args.output)?;
+    let ndjson_to_parquet =
+        out_format == Format::Parquet && format_of(&args.input)? == Format::Ndjson;
+    let (items, total, raw_lines) = if ndjson_to_parquet {
+        let file =
+            File::open(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
+        let lines = BufReader::with_capacity(1 << 20, file)
+            .lines()
+            .enumerate()
+            .map(|(n, l)| {
+                l.map(|l| (n, l))
+                    .with_context(|| format!("reading line {}", n + 1))
+            });
+        let none: Items = Box::new(std::iter::empty());
+        (none, None, Some(lines))
+    } else {
+        let (items, total) = read(&args.input)?;
+        (items, total, None)
+    };
+    // A bar only for large inputs (or unknown sizes); indicatif hides it off a terminal.
+    let bar = bar(args.quiet || total.is_some_and(|n| n < 10_000), total);
+    bar.set_message("reading");
+    let count = match out_format {
+        Format::Parquet => {
+            let mut options = WriteOptions::default()
+                .with_layout(match args.layout {
+                    LayoutArg::Spec => Layout::Spec,
+                    LayoutArg::Blob => Layout::Blob,
+                })
+                .with_compression(match args.compression {
+                    CompressionArg::Zstd => Compression::default(),
+                    CompressionArg::Snappy => Compression::Snappy,
+                    CompressionArg::None => Compression::None,
+                })
+                .with_row_group_size(args.row_group_size);
+            if let Some(c) = &args.collection {
+                let text = std::fs::read_to_string(c)
+                    .with_context(|| format!("reading {}", c.display()))?;
+                let value: Value = serde_json::from_str(&text)
+                    .with_context(|| format!("parsing {}", c.display()))?;
+                options = options.with_collection(value);
+            }
+            let progress_bar = bar.clone();
+            let mut writer =
+                Writer::create(&args.output, options)?.with_progress(move |p| match p {
+                    Progress::Pushed(n) => progress_bar.set_position(n),
+                    Progress::Written { done, total } => {
+                        if done == 0 || progress_bar.length() != Some(total) {
+                            progress_bar.set_message("writing");
+                            progress_bar.set_length(total);
+                        }
+                        progress_bar.set_position(done);
+                    }
+                    _ => {}
+                });
+            match raw_lines {
+                // NDJSON straight into the writer: the text is spilled as is.
+                Some(lines) => {
+                    for line in lines {
+                        let (n, line) = line?;
+                        if !line.trim().is_empty() {
+                            writer.push_json(&line).with_context(|| {
+                                format!("{}: line {}", args.input.display(), n + 1)
+                            })?;
+                        }
+                    }
+                }
+                None => {
+                    for item in items {
+                        writer.push(item?)?;
+                    }
+                }
+            }
+            writer.finish()?
+        }
+        Format::Json | Format::Ndjson => write_json(&args.output, out_format, items, &bar)?,
+    };
+    bar.finish_and_clear();
+    if !args.quiet {
+        eprintln!(
+            "{} items: {} → {}",
+            count,
+            args.input.display(),
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
+/// Write JSON or NDJSON atomically (temp file beside the output, then rename).
+fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> Result<u64> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    let mut out = BufWriter::with_capacity(1 << 20, tmp);
+    let mut n = 0u64;
+    if format == Format::Json {
+        out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
+    }
+    for item in items {
+        let item = item?;
+        if format == Format::Json && n > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut out, &item)?;
+        if format == Format::Ndjson {
+            out.write_all(b"\n")?;
+        }
+        n += 1;
+        if n % 1000 == 0 {
+            bar.set_position(n);
+        }
+    }
+    if format == Format::Json {
+        out.write_all(b"]}\n")?;
+    }
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(n)
+}

@@ -1,0 +1,144 @@
+//! `stac-gdal meta | engine | href` as a user runs them: real files, real process.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stac_gdal(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stac-gdal"))
+        .args(args)
+        .output()
+        .expect("run stac-gdal")
+}
+
+fn fixture(name: &str) -> String {
+    let dir = std::env::var_os("STAC_GDAL_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    dir.join("data/stac-items").join(name).display().to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}, stderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn meta_prints_the_seed_metadata_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("item.json");
+    std::fs::write(
+        &file,
+        r#"{"id": "x", "properties": {"proj:epsg": 32633}, "assets": {"B04": {"href": "s3://bucket/B04.tif",
+        "proj:shape": [10980, 10980], "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300040.0],
+        "raster:bands": [{"nodata": 0, "scale": 0.0001}], "eo:bands": [{"name": "B04", "common_name": "red"}]}}}"#,
+    )
+    .unwrap();
+    let out: serde_json::Value = serde_json::from_str(&stdout(&stac_gdal(&[
+        "meta",
+        file.to_str().unwrap(),
+        "--asset",
+        "B04",
+    ])))
+    .unwrap();
+    assert_eq!(out["crs"], "EPSG:32633");
+    assert_eq!(
+        out["geotransform"],
+        serde_json::json!([600000.0, 10.0, 0.0, 5300040.0, 0.0, -10.0])
+    );
+    assert_eq!(out["band_names"], serde_json::json!(["B04"]));
+}
+
+#[test]
+fn meta_on_a_feature_collection_needs_an_item_id() {
+    let file = fixture("earthsearch-sentinel-2-c1-l2a.json");
+    let o = stac_gdal(&["meta", &file, "--asset", "red"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("10 items"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let items = stac_gdal::parse_items(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let id = stac_gdal::meta::item_id(&items[3]).to_owned();
+    let out: serde_json::Value = serde_json::from_str(&stdout(&stac_gdal(&[
+        "meta", &file, "--asset", "red", "--item", &id,
+    ])))
+    .unwrap();
+    let want =
+        serde_json::to_value(stac_gdal::read_extension_metadata(&items[3], Some("red")).unwrap())
+            .unwrap();
+    assert_eq!(out, want);
+}
+
+#[test]
+fn engine_and_href_on_ndjson() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.ndjson");
+    std::fs::write(
+        &file,
+        "{\"id\": \"a\", \"assets\": {\"t\": {\"href\": \"s3://b/t.nc\", \"type\": \"application/x-netcdf\"}}}\n\
+         {\"id\": \"b\", \"assets\": {\"d\": {\"href\": \"./d.tif\"}}, \"links\": [{\"rel\": \"self\", \"href\": \"https://h/c/b.json\"}]}\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    assert_eq!(
+        stdout(&stac_gdal(&["engine", f, "--asset", "t", "--item", "a"])).trim(),
+        "netcdf"
+    );
+    assert_eq!(
+        stdout(&stac_gdal(&["href", f, "--asset", "t", "--item", "a"])).trim(),
+        "s3://b/t.nc"
+    );
+    assert_eq!(
+        stdout(&stac_gdal(&[
+            "href", f, "--asset", "t", "--item", "a", "--gdal"
+        ]))
+        .trim(),
+        "/vsis3/b/t.nc"
+    );
+    assert_eq!(
+        stdout(&stac_gdal(&["href", f, "--asset", "d", "--item", "b"])).trim(),
+        "https://h/c/d.tif"
+    );
+    assert_eq!(
+        stdout(&stac_gdal(&[
+            "href", f, "--asset", "d", "--item", "b", "--gdal"
+        ]))
+        .trim(),
+        "/vsicurl/https://h/c/d.tif"
+    );
+}
+
+#[test]
+fn errors_name_item_asset_and_field_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.json");
+    std::fs::write(&file, r#"{"id": "S2_bad", "assets": {"B04": {"href": "x.tif", "proj:transform": [1, 0, 0, 0, -1]}}}"#)
+        .unwrap();
+    let f = file.to_str().unwrap();
+    let o = stac_gdal(&["meta", f, "--asset", "B04"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("S2_bad") && err.contains("B04") && err.contains("proj:transform"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+
+    let o = stac_gdal(&["engine", f, "--asset", "B99"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("asset 'B99' not found on STAC item S2_bad; available: [B04]")
+    );
+
+    std::fs::write(&file, r#"{"id": "t", "assets": {"#).unwrap();
+    let o = stac_gdal(&["engine", f, "--asset", "x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid JSON"));
+}

@@ -1,0 +1,50 @@
+//! `to_geoparquet` / `from_geoparquet` throughput on the 69 fixture items
+//! (every shape of item we have, one file, spec layout, zstd level 3).
+
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::Value;
+use stac_geoparquet::{WriteOptions, from_geoparquet, to_geoparquet};
+
+fn load_items() -> Vec<Value> {
+    let dir = std::env::var_os("STAC_GDAL_SHARED")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("data/stac-items");
+    let mut items = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
+        let path = entry.expect("entry").path();
+        let name = path.to_string_lossy();
+        if (name.ends_with(".json") || name.ends_with(".geojson"))
+            && !name.ends_with(".collection.json")
+        {
+            let text = std::fs::read_to_string(&path).expect("read fixture");
+            items.extend(stac_meta::parse_items(&text).expect("fixture parses"));
+        }
+    }
+    items
+}
+
+fn bench(c: &mut Criterion) {
+    let items = load_items();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("items.parquet");
+    let mut group = c.benchmark_group("geoparquet");
+    group.throughput(Throughput::Elements(items.len() as u64));
+    group.bench_function("to_geoparquet", |b| {
+        b.iter(|| to_geoparquet(black_box(&items), &path, &WriteOptions::default()).expect("write"))
+    });
+    to_geoparquet(&items, &path, &WriteOptions::default()).expect("write");
+    group.bench_function("from_geoparquet", |b| {
+        b.iter(|| black_box(from_geoparquet(&path).expect("read")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

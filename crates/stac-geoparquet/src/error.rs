@@ -1,0 +1,114 @@
+//! The crate's error type: every failure names the file and, when it is
+//! about one item or row, which one.
+
+use std::path::PathBuf;
+
+/// Result alias of this crate.
+pub type Result<T, E = GeoParquetError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong reading or writing stac-geoparquet.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GeoParquetError {
+    /// Reading or writing a file failed at the operating-system level.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a readable Parquet file (wrong magic, truncated, corrupt).
+    #[error("{path}: not a readable Parquet file: {message}")]
+    NotParquet {
+        /// The file.
+        path: PathBuf,
+        /// What the Parquet reader said.
+        message: String,
+    },
+    /// A Parquet file with neither `geo` / `stac-geoparquet` metadata nor STAC columns.
+    #[error("{path}: not a stac-geoparquet file: {reason}")]
+    NotStacGeoParquet {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// One item cannot be written (no id, bad geometry or bbox, reserved key...).
+    #[error("{path}: item {index} (id {id:?}): {reason}")]
+    InvalidItem {
+        /// The destination file.
+        path: PathBuf,
+        /// 0-based position of the item in the input.
+        index: u64,
+        /// The item's id (empty when it has none).
+        id: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A property name collides with a reserved top-level column.
+    #[error(
+        "{path}: item {index} (id {id:?}): property {key:?} collides with the top-level column of the same name"
+    )]
+    ReservedColumn {
+        /// The destination file.
+        path: PathBuf,
+        /// 0-based position of the item in the input.
+        index: u64,
+        /// The item's id.
+        id: String,
+        /// The colliding property name.
+        key: String,
+    },
+    /// A row of a file cannot be turned back into an item.
+    #[error("{path}: row {row}: column {column:?}: {reason}")]
+    InvalidRow {
+        /// The file.
+        path: PathBuf,
+        /// 0-based row number in the file.
+        row: u64,
+        /// The column at fault.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Arrow or Parquet failed while encoding or decoding.
+    #[error("{path}: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What arrow/parquet said.
+        message: String,
+    },
+    /// No items were given where at least one is needed.
+    #[error("{path}: no items to write")]
+    Empty {
+        /// The destination file.
+        path: PathBuf,
+    },
+    /// Input that is not STAC JSON (a collection file, a bad NDJSON line...).
+    #[error("{path}: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl GeoParquetError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn parquet(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Self {
+        Self::Parquet {
+            path: path.into(),
+            message: e.to_string(),
+        }
+    }
+}

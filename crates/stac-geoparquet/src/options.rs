@@ -1,0 +1,138 @@
+//! Write options: layout, compression, row-group size, collection.
+
+use serde_json::Value;
+
+/// How items are laid out in the Parquet file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Layout {
+    /// The stac-geoparquet specification: one column per top-level key and
+    /// per property, native types, `geo` + `stac-geoparquet` metadata.
+    #[default]
+    Spec,
+    /// The pyramids JSON-blob layout: `id`, `stac_item` (the whole item as
+    /// JSON text) and `geometry` (WKB). Lossless by construction.
+    Blob,
+}
+
+impl Layout {
+    /// Parse `spec` or `blob`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "spec" => Some(Self::Spec),
+            "blob" | "json" => Some(Self::Blob),
+            _ => None,
+        }
+    }
+}
+
+/// Parquet page compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// No compression.
+    None,
+    /// Snappy.
+    Snappy,
+    /// Zstandard at the given level (1..=22).
+    Zstd(i32),
+}
+
+impl Default for Compression {
+    /// Zstandard level 3: small files, fast to write.
+    fn default() -> Self {
+        Self::Zstd(3)
+    }
+}
+
+impl Compression {
+    /// Parse `none`, `snappy`, `zstd` or `zstd:LEVEL`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let lower = text.to_ascii_lowercase();
+        match lower.as_str() {
+            "none" | "uncompressed" => Some(Self::None),
+            "snappy" => Some(Self::Snappy),
+            "zstd" => Some(Self::default()),
+            _ => {
+                let level = lower.strip_prefix("zstd:")?.parse().ok()?;
+                (1..=22).contains(&level).then_some(Self::Zstd(level))
+            }
+        }
+    }
+}
+
+/// Options for [`crate::to_geoparquet`] and [`crate::Writer`].
+///
+/// ```
+/// use stac_geoparquet::{Compression, Layout, WriteOptions};
+/// let options = WriteOptions::default()
+///     .with_layout(Layout::Blob)
+///     .with_compression(Compression::Snappy)
+///     .with_row_group_size(10_000);
+/// assert_eq!(options.row_group_size(), 10_000);
+/// ```
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    layout: Layout,
+    compression: Compression,
+    row_group_size: usize,
+    collections: Vec<Value>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        Self {
+            layout: Layout::Spec,
+            compression: Compression::default(),
+            row_group_size: 10_000,
+            collections: Vec::new(),
+        }
+    }
+}
+
+impl WriteOptions {
+    /// The layout (default [`Layout::Spec`]).
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+
+    /// The compression (default zstd level 3).
+    pub fn with_compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Rows per row group (default 10 000; at least 1). This also bounds how
+    /// many items the writer holds in memory at once.
+    pub fn with_row_group_size(mut self, rows: usize) -> Self {
+        self.row_group_size = rows.max(1);
+        self
+    }
+
+    /// Add a STAC Collection (JSON) to the file's `stac-geoparquet` metadata.
+    pub fn with_collection(mut self, collection: Value) -> Self {
+        self.collections.push(collection);
+        self
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The compression.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Rows per row group.
+    pub fn row_group_size(&self) -> usize {
+        self.row_group_size
+    }
+
+    /// The collections written to the metadata.
+    pub fn collections(&self) -> &[Value] {
+        &self.collections
+    }
+}

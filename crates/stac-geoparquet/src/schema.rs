@@ -1,0 +1,412 @@
+//! Schema inference unified over every item: a small type lattice that
+//! widens as items arrive, then becomes an Arrow schema.
+//!
+//! Rules: a key missing from some items becomes a nullable column; integers
+//! mixed with floats become float64 (integers restored as integers), unless
+//! the same field also has integral floats (`1.0`); a field whose JSON types
+//! conflict (number vs string, `1` vs `1.0`, object vs scalar, integers
+//! beyond `i64`, or beyond 2^53 next to floats) becomes JSON text and is listed in the
+//! file metadata; an object that is always empty (`"assets": {}`) becomes
+//! JSON text too, because Parquet cannot store empty structs.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Fields, TimeUnit};
+use serde_json::{Map, Value};
+
+use crate::timestamps::{self, FormatMask};
+
+/// Largest integer magnitude a float64 holds exactly.
+const MAX_EXACT: u64 = 1 << 53;
+
+/// One segment of a column path: an object key, or `None` for "element of a list".
+pub(crate) type Path = Vec<Option<String>>;
+
+/// The inferred type of one JSON field.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Ty {
+    /// Only nulls seen so far.
+    Null,
+    /// true / false.
+    Bool,
+    /// Integers that fit `i64`.
+    Int,
+    /// Numbers written with a fraction or exponent, possibly mixed with
+    /// integers: stored as float64. `ints`: integral
+    /// values were written as integers (restore them so); `integral_floats`:
+    /// some were written as `1.0`. Both at once cannot be restored: JSON text.
+    Num {
+        /// Some integer (all within ±2^53) was seen.
+        ints: bool,
+        /// Some float with no fractional part was seen.
+        integral_floats: bool,
+    },
+    /// Strings.
+    Str,
+    /// RFC 3339 strings of a datetime property, with compatible spellings.
+    Time(FormatMask),
+    /// Arrays.
+    List(Box<Ty>),
+    /// Objects.
+    Struct(StructTy),
+    /// Conflicting types: stored as JSON text.
+    Json,
+}
+
+/// Fields of an object type, in first-seen order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct StructTy {
+    pub fields: Vec<FieldTy>,
+    index: HashMap<String, usize>,
+    objects: u64,
+}
+
+/// One field of an object type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FieldTy {
+    pub name: String,
+    pub ty: Ty,
+    /// Some object lacked this key.
+    pub absent: bool,
+    /// Some object had this key set to `null`.
+    pub null: bool,
+    /// Strings here are datetimes (top-level datetime properties only).
+    pub time: bool,
+}
+
+impl FieldTy {
+    /// Whether a null cell means an explicit JSON `null` (never absent).
+    pub fn explicit_null(&self) -> bool {
+        self.null && !self.absent
+    }
+
+    /// How a nested field is stored: a field that is `null` in some objects
+    /// and missing from others is kept as JSON text (`"null"` vs a null
+    /// cell), so that both come back as they were.
+    pub fn nested_ty(&self) -> &Ty {
+        if self.null && self.absent {
+            &Ty::Json
+        } else {
+            &self.ty
+        }
+    }
+}
+
+impl Ty {
+    /// Widen this type so that it also holds `v`.
+    pub fn merge(&mut self, v: &Value, time: bool) {
+        match (&mut *self, v) {
+            (_, Value::Null) | (Ty::Json, _) => {}
+            (Ty::Null, Value::Bool(_)) => *self = Ty::Bool,
+            (Ty::Null, Value::Number(n)) => {
+                *self = if n.is_i64() {
+                    Ty::Int
+                } else if n.is_f64() {
+                    Ty::Num {
+                        ints: false,
+                        integral_floats: n.as_f64().is_some_and(|f| f.fract() == 0.0),
+                    }
+                } else {
+                    Ty::Json
+                }
+            }
+            (Ty::Null, Value::String(s)) => {
+                *self = if time {
+                    timestamps::parse(s).map_or(Ty::Str, |(_, m)| Ty::Time(m))
+                } else {
+                    Ty::Str
+                }
+            }
+            (Ty::Null, Value::Array(a)) => {
+                let mut elem = Ty::Null;
+                for e in a {
+                    elem.merge(e, false);
+                }
+                *self = Ty::List(Box::new(elem));
+            }
+            (Ty::Null, Value::Object(o)) => {
+                let mut s = StructTy::default();
+                s.merge_object(o, false);
+                *self = Ty::Struct(s);
+            }
+            (Ty::Bool, Value::Bool(_)) | (Ty::Str, Value::String(_)) => {}
+            (Ty::Int, Value::Number(n)) if n.is_i64() => {}
+            // Floats, or integers meeting floats: float64, with a note on
+            // how to restore integers. Mixed `1` and `1.0` cannot be: JSON text.
+            (Ty::Int | Ty::Num { .. }, Value::Number(n))
+                if n.is_f64() || n.as_i64().is_some_and(|i| i.unsigned_abs() <= MAX_EXACT) =>
+            {
+                let (mut ints, mut integral_floats) = match *self {
+                    Ty::Num {
+                        ints,
+                        integral_floats,
+                    } => (ints, integral_floats),
+                    _ => (true, false),
+                };
+                if n.is_i64() {
+                    ints = true;
+                } else if n.as_f64().is_some_and(|f| f.fract() == 0.0) {
+                    integral_floats = true;
+                }
+                *self = if ints && integral_floats {
+                    Ty::Json
+                } else {
+                    Ty::Num {
+                        ints,
+                        integral_floats,
+                    }
+                };
+            }
+            (Ty::Time(mask), Value::String(s)) => match timestamps::parse(s) {
+                Some((_, m)) => *mask &= m,
+                None => *self = Ty::Str,
+            },
+            (Ty::List(elem), Value::Array(a)) => {
+                for e in a {
+                    elem.merge(e, false);
+                }
+            }
+            (Ty::Struct(s), Value::Object(o)) => s.merge_object(o, false),
+            _ => *self = Ty::Json,
+        }
+    }
+
+    /// Whether this is stored as JSON text.
+    #[cfg(test)]
+    pub fn is_json(&self) -> bool {
+        matches!(self, Ty::Json)
+    }
+}
+
+impl StructTy {
+    /// Widen with one object. `time_keys`: strings of datetime-named keys are timestamps.
+    pub fn merge_object(&mut self, o: &Map<String, Value>, time_keys: bool) {
+        self.merge_object_except(o, time_keys, &[]);
+    }
+
+    /// [`Self::merge_object`], ignoring the keys in `skip`.
+    pub fn merge_object_except(&mut self, o: &Map<String, Value>, time_keys: bool, skip: &[&str]) {
+        let mut matched = 0;
+        let mut guess = 0;
+        for (k, v) in o {
+            if skip.contains(&k.as_str()) {
+                continue;
+            }
+            // Keys usually arrive in field order: try the next field first.
+            let hit = self.fields.get(guess).is_some_and(|f| f.name == *k);
+            let i = match if hit {
+                Some(&guess)
+            } else {
+                self.index.get(k.as_str())
+            } {
+                Some(&i) => {
+                    matched += 1;
+                    guess = i + 1;
+                    i
+                }
+                None => {
+                    let time = time_keys && timestamps::TIMESTAMP_KEYS.contains(&k.as_str());
+                    self.fields.push(FieldTy {
+                        name: k.clone(),
+                        ty: Ty::Null,
+                        absent: self.objects > 0,
+                        null: false,
+                        time,
+                    });
+                    self.index.insert(k.clone(), self.fields.len() - 1);
+                    matched += 1;
+                    guess = self.fields.len();
+                    self.fields.len() - 1
+                }
+            };
+            let f = &mut self.fields[i];
+            if v.is_null() {
+                f.null = true;
+            } else {
+                let time = f.time;
+                f.ty.merge(v, time);
+            }
+        }
+        if matched < self.fields.len() {
+            for f in &mut self.fields {
+                if !o.contains_key(&f.name) {
+                    f.absent = true;
+                }
+            }
+        }
+        self.objects += 1;
+    }
+
+    /// Index of the field called `key`, trying position `guess` first.
+    pub fn position(&self, key: &str, guess: usize) -> Option<usize> {
+        match self.fields.get(guess) {
+            Some(f) if f.name == key => Some(guess),
+            _ => self.index.get(key).copied(),
+        }
+    }
+
+    /// The field called `name`.
+    pub fn get(&self, name: &str) -> Option<&FieldTy> {
+        self.index.get(name).map(|&i| &self.fields[i])
+    }
+
+    /// Mark every field absent (an object without this struct was seen).
+    pub fn note_missing(&mut self) {
+        for f in &mut self.fields {
+            f.absent = true;
+        }
+        self.objects += 1;
+    }
+
+    /// Insert or replace a field (used for special root columns).
+    pub fn push_field(&mut self, f: FieldTy) {
+        match self.index.get(&f.name) {
+            Some(&i) => self.fields[i] = f,
+            None => {
+                self.index.insert(f.name.clone(), self.fields.len());
+                self.fields.push(f);
+            }
+        }
+    }
+}
+
+/// Final storage type of an inferred field: `Json` for empty structs.
+pub(crate) fn storage(ty: &Ty) -> &Ty {
+    match ty {
+        Ty::Struct(s) if s.fields.is_empty() => &Ty::Json,
+        other => other,
+    }
+}
+
+/// The Arrow type of an inferred type (`time`: a null-only datetime column
+/// is still a timestamp).
+pub(crate) fn arrow_type(ty: &Ty, time: bool) -> DataType {
+    match storage(ty) {
+        Ty::Null if time => timestamp_type(),
+        Ty::Null | Ty::Str | Ty::Json => DataType::Utf8,
+        Ty::Bool => DataType::Boolean,
+        Ty::Int => DataType::Int64,
+        Ty::Num { .. } => DataType::Float64,
+        Ty::Time(_) => timestamp_type(),
+        Ty::List(e) => DataType::List(Arc::new(Field::new("item", arrow_type(e, false), true))),
+        Ty::Struct(s) => DataType::Struct(struct_fields(s)),
+    }
+}
+
+/// Arrow fields of an object type.
+pub(crate) fn struct_fields(s: &StructTy) -> Fields {
+    s.fields
+        .iter()
+        .map(|f| Field::new(&f.name, arrow_type(f.nested_ty(), f.time), true))
+        .collect()
+}
+
+/// `timestamp[µs, UTC]`.
+pub(crate) fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+/// What the reader needs to restore exactly what the writer saw.
+#[derive(Debug, Default)]
+pub(crate) struct Hints {
+    /// Paths stored as JSON text.
+    pub json: Vec<Path>,
+    /// Paths where a null cell is an explicit JSON null.
+    pub explicit_null: Vec<Path>,
+    /// Spelling of each timestamp column.
+    pub timestamp_formats: Vec<(String, String)>,
+    /// Float64 paths whose integral values were written as JSON integers.
+    pub int_numbers: Vec<Path>,
+}
+
+impl Hints {
+    /// Collect the hints of one column.
+    pub fn collect(&mut self, path: &mut Path, f: &FieldTy) {
+        if f.explicit_null() {
+            self.explicit_null.push(path.clone());
+        }
+        if f.time
+            && let Ty::Time(mask) = f.ty
+            && let Some(name) = timestamps::format_name(mask)
+        {
+            self.timestamp_formats.push((f.name.clone(), name));
+        }
+        self.walk(path, &f.ty);
+    }
+
+    fn walk(&mut self, path: &mut Path, ty: &Ty) {
+        match storage(ty) {
+            Ty::Json => self.json.push(path.clone()),
+            Ty::Num { ints: true, .. } => self.int_numbers.push(path.clone()),
+            Ty::List(e) => {
+                path.push(None);
+                self.walk(path, e);
+                path.pop();
+            }
+            Ty::Struct(s) => {
+                for f in &s.fields {
+                    path.push(Some(f.name.clone()));
+                    if f.explicit_null() {
+                        self.explicit_null.push(path.clone());
+                    }
+                    self.walk(path, f.nested_ty());
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conflicts_become_json() {
+        let mut s = StructTy::default();
+        s.merge_object(
+            json!({"a": 1, "b": 1.5, "c": "x", "d": {"e": 1}, "g": 1})
+                .as_object()
+                .unwrap(),
+            true,
+        );
+        s.merge_object(
+            json!({"a": 2.5, "b": 2.5, "c": 3, "d": {"f": true}, "g": 2.0})
+                .as_object()
+                .unwrap(),
+            true,
+        );
+        assert_eq!(
+            s.get("a").unwrap().ty,
+            Ty::Num {
+                ints: true,
+                integral_floats: false
+            }
+        );
+        assert!(s.get("g").unwrap().ty.is_json());
+        assert_eq!(
+            s.get("b").unwrap().ty,
+            Ty::Num {
+                ints: false,
+                integral_floats: false
+            }
+        );
+        assert!(s.get("c").unwrap().ty.is_json());
+        let Ty::Struct(d) = &s.get("d").unwrap().ty else {
+            panic!()
+        };
+        assert!(d.get("e").unwrap().absent && d.get("f").unwrap().absent);
+    }
+
+    #[test]
+    fn explicit_nulls_are_tracked() {
+        let mut s = StructTy::default();
+        s.merge_object(json!({"a": null, "b": null}).as_object().unwrap(), true);
+        s.merge_object(json!({"a": 1}).as_object().unwrap(), true);
+        assert!(s.get("a").unwrap().explicit_null());
+        assert!(!s.get("b").unwrap().explicit_null());
+    }
+}

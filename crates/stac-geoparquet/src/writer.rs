@@ -1,0 +1,516 @@
+//! The streaming [`Writer`] and [`to_geoparquet`].
+//!
+//! Spec layout: items pushed are validated and folded into one schema
+//! inferred over *all* of them. Up to one row group of items is held in
+//! memory; beyond that they are spilled to a temporary NDJSON file and
+//! encoded in a second pass once the schema is final. Memory is bounded by
+//! the row-group size whatever the number of items.
+//!
+//! Blob layout: the schema is fixed, so each full row group is encoded and
+//! written as soon as it is complete.
+//!
+//! Either way the Parquet file is written to a temporary file next to the
+//! destination and renamed over it only when complete: a failed write
+//! leaves no partial file behind.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as PqCompression, Encoding, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+use serde_json::Value;
+use tempfile::NamedTempFile;
+
+use crate::error::{GeoParquetError, Result};
+use crate::geometry::GeometryStats;
+use crate::layout::{self, Inference};
+use crate::metadata::{self, FileHints};
+use crate::options::{Compression, Layout, WriteOptions};
+
+/// Progress callback: `(items_done, stage)`.
+pub type ProgressFn = Box<dyn FnMut(Progress) + Send>;
+
+/// What a progress callback is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Progress {
+    /// Items accepted by [`Writer::push`] so far.
+    Pushed(u64),
+    /// Items encoded and written to Parquet so far, out of the total.
+    Written {
+        /// Written so far.
+        done: u64,
+        /// Total number of items.
+        total: u64,
+    },
+}
+
+/// A streaming stac-geoparquet writer with bounded memory.
+///
+/// ```
+/// use serde_json::json;
+/// use stac_geoparquet::{WriteOptions, Writer};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("items.parquet");
+/// let mut writer = Writer::create(&path, WriteOptions::default().with_row_group_size(2))?;
+/// for i in 0..5 {
+///     writer.push(json!({"type": "Feature", "id": format!("item-{i}"), "geometry": null,
+///                        "properties": {"datetime": "2021-06-01T00:00:00Z", "n": i}}))?;
+/// }
+/// assert_eq!(writer.finish()?, 5);
+/// assert_eq!(stac_geoparquet::from_geoparquet(&path)?.len(), 5);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Writer {
+    path: PathBuf,
+    options: WriteOptions,
+    inference: Inference,
+    buffer: Vec<Value>,
+    spill: Option<BufWriter<NamedTempFile>>,
+    pushed: u64,
+    /// Blob layout: the open Parquet writer and how many rows it holds.
+    blob: Option<(ArrowWriter<File>, NamedTempFile, u64)>,
+    stats: GeometryStats,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .field("pushed", &self.pushed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Writer {
+    /// Start writing to `path` (nothing appears there before [`Writer::finish`]).
+    pub fn create(path: impl AsRef<Path>, options: WriteOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let dir = parent_dir(&path);
+        if !dir.is_dir() {
+            return Err(GeoParquetError::io(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "directory does not exist"),
+            ));
+        }
+        Ok(Self {
+            path,
+            options,
+            inference: Inference::default(),
+            buffer: Vec::new(),
+            spill: None,
+            pushed: 0,
+            blob: None,
+            stats: GeometryStats::default(),
+            progress: None,
+        })
+    }
+
+    /// Call `f` as items are pushed and written (for progress bars).
+    pub fn with_progress(mut self, f: impl FnMut(Progress) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Number of items pushed so far.
+    pub fn len(&self) -> u64 {
+        self.pushed
+    }
+
+    /// Whether no item was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.pushed == 0
+    }
+
+    /// Add one item. Errors name the item (position and id).
+    pub fn push(&mut self, item: Value) -> Result<()> {
+        match self.options.layout() {
+            Layout::Blob => {
+                layout::check_item(&self.path, self.pushed, &item)?;
+            }
+            _ => self.inference.push(&self.path, self.pushed, &item)?,
+        }
+        self.buffer.push(item);
+        self.pushed += 1;
+        if self.buffer.len() >= batch_rows(&self.options) {
+            self.flush_buffer()?;
+        }
+        if self.pushed % 1000 == 0
+            && let Some(p) = &mut self.progress
+        {
+            p(Progress::Pushed(self.pushed));
+        }
+        Ok(())
+    }
+
+    /// Add one item given as JSON text (e.g. an NDJSON line). Faster than
+    /// [`Writer::push`] for large inputs: once the writer spills, the text is
+    /// spilled as it is instead of being serialized again.
+    pub fn push_json(&mut self, text: &str) -> Result<()> {
+        let item: Value = serde_json::from_str(text).map_err(|e| GeoParquetError::Json {
+            path: self.path.clone(),
+            message: format!("item {}: {e}", self.pushed),
+        })?;
+        if self.options.layout() == Layout::Blob || self.spill.is_none() {
+            return self.push(item);
+        }
+        self.inference.push(&self.path, self.pushed, &item)?;
+        drop(item);
+        let spill = self.spill.as_mut().expect("checked above");
+        let text = text.trim_end();
+        if text.contains('\n') {
+            return Err(GeoParquetError::Json {
+                path: self.path.clone(),
+                message: format!("item {}: JSON text spans several lines", self.pushed),
+            });
+        }
+        spill
+            .write_all(text.as_bytes())
+            .and_then(|()| spill.write_all(b"\n"))
+            .map_err(|e| GeoParquetError::io(&self.path, e))?;
+        self.pushed += 1;
+        if self.pushed % 1000 == 0
+            && let Some(p) = &mut self.progress
+        {
+            p(Progress::Pushed(self.pushed));
+        }
+        Ok(())
+    }
+
+    /// Add every item of an iterator.
+    pub fn extend(&mut self, items: impl IntoIterator<Item = Value>) -> Result<()> {
+        for item in items {
+            self.push(item)?;
+        }
+        Ok(())
+    }
+
+    fn flush_buffer(&mut self) -> Result<()> {
+        match self.options.layout() {
+            Layout::Blob => {
+                if self.blob.is_none() {
+                    let (w, tmp) = open_parquet(&self.path, &self.options, layout::blob_schema())?;
+                    self.blob = Some((w, tmp, 0));
+                }
+                let first = self.pushed - self.buffer.len() as u64;
+                let batch = layout::encode_blob(&self.path, first, &self.buffer, &mut self.stats)?;
+                let (w, _, rows) = self.blob.as_mut().expect("opened above");
+                write_batch(&self.path, w, &batch)?;
+                *rows += batch.num_rows() as u64;
+                let done = *rows;
+                self.buffer.clear();
+                if let Some(p) = &mut self.progress {
+                    p(Progress::Written {
+                        done,
+                        total: self.pushed,
+                    });
+                }
+            }
+            _ => {
+                if self.spill.is_none() {
+                    let tmp = NamedTempFile::new_in(parent_dir(&self.path))
+                        .map_err(|e| GeoParquetError::io(&self.path, e))?;
+                    self.spill = Some(BufWriter::with_capacity(1 << 20, tmp));
+                }
+                let spill = self.spill.as_mut().expect("opened above");
+                for item in self.buffer.drain(..) {
+                    serde_json::to_writer(&mut *spill, &item)
+                        .map_err(|e| GeoParquetError::io(&self.path, e.into()))?;
+                    spill
+                        .write_all(b"\n")
+                        .map_err(|e| GeoParquetError::io(&self.path, e))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write everything out and move the file into place. Returns the number
+    /// of items written. An error leaves no file at the destination.
+    pub fn finish(self) -> Result<u64> {
+        if self.pushed == 0 {
+            return Err(GeoParquetError::Empty { path: self.path });
+        }
+        match self.options.layout() {
+            Layout::Blob => self.finish_blob(),
+            _ => self.finish_spec(),
+        }
+    }
+
+    fn finish_blob(mut self) -> Result<u64> {
+        if !self.buffer.is_empty() {
+            self.flush_buffer()?;
+        }
+        let (writer, tmp, rows) = self.blob.take().expect("at least one item was flushed");
+        let hints = FileHints {
+            layout: Some(Layout::Blob),
+            geometry_integers: self.stats.restore_ints(),
+            ..FileHints::default()
+        };
+        let geo = metadata::geo(
+            self.stats.types.iter().cloned().collect(),
+            self.stats.bbox,
+            None,
+        );
+        close(
+            &self.path,
+            writer,
+            tmp,
+            &[
+                (metadata::GEO_KEY, geo),
+                (metadata::HINTS_KEY, hints.to_json()),
+            ],
+        )?;
+        Ok(rows)
+    }
+
+    fn finish_spec(mut self) -> Result<u64> {
+        let plan = self.inference.plan();
+        let (mut writer, tmp) = open_parquet(&self.path, &self.options, plan.schema.clone())?;
+        let total = self.pushed;
+        let mut done = 0u64;
+        let rows = batch_rows(&self.options);
+        if let Some(spill) = self.spill.take() {
+            let mut file = spill
+                .into_inner()
+                .map_err(|e| GeoParquetError::io(&self.path, e.into_error()))?;
+            file.rewind()
+                .map_err(|e| GeoParquetError::io(&self.path, e))?;
+            let mut reader = BufReader::with_capacity(1 << 20, file.as_file());
+            let mut chunk = Vec::with_capacity(rows);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                let n = reader
+                    .read_line(&mut line)
+                    .map_err(|e| GeoParquetError::io(&self.path, e))?;
+                if n > 0 {
+                    let item: Value = serde_json::from_str(&line)
+                        .map_err(|e| GeoParquetError::io(&self.path, std::io::Error::other(e)))?;
+                    chunk.push(item);
+                }
+                if chunk.len() == rows || (n == 0 && !chunk.is_empty()) {
+                    let batch = plan.encode(&self.path, done, &chunk, &mut self.stats)?;
+                    write_batch(&self.path, &mut writer, &batch)?;
+                    done += chunk.len() as u64;
+                    chunk.clear();
+                    if let Some(p) = &mut self.progress {
+                        p(Progress::Written { done, total });
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        for chunk in std::mem::take(&mut self.buffer).chunks(rows) {
+            let batch = plan.encode(&self.path, done, chunk, &mut self.stats)?;
+            write_batch(&self.path, &mut writer, &batch)?;
+            done += chunk.len() as u64;
+            if let Some(p) = &mut self.progress {
+                p(Progress::Written { done, total });
+            }
+        }
+        let mut hints = plan.hints.clone();
+        hints.geometry_integers = self.stats.restore_ints();
+        let geo = metadata::geo(
+            self.stats.types.iter().cloned().collect(),
+            self.stats.bbox,
+            plan.covering,
+        );
+        close(
+            &self.path,
+            writer,
+            tmp,
+            &[
+                (metadata::GEO_KEY, geo),
+                (
+                    metadata::STAC_GEOPARQUET_KEY,
+                    metadata::stac_geoparquet(self.options.collections()),
+                ),
+                (metadata::HINTS_KEY, hints.to_json()),
+            ],
+        )?;
+        Ok(done)
+    }
+}
+
+/// Items held and encoded at a time: at most one row group, and at most
+/// [`BATCH_ROWS`] (JSON values of large items take ~10× their text size;
+/// the Parquet writer cuts row groups itself from smaller batches).
+fn batch_rows(options: &WriteOptions) -> usize {
+    options.row_group_size().min(BATCH_ROWS)
+}
+
+/// Upper bound of items held in memory as JSON values.
+const BATCH_ROWS: usize = 500;
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn open_parquet(
+    path: &Path,
+    options: &WriteOptions,
+    schema: arrow_schema::SchemaRef,
+) -> Result<(ArrowWriter<File>, NamedTempFile)> {
+    let tmp = NamedTempFile::new_in(parent_dir(path)).map_err(|e| GeoParquetError::io(path, e))?;
+    let file = tmp.reopen().map_err(|e| GeoParquetError::io(path, e))?;
+    let compression = match options.compression() {
+        Compression::None => PqCompression::UNCOMPRESSED,
+        Compression::Snappy => PqCompression::SNAPPY,
+        Compression::Zstd(level) => PqCompression::ZSTD(
+            ZstdLevel::try_new(level).map_err(|e| GeoParquetError::parquet(path, e))?,
+        ),
+    };
+    let mut props = WriterProperties::builder()
+        .set_compression(compression)
+        .set_max_row_group_row_count(Some(options.row_group_size()));
+    // Timestamps are mostly distinct and ordered: delta encoding beats a
+    // dictionary by far (µs timestamps stay as small as rustac's ms ones).
+    for field in schema.fields() {
+        if matches!(field.data_type(), arrow_schema::DataType::Timestamp(_, _)) {
+            let column = ColumnPath::from(field.name().as_str());
+            props = props
+                .set_column_dictionary_enabled(column.clone(), false)
+                .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
+        }
+    }
+    let props = props.build();
+    let writer = ArrowWriter::try_new(file, schema, Some(props))
+        .map_err(|e| GeoParquetError::parquet(path, e))?;
+    Ok((writer, tmp))
+}
+
+fn write_batch(
+    path: &Path,
+    writer: &mut ArrowWriter<File>,
+    batch: &arrow_array::RecordBatch,
+) -> Result<()> {
+    writer
+        .write(batch)
+        .map_err(|e| GeoParquetError::parquet(path, e))
+}
+
+fn close(
+    path: &Path,
+    mut writer: ArrowWriter<File>,
+    tmp: NamedTempFile,
+    metadata: &[(&str, Value)],
+) -> Result<()> {
+    for (key, value) in metadata {
+        writer.append_key_value_metadata(KeyValue::new(key.to_string(), value.to_string()));
+    }
+    writer
+        .close()
+        .map_err(|e| GeoParquetError::parquet(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| GeoParquetError::io(path, e.error))?;
+    Ok(())
+}
+
+/// Write `items` to `path` as stac-geoparquet (atomically: temp file + rename).
+///
+/// The schema is unified over all items. Returns the number of rows written.
+///
+/// ```
+/// use serde_json::json;
+/// let item = json!({"type": "Feature", "stac_version": "1.0.0", "id": "scene-0",
+///     "geometry": {"type": "Point", "coordinates": [-1.66, 47.84]},
+///     "bbox": [-1.66, 47.84, -1.66, 47.84],
+///     "properties": {"datetime": "2021-06-01T00:00:00Z", "proj:code": "EPSG:32630"},
+///     "links": [], "assets": {}});
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("catalog.parquet");
+/// stac_geoparquet::to_geoparquet(&[item.clone()], &path, &Default::default())?;
+/// assert_eq!(stac_geoparquet::from_geoparquet(&path)?, vec![item]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn to_geoparquet(
+    items: &[Value],
+    path: impl AsRef<Path>,
+    options: &WriteOptions,
+) -> Result<u64> {
+    let path = path.as_ref();
+    if items.is_empty() {
+        return Err(GeoParquetError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    // All items are in memory already: infer over the slice, then encode it
+    // in row groups, without a spill file.
+    let mut inference = Inference::default();
+    for (i, item) in items.iter().enumerate() {
+        match options.layout() {
+            Layout::Blob => {
+                layout::check_item(path, i as u64, item)?;
+            }
+            _ => inference.push(path, i as u64, item)?,
+        }
+    }
+    let rows = batch_rows(options);
+    match options.layout() {
+        Layout::Blob => {
+            let (mut w, tmp) = open_parquet(path, options, layout::blob_schema())?;
+            let mut stats = GeometryStats::default();
+            for (n, chunk) in items.chunks(rows).enumerate() {
+                let batch = layout::encode_blob(path, (n * rows) as u64, chunk, &mut stats)?;
+                write_batch(path, &mut w, &batch)?;
+            }
+            let hints = FileHints {
+                layout: Some(Layout::Blob),
+                geometry_integers: stats.restore_ints(),
+                ..FileHints::default()
+            };
+            let geo = metadata::geo(stats.types.iter().cloned().collect(), stats.bbox, None);
+            close(
+                path,
+                w,
+                tmp,
+                &[
+                    (metadata::GEO_KEY, geo),
+                    (metadata::HINTS_KEY, hints.to_json()),
+                ],
+            )?;
+        }
+        _ => {
+            let plan = inference.plan();
+            let (mut w, tmp) = open_parquet(path, options, plan.schema.clone())?;
+            let mut stats = GeometryStats::default();
+            for (n, chunk) in items.chunks(rows).enumerate() {
+                let batch = plan.encode(path, (n * rows) as u64, chunk, &mut stats)?;
+                write_batch(path, &mut w, &batch)?;
+            }
+            let mut hints = plan.hints.clone();
+            hints.geometry_integers = stats.restore_ints();
+            let geo = metadata::geo(
+                stats.types.iter().cloned().collect(),
+                stats.bbox,
+                plan.covering,
+            );
+            close(
+                path,
+                w,
+                tmp,
+                &[
+                    (metadata::GEO_KEY, geo),
+                    (
+                        metadata::STAC_GEOPARQUET_KEY,
+                        metadata::stac_geoparquet(options.collections()),
+                    ),
+                    (metadata::HINTS_KEY, hints.to_json()),
+                ],
+            )?;
+        }
+    }
+    Ok(items.len() as u64)
+}

@@ -1,0 +1,219 @@
+//! Round trips of every fixture item, one file per fixture and all fixtures
+//! in one file (the heterogeneous case), in both layouts.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use stac_geoparquet::{Layout, Reader, WriteOptions, Writer, from_geoparquet, to_geoparquet};
+
+fn shared() -> PathBuf {
+    std::env::var_os("STAC_GDAL_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+}
+
+fn fixtures() -> Vec<(String, Vec<Value>)> {
+    let dir = shared().join("data/stac-items");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("json" | "geojson")
+            )
+        })
+        .filter(|p| !p.to_string_lossy().ends_with(".collection.json"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "fixtures missing in {}", dir.display());
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let items = stac_meta::parse_items(&text).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), items)
+        })
+        .collect()
+}
+
+/// Apply the documented exceptions (crate docs, "What a round trip does not
+/// preserve") to both sides: drop null members, canonicalise datetime
+/// properties, make geometry/bbox numbers floats, add missing `properties`.
+fn normalize(item: &Value) -> Value {
+    fn drop_nulls(v: &Value) -> Value {
+        match v {
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), drop_nulls(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(drop_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+    fn floats(v: &Value) -> Value {
+        match v {
+            Value::Array(a) => Value::Array(a.iter().map(floats).collect()),
+            Value::Object(o) => {
+                Value::Object(o.iter().map(|(k, v)| (k.clone(), floats(v))).collect())
+            }
+            Value::Number(n) => {
+                serde_json::Number::from_f64(n.as_f64().unwrap()).map_or(Value::Null, Value::Number)
+            }
+            other => other.clone(),
+        }
+    }
+    let mut item = drop_nulls(item);
+    let obj = item.as_object_mut().unwrap();
+    for key in ["geometry", "bbox"] {
+        if let Some(v) = obj.get_mut(key) {
+            *v = floats(v);
+        }
+    }
+    let props = obj
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    for (k, v) in props.as_object_mut().unwrap() {
+        if [
+            "datetime",
+            "start_datetime",
+            "end_datetime",
+            "created",
+            "updated",
+            "expires",
+            "published",
+            "unpublished",
+        ]
+        .contains(&k.as_str())
+            && let Some(s) = v.as_str()
+            && let Some(dt) = stac_meta::parse_datetime(s)
+        {
+            *v = Value::from(dt.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        }
+    }
+    item
+}
+
+fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys()) {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) => {
+                        if let Some(d) = first_difference(p, q, &format!("{path}.{k}")) {
+                            return Some(d);
+                        }
+                    }
+                    (p, q) => return Some(format!("{path}.{k}: {p:?} vs {q:?}")),
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, &format!("{path}[{i}]"))),
+        _ => (a != b).then(|| format!("{path}: {a} vs {b}")),
+    }
+}
+
+#[test]
+fn every_fixture_round_trips_exactly_in_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (name, items) in fixtures() {
+        for layout in [Layout::Spec, Layout::Blob] {
+            let path = dir.path().join(format!("{name}.parquet"));
+            to_geoparquet(&items, &path, &WriteOptions::default().with_layout(layout)).unwrap();
+            let back = from_geoparquet(&path).unwrap();
+            assert_eq!(back.len(), items.len(), "{name}");
+            for (a, b) in items.iter().zip(&back) {
+                if let Some(d) = first_difference(a, b, "") {
+                    panic!("{name} ({layout:?}) item {}: {d}", a["id"]);
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100);
+}
+
+#[test]
+fn all_fixtures_in_one_file_differ_only_by_documented_exceptions() {
+    let all: Vec<Value> = fixtures()
+        .into_iter()
+        .flat_map(|(_, items)| items)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all.parquet");
+    to_geoparquet(&all, &path, &WriteOptions::default().with_row_group_size(7)).unwrap();
+    let back = from_geoparquet(&path).unwrap();
+    assert_eq!(back.len(), all.len());
+    // Datetimes are real timestamps (µs, UTC) across all 69 items.
+    let schema = Reader::open(&path).unwrap().schema();
+    for name in [
+        "datetime",
+        "start_datetime",
+        "end_datetime",
+        "created",
+        "updated",
+    ] {
+        assert_eq!(
+            schema
+                .field_with_name(name)
+                .unwrap()
+                .data_type()
+                .to_string(),
+            "Timestamp(µs, \"UTC\")",
+            "{name}"
+        );
+    }
+    let mut exact = 0;
+    for (a, b) in all.iter().zip(&back) {
+        if a == b {
+            exact += 1;
+        }
+        if let Some(d) = first_difference(&normalize(a), &normalize(b), "") {
+            panic!("item {}: {d}", a["id"]);
+        }
+    }
+    // Fixtures spell datetimes differently (`.036Z`, `.036000Z`, `+00:00`), so
+    // in one file only the items whose spelling matches the column's first
+    // value come back character for character; the others differ only there.
+    assert!(exact >= 20, "only {exact} of {} exact", all.len());
+    // Blob layout: exact for all.
+    let blob = dir.path().join("all-blob.parquet");
+    to_geoparquet(
+        &all,
+        &blob,
+        &WriteOptions::default().with_layout(Layout::Blob),
+    )
+    .unwrap();
+    assert_eq!(from_geoparquet(&blob).unwrap(), all);
+}
+
+#[test]
+fn streaming_writer_spills_and_unifies_late_schema_changes() {
+    let all: Vec<Value> = fixtures()
+        .into_iter()
+        .flat_map(|(_, items)| items)
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("slice.parquet");
+    let b = dir.path().join("stream.parquet");
+    to_geoparquet(&all, &a, &WriteOptions::default()).unwrap();
+    let mut w = Writer::create(&b, WriteOptions::default().with_row_group_size(5)).unwrap();
+    w.extend(all.iter().cloned()).unwrap();
+    assert_eq!(w.finish().unwrap(), all.len() as u64);
+    assert_eq!(from_geoparquet(&a).unwrap(), from_geoparquet(&b).unwrap());
+    let reader = Reader::open(&b).unwrap();
+    assert_eq!(reader.num_rows(), all.len() as u64);
+    let batches: Vec<_> = reader.into_batches().collect::<Result<_, _>>().unwrap();
+    assert_eq!(
+        batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+        all.len()
+    );
+}
