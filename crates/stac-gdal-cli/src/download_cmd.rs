@@ -12,7 +12,7 @@ use stac_gdal::client::{
     DownloadOptions, DownloadProgress, Overwrite, S3Endpoint, download_item, download_items,
 };
 
-use crate::search_cmd::SignerOpts;
+use crate::signer_args::SignerOpts;
 
 /// What to do with files that already exist.
 #[derive(Debug, Clone, Copy, ValueEnum)]

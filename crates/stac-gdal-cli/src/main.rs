@@ -11,6 +11,7 @@ mod item_cmd;
 mod meta_cmds;
 mod search_cmd;
 mod sign_cmds;
+mod signer_args;
 mod vrt_cmd;
 
 /// glibc malloc spends much of a large GeoParquet conversion consolidating

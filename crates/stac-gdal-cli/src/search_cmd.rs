@@ -1,109 +1,14 @@
 //! `search`: query a STAC API and print the items (an ItemCollection, or
-//! one item a line with `--ndjson`). Also holds the `--signer` options
-//! shared with `download`.
+//! one item a line with `--ndjson`).
 
 use std::io::Write;
-use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use stac_gdal::client::{Client, ClientOptions, Fields, Filter, SearchMethod, SearchParams};
-use stac_gdal::signers::{
-    AnonymousSigner, AwsOptions, AwsRequesterPaysSigner, BearerTokenSigner, CdseOptions,
-    CdseSigner, EarthdataOptions, EarthdataSigner, HostList, PcOptions, PlanetaryComputerSigner,
-    Signer,
-};
 
-use crate::sign_cmds::SignerName;
-
-/// `--signer` and its settings (optional; default anonymous).
-#[derive(Debug, Args)]
-pub struct SignerOpts {
-    /// The signer applied to every request (and, for download, every href).
-    #[arg(long, value_enum)]
-    signer: Option<SignerName>,
-    /// AWS region (aws-requester-pays).
-    #[arg(long)]
-    region: Option<String>,
-    /// Bearer token (bearer; else `STAC_GDAL_TOKEN`). Prefer the environment variable.
-    #[arg(long)]
-    token: Option<String>,
-    /// Token endpoint: SAS URL (planetary-computer) or token URL (earthdata, cdse).
-    #[arg(long)]
-    token_url: Option<String>,
-    /// Hosts the credential may be sent to; repeat or comma-separate.
-    #[arg(long, value_delimiter = ',')]
-    host: Vec<String>,
-}
-
-impl SignerOpts {
-    /// The signer (anonymous when `--signer` is absent).
-    pub fn build(&self) -> Result<Arc<dyn Signer>> {
-        let hosts = (!self.host.is_empty()).then(|| HostList::new(self.host.iter().cloned()));
-        let Some(name) = self.signer else {
-            return Ok(Arc::new(AnonymousSigner));
-        };
-        Ok(match name {
-            SignerName::Anonymous => Arc::new(AnonymousSigner),
-            SignerName::AwsRequesterPays => {
-                let mut o = AwsOptions::default();
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
-                }
-                Arc::new(AwsRequesterPaysSigner::with_options(
-                    self.region.as_deref(),
-                    o,
-                ))
-            }
-            SignerName::Bearer => {
-                let token = self
-                    .token
-                    .clone()
-                    .or_else(|| std::env::var("STAC_GDAL_TOKEN").ok())
-                    .unwrap_or_default();
-                let s = BearerTokenSigner::new(token);
-                Arc::new(match hosts {
-                    Some(h) => s.with_hosts(h),
-                    None => s,
-                })
-            }
-            SignerName::PlanetaryComputer => {
-                let mut o = PcOptions::default();
-                if let Some(u) = &self.token_url {
-                    o = o.with_sas_url(u);
-                }
-                Arc::new(PlanetaryComputerSigner::with_options(o))
-            }
-            SignerName::Earthdata => {
-                let mut o = EarthdataOptions::default();
-                if let Some(u) = &self.token_url {
-                    o = o.with_token_url(u);
-                }
-                if let Some(t) = &self.token {
-                    o = o.with_token(t);
-                }
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
-                }
-                Arc::new(EarthdataSigner::with_options(o))
-            }
-            SignerName::Cdse => {
-                let mut o = CdseOptions::default();
-                if let Some(u) = &self.token_url {
-                    o = o.with_token_url(u);
-                }
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
-                }
-                if self.token.is_some() {
-                    bail!("cdse takes no --token: set CDSE_USERNAME and CDSE_PASSWORD");
-                }
-                Arc::new(CdseSigner::with_options(o))
-            }
-        })
-    }
-}
+use crate::signer_args::SignerOpts;
 
 /// GET or POST.
 #[derive(Debug, Clone, Copy, ValueEnum)]

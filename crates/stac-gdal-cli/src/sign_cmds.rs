@@ -5,110 +5,11 @@
 //! `STAC_GDAL_TOKEN`). Secret values of the GDAL env are printed only with
 //! `--show-secrets`.
 
-use anyhow::{Result, bail};
-use clap::{Args, ValueEnum};
-use stac_gdal::signers::{
-    AnonymousSigner, AwsOptions, AwsRequesterPaysSigner, BearerTokenSigner, CdseOptions,
-    CdseSigner, EarthdataOptions, EarthdataSigner, GdalEnv, HostList, PcOptions,
-    PlanetaryComputerSigner, Signer,
-};
+use anyhow::Result;
+use clap::Args;
+use stac_gdal::signers::GdalEnv;
 
-/// The signers the CLI knows.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SignerName {
-    /// No credentials.
-    Anonymous,
-    /// AWS requester-pays S3 (`--region`).
-    #[value(alias = "aws")]
-    AwsRequesterPays,
-    /// A Bearer token (`--token` or `STAC_GDAL_TOKEN`).
-    Bearer,
-    /// Planetary Computer SAS tokens (`--sas-url`, `PC_SDK_SAS_URL`, `PC_SDK_SUBSCRIPTION_KEY`).
-    #[value(alias = "pc", alias = "mpc-sas")]
-    PlanetaryComputer,
-    /// NASA Earthdata (`EARTHDATA_TOKEN`/`EARTHDATA_PAT` or `EARTHDATA_USERNAME`+`EARTHDATA_PASSWORD`).
-    Earthdata,
-    /// Copernicus Data Space (`CDSE_USERNAME` + `CDSE_PASSWORD`).
-    Cdse,
-}
-
-/// Which signer and its settings.
-#[derive(Debug, Args)]
-pub struct SignerArgs {
-    /// The signer.
-    #[arg(long, value_enum)]
-    signer: SignerName,
-    /// AWS region (aws-requester-pays).
-    #[arg(long)]
-    region: Option<String>,
-    /// Bearer token (bearer; else `STAC_GDAL_TOKEN`). Prefer the environment variable.
-    #[arg(long)]
-    token: Option<String>,
-    /// Token endpoint: SAS URL (planetary-computer) or token URL (earthdata, cdse).
-    #[arg(long)]
-    token_url: Option<String>,
-    /// Hosts the credential may be sent to (bearer, earthdata, cdse); repeat or comma-separate.
-    #[arg(long, value_delimiter = ',')]
-    host: Vec<String>,
-}
-
-impl SignerArgs {
-    fn build(&self) -> Result<Box<dyn Signer>> {
-        let hosts = (!self.host.is_empty()).then(|| HostList::new(self.host.iter().cloned()));
-        Ok(match self.signer {
-            SignerName::Anonymous => Box::new(AnonymousSigner),
-            SignerName::AwsRequesterPays => Box::new(AwsRequesterPaysSigner::with_options(
-                self.region.as_deref(),
-                AwsOptions::default(),
-            )),
-            SignerName::Bearer => {
-                let token = self
-                    .token
-                    .clone()
-                    .or_else(|| std::env::var("STAC_GDAL_TOKEN").ok())
-                    .unwrap_or_default();
-                let s = BearerTokenSigner::new(token);
-                Box::new(match hosts {
-                    Some(h) => s.with_hosts(h),
-                    None => s,
-                })
-            }
-            SignerName::PlanetaryComputer => {
-                let mut o = PcOptions::default();
-                if let Some(u) = &self.token_url {
-                    o = o.with_sas_url(u);
-                }
-                Box::new(PlanetaryComputerSigner::with_options(o))
-            }
-            SignerName::Earthdata => {
-                let mut o = EarthdataOptions::default();
-                if let Some(u) = &self.token_url {
-                    o = o.with_token_url(u);
-                }
-                if let Some(t) = &self.token {
-                    o = o.with_token(t);
-                }
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
-                }
-                Box::new(EarthdataSigner::with_options(o))
-            }
-            SignerName::Cdse => {
-                let mut o = CdseOptions::default();
-                if let Some(u) = &self.token_url {
-                    o = o.with_token_url(u);
-                }
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
-                }
-                if self.token.is_some() {
-                    bail!("cdse takes no --token: set CDSE_USERNAME and CDSE_PASSWORD");
-                }
-                Box::new(CdseSigner::with_options(o))
-            }
-        })
-    }
-}
+use crate::signer_args::SignerArgs;
 
 /// Arguments of `stac-gdal sign`.
 #[derive(Debug, Args)]
