@@ -35,7 +35,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
     writeln!(
         report,
         "- rustc: {}",
-        output(cargo(&["--version"])).unwrap_or_default().trim()
+        output({
+            let mut rustc = std::process::Command::new("rustc");
+            rustc.arg("--version");
+            rustc
+        })
+        .unwrap_or_default()
+        .trim()
     )
     .unwrap();
     writeln!(report).unwrap();
@@ -62,9 +68,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 report,
                 "| {name} | {} | {} |",
                 human_time(mean_ns),
-                per_sec
-                    .map(|p| format!("{:.2} M elements/s", p / 1e6))
-                    .unwrap_or_else(|| "-".into())
+                per_sec.map(human_rate).unwrap_or_else(|| "-".into())
             )
             .unwrap();
         }
@@ -98,6 +102,14 @@ fn machine() -> String {
         .map(|n| n.get())
         .unwrap_or(1);
     format!("{cpu}, {cores} cores")
+}
+
+fn human_rate(per_sec: f64) -> String {
+    match per_sec {
+        r if r >= 1e6 => format!("{:.2} M elements/s", r / 1e6),
+        r if r >= 1e3 => format!("{:.1} k elements/s", r / 1e3),
+        r => format!("{r:.1} elements/s"),
+    }
 }
 
 fn human_time(ns: f64) -> String {

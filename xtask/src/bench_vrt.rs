@@ -39,10 +39,11 @@ pub fn append(report: &mut String) -> Result<(), String> {
         "`build_vrt_from_stac` writes the VRT from `proj:*` and `raster:bands` alone \
          (no file opened, XML written to disk included); `gdalbuildvrt -resolution highest \
          -input_file_list` opens each of the same {} local files ({}). Best of 3 / best of 2, \
-         same machine, same run; both give the same grid ({:?}).\n",
+         same machine, same run; both give the same grid ({} rows x {} columns).\n",
         r["items"],
         r["tile"].as_str().unwrap_or("?"),
-        r["shape"]
+        r["shape"][0],
+        r["shape"][1]
     )
     .unwrap();
     writeln!(report, "| tool | time |\n|---|---|").unwrap();

@@ -27,7 +27,7 @@ pub struct ConvertArgs {
     #[arg(long, value_enum, default_value_t = CompressionArg::Zstd)]
     compression: CompressionArg,
     /// Rows per Parquet row group (also bounds memory use).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 100_000)]
     row_group_size: usize,
     /// Never show a progress bar.
     #[arg(long)]
@@ -221,7 +221,12 @@ fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> R
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let tmp = tempfile::NamedTempFile::new_in(&dir)
+    let mut builder = tempfile::Builder::new();
+    // NamedTempFile's default is 0600; the output should be an ordinary 0644 file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let tmp = builder
+        .tempfile_in(&dir)
         .with_context(|| format!("creating a file in {}", dir.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp);
     let mut n = 0u64;

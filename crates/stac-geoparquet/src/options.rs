@@ -84,7 +84,7 @@ impl Default for WriteOptions {
         Self {
             layout: Layout::Spec,
             compression: Compression::default(),
-            row_group_size: 10_000,
+            row_group_size: 100_000,
             collections: Vec::new(),
         }
     }
@@ -103,8 +103,12 @@ impl WriteOptions {
         self
     }
 
-    /// Rows per row group (default 10 000; at least 1). This also bounds how
-    /// many items the writer holds in memory at once.
+    /// Rows per row group (default 100 000; at least 1). The writer holds at
+    /// most 500 items as JSON; a row group's encoded columns stay in memory
+    /// until it is flushed, so this bounds the rest of the memory use. For
+    /// 100 000 Sentinel-2 items (17 KB of JSON each) the default peaks at
+    /// about 330 MB RSS and gives a file smaller than rustac's; 10 000 peaks
+    /// at about 230 MB with a file about 2.5× larger.
     pub fn with_row_group_size(mut self, rows: usize) -> Self {
         self.row_group_size = rows.max(1);
         self

@@ -358,12 +358,23 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// The temp file that becomes the output on rename. `NamedTempFile` creates
+/// files readable by the owner only (0600); an output file gets the usual
+/// 0644 instead.
+fn output_tempfile(dir: &Path) -> std::io::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".stac-geoparquet-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    builder.tempfile_in(dir)
+}
+
 fn open_parquet(
     path: &Path,
     options: &WriteOptions,
     schema: arrow_schema::SchemaRef,
 ) -> Result<(ArrowWriter<File>, NamedTempFile)> {
-    let tmp = NamedTempFile::new_in(parent_dir(path)).map_err(|e| GeoParquetError::io(path, e))?;
+    let tmp = output_tempfile(&parent_dir(path)).map_err(|e| GeoParquetError::io(path, e))?;
     let file = tmp.reopen().map_err(|e| GeoParquetError::io(path, e))?;
     let compression = match options.compression() {
         Compression::None => PqCompression::UNCOMPRESSED,

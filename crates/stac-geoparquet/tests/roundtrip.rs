@@ -217,3 +217,29 @@ fn streaming_writer_spills_and_unifies_late_schema_changes() {
         all.len()
     );
 }
+
+/// Outputs are ordinary files (0644), not the owner-only 0600 of temp files,
+/// in both layouts and through the streaming writer.
+#[cfg(unix)]
+#[test]
+fn written_files_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, items) = fixtures().into_iter().next().unwrap();
+    for layout in [Layout::Spec, Layout::Blob] {
+        let path = dir.path().join(format!("{layout:?}.parquet"));
+        to_geoparquet(&items, &path, &WriteOptions::default().with_layout(layout)).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{layout:?}: {mode:o}");
+    }
+    let path = dir.path().join("streamed.parquet");
+    let mut writer = Writer::create(&path, WriteOptions::default()).unwrap();
+    for item in &items {
+        writer.push(item.clone()).unwrap();
+    }
+    writer.finish().unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+}
