@@ -126,6 +126,38 @@ pub(crate) fn bearer_env(token: &Secret) -> GdalEnv {
     )
 }
 
+/// `sign_request` of every bearer-style signer: when the request's host is
+/// allowed, resolve the token (minting it if needed) and set
+/// `Authorization: Bearer <token>`; other hosts get nothing and cost nothing.
+pub(crate) fn authorize(
+    signer: &'static str,
+    hosts: Option<&HostList>,
+    request: &mut Request,
+    token: impl FnOnce() -> Result<Secret, SignerError>,
+) -> Result<(), SignerError> {
+    if !request_allowed(hosts, request) {
+        return Ok(());
+    }
+    let value = bearer_header(signer, &token()?)?;
+    request
+        .headers_mut()
+        .insert(http::header::AUTHORIZATION, value);
+    Ok(())
+}
+
+/// `gdal_env_for` of every bearer-style signer: the header env for allowed
+/// hosts, an empty env (and no token resolved) for the others.
+pub(crate) fn env_for(
+    hosts: Option<&HostList>,
+    href: &str,
+    token: impl FnOnce() -> Result<Secret, SignerError>,
+) -> Result<GdalEnv, SignerError> {
+    match hosts {
+        Some(list) if !list.allows_url(href) => Ok(GdalEnv::new()),
+        _ => Ok(bearer_env(&token()?)),
+    }
+}
+
 /// Whether an optional allow-list lets a request through (`None`: every host).
 pub(crate) fn request_allowed(hosts: Option<&HostList>, request: &Request) -> bool {
     match hosts {
@@ -140,14 +172,7 @@ impl Signer for BearerTokenSigner {
     }
 
     fn sign_request(&self, request: &mut Request) -> Result<(), SignerError> {
-        if !request_allowed(self.hosts.as_ref(), request) {
-            return Ok(());
-        }
-        let value = bearer_header("bearer", &self.token()?)?;
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, value);
-        Ok(())
+        authorize("bearer", self.hosts.as_ref(), request, || self.token())
     }
 
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
@@ -159,9 +184,6 @@ impl Signer for BearerTokenSigner {
     }
 
     fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
-        match &self.hosts {
-            Some(list) if !list.allows_url(href) => Ok(GdalEnv::new()),
-            _ => self.gdal_env(),
-        }
+        env_for(self.hosts.as_ref(), href, || self.token())
     }
 }

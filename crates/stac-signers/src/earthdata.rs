@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::bearer::{bearer_env, bearer_header, request_allowed};
+use crate::bearer::{authorize, bearer_env, env_for};
 use crate::hosts::HostList;
 use crate::secret::{Secret, env_secret, env_string};
 use crate::token_cache::{Cached, TokenCache};
@@ -220,14 +220,7 @@ impl Signer for EarthdataSigner {
     }
 
     fn sign_request(&self, request: &mut Request) -> Result<(), SignerError> {
-        if !request_allowed(Some(&self.hosts), request) {
-            return Ok(());
-        }
-        let value = bearer_header(NAME, &self.token()?)?;
-        request
-            .headers_mut()
-            .insert(http::header::AUTHORIZATION, value);
-        Ok(())
+        authorize(NAME, Some(&self.hosts), request, || self.token())
     }
 
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
@@ -239,10 +232,6 @@ impl Signer for EarthdataSigner {
     }
 
     fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
-        if self.hosts.allows_url(href) {
-            self.gdal_env()
-        } else {
-            Ok(GdalEnv::new())
-        }
+        env_for(Some(&self.hosts), href, || self.token())
     }
 }
