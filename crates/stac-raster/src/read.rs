@@ -147,6 +147,101 @@ impl Dataset {
             .map_err(|e| RasterError::InvalidArgument(e.to_string()))
     }
 
+    /// Overview levels of band `band` (1-based) as `(rows, cols)`, finest
+    /// first. Empty when the band has none.
+    pub fn overview_shapes(&self, band: usize) -> Result<Vec<(usize, usize)>> {
+        let b = self.band(band)?;
+        let n = b.overview_count().unwrap_or(0).max(0) as usize;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            if let Ok(ov) = b.overview(i) {
+                let (cols, rows) = ov.size();
+                out.push((rows, cols));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Read `window` of band `band` (1-based) at full resolution, or of its
+    /// overview level `overview` (0 = the first overview; the window is in
+    /// that level's pixels), 1:1 into `buf` (`window.rows * window.cols`
+    /// elements, row-major), converting to `T` as [`read_array`](Self::read_array)
+    /// does. The dataset's env is installed around the read.
+    ///
+    /// This is the zero-copy path the cube loader uses: the caller owns the
+    /// buffer and can reuse it.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use stac_raster::{Dataset, GridSpec, Window};
+    /// let ds = Dataset::create_from_array(
+    ///     &Array2::<u16>::from_shape_fn((4, 4), |(r, c)| (r * 4 + c) as u16),
+    ///     &GridSpec::north_up([0.0, 40.0], 10.0, 32630), None)?;
+    /// let mut buf = [0u16; 4];
+    /// ds.read_band_into(1, None, Window::new(1, 2, 2, 2), &mut buf)?;
+    /// assert_eq!(buf, [9, 10, 13, 14]);
+    /// # Ok::<(), stac_raster::RasterError>(())
+    /// ```
+    pub fn read_band_into<T: Pixel>(
+        &self,
+        band: usize,
+        overview: Option<usize>,
+        window: Window,
+        buf: &mut [T],
+    ) -> Result<()> {
+        let nbands = self.band_count();
+        if band == 0 || band > nbands {
+            return Err(RasterError::InvalidArgument(format!(
+                "band {band} out of range 1..={nbands}"
+            )));
+        }
+        if buf.len() != window.rows * window.cols {
+            return Err(RasterError::InvalidArgument(format!(
+                "buffer of {} elements for a {}x{} window",
+                buf.len(),
+                window.rows,
+                window.cols
+            )));
+        }
+        let _scope = crate::thread_env::EnvScope::install(&self.env);
+        let b = self.band(band)?;
+        let target = match overview {
+            None => b,
+            Some(i) => b
+                .overview(i)
+                .map_err(|e| RasterError::gdal("overview", &self.label, e))?,
+        };
+        let (cols, rows) = target.size();
+        if window.cols == 0
+            || window.rows == 0
+            || window.col_off + window.cols > cols
+            || window.row_off + window.rows > rows
+        {
+            return Err(RasterError::OutOfBounds {
+                window: [
+                    window.col_off as i64,
+                    window.row_off as i64,
+                    window.cols as i64,
+                    window.rows as i64,
+                ],
+                rows,
+                cols,
+            });
+        }
+        let alg = gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour;
+        let stored = self.data_type_of_band(band);
+        if T::DATA_TYPE == DataType::Int8 && stored != DataType::Int8 {
+            let mut wide = vec![0f64; buf.len()];
+            self.raster_io_band(&target, window, (window.rows, window.cols), &mut wide, alg)?;
+            for (dst, src) in buf.iter_mut().zip(wide) {
+                *dst = T::from_f64(src);
+            }
+            Ok(())
+        } else {
+            self.raster_io_band(&target, window, (window.rows, window.cols), buf, alg)
+        }
+    }
+
     /// GDALRasterIOEx into `buf` (no env handling: the caller installs it).
     fn raster_io<T: Pixel>(
         &self,
@@ -157,6 +252,18 @@ impl Dataset {
         alg: gdal_sys::GDALRIOResampleAlg::Type,
     ) -> Result<()> {
         let b = self.band(band)?;
+        self.raster_io_band(&b, window, (out_rows, out_cols), buf, alg)
+    }
+
+    /// GDALRasterIOEx of one band handle into `buf` (no env handling).
+    fn raster_io_band<T: Pixel>(
+        &self,
+        b: &gdal::raster::RasterBand<'_>,
+        window: Window,
+        (out_rows, out_cols): (usize, usize),
+        buf: &mut [T],
+        alg: gdal_sys::GDALRIOResampleAlg::Type,
+    ) -> Result<()> {
         let mut extra = gdal_sys::GDALRasterIOExtraArg {
             nVersion: 1,
             eResampleAlg: alg,

@@ -26,6 +26,9 @@ pub struct WarpOptions {
     pub use_overviews: bool,
     /// Warp memory limit in MB (`None` = GDAL's default).
     pub memory_mb: Option<u32>,
+    /// Data type of the output (`None` = the source's band-1 type). A float
+    /// type keeps fractional results of averaging resamplers.
+    pub output_type: Option<DataType>,
 }
 
 impl Default for WarpOptions {
@@ -35,6 +38,7 @@ impl Default for WarpOptions {
             nodata: None,
             use_overviews: true,
             memory_mb: None,
+            output_type: None,
         }
     }
 }
@@ -49,6 +53,12 @@ impl WarpOptions {
     /// Set the output nodata.
     pub fn with_nodata(mut self, nodata: f64) -> Self {
         self.nodata = Some(nodata);
+        self
+    }
+
+    /// Set the output data type (uint8..int32, float32, float64).
+    pub fn with_output_type(mut self, data_type: DataType) -> Self {
+        self.output_type = Some(data_type);
         self
     }
 
@@ -102,7 +112,15 @@ impl Dataset {
         }
         let nbands = self.band_count();
         let band1 = self.band(1)?;
-        let gdt = band1.band_type() as gdal_sys::GDALDataType::Type;
+        let gdt = match options.output_type {
+            None => band1.band_type() as gdal_sys::GDALDataType::Type,
+            Some(t) => gdal_type(t).ok_or_else(|| {
+                RasterError::InvalidArgument(format!(
+                    "warp output type {} is not supported",
+                    t.as_str()
+                ))
+            })?,
+        };
         let src_nodata = self.nodata();
         let dst_nodata: Vec<Option<f64>> = match options.nodata {
             Some(v) => vec![Some(v); nbands],
@@ -230,6 +248,21 @@ impl Dataset {
             keep_alive: Vec::new(),
         })
     }
+}
+
+/// GDAL's type for a raster data type (`None` for types GDAL 3.6 cannot hold).
+fn gdal_type(t: DataType) -> Option<gdal_sys::GDALDataType::Type> {
+    use gdal_sys::GDALDataType as G;
+    Some(match t {
+        DataType::Uint8 => G::GDT_Byte,
+        DataType::Uint16 => G::GDT_UInt16,
+        DataType::Int16 => G::GDT_Int16,
+        DataType::Uint32 => G::GDT_UInt32,
+        DataType::Int32 => G::GDT_Int32,
+        DataType::Float32 => G::GDT_Float32,
+        DataType::Float64 => G::GDT_Float64,
+        _ => return None,
+    })
 }
 
 /// A nodata value as gdalwarp parses it.

@@ -294,8 +294,16 @@ fn context(
     }
 }
 
-/// Transform bounds between CRSs (edges densified by GDAL).
-pub(crate) fn transform_bounds(bbox: &[f64; 4], from: &Crs, to: &Crs) -> Result<[f64; 4]> {
+/// Transform bounds `[minx, miny, maxx, maxy]` between CRSs (each edge
+/// densified with 21 points by GDAL, so curved edges are covered).
+///
+/// ```
+/// use stac_raster::{Crs, transform_bounds};
+/// let b = transform_bounds(&[600000.0, 5299960.0, 600040.0, 5300000.0], &Crs::Epsg(32630), &Crs::Epsg(4326))?;
+/// assert!((b[0] - -1.6634).abs() < 1e-3 && (b[3] - 47.8456).abs() < 1e-3);
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
+pub fn transform_bounds(bbox: &[f64; 4], from: &Crs, to: &Crs) -> Result<[f64; 4]> {
     if from.is_same(to) {
         return Ok(*bbox);
     }
@@ -305,8 +313,8 @@ pub(crate) fn transform_bounds(bbox: &[f64; 4], from: &Crs, to: &Crs) -> Result<
         .map_err(|e| RasterError::InvalidArgument(format!("cannot transform bbox {bbox:?}: {e}")))
 }
 
-/// Transform one point between CRSs.
-pub(crate) fn transform_point(x: f64, y: f64, from: &Crs, to: &Crs) -> Result<[f64; 2]> {
+/// Transform one point `(x, y)` between CRSs (traditional GIS axis order).
+pub fn transform_point(x: f64, y: f64, from: &Crs, to: &Crs) -> Result<[f64; 2]> {
     let ct = CoordTransform::new(&from.to_spatial_ref()?, &to.to_spatial_ref()?)
         .map_err(|e| RasterError::InvalidArgument(format!("CRS transform: {e}")))?;
     let (mut xs, mut ys, mut zs) = ([x], [y], [0.0]);

@@ -1,0 +1,759 @@
+//! [`DatasetCollection`]: the cube, and [`CubePlan`]: the cube before its
+//! pixels are read.
+
+use ndarray::{Array3, Array4, Axis, s};
+use serde_json::{Value, json};
+use stac_meta::{Bbox, DataType, GroupBy, bbox as item_bbox};
+use stac_raster::{Crs, Dataset, GdalEnv, GridSpec, Pixel, TargetGrid, Window, fast_read_preset};
+use stac_signers::resolved_href;
+
+use crate::data::{CubeData, dispatch_type, with_data};
+use crate::error::{CubeError, Result, invalid};
+use crate::failure::{Failure, Outside};
+use crate::fusion::Fusion;
+use crate::grid::{GridReport, SameCrs, close, plan_grid};
+use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
+use crate::options::CubeOptions;
+use crate::sources::{
+    Slot, Source, build_sources, open_missing, promote, representable, resolve_slots,
+};
+use crate::timeline::{Timestep, build_timeline};
+
+/// A `time x band x y x x` cube on one grid: the pixels, the time axis
+/// (labels, datetimes, source items), the band names, the grid, nodata,
+/// and what went wrong while loading.
+///
+/// ```no_run
+/// use stac_cube::{CubeOptions, DatasetCollection};
+/// let items: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string("items.json")?)?;
+/// let cube = DatasetCollection::from_stac(&items, &["B04", "B08"], &CubeOptions::default())?;
+/// println!("{} timesteps of {:?} on {:?}", cube.time_length(), cube.band_names(), cube.grid());
+/// let arr = cube.read_array::<f32>(); // (time, band, y, x)
+/// cube.to_files("out")?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DatasetCollection {
+    data: CubeData,
+    grid: TargetGrid,
+    band_names: Vec<String>,
+    nodata: Option<f64>,
+    timesteps: Vec<Timestep>,
+    failures: Vec<Failure>,
+    report: GridReport,
+}
+
+/// A planned cube: grid, time axis, bands and sources are known, no pixel
+/// has been read. Load it whole ([`load`](Self::load)) or window by window
+/// ([`load_window`](Self::load_window), [`windows`](Self::windows)) for
+/// outputs larger than memory.
+#[derive(Clone)]
+pub struct CubePlan {
+    sources: Vec<Source>,
+    item_sources: Vec<Vec<usize>>,
+    slots: Vec<Slot>,
+    timesteps: Vec<Timestep>,
+    grid: TargetGrid,
+    dtype: Option<DataType>,
+    env: GdalEnv,
+    options: CubeOptions,
+    report: GridReport,
+    plan_failures: Vec<Failure>,
+}
+
+impl std::fmt::Debug for CubePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CubePlan")
+            .field("grid", &self.grid)
+            .field("dtype", &self.dtype)
+            .field("bands", &self.band_names())
+            .field("timesteps", &self.timesteps.len())
+            .field("sources", &self.sources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Does the item's bbox overlap `b` (lon/lat; antimeridian-aware)?
+fn overlaps(item: &Bbox, b: &[f64; 4]) -> bool {
+    if item.north < b[1] || item.south > b[3] {
+        return false;
+    }
+    let spans = |w: f64, e: f64| -> Vec<(f64, f64)> {
+        if w > e {
+            vec![(w, 180.0), (-180.0, e)]
+        } else {
+            vec![(w, e)]
+        }
+    };
+    let a = spans(item.west, item.east);
+    let q = spans(b[0], b[2]);
+    a.iter()
+        .any(|(w1, e1)| q.iter().any(|(w2, e2)| w1 <= e2 && w2 <= e1))
+}
+
+impl DatasetCollection {
+    /// Build a cube from STAC items (see the crate docs for the rules).
+    ///
+    /// `assets`: one key gives one band per timestep; several keys a band
+    /// axis in the given order; `key.N` / `key.name` pick a band of a
+    /// multi-band asset. Grid, grouping, fusion, failures and progress come
+    /// from `options`.
+    pub fn from_stac(items: &[Value], assets: &[&str], options: &CubeOptions) -> Result<Self> {
+        Self::plan(items, assets, options)?.load()
+    }
+
+    /// Plan a cube without reading pixels: filters, bands, sources (hrefs
+    /// signed), grid, time axis. Opens only sources whose items carry no
+    /// grid metadata.
+    pub fn plan(items: &[Value], assets: &[&str], options: &CubeOptions) -> Result<CubePlan> {
+        // 1. Filters.
+        if let Some(b) = options.bbox
+            && (!b.iter().all(|v| v.is_finite())
+                || b[1] > b[3]
+                || b.iter().step_by(2).any(|x| x.abs() > 180.0)
+                || b.iter().skip(1).step_by(2).any(|y| y.abs() > 90.0))
+        {
+            return Err(invalid(
+                "bbox",
+                format!("{b:?} is not a lon/lat box [west, south, east, north]"),
+            ));
+        }
+        let mut kept: Vec<&Value> = Vec::with_capacity(items.len());
+        for item in items {
+            if let Some(b) = &options.bbox
+                && let Some(ib) = item_bbox(item)?
+                && !overlaps(&ib, b)
+            {
+                continue;
+            }
+            kept.push(item);
+            if options.max_items.is_some_and(|n| kept.len() >= n) {
+                break;
+            }
+        }
+        if kept.is_empty() {
+            return Err(CubeError::NoItems {
+                reason: if items.is_empty() {
+                    "no items were given".into()
+                } else {
+                    format!(
+                        "all {} items were filtered out by bbox/max_items",
+                        items.len()
+                    )
+                },
+            });
+        }
+        if matches!(options.groupby, GroupBy::None) && !matches!(options.fusion, Fusion::First) {
+            return Err(invalid(
+                "fusion",
+                format!(
+                    "fusion {:?} needs a groupby (without one, each item is its own timestep)",
+                    options.fusion
+                ),
+            ));
+        }
+        // 2. Env (the signer's read once) and href resolution.
+        let mut env = fast_read_preset();
+        if let Some(s) = &options.signer {
+            env.merge(&s.gdal_env()?);
+        }
+        env.merge(&options.env);
+        let href_of = |item: &Value, key: &str| -> Result<String> {
+            let href = resolved_href(item, Some(key), None)?;
+            let href = match &options.patch_url {
+                Some(f) => f(&href),
+                None => href,
+            };
+            let href = match &options.signer {
+                Some(s) => s.sign_href(&href)?,
+                None => href,
+            };
+            Ok(stac_meta::gdal_path(&href))
+        };
+        // 3. Bands and sources.
+        let slots = resolve_slots(&kept, assets, &env, &href_of)?;
+        let mut sources = build_sources(&kept, &slots, options, &href_of)?;
+        let mut report = GridReport {
+            from_metadata: sources.iter().filter(|s| s.from_metadata).count(),
+            ..GridReport::default()
+        };
+        let needs_open = sources
+            .iter()
+            .filter(|s| s.broken.is_none() && s.grid.is_none())
+            .count();
+        let mut plan_failures = open_missing(&mut sources, &env);
+        report.opened = needs_open;
+        // Missing assets are failures too.
+        for s in &sources {
+            if let Some(msg) = &s.broken
+                && !plan_failures
+                    .iter()
+                    .any(|f| f.item == s.item_id && f.asset == s.asset)
+            {
+                plan_failures.push(Failure::new(&s.item_id, &s.asset, &s.href, msg));
+            }
+        }
+        if options.fail_on_error && !plan_failures.is_empty() {
+            return Err(CubeError::Read {
+                failures: plan_failures,
+            });
+        }
+        // 4. Grid.
+        let mut same = SameCrs::default();
+        let with_grid: Vec<(String, &crate::grid::SrcGrid)> = sources
+            .iter()
+            .filter_map(|s| {
+                s.grid
+                    .as_ref()
+                    .map(|g| (format!("{}/{}", s.item_id, s.asset), g))
+            })
+            .collect();
+        if with_grid.is_empty() && options.grid.like.is_none() {
+            return Err(CubeError::NoItems {
+                reason: format!(
+                    "no source could be located ({} failures)",
+                    plan_failures.len()
+                ),
+            });
+        }
+        let grid = plan_grid(
+            &options.grid,
+            &with_grid,
+            options.max_pixels,
+            &mut same,
+            &mut report,
+        )?;
+        // 5. Type (nodata follows it at load time).
+        let dtype = declared_dtype(&sources, options)?;
+        // 6. Time axis.
+        let timesteps = build_timeline(&kept, &options.groupby, options.time_order)?;
+        let mut item_sources = vec![vec![usize::MAX; slots.len()]; kept.len()];
+        for (i, s) in sources.iter().enumerate() {
+            item_sources[s.item][s.slot] = i;
+        }
+        // 7. Alignment check.
+        if !options.align {
+            check_aligned(&sources, &grid, &mut same)?;
+        }
+        Ok(CubePlan {
+            sources,
+            item_sources,
+            slots,
+            timesteps,
+            grid,
+            dtype,
+            env,
+            options: options.clone(),
+            report,
+            plan_failures,
+        })
+    }
+
+    /// Number of timesteps.
+    pub fn time_length(&self) -> usize {
+        self.timesteps.len()
+    }
+
+    /// The timesteps: labels, datetimes, item ids, properties.
+    pub fn timesteps(&self) -> &[Timestep] {
+        &self.timesteps
+    }
+
+    /// The time labels (datetime or group key).
+    pub fn time_labels(&self) -> Vec<&str> {
+        self.timesteps.iter().map(|t| t.label.as_str()).collect()
+    }
+
+    /// Band names, in band order.
+    pub fn band_names(&self) -> &[String] {
+        &self.band_names
+    }
+
+    /// Number of bands.
+    pub fn band_count(&self) -> usize {
+        self.band_names.len()
+    }
+
+    /// The grid (CRS, geotransform, rows, cols).
+    pub fn grid(&self) -> &TargetGrid {
+        &self.grid
+    }
+
+    /// The CRS.
+    pub fn crs(&self) -> &Crs {
+        &self.grid.crs
+    }
+
+    /// The GDAL geotransform.
+    pub fn geotransform(&self) -> [f64; 6] {
+        self.grid.geotransform
+    }
+
+    /// `(time, band, rows, cols)`.
+    pub fn shape(&self) -> (usize, usize, usize, usize) {
+        self.data.dim()
+    }
+
+    /// The nodata value (`None` for count cubes).
+    pub fn nodata(&self) -> Option<f64> {
+        self.nodata
+    }
+
+    /// The cube's data type.
+    pub fn data_type(&self) -> DataType {
+        self.data.data_type()
+    }
+
+    /// The pixels in the cube's type.
+    pub fn data(&self) -> &CubeData {
+        &self.data
+    }
+
+    /// Sources that could not be read (with `fail_on_error(false)`).
+    pub fn failures(&self) -> &[Failure] {
+        &self.failures
+    }
+
+    /// How the grid was chosen, and sources outside it.
+    pub fn grid_report(&self) -> &GridReport {
+        &self.report
+    }
+
+    /// The whole cube as `(time, band, y, x)` in `T`.
+    pub fn read_array<T: Pixel>(&self) -> Array4<T> {
+        self.data.to_array()
+    }
+
+    /// One timestep as `(band, y, x)` in `T`.
+    pub fn read_timestep<T: Pixel>(&self, t: usize) -> Result<Array3<T>> {
+        self.check_t(t)?;
+        Ok(with_data!(&self.data, a => a.index_axis(Axis(0), t).mapv(|v| T::from_f64(v.to_f64()))))
+    }
+
+    /// A window of every timestep as `(time, band, window.rows, window.cols)`.
+    pub fn read_window<T: Pixel>(&self, window: Window) -> Result<Array4<T>> {
+        let (_, _, h, w) = self.shape();
+        if window.rows == 0
+            || window.cols == 0
+            || window.row_off + window.rows > h
+            || window.col_off + window.cols > w
+        {
+            return Err(invalid(
+                "window",
+                format!("{window:?} is outside the {h} x {w} grid"),
+            ));
+        }
+        let (r, c) = (window.row_off, window.col_off);
+        Ok(with_data!(&self.data, a => a
+            .slice(s![.., .., r..r + window.rows, c..c + window.cols])
+            .mapv(|v| T::from_f64(v.to_f64()))))
+    }
+
+    fn check_t(&self, t: usize) -> Result<()> {
+        if t >= self.time_length() {
+            return Err(invalid(
+                "timestep",
+                format!("{t} is out of range (the cube has {})", self.time_length()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Timestep `t` as an in-memory GDAL [`Dataset`] (band names set).
+    pub fn dataset(&self, t: usize) -> Result<Dataset> {
+        self.check_t(t)?;
+        let spec = GridSpec::from_geotransform(self.grid.geotransform, Some(self.grid.crs.clone()));
+        let mut ds = with_data!(&self.data, a =>
+            Dataset::create_from_array(&a.index_axis(Axis(0), t), &spec, self.nodata)?);
+        ds.set_band_names(&self.band_names)?;
+        Ok(ds)
+    }
+
+    /// Every timestep as a [`Dataset`].
+    pub fn datasets(&self) -> Result<Vec<Dataset>> {
+        (0..self.time_length()).map(|t| self.dataset(t)).collect()
+    }
+
+    /// A JSON summary: time labels, bands, shape, type, nodata, grid and
+    /// how it was chosen, failures and sources outside the grid.
+    pub fn summary(&self) -> Value {
+        let (t, b, h, w) = self.shape();
+        json!({
+            "time": self.timesteps.iter().map(|ts| json!({
+                "label": ts.label,
+                "datetime": ts.datetime.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                "items": ts.items,
+            })).collect::<Vec<_>>(),
+            "bands": self.band_names,
+            "shape": [t, b, h, w],
+            "dtype": self.data_type().as_str(),
+            "nodata": self.nodata.map(stac_raster::nodata_json),
+            "grid": {
+                "crs": self.grid.crs.short(),
+                "geotransform": self.grid.geotransform,
+                "rows": h,
+                "cols": w,
+                "report": self.report,
+            },
+            "failures": self.failures,
+            "outside": self.report.outside,
+        })
+    }
+}
+
+impl CubePlan {
+    /// The planned grid.
+    pub fn grid(&self) -> &TargetGrid {
+        &self.grid
+    }
+
+    /// How the grid was chosen.
+    pub fn grid_report(&self) -> &GridReport {
+        &self.report
+    }
+
+    /// The planned time axis.
+    pub fn timesteps(&self) -> &[Timestep] {
+        &self.timesteps
+    }
+
+    /// The planned band names.
+    pub fn band_names(&self) -> Vec<String> {
+        self.slots.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The cube's data type, when the metadata or options decide it
+    /// (`None`: read from the first source's file at load time).
+    pub fn data_type(&self) -> Option<DataType> {
+        self.dtype
+    }
+
+    /// Number of reads (item x band) the plan has.
+    pub fn source_count(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Bytes the loaded cube will hold (8 per pixel while the type is unknown).
+    pub fn output_bytes(&self) -> u64 {
+        let size = match self.dtype.unwrap_or(DataType::Float64) {
+            DataType::Uint8 | DataType::Int8 => 1,
+            DataType::Uint16 | DataType::Int16 => 2,
+            DataType::Uint32 | DataType::Int32 | DataType::Float32 => 4,
+            _ => 8,
+        };
+        (self.timesteps.len() * self.slots.len()) as u64
+            * self.grid.rows as u64
+            * self.grid.cols as u64
+            * size
+    }
+
+    /// Windows of at most `rows` x `cols` covering the grid, row-major.
+    pub fn windows(&self, rows: usize, cols: usize) -> Vec<Window> {
+        let (rows, cols) = (rows.max(1), cols.max(1));
+        let mut out = Vec::new();
+        let mut r = 0;
+        while r < self.grid.rows {
+            let h = rows.min(self.grid.rows - r);
+            let mut c = 0;
+            while c < self.grid.cols {
+                let w = cols.min(self.grid.cols - c);
+                out.push(Window::new(c, r, w, h));
+                c += w;
+            }
+            r += h;
+        }
+        out
+    }
+
+    /// Load the whole cube.
+    pub fn load(&self) -> Result<DatasetCollection> {
+        self.load_on(self.grid.clone())
+    }
+
+    /// Load one window of the grid (a sub-cube on the same pixel lattice).
+    pub fn load_window(&self, window: Window) -> Result<DatasetCollection> {
+        let g = &self.grid;
+        if window.rows == 0
+            || window.cols == 0
+            || window.row_off + window.rows > g.rows
+            || window.col_off + window.cols > g.cols
+        {
+            return Err(invalid(
+                "window",
+                format!("{window:?} is outside the {} x {} grid", g.rows, g.cols),
+            ));
+        }
+        let gt = g.geotransform;
+        let sub = TargetGrid::new(
+            g.crs.clone(),
+            [
+                gt[0] + window.col_off as f64 * gt[1] + window.row_off as f64 * gt[2],
+                gt[1],
+                gt[2],
+                gt[3] + window.col_off as f64 * gt[4] + window.row_off as f64 * gt[5],
+                gt[4],
+                gt[5],
+            ],
+            window.rows,
+            window.cols,
+        );
+        self.load_on(sub)
+    }
+
+    fn load_on(&self, grid: TargetGrid) -> Result<DatasetCollection> {
+        let mut same = SameCrs::default();
+        let landings: Vec<Landing> = place(&self.sources, &grid, &mut same);
+        let mut report = self.report.clone();
+        report.outside = self
+            .sources
+            .iter()
+            .zip(&landings)
+            .filter(|(_, l)| l.placement == Placement::Outside)
+            .map(|(s, _)| Outside {
+                item: s.item_id.clone(),
+                asset: s.asset.clone(),
+            })
+            .collect();
+        let readable = landings
+            .iter()
+            .filter(|l| matches!(l.placement, Placement::Direct | Placement::Warp))
+            .count();
+        if readable == 0 {
+            let gb = grid_bounds(&grid);
+            return Err(CubeError::Empty {
+                reason: format!(
+                    "grid {} bounds {:?}; {} sources outside it ({}), {} unreadable",
+                    grid.crs.short(),
+                    gb,
+                    report.outside.len(),
+                    report
+                        .outside
+                        .iter()
+                        .take(5)
+                        .map(|o| format!("{}/{}", o.item, o.asset))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.plan_failures.len()
+                ),
+            });
+        }
+        let o = &self.options;
+        let dtype = match self.dtype {
+            Some(t) => t,
+            None => dtype_from_file(&self.sources, &self.env, o)?,
+        };
+        let nodata = choose_nodata(&self.sources, o, dtype, &mut report);
+        let spec = LoadSpec {
+            grid: &grid,
+            sources: &self.sources,
+            landings: &landings,
+            timesteps: &self.timesteps,
+            item_sources: &self.item_sources,
+            slots: self.slots.len(),
+            fusion: &o.fusion,
+            nodata,
+            rescale: o.rescale,
+            env: &self.env,
+            threads: o.threads.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }),
+            block_pixels: o.block_pixels,
+            fail_on_error: o.fail_on_error,
+            use_overviews: o.use_overviews,
+            progress: o.progress.as_ref(),
+        };
+        let mut failures = self.plan_failures.clone();
+        let data = dispatch_type!(dtype, T => {
+            let (arr, f) = load::<T>(&spec)?;
+            failures.extend(f);
+            arr
+        });
+        Ok(DatasetCollection {
+            data,
+            grid,
+            band_names: self.band_names(),
+            nodata,
+            timesteps: self.timesteps.clone(),
+            failures,
+            report,
+        })
+    }
+}
+
+fn grid_bounds(g: &TargetGrid) -> [f64; 4] {
+    let gt = g.geotransform;
+    let x1 = gt[0] + g.cols as f64 * gt[1];
+    let y1 = gt[3] + g.rows as f64 * gt[5];
+    [gt[0].min(x1), gt[3].min(y1), gt[0].max(x1), gt[3].max(y1)]
+}
+
+fn is_int(t: DataType) -> bool {
+    !matches!(t, DataType::Float32 | DataType::Float64)
+}
+
+/// The type the options or the metadata decide; `None` when no source
+/// declares one (then the first file decides, at load time).
+fn declared_dtype(sources: &[Source], options: &CubeOptions) -> Result<Option<DataType>> {
+    if let Some(t) = options.dtype {
+        return match t {
+            DataType::Uint8
+            | DataType::Int8
+            | DataType::Uint16
+            | DataType::Int16
+            | DataType::Uint32
+            | DataType::Int32
+            | DataType::Float32
+            | DataType::Float64 => Ok(Some(t)),
+            other => Err(invalid(
+                "dtype",
+                format!(
+                    "{} is not a cube type (uint8..int32, float32, float64)",
+                    other.as_str()
+                ),
+            )),
+        };
+    }
+    if matches!(options.fusion, Fusion::Count) {
+        return Ok(Some(DataType::Uint32));
+    }
+    let mut t: Option<DataType> = None;
+    for s in sources.iter().filter(|s| s.broken.is_none()) {
+        if let Some(d) = s.dtype {
+            if matches!(
+                d,
+                DataType::Cint16
+                    | DataType::Cint32
+                    | DataType::Cfloat32
+                    | DataType::Cfloat64
+                    | DataType::Other
+            ) {
+                return Err(CubeError::Asset {
+                    item: s.item_id.clone(),
+                    asset: s.asset.clone(),
+                    message: format!(
+                        "raster:bands data_type {} cannot be loaded into a cube",
+                        d.as_str()
+                    ),
+                });
+            }
+            t = Some(t.map_or(d, |c| promote(c, d)));
+        }
+    }
+    Ok(t.map(|t| adjust_dtype(promote(t, t), options)))
+}
+
+/// Floats for rescaled cubes and for mean/median/closure fusion of integers.
+fn adjust_dtype(t: DataType, options: &CubeOptions) -> DataType {
+    if options.rescale
+        || (matches!(
+            options.fusion,
+            Fusion::Mean | Fusion::Median | Fusion::Custom(_)
+        ) && is_int(t))
+    {
+        if t == DataType::Float64 {
+            DataType::Float64
+        } else {
+            DataType::Float32
+        }
+    } else {
+        t
+    }
+}
+
+/// Open the first readable source to learn the cube's type.
+fn dtype_from_file(sources: &[Source], env: &GdalEnv, options: &CubeOptions) -> Result<DataType> {
+    let s = sources
+        .iter()
+        .find(|s| s.broken.is_none())
+        .ok_or_else(|| CubeError::NoItems {
+            reason: "no readable source".into(),
+        })?;
+    let info = crate::sources::open_info(&s.href, env).map_err(|e| CubeError::Read {
+        failures: vec![Failure::new(&s.item_id, &s.asset, &s.href, e)],
+    })?;
+    let t = info
+        .dtypes
+        .get(s.band - 1)
+        .copied()
+        .unwrap_or(DataType::Float32);
+    Ok(adjust_dtype(promote(t, t), options))
+}
+
+fn choose_nodata(
+    sources: &[Source],
+    options: &CubeOptions,
+    dtype: DataType,
+    report: &mut GridReport,
+) -> Option<f64> {
+    if let Some(v) = options.nodata {
+        return Some(v);
+    }
+    if matches!(options.fusion, Fusion::Count) {
+        return None;
+    }
+    if options.rescale {
+        return Some(f64::NAN);
+    }
+    if let Some(v) = sources
+        .iter()
+        .filter(|s| s.broken.is_none())
+        .find_map(|s| s.nodata)
+    {
+        if representable(v, dtype) {
+            return Some(v);
+        }
+        report.notes.push(format!(
+            "source nodata {v} cannot be stored as {}; using {}",
+            dtype.as_str(),
+            if is_int(dtype) { "0" } else { "NaN" }
+        ));
+    }
+    if is_int(dtype) {
+        report.notes.push(
+            "no source declares nodata: cells without data are 0 (declared as nodata)".into(),
+        );
+        Some(0.0)
+    } else {
+        Some(f64::NAN)
+    }
+}
+
+fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> Result<()> {
+    let mut bad = Vec::new();
+    for s in sources.iter().filter(|s| s.broken.is_none()) {
+        let Some(g) = &s.grid else { continue };
+        let ok = same.same(&g.crs, &grid.crs)
+            && g.north_up()
+            && close(g.gt[1], grid.geotransform[1])
+            && aligned_with(g.gt, grid.geotransform);
+        if !ok {
+            bad.push(format!(
+                "item {:?} asset {:?}: {}",
+                s.item_id,
+                s.asset,
+                g.describe()
+            ));
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let gt = grid.geotransform;
+    let n = bad.len();
+    bad.truncate(10);
+    Err(CubeError::Alignment {
+        message: format!(
+            "align(false) needs every source on the grid {} {}x{} px of {}x{} at ({}, {}); \
+             {n} source(s) differ: {}{}",
+            grid.crs.short(),
+            grid.cols,
+            grid.rows,
+            gt[1],
+            -gt[5],
+            gt[0],
+            gt[3],
+            bad.join("; "),
+            if n > 10 { " ..." } else { "" }
+        ),
+    })
+}

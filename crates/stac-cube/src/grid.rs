@@ -1,0 +1,574 @@
+//! [`Grid`]: what the caller asks of the output grid, and the planner that
+//! turns it plus the sources' own grids into a [`TargetGrid`] without I/O.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use stac_raster::{Crs, Dataset, TargetGrid, transform_bounds};
+
+use crate::error::{CubeError, Result};
+use crate::failure::Outside;
+
+/// Where the grid's pixel edges sit when it is derived from the sources.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Anchor {
+    /// Keep the finest sources' own pixel alignment when they agree (so
+    /// native pixels are copied, not resampled, e.g. Landsat's 15 m offset);
+    /// otherwise edges at multiples of the resolution.
+    #[default]
+    Auto,
+    /// Pixel edges at integer multiples of the resolution (like `gdalwarp -tap`).
+    Edge,
+}
+
+/// Bounds of a [`Grid`] request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Bounds {
+    /// `[minx, miny, maxx, maxy]` in the grid's CRS.
+    Grid([f64; 4]),
+    /// `[west, south, east, north]` in degrees (EPSG:4326), transformed to the grid's CRS.
+    LonLat([f64; 4]),
+}
+
+/// The requested output grid. Every part left `None` is planned from the
+/// sources (see [`DatasetCollection::from_stac`](crate::DatasetCollection::from_stac)).
+///
+/// ```
+/// use stac_cube::Grid;
+/// let g = Grid::default().crs_epsg(32630).resolution(10.0).bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
+/// assert_eq!(g.resolution, Some([10.0, 10.0]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Grid {
+    /// A complete grid to use as is (overrides everything else).
+    pub like: Option<TargetGrid>,
+    /// The CRS (default: the most common among the sources).
+    pub crs: Option<Crs>,
+    /// Pixel size `[x, y]` (positive; default: the finest source's).
+    pub resolution: Option<[f64; 2]>,
+    /// Bounds (default: the union of the sources' footprints).
+    pub bounds: Option<Bounds>,
+    /// Pixel alignment when derived.
+    pub anchor: Anchor,
+}
+
+impl Grid {
+    /// The grid of an existing raster (CRS, geotransform, shape).
+    pub fn like(dataset: &Dataset) -> Result<Self> {
+        let crs = dataset
+            .crs()
+            .ok_or_else(|| CubeError::Grid(format!("{} has no CRS", dataset.path())))?;
+        let gt = dataset
+            .geotransform()
+            .ok_or_else(|| CubeError::Grid(format!("{} has no geotransform", dataset.path())))?;
+        Ok(Self::from_target(TargetGrid::new(
+            crs,
+            gt,
+            dataset.rows(),
+            dataset.cols(),
+        )))
+    }
+
+    /// Use `grid` as is.
+    pub fn from_target(grid: TargetGrid) -> Self {
+        Self {
+            like: Some(grid),
+            ..Self::default()
+        }
+    }
+
+    /// Set the CRS.
+    pub fn crs(mut self, crs: Crs) -> Self {
+        self.crs = Some(crs);
+        self
+    }
+
+    /// Set the CRS by EPSG code.
+    pub fn crs_epsg(self, code: u32) -> Self {
+        self.crs(Crs::Epsg(code))
+    }
+
+    /// Square pixels of `res` CRS units.
+    pub fn resolution(mut self, res: f64) -> Self {
+        self.resolution = Some([res, res]);
+        self
+    }
+
+    /// Pixels of `x` by `y` CRS units.
+    pub fn resolution_xy(mut self, x: f64, y: f64) -> Self {
+        self.resolution = Some([x, y]);
+        self
+    }
+
+    /// Bounds in the grid's CRS.
+    pub fn bounds(mut self, bounds: [f64; 4]) -> Self {
+        self.bounds = Some(Bounds::Grid(bounds));
+        self
+    }
+
+    /// Bounds in lon/lat degrees.
+    pub fn bounds_lonlat(mut self, bounds: [f64; 4]) -> Self {
+        self.bounds = Some(Bounds::LonLat(bounds));
+        self
+    }
+
+    /// Set the anchor.
+    pub fn anchor(mut self, anchor: Anchor) -> Self {
+        self.anchor = anchor;
+        self
+    }
+}
+
+/// The grid one source sits on (from `proj:*` or from opening it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SrcGrid {
+    pub crs: Crs,
+    pub gt: [f64; 6],
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl SrcGrid {
+    pub fn bounds(&self) -> [f64; 4] {
+        let gt = &self.gt;
+        let xs = [
+            gt[0],
+            gt[0] + self.cols as f64 * gt[1],
+            gt[0] + self.rows as f64 * gt[2],
+            gt[0] + self.cols as f64 * gt[1] + self.rows as f64 * gt[2],
+        ];
+        let ys = [
+            gt[3],
+            gt[3] + self.cols as f64 * gt[4],
+            gt[3] + self.rows as f64 * gt[5],
+            gt[3] + self.cols as f64 * gt[4] + self.rows as f64 * gt[5],
+        ];
+        [
+            xs.iter().copied().fold(f64::INFINITY, f64::min),
+            ys.iter().copied().fold(f64::INFINITY, f64::min),
+            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        ]
+    }
+
+    /// Whether the grid is north-up without rotation.
+    pub fn north_up(&self) -> bool {
+        self.gt[2] == 0.0 && self.gt[4] == 0.0 && self.gt[1] > 0.0 && self.gt[5] < 0.0
+    }
+
+    /// `[|dx|, |dy|]` (for rotated grids, the lengths of the pixel edges).
+    pub fn res(&self) -> [f64; 2] {
+        [self.gt[1].hypot(self.gt[4]), self.gt[2].hypot(self.gt[5])]
+    }
+
+    pub fn describe(&self) -> String {
+        let [rx, ry] = self.res();
+        format!(
+            "{} {}x{} px of {}x{} at ({}, {})",
+            self.crs.short(),
+            self.cols,
+            self.rows,
+            rx,
+            ry,
+            self.gt[0],
+            self.gt[3]
+        )
+    }
+}
+
+/// How the cube's grid was chosen, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct GridReport {
+    /// Why this CRS.
+    pub crs: String,
+    /// Why this resolution.
+    pub resolution: String,
+    /// Why these bounds.
+    pub bounds: String,
+    /// How pixel edges were aligned.
+    pub anchor: String,
+    /// Sources whose grid came from `proj:*` metadata (no I/O).
+    pub from_metadata: usize,
+    /// Sources opened because their items carry no grid metadata.
+    pub opened: usize,
+    /// Sources left out because their footprint misses the grid.
+    pub outside: Vec<Outside>,
+    /// Other decisions worth knowing (nodata defaults, skipped transforms).
+    pub notes: Vec<String>,
+}
+
+/// Whether two floats agree to a relative tolerance.
+pub(crate) fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Is `v` a whole number within a tolerance suited to pixel arithmetic?
+pub(crate) fn near_integer(v: f64) -> bool {
+    (v - v.round()).abs() < 1e-6
+}
+
+fn snap_down(v: f64, anchor: f64, res: f64) -> f64 {
+    anchor + ((v - anchor) / res + 1e-6).floor() * res
+}
+
+fn snap_up(v: f64, anchor: f64, res: f64) -> f64 {
+    anchor + ((v - anchor) / res - 1e-6).ceil() * res
+}
+
+/// Canonical key for grouping CRSs without calling GDAL.
+pub(crate) fn crs_key(crs: &Crs) -> String {
+    match crs {
+        Crs::Epsg(c) => format!("EPSG:{c}"),
+        other => other.short() + &format!("#{}", fnv(&format!("{other:?}"))),
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Caches `Crs::is_same` by key pair (GDAL's comparison is not free).
+#[derive(Default)]
+pub(crate) struct SameCrs {
+    cache: HashMap<(String, String), bool>,
+}
+
+impl SameCrs {
+    pub fn same(&mut self, a: &Crs, b: &Crs) -> bool {
+        let key = (crs_key(a), crs_key(b));
+        if key.0 == key.1 {
+            return true;
+        }
+        *self.cache.entry(key).or_insert_with(|| a.is_same(b))
+    }
+}
+
+/// Plan the output grid from the request and the sources' grids (labels
+/// name them in messages). Pure arithmetic plus CRS transforms; no raster I/O.
+pub(crate) fn plan_grid(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    max_pixels: u64,
+    same: &mut SameCrs,
+    report: &mut GridReport,
+) -> Result<TargetGrid> {
+    if let Some(like) = &request.like {
+        report.crs = format!("{} from the template grid", like.crs.short());
+        report.resolution = format!("{} from the template grid", like.geotransform[1]);
+        report.bounds = "the template grid".into();
+        report.anchor = "the template grid".into();
+        check_size(like.rows as u64, like.cols as u64, max_pixels)?;
+        return Ok(like.clone());
+    }
+    // CRS.
+    let crs = match &request.crs {
+        Some(c) => {
+            report.crs = format!("{} (requested)", c.short());
+            c.clone()
+        }
+        None => {
+            let mut counts: Vec<(String, usize, &Crs)> = Vec::new();
+            for (_, g) in sources {
+                let k = crs_key(&g.crs);
+                match counts.iter_mut().find(|(key, _, _)| *key == k) {
+                    Some(e) => e.1 += 1,
+                    None => counts.push((k, 1, &g.crs)),
+                }
+            }
+            let best = counts
+                .iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(std::cmp::Ordering::Greater))
+                .ok_or_else(|| CubeError::Grid("no source has a grid".into()))?;
+            report.crs = if counts.len() == 1 {
+                format!("{} (every source)", best.2.short())
+            } else {
+                format!(
+                    "{} (most common: {} of {} sources; {} CRSs in all)",
+                    best.2.short(),
+                    best.1,
+                    sources.len(),
+                    counts.len()
+                )
+            };
+            best.2.clone()
+        }
+    };
+    let in_crs: Vec<&(String, &SrcGrid)> = sources
+        .iter()
+        .filter(|(_, g)| same.same(&g.crs, &crs))
+        .collect();
+    // Resolution.
+    let res = match request.resolution {
+        Some(r) => {
+            if !(r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[1] > 0.0) {
+                return Err(CubeError::Grid(format!(
+                    "resolution {r:?} must be positive and finite"
+                )));
+            }
+            report.resolution = format!("{} x {} (requested)", r[0], r[1]);
+            r
+        }
+        None => {
+            let mut best: Option<([f64; 2], &str)> = None;
+            for (label, g) in &in_crs {
+                let r = g.res();
+                best = match best {
+                    Some((b, l)) => Some(([b[0].min(r[0]), b[1].min(r[1])], {
+                        if r[0] < b[0] { label.as_str() } else { l }
+                    })),
+                    None => Some((r, label.as_str())),
+                };
+            }
+            match best {
+                Some((r, label)) => {
+                    report.resolution = format!(
+                        "{} x {} (finest of the requested assets, e.g. {label})",
+                        r[0], r[1]
+                    );
+                    r
+                }
+                None => {
+                    // No source in the chosen CRS: estimate from transformed footprints.
+                    let mut r = [f64::INFINITY, f64::INFINITY];
+                    for (_, g) in sources {
+                        if let Ok(b) = transform_bounds(&g.bounds(), &g.crs, &crs) {
+                            r[0] = r[0].min((b[2] - b[0]) / g.cols as f64);
+                            r[1] = r[1].min((b[3] - b[1]) / g.rows as f64);
+                        }
+                    }
+                    if !(r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[1] > 0.0) {
+                        return Err(CubeError::Grid(format!(
+                            "no source is in {} and no resolution was given",
+                            crs.short()
+                        )));
+                    }
+                    report.resolution = format!(
+                        "{} x {} (estimated from sources reprojected to {})",
+                        r[0],
+                        r[1],
+                        crs.short()
+                    );
+                    r
+                }
+            }
+        }
+    };
+    // Bounds.
+    let (bounds, explicit) = match request.bounds {
+        Some(Bounds::Grid(b)) => {
+            report.bounds = format!("{b:?} (requested, grid CRS)");
+            (b, true)
+        }
+        Some(Bounds::LonLat(b)) => {
+            let t = transform_bounds(&b, &Crs::Epsg(4326), &crs)?;
+            report.bounds = format!("{b:?} lon/lat (requested) = {t:?} in {}", crs.short());
+            (t, true)
+        }
+        None => {
+            let mut u = [
+                f64::INFINITY,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NEG_INFINITY,
+            ];
+            let mut skipped = Vec::new();
+            for (label, g) in sources {
+                let b = if same.same(&g.crs, &crs) {
+                    g.bounds()
+                } else {
+                    match transform_bounds(&g.bounds(), &g.crs, &crs) {
+                        // GDAL reports a box across the antimeridian as
+                        // west > east: continue eastwards past 180.
+                        Ok(b) if b.iter().all(|v| v.is_finite()) && b[0] > b[2] => {
+                            report.notes.push(format!(
+                                "{label} crosses the antimeridian; the grid extends east past 180"
+                            ));
+                            [b[0], b[1], b[2] + 360.0, b[3]]
+                        }
+                        Ok(b) if b.iter().all(|v| v.is_finite()) => b,
+                        _ => {
+                            skipped.push(label.clone());
+                            continue;
+                        }
+                    }
+                };
+                u = [
+                    u[0].min(b[0]),
+                    u[1].min(b[1]),
+                    u[2].max(b[2]),
+                    u[3].max(b[3]),
+                ];
+            }
+            if !skipped.is_empty() {
+                report.notes.push(format!(
+                    "footprints that could not be transformed to {} were left out of the bounds: {}",
+                    crs.short(),
+                    skipped.join(", ")
+                ));
+            }
+            report.bounds = format!(
+                "union of {} source footprints",
+                sources.len() - skipped.len()
+            );
+            (u, false)
+        }
+    };
+    if !bounds.iter().all(|v| v.is_finite()) || bounds[2] <= bounds[0] || bounds[3] <= bounds[1] {
+        return Err(CubeError::Grid(format!(
+            "empty or invalid bounds {bounds:?}"
+        )));
+    }
+    // Anchor.
+    let mut anchor = [0.0, 0.0];
+    report.anchor = "edge (pixel edges at multiples of the resolution)".into();
+    if request.anchor == Anchor::Auto && !explicit {
+        let natives: Vec<[f64; 2]> = in_crs
+            .iter()
+            .filter(|(_, g)| g.north_up() && close(g.res()[0], res[0]) && close(g.res()[1], res[1]))
+            .map(|(_, g)| [g.gt[0].rem_euclid(res[0]), g.gt[3].rem_euclid(res[1])])
+            .collect();
+        if let Some(first) = natives.first() {
+            let agree = natives.iter().all(|a| {
+                let dx = (a[0] - first[0]).abs();
+                let dy = (a[1] - first[1]).abs();
+                (dx < 1e-6 * res[0] || (res[0] - dx) < 1e-6 * res[0])
+                    && (dy < 1e-6 * res[1] || (res[1] - dy) < 1e-6 * res[1])
+            });
+            if agree {
+                anchor = *first;
+                if anchor[0].abs() > 1e-9 || anchor[1].abs() > 1e-9 {
+                    report.anchor = format!(
+                        "the sources' native alignment (offset {} , {} from the resolution grid)",
+                        anchor[0], anchor[1]
+                    );
+                } else {
+                    report.anchor = "edge (the sources' native alignment)".into();
+                }
+            } else {
+                report.notes.push(
+                    "sources at the chosen resolution disagree on pixel alignment; using edge anchor"
+                        .into(),
+                );
+            }
+        }
+    }
+    let minx = snap_down(bounds[0], anchor[0], res[0]);
+    let maxx = snap_up(bounds[2], anchor[0], res[0]);
+    let miny = snap_down(bounds[1], anchor[1], res[1]);
+    let maxy = snap_up(bounds[3], anchor[1], res[1]);
+    let cols = ((maxx - minx) / res[0]).round().max(1.0);
+    let rows = ((maxy - miny) / res[1]).round().max(1.0);
+    check_size(rows as u64, cols as u64, max_pixels)?;
+    Ok(TargetGrid::new(
+        crs,
+        [minx, res[0], 0.0, maxy, 0.0, -res[1]],
+        rows as usize,
+        cols as usize,
+    ))
+}
+
+fn check_size(rows: u64, cols: u64, limit: u64) -> Result<()> {
+    let pixels = rows as u128 * cols as u128;
+    if pixels > limit as u128 || rows == 0 || cols == 0 {
+        return Err(CubeError::GridTooLarge {
+            rows,
+            cols,
+            pixels,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(x0: f64, y0: f64, res: f64, n: usize) -> SrcGrid {
+        SrcGrid {
+            crs: Crs::Epsg(32630),
+            gt: [x0, res, 0.0, y0, 0.0, -res],
+            rows: n,
+            cols: n,
+        }
+    }
+
+    #[test]
+    fn finest_resolution_and_union() {
+        let a = g(600000.0, 5300000.0, 10.0, 4);
+        let b = g(600000.0, 5300000.0, 20.0, 2);
+        let c = g(600040.0, 5300000.0, 10.0, 4);
+        let srcs = vec![
+            ("a".to_string(), &a),
+            ("b".to_string(), &b),
+            ("c".to_string(), &c),
+        ];
+        let mut r = GridReport::default();
+        let grid = plan_grid(
+            &Grid::default(),
+            &srcs,
+            1_000_000,
+            &mut SameCrs::default(),
+            &mut r,
+        )
+        .unwrap();
+        assert_eq!(
+            grid.geotransform,
+            [600000.0, 10.0, 0.0, 5300000.0, 0.0, -10.0]
+        );
+        assert_eq!((grid.rows, grid.cols), (4, 8));
+        assert!(r.resolution.contains("10"), "{}", r.resolution);
+    }
+
+    #[test]
+    fn native_anchor_is_kept_and_edge_snaps() {
+        let a = g(224085.0, 4000005.0, 30.0, 10);
+        let srcs = vec![("a".to_string(), &a)];
+        let mut r = GridReport::default();
+        let auto = plan_grid(
+            &Grid::default(),
+            &srcs,
+            1 << 30,
+            &mut SameCrs::default(),
+            &mut r,
+        )
+        .unwrap();
+        assert_eq!(auto.geotransform[0], 224085.0);
+        assert_eq!((auto.rows, auto.cols), (10, 10));
+        let edge = plan_grid(
+            &Grid::default().anchor(Anchor::Edge),
+            &srcs,
+            1 << 30,
+            &mut SameCrs::default(),
+            &mut r,
+        )
+        .unwrap();
+        assert_eq!(edge.geotransform[0], 224070.0);
+        assert_eq!((edge.rows, edge.cols), (11, 11));
+    }
+
+    #[test]
+    fn pixel_limit_gives_the_size() {
+        let a = g(0.0, 100000.0, 1.0, 100000);
+        let srcs = vec![("a".to_string(), &a)];
+        let err = plan_grid(
+            &Grid::default(),
+            &srcs,
+            1000,
+            &mut SameCrs::default(),
+            &mut GridReport::default(),
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("100000 rows x 100000 cols") && msg.contains("1000-pixel limit"),
+            "{msg}"
+        );
+    }
+}

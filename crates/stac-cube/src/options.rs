@@ -1,0 +1,311 @@
+//! [`CubeOptions`]: everything `from_stac` can be told, as one struct with
+//! `Default` and setters.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use stac_meta::{DataType, GroupBy};
+use stac_raster::{GdalEnv, Resampling};
+use stac_signers::Signer;
+
+use crate::fusion::Fusion;
+use crate::grid::Grid;
+
+/// Rewrites an href before signing (odc-stac's `patch_url`).
+pub type PatchUrl = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// Receives load progress.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Load progress: sources (item x asset band reads) done out of total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Sources finished (read, failed or outside the grid).
+    pub done: usize,
+    /// All sources.
+    pub total: usize,
+}
+
+/// Order of the time axis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeOrder {
+    /// Sorted by (datetime, id); items without a datetime last. Inside a
+    /// group, the same order decides which item is "first".
+    #[default]
+    Sorted,
+    /// The input order (after filtering); groups still sort by key, but
+    /// inside a group the input order decides priority.
+    Input,
+}
+
+/// Per-asset overrides.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct AssetOptions {
+    /// Nodata of the asset's pixels, replacing what `raster:bands` or the file declares.
+    pub nodata: Option<f64>,
+    /// Data type of the asset, replacing `raster:bands` `data_type` (used
+    /// to choose the cube's type).
+    pub dtype: Option<DataType>,
+    /// Resampling of this asset when it is warped onto the grid.
+    pub resampling: Option<Resampling>,
+}
+
+impl AssetOptions {
+    /// Set the nodata override.
+    pub fn nodata(mut self, nodata: f64) -> Self {
+        self.nodata = Some(nodata);
+        self
+    }
+    /// Set the data type override.
+    pub fn dtype(mut self, dtype: DataType) -> Self {
+        self.dtype = Some(dtype);
+        self
+    }
+    /// Set the resampling of this asset.
+    pub fn resampling(mut self, resampling: Resampling) -> Self {
+        self.resampling = Some(resampling);
+        self
+    }
+}
+
+/// Options of [`DatasetCollection::from_stac`](crate::DatasetCollection::from_stac).
+///
+/// ```
+/// use stac_cube::{CubeOptions, Fusion, Grid};
+/// use stac_meta::GroupBy;
+/// let opts = CubeOptions::default()
+///     .groupby(GroupBy::SolarDay)
+///     .fusion(Fusion::Median)
+///     .grid(Grid::default().crs_epsg(32630).resolution(20.0))
+///     .fail_on_error(false);
+/// assert!(opts.align);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct CubeOptions {
+    /// The output grid request (default: planned from the items).
+    pub grid: Grid,
+    /// Warp sources onto the grid (default true); `false` requires every
+    /// source to sit on the grid's CRS, resolution and pixel alignment.
+    pub align: bool,
+    /// Default resampling when warping (default nearest).
+    pub resampling: Resampling,
+    /// Grouping of items into timesteps (default: one per item).
+    pub groupby: GroupBy,
+    /// How a group's items fuse into one timestep (default first valid).
+    pub fusion: Fusion,
+    /// Order of the time axis and of items inside a group.
+    pub time_order: TimeOrder,
+    /// Data type of the cube (default: the widest of the sources'; float32
+    /// for rescale and for mean/median of integers; uint32 for count).
+    pub dtype: Option<DataType>,
+    /// Nodata of the cube (default: the first declared source nodata; NaN
+    /// for floats; 0 for integers when nothing declares one, reported).
+    pub nodata: Option<f64>,
+    /// Per-asset overrides, by asset key.
+    pub assets: BTreeMap<String, AssetOptions>,
+    /// Apply `raster:bands` scale/offset (cube becomes float32).
+    pub rescale: bool,
+    /// Rewrite hrefs before signing.
+    pub patch_url: Option<PatchUrl>,
+    /// Signer: its href hook is applied to every href, its GDAL env read once.
+    pub signer: Option<Arc<dyn Signer>>,
+    /// Extra GDAL config installed (thread-locally) around every open and read.
+    pub env: GdalEnv,
+    /// Keep only items whose bbox overlaps this lon/lat box
+    /// (antimeridian-aware; items without bbox are kept).
+    pub bbox: Option<[f64; 4]>,
+    /// Keep only the first N items (after the bbox filter).
+    pub max_items: Option<usize>,
+    /// Fail on the first unreadable source (default true); `false` fills
+    /// nodata and reports it in [`failures`](crate::DatasetCollection::failures).
+    pub fail_on_error: bool,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+    /// Reader threads (default: available parallelism).
+    pub threads: Option<usize>,
+    /// Pixels per load block (the unit of parallel work and of the working
+    /// set per thread; default 4 Mi).
+    pub block_pixels: usize,
+    /// Refuse grids with more pixels per plane than this (default 250 M).
+    pub max_pixels: u64,
+    /// Read COG overviews when the grid is coarser than a source (default true).
+    pub use_overviews: bool,
+}
+
+impl Default for CubeOptions {
+    fn default() -> Self {
+        Self {
+            grid: Grid::default(),
+            align: true,
+            resampling: Resampling::Nearest,
+            groupby: GroupBy::None,
+            fusion: Fusion::First,
+            time_order: TimeOrder::Sorted,
+            dtype: None,
+            nodata: None,
+            assets: BTreeMap::new(),
+            rescale: false,
+            patch_url: None,
+            signer: None,
+            env: GdalEnv::default(),
+            bbox: None,
+            max_items: None,
+            fail_on_error: true,
+            progress: None,
+            threads: None,
+            block_pixels: 4 << 20,
+            max_pixels: 250_000_000,
+            use_overviews: true,
+        }
+    }
+}
+
+impl fmt::Debug for CubeOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CubeOptions")
+            .field("grid", &self.grid)
+            .field("align", &self.align)
+            .field("resampling", &self.resampling)
+            .field("groupby", &self.groupby)
+            .field("fusion", &self.fusion)
+            .field("time_order", &self.time_order)
+            .field("dtype", &self.dtype)
+            .field("nodata", &self.nodata)
+            .field("assets", &self.assets)
+            .field("rescale", &self.rescale)
+            .field("patch_url", &self.patch_url.as_ref().map(|_| "<fn>"))
+            .field("signer", &self.signer.as_ref().map(|s| s.name().to_owned()))
+            .field("env", &self.env)
+            .field("bbox", &self.bbox)
+            .field("max_items", &self.max_items)
+            .field("fail_on_error", &self.fail_on_error)
+            .field("progress", &self.progress.as_ref().map(|_| "<fn>"))
+            .field("threads", &self.threads)
+            .field("block_pixels", &self.block_pixels)
+            .field("max_pixels", &self.max_pixels)
+            .field("use_overviews", &self.use_overviews)
+            .finish()
+    }
+}
+
+impl CubeOptions {
+    /// Set the grid request.
+    pub fn grid(mut self, grid: Grid) -> Self {
+        self.grid = grid;
+        self
+    }
+    /// Warp sources onto the grid (`true`, default) or require them aligned.
+    pub fn align(mut self, align: bool) -> Self {
+        self.align = align;
+        self
+    }
+    /// Default resampling for warped sources.
+    pub fn resampling(mut self, resampling: Resampling) -> Self {
+        self.resampling = resampling;
+        self
+    }
+    /// Resampling for one asset key.
+    pub fn asset_resampling(mut self, asset: impl Into<String>, resampling: Resampling) -> Self {
+        self.assets.entry(asset.into()).or_default().resampling = Some(resampling);
+        self
+    }
+    /// Group items into timesteps.
+    pub fn groupby(mut self, groupby: GroupBy) -> Self {
+        self.groupby = groupby;
+        self
+    }
+    /// Fusion inside a group.
+    pub fn fusion(mut self, fusion: Fusion) -> Self {
+        self.fusion = fusion;
+        self
+    }
+    /// Order of the time axis.
+    pub fn time_order(mut self, order: TimeOrder) -> Self {
+        self.time_order = order;
+        self
+    }
+    /// Data type of the cube.
+    pub fn dtype(mut self, dtype: DataType) -> Self {
+        self.dtype = Some(dtype);
+        self
+    }
+    /// Nodata of the cube.
+    pub fn nodata(mut self, nodata: f64) -> Self {
+        self.nodata = Some(nodata);
+        self
+    }
+    /// Overrides for one asset key.
+    pub fn asset(mut self, key: impl Into<String>, options: AssetOptions) -> Self {
+        self.assets.insert(key.into(), options);
+        self
+    }
+    /// Apply `raster:bands` scale/offset.
+    pub fn rescale(mut self, rescale: bool) -> Self {
+        self.rescale = rescale;
+        self
+    }
+    /// Rewrite hrefs before signing.
+    pub fn patch_url(mut self, f: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        self.patch_url = Some(Arc::new(f));
+        self
+    }
+    /// Sign hrefs and read with the signer's GDAL env.
+    pub fn signer(mut self, signer: Arc<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+    /// Extra GDAL config for opens and reads.
+    pub fn env(mut self, env: GdalEnv) -> Self {
+        self.env = env;
+        self
+    }
+    /// Keep items overlapping a lon/lat box.
+    pub fn bbox(mut self, bbox: [f64; 4]) -> Self {
+        self.bbox = Some(bbox);
+        self
+    }
+    /// Keep the first N items.
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = Some(n);
+        self
+    }
+    /// Fail on unreadable sources (`true`) or report them and fill nodata.
+    pub fn fail_on_error(mut self, fail: bool) -> Self {
+        self.fail_on_error = fail;
+        self
+    }
+    /// Progress callback.
+    pub fn progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+    /// Reader threads.
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n.max(1));
+        self
+    }
+    /// Pixels per load block.
+    pub fn block_pixels(mut self, n: usize) -> Self {
+        self.block_pixels = n.max(1);
+        self
+    }
+    /// Pixel limit per plane.
+    pub fn max_pixels(mut self, n: u64) -> Self {
+        self.max_pixels = n;
+        self
+    }
+    /// Use COG overviews for coarser grids.
+    pub fn use_overviews(mut self, on: bool) -> Self {
+        self.use_overviews = on;
+        self
+    }
+
+    pub(crate) fn asset_options(&self, key: &str) -> Option<&AssetOptions> {
+        self.assets.get(key)
+    }
+}

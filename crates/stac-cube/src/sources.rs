@@ -1,0 +1,416 @@
+//! Sources: one (item, asset band) read each, with its href (patched,
+//! signed, GDAL path), its grid and band metadata from `proj:*` /
+//! `raster:bands`, or from opening the file when the item has none.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use stac_meta::{DataType, assets, item_id, read_extension_metadata};
+use stac_raster::{Crs, Dataset, GdalEnv, OpenOptions, Resampling};
+
+use crate::error::{CubeError, Result};
+use crate::failure::Failure;
+use crate::grid::SrcGrid;
+use crate::options::CubeOptions;
+
+/// One band of the cube: an asset, and a band inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Slot {
+    /// The band name in the cube.
+    pub name: String,
+    /// The asset key.
+    pub asset: String,
+    /// The band inside the asset's file (1-based).
+    pub band: usize,
+}
+
+/// One read: item x slot.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub item: usize,
+    pub item_id: String,
+    pub slot: usize,
+    pub asset: String,
+    pub band: usize,
+    /// The path GDAL opens (patched, signed).
+    pub href: String,
+    pub grid: Option<SrcGrid>,
+    pub from_metadata: bool,
+    pub nodata: Option<f64>,
+    pub dtype: Option<DataType>,
+    pub scale: f64,
+    pub offset: f64,
+    pub resampling: Resampling,
+    /// Why this source cannot be read at all (missing asset, href, open failure).
+    pub broken: Option<String>,
+}
+
+/// What opening a file told us.
+#[derive(Debug, Clone)]
+pub(crate) struct Opened {
+    pub grid: Option<SrcGrid>,
+    pub bands: usize,
+    pub nodata: Vec<Option<f64>>,
+    pub dtypes: Vec<DataType>,
+}
+
+pub(crate) fn open_info(href: &str, env: &GdalEnv) -> std::result::Result<Opened, String> {
+    let ds = Dataset::open_with(href, &OpenOptions::default().with_env(env.clone()))
+        .map_err(|e| e.to_string())?;
+    let grid = match (ds.crs(), ds.geotransform()) {
+        (Some(crs), Some(gt)) => Some(SrcGrid {
+            crs,
+            gt,
+            rows: ds.rows(),
+            cols: ds.cols(),
+        }),
+        _ => None,
+    };
+    Ok(Opened {
+        grid,
+        bands: ds.band_count(),
+        nodata: ds.nodata(),
+        dtypes: ds.data_types(),
+    })
+}
+
+fn has_asset(item: &Value, key: &str) -> bool {
+    assets(item).is_some_and(|a| a.contains_key(key))
+}
+
+/// Turn the requested asset strings into cube bands. `key` is a whole asset
+/// (one band per band of the file); `key.N` band N (1-based) of a
+/// multi-band asset; `key.name` the band with that `eo:bands`/`bands` name
+/// or common name.
+pub(crate) fn resolve_slots(
+    items: &[&Value],
+    requested: &[&str],
+    env: &GdalEnv,
+    href_of: &dyn Fn(&Value, &str) -> Result<String>,
+) -> Result<Vec<Slot>> {
+    if requested.is_empty() {
+        return Err(crate::error::invalid("assets", "no asset requested"));
+    }
+    let mut slots = Vec::new();
+    for req in requested {
+        if let Some(item) = items.iter().find(|it| has_asset(it, req)) {
+            let md = read_extension_metadata(item, Some(req))?;
+            // Band count from the metadata; a file is opened only when its
+            // item has neither band nor grid metadata.
+            let mut count = md.bands.len();
+            if count == 0 && !md.has_grid() {
+                let href = href_of(item, req)?;
+                count = open_info(&href, env)
+                    .map_err(|e| CubeError::Asset {
+                        item: item_id(item).to_owned(),
+                        asset: req.to_string(),
+                        message: format!("cannot open to count its bands: {e}"),
+                    })?
+                    .bands;
+            }
+            if count <= 1 {
+                slots.push(Slot {
+                    name: req.to_string(),
+                    asset: req.to_string(),
+                    band: 1,
+                });
+            } else {
+                let names = md.band_names.clone();
+                for b in 1..=count {
+                    let suffix = names
+                        .as_ref()
+                        .and_then(|n| n.get(b - 1))
+                        .map_or_else(|| b.to_string(), |s| s.to_string());
+                    slots.push(Slot {
+                        name: format!("{req}.{suffix}"),
+                        asset: req.to_string(),
+                        band: b,
+                    });
+                }
+            }
+            continue;
+        }
+        let Some((key, sel)) = req.rsplit_once('.') else {
+            return Err(no_item_has(items, req));
+        };
+        let Some(item) = items.iter().find(|it| has_asset(it, key)) else {
+            return Err(no_item_has(items, req));
+        };
+        let band = match sel.parse::<usize>() {
+            Ok(0) => {
+                return Err(CubeError::Asset {
+                    item: item_id(item).to_owned(),
+                    asset: req.to_string(),
+                    message: "band numbers start at 1".into(),
+                });
+            }
+            Ok(n) => n,
+            Err(_) => {
+                let md = read_extension_metadata(item, Some(key))?;
+                md.bands
+                    .iter()
+                    .position(|b| b.name == Some(sel) || b.common_name == Some(sel))
+                    .map(|p| p + 1)
+                    .ok_or_else(|| CubeError::Asset {
+                        item: item_id(item).to_owned(),
+                        asset: key.to_owned(),
+                        message: format!(
+                            "no band named {sel:?} in eo:bands/bands (names: {:?})",
+                            md.bands
+                                .iter()
+                                .map(|b| b.name.or(b.common_name).unwrap_or("?"))
+                                .collect::<Vec<_>>()
+                        ),
+                    })?
+            }
+        };
+        slots.push(Slot {
+            name: req.to_string(),
+            asset: key.to_owned(),
+            band,
+        });
+    }
+    Ok(slots)
+}
+
+fn no_item_has(items: &[&Value], req: &str) -> CubeError {
+    let mut keys: Vec<&str> = items
+        .iter()
+        .filter_map(|it| assets(it))
+        .flat_map(|a| a.keys().map(String::as_str))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    CubeError::Asset {
+        item: items.first().map_or("", |i| item_id(i)).to_owned(),
+        asset: req.to_owned(),
+        message: format!("no item has this asset (asset keys present: {keys:?})"),
+    }
+}
+
+/// Parse a `crs` string from `read_extension_metadata`.
+fn metadata_crs(text: &str, item: &Value, asset: &str) -> Result<Crs> {
+    Crs::parse(text).map_err(|e| CubeError::Asset {
+        item: item_id(item).to_owned(),
+        asset: asset.to_owned(),
+        message: format!("field proj:code/proj:epsg/proj:wkt2/proj:projjson: {e}"),
+    })
+}
+
+/// Build every source of the cube, reading metadata without I/O.
+pub(crate) fn build_sources(
+    items: &[&Value],
+    slots: &[Slot],
+    options: &CubeOptions,
+    href_of: &dyn Fn(&Value, &str) -> Result<String>,
+) -> Result<Vec<Source>> {
+    let mut out = Vec::with_capacity(items.len() * slots.len());
+    for (i, item) in items.iter().enumerate() {
+        let id = item_id(item);
+        for (s, slot) in slots.iter().enumerate() {
+            let aopts = options.asset_options(&slot.asset);
+            let mut src = Source {
+                item: i,
+                item_id: id.to_owned(),
+                slot: s,
+                asset: slot.asset.clone(),
+                band: slot.band,
+                href: String::new(),
+                grid: None,
+                from_metadata: false,
+                nodata: aopts.and_then(|a| a.nodata),
+                dtype: aopts.and_then(|a| a.dtype),
+                scale: 1.0,
+                offset: 0.0,
+                resampling: aopts
+                    .and_then(|a| a.resampling)
+                    .unwrap_or(options.resampling),
+                broken: None,
+            };
+            if !has_asset(item, &slot.asset) {
+                src.broken = Some("the item has no such asset".into());
+                out.push(src);
+                continue;
+            }
+            match href_of(item, &slot.asset) {
+                Ok(h) => src.href = h,
+                Err(e) => {
+                    src.broken = Some(e.to_string());
+                    out.push(src);
+                    continue;
+                }
+            }
+            let md = read_extension_metadata(item, Some(&slot.asset))?;
+            if md.has_grid()
+                && let (Some(crs), Some(gt), Some(shape)) = (&md.crs, md.geotransform, md.shape)
+            {
+                src.grid = Some(SrcGrid {
+                    crs: metadata_crs(crs, item, &slot.asset)?,
+                    gt,
+                    rows: shape[0] as usize,
+                    cols: shape[1] as usize,
+                });
+                src.from_metadata = true;
+            }
+            if let Some(b) = md.bands.get(slot.band - 1) {
+                if src.nodata.is_none() {
+                    src.nodata = b.nodata;
+                }
+                if src.dtype.is_none() {
+                    src.dtype = b.data_type;
+                }
+                src.scale = b.scale.unwrap_or(1.0);
+                src.offset = b.offset.unwrap_or(0.0);
+            }
+            out.push(src);
+        }
+    }
+    Ok(out)
+}
+
+/// Open the sources whose items carry no grid (in parallel, once per
+/// href) and fill in grid, nodata and type. Returns the failures.
+pub(crate) fn open_missing(sources: &mut [Source], env: &GdalEnv) -> Vec<Failure> {
+    use rayon::prelude::*;
+    let mut hrefs: Vec<&str> = sources
+        .iter()
+        .filter(|s| s.broken.is_none() && s.grid.is_none())
+        .map(|s| s.href.as_str())
+        .collect();
+    hrefs.sort_unstable();
+    hrefs.dedup();
+    let opened: HashMap<String, std::result::Result<Opened, String>> = hrefs
+        .par_iter()
+        .map(|h| (h.to_string(), open_info(h, env)))
+        .collect();
+    let mut failures = Vec::new();
+    for s in sources.iter_mut() {
+        if s.broken.is_some() || s.grid.is_some() {
+            continue;
+        }
+        match opened.get(&s.href) {
+            Some(Ok(info)) => {
+                if s.band > info.bands {
+                    s.broken = Some(format!(
+                        "band {} requested, the file has {}",
+                        s.band, info.bands
+                    ));
+                } else if info.grid.is_none() {
+                    s.broken = Some("the file has no CRS or geotransform".into());
+                } else {
+                    s.grid = info.grid.clone();
+                    if s.nodata.is_none() {
+                        s.nodata = info.nodata[s.band - 1];
+                    }
+                    if s.dtype.is_none() {
+                        s.dtype = Some(info.dtypes[s.band - 1]);
+                    }
+                }
+            }
+            Some(Err(e)) => s.broken = Some(e.clone()),
+            None => s.broken = Some("not opened".into()),
+        }
+        if let Some(msg) = &s.broken {
+            failures.push(Failure::new(&s.item_id, &s.asset, &s.href, msg));
+        }
+    }
+    failures
+}
+
+/// The numpy-style common type of two raster types (64-bit integers and
+/// complex types are not cube types: they widen to float64 / error).
+pub(crate) fn promote(a: DataType, b: DataType) -> DataType {
+    use DataType::*;
+    fn norm(t: DataType) -> DataType {
+        match t {
+            Int64 | Uint64 => Float64,
+            Float16 => Float32,
+            other => other,
+        }
+    }
+    let (a, b) = (norm(a), norm(b));
+    if a == b {
+        return a;
+    }
+    let info = |t: DataType| -> (bool, bool, u8) {
+        // (float, signed, bits)
+        match t {
+            Uint8 => (false, false, 8),
+            Int8 => (false, true, 8),
+            Uint16 => (false, false, 16),
+            Int16 => (false, true, 16),
+            Uint32 => (false, false, 32),
+            Int32 => (false, true, 32),
+            Float32 => (true, true, 32),
+            _ => (true, true, 64),
+        }
+    };
+    let (fa, sa, ba) = info(a);
+    let (fb, sb, bb) = info(b);
+    if fa || fb {
+        let int_bits = match (fa, fb) {
+            (true, false) => bb,
+            (false, true) => ba,
+            _ => 0,
+        };
+        return if ba == 64 && fa || bb == 64 && fb || int_bits >= 32 {
+            Float64
+        } else {
+            Float32
+        };
+    }
+    if sa == sb {
+        return if ba >= bb { a } else { b };
+    }
+    // Mixed signedness: a signed type wide enough for the unsigned one.
+    let (ub, sbits) = if sa { (bb, ba) } else { (ba, bb) };
+    let need = sbits.max(ub * 2);
+    match need {
+        0..=8 => Int8,
+        9..=16 => Int16,
+        17..=32 => Int32,
+        _ => Float64,
+    }
+}
+
+/// Whether `v` can be stored in `t` exactly.
+pub(crate) fn representable(v: f64, t: DataType) -> bool {
+    use DataType::*;
+    let (lo, hi) = match t {
+        Uint8 => (0.0, 255.0),
+        Int8 => (-128.0, 127.0),
+        Uint16 => (0.0, 65535.0),
+        Int16 => (-32768.0, 32767.0),
+        Uint32 => (0.0, 4294967295.0),
+        Int32 => (-2147483648.0, 2147483647.0),
+        Float32 | Float64 => return true,
+        _ => return false,
+    };
+    v.is_finite() && v.fract() == 0.0 && v >= lo && v <= hi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DataType::*;
+
+    #[test]
+    fn promotion_follows_numpy() {
+        assert_eq!(promote(Uint16, Uint16), Uint16);
+        assert_eq!(promote(Uint8, Uint16), Uint16);
+        assert_eq!(promote(Uint16, Int16), Int32);
+        assert_eq!(promote(Uint8, Int8), Int16);
+        assert_eq!(promote(Uint16, Float32), Float32);
+        assert_eq!(promote(Int32, Float32), Float64);
+        assert_eq!(promote(Uint32, Int32), Float64);
+        assert_eq!(promote(Int64, Uint8), Float64);
+    }
+
+    #[test]
+    fn nodata_representability() {
+        assert!(representable(0.0, Uint16));
+        assert!(!representable(-9999.0, Uint16));
+        assert!(!representable(f64::NAN, Int16));
+        assert!(representable(f64::NAN, Float32));
+    }
+}

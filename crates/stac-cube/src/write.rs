@@ -1,0 +1,172 @@
+//! Writing a cube: one GeoTIFF per timestep, and a quick-look PNG.
+
+use std::path::{Path, PathBuf};
+
+use ndarray::{Array3, Axis};
+use stac_raster::{Dataset, GridSpec, Pixel, WriteOptions};
+
+use crate::collection::DatasetCollection;
+use crate::data::with_data;
+use crate::error::{CubeError, Result, invalid};
+
+/// Options of [`DatasetCollection::write_quicklook`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct QuicklookOptions {
+    /// Bands (0-based) shown as red, green, blue; one band gives a grey
+    /// image (default: the first three bands, or the first band).
+    pub bands: Option<Vec<usize>>,
+    /// Lower and upper percentiles of the stretch (default 2 and 98).
+    pub percentiles: (f64, f64),
+}
+
+impl Default for QuicklookOptions {
+    fn default() -> Self {
+        Self {
+            bands: None,
+            percentiles: (2.0, 98.0),
+        }
+    }
+}
+
+impl QuicklookOptions {
+    /// Choose the bands shown (one, or three for RGB).
+    pub fn bands(mut self, bands: Vec<usize>) -> Self {
+        self.bands = Some(bands);
+        self
+    }
+    /// Set the stretch percentiles.
+    pub fn percentiles(mut self, low: f64, high: f64) -> Self {
+        self.percentiles = (low, high);
+        self
+    }
+}
+
+/// A file-name-safe form of a time label (`A-Za-z0-9_.+-` kept, 60 chars max).
+pub(crate) fn slug(label: &str) -> String {
+    let s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.+-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    if s.is_empty() { "t".into() } else { s }
+}
+
+impl DatasetCollection {
+    /// Write one GeoTIFF per timestep into `dir` (created if needed):
+    /// `<index:04>_<label>.tif`, DEFLATE-compressed and tiled, with band
+    /// descriptions and nodata set. Returns the paths in time order.
+    pub fn to_files(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
+        self.to_files_with(
+            dir,
+            &WriteOptions::default()
+                .with_creation_option("COMPRESS=DEFLATE")
+                .with_creation_option("TILED=YES"),
+        )
+    }
+
+    /// [`to_files`](Self::to_files) with explicit write options (e.g. the COG
+    /// format or other creation options).
+    pub fn to_files_with(
+        &self,
+        dir: impl AsRef<Path>,
+        options: &WriteOptions,
+    ) -> Result<Vec<PathBuf>> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|source| CubeError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let cog = matches!(options.format, Some(stac_raster::Format::Cog));
+        let mut out = Vec::with_capacity(self.time_length());
+        for (t, ts) in self.timesteps().iter().enumerate() {
+            let ext = if cog { "cog.tif" } else { "tif" };
+            let path = dir.join(format!("{t:04}_{}.{ext}", slug(&ts.label)));
+            self.dataset(t)?.to_file_with(&path, options)?;
+            out.push(path);
+        }
+        Ok(out)
+    }
+
+    /// Write timestep `t` as an 8-bit PNG with a percentile stretch per band
+    /// (nodata transparent through an alpha band).
+    pub fn write_quicklook(
+        &self,
+        t: usize,
+        path: impl AsRef<Path>,
+        options: &QuicklookOptions,
+    ) -> Result<PathBuf> {
+        if t >= self.time_length() {
+            return Err(invalid(
+                "timestep",
+                format!("{t} is out of range (the cube has {})", self.time_length()),
+            ));
+        }
+        let nb = self.band_count();
+        let bands = options
+            .bands
+            .clone()
+            .unwrap_or_else(|| if nb >= 3 { vec![0, 1, 2] } else { vec![0] });
+        if !(bands.len() == 1 || bands.len() == 3) || bands.iter().any(|&b| b >= nb) {
+            return Err(invalid(
+                "quicklook bands",
+                format!("{bands:?}: give one or three band indices below {nb}"),
+            ));
+        }
+        let (lo, hi) = options.percentiles;
+        if !(0.0..=100.0).contains(&lo) || !(0.0..=100.0).contains(&hi) || lo >= hi {
+            return Err(invalid(
+                "percentiles",
+                format!("({lo}, {hi}) must satisfy 0 <= low < high <= 100"),
+            ));
+        }
+        let nodata = self.nodata();
+        let planes: Vec<Vec<f64>> = with_data!(self.data(), a => bands
+            .iter()
+            .map(|&b| a.index_axis(Axis(0), t).index_axis(Axis(0), b).iter().map(|v| v.to_f64()).collect())
+            .collect());
+        let (_, _, h, w) = self.shape();
+        let valid = |v: f64| !v.is_nan() && Some(v) != nodata;
+        let mut alpha = vec![255u8; h * w];
+        let mut out = Array3::<u8>::zeros((bands.len() + 1, h, w));
+        for (k, plane) in planes.iter().enumerate() {
+            let mut vals: Vec<f64> = plane.iter().copied().filter(|v| valid(*v)).collect();
+            vals.sort_by(f64::total_cmp);
+            let pick = |p: f64| -> f64 {
+                if vals.is_empty() {
+                    0.0
+                } else {
+                    vals[((p / 100.0) * (vals.len() - 1) as f64).round() as usize]
+                }
+            };
+            let (a, b) = (pick(lo), pick(hi));
+            let span = if b > a { b - a } else { 1.0 };
+            let mut band = out.index_axis_mut(Axis(0), k);
+            for (i, (o, v)) in band.iter_mut().zip(plane).enumerate() {
+                if valid(*v) {
+                    *o = (1.0 + 254.0 * ((v - a) / span).clamp(0.0, 1.0)).round() as u8;
+                } else {
+                    alpha[i] = 0;
+                }
+            }
+        }
+        out.index_axis_mut(Axis(0), bands.len())
+            .iter_mut()
+            .zip(&alpha)
+            .for_each(|(o, a)| *o = *a);
+        let spec = GridSpec::from_geotransform(self.geotransform(), Some(self.crs().clone()));
+        let ds = Dataset::create_from_array(&out, &spec, None)?;
+        let path = path.as_ref().to_path_buf();
+        ds.to_file_with(
+            &path,
+            &WriteOptions::default().with_format(stac_raster::Format::Png),
+        )?;
+        Ok(path)
+    }
+}

@@ -1,0 +1,140 @@
+//! Grid planning on real STAC items from `../shared/data/stac-items`, with
+//! no file opened (the hrefs point at the internet, which tests never reach).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use stac_cube::{CubeOptions, DatasetCollection, Grid};
+use stac_raster::Crs;
+
+fn fixture(name: &str) -> Vec<Value> {
+    let dir: PathBuf = std::env::var_os("STAC_GDAL_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+        .join("data/stac-items");
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    stac_meta::parse_items(&text).unwrap()
+}
+
+fn big() -> CubeOptions {
+    CubeOptions::default().max_pixels(u64::MAX)
+}
+
+#[test]
+fn sentinel2_per_band_resolutions_plan_the_finest_grid_without_io() {
+    let items = fixture("pc-sentinel-2-l2a-two.json");
+    let plan = DatasetCollection::plan(&items, &["B04", "B05", "B01"], &big()).unwrap();
+    let g = plan.grid();
+    assert_eq!(g.crs, Crs::Epsg(32613));
+    assert_eq!(g.geotransform, [399960.0, 10.0, 0.0, 4500000.0, 0.0, -10.0]);
+    assert_eq!((g.rows, g.cols), (10980, 10980));
+    assert_eq!(plan.grid_report().opened, 0);
+    assert_eq!(plan.grid_report().from_metadata, 6);
+    assert!(
+        plan.grid_report().resolution.contains("10 x 10"),
+        "{:?}",
+        plan.grid_report()
+    );
+    assert_eq!(plan.band_names(), ["B04", "B05", "B01"]);
+    assert_eq!(plan.timesteps().len(), 2);
+    // A coarser explicit resolution and lon/lat bounds.
+    let opts = big().grid(
+        Grid::default()
+            .resolution(60.0)
+            .bounds_lonlat([-105.5, 40.0, -105.0, 40.5]),
+    );
+    let plan = DatasetCollection::plan(&items, &["B04"], &opts).unwrap();
+    assert_eq!(plan.grid().geotransform[1], 60.0);
+    assert_eq!(
+        plan.grid().geotransform[0] % 60.0,
+        0.0,
+        "explicit bounds snap to the resolution"
+    );
+}
+
+#[test]
+fn earth_search_items_plan_from_proj_and_raster_metadata() {
+    let items = fixture("earthsearch-sentinel-2-c1-l2a.json");
+    let plan = DatasetCollection::plan(&items, &["red", "swir16"], &big()).unwrap();
+    assert_eq!(plan.grid().geotransform[1], 10.0);
+    assert_eq!(plan.grid_report().opened, 0);
+    assert_eq!(plan.timesteps().len(), items.len());
+    // Sorted by datetime.
+    let dts: Vec<_> = plan
+        .timesteps()
+        .iter()
+        .map(|t| t.datetime.unwrap())
+        .collect();
+    assert!(dts.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn landsat_across_two_utm_zones_keeps_the_native_30m_alignment() {
+    let items = fixture("pc-landsat-c2-l2.json");
+    let plan = DatasetCollection::plan(&items, &["red", "nir08"], &big()).unwrap();
+    let g = plan.grid();
+    assert_eq!(g.crs, Crs::Epsg(32655), "3 of 4 scenes are in zone 55");
+    // 2 assets x 4 items = 8 sources, 6 of them in zone 55.
+    assert!(
+        plan.grid_report().crs.contains("6 of 8"),
+        "{:?}",
+        plan.grid_report()
+    );
+    assert_eq!(g.geotransform[1], 30.0);
+    // Landsat pixel edges sit at 15 m offsets: kept, so zone-55 scenes are copied, not resampled.
+    assert_eq!(g.geotransform[0].rem_euclid(30.0), 15.0);
+    assert_eq!(g.geotransform[3].rem_euclid(30.0), 15.0);
+    assert_eq!(plan.grid_report().opened, 0);
+    // The zone-56 scene extends the union eastwards past every zone-55 scene.
+    let east = g.geotransform[0] + g.cols as f64 * 30.0;
+    assert!(east > 606285.0 + 7971.0 * 30.0, "{east}");
+    // uint16 from raster:bands.
+    assert_eq!(plan.data_type(), Some(stac_meta::DataType::Uint16));
+}
+
+#[test]
+fn goes_with_wkt2_and_nine_element_transforms() {
+    let items = fixture("pc-goes-cmi.json");
+    let plan = DatasetCollection::plan(&items, &["C01_1km"], &big()).unwrap();
+    let g = plan.grid();
+    assert!(
+        matches!(g.crs, Crs::Wkt(ref w) if w.contains("Geostationary")),
+        "{:?}",
+        g.crs
+    );
+    assert!((g.geotransform[1] - 1002.0086577437705).abs() < 1e-9);
+    assert_eq!((g.rows, g.cols), (3000, 5000));
+    assert_eq!(plan.data_type(), Some(stac_meta::DataType::Int16));
+    assert_eq!(plan.grid_report().opened, 0);
+}
+
+#[test]
+fn modis_sinusoidal_plans_on_its_own_grid() {
+    let items = fixture("pc-modis-09A1-061.json");
+    let plan = DatasetCollection::plan(&items, &["sur_refl_b01"], &big()).unwrap();
+    let g = plan.grid();
+    assert!(
+        matches!(g.crs, Crs::Wkt(ref w) if w.contains("Sinusoidal")),
+        "{:?}",
+        g.crs
+    );
+    assert_eq!((g.rows, g.cols), (2400, 2400));
+    assert!((g.geotransform[0] - 18903158.834333).abs() < 1e-6);
+    assert_eq!(plan.grid_report().opened, 0);
+    // Onto a lon/lat grid instead: the sinusoidal footprint is reprojected.
+    let ll = big().grid(Grid::default().crs_epsg(4326).resolution(0.005));
+    let plan = DatasetCollection::plan(&items, &["sur_refl_b01"], &ll).unwrap();
+    let gt = plan.grid().geotransform;
+    assert!(gt[0] > 170.0 && gt[0] < 180.5, "{gt:?}");
+    assert!(gt[3] > -10.5 && gt[3] < -9.5, "{gt:?}");
+    // The tile's sinusoidal extent crosses the antimeridian: the grid
+    // continues past 180 instead of wrapping to a world-wide box.
+    let east = gt[0] + plan.grid().cols as f64 * gt[1];
+    assert!(east > 180.0 && east < 200.0, "{east}");
+    assert!(
+        plan.grid_report()
+            .notes
+            .iter()
+            .any(|n| n.contains("antimeridian"))
+    );
+}
