@@ -389,7 +389,8 @@ impl DatasetCollection {
             "dtype": self.data_type().as_str(),
             "nodata": self.nodata.map(stac_raster::nodata_json),
             "grid": {
-                "crs": self.grid.crs.short(),
+                "crs": crate::grid::crs_label(&self.grid.crs),
+                "wkt": self.grid.crs.to_wkt2().ok(),
                 "geotransform": self.grid.geotransform,
                 "rows": h,
                 "cols": w,
@@ -410,6 +411,11 @@ impl CubePlan {
     /// How the grid was chosen.
     pub fn grid_report(&self) -> &GridReport {
         &self.report
+    }
+
+    /// The grid's CRS as `AUTH:CODE` when identifiable, else the start of its definition.
+    pub fn crs_label(&self) -> String {
+        crate::grid::crs_label(&self.grid.crs)
     }
 
     /// The planned time axis.

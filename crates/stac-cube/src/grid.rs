@@ -219,6 +219,15 @@ fn snap_up(v: f64, anchor: f64, res: f64) -> f64 {
     anchor + ((v - anchor) / res - 1e-6).ceil() * res
 }
 
+/// A readable CRS label: `AUTH:CODE` when GDAL can identify it, else the
+/// start of the definition.
+pub(crate) fn crs_label(crs: &Crs) -> String {
+    match crs.authority() {
+        Some((auth, code)) => format!("{auth}:{code}"),
+        None => crs.short(),
+    }
+}
+
 /// Canonical key for grouping CRSs without calling GDAL.
 pub(crate) fn crs_key(crs: &Crs) -> String {
     match crs {
@@ -269,7 +278,7 @@ pub(crate) fn plan_grid(
     // CRS.
     let crs = match &request.crs {
         Some(c) => {
-            report.crs = format!("{} (requested)", c.short());
+            report.crs = format!("{} (requested)", crs_label(c));
             c.clone()
         }
         None => {
@@ -286,11 +295,11 @@ pub(crate) fn plan_grid(
                 .max_by(|a, b| a.1.cmp(&b.1).then(std::cmp::Ordering::Greater))
                 .ok_or_else(|| CubeError::Grid("no source has a grid".into()))?;
             report.crs = if counts.len() == 1 {
-                format!("{} (every source)", best.2.short())
+                format!("{} (every source)", crs_label(best.2))
             } else {
                 format!(
                     "{} (most common: {} of {} sources; {} CRSs in all)",
-                    best.2.short(),
+                    crs_label(best.2),
                     best.1,
                     sources.len(),
                     counts.len()

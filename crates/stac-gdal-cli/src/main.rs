@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod convert;
+mod cube_cmd;
 mod download_cmd;
 mod input;
 mod item_cmd;
@@ -63,6 +64,11 @@ enum Command {
         after_help = "Example:\n  stac-gdal item B04.tif --id scene-0 --datetime 2021-06-01T00:00:00Z --media-type 'image/tiff; application=geotiff'"
     )]
     Item(item_cmd::ItemArgs),
+    /// Build a time x band x y x x cube from items; write one GeoTIFF per timestep and print a JSON summary.
+    #[command(
+        after_help = "Example:\n  stac-gdal cube items.json --asset B04,B08 --groupby solar_day --fuse first --resolution 20 --out cube/ --preview cube.png"
+    )]
+    Cube(cube_cmd::CubeArgs),
     /// Search a STAC API and print the items (an ItemCollection, or --ndjson).
     #[command(
         after_help = "Example:\n  stac-gdal search https://earth-search.aws.element84.com/v1 --collections sentinel-2-l2a --bbox 10,45,11,46 --datetime 2023-06-01T00:00:00Z/.. --max-items 20"
@@ -86,6 +92,7 @@ fn main() -> ExitCode {
         Command::Env(args) => sign_cmds::env(args),
         Command::Vrt(args) => vrt_cmd::vrt(args),
         Command::Item(args) => item_cmd::item(args),
+        Command::Cube(args) => cube_cmd::cube(args),
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
     };

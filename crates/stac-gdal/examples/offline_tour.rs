@@ -4,13 +4,15 @@
 //! rasters in a temp workspace and wraps them as raw STAC item JSON. Each
 //! cell prints `[N] <value>` in the notation the Python notebook printed
 //! (tuples, lists, dicts), so the output can be compared line by line with
-//! the reference (`tests/tour.rs` does exactly that). Cells whose capability
-//! has not landed yet print `[N] pending: ...`.
+//! the reference (`tests/tour.rs` does exactly that). After the cells it
+//! writes a quick-look PNG of the solar-day cube and prints
+//! `[quicklook] <path>`.
 
 use std::path::{Path, PathBuf};
 
 use ndarray::Array2;
 use serde_json::{Value, json};
+use stac_gdal::cube::{CubeOptions, DatasetCollection, GroupBy, QuicklookOptions};
 use stac_gdal::raster::{Dataset, GridSpec, ItemOptions};
 use stac_gdal::{
     AwsRequesterPaysSigner, BearerTokenSigner, GdalEnv, PlanetaryComputerSigner, Signer,
@@ -104,9 +106,46 @@ fn main() -> Result<()> {
 
     // ── Build a cube: which_engine previews the reader without opening ────────
     println!("[3] {}", which_engine(&items[0], Some("B04"))?);
-    println!("[4] pending: DatasetCollection::from_stac (stac-cube)");
-    println!("[5] pending: DatasetCollection::from_stac with align (stac-cube)");
-    println!("[6] pending: DatasetCollection::from_stac with groupby solar_day (stac-cube)");
+    let items_vec = items.as_array().ok_or("items is a JSON array")?.clone();
+    // single asset -> time stack
+    let single = DatasetCollection::from_stac(&items_vec, &["B04"], &CubeOptions::default())?;
+    println!(
+        "[4] ({}, {})",
+        single.time_length(),
+        single.datasets()?[0].band_count()
+    );
+    // multiple assets -> band axis; align resamples the 20 m B05 onto B04's 10 m grid
+    let cube = DatasetCollection::from_stac(
+        &items_vec,
+        &["B04", "B05"],
+        &CubeOptions::default().align(true),
+    )?;
+    let ds0 = &cube.datasets()?[0];
+    let (b, r, c) = ds0.read_array::<u16>()?.dim();
+    let band_names: Vec<String> = ds0.band_names().iter().map(|n| format!("'{n}'")).collect();
+    println!(
+        "[5] ({}, {}, ({b}, {r}, {c}))",
+        ds0.band_count(),
+        py_list(&band_names)
+    );
+
+    // ── Mosaic same-overpass tiles: groupby solar_day (first valid wins) ─────
+    let scene = |name: &str, value: u16, when: &str| -> Result<Value> {
+        let path = write_band(w, name, value, 10.0, (4, 4), [600000.0, 5300000.0])?;
+        Ok(json!({"id": name, "bbox": [0.0, 0.0, 1.0, 1.0],
+            "properties": {"datetime": when}, "assets": {"data": {"href": path}}}))
+    };
+    let day_items = vec![
+        scene("t0", 1, "2021-06-01T10:00:00Z")?,
+        scene("t1", 2, "2021-06-01T10:00:30Z")?, // same solar day as t0
+        scene("t2", 3, "2021-06-05T10:00:00Z")?,
+    ];
+    let daily = DatasetCollection::from_stac(
+        &day_items,
+        &["data"],
+        &CubeOptions::default().groupby(GroupBy::SolarDay),
+    )?;
+    println!("[6] {}", daily.time_length());
 
     // ── Write a raster back out as a STAC Item ────────────────────────────────
     let item = Dataset::open(&b04)?.to_stac_item(
@@ -175,5 +214,11 @@ fn main() -> Result<()> {
 
     // ── resolved_href returns the (optionally signed) href without opening ────
     println!("[13] {}", resolved_href(&items[0], Some("B04"), None)?);
+
+    // ── A quick-look of the first solar day (percentile stretch, PNG) ────────
+    let look = daily.write_quicklook(0, w.join("daily-0.png"), &QuicklookOptions::default())?;
+    println!("[quicklook] {}", look.display());
+    // Keep the workspace so the files can be looked at.
+    let _kept: PathBuf = work.keep();
     Ok(())
 }
