@@ -909,3 +909,45 @@ fn bbox_and_max_items_filter_and_fusion_needs_groupby() {
     let err = DatasetCollection::from_stac(&[], &["data"], &CubeOptions::default()).unwrap_err();
     assert!(matches!(err, CubeError::NoItems { .. }), "{err}");
 }
+
+#[test]
+fn coarser_grids_read_cog_overviews() {
+    let w = Work::new();
+    let p = w.path("ovr.tif");
+    let arr = Array2::from_shape_fn((8, 8), |(r, c)| (r * 8 + c) as f32);
+    Dataset::create_from_array(&arr, &GridSpec::north_up([TL.0, TL.1], 10.0, 32630), None)
+        .unwrap()
+        .to_file(&p)
+        .unwrap();
+    {
+        let mut ds = gdal::Dataset::open_ex(
+            &p,
+            gdal::DatasetOptions {
+                open_flags: gdal::GdalOpenFlags::GDAL_OF_UPDATE,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        ds.build_overviews("AVERAGE", &[2], &[]).unwrap();
+    }
+    let items = vec![scene("o", &p.to_string_lossy(), "2021-06-01T00:00:00Z")];
+    let grid = Grid::default().resolution(20.0);
+    let with = DatasetCollection::from_stac(
+        &items,
+        &["data"],
+        &CubeOptions::default().grid(grid.clone()),
+    )
+    .unwrap();
+    let without = DatasetCollection::from_stac(
+        &items,
+        &["data"],
+        &CubeOptions::default().grid(grid).use_overviews(false),
+    )
+    .unwrap();
+    let (a, b) = (with.read_array::<f32>(), without.read_array::<f32>());
+    assert_eq!(a.dim(), (1, 1, 4, 4));
+    // The 2x overview holds 2x2 averages; full resolution gives the pixel at each centre.
+    let avg = (arr[[0, 0]] + arr[[0, 1]] + arr[[1, 0]] + arr[[1, 1]]) / 4.0;
+    assert_eq!(a[[0, 0, 0, 0]], avg);
+    assert_eq!(b[[0, 0, 0, 0]], arr[[1, 1]]);
+}
