@@ -142,3 +142,37 @@ fn errors_name_item_asset_and_field_and_exit_1() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid JSON"));
 }
+
+#[test]
+fn help_lists_every_subcommand_and_each_has_an_example() {
+    let help = stdout(&stac_gdal(&["--help"]));
+    let expected = [
+        "meta", "engine", "href", "convert", "sign", "env", "vrt", "item", "cube", "search",
+        "download",
+    ];
+    let listed: Vec<(String, String)> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| {
+            let l = l.trim();
+            let (name, desc) = l.split_once(char::is_whitespace)?;
+            Some((name.to_owned(), desc.trim().to_owned()))
+        })
+        .filter(|(n, _)| n != "help")
+        .collect();
+    let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, expected, "{help}");
+    for (name, desc) in &listed {
+        assert!(
+            desc.len() > 20,
+            "{name} needs a one-line description: {desc:?}"
+        );
+        let sub = stdout(&stac_gdal(&[name, "--help"]));
+        assert!(
+            sub.contains("Example:") && sub.contains(&format!("stac-gdal {name} ")),
+            "`stac-gdal {name} --help` shows an example:\n{sub}"
+        );
+    }
+}
