@@ -71,14 +71,31 @@ pub enum MetaError {
         found: String,
     },
     /// The item has no such asset.
-    #[error("asset '{asset}' not found on STAC item {item}; available: [{}]", available.join(", "))]
+    #[error(
+        "asset '{asset}' not found on STAC item {item}; available: [{}{}]",
+        available.join(", "),
+        if *more > 0 { format!(", ... (+{more} more)") } else { String::new() }
+    )]
     AssetNotFound {
         /// Item id.
         item: String,
         /// The asset key that was asked for.
         asset: String,
-        /// The asset keys the item does have.
+        /// The asset keys the item does have: the first
+        /// [`MAX_LISTED_ASSETS`], so an item
+        /// with a million assets still gives a short error.
         available: Vec<String>,
+        /// How many more asset keys the item has beyond `available`.
+        more: usize,
+    },
+    /// An href is not allowed by an [`HrefPolicy`](crate::HrefPolicy) (a
+    /// scheme that was not allowed, or a NUL byte).
+    #[error("href {href} is not allowed: {reason}")]
+    HrefNotAllowed {
+        /// The (redacted) href.
+        href: String,
+        /// Why it was refused.
+        reason: String,
     },
     /// The asset has no `href` string.
     #[error("asset '{asset}' on STAC item {item} has no 'href'")]
@@ -122,6 +139,9 @@ pub enum MetaError {
         location: Location,
     },
 }
+
+/// How many asset keys a [`MetaError::AssetNotFound`] lists at most.
+pub const MAX_LISTED_ASSETS: usize = 50;
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = MetaError> = std::result::Result<T, E>;

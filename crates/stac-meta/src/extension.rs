@@ -32,7 +32,9 @@ pub struct ExtensionMetadata<'a> {
     pub transform: Option<Vec<f64>>,
     /// The GDAL geotransform `(c, a, b, f, d, e)` derived from `transform`.
     pub geotransform: Option<[f64; 6]>,
-    /// `proj:shape` as `[rows, cols]`.
+    /// `proj:shape` as `[rows, cols]`. A zero side is kept as given (the
+    /// grid is empty: the VRT and cube builders treat such an asset as having
+    /// no usable grid); sides must be integers up to 2^53.
     pub shape: Option<[u64; 2]>,
     /// Asset-level `raster:bands`, verbatim.
     pub raster_bands: Option<&'a [Value]>,
@@ -485,10 +487,12 @@ pub fn read_extension_metadata<'a>(
             let arr = v
                 .as_array()
                 .ok_or_else(|| cx.err("proj:shape", "must be an array [rows, cols]"))?;
+            // Integral floats are accepted up to 2^53 (exact in f64); beyond,
+            // `as u64` would saturate silently, so they are errors.
             let dim = |x: &Value| {
                 x.as_u64().or_else(|| {
                     x.as_f64()
-                        .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                        .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f))
                         .map(|f| f as u64)
                 })
             };

@@ -18,6 +18,9 @@ use crate::{datetime::item_datetime, item::Bbox};
 /// for a bbox crossing the antimeridian (west > east) it is
 /// `(west + east + 360) / 2`, minus 360 when above 180. Without a bbox there
 /// is no shift. Latitude is ignored (mean solar time, no equation of time).
+/// A centre outside [-180, 180] (a malformed but finite bbox) is wrapped into
+/// that range; at the ends of chrono's range (years ±262143), where the
+/// shifted time does not exist, the UTC date is returned.
 ///
 /// ```
 /// use stac_meta::{solar_day, parse_datetime, Bbox};
@@ -27,9 +30,28 @@ use crate::{datetime::item_datetime, item::Bbox};
 /// assert_eq!(solar_day(t, None).to_string(), "2021-06-01");
 /// ```
 pub fn solar_day(datetime: DateTime<Utc>, bbox: Option<&Bbox>) -> NaiveDate {
-    let lon = bbox.map_or(0.0, Bbox::center_lon);
+    // Longitudes outside [-180, 180] (bad but finite bboxes) are wrapped, so
+    // the shift stays within ±12 h.
+    let lon = bbox.map_or(0.0, |b| wrap_longitude(b.center_lon()));
     let shift = Duration::microseconds((lon / 15.0 * 3_600_000_000.0).round() as i64);
-    (datetime + shift).date_naive()
+    // At the ends of chrono's range (years ±262143) the shifted time may not
+    // exist: the UTC date is used then.
+    datetime
+        .checked_add_signed(shift)
+        .unwrap_or(datetime)
+        .date_naive()
+}
+
+/// A longitude wrapped into [-180, 180] (values inside are unchanged; an
+/// overflowed, infinite centre counts as 0).
+fn wrap_longitude(lon: f64) -> f64 {
+    if !lon.is_finite() {
+        0.0
+    } else if (-180.0..=180.0).contains(&lon) {
+        lon
+    } else {
+        (lon + 180.0).rem_euclid(360.0) - 180.0
+    }
 }
 
 /// A user-supplied grouping function.

@@ -156,9 +156,14 @@ pub fn gdal_path(href: &str) -> String {
         }
         "http" | "https" => format!("/vsicurl/{href}"),
         "file" => {
-            let path = percent_decode_str(rest).decode_utf8_lossy();
-            // file:///srv/x -> /srv/x ; file:///C:/x -> C:/x ; file://host/x -> /x (host ignored)
-            let path = path.strip_prefix("localhost").unwrap_or(&path);
+            // file:///srv/x -> /srv/x ; file:///C:/x -> C:/x ; file://host/x -> /x (host
+            // ignored). The authority is cut before percent-decoding, so what follows
+            // it is always an absolute path and mapping it again changes nothing.
+            let path = match rest.find('/') {
+                Some(i) => &rest[i..],
+                None => "/",
+            };
+            let path = percent_decode_str(path).decode_utf8_lossy();
             let bytes = path.as_bytes();
             if bytes.len() >= 3
                 && bytes[0] == b'/'
@@ -167,7 +172,7 @@ pub fn gdal_path(href: &str) -> String {
             {
                 return path[1..].to_owned();
             }
-            return path.to_owned();
+            return path.into_owned();
         }
         "dods" => return format!("NETCDF:\"https://{rest}\""),
         _ => return href.to_owned(),
@@ -256,4 +261,206 @@ fn is_absolute(href: &str) -> bool {
         || href.starts_with('\\')
         || (b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic())
         || href.starts_with("NETCDF:")
+}
+
+/// Where GDAL would read an href from: the scheme of its [`gdal_path`],
+/// looking through `/vsicurl/`, archive prefixes (`/vsizip/`, `/vsitar/`,
+/// ...), `/vsisubfile/` and `NETCDF:"..."`-style subdataset names.
+///
+/// Kinds: the URL scheme for URLs (`https`, `http`, `ftp`, ...); `s3`, `gs`,
+/// `az`, `abfs`, `oss`, `swift`, `hdfs`, `webhdfs` for cloud paths
+/// (`gcs://` counts as `gs`, `abfss://` as `abfs`); `file` for local paths
+/// (plain paths, `file://` URLs, relative hrefs); `vsi` for other GDAL
+/// virtual paths (`/vsimem/`, `/vsistdin/`, `/vsicurl?...`, ...).
+///
+/// ```
+/// use stac_meta::href_kind;
+/// assert_eq!(href_kind("https://h/a.tif"), "https");
+/// assert_eq!(href_kind("s3://b/k.tif"), "s3");
+/// assert_eq!(href_kind("file:///etc/passwd"), "file");
+/// assert_eq!(href_kind("../B04.tif"), "file");
+/// assert_eq!(href_kind("/vsizip//vsicurl/https://h/a.zip/b.tif"), "https");
+/// assert_eq!(href_kind("/vsimem/x.tif"), "vsi");
+/// ```
+pub fn href_kind(href: &str) -> String {
+    path_kind(&gdal_path(href), 0)
+}
+
+fn path_kind(path: &str, depth: usize) -> String {
+    const CLOUD: &[(&str, &str)] = &[
+        ("/vsis3/", "s3"),
+        ("/vsis3_streaming/", "s3"),
+        ("/vsigs/", "gs"),
+        ("/vsigs_streaming/", "gs"),
+        ("/vsiaz/", "az"),
+        ("/vsiaz_streaming/", "az"),
+        ("/vsiadls/", "abfs"),
+        ("/vsioss/", "oss"),
+        ("/vsioss_streaming/", "oss"),
+        ("/vsiswift/", "swift"),
+        ("/vsiswift_streaming/", "swift"),
+        ("/vsihdfs/", "hdfs"),
+        ("/vsiwebhdfs/", "webhdfs"),
+    ];
+    const ARCHIVES: &[&str] = &["/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/"];
+    if depth > 8 {
+        return "vsi".into();
+    }
+    if let Some((_, kind)) = CLOUD.iter().find(|(p, _)| path.starts_with(p)) {
+        return (*kind).into();
+    }
+    for prefix in ["/vsicurl/", "/vsicurl_streaming/"] {
+        if let Some(url) = path.strip_prefix(prefix) {
+            return scheme(url).map_or_else(|| "vsi".into(), |s| normal_scheme(&s));
+        }
+    }
+    let inner = |rest: &str| -> String {
+        if rest.starts_with("/vsi") {
+            path_kind(rest, depth + 1)
+        } else {
+            "file".into()
+        }
+    };
+    if let Some(rest) = ARCHIVES.iter().find_map(|p| path.strip_prefix(p)) {
+        return inner(rest.strip_prefix('{').unwrap_or(rest));
+    }
+    if let Some(rest) = path.strip_prefix("/vsisubfile/") {
+        return rest
+            .split_once(',')
+            .map_or_else(|| "vsi".into(), |(_, f)| inner(f));
+    }
+    for prefix in ["NETCDF:", "HDF5:", "ZARR:"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let target = match rest.strip_prefix('"') {
+                Some(quoted) => quoted.split('"').next().unwrap_or(quoted),
+                None => rest,
+            };
+            return path_kind(target, depth + 1);
+        }
+    }
+    if path.starts_with("/vsi") {
+        return "vsi".into();
+    }
+    scheme(path).map_or_else(|| "file".into(), |s| normal_scheme(&s))
+}
+
+/// What GDAL would make of an href that is not a file name: an inline
+/// document (GDAL parses a name starting with `<`, or holding
+/// `<VRTDataset` anywhere, as XML: a VRT that can read any other file) or a
+/// `MEM:::DATAPOINTER=` raw memory pointer.
+fn not_a_file(href: &str) -> Option<&'static str> {
+    let start = href.trim_start();
+    if start.starts_with('<') || href.contains("<VRTDataset") {
+        Some("an inline GDAL document (XML)")
+    } else if start
+        .get(..6)
+        .is_some_and(|p| p.eq_ignore_ascii_case("MEM:::"))
+    {
+        Some("a GDAL in-memory pointer (MEM:::)")
+    } else {
+        None
+    }
+}
+
+fn normal_scheme(s: &str) -> String {
+    match s {
+        "gcs" => "gs".into(),
+        "abfss" => "abfs".into(),
+        other => other.into(),
+    }
+}
+
+/// Which hrefs may be opened: a guard for catalogs that point at local files
+/// (`file:///etc/passwd`) or in-memory GDAL paths where only remote assets
+/// were expected.
+///
+/// Hrefs are judged by [`href_kind`] (where GDAL would read them), after
+/// relative hrefs are resolved. Every policy, [`HrefPolicy::any`] included,
+/// refuses what is not a file name: an href holding a NUL byte, literally or
+/// as `%00` in a `file://` URL (GDAL's C API would cut the path there); an
+/// inline GDAL document (starting with `<`, or holding `<VRTDataset`, which
+/// GDAL parses as XML: a VRT that can read any other file); a
+/// `MEM:::DATAPOINTER=` raw memory pointer.
+///
+/// ```
+/// use stac_meta::HrefPolicy;
+/// let remote = HrefPolicy::remote_only();
+/// assert!(remote.check("https://h/a.tif").is_ok());
+/// assert!(remote.check("file:///etc/passwd").is_err());
+/// assert!(remote.check("/vsizip//etc/x.zip/a.tif").is_err());
+/// let only_https = HrefPolicy::allow(["https"]);
+/// assert!(only_https.check("s3://b/k.tif").is_err());
+/// assert!(HrefPolicy::any().check("/data/a.tif").is_ok());
+/// assert!(HrefPolicy::any().check("/data/a.tif\0.txt").is_err());
+/// assert!(HrefPolicy::any().check("<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"/>").is_err());
+/// assert!(HrefPolicy::any().check("MEM:::DATAPOINTER=0x1000,PIXELS=1,LINES=1").is_err());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HrefPolicy {
+    /// Allowed kinds (lower case); `None` = any.
+    kinds: Option<Vec<String>>,
+}
+
+impl HrefPolicy {
+    /// Every file name (the default); NUL bytes, inline documents and
+    /// memory pointers are still refused.
+    pub fn any() -> Self {
+        Self::default()
+    }
+
+    /// Only hrefs of these kinds (see [`href_kind`]; case-insensitive), e.g.
+    /// `["https"]` or `["https", "s3", "file"]`.
+    pub fn allow<I, S>(kinds: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self {
+            kinds: Some(
+                kinds
+                    .into_iter()
+                    .map(|k| normal_scheme(&k.as_ref().to_ascii_lowercase()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Remote hrefs only: `http`, `https`, `s3`, `gs`, `az`, `abfs`. Refuses
+    /// local paths, `file://` URLs and GDAL virtual paths such as `/vsimem/`.
+    pub fn remote_only() -> Self {
+        Self::allow(["http", "https", "s3", "gs", "az", "abfs"])
+    }
+
+    /// The allowed kinds (`None`: any).
+    pub fn kinds(&self) -> Option<&[String]> {
+        self.kinds.as_deref()
+    }
+
+    /// `Ok` when the href may be opened; else [`MetaError::HrefNotAllowed`]
+    /// naming the (redacted) href and why.
+    ///
+    /// [`MetaError::HrefNotAllowed`]: crate::MetaError::HrefNotAllowed
+    pub fn check(&self, href: &str) -> crate::Result<()> {
+        let refuse = |reason: String| crate::MetaError::HrefNotAllowed {
+            href: redact(href).replace('\0', "\\0"),
+            reason,
+        };
+        // A NUL byte, given or percent-encoded in a `file://` URL.
+        if href.contains('\0') || gdal_path(href).contains('\0') {
+            return Err(refuse("it contains a NUL byte".into()));
+        }
+        if let Some(what) = not_a_file(href) {
+            return Err(refuse(format!("it is {what}, not a file")));
+        }
+        if let Some(kinds) = &self.kinds {
+            let kind = href_kind(href);
+            if !kinds.contains(&kind) {
+                return Err(refuse(format!(
+                    "it is a {kind} href and only {} are allowed",
+                    kinds.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{Location, MetaError, Result, invalid};
+use crate::error::{Location, MAX_LISTED_ASSETS, MetaError, Result, invalid};
 use crate::href::redact;
 
 /// The id used in messages for an item that has none.
@@ -149,16 +149,23 @@ pub fn assets(item: &Value) -> Option<&Map<String, Value>> {
 }
 
 /// One asset of the item; a missing key is an error naming the keys that exist.
+///
+/// The error lists at most [`MAX_LISTED_ASSETS`]
+/// keys (and how many more there are).
 pub fn asset<'a>(item: &'a Value, key: &str) -> Result<&'a Value> {
-    assets(item)
-        .and_then(|a| a.get(key))
-        .ok_or_else(|| MetaError::AssetNotFound {
+    assets(item).and_then(|a| a.get(key)).ok_or_else(|| {
+        let keys = assets(item);
+        let total = keys.map_or(0, Map::len);
+        let available: Vec<String> = keys
+            .map(|a| a.keys().take(MAX_LISTED_ASSETS).cloned().collect())
+            .unwrap_or_default();
+        MetaError::AssetNotFound {
             item: item_id(item).to_owned(),
             asset: key.to_owned(),
-            available: assets(item)
-                .map(|a| a.keys().cloned().collect())
-                .unwrap_or_default(),
-        })
+            more: total - available.len(),
+            available,
+        }
+    })
 }
 
 /// The asset's `href` (as written: relative hrefs are returned verbatim).

@@ -16,7 +16,8 @@
 //! - **Hrefs** ([`href`]): [`gdal_path`] maps `s3://`, `gs://`, `https://`...
 //!   to `/vsi*` paths; [`resolve_relative`] resolves hrefs against the
 //!   item's `self` link; [`redact`] strips credentials before an href reaches
-//!   a message.
+//!   a message; [`HrefPolicy`] says which hrefs may be opened (e.g. remote
+//!   only: no `file:///etc/passwd` from a catalog), judged by [`href_kind`].
 //! - **Time** ([`datetime`], [`group`]): item datetimes and intervals,
 //!   [`solar_day`] and the [`GroupBy`] keys used for same-day mosaics.
 //!
@@ -45,7 +46,9 @@ pub use extension::{
     parse_number, read_extension_metadata,
 };
 pub use group::{GroupBy, GroupFn, GroupKey, solar_day};
-pub use href::{gdal_path, is_remote, is_vsi, redact, resolve_relative, scheme};
+pub use href::{
+    HrefPolicy, gdal_path, href_kind, is_remote, is_vsi, redact, resolve_relative, scheme,
+};
 pub use item::{
     AssetSource, Bbox, alternate_href, asset, asset_href, asset_source, assets, bbox,
     collection_id, item_id, item_slice, items_from_value, media_type, parse_items, properties,

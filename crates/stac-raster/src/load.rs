@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use gdal::Metadata;
 use serde_json::Value;
-use stac_meta::Engine;
+use stac_meta::{Engine, HrefPolicy};
 use stac_signers::{GdalEnv, Signer};
 
 use crate::dataset::{Dataset, OpenOptions};
@@ -38,6 +38,11 @@ pub struct LoadOptions {
     pub variable: Option<String>,
     /// Extra GDAL config for this open (the signer's env wins over it).
     pub env: GdalEnv,
+    /// Which hrefs may be opened, judged after the href is resolved against
+    /// the item's `self` link and signed (default: any; NUL bytes are always
+    /// refused). E.g. [`HrefPolicy::remote_only`] refuses
+    /// `file:///etc/passwd` in a catalog expected to hold only URLs.
+    pub href_policy: HrefPolicy,
 }
 
 impl LoadOptions {
@@ -70,6 +75,12 @@ impl LoadOptions {
         self.env = env;
         self
     }
+
+    /// Restrict which hrefs may be opened (see [`HrefPolicy`]).
+    pub fn with_href_policy(mut self, policy: HrefPolicy) -> Self {
+        self.href_policy = policy;
+        self
+    }
 }
 
 /// Open `item`'s asset `asset_key` (`None`: `item` is itself the asset)
@@ -81,7 +92,8 @@ impl LoadOptions {
 /// the signer's href hook; the signer's GDAL env (asked once) is installed
 /// thread-locally for the open and kept on the returned [`Dataset`] for
 /// later reads. Remote GDAL-engine hrefs also get [`fast_read_preset`]
-/// (the signer's env wins).
+/// (the signer's env wins). An href that `options.href_policy` refuses (or
+/// that holds a NUL byte) is a [`RasterError::Meta`] error, before any I/O.
 ///
 /// ```
 /// use ndarray::Array2;
@@ -103,6 +115,7 @@ pub fn load_asset(item: &Value, asset_key: Option<&str>, options: &LoadOptions) 
     let engine = stac_meta::which_engine_with(item, asset_key, &alternates)?;
     let href =
         stac_signers::resolved_href_with(item, asset_key, options.signer.as_deref(), &alternates)?;
+    options.href_policy.check(&href)?;
     let ctx = AssetContext {
         item: stac_meta::item_id(item).to_owned(),
         asset: asset_key.unwrap_or("<asset>").to_owned(),

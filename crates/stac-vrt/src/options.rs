@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use stac_meta::DataType;
+use stac_meta::{DataType, HrefPolicy};
 use stac_signers::Signer;
 
 /// How the mosaic's pixel size is chosen from the sources' pixel sizes
@@ -169,6 +169,10 @@ pub struct VrtOptions {
     pub strict: bool,
     /// Which item wins on overlap (default later on top).
     pub order: MosaicOrder,
+    /// Which hrefs may become sources, judged after resolution and signing
+    /// (default: any). A refused href is a skipped source. Hrefs holding a
+    /// NUL byte are always refused.
+    pub href_policy: HrefPolicy,
 }
 
 impl Default for VrtOptions {
@@ -186,6 +190,7 @@ impl Default for VrtOptions {
             signer: None,
             strict: true,
             order: MosaicOrder::default(),
+            href_policy: HrefPolicy::any(),
         }
     }
 }
@@ -205,6 +210,7 @@ impl fmt::Debug for VrtOptions {
             .field("signer", &self.signer.as_ref().map(|s| s.name().to_owned()))
             .field("strict", &self.strict)
             .field("order", &self.order)
+            .field("href_policy", &self.href_policy)
             .finish()
     }
 }
@@ -274,6 +280,11 @@ impl VrtOptions {
     /// Set which item wins on overlap.
     pub fn order(mut self, order: MosaicOrder) -> Self {
         self.order = order;
+        self
+    }
+    /// Restrict which hrefs may become sources (e.g. [`HrefPolicy::remote_only`]).
+    pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
+        self.href_policy = policy;
         self
     }
 }

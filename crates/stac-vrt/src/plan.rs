@@ -151,6 +151,14 @@ fn validate(options: &VrtOptions) -> Result<()> {
     Ok(())
 }
 
+/// Coordinates of a footprint to be warped must lie within ±this (CRS
+/// units): ten times the largest coordinates any CRS uses (metres, feet,
+/// degrees), far beyond which PROJ's transforms can run for minutes.
+const MAX_COORDINATE: f64 = 1e9;
+
+/// One more than the largest raster side GDAL takes (`INT_MAX`).
+const MAX_SIZE: f64 = 2_147_483_648.0;
+
 /// Plan the mosaic of `asset` over `items`.
 pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Result<Plan> {
     if items.is_empty() {
@@ -171,6 +179,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     // 1. Hrefs and grids from metadata; open only what lacks a grid.
     let mut resolved: Vec<(String, String, String, Option<Grid>, bool)> = Vec::new();
     let mut any_remote = false;
+    // Whether the signer rewrote a remote href (a SAS or presigned query),
+    // which then sits in the XML.
+    let mut signed_hrefs = false;
     let mut env_cache: HashMap<String, GdalEnv> = HashMap::new();
     let mut opened = 0;
     for item in items {
@@ -191,7 +202,19 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 continue;
             }
         };
+        if let Err(e) = options.href_policy.check(&href) {
+            skipped.push(SkippedSource {
+                item: id,
+                href: Some(stac_meta::redact(&href).replace('\0', "\\0")),
+                reason: e.to_string(),
+            });
+            continue;
+        }
         any_remote |= stac_meta::is_remote(&href);
+        if signer.is_some() && stac_meta::is_remote(&href) && !signed_hrefs {
+            signed_hrefs = stac_signers::resolved_href(item, Some(asset), None)
+                .is_ok_and(|unsigned| unsigned != href);
+        }
         // Host-scoped env: a signer's headers go only into sources on its hosts.
         let src_env = match signer {
             None => GdalEnv::new(),
@@ -219,7 +242,17 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         let path = sources::vrt_source_path(&href, &src_env);
         let redacted = stac_meta::redact(&href).into_owned();
         let meta_grid = match stac_meta::read_extension_metadata(item, Some(asset)) {
-            Ok(meta) => sources::grid_from_metadata(&meta, options),
+            Ok(meta) => match sources::grid_from_metadata(&meta, options) {
+                Ok(grid) => grid,
+                Err(reason) => {
+                    skipped.push(SkippedSource {
+                        item: id,
+                        href: Some(redacted),
+                        reason,
+                    });
+                    continue;
+                }
+            },
             Err(e) => {
                 warnings.push(format!("{e}; opening the source to read its grid instead"));
                 None
@@ -248,6 +281,14 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
              (or read through Dataset::open with the env) to read these pixels",
             lost.join(", ")
         ));
+    }
+    if signed_hrefs {
+        warnings.push(
+            "the signer rewrote hrefs (e.g. a SAS or presigned query): the signed URLs are \
+             embedded in the VRT's source paths, so writing this VRT to a file writes those \
+             credentials in clear text (and they stop working when they expire)"
+                .to_owned(),
+        );
     }
     let headers_embedded = env_cache
         .values()
@@ -344,23 +385,31 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 let src = gis_srs(&info.wkt)?;
                 CoordTransform::new(&src, &target_srs).map_err(|e| e.to_string())
             });
+            let source_bounds = grid.bounds();
             let b = match ct {
+                // PROJ can take minutes on absurd coordinates (found by the
+                // `vrt` fuzz target: a 1e300 pixel size); no CRS has them.
+                _ if !source_bounds.iter().all(|v| v.abs() <= MAX_COORDINATE) => Err(format!(
+                    "its footprint {source_bounds:?} is beyond ±{MAX_COORDINATE:e} CRS units"
+                )),
                 Ok(ct) => ct
-                    .transform_bounds(&grid.bounds(), 21)
+                    .transform_bounds(&source_bounds, 21)
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.clone()),
             };
             match b {
                 Ok(b) if b.iter().all(|v| v.is_finite()) && b[0] < b[2] && b[1] < b[3] => {
-                    let r = ((b[2] - b[0]) * (b[3] - b[1]) / (grid.cols * grid.rows) as f64).sqrt();
+                    let r = ((b[2] - b[0]) * (b[3] - b[1]) / (grid.cols as f64 * grid.rows as f64))
+                        .sqrt();
                     (b, (r, r))
                 }
-                Ok(_) | Err(_) => {
+                other => {
+                    let why = other.err().map(|e| format!(": {e}")).unwrap_or_default();
                     skipped.push(SkippedSource {
                         item: id,
                         href: Some(href),
                         reason: format!(
-                            "its footprint cannot be transformed from {} to {}",
+                            "its footprint cannot be transformed from {} to {}{why}",
                             short(&info.key),
                             short(&target.key)
                         ),
@@ -475,8 +524,22 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             },
         )
     });
-    let cols = (0.5 + (maxx - minx) / xres) as usize;
-    let rows = (0.5 + (maxy - miny) / yres) as usize;
+    let cols_f = 0.5 + (maxx - minx) / xres;
+    let rows_f = 0.5 + (maxy - miny) / yres;
+    // GDAL's raster sizes are C ints: a larger mosaic (a huge extent or a
+    // tiny pixel size) cannot be opened, so it is refused here.
+    if !(cols_f < MAX_SIZE && rows_f < MAX_SIZE) {
+        return Err(VrtError::NoSources {
+            asset: asset.to_owned(),
+            reason: format!(
+                "the mosaic would be {rows_f:.0} x {cols_f:.0} pixels of {xres} x {yres}, \
+                 beyond GDAL's limit of {} per side",
+                i32::MAX
+            ),
+        });
+    }
+    let cols = cols_f as usize;
+    let rows = rows_f as usize;
     if cols == 0 || rows == 0 {
         return Err(VrtError::NoSources {
             asset: asset.to_owned(),

@@ -108,12 +108,27 @@ pub(crate) fn union_type(a: &'static str, b: &'static str) -> &'static str {
     }
 }
 
-/// The grid of an asset from its STAC metadata alone, or `None` when the
-/// metadata is incomplete (no CRS, transform, shape, or data type).
+/// The grid of an asset from its STAC metadata alone: `Ok(None)` when the
+/// metadata is incomplete (no CRS, transform, shape, or data type; or a
+/// `proj:shape` with a zero side), so the source is opened to read its grid;
+/// `Err(reason)` when it describes a grid GDAL cannot hold (a side beyond
+/// `INT_MAX`), so the source is skipped.
 pub(crate) fn grid_from_metadata(
     meta: &stac_meta::ExtensionMetadata,
     options: &VrtOptions,
-) -> Option<Grid> {
+) -> Result<Option<Grid>, String> {
+    if let Some([rows, cols]) = meta.shape
+        && (rows > i32::MAX as u64 || cols > i32::MAX as u64)
+    {
+        return Err(format!(
+            "proj:shape [{rows}, {cols}] is beyond GDAL's limit of {} pixels per side",
+            i32::MAX
+        ));
+    }
+    Ok(metadata_grid(meta, options))
+}
+
+fn metadata_grid(meta: &stac_meta::ExtensionMetadata, options: &VrtOptions) -> Option<Grid> {
     let crs = meta.crs.as_deref()?.to_owned();
     let geotransform = meta.geotransform?;
     let [rows, cols] = meta.shape?;

@@ -25,6 +25,9 @@ pub fn escape(text: &str) -> String {
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {
                 let _ = write!(out, "%{:02X}", c as u32);
             }
+            // Nor the non-characters U+FFFE and U+FFFF: percent-encoded as UTF-8.
+            '\u{FFFE}' => out.push_str("%EF%BF%BE"),
+            '\u{FFFF}' => out.push_str("%EF%BF%BF"),
             c => out.push(c),
         }
     }
