@@ -90,6 +90,7 @@ mod decode;
 mod encode;
 pub mod error;
 mod geometry;
+mod guard;
 mod layout;
 pub mod metadata;
 mod options;

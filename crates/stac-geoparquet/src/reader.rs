@@ -9,23 +9,31 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 use arrow_schema::{DataType, SchemaRef};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use serde_json::{Map, Value};
 
-use crate::decode::Decoder;
+use crate::decode::{Decoder, RowError, Rows};
 use crate::error::{GeoParquetError, Result};
+use crate::guard::guarded;
 use crate::metadata::{self, FileHints};
 use crate::options::Layout;
 
-/// Rows decoded at a time.
+/// Rows read from Parquet at a time (one record batch).
 const BATCH_ROWS: usize = 1024;
+
+/// Rows decoded into items at a time by the iterator (few enough that the
+/// items are still in the CPU cache when the caller uses them).
+const BLOCK_ROWS: usize = 16;
 
 /// A streaming reader: an iterator of items (or, with
 /// [`Reader::into_batches`], of Arrow record batches), one batch in memory
 /// at a time.
+///
+/// Items are built straight from the Arrow buffers, a few rows at a time as
+/// they are asked for (so they are still in the CPU cache when the caller
+/// uses them).
 ///
 /// ```
 /// use serde_json::json;
@@ -41,15 +49,11 @@ const BATCH_ROWS: usize = 1024;
 /// ```
 pub struct Reader {
     path: PathBuf,
-    inner: ParquetRecordBatchReader,
     schema: SchemaRef,
     layout: Layout,
-    decoder: Decoder,
     collections: Map<String, Value>,
     num_rows: u64,
-    row: u64,
-    pending: VecDeque<Value>,
-    failed: bool,
+    source: Source,
 }
 
 impl std::fmt::Debug for Reader {
@@ -58,8 +62,150 @@ impl std::fmt::Debug for Reader {
             .field("path", &self.path)
             .field("layout", &self.layout)
             .field("num_rows", &self.num_rows)
-            .field("row", &self.row)
+            .field("row", &self.source.row)
             .finish_non_exhaustive()
+    }
+}
+
+/// Record batches → items.
+struct Source {
+    path: PathBuf,
+    inner: ParquetRecordBatchReader,
+    layout: Layout,
+    decoder: Decoder,
+    /// Rows read from the file so far.
+    row: u64,
+    /// The record batch being decoded, its first row in the file, and the
+    /// next of its rows to decode.
+    rows: Option<(Rows, u64, usize)>,
+    /// Items decoded and not returned yet.
+    pending: VecDeque<Value>,
+    /// An error met after the items in `pending`: returned after them.
+    error: Option<GeoParquetError>,
+    /// Nothing more to decode (the end, or an error).
+    done: bool,
+}
+
+fn row_error(path: &Path, first: u64, (row, column, reason): RowError) -> GeoParquetError {
+    GeoParquetError::InvalidRow {
+        path: path.to_path_buf(),
+        row: first + row as u64,
+        column,
+        reason,
+    }
+}
+
+impl Source {
+    /// Make sure a record batch with rows left to decode is at hand:
+    /// `Ok(false)` at the end of the file.
+    fn load(&mut self) -> Result<bool> {
+        if let Some((rows, _, next)) = &self.rows {
+            if *next < rows.len() {
+                return Ok(true);
+            }
+        }
+        self.rows = None;
+        loop {
+            let next = match guarded(|| self.inner.next()) {
+                Ok(None) => return Ok(false),
+                Ok(Some(next)) => next.map_err(|e| e.to_string()),
+                Err(message) => Err(message),
+            };
+            let batch = next.map_err(|e| GeoParquetError::Parquet {
+                path: self.path.clone(),
+                message: format!("row {}: {e}", self.row),
+            })?;
+            let first = self.row;
+            self.row += batch.num_rows() as u64;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let rows = match self.layout {
+                Layout::Blob => Rows::blob(&batch),
+                _ => self.decoder.compile(&batch),
+            };
+            self.rows = Some((rows.map_err(|e| row_error(&self.path, first, e))?, first, 0));
+            return Ok(true);
+        }
+    }
+
+    /// Make sure a record batch with rows left is at hand: `None` when
+    /// nothing more can be decoded, `Some(Err)` ends the source.
+    fn ready(&mut self) -> Option<Result<()>> {
+        if self.done {
+            return None;
+        }
+        match self.load() {
+            Ok(true) => Some(Ok(())),
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Decode up to `max` more rows of the current record batch, appending
+    /// to `out`; an error (after the items before the bad row) is kept in
+    /// `self.error` and ends the source.
+    fn decode(&mut self, max: usize, out: &mut Vec<Value>) {
+        let Some((rows, first, next)) = self.rows.as_mut() else {
+            return;
+        };
+        let end = next.saturating_add(max).min(rows.len());
+        let result = rows.items(*next..end, out);
+        *next = end;
+        if let Err(e) = result {
+            self.error = Some(row_error(&self.path, *first, e));
+            self.done = true;
+        }
+    }
+
+    /// The next item.
+    fn next_item(&mut self) -> Option<Result<Value>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(Ok(item));
+            }
+            if let Some(e) = self.error.take() {
+                return Some(Err(e));
+            }
+            if let Err(e) = self.ready()? {
+                return Some(Err(e));
+            }
+            let mut block = Vec::with_capacity(BLOCK_ROWS);
+            self.decode(BLOCK_ROWS, &mut block);
+            self.pending.extend(block);
+        }
+    }
+
+    /// The items of the current record batch not returned yet, or of the next one.
+    fn next_batch(&mut self) -> Option<Result<Vec<Value>>> {
+        let mut items: Vec<Value> = self.pending.drain(..).collect();
+        if items.is_empty() {
+            if let Some(e) = self.error.take() {
+                return Some(Err(e));
+            }
+            if let Err(e) = self.ready()? {
+                return Some(Err(e));
+            }
+        }
+        // Block by block: the decoder's buffers stay small.
+        while !self.done
+            && self
+                .rows
+                .as_ref()
+                .is_some_and(|(rows, _, next)| *next < rows.len())
+        {
+            self.decode(BLOCK_ROWS, &mut items);
+        }
+        if items.is_empty() {
+            return self.error.take().map(Err);
+        }
+        Some(Ok(items))
     }
 }
 
@@ -68,12 +214,13 @@ impl Reader {
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-            GeoParquetError::NotParquet {
-                path: path.clone(),
-                message: e.to_string(),
-            }
-        })?;
+        let not_parquet = |message: String| GeoParquetError::NotParquet {
+            path: path.clone(),
+            message,
+        };
+        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+            .map_err(not_parquet)?
+            .map_err(|e| not_parquet(e.to_string()))?;
         let kv: Vec<(String, String)> = builder
             .metadata()
             .file_metadata()
@@ -147,23 +294,27 @@ impl Reader {
             })
             .unwrap_or_default();
         let num_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-        let inner = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| {
-            GeoParquetError::NotParquet {
-                path: path.clone(),
-                message: e.to_string(),
-            }
-        })?;
-        Ok(Self {
-            path,
+        let inner = guarded(|| builder.with_batch_size(BATCH_ROWS).build())
+            .map_err(not_parquet)?
+            .map_err(|e| not_parquet(e.to_string()))?;
+        let source = Source {
+            path: path.clone(),
             inner,
-            schema,
             layout,
             decoder: Decoder::new(hints.as_ref()),
+            row: 0,
+            rows: None,
+            pending: VecDeque::new(),
+            error: None,
+            done: false,
+        };
+        Ok(Self {
+            path,
+            schema,
+            layout,
             collections,
             num_rows,
-            row: 0,
-            pending: VecDeque::new(),
-            failed: false,
+            source,
         })
     }
 
@@ -188,60 +339,29 @@ impl Reader {
     }
 
     /// The raw Arrow record batches, as stored (no conversion to JSON).
+    ///
+    /// Called after items have been read, it gives the record batches after
+    /// the one the last item came from.
     pub fn into_batches(self) -> impl Iterator<Item = Result<RecordBatch>> {
         let path = self.path;
-        self.inner
-            .map(move |b| b.map_err(|e| GeoParquetError::parquet(&path, e)))
+        let mut inner = (!self.source.done).then_some(self.source.inner);
+        std::iter::from_fn(move || {
+            let next = match guarded(|| inner.as_mut()?.next()) {
+                Ok(next) => next?.map_err(|e| GeoParquetError::parquet(&path, e)),
+                Err(message) => Err(GeoParquetError::parquet(&path, message)),
+            };
+            if next.is_err() {
+                inner = None; // the decoder is not used after an error
+            }
+            Some(next)
+        })
     }
 
-    /// Items of the next record batch, or `None` at the end.
+    /// Items of the next record batch (the rest of the current one when
+    /// [`Iterator::next`] already returned some of its items), or `None` at
+    /// the end.
     pub fn next_batch(&mut self) -> Option<Result<Vec<Value>>> {
-        let batch = match self.inner.next()? {
-            Ok(b) => b,
-            Err(e) => {
-                return Some(Err(GeoParquetError::Parquet {
-                    path: self.path.clone(),
-                    message: format!("row {}: {e}", self.row),
-                }));
-            }
-        };
-        let first = self.row;
-        self.row += batch.num_rows() as u64;
-        Some(self.decode(&batch, first))
-    }
-
-    fn decode(&self, batch: &RecordBatch, first: u64) -> Result<Vec<Value>> {
-        let row_error = |row: usize, column: &str, reason: String| GeoParquetError::InvalidRow {
-            path: self.path.clone(),
-            row: first + row as u64,
-            column: column.to_string(),
-            reason,
-        };
-        match self.layout {
-            Layout::Blob => {
-                let col = batch
-                    .column_by_name("stac_item")
-                    .ok_or_else(|| row_error(0, "stac_item", "column missing".into()))?;
-                let texts: Vec<Option<&str>> = match col.data_type() {
-                    DataType::Utf8 => col.as_string::<i32>().iter().collect(),
-                    DataType::LargeUtf8 => col.as_string::<i64>().iter().collect(),
-                    _ => col.as_string_view().iter().collect(),
-                };
-                texts
-                    .into_iter()
-                    .enumerate()
-                    .map(|(r, t)| {
-                        let t = t.ok_or_else(|| row_error(r, "stac_item", "null".into()))?;
-                        serde_json::from_str(t)
-                            .map_err(|e| row_error(r, "stac_item", format!("bad JSON: {e}")))
-                    })
-                    .collect()
-            }
-            _ => self
-                .decoder
-                .decode(batch)
-                .map_err(|(row, column, reason)| row_error(row, &column, reason)),
-        }
+        self.source.next_batch()
     }
 }
 
@@ -249,21 +369,7 @@ impl Iterator for Reader {
     type Item = Result<Value>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        loop {
-            if let Some(item) = self.pending.pop_front() {
-                return Some(Ok(item));
-            }
-            match self.next_batch()? {
-                Ok(items) => self.pending.extend(items),
-                Err(e) => {
-                    self.failed = true;
-                    return Some(Err(e));
-                }
-            }
-        }
+        self.source.next_item()
     }
 }
 
@@ -277,9 +383,78 @@ impl Iterator for Reader {
 /// ```
 pub fn from_geoparquet(path: impl AsRef<Path>) -> Result<Vec<Value>> {
     let mut reader = Reader::open(path)?;
-    let mut items = Vec::with_capacity(usize::try_from(reader.num_rows()).unwrap_or(0));
+    // The row count comes from the file's footer: a corrupt one must not
+    // reserve memory that no data backs, so it is only a capped hint.
+    let hint = usize::try_from(reader.num_rows()).unwrap_or(0);
+    let mut items = Vec::with_capacity(hint.min(64 * BATCH_ROWS));
     while let Some(batch) = reader.next_batch() {
         items.extend(batch?);
     }
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use serde_json::json;
+
+    use super::*;
+
+    /// A JSON-blob file of `texts`, written `per_group` rows per row group.
+    fn blob_file(dir: &Path, texts: &[&str], per_group: usize) -> PathBuf {
+        let path = dir.join("blob.parquet");
+        let batch = RecordBatch::try_from_iter(vec![(
+            "stac_item",
+            Arc::new(StringArray::from(texts.to_vec())) as ArrayRef,
+        )])
+        .unwrap();
+        let file = File::create(&path).unwrap();
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(per_group))
+            .build();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        path
+    }
+
+    #[test]
+    fn items_before_a_bad_row_come_first_then_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = blob_file(dir.path(), &[r#"{"id":"a"}"#, "{oops", r#"{"id":"c"}"#], 10);
+        let mut reader = Reader::open(&path).unwrap();
+        assert_eq!(reader.next().unwrap().unwrap(), json!({"id": "a"}));
+        let err = reader.next().unwrap().unwrap_err();
+        assert!(
+            matches!(&err, GeoParquetError::InvalidRow { row: 1, column, .. } if column == "stac_item"),
+            "{err}"
+        );
+        assert!(reader.next().is_none());
+
+        let mut reader = Reader::open(&path).unwrap();
+        assert_eq!(reader.next_batch().unwrap().unwrap(), [json!({"id": "a"})]);
+        assert!(reader.next_batch().unwrap().is_err());
+        assert!(reader.next_batch().is_none());
+        assert!(from_geoparquet(&path).is_err());
+    }
+
+    #[test]
+    fn next_batch_continues_where_next_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<String> = (0..5).map(|i| format!(r#"{{"id":"{i}"}}"#)).collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let path = blob_file(dir.path(), &texts, 3);
+        let mut reader = Reader::open(&path).unwrap();
+        assert_eq!(reader.next().unwrap().unwrap(), json!({"id": "0"}));
+        // Record batches span row groups: one batch of 5 rows.
+        let rest = reader.next_batch().unwrap().unwrap();
+        let ids: Vec<&str> = rest.iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["1", "2", "3", "4"]);
+        assert!(reader.next_batch().is_none());
+        assert!(reader.next().is_none());
+        assert_eq!(from_geoparquet(&path).unwrap().len(), 5);
+    }
 }

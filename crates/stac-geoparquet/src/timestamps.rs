@@ -97,6 +97,74 @@ pub(crate) const DEFAULT_FORMAT: u32 = STYLES - 1;
 
 /// Render microseconds since the epoch in spelling `format`.
 pub(crate) fn render(micros: i64, format: u32) -> Option<String> {
+    let secs = micros.div_euclid(1_000_000);
+    let frac = micros.rem_euclid(1_000_000) as u32; // µs
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    if !(0..=9999).contains(&year) {
+        return render_chrono(micros, format);
+    }
+    let sod = secs.rem_euclid(86_400) as u32;
+    let (mut style, variant) = (format % STYLES, format / STYLES);
+    // A fixed number of digits that would drop non-zero digits: trimmed.
+    if style < 6 && frac % 10u32.pow(6 - style) != 0 {
+        style = STYLES - 1;
+    }
+    let mut out = String::with_capacity(32);
+    let digits = |n: u32, width: u32, out: &mut String| {
+        for k in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10u32.pow(k) % 10) as u8));
+        }
+    };
+    digits(year as u32, 4, &mut out);
+    out.push('-');
+    digits(month, 2, &mut out);
+    out.push('-');
+    digits(day, 2, &mut out);
+    out.push(if variant >= 2 { ' ' } else { 'T' });
+    digits(sod / 3600, 2, &mut out);
+    out.push(':');
+    digits(sod / 60 % 60, 2, &mut out);
+    out.push(':');
+    digits(sod % 60, 2, &mut out);
+    if style == STYLES - 1 {
+        if frac != 0 {
+            out.push('.');
+            let mut f = frac;
+            let mut width = 6;
+            while f % 10 == 0 {
+                f /= 10;
+                width -= 1;
+            }
+            digits(f, width, &mut out);
+        }
+    } else if style > 0 {
+        out.push('.');
+        if style <= 6 {
+            digits(frac / 10u32.pow(6 - style), style, &mut out);
+        } else {
+            digits(frac, 6, &mut out);
+            digits(0, style - 6, &mut out);
+        }
+    }
+    out.push_str(if variant % 2 == 1 { "+00:00" } else { "Z" });
+    Some(out)
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// [`render`] through chrono (the reference, and years outside 0..=9999).
+fn render_chrono(micros: i64, format: u32) -> Option<String> {
     let dt = DateTime::<Utc>::from_timestamp_micros(micros)?;
     let (style, variant) = (format % STYLES, format / STYLES);
     let suffix = variant % 2 == 1;
@@ -115,13 +183,13 @@ pub(crate) fn render(micros: i64, format: u32) -> Option<String> {
         }
     } else if style == 0 {
         if dt.nanosecond() != 0 {
-            return render(micros, DEFAULT_FORMAT + variant * STYLES);
+            return render_chrono(micros, DEFAULT_FORMAT + variant * STYLES);
         }
         String::new()
     } else {
         let (keep, dropped) = frac.split_at(style as usize);
         if dropped.bytes().any(|b| b != b'0') {
-            return render(micros, DEFAULT_FORMAT + variant * STYLES);
+            return render_chrono(micros, DEFAULT_FORMAT + variant * STYLES);
         }
         format!(".{keep}")
     };
@@ -152,5 +220,39 @@ mod tests {
         }
         assert!(parse("2020-01-14T17:26:20.123456789Z").is_none());
         assert!(parse("yesterday").is_none());
+    }
+
+    #[test]
+    fn fast_render_matches_chrono() {
+        let mut micros: Vec<i64> = vec![
+            0,
+            -1,
+            1,
+            951_782_400_000_000,     // 2000-02-29
+            -62_135_596_800_000_000, // 0001-01-01
+            -62_167_219_200_000_000, // 0000-01-01
+            -62_167_219_200_000_001,
+            253_402_300_799_999_999, // 9999-12-31T23:59:59.999999
+            253_402_300_800_000_000, // 10000-01-01
+            1_579_022_780_477_296,
+            1_579_022_780_437_000,
+            1_579_022_780_400_000,
+            1_579_022_780_000_000,
+        ];
+        let mut x: i64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = x % 300_000_000_000_000_000;
+            micros.push(m);
+            micros.push(m - m.rem_euclid(1000));
+            micros.push(m - m.rem_euclid(1_000_000));
+        }
+        for m in micros {
+            for format in 0..4 * STYLES {
+                assert_eq!(render(m, format), render_chrono(m, format), "{m} {format}");
+            }
+        }
     }
 }
