@@ -11,10 +11,10 @@ use url::Url;
 use crate::conformance::{Conformance, ConformanceClass};
 use crate::error::{ClientError, Result, safe_url};
 use crate::options::{ClientOptions, SearchMethod};
-use crate::pages::{PageRequest, features, next_request};
+use crate::pages::{PageRequest, next_request, read_page};
 use crate::params::SearchParams;
 use crate::search::ItemStream;
-use crate::transport::{Outgoing, Transport};
+use crate::transport::{Limits, Outgoing, Transport, content_note};
 
 /// What the landing page tells us.
 #[derive(Debug, Clone)]
@@ -69,13 +69,19 @@ impl AsyncClient {
             let p = format!("{}/", root.path());
             root.set_path(&p);
         }
+        let limits = Limits {
+            timeout: options.timeout,
+            connect_timeout: options.connect_timeout,
+            read_timeout: None,
+            max_body: options.max_page_bytes,
+        };
         let transport = Transport::new(
             options.signer.clone(),
             options.retry.clone(),
-            options.timeout,
-            options.connect_timeout,
+            &limits,
             &options.user_agent,
             &options.headers,
+            Some(&root),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -226,6 +232,9 @@ impl AsyncClient {
             }
             out.extend(list.iter().cloned());
             request = next_request(&doc, &req, &first, page)?;
+            if let Some(next) = &request {
+                self.inner.check_link("next", &next.url, Some(page))?;
+            }
         }
         Ok(out)
     }
@@ -299,6 +308,7 @@ impl AsyncClient {
             self.require(parameter, class).await?;
         }
         let landing = self.landing().await?;
+        self.inner.check_link("search", &landing.search_url, None)?;
         // A CQL2-text filter goes out over GET (servers commonly accept only
         // cql2-json in a POST body); everything else prefers POST.
         let text_filter = matches!(params.filter, Some(crate::params::Filter::Text(_)));
@@ -344,18 +354,42 @@ impl AsyncClient {
         original: &PageRequest,
         page: u64,
     ) -> Result<(Vec<Value>, Option<PageRequest>)> {
-        let bytes = inner
+        let (bytes, content_type) = inner
             .transport
             .fetch_bytes(&request.outgoing(), Some(page))
             .await?;
-        let doc: Value =
-            serde_json::from_slice(&bytes).map_err(|e| ClientError::MalformedPage {
-                url: safe_url(request.url.as_str()),
-                page,
-                reason: format!("not JSON: {e}"),
-            })?;
-        let (items, rest) = features(doc, &request.url, page)?;
-        let next = next_request(&rest, request, original, page)?;
+        let (items, next) = read_page(&bytes, request, original, page).map_err(|e| match e {
+            ClientError::MalformedPage { url, page, reason } if reason.starts_with("not JSON") => {
+                ClientError::MalformedPage {
+                    url,
+                    page,
+                    reason: format!(
+                        "not JSON{}{}",
+                        content_note(content_type.as_deref(), &bytes),
+                        &reason["not JSON".len()..]
+                    ),
+                }
+            }
+            other => other,
+        })?;
         Ok((items, next))
+    }
+}
+
+impl Inner {
+    /// A link the server chose (`search`, `next`) is followed when it stays
+    /// on the API root's origin, or when the signer allows its host;
+    /// otherwise it is a [`ClientError::ForeignLink`] and nothing is sent.
+    pub(crate) fn check_link(&self, rel: &'static str, url: &Url, page: Option<u64>) -> Result<()> {
+        if self.transport.is_home(url) || self.options.signer.allows_url(url.as_str()) {
+            return Ok(());
+        }
+        Err(ClientError::ForeignLink {
+            rel,
+            link: safe_url(url.as_str()),
+            api: safe_url(self.root.as_str()),
+            page,
+            signer: self.options.signer.name().to_owned(),
+        })
     }
 }

@@ -19,7 +19,7 @@ use crate::checksum::Multihash;
 use crate::error::{ClientError, Result, safe_url, transport_message};
 use crate::file_name::{asset_file_name, safe_file_name};
 use crate::retry::RetryPolicy;
-use crate::transport::{Attempt, Outgoing, Transport};
+use crate::transport::{Attempt, Limits, Outgoing, Transport};
 
 /// What to do when the target file already exists.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -137,6 +137,9 @@ pub struct DownloadOptions {
     pub timeout: Option<Duration>,
     /// Connect timeout. Default 10 s.
     pub connect_timeout: Duration,
+    /// Longest silence while a body is read: a stalled connection is dropped
+    /// and retried (resuming where it stopped). Default 60 s.
+    pub read_timeout: Option<Duration>,
     /// Called as bytes arrive and when an asset is done.
     pub progress: Option<ProgressFn>,
 }
@@ -156,6 +159,7 @@ impl Default for DownloadOptions {
             retry: RetryPolicy::default(),
             timeout: None,
             connect_timeout: Duration::from_secs(10),
+            read_timeout: Some(Duration::from_secs(60)),
             progress: None,
         }
     }
@@ -175,6 +179,7 @@ impl std::fmt::Debug for DownloadOptions {
             .field("write_item_json", &self.write_item_json)
             .field("retry", &self.retry)
             .field("timeout", &self.timeout)
+            .field("read_timeout", &self.read_timeout)
             .field("progress", &self.progress.is_some())
             .finish_non_exhaustive()
     }
@@ -245,6 +250,11 @@ impl DownloadOptions {
         self.timeout = t.into();
         self
     }
+    /// The stall timeout ([`read_timeout`](Self::read_timeout)).
+    pub fn with_read_timeout(mut self, t: impl Into<Option<Duration>>) -> Self {
+        self.read_timeout = t.into();
+        self
+    }
     /// A progress callback.
     pub fn with_progress(mut self, f: impl Fn(&DownloadProgress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
@@ -252,13 +262,19 @@ impl DownloadOptions {
     }
 
     fn transport(&self) -> Result<Transport> {
+        let limits = Limits {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            read_timeout: self.read_timeout,
+            max_body: u64::MAX,
+        };
         Transport::new(
             self.signer.clone(),
             self.retry.clone(),
-            self.timeout,
-            self.connect_timeout,
+            &limits,
             concat!("stac-gdal/", env!("CARGO_PKG_VERSION")),
             &[],
+            None,
         )
     }
 
@@ -464,7 +480,7 @@ async fn fetch(transport: &Transport, job: &Job, options: &DownloadOptions) -> R
             Attempt::Retry {
                 message, headers, ..
             } => (message, headers),
-            Attempt::Response(mut resp) => {
+            Attempt::Response(mut resp, _) => {
                 let status = resp.status();
                 if status == StatusCode::RANGE_NOT_SATISFIABLE && offset > 0 {
                     // The partial file does not fit the remote one: start over.

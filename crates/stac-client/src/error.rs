@@ -87,6 +87,43 @@ pub enum ClientError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A response body is larger than
+    /// [`ClientOptions::max_page_bytes`](crate::ClientOptions::max_page_bytes);
+    /// reading stopped at the limit (or before, when `Content-Length`
+    /// announced more).
+    #[error(
+        "{url}{} sent more than {limit} bytes (the limit set by ClientOptions::max_page_bytes)",
+        page_note(*.page)
+    )]
+    TooLarge {
+        /// The (redacted) URL.
+        url: String,
+        /// The search page number (1-based), when paging.
+        page: Option<u64>,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A link chosen by the server (a `next` link, the landing page's
+    /// `search` link) leads to another origin than the API root's, and the
+    /// signer does not allow that host
+    /// ([`Signer::allows_url`](stac_signers::Signer::allows_url)): it is not
+    /// followed, so no credential is sent there.
+    #[error(
+        "not following the {rel} link{} to {link}: it leaves the API's origin ({api}) and the          signer `{signer}` does not allow that host (give the signer a host list that includes it)",
+        page_note(*.page)
+    )]
+    ForeignLink {
+        /// The link relation (`next`, `search`).
+        rel: &'static str,
+        /// The (redacted) link.
+        link: String,
+        /// The (redacted) API root.
+        api: String,
+        /// The page whose link it is, when paging.
+        page: Option<u64>,
+        /// The signer's name.
+        signer: String,
+    },
     /// A `next` link points at a page that was already requested.
     #[error("pagination loop: the next link of page {page} ({link}) was already followed")]
     PaginationLoop {
@@ -157,6 +194,20 @@ pub enum ClientError {
     /// The blocking API could not start its tokio runtime.
     #[error("cannot start the tokio runtime: {0}")]
     Runtime(String),
+    /// Planning or loading the cube of
+    /// [`from_point`](crate::FromPoint::from_point) failed (feature `cube`),
+    /// e.g. no item matched the search (the cube has no timesteps), an asset
+    /// is unreadable, or the point cannot be projected.
+    #[cfg(feature = "cube")]
+    #[error("{context}: {source}")]
+    Cube {
+        /// What was being done: the point, its UTM grid, the collection and
+        /// dates, how many items the search returned.
+        context: String,
+        /// The cube's error.
+        #[source]
+        source: Box<stac_cube::CubeError>,
+    },
 }
 
 /// `Result` with [`ClientError`].

@@ -13,6 +13,8 @@
 //! | `blocking` | [`Client`], [`Items`], [`search()`]: the same over a private runtime |
 //! | `transport`, `retry` | signing every request; retries with backoff, jitter, `Retry-After` |
 //! | `download`, `file_name`, `checksum` | [`download_item`]: atomic, resumable, verified, contained |
+//! | `datetime` | [`expand_datetime`]: partial dates (`2023-06/2023-08`) as pystac-client expands them |
+//! | `point` (feature `cube`) | `FromPoint`: `DatasetCollection::from_point`, a cube around a point on its UTM grid |
 //!
 //! Search is POST when the landing page advertises a POST search link, GET
 //! otherwise (and GET for a CQL2-text filter, which POST bodies rarely
@@ -35,6 +37,10 @@
 //! # Ok::<(), stac_client::ClientError>(())
 //! ```
 //!
+//! With the `cube` feature (which pulls `stac-cube` and links GDAL),
+//! `DatasetCollection::from_point` searches around a point and loads the
+//! items onto the point's local UTM grid (see `FromPoint`).
+//!
 //! Credentials never appear in errors: URLs are redacted with
 //! [`stac_meta::redact`].
 
@@ -42,12 +48,15 @@ mod blocking;
 mod checksum;
 mod client;
 mod conformance;
+mod datetime;
 mod download;
 mod error;
 mod file_name;
 mod options;
 mod pages;
 mod params;
+#[cfg(feature = "cube")]
+mod point;
 mod retry;
 mod search;
 mod transport;
@@ -56,6 +65,7 @@ pub use blocking::{Client, Items, search, search_async, search_with};
 pub use checksum::Multihash;
 pub use client::AsyncClient;
 pub use conformance::{Conformance, ConformanceClass};
+pub use datetime::expand_datetime;
 pub use download::{
     DownloadOptions, DownloadProgress, Overwrite, S3Endpoint, download_item, download_item_async,
     download_items, download_items_async,
@@ -63,6 +73,12 @@ pub use download::{
 pub use error::{ClientError, Result};
 pub use file_name::safe_file_name;
 pub use options::{ClientOptions, SearchMethod};
+pub use pages::parse_search_page;
 pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
+#[cfg(feature = "cube")]
+pub use point::{
+    EdgeUnits, FromPoint, PLANETARY_COMPUTER_STAC, PointGrid, PointOptions, PointQuery,
+    PointSearch, search_point, utm_epsg,
+};
 pub use retry::RetryPolicy;
 pub use search::ItemStream;

@@ -39,7 +39,9 @@ pub struct ClientOptions {
     /// Pass every returned item through the signer's href hook
     /// (`sign_item`), like pystac-client's `modifier`. Default `false`.
     pub sign_items: bool,
-    /// Extra headers sent with every request.
+    /// Extra headers sent with every request to the API root's origin
+    /// (never to another host a link or a redirect leads to; values are
+    /// treated as credentials and redacted from error messages).
     pub headers: Vec<(String, String)>,
     /// Whole-request timeout (connect + body). Default 60 s.
     pub timeout: Option<Duration>,
@@ -53,6 +55,12 @@ pub struct ClientOptions {
     pub method: Option<SearchMethod>,
     /// The `User-Agent`.
     pub user_agent: String,
+    /// The largest response body read (a search page, the landing page,
+    /// collections): a longer one is a
+    /// [`ClientError::TooLarge`](crate::ClientError::TooLarge), read no
+    /// further than the limit. Default 128 MiB (a page of 1000 large items
+    /// is about 25 MB).
+    pub max_page_bytes: u64,
 }
 
 impl Default for ClientOptions {
@@ -66,6 +74,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             method: None,
             user_agent: concat!("stac-gdal/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_page_bytes: 128 << 20,
         }
     }
 }
@@ -82,6 +91,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("retry", &self.retry)
             .field("method", &self.method)
             .field("user_agent", &self.user_agent)
+            .field("max_page_bytes", &self.max_page_bytes)
             .finish()
     }
 }
@@ -134,6 +144,11 @@ impl ClientOptions {
     /// Set the `User-Agent`.
     pub fn with_user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
+        self
+    }
+    /// Set the largest response body read ([`max_page_bytes`](Self::max_page_bytes)).
+    pub fn with_max_page_bytes(mut self, bytes: u64) -> Self {
+        self.max_page_bytes = bytes;
         self
     }
 }

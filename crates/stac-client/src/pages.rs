@@ -161,6 +161,70 @@ pub(crate) fn next_request(
     }))
 }
 
+/// One page read from the response bytes: its items (checked) and the
+/// request for the next page (from its `next` link), as a search reads it.
+pub(crate) fn read_page(
+    bytes: &[u8],
+    request: &PageRequest,
+    original: &PageRequest,
+    page: u64,
+) -> Result<(Vec<Value>, Option<PageRequest>), ClientError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| ClientError::MalformedPage {
+        url: safe_url(request.url.as_str()),
+        page,
+        reason: format!("not JSON: {e}"),
+    })?;
+    let (items, rest) = features(doc, &request.url, page)?;
+    let next = next_request(&rest, request, original, page)?;
+    Ok((items, next))
+}
+
+/// Parse one STAC API search page (an ItemCollection, as bytes) exactly as
+/// a search does: the page's items, and the next request as
+/// `"<METHOD> <URL> <JSON body>"` when the page has a `next` link.
+///
+/// `url` is the URL the page was fetched from (relative `next` hrefs resolve
+/// against it); `body` is the POST body that fetched it (`None`: GET).
+/// Malformed pages are [`ClientError::MalformedPage`] errors, never panics:
+/// not JSON (including invalid UTF-8 and JSON nested deeper than 128
+/// levels), no `features` array, a feature that is not an object, a `next`
+/// link without a usable href, method, headers or body.
+///
+/// Exposed for the fuzz target `stac_api_page` and for tests; not part of
+/// the stable API.
+///
+/// ```
+/// let page = br#"{"type": "FeatureCollection", "features": [{"id": "a"}],
+///     "links": [{"rel": "next", "href": "?page=2"}]}"#;
+/// let (items, next) = stac_client::parse_search_page(page, "http://h/search", None)?;
+/// assert_eq!(items.len(), 1);
+/// assert_eq!(next.as_deref(), Some("GET http://h/search?page=2 "));
+/// # Ok::<(), stac_client::ClientError>(())
+/// ```
+#[doc(hidden)]
+pub fn parse_search_page(
+    bytes: &[u8],
+    url: &str,
+    body: Option<&Value>,
+) -> Result<(Vec<Value>, Option<String>), ClientError> {
+    let parsed = Url::parse(url).map_err(|e| ClientError::InvalidUrl {
+        url: safe_url(url),
+        reason: e.to_string(),
+    })?;
+    let request = PageRequest {
+        method: if body.is_some() {
+            Method::POST
+        } else {
+            Method::GET
+        },
+        url: parsed,
+        headers: Vec::new(),
+        body: body.map(|b| b.as_object().cloned().unwrap_or_default()),
+    };
+    let (items, next) = read_page(bytes, &request, &request, 1)?;
+    Ok((items, next.map(|n| n.key())))
+}
+
 /// The features of a page, checked.
 pub(crate) fn features(
     page: Value,

@@ -174,14 +174,21 @@ impl SearchParams {
         self.intersects = Some(geometry);
         self
     }
-    /// Set the datetime: an instant or an interval `a/b`.
+    /// Set the datetime: an instant or an interval `a/b`. Partial dates
+    /// (`2023`, `2023-06`, `2023-06-01`) are expanded to the period they
+    /// cover, as pystac-client does (see [`expand_datetime`](crate::expand_datetime)).
     pub fn datetime(mut self, datetime: impl Into<String>) -> Self {
-        self.datetime = Some(datetime.into());
+        self.datetime = Some(crate::datetime::expand_datetime(&datetime.into()));
         self
     }
     /// Set the datetime to an interval; `None` is an open end (`..`).
+    /// Partial dates are expanded as in [`datetime`](Self::datetime).
     pub fn datetime_interval(mut self, start: Option<&str>, end: Option<&str>) -> Self {
-        self.datetime = Some(format!("{}/{}", start.unwrap_or(".."), end.unwrap_or("..")));
+        self.datetime = Some(crate::datetime::expand_datetime(&format!(
+            "{}/{}",
+            start.unwrap_or(".."),
+            end.unwrap_or("..")
+        )));
         self
     }
     /// Set the query extension object.

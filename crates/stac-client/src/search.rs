@@ -103,7 +103,9 @@ impl Crawl {
                     }
                     self.buffer.extend(items);
                     if let Some(n) = next {
-                        if self.seen.contains(&n.key()) {
+                        if let Err(e) = self.client.check_link("next", &n.url, Some(self.page)) {
+                            self.pending_error = Some(e);
+                        } else if self.seen.contains(&n.key()) {
                             self.pending_error = Some(ClientError::PaginationLoop {
                                 link: safe_url(n.url.as_str()),
                                 page: self.page,

@@ -13,6 +13,7 @@
 //! | `cube` | `cube` (`stac-cube`) | yes | no |
 //! | `geoparquet` | `geoparquet` (`stac-geoparquet`) | no | no |
 //! | `client` | `client` (`stac-client`) | no | yes |
+//! | `client` + `cube` | `stac-client/cube`: `DatasetCollection::from_point` | yes | yes |
 //!
 //! The default features are the offline capabilities: `meta`, `signers`,
 //! `raster`, `vrt`, `cube`, `geoparquet`. Take `default-features = false,
@@ -67,3 +68,5 @@ pub use stac_client::{
     AsyncClient, Client, ClientError, ClientOptions, DownloadOptions, SearchParams, download_item,
     download_items, search,
 };
+#[cfg(all(feature = "client", feature = "cube"))]
+pub use stac_client::{EdgeUnits, FromPoint, PointOptions, PointQuery, search_point};

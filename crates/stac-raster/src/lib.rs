@@ -61,5 +61,8 @@ pub use stac_meta::DataType;
 pub use stac_signers::GdalEnv;
 pub use thread_env::{EnvScope, thread_config, with_env};
 pub use warp::WarpOptions;
-pub use window::{Part, PartOptions, read_item_part, read_item_point, read_item_preview};
+pub use window::{
+    Part, PartOptions, read_item_part, read_item_point, read_item_preview, transform_bounds,
+    transform_point,
+};
 pub use write::{Format, WriteOptions};

@@ -9,7 +9,14 @@
 //! While a scope is installed, GDAL's messages on this thread go through a
 //! thread-local error handler that removes query strings and URL userinfo
 //! (signatures, tokens) before printing them to stderr the way GDAL's
-//! default handler does; GDAL's last-error message is unaffected.
+//! default handler does (debug messages too, when `CPL_DEBUG` is on);
+//! GDAL's last-error message is unaffected.
+//!
+//! The first scope also replaces GDAL's process-wide handler by the same
+//! redacting one — only while it is still GDAL's default, so a handler the
+//! application set is kept. Messages GDAL emits outside any scope (a dataset
+//! closed when dropped: `GDALClose(/vsicurl/https://…?sig=…)` under
+//! `CPL_DEBUG=ON`, another thread) are then redacted as well.
 
 use std::ffi::{CStr, CString};
 
@@ -54,6 +61,7 @@ impl EnvScope {
             unsafe { gdal_sys::CPLSetThreadLocalConfigOption(key.as_ptr(), value.as_ptr()) };
             saved.push((key, previous));
         }
+        redact_default_handler();
         // SAFETY: pushes a thread-local handler; popped in Drop on this thread.
         unsafe { gdal_sys::CPLPushErrorHandler(Some(redacting_handler)) };
         Self {
@@ -63,26 +71,42 @@ impl EnvScope {
     }
 }
 
-/// GDAL error handler: the default handler's output, redacted.
+/// Replace GDAL's process-wide error handler by [`redacting_handler`], once,
+/// when it is still GDAL's default (an application's own handler is kept).
+fn redact_default_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: swaps GDAL's global handler pointer; both are valid
+        // `extern "C"` handlers with GDAL's signature.
+        unsafe {
+            let previous = gdal_sys::CPLSetErrorHandler(Some(redacting_handler));
+            let default = gdal_sys::CPLDefaultErrorHandler as *const () as usize;
+            if previous.is_some_and(|f| f as *const () as usize != default) {
+                gdal_sys::CPLSetErrorHandler(previous);
+            }
+        }
+    });
+}
+
+/// GDAL error handler: the default handler's output, redacted. Debug
+/// messages (which GDAL only emits when `CPL_DEBUG` is on) are printed as
+/// the default handler prints them.
 unsafe extern "C" fn redacting_handler(
     class: gdal_sys::CPLErr::Type,
     number: gdal_sys::CPLErrorNum,
     message: *const std::ffi::c_char,
 ) {
-    if class == gdal_sys::CPLErr::CE_Debug
-        || class == gdal_sys::CPLErr::CE_None
-        || message.is_null()
-    {
+    if class == gdal_sys::CPLErr::CE_None || message.is_null() {
         return;
     }
     // SAFETY: GDAL passes a valid NUL-terminated message for the call.
     let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
-    let label = if class == gdal_sys::CPLErr::CE_Warning {
-        "Warning"
-    } else {
-        "ERROR"
-    };
-    eprintln!("{label} {number}: {}", crate::error::redact_text(&text));
+    let text = crate::error::redact_text(&text);
+    match class {
+        gdal_sys::CPLErr::CE_Debug => eprintln!("{text}"),
+        gdal_sys::CPLErr::CE_Warning => eprintln!("Warning {number}: {text}"),
+        _ => eprintln!("ERROR {number}: {text}"),
+    }
 }
 
 impl Drop for EnvScope {

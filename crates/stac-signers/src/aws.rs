@@ -230,6 +230,11 @@ impl Signer for AwsRequesterPaysSigner {
         Ok(href.to_owned())
     }
 
+    /// The hosts it signs ([`signs_host`](AwsRequesterPaysSigner::signs_host)).
+    fn allows_url(&self, url: &str) -> bool {
+        crate::hosts::host_of(url).is_some_and(|h| self.signs_host(&h))
+    }
+
     fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
         let mut env = GdalEnv::new();
         if let Some(region) = &self.region {

@@ -186,4 +186,9 @@ impl Signer for BearerTokenSigner {
     fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
         env_for(self.hosts.as_ref(), href, || self.token())
     }
+
+    /// Only hosts of an explicit allow-list ([`with_hosts`](Self::with_hosts)).
+    fn allows_url(&self, url: &str) -> bool {
+        self.hosts.as_ref().is_some_and(|h| h.allows_url(url))
+    }
 }

@@ -234,4 +234,8 @@ impl Signer for EarthdataSigner {
     fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
         env_for(Some(&self.hosts), href, || self.token())
     }
+
+    fn allows_url(&self, url: &str) -> bool {
+        self.hosts.allows_url(url)
+    }
 }

@@ -111,6 +111,31 @@ pub trait Signer: Send + Sync + std::fmt::Debug {
     fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
         sign_item_assets(self, item)
     }
+
+    /// Whether this signer was configured for `url`'s host: its host
+    /// allow-list (given, or built in like Earthdata's NASA hosts) contains
+    /// it, or it adds nothing to requests at all (anonymous, Planetary
+    /// Computer, whose SAS goes into hrefs only).
+    ///
+    /// Callers ask before they send a request to a host that a *server*
+    /// chose rather than the user (a STAC API `next` link or a redirect to
+    /// another host): such a link is followed, and signed, only when this
+    /// returns `true`. The default is `false`: a signer without a host
+    /// list (e.g. an unscoped [`BearerTokenSigner`]) is trusted only for
+    /// the hosts the caller chose.
+    ///
+    /// ```
+    /// use stac_signers::{AnonymousSigner, BearerTokenSigner, HostList, Signer};
+    /// assert!(AnonymousSigner.allows_url("https://other.example/x"));
+    /// assert!(!BearerTokenSigner::new("t").allows_url("https://other.example/x"));
+    /// let scoped = BearerTokenSigner::new("t").with_hosts(HostList::new(["api.example"]));
+    /// assert!(scoped.allows_url("https://api.example/search?page=2"));
+    /// assert!(!scoped.allows_url("https://other.example/search?page=2"));
+    /// ```
+    fn allows_url(&self, url: &str) -> bool {
+        let _ = url;
+        false
+    }
 }
 
 impl<S: Signer + ?Sized> Signer for &S {
@@ -131,6 +156,9 @@ impl<S: Signer + ?Sized> Signer for &S {
     }
     fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
         (**self).sign_item(item)
+    }
+    fn allows_url(&self, url: &str) -> bool {
+        (**self).allows_url(url)
     }
 }
 
@@ -153,6 +181,9 @@ impl<S: Signer + ?Sized> Signer for std::sync::Arc<S> {
     fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
         (**self).sign_item(item)
     }
+    fn allows_url(&self, url: &str) -> bool {
+        (**self).allows_url(url)
+    }
 }
 
 impl<S: Signer + ?Sized> Signer for Box<S> {
@@ -173,5 +204,8 @@ impl<S: Signer + ?Sized> Signer for Box<S> {
     }
     fn sign_item(&self, item: &mut serde_json::Value) -> Result<usize, SignerError> {
         (**self).sign_item(item)
+    }
+    fn allows_url(&self, url: &str) -> bool {
+        (**self).allows_url(url)
     }
 }
