@@ -168,6 +168,7 @@ impl DatasetCollection {
                 Some(s) => s.sign_href(&href)?,
                 None => href,
             };
+            options.href_policy.check(&href)?;
             Ok(stac_meta::gdal_path(&href))
         };
         // 3. Bands and sources.
@@ -569,11 +570,18 @@ impl CubePlan {
             progress: o.progress.as_ref(),
         };
         let mut failures = self.plan_failures.clone();
+        let planned = failures.len();
         let data = dispatch_type!(dtype, T => {
             let (arr, f) = load::<T>(&spec)?;
             failures.extend(f);
             arr
         });
+        // At most one failure per source: when every readable source failed,
+        // nothing was read. Even with `fail_on_error(false)`, an all-nodata
+        // cube is never returned.
+        if failures.len() - planned >= readable {
+            return Err(CubeError::Read { failures });
+        }
         Ok(DatasetCollection {
             data,
             grid,

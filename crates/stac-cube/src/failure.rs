@@ -7,7 +7,10 @@ use serde::Serialize;
 /// One unreadable source (an item's asset band): returned in
 /// [`DatasetCollection::failures`](crate::DatasetCollection::failures) with
 /// `fail_on_error(false)`, or inside [`CubeError::Read`](crate::CubeError::Read).
-/// Its pixels are nodata in the cube.
+/// Its pixels are nodata in the cube, except those read before it failed
+/// (the tiles before the cut of a file cut short), which hold its exact
+/// values: a cube pixel is a source's true value or nodata, never a wrong
+/// value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Failure {
@@ -32,15 +35,26 @@ impl Failure {
     }
 }
 
-/// Redact every URL-looking token of an error message.
+/// Redact every URL-looking token of an error message. Quotes and
+/// punctuation around a token are kept (`'/vsicurl/https://h/a.tif?<redacted>',`).
 fn redact_text(text: &str) -> String {
     text.split(' ')
         .map(|w| {
-            if w.contains("://") || w.starts_with("/vsi") {
-                stac_meta::redact(w).into_owned()
-            } else {
-                w.to_owned()
+            let core = w.trim_start_matches(['\'', '"', '(', '[', '<']);
+            if !(core.contains("://") || core.starts_with("/vsi")) {
+                return w.to_owned();
             }
+            let lead = &w[..w.len() - core.len()];
+            let redacted = stac_meta::redact(core);
+            if !core.contains('?') {
+                return format!("{lead}{redacted}");
+            }
+            // The query is gone: put back the punctuation that ended the token.
+            let tail_len = core.len()
+                - core
+                    .trim_end_matches(['\'', '"', ',', ';', ':', ')', ']', '>', '.'])
+                    .len();
+            format!("{lead}{redacted}{}", &core[core.len() - tail_len..])
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -64,4 +78,21 @@ pub struct Outside {
     pub item: String,
     /// Asset key.
     pub asset: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_keeps_the_punctuation_around_urls() {
+        let text = "read failed for '/vsicurl/http://h/a.tif?sig=SECRET', band 1: \
+                    (https://u:pw@h/b.tif?x=SECRET) http://h/c.tif";
+        let out = redact_text(text);
+        assert_eq!(
+            out,
+            "read failed for '/vsicurl/http://h/a.tif?<redacted>', band 1: \
+             (https://<redacted>@h/b.tif?<redacted>) http://h/c.tif"
+        );
+    }
 }

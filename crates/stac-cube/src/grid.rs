@@ -164,6 +164,34 @@ impl SrcGrid {
         [self.gt[1].hypot(self.gt[4]), self.gt[2].hypot(self.gt[5])]
     }
 
+    /// Refuse grids no real raster has: non-finite or zero pixel sizes,
+    /// sides beyond GDAL's `INT_MAX`, footprints beyond ±1e9 CRS units
+    /// (which make PROJ spin for minutes).
+    pub fn check(&self) -> Result<(), String> {
+        if !self.gt.iter().all(|v| v.is_finite()) {
+            return Err(format!("geotransform {:?} is not finite", self.gt));
+        }
+        let [rx, ry] = self.res();
+        if rx == 0.0 || ry == 0.0 {
+            return Err(format!("pixel size {rx} x {ry} is zero"));
+        }
+        if self.rows == 0
+            || self.cols == 0
+            || self.rows > i32::MAX as usize
+            || self.cols > i32::MAX as usize
+        {
+            return Err(format!(
+                "shape {} x {} is empty or beyond GDAL's limit",
+                self.rows, self.cols
+            ));
+        }
+        let b = self.bounds();
+        if b.iter().any(|v| !v.is_finite() || v.abs() > 1e9) {
+            return Err(format!("footprint {b:?} lies beyond ±1e9 CRS units"));
+        }
+        Ok(())
+    }
+
     pub fn describe(&self) -> String {
         let [rx, ry] = self.res();
         format!(
@@ -484,7 +512,8 @@ pub(crate) fn plan_grid(
 
 fn check_size(rows: u64, cols: u64, limit: u64) -> Result<()> {
     let pixels = rows as u128 * cols as u128;
-    if pixels > limit as u128 || rows == 0 || cols == 0 {
+    let side = i32::MAX as u64;
+    if pixels > limit as u128 || rows == 0 || cols == 0 || rows > side || cols > side {
         return Err(CubeError::GridTooLarge {
             rows,
             cols,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use stac_meta::{DataType, GroupBy};
+use stac_meta::{DataType, GroupBy, HrefPolicy};
 use stac_raster::{GdalEnv, Resampling};
 use stac_signers::Signer;
 
@@ -123,6 +123,9 @@ pub struct CubeOptions {
     pub max_items: Option<usize>,
     /// Fail on the first unreadable source (default true); `false` fills
     /// nodata and reports it in [`failures`](crate::DatasetCollection::failures).
+    /// When every source fails, the load is a
+    /// [`CubeError::Read`](crate::CubeError::Read) either way: an all-nodata
+    /// cube is never returned.
     pub fail_on_error: bool,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
@@ -135,6 +138,10 @@ pub struct CubeOptions {
     pub max_pixels: u64,
     /// Read COG overviews when the grid is coarser than a source (default true).
     pub use_overviews: bool,
+    /// Which hrefs may be opened, judged after `patch_url` and signing (default:
+    /// any file; NUL bytes, inline GDAL documents and memory pointers are
+    /// always refused). A refused href is a failure of its source.
+    pub href_policy: HrefPolicy,
 }
 
 impl Default for CubeOptions {
@@ -161,6 +168,7 @@ impl Default for CubeOptions {
             block_pixels: 4 << 20,
             max_pixels: 250_000_000,
             use_overviews: true,
+            href_policy: HrefPolicy::any(),
         }
     }
 }
@@ -189,6 +197,7 @@ impl fmt::Debug for CubeOptions {
             .field("block_pixels", &self.block_pixels)
             .field("max_pixels", &self.max_pixels)
             .field("use_overviews", &self.use_overviews)
+            .field("href_policy", &self.href_policy)
             .finish()
     }
 }
@@ -302,6 +311,12 @@ impl CubeOptions {
     /// Use COG overviews for coarser grids.
     pub fn use_overviews(mut self, on: bool) -> Self {
         self.use_overviews = on;
+        self
+    }
+
+    /// Restrict which hrefs may be opened (e.g. [`HrefPolicy::remote_only`]).
+    pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
+        self.href_policy = policy;
         self
     }
 

@@ -244,13 +244,21 @@ pub(crate) fn build_sources(
             if md.has_grid()
                 && let (Some(crs), Some(gt), Some(shape)) = (&md.crs, md.geotransform, md.shape)
             {
-                src.grid = Some(SrcGrid {
+                let grid = SrcGrid {
                     crs: metadata_crs(crs, item, &slot.asset)?,
                     gt,
-                    rows: shape[0] as usize,
-                    cols: shape[1] as usize,
-                });
-                src.from_metadata = true;
+                    rows: usize::try_from(shape[0]).unwrap_or(usize::MAX),
+                    cols: usize::try_from(shape[1]).unwrap_or(usize::MAX),
+                };
+                match grid.check() {
+                    Ok(()) => {
+                        src.grid = Some(grid);
+                        src.from_metadata = true;
+                    }
+                    // Implausible metadata ([0, 0] shapes, NaN transforms):
+                    // the file itself is opened for its grid instead.
+                    Err(_) => {}
+                }
             }
             if let Some(b) = md.bands.get(slot.band - 1) {
                 if src.nodata.is_none() {
@@ -297,6 +305,8 @@ pub(crate) fn open_missing(sources: &mut [Source], env: &GdalEnv) -> Vec<Failure
                     ));
                 } else if info.grid.is_none() {
                     s.broken = Some("the file has no CRS or geotransform".into());
+                } else if let Some(Err(e)) = info.grid.as_ref().map(SrcGrid::check) {
+                    s.broken = Some(e);
                 } else {
                     s.grid = info.grid.clone();
                     if s.nodata.is_none() {

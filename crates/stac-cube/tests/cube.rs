@@ -951,3 +951,28 @@ fn coarser_grids_read_cog_overviews() {
     assert_eq!(a[[0, 0, 0, 0]], avg);
     assert_eq!(b[[0, 0, 0, 0]], arr[[1, 1]]);
 }
+
+#[test]
+fn href_policy_and_implausible_metadata() {
+    let w = Work::new();
+    let href = w.band("a", 4, 10.0, (2, 2), TL);
+    let mut item = scene("a", &href, "2021-06-01T00:00:00Z");
+    // proj:shape [0, 0]: the metadata grid is ignored and the file opened.
+    item["properties"]["proj:epsg"] = json!(32630);
+    item["assets"]["data"]["proj:shape"] = json!([0, 0]);
+    item["assets"]["data"]["proj:transform"] = json!([10.0, 0.0, TL.0, 0.0, -10.0, TL.1]);
+    let items = vec![item];
+    let cube = DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default()).unwrap();
+    assert_eq!(cube.shape(), (1, 1, 2, 2));
+    assert_eq!(cube.grid_report().opened, 1);
+    // A local file where only remote hrefs are allowed is a listed failure.
+    let opts = CubeOptions::default().href_policy(stac_meta::HrefPolicy::remote_only());
+    let err = DatasetCollection::from_stac(&items, &["data"], &opts).unwrap_err();
+    match err {
+        CubeError::Read { failures } => {
+            assert_eq!(failures.len(), 1);
+            assert!(failures[0].error.contains("only"), "{}", failures[0].error);
+        }
+        other => panic!("expected a read error, got {other}"),
+    }
+}
