@@ -4,9 +4,14 @@
 //! malformed pages, looping links, slow responses.
 //!
 //! Every request is recorded; the highest number of requests in flight at
-//! once is tracked (for concurrency limits). Each connection serves one
-//! request (`Connection: close`). The listener thread stops when the server
-//! is dropped.
+//! once and the body bytes sent are tracked. Each connection serves one
+//! request (`Connection: close`); a `HEAD` gets the head only. The listener
+//! thread stops when the server is dropped.
+//!
+//! [`Reply::bytes`] serves a file with `Range` support (for GDAL's
+//! `/vsicurl/` and resumed downloads), [`Reply::Stream`] drips or floods a
+//! body, [`Reply::redirect`] points elsewhere, and [`FaultServer::start_on`]
+//! binds another loopback address (`127.0.0.2`) to play a foreign host.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -41,6 +46,18 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The `Range: bytes=START-[END]` asked for, if any.
+    pub fn range(&self) -> Option<(usize, Option<usize>)> {
+        let spec = self.header("range")?.trim().strip_prefix("bytes=")?;
+        let (a, b) = spec.split_once('-')?;
+        let start = a.trim().parse().ok()?;
+        let end = match b.trim() {
+            "" => None,
+            e => Some(e.parse().ok()?),
+        };
+        Some((start, end))
+    }
+
     /// The body as JSON (`Null` when it is not JSON).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
@@ -73,6 +90,40 @@ pub enum Reply {
     },
     /// Close the connection without answering.
     Close,
+    /// Send `chunk` `count` times, sleeping `delay` between pieces (a slow
+    /// body, a stall after the first piece, or a huge body generated on the
+    /// fly). `content_length: None`
+    /// sends no `Content-Length` (the body ends when the connection closes).
+    /// Stops early when the client goes away.
+    Stream {
+        /// Status code.
+        status: u16,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
+        /// The `Content-Length` announced, if any.
+        content_length: Option<usize>,
+        /// The repeated piece.
+        chunk: Vec<u8>,
+        /// How many pieces.
+        count: usize,
+        /// The pause between pieces.
+        delay: Duration,
+    },
+    /// Send `body` (with its `Content-Length`) in pieces of `piece` bytes,
+    /// sleeping `delay` between pieces (a slow download). Stops early when
+    /// the client goes away.
+    Paced {
+        /// Status code.
+        status: u16,
+        /// Extra headers.
+        headers: Vec<(String, String)>,
+        /// The body.
+        body: Vec<u8>,
+        /// Bytes per piece.
+        piece: usize,
+        /// The pause between pieces.
+        delay: Duration,
+    },
 }
 
 impl Reply {
@@ -96,15 +147,50 @@ impl Reply {
             body: format!("status {status}").into_bytes(),
         }
     }
+
+    /// A redirect (`301`, `302`, `303`, `307`, `308`) to `location`.
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Self::status(status, &[("Location", location)])
+    }
+
+    /// `data` as a file: `206` with `Content-Range` for a `Range: bytes=a-b`
+    /// (or `a-`) request, `416` for a range past the end, else `200`.
+    pub fn bytes(request: &Request, data: &[u8]) -> Self {
+        let len = data.len();
+        let mut headers = vec![("Accept-Ranges".to_owned(), "bytes".to_owned())];
+        match request.range() {
+            Some((start, _)) if start >= len => Self::Full {
+                status: 416,
+                headers: vec![("Content-Range".into(), format!("bytes */{len}"))],
+                body: Vec::new(),
+            },
+            Some((start, end)) => {
+                let end = end.map_or(len - 1, |e| e.min(len - 1));
+                headers.push(("Content-Range".into(), format!("bytes {start}-{end}/{len}")));
+                Self::Full {
+                    status: 206,
+                    headers,
+                    body: data[start..=end].to_vec(),
+                }
+            }
+            None => Self::Full {
+                status: 200,
+                headers,
+                body: data.to_vec(),
+            },
+        }
+    }
 }
 
 type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
 
 /// The running server.
 pub struct FaultServer {
+    host: String,
     port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
     max_in_flight: Arc<AtomicUsize>,
+    sent: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -121,29 +207,40 @@ impl FaultServer {
     /// Start on a free 127.0.0.1 port; `handler` answers every request
     /// (it may sleep to simulate a slow server).
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        Self::start_on("127.0.0.1", handler)
+    }
+
+    /// Start on a free port of another loopback address (e.g. `127.0.0.2`,
+    /// a host other than `127.0.0.1` for host-scoping tests).
+    pub fn start_on(ip: &str, handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
         let port = listener.local_addr().expect("local addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
         let requests = Arc::new(Mutex::new(Vec::new()));
         let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let sent = Arc::new(AtomicUsize::new(0));
         let in_flight = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let handler: Arc<Handler> = Arc::new(handler);
         let thread = {
-            let (requests, max_in_flight, stop) =
-                (requests.clone(), max_in_flight.clone(), stop.clone());
+            let (requests, max_in_flight, stop, sent) = (
+                requests.clone(),
+                max_in_flight.clone(),
+                stop.clone(),
+                sent.clone(),
+            );
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
                         Ok((stream, _)) => {
-                            let (requests, handler, in_flight, max_in_flight) = (
-                                requests.clone(),
-                                handler.clone(),
-                                in_flight.clone(),
-                                max_in_flight.clone(),
-                            );
+                            let counters = Counters {
+                                in_flight: in_flight.clone(),
+                                max_in_flight: max_in_flight.clone(),
+                                sent: sent.clone(),
+                            };
+                            let (requests, handler) = (requests.clone(), handler.clone());
                             std::thread::spawn(move || {
-                                serve(stream, &requests, &*handler, &in_flight, &max_in_flight)
+                                serve(stream, &requests, &*handler, &counters)
                             });
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -155,9 +252,11 @@ impl FaultServer {
             })
         };
         Self {
+            host: ip.to_owned(),
             port,
             requests,
             max_in_flight,
+            sent,
             stop,
             thread: Some(thread),
         }
@@ -168,9 +267,15 @@ impl FaultServer {
         self.port
     }
 
-    /// `http://127.0.0.1:<port><path>`.
+    /// `http://<ip>:<port><path>` (`127.0.0.1` unless started with
+    /// [`start_on`](Self::start_on)).
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.host, self.port)
+    }
+
+    /// Body bytes written to clients so far (all replies).
+    pub fn bytes_sent(&self) -> usize {
+        self.sent.load(Ordering::SeqCst)
     }
 
     /// Every request so far, in arrival order.
@@ -201,15 +306,16 @@ impl Drop for FaultServer {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    requests: &Mutex<Vec<Request>>,
-    handler: &Handler,
-    in_flight: &AtomicUsize,
-    max_in_flight: &AtomicUsize,
-) {
+struct Counters {
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    sent: Arc<AtomicUsize>,
+}
+
+fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler, c: &Counters) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let Some(request) = read_request(&stream) else {
         return;
     };
@@ -217,20 +323,32 @@ fn serve(
         .lock()
         .expect("requests lock")
         .push(request.clone());
-    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    c.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let reply = handler(&request);
-    in_flight.fetch_sub(1, Ordering::SeqCst);
+    c.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let head_only = request.method.eq_ignore_ascii_case("HEAD");
     let mut stream = stream;
-    let head = |status: u16, headers: &[(String, String)], len: usize| {
+    let head = |status: u16, headers: &[(String, String)], len: Option<usize>| {
         let mut h = format!("HTTP/1.1 {status} {}\r\n", reason(status));
         for (k, v) in headers {
             h.push_str(&format!("{k}: {v}\r\n"));
         }
-        h.push_str(&format!(
-            "Content-Length: {len}\r\nConnection: close\r\n\r\n"
-        ));
+        if let Some(len) = len {
+            h.push_str(&format!("Content-Length: {len}\r\n"));
+        }
+        h.push_str("Connection: close\r\n\r\n");
         h
+    };
+    let send = |stream: &mut TcpStream, bytes: &[u8]| -> bool {
+        if head_only {
+            return true;
+        }
+        let ok = stream.write_all(bytes).is_ok();
+        if ok {
+            c.sent.fetch_add(bytes.len(), Ordering::SeqCst);
+        }
+        ok
     };
     match reply {
         Reply::Full {
@@ -238,8 +356,8 @@ fn serve(
             headers,
             body,
         } => {
-            let _ = stream.write_all(head(status, &headers, body.len()).as_bytes());
-            let _ = stream.write_all(&body);
+            let _ = stream.write_all(head(status, &headers, Some(body.len())).as_bytes());
+            send(&mut stream, &body);
         }
         Reply::Truncated {
             status,
@@ -247,9 +365,48 @@ fn serve(
             declared,
             body,
         } => {
-            let _ = stream.write_all(head(status, &headers, declared).as_bytes());
-            let _ = stream.write_all(&body);
+            let _ = stream.write_all(head(status, &headers, Some(declared)).as_bytes());
+            send(&mut stream, &body);
             let _ = stream.flush();
+        }
+        Reply::Stream {
+            status,
+            headers,
+            content_length,
+            chunk,
+            count,
+            delay,
+        } => {
+            let _ = stream.write_all(head(status, &headers, content_length).as_bytes());
+            let _ = stream.flush();
+            for i in 0..count {
+                if i > 0 && !delay.is_zero() {
+                    std::thread::sleep(delay);
+                }
+                if head_only || !send(&mut stream, &chunk) {
+                    break;
+                }
+                let _ = stream.flush();
+            }
+        }
+        Reply::Paced {
+            status,
+            headers,
+            body,
+            piece,
+            delay,
+        } => {
+            let _ = stream.write_all(head(status, &headers, Some(body.len())).as_bytes());
+            let _ = stream.flush();
+            for (i, part) in body.chunks(piece.max(1)).enumerate() {
+                if i > 0 && !delay.is_zero() {
+                    std::thread::sleep(delay);
+                }
+                if head_only || !send(&mut stream, part) {
+                    break;
+                }
+                let _ = stream.flush();
+            }
         }
         Reply::Close => {}
     }
@@ -295,12 +452,19 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         206 => "Partial Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        403 => "Forbidden",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
         416 => "Range Not Satisfiable",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Status",
     }

@@ -170,3 +170,41 @@ pub fn stac_gdal_bin() -> PathBuf {
     );
     bin
 }
+
+/// An example of the facade crate (`crates/stac-gdal/examples/<name>.rs`)
+/// for end-to-end tests.
+///
+/// `cargo test --workspace --all-features` builds every example before any
+/// test runs (into `target/<profile>/examples/`), so that binary is used and
+/// no second build happens; otherwise (this package's tests run alone) it
+/// is built now with `features` (also when the example's source is newer
+/// than the binary).
+pub fn facade_example_bin(name: &str, features: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps")
+        .to_path_buf();
+    let bin = dir.join("examples").join(name);
+    let source = repo_root()
+        .join("crates/stac-gdal/examples")
+        .join(format!("{name}.rs"));
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&bin).is_some_and(|b| modified(&source).is_none_or(|s| s <= b)) {
+        return bin;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = std::process::Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", "stac-gdal", "--example", name])
+        .args(["--features", features]);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    cmd.env("CARGO_TARGET_DIR", dir.parent().expect("target dir"));
+    assert!(
+        cmd.status().expect("cargo build runs").success(),
+        "building the example {name} failed"
+    );
+    bin
+}

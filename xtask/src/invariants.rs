@@ -58,6 +58,20 @@ const RULES: &[Rule] = &[
         forbidden: GDAL_CRATES,
         forbidden_prefixes: &[],
     },
+    Rule {
+        package: "stac-client",
+        features: &[],
+        what: "stac-client without `cube` links no GDAL",
+        forbidden: GDAL_CRATES,
+        forbidden_prefixes: &[],
+    },
+    Rule {
+        package: "stac-gdal",
+        features: &["--no-default-features", "--features", "client"],
+        what: "the facade with only `client` links no GDAL",
+        forbidden: GDAL_CRATES,
+        forbidden_prefixes: &[],
+    },
 ];
 
 /// Check every rule; a violation names the dependency path that pulled the crate in.

@@ -4,18 +4,21 @@
 //! - `test`: setup, fmt, clippy, the whole test suite, docs, invariants.
 //! - `tour`: run the offline tour example (the seed notebook in Rust).
 //! - `bench`: criterion benches and side-by-side peer runs → docs/benchmarks.md.
+//! - `fuzz`: the cargo-fuzz targets of `fuzz/` (`fuzz <target|all> --time S`).
 
 use std::process::ExitCode;
 
 mod bench;
 mod bench_client;
+mod bench_cube;
 mod bench_geoparquet;
 mod bench_vrt;
+mod fuzz;
 mod invariants;
 mod process;
 mod setup;
 
-const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants>";
+const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|fuzz>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
         Some("tour") => tour(),
         Some("bench") => bench::run(&args[1..]),
         Some("invariants") => invariants::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -40,7 +44,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// Everything CI checks, in the order that fails fastest.
+/// Everything CI checks, in the order that fails fastest; the fuzz targets last.
 fn test() -> Result<(), String> {
     setup::run()?;
     process::step(
@@ -73,6 +77,8 @@ fn test() -> Result<(), String> {
     let mut doc = process::cargo(&["doc", "--workspace", "--all-features", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     process::step("cargo doc (no warnings)", doc)?;
+    // Last: every fuzz target for 30 s (docs/reliability.md).
+    fuzz::ci()?;
     Ok(())
 }
 
