@@ -14,6 +14,8 @@ const APT: &[(&str, &[&str])] = &[
     ("gdalmdimtranslate", &["gdal-bin"]),
     ("nginx", &["nginx-light"]),
     ("curl", &["curl"]),
+    // Peak RSS of the benchmarked processes (cube benchmark).
+    ("/usr/bin/time", &["time"]),
     (
         "/usr/share/postgresql/15/extension/postgis.control",
         &["postgresql-15", "postgresql-15-postgis-3"],
@@ -39,6 +41,23 @@ const VENVS: &[(&str, &[&str])] = &[
             "geopandas==1.2.0",
             "stac-geoparquet==0.8.3",
             "rustac==0.9.18",
+        ],
+    ),
+    // The cube benchmark's peers (rasterio's wheel bundles its own GDAL).
+    (
+        "cube-peers",
+        &[
+            "odc-stac==0.5.3",
+            "odc-geo==0.5.3",
+            "odc-loader==0.6.5",
+            "stackstac==0.5.1",
+            "rasterio==1.4.4",
+            "dask==2026.8.0",
+            "xarray==2026.9.0",
+            "pystac==1.15.2",
+            "numpy==2.4.6",
+            "pandas==2.3.3",
+            "pyproj==3.7.2",
         ],
     ),
 ];

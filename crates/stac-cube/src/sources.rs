@@ -250,14 +250,11 @@ pub(crate) fn build_sources(
                     rows: usize::try_from(shape[0]).unwrap_or(usize::MAX),
                     cols: usize::try_from(shape[1]).unwrap_or(usize::MAX),
                 };
-                match grid.check() {
-                    Ok(()) => {
-                        src.grid = Some(grid);
-                        src.from_metadata = true;
-                    }
-                    // Implausible metadata ([0, 0] shapes, NaN transforms):
-                    // the file itself is opened for its grid instead.
-                    Err(_) => {}
+                // Implausible metadata ([0, 0] shapes, NaN transforms): the
+                // file itself is opened for its grid instead.
+                if grid.check().is_ok() {
+                    src.grid = Some(grid);
+                    src.from_metadata = true;
                 }
             }
             if let Some(b) = md.bands.get(slot.band - 1) {
