@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 fn shared() -> PathBuf {
     std::env::var_os("STAC_GDAL_SHARED")
         .map(PathBuf::from)
