@@ -30,34 +30,9 @@ impl Failure {
             item: item.to_owned(),
             asset: asset.to_owned(),
             href: stac_meta::redact(href).into_owned(),
-            error: redact_text(&error.to_string()),
+            error: stac_meta::redact_text(&error.to_string()),
         }
     }
-}
-
-/// Redact every URL-looking token of an error message. Quotes and
-/// punctuation around a token are kept (`'/vsicurl/https://h/a.tif?<redacted>',`).
-fn redact_text(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            let core = w.trim_start_matches(['\'', '"', '(', '[', '<']);
-            if !(core.contains("://") || core.starts_with("/vsi")) {
-                return w.to_owned();
-            }
-            let lead = &w[..w.len() - core.len()];
-            let redacted = stac_meta::redact(core);
-            if !core.contains('?') {
-                return format!("{lead}{redacted}");
-            }
-            // The query is gone: put back the punctuation that ended the token.
-            let tail_len = core.len()
-                - core
-                    .trim_end_matches(['\'', '"', ',', ';', ':', ')', ']', '>', '.'])
-                    .len();
-            format!("{lead}{redacted}{}", &core[core.len() - tail_len..])
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 impl fmt::Display for Failure {
@@ -82,7 +57,7 @@ pub struct Outside {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use stac_meta::redact_text;
 
     #[test]
     fn redaction_keeps_the_punctuation_around_urls() {

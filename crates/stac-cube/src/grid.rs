@@ -256,18 +256,14 @@ pub(crate) fn crs_label(crs: &Crs) -> String {
     }
 }
 
-/// Canonical key for grouping CRSs without calling GDAL.
+/// Canonical key for grouping CRSs without calling GDAL: `EPSG:n`, or the
+/// definition itself.
 pub(crate) fn crs_key(crs: &Crs) -> String {
     match crs {
         Crs::Epsg(c) => format!("EPSG:{c}"),
-        other => other.short() + &format!("#{}", fnv(&format!("{other:?}"))),
+        Crs::Wkt(def) => def.clone(),
+        other => other.short(),
     }
-}
-
-fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    })
 }
 
 /// Caches `Crs::is_same` by key pair (GDAL's comparison is not free).

@@ -4,6 +4,51 @@ use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 
+/// [`redact`] every href inside free text (a GDAL or HTTP error message):
+/// words are cut at whitespace, quotes, brackets and commas, and a word
+/// with a query or a `user:password@` authority is redacted; the
+/// punctuation around it is kept.
+///
+/// ```
+/// use stac_meta::redact_text;
+/// assert_eq!(
+///     redact_text("'/vsicurl/https://h/a.tif?sig=x&se=1': 403"),
+///     "'/vsicurl/https://h/a.tif?<redacted>': 403"
+/// );
+/// assert_eq!(redact_text("at https://u:pw@h/a.tif failed"), "at https://<redacted>@h/a.tif failed");
+/// assert_eq!(redact_text("what? nothing"), "what? nothing");
+/// ```
+pub fn redact_text(text: &str) -> String {
+    let is_end = |c: char| {
+        c.is_whitespace() || matches!(c, '\'' | '"' | ')' | '(' | ',' | ']' | '[' | '>' | '<')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut word_start = None;
+    let flush = |out: &mut String, word: &str| {
+        let sensitive = word.find('?').is_some_and(|q| q + 1 < word.len())
+            || (word.contains("://") && word.contains('@'));
+        if sensitive {
+            out.push_str(&redact(word.trim_end_matches(':')));
+        } else {
+            out.push_str(word);
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if is_end(c) {
+            if let Some(start) = word_start.take() {
+                flush(&mut out, &text[start..i]);
+            }
+            out.push(c);
+        } else if word_start.is_none() {
+            word_start = Some(i);
+        }
+    }
+    if let Some(start) = word_start {
+        flush(&mut out, &text[start..]);
+    }
+    out
+}
+
 /// Remove credentials from an href before it reaches a message, log or `Debug`
 /// output: everything after `?` is replaced by `<redacted>`, and a
 /// `user:password@` in the authority is dropped. Works on GDAL paths too

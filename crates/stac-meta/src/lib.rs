@@ -47,7 +47,8 @@ pub use extension::{
 };
 pub use group::{GroupBy, GroupFn, GroupKey, solar_day};
 pub use href::{
-    HrefPolicy, gdal_path, href_kind, is_remote, is_vsi, redact, resolve_relative, scheme,
+    HrefPolicy, gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative,
+    scheme,
 };
 pub use item::{
     AssetSource, Bbox, alternate_href, asset, asset_href, asset_source, assets, bbox,

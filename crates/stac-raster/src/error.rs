@@ -119,42 +119,7 @@ impl RasterError {
     }
 }
 
-/// Replace the query string of every word of `text` that has one with
-/// `?<redacted>` (GDAL messages quote the path they failed on, which may
-/// carry a signature or token).
-///
-/// For example `open '/vsicurl/https://h/a.tif?sig=x' failed` becomes
-/// `open '/vsicurl/https://h/a.tif?<redacted>' failed` (unit-tested below).
-pub(crate) fn redact_text(text: &str) -> String {
-    let is_end = |c: char| {
-        c.is_whitespace() || matches!(c, '\'' | '"' | ')' | '(' | ',' | ']' | '[' | '>' | '<')
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut word_start = None;
-    let flush = |out: &mut String, word: &str| {
-        let sensitive = word.find('?').is_some_and(|q| q + 1 < word.len())
-            || (word.contains("://") && word.contains('@'));
-        if sensitive {
-            out.push_str(&stac_meta::redact(word.trim_end_matches(':')));
-        } else {
-            out.push_str(word);
-        }
-    };
-    for (i, c) in text.char_indices() {
-        if is_end(c) {
-            if let Some(start) = word_start.take() {
-                flush(&mut out, &text[start..i]);
-            }
-            out.push(c);
-        } else if word_start.is_none() {
-            word_start = Some(i);
-        }
-    }
-    if let Some(start) = word_start {
-        flush(&mut out, &text[start..]);
-    }
-    out
-}
+pub(crate) use stac_meta::redact_text;
 
 #[cfg(test)]
 mod tests {

@@ -90,22 +90,7 @@ impl Dataset {
     pub fn read_with<T: Pixel>(&self, options: &ReadOptions) -> Result<Array3<T>> {
         let (nbands, rows, cols) = self.shape();
         let window = options.window.unwrap_or(Window::new(0, 0, cols, rows));
-        if window.cols == 0
-            || window.rows == 0
-            || window.col_off + window.cols > cols
-            || window.row_off + window.rows > rows
-        {
-            return Err(RasterError::OutOfBounds {
-                window: [
-                    window.col_off as i64,
-                    window.row_off as i64,
-                    window.cols as i64,
-                    window.rows as i64,
-                ],
-                rows,
-                cols,
-            });
-        }
+        check_window(window, rows, cols)?;
         let (out_rows, out_cols) = options.out_shape.unwrap_or((window.rows, window.cols));
         if out_rows == 0 || out_cols == 0 {
             return Err(RasterError::InvalidArgument(format!(
@@ -212,22 +197,7 @@ impl Dataset {
                 .map_err(|e| RasterError::gdal("overview", &self.label, e))?,
         };
         let (cols, rows) = target.size();
-        if window.cols == 0
-            || window.rows == 0
-            || window.col_off + window.cols > cols
-            || window.row_off + window.rows > rows
-        {
-            return Err(RasterError::OutOfBounds {
-                window: [
-                    window.col_off as i64,
-                    window.row_off as i64,
-                    window.cols as i64,
-                    window.rows as i64,
-                ],
-                rows,
-                cols,
-            });
-        }
+        check_window(window, rows, cols)?;
         let alg = gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour;
         let stored = self.data_type_of_band(band);
         if T::DATA_TYPE == DataType::Int8 && stored != DataType::Int8 {
@@ -306,6 +276,27 @@ impl Dataset {
         }
         Ok(())
     }
+}
+
+/// A non-empty `window` inside a `rows` x `cols` raster, else `OutOfBounds`.
+fn check_window(window: Window, rows: usize, cols: usize) -> Result<()> {
+    if window.cols == 0
+        || window.rows == 0
+        || window.col_off + window.cols > cols
+        || window.row_off + window.rows > rows
+    {
+        return Err(RasterError::OutOfBounds {
+            window: [
+                window.col_off as i64,
+                window.row_off as i64,
+                window.cols as i64,
+                window.rows as i64,
+            ],
+            rows,
+            cols,
+        });
+    }
+    Ok(())
 }
 
 /// GDAL's last error message on this thread.

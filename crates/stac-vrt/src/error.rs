@@ -79,19 +79,4 @@ pub enum VrtError {
 /// Shorthand for results of this crate.
 pub type Result<T, E = VrtError> = std::result::Result<T, E>;
 
-/// Blank anything that looks like a credential inside a GDAL message: GDAL
-/// quotes paths, and a VRT path may embed `header.*=` values or a query.
-pub(crate) fn redact_text(text: &str) -> String {
-    text.split_inclusive(|c: char| c.is_whitespace() || c == '\'' || c == '"')
-        .map(|tok| {
-            if tok.contains('?') || tok.contains("://") {
-                let trimmed =
-                    tok.trim_end_matches(|c: char| c.is_whitespace() || c == '\'' || c == '"');
-                let tail = &tok[trimmed.len()..];
-                format!("{}{tail}", stac_meta::redact(trimmed))
-            } else {
-                tok.to_owned()
-            }
-        })
-        .collect()
-}
+pub(crate) use stac_meta::redact_text;
