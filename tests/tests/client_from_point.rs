@@ -331,6 +331,61 @@ fn live_catalog_against_pgstac() {
     // The seed's corner: scene a's pixel (15, 14) at the top-left.
     assert_eq!(cube.read_array::<u32>()[[0, 0, 0, 0]], value(1, 1, 15, 14));
 
+    // The same cube through the CLI: `stac-gdal point` writes one GeoTIFF
+    // per timestep holding exactly the library's pixels.
+    let cli_out = work.path().join("point-cli");
+    let (bands, lat, lon, res) = (
+        BANDS.join(","),
+        LAT.to_string(),
+        LON.to_string(),
+        RES.to_string(),
+    );
+    let o = Command::new(stac_gdal_e2e::stac_gdal_bin())
+        .args([
+            "point",
+            url.as_str(),
+            "--collection",
+            COLLECTION,
+            "--bands",
+            bands.as_str(),
+        ])
+        .args([
+            "--lat",
+            lat.as_str(),
+            "--lon",
+            lon.as_str(),
+            "--resolution",
+            res.as_str(),
+        ])
+        .args([
+            "--start",
+            "2021-06-01",
+            "--end",
+            "2021-06-10",
+            "--edge-size",
+            "64",
+        ])
+        .args(["--signer", "anonymous", "--out", cli_out.to_str().unwrap()])
+        .env_remove("PC_SDK_SUBSCRIPTION_KEY")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["shape"], json!([3, 3, 64, 64]));
+    let written_files = summary["files"].as_array().unwrap();
+    assert_eq!(written_files.len(), 3);
+    for (t, f) in written_files.iter().enumerate() {
+        let written = Dataset::open(f.as_str().unwrap())
+            .unwrap()
+            .read_array::<u32>()
+            .unwrap();
+        assert_eq!(
+            written,
+            cube.read_timestep::<u32>(t).unwrap(),
+            "timestep {t}"
+        );
+    }
+
     // ... with the query extension, and with metres as units.
     let cube = DatasetCollection::from_point(
         &point_query("2021-06-01", "2021-06-10", 645),

@@ -10,6 +10,7 @@ mod download_cmd;
 mod input;
 mod item_cmd;
 mod meta_cmds;
+mod point_cmd;
 mod search_cmd;
 mod sign_cmds;
 mod signer_args;
@@ -69,6 +70,11 @@ enum Command {
         after_help = "Example:\n  stac-gdal cube items.json --asset B04,B08 --groupby solar_day --fuse first --resolution 20 --out cube/ --preview cube.png"
     )]
     Cube(cube_cmd::CubeArgs),
+    /// Search a STAC API around a point and load an edge-size square cube on the local UTM grid (the seed's from_point).
+    #[command(
+        after_help = "Example:\n  stac-gdal point https://earth-search.aws.element84.com/v1 --collection sentinel-2-l2a --bands red,green,blue --lat 46.0 --lon 11.0 --start 2021-06-01 --end 2021-06-10 --edge-size 64 --resolution 10 --out point/"
+    )]
+    Point(point_cmd::PointArgs),
     /// Search a STAC API and print the items (an ItemCollection, or --ndjson).
     #[command(
         after_help = "Example:\n  stac-gdal search https://earth-search.aws.element84.com/v1 --collections sentinel-2-l2a --bbox 10,45,11,46 --datetime 2023-06-01T00:00:00Z/.. --max-items 20"
@@ -93,6 +99,7 @@ fn main() -> ExitCode {
         Command::Vrt(args) => vrt_cmd::vrt(args),
         Command::Item(args) => item_cmd::item(args),
         Command::Cube(args) => cube_cmd::cube(args),
+        Command::Point(args) => point_cmd::point(args),
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
     };

@@ -144,6 +144,13 @@ pub struct SignerOpts {
 }
 
 impl SignerOpts {
+    /// The signer named by `--signer`, if any.
+    pub fn build_given(&self) -> Result<Option<Arc<dyn Signer>>> {
+        self.signer
+            .map(|name| self.settings.build(name))
+            .transpose()
+    }
+
     /// The signer (anonymous when `--signer` is absent).
     pub fn build(&self) -> Result<Arc<dyn Signer>> {
         match self.signer {

@@ -147,8 +147,8 @@ fn errors_name_item_asset_and_field_and_exit_1() {
 fn help_lists_every_subcommand_and_each_has_an_example() {
     let help = stdout(&stac_gdal(&["--help"]));
     let expected = [
-        "meta", "engine", "href", "convert", "sign", "env", "vrt", "item", "cube", "search",
-        "download",
+        "meta", "engine", "href", "convert", "sign", "env", "vrt", "item", "cube", "point",
+        "search", "download",
     ];
     let listed: Vec<(String, String)> = help
         .lines()
