@@ -8,6 +8,7 @@ mod convert;
 mod cube_cmd;
 mod download_cmd;
 mod input;
+mod interrupt;
 mod item_cmd;
 mod meta_cmds;
 mod point_cmd;
