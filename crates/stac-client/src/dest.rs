@@ -29,11 +29,7 @@ pub(crate) enum Kind {
 /// A name made only of the characters `safe_file_name` produces (so it
 /// cannot hold `/` or be `.`/`..`). Checked on every call, as a last line.
 fn plain(name: &str) -> io::Result<&str> {
-    if name.is_empty()
-        || name == "."
-        || name == ".."
-        || name.contains(['/', '\\', '\0'])
-    {
+    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{name:?} is not a plain file name"),
@@ -112,9 +108,11 @@ mod imp {
                     fd,
                     path: self.path.join(name),
                 }),
-                Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => {
-                    Err(refused(&self.path, name, "a symbolic link or not a directory"))
-                }
+                Err(rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR) => Err(refused(
+                    &self.path,
+                    name,
+                    "a symbolic link or not a directory",
+                )),
                 Err(e) => Err(e.into()),
             }
         }
@@ -135,11 +133,7 @@ mod imp {
             let fd = rustix::fs::openat(
                 &self.fd,
                 name,
-                OFlags::WRONLY
-                    | OFlags::CREATE
-                    | OFlags::EXCL
-                    | OFlags::NOFOLLOW
-                    | OFlags::CLOEXEC,
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::from_raw_mode(mode),
             )?;
             Ok(fd.into())
@@ -332,7 +326,11 @@ mod imp {
                 Some(Kind::Dir) => {}
                 None => std::fs::create_dir(&p)?,
                 Some(_) => {
-                    return Err(refused(&self.path, name, "a symbolic link or not a directory"));
+                    return Err(refused(
+                        &self.path,
+                        name,
+                        "a symbolic link or not a directory",
+                    ));
                 }
             }
             Ok(Dir { path: p })
@@ -351,7 +349,9 @@ mod imp {
                 .open(self.path.join(plain(name)?))
         }
         pub(crate) fn open_append(&self, name: &str) -> io::Result<(std::fs::File, u64)> {
-            if self.kind(name)? != Some(Kind::File(0)) && !matches!(self.kind(name)?, Some(Kind::File(_))) {
+            if self.kind(name)? != Some(Kind::File(0))
+                && !matches!(self.kind(name)?, Some(Kind::File(_)))
+            {
                 return Err(refused(&self.path, name, "not a regular file"));
             }
             let f = std::fs::OpenOptions::new()
@@ -462,7 +462,10 @@ mod tests {
         assert_eq!(std::fs::read(dest.join("a.tif")).unwrap(), b"new");
         assert!(plain("../x").is_err() && plain("..").is_err());
         let l = d.try_lock("lock").unwrap().unwrap();
-        assert!(d.try_lock("lock").unwrap().is_none(), "a second lock while held");
+        assert!(
+            d.try_lock("lock").unwrap().is_none(),
+            "a second lock while held"
+        );
         drop(l);
         assert_ne!(random_name(".part"), random_name(".part"));
     }

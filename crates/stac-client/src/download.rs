@@ -601,7 +601,11 @@ fn check_include(items: &[&Value], options: &DownloadOptions) -> Result<()> {
             "no item has the asset key(s) {} (keys present: {}{})",
             missing.join(", "),
             shown.join(", "),
-            if seen.len() > shown.len() { ", …" } else { "" }
+            if seen.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            }
         ),
     })
 }
@@ -732,7 +736,10 @@ async fn attempt_once(
             extra.insert(IF_RANGE, validator);
         }
     }
-    let mut resp = match transport.attempt(&Outgoing::get(job.url.clone()), &extra).await? {
+    let mut resp = match transport
+        .attempt(&Outgoing::get(job.url.clone()), &extra)
+        .await?
+    {
         Attempt::Retry {
             message, headers, ..
         } => return Ok(Step::Retry(message, headers)),
@@ -827,7 +834,9 @@ async fn attempt_once(
         if let Some(ls) = options.low_speed {
             let elapsed = window_start.elapsed();
             if elapsed >= ls.window {
-                let need = ls.bytes_per_second.saturating_mul(ls.window.as_secs().max(1));
+                let need = ls
+                    .bytes_per_second
+                    .saturating_mul(ls.window.as_secs().max(1));
                 if window_bytes < need {
                     break Some(format!(
                         "too slow: {window_bytes} bytes in {:.0} s (limit {} bytes/s)",
@@ -880,7 +889,9 @@ async fn hash_file(
 ) -> Result<(u64, String, Option<Multihash>)> {
     let mut file = tokio::fs::File::from_std(file);
     let mut sha = crate::checksum::sha256_hasher();
-    let mut other = want.filter(|m| m.algorithm() != "sha2-256").map(Multihash::hasher);
+    let mut other = want
+        .filter(|m| m.algorithm() != "sha2-256")
+        .map(Multihash::hasher);
     let mut buf = vec![0u8; 1 << 16];
     let mut size = 0u64;
     loop {
@@ -993,7 +1004,8 @@ async fn decide(
         Overwrite::Error => Err(ClientError::FileExists { path }),
         Overwrite::Overwrite => Ok(Action::Write { replace: true }),
         Overwrite::Skip => {
-            let Some(job) = job.filter(|j| options.verify && (j.size.is_some() || j.checksum.is_some()))
+            let Some(job) =
+                job.filter(|j| options.verify && (j.size.is_some() || j.checksum.is_some()))
             else {
                 return Ok(Action::Keep {
                     size,
@@ -1051,10 +1063,7 @@ async fn run_staged(
     let mut subdirs: Vec<Option<Dir>> = Vec::with_capacity(plans.len());
     for p in plans {
         subdirs.push(match &p.sub {
-            Some(s) => Some(
-                root.subdir(s, 0o755)
-                    .map_err(io_err(&root_path.join(s)))?,
-            ),
+            Some(s) => Some(root.subdir(s, 0o755).map_err(io_err(&root_path.join(s)))?),
             None => None,
         });
     }
@@ -1065,11 +1074,31 @@ async fn run_staged(
     for (i, p) in plans.iter().enumerate() {
         let mut a = Vec::with_capacity(p.jobs.len());
         for job in &p.jobs {
-            a.push(decide(dir_of(i), &job.name, &job.rel, Some(job), &previous, options).await?);
+            a.push(
+                decide(
+                    dir_of(i),
+                    &job.name,
+                    &job.rel,
+                    Some(job),
+                    &previous,
+                    options,
+                )
+                .await?,
+            );
         }
         actions.push(a);
         json_actions.push(if options.write_item_json {
-            Some(decide(dir_of(i), &p.json_name, &p.rel(&p.json_name), None, &previous, options).await?)
+            Some(
+                decide(
+                    dir_of(i),
+                    &p.json_name,
+                    &p.rel(&p.json_name),
+                    None,
+                    &previous,
+                    options,
+                )
+                .await?,
+            )
         } else {
             None
         });
@@ -1202,7 +1231,9 @@ async fn run_staged(
                 staging.remove(&s.part);
             }
         }
-        if let (Some(Action::Write { replace }), Some((tmp, _, _))) = (&json_actions[i], &json_temps[i]) {
+        if let (Some(Action::Write { replace }), Some((tmp, _, _))) =
+            (&json_actions[i], &json_temps[i])
+        {
             place(tmp, dir_of(i), &p.json_name, *replace)?;
         }
     }

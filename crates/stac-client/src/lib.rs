@@ -74,10 +74,9 @@ pub use download::{
     DownloadOptions, DownloadProgress, LowSpeed, Overwrite, S3Endpoint, download_item,
     download_item_async, download_items, download_items_async,
 };
-pub use manifest::MANIFEST_NAME;
-pub use staging::{STAGING_DIR_NAME, staging_dir};
 pub use error::{ClientError, Result};
 pub use file_name::safe_file_name;
+pub use manifest::MANIFEST_NAME;
 pub use options::{ClientOptions, SearchMethod};
 pub use pages::parse_search_page;
 pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
@@ -88,3 +87,4 @@ pub use point::{
 };
 pub use retry::RetryPolicy;
 pub use search::ItemStream;
+pub use staging::{STAGING_DIR_NAME, staging_dir};

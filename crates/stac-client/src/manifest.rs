@@ -80,7 +80,8 @@ impl Manifest {
             .0
             .values()
             .map(|e| {
-                let mut v = json!({"path": e.path, "item": e.item, "asset": e.asset, "size": e.size});
+                let mut v =
+                    json!({"path": e.path, "item": e.item, "asset": e.asset, "size": e.size});
                 if let Some(c) = &e.checksum {
                     v["file:checksum"] = c.clone().into();
                 }
