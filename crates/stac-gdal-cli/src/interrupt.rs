@@ -15,7 +15,22 @@
 //! their staging directory the same way).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
+
+/// Set as soon as a signal arrives: the command's own ending (an error
+/// from files vanishing under it) must not win the race with the handler.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Call before the process ends on its own: when a signal is being
+/// handled, wait for the handler to clean up and exit with its code.
+pub fn settle() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
 
 /// The places to remove on a signal.
 fn places() -> &'static Mutex<Vec<PathBuf>> {
@@ -81,6 +96,7 @@ fn install() {
             .name("stac-gdal-signals".into())
             .spawn(move || {
                 if let Some(sig) = signals.forever().next() {
+                    INTERRUPTED.store(true, Ordering::SeqCst);
                     clean();
                     eprintln!(
                         "\nstac-gdal: interrupted ({}); temp files removed",

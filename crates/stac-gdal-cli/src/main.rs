@@ -104,6 +104,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
     };
+    interrupt::settle();
     for warning in signer_args::unused_host_warnings() {
         eprintln!("{warning}");
     }
