@@ -179,6 +179,11 @@ impl Logged {
     pub fn path(&self) -> &str {
         self.uri.split('?').next().unwrap_or("")
     }
+
+    /// Whether `text` appears in the URI or any logged header.
+    pub fn raw_has(&self, text: &str) -> bool {
+        self.uri.contains(text) || self.headers.values().any(|v| v.contains(text))
+    }
 }
 
 /// A running nginx with one server block per origin; stopped (by PID) when
