@@ -154,8 +154,14 @@ fn searches_end_at_their_deadline() {
     let o = Origins::start(vec![OriginSpec::files("a", root.path()).slow("/slow/", 1)]);
     let staller = Staller::start();
     for (what, url) in [
-        ("1 byte/s", o.url("a", "/slow/landing.json?token=SEARCH-SECRET")),
-        ("stall after the headers", staller.url("/api/?token=SEARCH-SECRET")),
+        (
+            "1 byte/s",
+            o.url("a", "/slow/landing.json?token=SEARCH-SECRET"),
+        ),
+        (
+            "stall after the headers",
+            staller.url("/api/?token=SEARCH-SECRET"),
+        ),
     ] {
         let (out, took) = run(&["search", &url]);
         let stderr = ended_in_time(what, &out, took);
