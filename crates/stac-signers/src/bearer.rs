@@ -54,6 +54,8 @@ pub struct BearerTokenSigner {
     allow_http: Vec<Origin>,
     /// Tokens a closure returned (for [`Signer::secrets`]).
     seen: Arc<SecretLog>,
+    /// Plain-http origins an unscoped token was not sent to (reported).
+    refused_http: Arc<std::sync::Mutex<Vec<Origin>>>,
 }
 
 impl std::fmt::Debug for BearerTokenSigner {
@@ -85,6 +87,7 @@ impl BearerTokenSigner {
             hosts: None,
             allow_http: Vec::new(),
             seen: Arc::default(),
+            refused_http: Arc::default(),
         }
     }
 
@@ -100,6 +103,7 @@ impl BearerTokenSigner {
             hosts: None,
             allow_http: Vec::new(),
             seen: Arc::default(),
+            refused_http: Arc::default(),
         }
     }
 
@@ -216,7 +220,16 @@ impl Signer for BearerTokenSigner {
     fn sign_request(&self, request: &mut Request) -> Result<(), SignerError> {
         let allowed = |o: &Origin| match &self.hosts {
             Some(h) => h.allows_bearer_origin(o),
-            None => secure_or_allowed(o, &self.allow_http),
+            None => {
+                let ok = secure_or_allowed(o, &self.allow_http);
+                if !ok {
+                    let mut r = self.refused_http.lock().unwrap_or_else(|p| p.into_inner());
+                    if !r.contains(o) && r.len() < 16 {
+                        r.push(o.clone());
+                    }
+                }
+                ok
+            }
         };
         authorize("bearer", allowed, request, || self.token())
     }
@@ -247,10 +260,52 @@ impl Signer for BearerTokenSigner {
         }
     }
 
+    /// The host list's unused entries; without a list, the plain-http
+    /// origins the token was withheld from.
     fn unused_hosts(&self) -> Vec<UnusedHost> {
-        self.hosts
-            .as_ref()
-            .map(|h| h.unused_for("bearer"))
-            .unwrap_or_default()
+        match &self.hosts {
+            Some(h) => h.unused_for("bearer"),
+            None => self
+                .refused_http
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .map(|o| UnusedHost {
+                    signer: "bearer".into(),
+                    entry: o.to_string(),
+                    plain_http_refused: true,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unscoped_token_goes_over_https_or_allowed_http_only_and_refusals_are_reported() {
+        let get = |u: &str| http::Request::get(u).body(Vec::new()).unwrap();
+        let s = BearerTokenSigner::new("t0ken");
+        let mut r = get("https://api.example/search");
+        s.sign_request(&mut r).unwrap();
+        assert!(r.headers().contains_key("authorization"));
+        let mut r = get("http://127.0.0.1:8081/search");
+        s.sign_request(&mut r).unwrap();
+        assert!(!r.headers().contains_key("authorization"));
+        let unused = s.unused_hosts();
+        assert_eq!(unused.len(), 1);
+        assert_eq!(unused[0].entry, "http://127.0.0.1:8081");
+        assert!(unused[0].to_string().contains("--allow-http"));
+        let s = s.with_allow_http(["127.0.0.1:8081".parse().unwrap()]);
+        let mut r = get("http://127.0.0.1:8081/search");
+        s.sign_request(&mut r).unwrap();
+        assert!(r.headers().contains_key("authorization"));
+        // Built-in host lists are not reported as unused.
+        let edl = crate::EarthdataSigner::with_options(
+            crate::EarthdataOptions::default().with_token("x"),
+        );
+        assert!(edl.unused_hosts().is_empty());
     }
 }
