@@ -412,3 +412,33 @@ fn a_trickle_ends_at_the_low_speed_limit_and_retries_are_bounded() {
     assert!(e.to_string().contains("item t, asset data"), "{e}");
     assert_eq!(o.log("a").len(), 2, "bounded retries");
 }
+
+#[test]
+fn two_downloads_into_one_destination_do_not_share_a_staging_directory() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("data.bin"), data(200_000, 5)).unwrap();
+    let o = Origins::start(vec![
+        OriginSpec::files("a", root.path()).slow("/slow/", 50_000),
+    ]);
+    let dest = tempfile::tempdir().unwrap();
+    let it = item("one", &[("data", o.url("a", "/slow/data.bin"))]);
+    let (it2, d2) = (it.clone(), dest.path().to_owned());
+    let first = std::thread::spawn(move || {
+        download_item(
+            &it2,
+            &d2,
+            &DownloadOptions::default().with_timeout(Duration::from_secs(2)),
+        )
+    });
+    let staging = dest.path().join(".stac-gdal-staging");
+    let t = std::time::Instant::now();
+    while !staging.join("lock").exists() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let e = download_item(&it, dest.path(), &DownloadOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("another download"), "{e}");
+    assert!(matches!(
+        first.join().unwrap(),
+        Err(ClientError::TimedOut { .. })
+    ));
+}
