@@ -37,6 +37,7 @@ pub mod extension;
 pub mod group;
 pub mod href;
 pub mod item;
+pub mod policy;
 
 pub use datetime::{datetime_property, item_datetime, item_interval, parse_datetime};
 pub use engine::{Engine, engine_for, which_engine, which_engine_with};
@@ -46,8 +47,9 @@ pub use extension::{
     parse_number, read_extension_metadata,
 };
 pub use group::{GroupBy, GroupFn, GroupKey, solar_day};
+pub use policy::{DEFAULT_DRIVERS, HrefPolicy, HrefRule};
 pub use href::{
-    HrefPolicy, gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative,
+    gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative,
     scheme,
 };
 pub use item::{
