@@ -133,6 +133,8 @@ impl Dataset {
             env: GdalEnv::new(),
             label: path.to_owned(),
             keep_alive: Vec::new(),
+            deadline: None,
+            deadline_total: None,
         })
     }
 }

@@ -34,13 +34,17 @@ mod dataset;
 mod error;
 mod footprint;
 mod grid;
+mod limits;
 mod load;
 mod pixel;
 mod read;
 mod resampling;
+mod secrets;
+mod source;
 mod stac_item;
 mod thread_env;
 mod valid_data;
+mod vrt_guard;
 mod warp;
 mod window;
 mod write;
@@ -49,7 +53,10 @@ pub use dataset::{Dataset, OpenOptions};
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};
 pub use grid::{Crs, GridSpec, TargetGrid};
-pub use load::{LoadOptions, fast_read_preset, load_asset};
+pub use limits::{Timeouts, gdal_version};
+pub use load::{LoadOptions, load_asset};
+pub use secrets::{redact_message, remember_env_secrets, remember_href_secrets, remember_secrets};
+pub use source::{BandInfo, PatchUrl, RasterSource, SourceInfo, SourceOptions, fast_read_preset};
 pub use pixel::Pixel;
 pub use read::{ReadOptions, Window};
 pub use resampling::Resampling;
@@ -57,7 +64,7 @@ pub use stac_item::{
     BandOptions, EO_SCHEMA, ItemOptions, PROJECTION_SCHEMA, PROJECTION_V2_SCHEMA,
     ProjectionVersion, RASTER_SCHEMA, nodata_json,
 };
-pub use stac_meta::DataType;
+pub use stac_meta::{DataType, HrefPolicy, HrefRule};
 pub use stac_signers::GdalEnv;
 pub use thread_env::{EnvScope, thread_config, with_env};
 pub use warp::WarpOptions;

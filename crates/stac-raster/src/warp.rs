@@ -246,6 +246,8 @@ impl Dataset {
             env: self.env.clone(),
             label: format!("<warped {}>", self.label),
             keep_alive: Vec::new(),
+            deadline: self.deadline,
+            deadline_total: self.deadline_total,
         })
     }
 }

@@ -285,11 +285,23 @@ fn context(
     message: &str,
     source: RasterError,
 ) -> RasterError {
+    let (item, asset) = (
+        stac_meta::item_id(item).to_owned(),
+        asset_key.unwrap_or("<asset>").to_owned(),
+    );
+    if ds.deadline_passed() {
+        return RasterError::Deadline {
+            item,
+            asset,
+            href: ds.path().to_owned(),
+            seconds: ds.deadline_seconds(),
+        };
+    }
     RasterError::Asset {
-        item: stac_meta::item_id(item).to_owned(),
-        asset: asset_key.unwrap_or("<asset>").to_owned(),
+        item,
+        asset,
         href: ds.path().to_owned(),
-        message: format!("{message}: {source}"),
+        message: crate::secrets::redact_message(&format!("{message}: {source}")),
         source: Some(Box::new(source)),
     }
 }
