@@ -4,8 +4,7 @@
 use ndarray::{Array3, Array4, Axis, s};
 use serde_json::{Value, json};
 use stac_meta::{Bbox, DataType, GroupBy, bbox as item_bbox};
-use stac_raster::{Crs, Dataset, GdalEnv, GridSpec, Pixel, TargetGrid, Window, fast_read_preset};
-use stac_signers::resolved_href;
+use stac_raster::{Crs, Dataset, GridSpec, Pixel, RasterSource, TargetGrid, Window};
 
 use crate::data::{CubeData, dispatch_type, with_data};
 use crate::error::{CubeError, Result, invalid};
@@ -15,7 +14,8 @@ use crate::grid::{GridReport, SameCrs, close, plan_grid};
 use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
 use crate::options::CubeOptions;
 use crate::sources::{
-    Slot, Source, build_sources, open_missing, promote, representable, resolve_slots,
+    OpenCache, Slot, Source, build_sources, cached_info, open_missing, promote, representable,
+    resolve_slots,
 };
 use crate::timeline::{Timestep, build_timeline};
 
@@ -55,7 +55,9 @@ pub struct CubePlan {
     timesteps: Vec<Timestep>,
     grid: TargetGrid,
     dtype: Option<DataType>,
-    env: GdalEnv,
+    /// What planning learnt from opening files, by GDAL path (each file is
+    /// opened at most once while planning).
+    opened: OpenCache,
     options: CubeOptions,
     report: GridReport,
     plan_failures: Vec<Failure>,
@@ -152,28 +154,15 @@ impl DatasetCollection {
                 ),
             ));
         }
-        // 2. Env (the signer's read once) and href resolution.
-        let mut env = fast_read_preset();
-        if let Some(s) = &options.signer {
-            env.merge(&s.gdal_env()?);
-        }
-        env.merge(&options.env);
-        let href_of = |item: &Value, key: &str| -> Result<String> {
-            let href = resolved_href(item, Some(key), None)?;
-            let href = match &options.patch_url {
-                Some(f) => f(&href),
-                None => href,
-            };
-            let href = match &options.signer {
-                Some(s) => s.sign_href(&href)?,
-                None => href,
-            };
-            options.href_policy.check(&href)?;
-            Ok(stac_meta::gdal_path(&href))
-        };
+        // 2. Sources go through the source layer: resolved, patched,
+        // signed, judged by the policy, env scoped to each source's origin.
+        let source_options = options.source_options();
+        let resolve =
+            |item: &Value, key: &str| RasterSource::resolve(item, Some(key), &source_options);
+        let mut opened = OpenCache::new();
         // 3. Bands and sources.
-        let slots = resolve_slots(&kept, assets, &env, &href_of)?;
-        let mut sources = build_sources(&kept, &slots, options, &href_of)?;
+        let slots = resolve_slots(&kept, assets, &resolve, &mut opened)?;
+        let mut sources = build_sources(&kept, &slots, options, &resolve)?;
         let mut report = GridReport {
             from_metadata: sources.iter().filter(|s| s.from_metadata).count(),
             ..GridReport::default()
@@ -182,7 +171,7 @@ impl DatasetCollection {
             .iter()
             .filter(|s| s.broken.is_none() && s.grid.is_none())
             .count();
-        let mut plan_failures = open_missing(&mut sources, &env);
+        let mut plan_failures = open_missing(&mut sources, &mut opened);
         report.opened = needs_open;
         // Missing assets are failures too.
         for s in &sources {
@@ -191,7 +180,8 @@ impl DatasetCollection {
                     .iter()
                     .any(|f| f.item == s.item_id && f.asset == s.asset)
             {
-                plan_failures.push(Failure::new(&s.item_id, &s.asset, &s.href, msg));
+                plan_failures
+                    .push(Failure::new(&s.item_id, &s.asset, &s.href, msg).with_rule(s.rule));
             }
         }
         if options.fail_on_error && !plan_failures.is_empty() {
@@ -243,7 +233,7 @@ impl DatasetCollection {
             timesteps,
             grid,
             dtype,
-            env,
+            opened,
             options: options.clone(),
             report,
             plan_failures,
@@ -547,7 +537,7 @@ impl CubePlan {
         let o = &self.options;
         let dtype = match self.dtype {
             Some(t) => t,
-            None => dtype_from_file(&self.sources, &self.env, o)?,
+            None => dtype_from_file(&self.sources, &self.opened, o)?,
         };
         let nodata = choose_nodata(&self.sources, o, dtype, &mut report);
         let spec = LoadSpec {
@@ -560,7 +550,6 @@ impl CubePlan {
             fusion: &o.fusion,
             nodata,
             rescale: o.rescale,
-            env: &self.env,
             threads: o.threads.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             }),
@@ -674,16 +663,23 @@ fn adjust_dtype(t: DataType, options: &CubeOptions) -> DataType {
     }
 }
 
-/// Open the first readable source to learn the cube's type.
-fn dtype_from_file(sources: &[Source], env: &GdalEnv, options: &CubeOptions) -> Result<DataType> {
+/// The first readable source's type (from what planning opened, or by
+/// opening it now).
+fn dtype_from_file(sources: &[Source], opened: &OpenCache, options: &CubeOptions) -> Result<DataType> {
     let s = sources
         .iter()
-        .find(|s| s.broken.is_none())
+        .find(|s| s.broken.is_none() && s.raster.is_some())
         .ok_or_else(|| CubeError::NoItems {
             reason: "no readable source".into(),
         })?;
-    let info = crate::sources::open_info(&s.href, env).map_err(|e| CubeError::Read {
-        failures: vec![Failure::new(&s.item_id, &s.asset, &s.href, e)],
+    let raster = s.raster.as_deref().ok_or_else(|| CubeError::NoItems {
+        reason: "no readable source".into(),
+    })?;
+    let mut cache = opened.clone();
+    let info = cached_info(raster, &mut cache).map_err(|e| CubeError::Read {
+        failures: vec![
+            Failure::new(&s.item_id, &s.asset, &s.href, e).with_timed_out(raster.expired()),
+        ],
     })?;
     let t = info
         .dtypes
