@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use stac_meta::{DataType, HrefPolicy};
+use stac_raster::Timeouts;
 use stac_signers::Signer;
 
 /// How the mosaic's pixel size is chosen from the sources' pixel sizes
@@ -65,63 +66,21 @@ pub enum MosaicOrder {
     EarlierOnTop,
 }
 
-/// Resampling used when a source's pixels do not line up one-to-one with the
-/// mosaic's (different resolution, or a warped source).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum Resampling {
-    #[default]
-    Nearest,
-    Bilinear,
-    Cubic,
-    CubicSpline,
-    Lanczos,
-    Average,
-    Mode,
-}
+pub use stac_raster::Resampling;
 
-impl Resampling {
-    /// Parse a GDAL resampling name (`nearest`, `bilinear`, `cubic`,
-    /// `cubicspline`, `lanczos`, `average`, `mode`).
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name.trim().to_ascii_lowercase().as_str() {
-            "nearest" | "near" => Self::Nearest,
-            "bilinear" => Self::Bilinear,
-            "cubic" => Self::Cubic,
-            "cubicspline" => Self::CubicSpline,
-            "lanczos" => Self::Lanczos,
-            "average" => Self::Average,
-            "mode" => Self::Mode,
-            _ => return None,
-        })
-    }
-
-    /// The name a VRT `<ComplexSource resampling=...>` attribute takes.
-    pub fn vrt_name(self) -> &'static str {
-        match self {
-            Self::Nearest => "nearest",
-            Self::Bilinear => "bilinear",
-            Self::Cubic => "cubic",
-            Self::CubicSpline => "cubicspline",
-            Self::Lanczos => "lanczos",
-            Self::Average => "average",
-            Self::Mode => "mode",
-        }
-    }
-
-    /// The name the warper's `<ResampleAlg>` takes.
-    pub fn warp_name(self) -> &'static str {
-        match self {
-            Self::Nearest => "NearestNeighbour",
-            Self::Bilinear => "Bilinear",
-            Self::Cubic => "Cubic",
-            Self::CubicSpline => "CubicSpline",
-            Self::Lanczos => "Lanczos",
-            Self::Average => "Average",
-            Self::Mode => "Mode",
-        }
-    }
+/// The name a VRT `<ComplexSource resampling=...>` attribute takes, and the
+/// warper's `<ResampleAlg>`; `None` for the methods VRT sources lack.
+pub(crate) fn vrt_names(r: Resampling) -> Option<(&'static str, &'static str)> {
+    Some(match r {
+        Resampling::Nearest => ("nearest", "NearestNeighbour"),
+        Resampling::Bilinear => ("bilinear", "Bilinear"),
+        Resampling::Cubic => ("cubic", "Cubic"),
+        Resampling::CubicSpline => ("cubicspline", "CubicSpline"),
+        Resampling::Lanczos => ("lanczos", "Lanczos"),
+        Resampling::Average => ("average", "Average"),
+        Resampling::Mode => ("mode", "Mode"),
+        _ => return None,
+    })
 }
 
 /// Options of [`build_vrt_from_stac`](crate::build_vrt_from_stac).
@@ -170,9 +129,14 @@ pub struct VrtOptions {
     /// Which item wins on overlap (default later on top).
     pub order: MosaicOrder,
     /// Which hrefs may become sources, judged after resolution and signing
-    /// (default: any). A refused href is a skipped source. Hrefs holding a
-    /// NUL byte are always refused.
+    /// (default [`HrefPolicy::for_local_items`]; connection strings, special
+    /// files and remote VRTs are refused; use [`HrefPolicy::for_api_items`]
+    /// for items from a STAC API). A refused href is a skipped source that
+    /// names the rule.
     pub href_policy: HrefPolicy,
+    /// Time bounds on the opens of sources without grid metadata and on
+    /// reads of the built VRT.
+    pub timeouts: Timeouts,
 }
 
 impl Default for VrtOptions {
@@ -190,7 +154,8 @@ impl Default for VrtOptions {
             signer: None,
             strict: true,
             order: MosaicOrder::default(),
-            href_policy: HrefPolicy::any(),
+            href_policy: HrefPolicy::default(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -211,6 +176,7 @@ impl fmt::Debug for VrtOptions {
             .field("strict", &self.strict)
             .field("order", &self.order)
             .field("href_policy", &self.href_policy)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -286,5 +252,21 @@ impl VrtOptions {
     pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
         self.href_policy = policy;
         self
+    }
+    /// Set the time bounds.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The source-layer options of every source.
+    pub(crate) fn source_options(&self) -> stac_raster::SourceOptions {
+        let mut o = stac_raster::SourceOptions::default()
+            .with_policy(self.href_policy.clone())
+            .with_timeouts(self.timeouts);
+        if let Some(s) = &self.signer {
+            o = o.with_signer(s.clone());
+        }
+        o
     }
 }

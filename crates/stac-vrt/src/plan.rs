@@ -121,7 +121,31 @@ fn short(def: &str) -> String {
     }
 }
 
+/// The options every env holds with the same value (no `GDAL_HTTP_HEADERS`:
+/// headers travel inside source paths). Installing these around a read of
+/// the whole VRT gives no source anything its own env lacks.
+fn common_env(envs: &[GdalEnv]) -> GdalEnv {
+    let Some((first, rest)) = envs.split_first() else {
+        return GdalEnv::new();
+    };
+    first
+        .iter()
+        .filter(|(k, _)| *k != "GDAL_HTTP_HEADERS")
+        .filter(|(k, v)| rest.iter().all(|e| e.get(k) == Some(*v)))
+        .collect()
+}
+
 fn validate(options: &VrtOptions) -> Result<()> {
+    if crate::options::vrt_names(options.resampling).is_none() {
+        return Err(VrtError::InvalidOption {
+            option: "resampling",
+            reason: format!(
+                "{} is not available for VRT sources (nearest, bilinear, cubic, cubicspline, \
+                 lanczos, average, mode)",
+                options.resampling
+            ),
+        });
+    }
     if let Some(b) = options.bounds {
         if !(b.iter().all(|v| v.is_finite()) && b[0] < b[2] && b[1] < b[3]) {
             return Err(VrtError::InvalidOption {
@@ -169,78 +193,55 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     let mut warnings = Vec::new();
     let mut skipped = Vec::new();
     let signer = options.signer.as_deref();
-    let env = match signer {
-        Some(s) => s.gdal_env().map_err(|e| VrtError::Signer {
-            message: e.to_string(),
-        })?,
-        None => GdalEnv::new(),
-    };
+    let source_options = options.source_options();
 
-    // 1. Hrefs and grids from metadata; open only what lacks a grid.
+    // 1. Every source through the source layer (resolved, signed, judged
+    // by the policy, env scoped to its origin); grids from metadata; open
+    // only what lacks a grid.
     let mut resolved: Vec<(String, String, String, Option<Grid>, bool)> = Vec::new();
     let mut any_remote = false;
     // Whether the signer rewrote a remote href (a SAS or presigned query),
     // which then sits in the XML.
     let mut signed_hrefs = false;
-    let mut env_cache: HashMap<String, GdalEnv> = HashMap::new();
+    // Every source's env: what is equal in all of them is installed around
+    // reads of the VRT; what differs (credentials scoped to some origins)
+    // travels only inside source paths, or not at all.
+    let mut envs: Vec<GdalEnv> = Vec::new();
     let mut opened = 0;
     for item in items {
         let id = sources::item_label(item);
-        let href = match stac_signers::resolved_href(item, Some(asset), signer) {
-            Ok(h) => h,
+        let source = match stac_raster::RasterSource::resolve(item, Some(asset), &source_options)
+        {
+            Ok(s) => s,
             Err(e) => {
-                let href = stac_meta::asset(item, asset)
-                    .ok()
-                    .and_then(|a| a.get("href"))
-                    .and_then(Value::as_str)
-                    .map(|h| stac_meta::redact(h).into_owned());
+                let href = match &e {
+                    stac_raster::RasterError::Refused { href, .. }
+                    | stac_raster::RasterError::Asset { href, .. } => Some(href.clone()),
+                    _ => stac_meta::asset(item, asset)
+                        .ok()
+                        .and_then(|a| a.get("href"))
+                        .and_then(Value::as_str)
+                        .map(|h| stac_raster::redact_message(&stac_meta::redact(h))),
+                };
                 skipped.push(SkippedSource {
                     item: id,
                     href,
-                    reason: e.to_string(),
+                    reason: stac_raster::redact_message(&e.to_string()),
                 });
                 continue;
             }
         };
-        if let Err(e) = options.href_policy.check(&href) {
-            skipped.push(SkippedSource {
-                item: id,
-                href: Some(stac_meta::redact(&href).replace('\0', "\\0")),
-                reason: e.to_string(),
-            });
-            continue;
-        }
-        any_remote |= stac_meta::is_remote(&href);
-        if signer.is_some() && stac_meta::is_remote(&href) && !signed_hrefs {
+        let gdal_path = source.gdal_path().to_owned();
+        let remote = stac_meta::is_remote(&gdal_path);
+        any_remote |= remote;
+        if signer.is_some() && remote && !signed_hrefs {
             signed_hrefs = stac_signers::resolved_href(item, Some(asset), None)
-                .is_ok_and(|unsigned| unsigned != href);
+                .is_ok_and(|unsigned| stac_meta::gdal_path(&unsigned) != gdal_path);
         }
-        // Host-scoped env: a signer's headers go only into sources on its hosts.
-        let src_env = match signer {
-            None => GdalEnv::new(),
-            Some(s) => {
-                let origin = sources::origin(&href).to_owned();
-                match env_cache.get(&origin) {
-                    Some(e) => e.clone(),
-                    None => match s.gdal_env_for(&href) {
-                        Ok(e) => {
-                            env_cache.insert(origin, e.clone());
-                            e
-                        }
-                        Err(e) => {
-                            skipped.push(SkippedSource {
-                                item: id,
-                                href: Some(stac_meta::redact(&href).into_owned()),
-                                reason: format!("the signer failed: {e}"),
-                            });
-                            continue;
-                        }
-                    },
-                }
-            }
-        };
-        let path = sources::vrt_source_path(&href, &src_env);
-        let redacted = stac_meta::redact(&href).into_owned();
+        let src_env = source.env().clone();
+        let path = sources::vrt_source_path(&gdal_path, &src_env);
+        envs.push(src_env);
+        let redacted = source.redacted_href().to_owned();
         let meta_grid = match stac_meta::read_extension_metadata(item, Some(asset)) {
             Ok(meta) => match sources::grid_from_metadata(&meta, options) {
                 Ok(grid) => grid,
@@ -262,7 +263,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             Some(grid) => resolved.push((id, redacted, path, Some(grid), true)),
             None => {
                 opened += 1;
-                match sources::grid_from_file(&stac_meta::gdal_path(&href), &src_env) {
+                match sources::grid_from_source(&source) {
                     Ok(grid) => resolved.push((id, redacted, path, Some(grid), false)),
                     Err(reason) => skipped.push(SkippedSource {
                         item: id,
@@ -273,12 +274,22 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             }
         }
     }
-    let lost = sources::untravelled_credentials(&env);
+    let env = common_env(&envs);
+    let lost: Vec<String> = {
+        let mut keys: Vec<String> = envs
+            .iter()
+            .flat_map(|e| sources::untravelled_credentials(e))
+            .filter(|k| env.get(k).is_none())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    };
     if any_remote && !lost.is_empty() {
         warnings.push(format!(
-            "the signer's GDAL options {} cannot travel inside a VRT: GDAL does not see \
-             thread-local config when the VRT lazily opens its sources; set them process-wide \
-             (or read through Dataset::open with the env) to read these pixels",
+            "the signer's GDAL options {} are scoped to some of the sources' origins and \
+             cannot travel inside a VRT source path, so reads of those sources get no \
+             credential (read them through the cube or load_asset instead)",
             lost.join(", ")
         ));
     }
@@ -290,9 +301,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 .to_owned(),
         );
     }
-    let headers_embedded = env_cache
-        .values()
-        .any(|e| e.get("GDAL_HTTP_HEADERS").is_some());
+    let headers_embedded = envs.iter().any(|e| e.get("GDAL_HTTP_HEADERS").is_some());
     if headers_embedded && any_remote {
         warnings.push(if sources::header_option_supported() {
             "HTTP headers of the signer are embedded in the VRT's /vsicurl? source paths: \
@@ -765,12 +774,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         outside_bounds,
         warnings,
         opened,
-        // Headers travel inside each source path (host-scoped); the rest
-        // (e.g. AWS options for /vsis3/ sources) is installed around reads.
-        env: env
-            .iter()
-            .filter(|(k, _)| *k != "GDAL_HTTP_HEADERS")
-            .collect(),
+        // Headers travel inside each source path (origin-scoped); what every
+        // source's env shares is installed around reads.
+        env,
     })
 }
 

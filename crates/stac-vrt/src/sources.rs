@@ -66,7 +66,7 @@ pub(crate) struct BandInfo {
 pub(crate) fn gdal_type_name(t: DataType) -> Option<&'static str> {
     Some(match t {
         // GDAL < 3.7 has no Int8 type: widen to Int16 (lossless).
-        DataType::Int8 if gdal_at_least(3_070_000) => "Int8",
+        DataType::Int8 if gdal_at_least(3, 7) => "Int8",
         DataType::Int8 => "Int16",
         DataType::Int16 => "Int16",
         DataType::Int32 => "Int32",
@@ -161,29 +161,26 @@ fn metadata_grid(meta: &stac_meta::ExtensionMetadata, options: &VrtOptions) -> O
     })
 }
 
-/// Open a source with GDAL (under the signer's env, installed thread-locally
-/// for this call only) and read its grid. This is the only place the crate
-/// opens a source; it runs only for items whose metadata lacks a grid.
-pub(crate) fn grid_from_file(path: &str, env: &GdalEnv) -> Result<Grid, String> {
-    let _scope = EnvScope::install(env);
-    let ds = gdal::Dataset::open(path).map_err(|e| crate::error::redact_text(&e.to_string()))?;
-    let geotransform = ds
-        .geo_transform()
-        .map_err(|_| "the file has no geotransform".to_owned())?;
-    let crs = ds.projection();
-    if crs.is_empty() {
-        return Err("the file has no CRS".to_owned());
-    }
-    let (cols, rows) = ds.raster_size();
+/// Open a source through the source layer (its policy, drivers, scoped env
+/// and deadline) and read its grid. This is the only place the crate opens
+/// a source; it runs only for items whose metadata lacks a grid.
+pub(crate) fn grid_from_source(source: &stac_raster::RasterSource) -> Result<Grid, String> {
+    let info = source.describe().map_err(|e| e.to_string())?;
+    let grid = info
+        .grid
+        .ok_or_else(|| "the file has no geotransform".to_owned())?;
+    let crs = grid
+        .crs
+        .as_ref()
+        .and_then(|c| c.to_wkt().ok())
+        .ok_or_else(|| "the file has no CRS".to_owned())?;
     let mut bands = Vec::new();
-    for i in 1..=ds.raster_count() {
-        let band = ds.rasterband(i).map_err(|e| e.to_string())?;
-        let name = band.band_type().name();
-        let data_type =
-            static_type_name(&name).ok_or_else(|| format!("unsupported data type {name}"))?;
+    for b in &info.bands {
+        let data_type = gdal_type_name(b.data_type)
+            .ok_or_else(|| format!("unsupported data type {}", b.data_type.as_str()))?;
         bands.push(BandInfo {
             data_type,
-            nodata: band.no_data_value(),
+            nodata: b.nodata,
         });
     }
     if bands.is_empty() {
@@ -191,37 +188,11 @@ pub(crate) fn grid_from_file(path: &str, env: &GdalEnv) -> Result<Grid, String> 
     }
     Ok(Grid {
         crs,
-        geotransform,
-        cols,
-        rows,
+        geotransform: grid.geotransform,
+        cols: info.cols,
+        rows: info.rows,
         bands,
     })
-}
-
-/// Thread-local GDAL config options set for a scope, cleared on drop.
-pub(crate) struct EnvScope {
-    keys: Vec<String>,
-}
-
-impl EnvScope {
-    /// Install every option of `env` on this thread.
-    pub fn install(env: &GdalEnv) -> Self {
-        let mut keys = Vec::new();
-        for (k, v) in env.iter() {
-            if gdal::config::set_thread_local_config_option(k, v).is_ok() {
-                keys.push(k.to_owned());
-            }
-        }
-        Self { keys }
-    }
-}
-
-impl Drop for EnvScope {
-    fn drop(&mut self) {
-        for k in &self.keys {
-            let _ = gdal::config::clear_thread_local_config_option(k);
-        }
-    }
 }
 
 /// Percent-encode everything but unreserved characters (Python's `quote(s, safe="")`).
@@ -284,17 +255,12 @@ pub(crate) fn vrt_source_path(href: &str, env: &GdalEnv) -> String {
 /// Whether this GDAL understands `/vsicurl?header.<Name>=<value>` (3.7+).
 /// Older versions only take `header_file=<path>`.
 pub(crate) fn header_option_supported() -> bool {
-    gdal_at_least(3_070_000)
+    gdal_at_least(3, 7)
 }
 
 /// Whether the linked GDAL's `VERSION_NUM` is at least `num` (e.g. `3_070_000`).
-pub(crate) fn gdal_at_least(num: u64) -> bool {
-    static VERSION: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *VERSION.get_or_init(|| {
-        gdal::version::version_info("VERSION_NUM")
-            .parse::<u64>()
-            .unwrap_or(0)
-    }) >= num
+pub(crate) fn gdal_at_least(major: u32, minor: u32) -> bool {
+    stac_raster::gdal_version() >= (major, minor)
 }
 
 /// A `/vsimem/` file holding `Name: value` lines, one per distinct header
@@ -340,19 +306,6 @@ pub(crate) fn untravelled_credentials(env: &GdalEnv) -> Vec<String> {
         .collect()
 }
 
-/// `scheme://authority` of an href (empty for plain paths):
-/// the key under which a signer's host-scoped env is cached.
-pub(crate) fn origin(href: &str) -> &str {
-    match href.find("://") {
-        Some(i) => {
-            let rest = &href[i + 3..];
-            let end = rest.find(['/', '?', '#']).map_or(href.len(), |j| i + 3 + j);
-            &href[..end]
-        }
-        None => "",
-    }
-}
-
 /// An item's id (for reports).
 pub(crate) fn item_label(item: &Value) -> String {
     stac_meta::item_id(item).to_owned()
@@ -389,14 +342,6 @@ mod tests {
             let bytes = gdal::vsi::get_vsi_mem_file_bytes_owned(&file).unwrap();
             assert_eq!(bytes, b"Authorization: Bearer t\n");
         }
-    }
-
-    #[test]
-    fn origin_is_scheme_and_authority() {
-        assert_eq!(origin("https://h:8080/a/b.tif?x=1"), "https://h:8080");
-        assert_eq!(origin("s3://bucket/k.tif"), "s3://bucket");
-        assert_eq!(origin("https://h"), "https://h");
-        assert_eq!(origin("/local/x.tif"), "");
     }
 
     #[test]

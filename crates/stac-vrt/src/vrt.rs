@@ -3,7 +3,6 @@
 use std::fmt;
 use std::path::Path;
 
-use gdal::Metadata as _;
 use stac_signers::GdalEnv;
 
 use crate::error::{Result, VrtError, redact_text};
@@ -57,7 +56,8 @@ impl Vrt {
         &self.summary.warnings
     }
 
-    /// The signer's GDAL options, installed around reads of the opened dataset.
+    /// The GDAL options installed around reads of the opened dataset: those
+    /// every source's env shares.
     pub fn env(&self) -> &GdalEnv {
         &self.env
     }
@@ -72,29 +72,24 @@ impl Vrt {
         })
     }
 
-    /// Open the VRT with GDAL. Opens no source: each carries its size and
-    /// type, so GDAL opens a source only when its pixels are read.
-    pub fn open_gdal(&self) -> Result<gdal::Dataset> {
-        let _scope = crate::sources::EnvScope::install(&self.env);
-        let mut ds = gdal::Dataset::open(&self.xml).map_err(|e| VrtError::Gdal {
-            message: redact_text(&e.to_string()),
-        })?;
-        // The description of a dataset opened from XML is the XML itself:
-        // replace it with a short label, so nothing prints the document.
-        let _ = ds.set_description(&format!(
+    /// Open the VRT as a [`stac_raster::Dataset`] that installs the GDAL
+    /// options every source shares around its reads (time bounds, and
+    /// credentials only when every source's origin gets the same ones).
+    /// Lazy: no source is opened here; GDAL opens a source when its pixels
+    /// are read. The dataset's description is a short label, never the XML.
+    pub fn open(&self) -> Result<stac_raster::Dataset> {
+        let label = format!(
             "stac-vrt mosaic of asset '{}' ({} sources)",
             self.asset,
             self.summary.sources.len()
-        ));
-        Ok(ds)
-    }
-
-    /// Open the VRT as a [`stac_raster::Dataset`] that installs the signer's
-    /// GDAL env around its reads. Lazy: no source is opened here.
-    pub fn open(&self) -> Result<stac_raster::Dataset> {
-        Ok(stac_raster::Dataset::from_gdal(
-            self.open_gdal()?,
-            self.env.clone(),
-        ))
+        );
+        stac_raster::Dataset::from_vrt_xml(
+            &self.xml,
+            &label,
+            &stac_raster::OpenOptions::default().with_env(self.env.clone()),
+        )
+        .map_err(|e| VrtError::Gdal {
+            message: redact_text(&e.to_string()),
+        })
     }
 }

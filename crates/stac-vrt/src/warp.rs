@@ -94,7 +94,7 @@ pub(crate) fn warped_vrt(spec: &WarpSpec<'_>) -> Option<String> {
     let _ = writeln!(
         x,
         "<ResampleAlg>{}</ResampleAlg>",
-        spec.resampling.warp_name()
+        crate::options::vrt_names(spec.resampling).map_or("NearestNeighbour", |n| n.1)
     );
     let _ = writeln!(x, "<WorkingDataType>{working}</WorkingDataType>");
     let init = if spec.nodata.iter().all(Option::is_some) {

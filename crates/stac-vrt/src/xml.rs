@@ -102,17 +102,18 @@ pub(crate) fn mosaic(plan: &Plan) -> String {
 
 fn write_source(x: &mut String, plan: &Plan, s: &SourceRect) {
     let src = &plan.sources[s.source];
-    let complex = s.nodata.is_some() || plan.resampling.vrt_name() != "nearest";
+    let resampling = crate::options::vrt_names(plan.resampling).map_or("nearest", |n| n.0);
+    let complex = s.nodata.is_some() || resampling != "nearest";
     let tag = if complex {
         "ComplexSource"
     } else {
         "SimpleSource"
     };
-    if complex && plan.resampling.vrt_name() != "nearest" {
+    if complex && resampling != "nearest" {
         let _ = writeln!(
             x,
             r#"    <{tag} resampling="{}">"#,
-            plan.resampling.vrt_name()
+            resampling
         );
     } else {
         let _ = writeln!(x, "    <{tag}>");
