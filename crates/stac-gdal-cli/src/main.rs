@@ -11,6 +11,7 @@ mod input;
 mod item_cmd;
 mod meta_cmds;
 mod point_cmd;
+mod policy_args;
 mod search_cmd;
 mod sign_cmds;
 mod signer_args;

@@ -8,6 +8,8 @@ use clap::{Args, ValueEnum};
 use stac_gdal::vrt::{MosaicOrder, Resampling, Resolution, VrtOptions, build_vrt_from_stac};
 
 use crate::input::read_items;
+use crate::policy_args::{PolicyArgs, Provenance};
+use crate::signer_args::SignerOpts;
 
 /// Which item wins on overlap.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,12 +58,18 @@ pub struct VrtArgs {
     /// Build a partial mosaic when sources are skipped (they are listed in the summary).
     #[arg(long)]
     no_strict: bool,
+    #[command(flatten)]
+    signer: SignerOpts,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 /// Run `stac-gdal vrt`.
 pub fn vrt(args: VrtArgs) -> Result<()> {
     let items = read_items(&args.items)?;
     let mut opts = VrtOptions::default()
+        .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
+        .with_timeouts(args.policy.timeouts()?)
         .strict(!args.no_strict)
         .separate(args.separate)
         .order(match args.order {
@@ -91,10 +99,14 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
     if let Some(nd) = args.nodata {
         opts = opts.nodata(nd);
     }
-    let Some(resampling) = Resampling::parse(&args.resampling) else {
-        bail!("unknown --resampling {:?}", args.resampling);
-    };
+    let resampling: Resampling = args
+        .resampling
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--resampling: {e}"))?;
     opts = opts.resampling(resampling);
+    if let Some(signer) = args.signer.build_given()? {
+        opts = opts.signer(signer);
+    }
     if let Some(bands) = args.bands {
         opts = opts.bands(bands);
     }

@@ -82,8 +82,12 @@ impl Timeouts {
         self
     }
 
-    /// The GDAL config for these bounds (the deadline is applied per call,
-    /// see [`remaining_env`]).
+    /// The GDAL config for these bounds (`GDAL_HTTP_TIMEOUT` is the whole
+    /// deadline here; a source sets it to what is left before each call).
+    pub fn gdal_env(&self) -> GdalEnv {
+        self.env()
+    }
+
     pub(crate) fn env(&self) -> GdalEnv {
         let mut env = GdalEnv::new()
             .with("GDAL_HTTP_CONNECTTIMEOUT", secs(self.connect))
