@@ -120,8 +120,12 @@ pub(crate) fn resolve_slots(
             // Band count from the metadata; a file is opened only when its
             // item has neither band nor grid metadata.
             let mut count = md.bands.len();
-            if count == 0 && !md.has_grid() {
-                let source = resolve(item, req)?;
+            // A source the policy refuses counts as one band here; it is
+            // listed as a failure (naming the rule) with the other sources.
+            if count == 0
+                && !md.has_grid()
+                && let Ok(source) = resolve(item, req)
+            {
                 count = cached_info(&source, cache)
                     .map_err(|e| CubeError::Asset {
                         item: item_id(item).to_owned(),
