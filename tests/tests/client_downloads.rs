@@ -198,7 +198,10 @@ fn nginx_public_private_resume_verify_contain_overwrite() {
         "{err:?}"
     );
     assert!(!pdir.join("small.txt").exists());
-    let signer = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["127.0.0.1"]));
+    let origin = format!("127.0.0.1:{}", server.port());
+    let signer = BearerTokenSigner::new(TOKEN)
+        .with_hosts(HostList::new([origin.clone()]))
+        .with_allow_http([origin.parse().unwrap()]);
     download_item(
         &private,
         &pdir,
@@ -264,7 +267,7 @@ fn s3_sigv4_requester_pays_download() {
             Some(seaweed::REGION),
             AwsOptions::new()
                 .with_credentials(AwsCredentials::new(seaweed::ACCESS_KEY, secret))
-                .with_hosts(HostList::new(["127.0.0.1"])),
+                .with_hosts(HostList::new([weed.endpoint()])),
         )
     };
     let endpoint = S3Endpoint::path_style(format!("http://{}", weed.endpoint()));
@@ -325,11 +328,21 @@ fn cli_download_with_bearer_signer() {
     assert_eq!(denied.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&denied.stderr);
     assert!(stderr.contains("401"), "{stderr}");
+    // Without --host a bearer token goes to no asset host: refused up front.
+    let unscoped = run(&["--include", "data", "--signer", "bearer", "--quiet"]);
+    assert_eq!(unscoped.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unscoped.stderr);
+    assert!(stderr.contains("needs --host"), "{stderr}");
+    let origin = format!("127.0.0.1:{}", server.port());
     let ok = run(&[
         "--include",
         "data",
         "--signer",
         "bearer",
+        "--host",
+        &origin,
+        "--allow-http",
+        &origin,
         "--concurrency",
         "2",
         "--quiet",

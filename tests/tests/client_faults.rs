@@ -305,7 +305,9 @@ fn post_merge_body_headers_and_signer_on_every_request() {
         }
     });
     port_cell.set(server.port()).unwrap();
-    let options = fast_retry().with_signer(BearerTokenSigner::new("tok-123"));
+    let home = format!("127.0.0.1:{}", server.port()).parse().unwrap();
+    let options =
+        fast_retry().with_signer(BearerTokenSigner::new("tok-123").with_allow_http([home]));
     let client = Client::new(&server.url("/"), options).unwrap();
     let params = SearchParams::new()
         .collections(["c1"])

@@ -414,6 +414,23 @@ fn html_error_pages_give_a_short_typed_error() {
 
 /// A second API host (127.0.0.2) serving page 3, whose next link returns
 /// to the first host for page 4.
+/// The origins (`127.0.0.x:<port>`) of test server URLs as a host list,
+/// plain http allowed for them.
+fn http_origins(urls: &[&str]) -> HostList {
+    let entries: Vec<String> = urls
+        .iter()
+        .map(|u| {
+            u.trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    HostList::new(entries.iter().cloned())
+        .with_allow_http(entries.iter().map(|e| e.parse().unwrap()))
+}
+
 fn two_hosts(redirect: bool) -> (FaultServer, FaultServer) {
     let a_base = Arc::new(OnceLock::<String>::new());
     let b_base = Arc::new(OnceLock::<String>::new());
@@ -469,9 +486,9 @@ fn next_links_to_another_host_are_followed_only_when_the_signer_allows_it() {
         "a request reached the foreign host"
     );
 
-    // A scoped bearer that does not list 127.0.0.2: not followed either.
+    // A scoped bearer that does not list the other origin: not followed either.
     let (home, foreign) = two_hosts(false);
-    let scoped = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["127.0.0.1"]));
+    let scoped = BearerTokenSigner::new(TOKEN).with_hosts(http_origins(&[&home.url("/")]));
     let (_, err) = split(crawl(&home, no_retry().with_signer(scoped)));
     assert!(
         matches!(err, Some(ClientError::ForeignLink { .. })),
@@ -501,7 +518,8 @@ fn next_links_to_another_host_are_followed_only_when_the_signer_allows_it() {
     // A bearer whose host list names both hosts: followed and signed there
     // (the user allowed it).
     let (home, foreign) = two_hosts(false);
-    let both = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["127.0.0.1", "127.0.0.2"]));
+    let both = BearerTokenSigner::new(TOKEN)
+        .with_hosts(http_origins(&[&home.url("/"), &foreign.url("/")]));
     let (items, err) = split(crawl(&home, no_retry().with_signer(both)));
     assert!(err.is_none(), "{err:?}");
     assert_eq!(ids(&items), all_ids());

@@ -152,8 +152,9 @@ pub(crate) struct Transport {
     pub retry: RetryPolicy,
     /// Caller-given headers, sent only to [`home`](Self::home).
     pub headers: HeaderMap,
-    /// The origin the caller chose (a STAC API's root); `None`: any origin
-    /// the caller names (downloads, which have no caller headers).
+    /// The origin the caller chose (a STAC API's root), signed whatever
+    /// the signer's scope; `None` (downloads): no origin is the caller's,
+    /// every request is signed only where [`Signer::allows_url`] allows it.
     pub home: Option<url::Origin>,
     /// Largest body [`fetch_bytes`](Self::fetch_bytes) reads.
     pub max_body: u64,
@@ -250,7 +251,8 @@ impl Transport {
         })
     }
 
-    /// Whether `url` is on the origin the caller chose.
+    /// Whether `url` is on the origin the caller chose (always, for a
+    /// transport without one: caller headers are empty there).
     pub fn is_home(&self, url: &Url) -> bool {
         self.home.as_ref().is_none_or(|h| *h == url.origin())
     }
@@ -288,7 +290,12 @@ impl Transport {
                 url: safe_url(out.url.as_str()),
                 reason: e.to_string(),
             })?;
-        if !redirected || self.signer.allows_url(out.url.as_str()) {
+        // The caller's own origin (a STAC API root, not reached through a
+        // redirect) is signed; any other origin (a link or redirect a
+        // server chose, an asset href an item names) only when the signer
+        // is scoped to it.
+        let home = !redirected && self.home.as_ref().is_some_and(|h| *h == out.url.origin());
+        if home || self.signer.allows_url(out.url.as_str()) {
             self.signer
                 .sign_request(&mut request)
                 .map_err(|source| ClientError::Signer {

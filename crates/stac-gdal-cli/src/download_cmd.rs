@@ -100,6 +100,13 @@ fn progress_bar(
 
 /// `stac-gdal download`.
 pub fn download(args: DownloadArgs) -> Result<()> {
+    if args.signer.is_unscoped_bearer() {
+        anyhow::bail!(
+            "--signer bearer needs --host ORIGIN for downloads: the token goes only to the \
+             origins named (host, host:port or scheme://host[:port]), never to every host an \
+             item names"
+        );
+    }
     let items = crate::input::read_items(&args.items)?;
     let (bar, update) = progress_bar(args.quiet);
     let mut options = DownloadOptions::default()

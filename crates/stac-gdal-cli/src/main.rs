@@ -104,10 +104,18 @@ fn main() -> ExitCode {
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
     };
+    for warning in signer_args::unused_host_warnings() {
+        eprintln!("{warning}");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("stac-gdal: error: {e:#}");
+            // Redacted by value: no secret of this run's signers, whatever a
+            // server echoed into the error.
+            eprintln!(
+                "stac-gdal: error: {}",
+                signer_args::redact(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

@@ -271,6 +271,9 @@ impl RasterSource {
             env.merge(&scoped);
         }
         crate::secrets::remember_env_secrets(&env);
+        if let Some(s) = &options.signer {
+            crate::secrets::remember_secrets(s.secrets().iter().map(|x| x.expose().to_owned()));
+        }
         Ok(Self {
             item: item_id,
             asset,
