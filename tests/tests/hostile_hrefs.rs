@@ -19,8 +19,7 @@ use serde_json::{Value, json};
 use stac_gdal::cube::{CubeError, CubeOptions, DatasetCollection};
 use stac_gdal::meta::{HrefPolicy, HrefRule};
 use stac_gdal::raster::{
-    Dataset, GridSpec, LoadOptions, PartOptions, RasterError, Timeouts, load_asset,
-    read_item_part,
+    Dataset, GridSpec, LoadOptions, PartOptions, RasterError, Timeouts, load_asset, read_item_part,
 };
 use stac_gdal_e2e::fault_server::{FaultServer, Reply};
 use stac_gdal_e2e::stac_gdal_bin;
@@ -70,20 +69,41 @@ fn hostile_hrefs(pg: u16, dir: &Path) -> Vec<(String, HrefRule)> {
     let local = dir.join("a.tif");
     let local = local.display();
     vec![
-        (format!("PG:host=127.0.0.1 port={pg} dbname=x"), HrefRule::ConnectionString),
-        (format!("MYSQL:x,host=127.0.0.1,port={pg}"), HrefRule::ConnectionString),
+        (
+            format!("PG:host=127.0.0.1 port={pg} dbname=x"),
+            HrefRule::ConnectionString,
+        ),
+        (
+            format!("MYSQL:x,host=127.0.0.1,port={pg}"),
+            HrefRule::ConnectionString,
+        ),
         ("ODBC:dsn".into(), HrefRule::ConnectionString),
-        (format!("WMS:http://127.0.0.1:{pg}/wms"), HrefRule::ConnectionString),
-        (format!("WFS:http://127.0.0.1:{pg}/wfs"), HrefRule::ConnectionString),
+        (
+            format!("WMS:http://127.0.0.1:{pg}/wms"),
+            HrefRule::ConnectionString,
+        ),
+        (
+            format!("WFS:http://127.0.0.1:{pg}/wfs"),
+            HrefRule::ConnectionString,
+        ),
         (format!("GTIFF_DIR:1:{local}"), HrefRule::ConnectionString),
-        ("MEM:::DATAPOINTER=0x1000,PIXELS=1,LINES=1".into(), HrefRule::NotAFile),
-        ("<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"/>".into(), HrefRule::NotAFile),
+        (
+            "MEM:::DATAPOINTER=0x1000,PIXELS=1,LINES=1".into(),
+            HrefRule::NotAFile,
+        ),
+        (
+            "<VRTDataset rasterXSize=\"1\" rasterYSize=\"1\"/>".into(),
+            HrefRule::NotAFile,
+        ),
         ("/vsistdin/".into(), HrefRule::SpecialFile),
         ("/vsistdout/".into(), HrefRule::SpecialFile),
         ("/vsimem/x.tif".into(), HrefRule::SpecialFile),
         (format!("/vsisubfile/0_100,{local}"), HrefRule::SpecialFile),
         (format!("/vsigzip/{local}.gz"), HrefRule::SpecialFile),
-        (format!("/vsicurl?header_file={local}&url=http://127.0.0.1:{pg}/a.tif"), HrefRule::SpecialFile),
+        (
+            format!("/vsicurl?header_file={local}&url=http://127.0.0.1:{pg}/a.tif"),
+            HrefRule::SpecialFile,
+        ),
         (format!("ftp://127.0.0.1:{pg}/a.tif"), HrefRule::Scheme),
     ]
 }
@@ -106,19 +126,38 @@ fn hostile_hrefs_are_refused_by_every_entry_point_and_nothing_is_opened() {
         let it = item("hostile", &href);
         let items = vec![it.clone()];
         // Library: cube (a listed failure naming item, asset and rule).
-        let e = DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default())
-            .unwrap_err();
-        assert_eq!(cube_rule(&e).as_deref(), Some(rule.as_str()), "cube {href}: {e}");
+        let e =
+            DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default()).unwrap_err();
+        assert_eq!(
+            cube_rule(&e).as_deref(),
+            Some(rule.as_str()),
+            "cube {href}: {e}"
+        );
         assert!(e.to_string().contains("\"hostile\""), "{e}");
         // load_asset and the item-level reads.
         for e in [
             load_asset(&it, Some("data"), &LoadOptions::default()).unwrap_err(),
-            read_item_part::<u16>(&it, Some("data"), [0.0, 0.0, 1.0, 1.0], None, &PartOptions::default())
-                .unwrap_err(),
+            read_item_part::<u16>(
+                &it,
+                Some("data"),
+                [0.0, 0.0, 1.0, 1.0],
+                None,
+                &PartOptions::default(),
+            )
+            .unwrap_err(),
         ] {
             match &e {
-                RasterError::Refused { item, asset, rule: r, .. } => {
-                    assert_eq!((item.as_str(), asset.as_str(), *r), ("hostile", "data", rule), "{href}")
+                RasterError::Refused {
+                    item,
+                    asset,
+                    rule: r,
+                    ..
+                } => {
+                    assert_eq!(
+                        (item.as_str(), asset.as_str(), *r),
+                        ("hostile", "data", rule),
+                        "{href}"
+                    )
                 }
                 other => panic!("load {href}: {other}"),
             }
@@ -134,18 +173,41 @@ fn hostile_hrefs_are_refused_by_every_entry_point_and_nothing_is_opened() {
         let items_path = dir.path().join("items.json");
         std::fs::write(&items_path, serde_json::to_string(&items).unwrap()).unwrap();
         for args in [
-            vec!["cube", items_path.to_str().unwrap(), "--asset", "data", "--out", dir.path().join("out").to_str().unwrap(), "--quiet"],
-            vec!["vrt", items_path.to_str().unwrap(), "--asset", "data", "-o", dir.path().join("m.vrt").to_str().unwrap()],
+            vec![
+                "cube",
+                items_path.to_str().unwrap(),
+                "--asset",
+                "data",
+                "--out",
+                dir.path().join("out").to_str().unwrap(),
+                "--quiet",
+            ],
+            vec![
+                "vrt",
+                items_path.to_str().unwrap(),
+                "--asset",
+                "data",
+                "-o",
+                dir.path().join("m.vrt").to_str().unwrap(),
+            ],
             vec!["item", href.as_str(), "--id", "x"],
         ] {
-            let out = Command::new(&bin).args(&args).stdin(Stdio::null()).output().unwrap();
+            let out = Command::new(&bin)
+                .args(&args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(!out.status.success(), "{args:?} succeeded");
             assert!(stderr.contains(rule.as_str()), "{args:?}: {stderr}");
         }
     }
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(pg.hits.load(Ordering::SeqCst), 0, "something connected to the PG/WMS listener");
+    assert_eq!(
+        pg.hits.load(Ordering::SeqCst),
+        0,
+        "something connected to the PG/WMS listener"
+    );
 }
 
 #[test]
@@ -168,10 +230,14 @@ fn a_remote_vrt_brings_no_local_pixels_into_a_cube() {
     assert_eq!(cube_rule(&e).as_deref(), Some("remote-vrt"), "{e}");
     assert!(server.requests().is_empty(), "the VRT was fetched");
     // Allowed: fetched once, its local source refused, no pixel read.
-    let opts = CubeOptions::default().href_policy(HrefPolicy::default().with_allow_remote_vrt(true));
+    let opts =
+        CubeOptions::default().href_policy(HrefPolicy::default().with_allow_remote_vrt(true));
     let e = DatasetCollection::from_stac(&items, &["data"], &opts).unwrap_err();
     assert!(e.to_string().contains("vrt-source"), "{e}");
-    assert!(e.to_string().contains("local path named by a remote VRT"), "{e}");
+    assert!(
+        e.to_string().contains("local path named by a remote VRT"),
+        "{e}"
+    );
     // The same through the CLI.
     let p = dir.path().join("items.json");
     std::fs::write(&p, serde_json::to_string(&items).unwrap()).unwrap();
@@ -183,7 +249,13 @@ fn a_remote_vrt_brings_no_local_pixels_into_a_cube() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("vrt-source"));
-    assert!(!dir.path().join("out").exists() || std::fs::read_dir(dir.path().join("out")).unwrap().next().is_none());
+    assert!(
+        !dir.path().join("out").exists()
+            || std::fs::read_dir(dir.path().join("out"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
 }
 
 #[test]
@@ -191,7 +263,10 @@ fn local_hrefs_from_remote_items_are_refused_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.tif");
     write_tif(&a, 9);
-    let items = vec![item("local", a.to_str().unwrap()), item("url", &format!("file://{}", a.display()))];
+    let items = vec![
+        item("local", a.to_str().unwrap()),
+        item("url", &format!("file://{}", a.display())),
+    ];
     // Items from a local file (the default): fine.
     let cube = DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default()).unwrap();
     assert_eq!(cube.shape(), (2, 1, 4, 4));
@@ -199,14 +274,27 @@ fn local_hrefs_from_remote_items_are_refused_unless_allowed() {
     let api = CubeOptions::default().href_policy(HrefPolicy::for_api_items());
     let e = DatasetCollection::from_stac(&items, &["data"], &api).unwrap_err();
     assert_eq!(cube_rule(&e).as_deref(), Some("local-path"), "{e}");
-    let e = load_asset(&items[0], Some("data"), &LoadOptions::default().with_href_policy(HrefPolicy::for_api_items()))
-        .unwrap_err();
+    let e = load_asset(
+        &items[0],
+        Some("data"),
+        &LoadOptions::default().with_href_policy(HrefPolicy::for_api_items()),
+    )
+    .unwrap_err();
     assert_eq!(e.rule(), Some(HrefRule::LocalPath));
     // CLI: items on standard input are remote; --allow-local reads them.
     let text = serde_json::to_string(&items).unwrap();
     let run = |extra: &[&str]| {
         let mut child = Command::new(stac_gdal_bin())
-            .args(["cube", "-", "--asset", "data", "--no-write", "--out", "unused", "--quiet"])
+            .args([
+                "cube",
+                "-",
+                "--asset",
+                "data",
+                "--no-write",
+                "--out",
+                "unused",
+                "--quiet",
+            ])
             .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -214,14 +302,23 @@ fn local_hrefs_from_remote_items_are_refused_unless_allowed() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     };
     let refused = run(&[]);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("local-path"));
     let allowed = run(&["--allow-local"]);
-    assert!(allowed.status.success(), "{}", String::from_utf8_lossy(&allowed.stderr));
+    assert!(
+        allowed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
 }
 
 /// A 1 MiB file whose range reads are served at one byte per second, or
@@ -239,12 +336,19 @@ fn trickle(stall: bool) -> FaultServer {
             status: 206,
             headers: vec![
                 ("Accept-Ranges".into(), "bytes".into()),
-                ("Content-Range".into(), format!("bytes {start}-{end}/{SIZE}")),
+                (
+                    "Content-Range".into(),
+                    format!("bytes {start}-{end}/{SIZE}"),
+                ),
             ],
             content_length: Some(len),
             chunk: if stall { Vec::new() } else { vec![b'I'] },
             count: if stall { 1 } else { len },
-            delay: if stall { Duration::from_secs(120) } else { Duration::from_secs(1) },
+            delay: if stall {
+                Duration::from_secs(120)
+            } else {
+                Duration::from_secs(1)
+            },
         }
     })
 }
@@ -264,17 +368,27 @@ fn trickling_and_stalled_servers_end_within_the_deadline() {
         )
         .unwrap_err();
         let took = started.elapsed();
-        assert!(took < limit + Duration::from_secs(4), "cube took {took:?} (stall {stall})");
+        assert!(
+            took < limit + Duration::from_secs(4),
+            "cube took {took:?} (stall {stall})"
+        );
         // Items without grid metadata are opened while planning: the
         // deadline error names the item, the asset and the href.
         let text = e.to_string();
         assert!(text.contains("item 'slow', asset 'data'"), "{text}");
         assert!(text.contains("/slow.tif"), "{text}");
         let started = Instant::now();
-        let e = load_asset(&items[0], Some("data"), &LoadOptions::default().with_timeouts(timeouts))
-            .unwrap_err();
+        let e = load_asset(
+            &items[0],
+            Some("data"),
+            &LoadOptions::default().with_timeouts(timeouts),
+        )
+        .unwrap_err();
         let took = started.elapsed();
-        assert!(took < limit + Duration::from_secs(4), "load_asset took {took:?}: {e}");
+        assert!(
+            took < limit + Duration::from_secs(4),
+            "load_asset took {took:?}: {e}"
+        );
         assert!(e.to_string().contains("item 'slow', asset 'data'"), "{e}");
         // CLI --timeout.
         let dir = tempfile::tempdir().unwrap();
@@ -282,7 +396,18 @@ fn trickling_and_stalled_servers_end_within_the_deadline() {
         std::fs::write(&p, serde_json::to_string(&items).unwrap()).unwrap();
         let started = Instant::now();
         let out = Command::new(stac_gdal_bin())
-            .args(["cube", p.to_str().unwrap(), "--asset", "data", "--no-write", "--out", "x", "--quiet", "--timeout", "3"])
+            .args([
+                "cube",
+                p.to_str().unwrap(),
+                "--asset",
+                "data",
+                "--no-write",
+                "--out",
+                "x",
+                "--quiet",
+                "--timeout",
+                "3",
+            ])
             .output()
             .unwrap();
         let took = started.elapsed();

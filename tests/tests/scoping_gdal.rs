@@ -118,8 +118,12 @@ fn a_scoped_bearer_token_reaches_only_its_origin_on_every_gdal_path() {
     }
 
     // A VRT built and read.
-    let vrt = build_vrt_from_stac(&items[..2], "data", &VrtOptions::default().signer(signer.clone()))
-        .unwrap();
+    let vrt = build_vrt_from_stac(
+        &items[..2],
+        "data",
+        &VrtOptions::default().signer(signer.clone()),
+    )
+    .unwrap();
     outputs.push(format!("{vrt:?} {:?}", vrt.summary()));
     let ds = vrt.open().unwrap();
     assert!(ds.read_array::<u16>().unwrap().iter().all(|&v| v == 3));
@@ -130,30 +134,64 @@ fn a_scoped_bearer_token_reaches_only_its_origin_on_every_gdal_path() {
     std::fs::write(&p, serde_json::to_string(&items).unwrap()).unwrap();
     let origin = format!("http://127.0.0.1:{}", a.port());
     for args in [
-        vec!["cube", p.to_str().unwrap(), "--asset", "data", "--out", dir.path().join("cube").to_str().unwrap(), "--quiet"],
-        vec!["vrt", p.to_str().unwrap(), "--asset", "data", "-o", dir.path().join("m.vrt").to_str().unwrap()],
+        vec![
+            "cube",
+            p.to_str().unwrap(),
+            "--asset",
+            "data",
+            "--out",
+            dir.path().join("cube").to_str().unwrap(),
+            "--quiet",
+        ],
+        vec![
+            "vrt",
+            p.to_str().unwrap(),
+            "--asset",
+            "data",
+            "-o",
+            dir.path().join("m.vrt").to_str().unwrap(),
+        ],
     ] {
         let out = Command::new(stac_gdal_bin())
             .args(&args)
-            .args(["--signer", "bearer", "--host", &format!("127.0.0.1:{}", a.port()), "--allow-http", &origin])
+            .args([
+                "--signer",
+                "bearer",
+                "--host",
+                &format!("127.0.0.1:{}", a.port()),
+                "--allow-http",
+                &origin,
+            ])
             .env("STAC_GDAL_TOKEN", TOKEN)
             .env("CPL_DEBUG", "ON")
             .output()
             .unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(out.status.success(), "{args:?}: {text}");
         outputs.push(text);
     }
     for entry in std::fs::read_dir(dir.path().join("cube")).unwrap() {
-        outputs.push(String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned());
+        outputs.push(
+            String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned(),
+        );
     }
 
     // The token reached origin A, and never origin B, whatever the path.
     let on_a = seen(&a);
-    assert!(on_a.iter().any(|r| r.contains(&format!("Bearer {TOKEN}"))), "A never got the token");
+    assert!(
+        on_a.iter().any(|r| r.contains(&format!("Bearer {TOKEN}"))),
+        "A never got the token"
+    );
     let on_b = seen(&b);
     assert!(!on_b.is_empty());
-    assert!(on_b.iter().any(|r| r.contains("/redirected.tif")), "the redirect was not followed");
+    assert!(
+        on_b.iter().any(|r| r.contains("/redirected.tif")),
+        "the redirect was not followed"
+    );
     for r in &on_b {
         assert!(!r.contains(TOKEN), "origin B received the token: {r}");
     }
@@ -173,7 +211,8 @@ fn cpl_debug_vrt_prints_no_signed_query_or_url_password() {
     let password = "pw-ZXCV98765";
     let hrefs = [
         format!("{}?sig={sig}&se=2030", s.url("/signed.tif")),
-        s.url("/pw.tif").replace("http://", &format!("http://user:{password}@")),
+        s.url("/pw.tif")
+            .replace("http://", &format!("http://user:{password}@")),
     ];
     let items: Vec<Value> = hrefs
         .iter()
@@ -191,7 +230,11 @@ fn cpl_debug_vrt_prints_no_signed_query_or_url_password() {
             .env("CPL_DEBUG", "ON")
             .output()
             .unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(text.contains("/signed.tif"), "{text}");
         assert!(!text.contains(sig) && !text.contains(password), "{text}");
     }
@@ -208,7 +251,11 @@ fn cpl_debug_vrt_prints_no_signed_query_or_url_password() {
         .env("CPL_DEBUG", "ON")
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!out.status.success());
     assert!(!text.contains(sig) && !text.contains(password), "{text}");
 }

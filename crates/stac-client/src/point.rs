@@ -710,7 +710,9 @@ mod tests {
         );
         // Items from a STAC API may not name local files, unless allowed.
         assert!(!o.href_policy.allows_local());
-        let allowed = PointOptions::default().with_allow_local(true).cube_options(&g);
+        let allowed = PointOptions::default()
+            .with_allow_local(true)
+            .cube_options(&g);
         assert!(allowed.href_policy.allows_local());
     }
 }

@@ -665,7 +665,11 @@ fn adjust_dtype(t: DataType, options: &CubeOptions) -> DataType {
 
 /// The first readable source's type (from what planning opened, or by
 /// opening it now).
-fn dtype_from_file(sources: &[Source], opened: &OpenCache, options: &CubeOptions) -> Result<DataType> {
+fn dtype_from_file(
+    sources: &[Source],
+    opened: &OpenCache,
+    options: &CubeOptions,
+) -> Result<DataType> {
     let s = sources
         .iter()
         .find(|s| s.broken.is_none() && s.raster.is_some())

@@ -65,7 +65,8 @@ pub(crate) struct Opened {
 pub(crate) type OpenCache = HashMap<String, std::result::Result<Opened, String>>;
 
 /// Resolves one (item, asset key) through the source layer.
-pub(crate) type Resolve<'a> = dyn Fn(&Value, &str) -> std::result::Result<RasterSource, RasterError> + 'a;
+pub(crate) type Resolve<'a> =
+    dyn Fn(&Value, &str) -> std::result::Result<RasterSource, RasterError> + 'a;
 
 pub(crate) fn open_info(source: &RasterSource) -> std::result::Result<Opened, String> {
     let info = source.describe().map_err(|e| e.to_string())?;
@@ -267,7 +268,8 @@ pub(crate) fn build_sources(
                 }
                 Err(e) => {
                     src.rule = e.rule();
-                    if let RasterError::Refused { href, .. } | RasterError::Asset { href, .. } = &e {
+                    if let RasterError::Refused { href, .. } | RasterError::Asset { href, .. } = &e
+                    {
                         src.href = href.clone();
                     }
                     src.broken = Some(e.to_string());

@@ -47,13 +47,12 @@ pub use extension::{
     parse_number, read_extension_metadata,
 };
 pub use group::{GroupBy, GroupFn, GroupKey, solar_day};
-pub use policy::{DEFAULT_DRIVERS, HrefPolicy, HrefRule};
 pub use href::{
-    gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative,
-    scheme,
+    gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative, scheme,
 };
 pub use item::{
     AssetSource, Bbox, alternate_href, asset, asset_href, asset_source, assets, bbox,
     collection_id, item_id, item_slice, items_from_value, media_type, parse_items, properties,
     property, self_href,
 };
+pub use policy::{DEFAULT_DRIVERS, HrefPolicy, HrefRule};

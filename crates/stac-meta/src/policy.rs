@@ -210,7 +210,11 @@ impl HrefPolicy {
     /// Connection-string drivers stay refused: their names are not files.
     pub fn with_allow_driver(mut self, driver: impl Into<String>) -> Self {
         let d = driver.into();
-        if !self.extra_drivers.iter().any(|x| x.eq_ignore_ascii_case(&d)) {
+        if !self
+            .extra_drivers
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(&d))
+        {
             self.extra_drivers.push(d);
         }
         self
@@ -431,7 +435,9 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
     }
     if let Some(p) = ARCHIVES.iter().find(|p| starts_with_ci(path, p)) {
         let rest = &path[p.len()..];
-        let rest = rest.strip_prefix('{').map_or(rest, |r| r.split('}').next().unwrap_or(r));
+        let rest = rest
+            .strip_prefix('{')
+            .map_or(rest, |r| r.split('}').next().unwrap_or(r));
         return classify(rest, depth + 1);
     }
     if starts_with_ci(path, "/vsigzip/") {
@@ -522,7 +528,10 @@ mod tests {
             .with_allow_remote_vrt(true)
             .with_allow_driver("VRT");
         for (href, want) in [
-            ("PG:host=127.0.0.1 port=5432 dbname=x", HrefRule::ConnectionString),
+            (
+                "PG:host=127.0.0.1 port=5432 dbname=x",
+                HrefRule::ConnectionString,
+            ),
             ("pg:host=x", HrefRule::ConnectionString),
             ("MYSQL:db,host=x", HrefRule::ConnectionString),
             ("ODBC:dsn", HrefRule::ConnectionString),
@@ -540,7 +549,10 @@ mod tests {
             ("/vsisubfile/0_100,/etc/passwd", HrefRule::SpecialFile),
             ("/vsigzip//etc/x.gz", HrefRule::SpecialFile),
             ("/vsigzip//data/x.tif.gz", HrefRule::SpecialFile),
-            ("/vsicurl?header_file=/etc/passwd&url=https://h/a.tif", HrefRule::SpecialFile),
+            (
+                "/vsicurl?header_file=/etc/passwd&url=https://h/a.tif",
+                HrefRule::SpecialFile,
+            ),
             ("/vsicurl/file:///etc/passwd", HrefRule::SpecialFile),
             ("/vsicached?file=/etc/x", HrefRule::SpecialFile),
             ("/vsicrypt/key=x,file=/etc/x", HrefRule::SpecialFile),
@@ -559,14 +571,16 @@ mod tests {
     fn provenance_and_formats() {
         let local = HrefPolicy::for_local_items();
         let api = HrefPolicy::for_api_items();
-        for href in ["/data/a.tif", "file:///data/a.tif", "rel/a.tif", "C:/x/a.tif"] {
+        for href in [
+            "/data/a.tif",
+            "file:///data/a.tif",
+            "rel/a.tif",
+            "C:/x/a.tif",
+        ] {
             assert_eq!(rule(&local, href), None, "{href}");
             assert_eq!(rule(&api, href), Some(HrefRule::LocalPath), "{href}");
         }
-        for href in [
-            "/vsizip//data/a.zip/b.tif",
-            "NETCDF:\"/data/x.nc\":t2m",
-        ] {
+        for href in ["/vsizip//data/a.zip/b.tif", "NETCDF:\"/data/x.nc\":t2m"] {
             assert_ne!(rule(&api, href), None, "{href}");
         }
         assert_eq!(rule(&api, "/vsigzip//vsicurl/https://h/x.gz"), None);
@@ -582,10 +596,16 @@ mod tests {
             assert_eq!(rule(&api, href), None, "{href}");
         }
         assert_eq!(rule(&local, "https://h/m.vrt"), Some(HrefRule::RemoteVrt));
-        assert_eq!(rule(&local, "https://h/m.VRT?x=1"), Some(HrefRule::RemoteVrt));
+        assert_eq!(
+            rule(&local, "https://h/m.VRT?x=1"),
+            Some(HrefRule::RemoteVrt)
+        );
         assert_eq!(rule(&local, "/data/m.vrt"), Some(HrefRule::Driver));
         assert_eq!(
-            rule(&local.clone().with_allow_remote_vrt(true), "https://h/m.vrt"),
+            rule(
+                &local.clone().with_allow_remote_vrt(true),
+                "https://h/m.vrt"
+            ),
             None
         );
         assert_eq!(
@@ -599,13 +619,20 @@ mod tests {
                 .allowed_drivers("https://h/m.vrt")
                 .contains(&"VRT".to_owned())
         );
-        assert!(!local.allowed_drivers("https://h/a.tif").contains(&"VRT".to_owned()));
+        assert!(
+            !local
+                .allowed_drivers("https://h/a.tif")
+                .contains(&"VRT".to_owned())
+        );
     }
 
     #[test]
     fn vrt_sources() {
         let p = HrefPolicy::default().with_allow_remote_vrt(true);
-        assert!(p.check_vrt_source("https://h/a.tif", "/vsicurl/https://h/m.vrt").is_ok());
+        assert!(
+            p.check_vrt_source("https://h/a.tif", "/vsicurl/https://h/m.vrt")
+                .is_ok()
+        );
         for (source, vrt) in [
             ("/etc/a.tif", "https://h/m.vrt"),
             ("PG:host=x", "/data/m.vrt"),

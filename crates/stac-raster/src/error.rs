@@ -36,7 +36,9 @@ pub enum RasterError {
         source: Option<Box<RasterError>>,
     },
     /// The href policy refused a source before anything was opened.
-    #[error("item '{item}', asset '{asset}' ({href}): refused by the href policy ({rule}): {reason}")]
+    #[error(
+        "item '{item}', asset '{asset}' ({href}): refused by the href policy ({rule}): {reason}"
+    )]
     Refused {
         /// The item id.
         item: String,

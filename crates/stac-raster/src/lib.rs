@@ -55,11 +55,11 @@ pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint
 pub use grid::{Crs, GridSpec, TargetGrid};
 pub use limits::{Timeouts, gdal_version};
 pub use load::{LoadOptions, load_asset};
-pub use secrets::{redact_message, remember_env_secrets, remember_href_secrets, remember_secrets};
-pub use source::{BandInfo, PatchUrl, RasterSource, SourceInfo, SourceOptions, fast_read_preset};
 pub use pixel::Pixel;
 pub use read::{ReadOptions, Window};
 pub use resampling::Resampling;
+pub use secrets::{redact_message, remember_env_secrets, remember_href_secrets, remember_secrets};
+pub use source::{BandInfo, PatchUrl, RasterSource, SourceInfo, SourceOptions, fast_read_preset};
 pub use stac_item::{
     BandOptions, EO_SCHEMA, ItemOptions, PROJECTION_SCHEMA, PROJECTION_V2_SCHEMA,
     ProjectionVersion, RASTER_SCHEMA, nodata_json,

@@ -118,7 +118,10 @@ pub(crate) fn security_env() -> GdalEnv {
     let mut env = GdalEnv::new().with("GDAL_VRT_ENABLE_PYTHON", "NO");
     if crate::resampling::gdal_version_num() >= 307 {
         env.set("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
-        env.set("CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT", "NO");
+        env.set(
+            "CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT",
+            "NO",
+        );
     }
     env
 }

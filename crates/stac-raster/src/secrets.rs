@@ -153,7 +153,10 @@ mod tests {
             "https://h/a.tif?x=1",
             "https://u:pw-9876@h/a.tif?x=1&sig=SIGVALUE%2Bz",
         );
-        assert_eq!(redact_message("sig SIGVALUE%2Bz pw-9876"), "sig <redacted> <redacted>");
+        assert_eq!(
+            redact_message("sig SIGVALUE%2Bz pw-9876"),
+            "sig <redacted> <redacted>"
+        );
         assert_eq!(redact_message("x=1 stays"), "x=1 stays");
     }
 }

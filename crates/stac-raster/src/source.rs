@@ -234,19 +234,18 @@ impl RasterSource {
             Some(f) => f(&href),
             None => href,
         };
-        let context = |href: &str, message: String, source: Option<RasterError>| {
-            RasterError::Asset {
+        let context =
+            |href: &str, message: String, source: Option<RasterError>| RasterError::Asset {
                 item: item_id.clone(),
                 asset: asset.clone(),
                 href: crate::secrets::redact_message(&stac_meta::redact(href)),
                 message,
                 source: source.map(Box::new),
-            }
-        };
+            };
         let signed = match &options.signer {
-            Some(s) => s.sign_href(&href).map_err(|e| {
-                context(&href, format!("the signer failed: {e}"), Some(e.into()))
-            })?,
+            Some(s) => s
+                .sign_href(&href)
+                .map_err(|e| context(&href, format!("the signer failed: {e}"), Some(e.into())))?,
             None => href.clone(),
         };
         crate::secrets::remember_href_secrets(&href, &signed);
@@ -265,9 +264,9 @@ impl RasterSource {
         env.merge(&options.timeouts.env());
         env.merge(&options.env);
         if let Some(s) = &options.signer {
-            let scoped = s.gdal_env_for(&signed).map_err(|e| {
-                context(&signed, format!("the signer failed: {e}"), Some(e.into()))
-            })?;
+            let scoped = s
+                .gdal_env_for(&signed)
+                .map_err(|e| context(&signed, format!("the signer failed: {e}"), Some(e.into())))?;
             env.merge(&scoped);
         }
         crate::secrets::remember_env_secrets(&env);
@@ -403,7 +402,10 @@ impl RasterSource {
         {
             return refused(&self.item, &self.asset, &self.redacted, (**m).clone());
         }
-        if matches!(e, RasterError::Refused { .. } | RasterError::Deadline { .. }) {
+        if matches!(
+            e,
+            RasterError::Refused { .. } | RasterError::Deadline { .. }
+        ) {
             return e;
         }
         RasterError::Asset {

@@ -73,9 +73,8 @@ pub(crate) fn checked_vrt(path: &str, policy: &HrefPolicy) -> Result<String> {
 /// [`checked_vrt`] on a document already in memory; `vrt_path` is where it
 /// came from (relative sources are resolved against its directory).
 pub(crate) fn check_vrt_text(text: &str, vrt_path: &str, policy: &HrefPolicy) -> Result<String> {
-    let c = CString::new(text).map_err(|_| {
-        RasterError::InvalidArgument("the VRT document holds a NUL byte".into())
-    })?;
+    let c = CString::new(text)
+        .map_err(|_| RasterError::InvalidArgument("the VRT document holds a NUL byte".into()))?;
     // SAFETY: valid C string; the tree is destroyed below.
     let root = unsafe { gdal_sys::CPLParseXMLString(c.as_ptr()) };
     if root.is_null() {
@@ -213,9 +212,18 @@ mod tests {
         .unwrap();
         assert!(ok.contains("/vsicurl/https://h/d/a.tif"), "{ok}");
         assert!(!ok.contains(r#"relativeToVRT="1""#), "{ok}");
-        for bad in ["/etc/secret.tif", "PG:host=127.0.0.1", "/vsistdin/", "https://h/n.vrt"] {
-            let e = check_vrt_text(&DOC.replace("SRC", bad), "/vsicurl/https://h/d/m.vrt", &policy)
-                .unwrap_err();
+        for bad in [
+            "/etc/secret.tif",
+            "PG:host=127.0.0.1",
+            "/vsistdin/",
+            "https://h/n.vrt",
+        ] {
+            let e = check_vrt_text(
+                &DOC.replace("SRC", bad),
+                "/vsicurl/https://h/d/m.vrt",
+                &policy,
+            )
+            .unwrap_err();
             assert!(e.to_string().contains("vrt-source"), "{bad}: {e}");
         }
         // From a local VRT, local sources are fine; connection strings never.

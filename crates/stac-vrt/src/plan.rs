@@ -210,8 +210,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     let mut opened = 0;
     for item in items {
         let id = sources::item_label(item);
-        let source = match stac_raster::RasterSource::resolve(item, Some(asset), &source_options)
-        {
+        let source = match stac_raster::RasterSource::resolve(item, Some(asset), &source_options) {
             Ok(s) => s,
             Err(e) => {
                 let href = match &e {

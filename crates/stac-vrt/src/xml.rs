@@ -110,11 +110,7 @@ fn write_source(x: &mut String, plan: &Plan, s: &SourceRect) {
         "SimpleSource"
     };
     if complex && resampling != "nearest" {
-        let _ = writeln!(
-            x,
-            r#"    <{tag} resampling="{}">"#,
-            resampling
-        );
+        let _ = writeln!(x, r#"    <{tag} resampling="{}">"#, resampling);
     } else {
         let _ = writeln!(x, "    <{tag}>");
     }
