@@ -274,22 +274,28 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         }
     }
     let env = common_env(&envs);
-    let lost: Vec<String> = {
-        let mut keys: Vec<String> = envs
-            .iter()
-            .flat_map(|e| sources::untravelled_credentials(e))
-            .filter(|k| env.get(k).is_none())
-            .collect();
-        keys.sort();
-        keys.dedup();
-        keys
-    };
-    if any_remote && !lost.is_empty() {
+    let mut lost: Vec<String> = envs
+        .iter()
+        .flat_map(|e| sources::untravelled_credentials(e))
+        .collect();
+    lost.sort();
+    lost.dedup();
+    let (installed, scoped): (Vec<String>, Vec<String>) =
+        lost.into_iter().partition(|k| env.get(k).is_some());
+    if any_remote && !scoped.is_empty() {
         warnings.push(format!(
             "the signer's GDAL options {} are scoped to some of the sources' origins and \
              cannot travel inside a VRT source path, so reads of those sources get no \
              credential (read them through the cube or load_asset instead)",
-            lost.join(", ")
+            scoped.join(", ")
+        ));
+    }
+    if any_remote && !installed.is_empty() {
+        warnings.push(format!(
+            "the signer's GDAL options {} cannot travel inside a VRT file: every source's \
+             origin gets them, so Vrt::open installs them around its reads, but a copy of \
+             this VRT written to disk reads without them",
+            installed.join(", ")
         ));
     }
     if signed_hrefs {
