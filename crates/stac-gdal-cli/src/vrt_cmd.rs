@@ -58,6 +58,12 @@ pub struct VrtArgs {
     /// Build a partial mosaic when sources are skipped (they are listed in the summary).
     #[arg(long)]
     no_strict: bool,
+    /// Write the signer's HTTP headers (e.g. a bearer token) into the VRT's
+    /// source paths, in clear text, so any GDAL >= 3.7 reads it as is.
+    /// Default: the file holds no header credential, and a reader brings
+    /// its own. Hrefs the signer rewrote (a SAS query) are written either way.
+    #[arg(long)]
+    embed_credentials: bool,
     #[command(flatten)]
     signer: SignerOpts,
     #[command(flatten)]
@@ -111,7 +117,11 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
         opts = opts.bands(bands);
     }
     let vrt = build_vrt_from_stac(&items, &args.asset, &opts)?;
-    vrt.to_file(&args.output)?;
+    if args.embed_credentials {
+        vrt.to_file_with_credentials(&args.output)?;
+    } else {
+        vrt.to_file(&args.output)?;
+    }
     for w in vrt.warnings() {
         eprintln!("stac-gdal: warning: {w}");
     }

@@ -187,7 +187,8 @@ impl Dataset {
     /// (credentials themselves never cross threads).
     pub fn open_with(href: &str, options: &OpenOptions) -> Result<Self> {
         options.policy.check(href)?;
-        crate::secrets::remember_env_secrets(&options.env);
+        let env = crate::limits::guarded_env(&options.env);
+        crate::secrets::remember_env_secrets(&env);
         let path = stac_meta::gdal_path(href);
         let mut drivers = options.policy.allowed_drivers(&path);
         if !options.allowed_drivers.is_empty() {
@@ -211,7 +212,7 @@ impl Dataset {
         }
         let label = stac_meta::redact(&path).into_owned();
         let scope_env = |f: &mut dyn FnMut() -> Result<gdal::Dataset>| {
-            let _scope = EnvScope::install(&options.env);
+            let _scope = EnvScope::install(&env);
             let _left = options
                 .deadline
                 .map(|d| EnvScope::install(&crate::limits::remaining_env(d)));
@@ -247,7 +248,7 @@ impl Dataset {
         }
         Ok(Self {
             inner,
-            env: options.env.clone(),
+            env,
             label,
             keep_alive: Vec::new(),
             deadline: options.deadline,
@@ -262,9 +263,10 @@ impl Dataset {
     /// document itself never becomes the dataset's description. `label`
     /// names it in messages.
     pub fn from_vrt_xml(xml: &str, label: &str, options: &OpenOptions) -> Result<Self> {
-        crate::secrets::remember_env_secrets(&options.env);
+        let env = crate::limits::guarded_env(&options.env);
+        crate::secrets::remember_env_secrets(&env);
         let inner = {
-            let _scope = EnvScope::install(&options.env);
+            let _scope = EnvScope::install(&env);
             open_raw(xml, &["VRT"], &options.open_options)
         }
         .map_err(|e| RasterError::Gdal {
@@ -276,7 +278,7 @@ impl Dataset {
         let _ = inner.set_description(label);
         Ok(Self {
             inner,
-            env: options.env.clone(),
+            env,
             label: label.to_owned(),
             keep_alive: Vec::new(),
             deadline: options.deadline,
@@ -336,9 +338,10 @@ impl Dataset {
         &self.env
     }
 
-    /// Replace the GDAL env installed around later reads.
+    /// Replace the GDAL env installed around later reads (credentials in
+    /// it get [`guard_redirects`](crate::guard_redirects) too).
     pub fn set_env(&mut self, env: GdalEnv) {
-        self.env = env;
+        self.env = crate::limits::guarded_env(&env);
     }
 
     /// Run `f` on the GDAL dataset with this dataset's env installed on the

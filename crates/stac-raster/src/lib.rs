@@ -53,7 +53,7 @@ pub use dataset::{Dataset, OpenOptions};
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};
 pub use grid::{Crs, GridSpec, TargetGrid};
-pub use limits::{Timeouts, gdal_version};
+pub use limits::{Timeouts, carries_http_credentials, gdal_version, guard_redirects};
 pub use load::{LoadOptions, load_asset};
 pub use pixel::Pixel;
 pub use read::{ReadOptions, Window};

@@ -126,6 +126,61 @@ pub(crate) fn security_env() -> GdalEnv {
     env
 }
 
+/// GDAL options that put a credential on every HTTP request of a read.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "GDAL_HTTP_HEADERS",
+    "GDAL_HTTP_HEADER_FILE",
+    "GDAL_HTTP_USERPWD",
+    "GDAL_HTTP_BEARER",
+    "GDAL_HTTP_COOKIE",
+];
+
+/// Whether `env` puts a credential on the HTTP requests of `/vsicurl/`
+/// reads (headers, a header file, a user and password, a bearer token, a
+/// cookie).
+///
+/// ```
+/// use stac_raster::{GdalEnv, carries_http_credentials};
+/// assert!(carries_http_credentials(&GdalEnv::new().with("GDAL_HTTP_HEADERS", "Authorization: Bearer t")));
+/// assert!(!carries_http_credentials(&GdalEnv::new().with("GDAL_HTTP_TIMEOUT", "5")));
+/// ```
+pub fn carries_http_credentials(env: &GdalEnv) -> bool {
+    CREDENTIAL_KEYS
+        .iter()
+        .any(|k| env.get(k).is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// Keep a read's credentials off the hosts GDAL's `/vsicurl/` would query
+/// *directly* after a redirect: when a request is redirected to a URL that
+/// looks like an S3 presigned one (`X-Amz-Expires` + `X-Amz-Date`), GDAL
+/// remembers that URL and sends the following range requests straight to
+/// it, with every configured header — before GDAL 3.10 including
+/// `Authorization`, to whatever origin the server named (curl's own
+/// redirect handling, which drops it, is bypassed). With
+/// `CPL_VSIL_CURL_USE_S3_REDIRECT=NO` every request goes to the original
+/// URL and curl follows the redirect, dropping `Authorization` and cookies
+/// on another origin. Set on every env that [`carries_http_credentials`]
+/// (the cost: one redirect per range request of such a source).
+///
+/// ```
+/// use stac_raster::{GdalEnv, guard_redirects};
+/// let mut env = GdalEnv::new().with("GDAL_HTTP_HEADERS", "Authorization: Bearer t");
+/// guard_redirects(&mut env);
+/// assert_eq!(env.get("CPL_VSIL_CURL_USE_S3_REDIRECT"), Some("NO"));
+/// ```
+pub fn guard_redirects(env: &mut GdalEnv) {
+    env.set("CPL_VSIL_CURL_USE_S3_REDIRECT", "NO");
+}
+
+/// `env`, with [`guard_redirects`] applied when it [`carries_http_credentials`].
+pub(crate) fn guarded_env(env: &GdalEnv) -> GdalEnv {
+    let mut env = env.clone();
+    if carries_http_credentials(&env) {
+        guard_redirects(&mut env);
+    }
+    env
+}
+
 /// The running GDAL version as `(major, minor)`.
 ///
 /// ```

@@ -269,6 +269,7 @@ impl RasterSource {
                 .map_err(|e| context(&signed, format!("the signer failed: {e}"), Some(e.into())))?;
             env.merge(&scoped);
         }
+        let env = crate::limits::guarded_env(&env);
         crate::secrets::remember_env_secrets(&env);
         if let Some(s) = &options.signer {
             crate::secrets::remember_secrets(s.secrets().iter().map(|x| x.expose().to_owned()));

@@ -94,7 +94,8 @@ where
         flat.extend(stac_meta::item_slice(v.borrow())?);
     }
     let plan = plan::plan(&flat, asset, options)?;
-    let xml = xml::mosaic(&plan);
+    let xml = xml::mosaic(&plan, false);
+    let public_xml = xml::mosaic(&plan, true);
     let summary = VrtSummary {
         shape: [plan.rows, plan.cols],
         band_count: plan.bands.len(),
@@ -110,6 +111,7 @@ where
     };
     Ok(Vrt {
         xml,
+        public_xml,
         summary,
         env: plan.env,
         asset: asset.to_owned(),

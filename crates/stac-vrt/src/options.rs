@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use stac_meta::{DataType, HrefPolicy};
 use stac_raster::Timeouts;
-use stac_signers::Signer;
+use stac_signers::{GdalEnv, Signer};
 
 /// How the mosaic's pixel size is chosen from the sources' pixel sizes
 /// (all measured in the target CRS).
@@ -137,6 +137,10 @@ pub struct VrtOptions {
     /// Time bounds on the opens of sources without grid metadata and on
     /// reads of the built VRT.
     pub timeouts: Timeouts,
+    /// Extra GDAL config for every source (e.g. `AWS_S3_ENDPOINT`); the
+    /// signer's origin-scoped env wins. What every source's env shares is
+    /// installed around reads of the built VRT.
+    pub env: GdalEnv,
 }
 
 impl Default for VrtOptions {
@@ -156,6 +160,7 @@ impl Default for VrtOptions {
             order: MosaicOrder::default(),
             href_policy: HrefPolicy::default(),
             timeouts: Timeouts::default(),
+            env: GdalEnv::new(),
         }
     }
 }
@@ -177,6 +182,7 @@ impl fmt::Debug for VrtOptions {
             .field("order", &self.order)
             .field("href_policy", &self.href_policy)
             .field("timeouts", &self.timeouts)
+            .field("env", &self.env)
             .finish()
     }
 }
@@ -259,11 +265,18 @@ impl VrtOptions {
         self
     }
 
+    /// Extra GDAL config for every source (the signer's scoped env wins).
+    pub fn with_env(mut self, env: GdalEnv) -> Self {
+        self.env = env;
+        self
+    }
+
     /// The source-layer options of every source.
     pub(crate) fn source_options(&self) -> stac_raster::SourceOptions {
         let mut o = stac_raster::SourceOptions::default()
             .with_policy(self.href_policy.clone())
-            .with_timeouts(self.timeouts);
+            .with_timeouts(self.timeouts)
+            .with_env(self.env.clone());
         if let Some(s) = &self.signer {
             o = o.with_signer(s.clone());
         }

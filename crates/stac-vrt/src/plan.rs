@@ -19,6 +19,9 @@ use crate::warp::{WarpSpec, warped_vrt};
 pub(crate) struct PlanSource {
     /// `SourceFilename`: a GDAL path, or an inline warped VRT document.
     pub filename: String,
+    /// The same without the HTTP headers embedded for this process
+    /// ([`sources::without_headers`]): what a VRT written to a file names.
+    pub public_filename: String,
     /// Size of what `filename` opens.
     pub cols: usize,
     /// Size of what `filename` opens.
@@ -273,7 +276,12 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             }
         }
     }
-    let env = common_env(&envs);
+    let mut env = common_env(&envs);
+    // Headers travel inside source paths, so the shared env may lack them;
+    // any source with credentials keeps GDAL off cached redirect targets.
+    if envs.iter().any(stac_raster::carries_http_credentials) {
+        stac_raster::guard_redirects(&mut env);
+    }
     let mut lost: Vec<String> = envs
         .iter()
         .flat_map(|e| sources::untravelled_credentials(e))
@@ -309,13 +317,14 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     let headers_embedded = envs.iter().any(|e| e.get("GDAL_HTTP_HEADERS").is_some());
     if headers_embedded && any_remote {
         warnings.push(if sources::header_option_supported() {
-            "HTTP headers of the signer are embedded in the VRT's /vsicurl? source paths: \
-             writing this VRT to a file writes those credentials in clear text"
+            "HTTP headers of the signer travel inside the VRT's /vsicurl? source paths for \
+             reads in this process; Vrt::to_file writes the VRT without them (a reader must \
+             bring its own credentials), Vrt::to_file_with_credentials writes them in clear text"
                 .to_owned()
         } else {
             "HTTP headers of the signer travel through an in-memory header file (GDAL < 3.7 \
              has no /vsicurl?header.<Name>= option): the VRT authenticates in this process \
-             only, a copy written to disk will not"
+             only; a copy written to a file names its sources without credentials"
                 .to_owned()
         });
     }
@@ -598,6 +607,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             let idx = plan_sources.len();
             plan_sources.push(PlanSource {
                 filename: c.path.clone(),
+                public_filename: sources::without_headers(&c.path),
                 cols: c.grid.cols,
                 rows: c.grid.rows,
                 summary: SourceSummary {
@@ -648,8 +658,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 ));
             }
             let warped_bands: Vec<usize> = selection.clone();
-            let Some(doc) = warped_vrt(&WarpSpec {
-                path: &c.path,
+            let public_path = sources::without_headers(&c.path);
+            let spec = |path| WarpSpec {
+                path,
                 grid: &c.grid,
                 src_wkt: &src_info,
                 dst_wkt: &target.wkt,
@@ -658,7 +669,10 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 bands: &warped_bands,
                 nodata: &src_nodata,
                 resampling: options.resampling,
-            }) else {
+            };
+            let (Some(doc), Some(public_doc)) =
+                (warped_vrt(&spec(&c.path)), warped_vrt(&spec(&public_path)))
+            else {
                 skipped.push(SkippedSource {
                     item: c.item.clone(),
                     href: Some(c.href.clone()),
@@ -675,6 +689,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             let idx = plan_sources.len();
             plan_sources.push(PlanSource {
                 filename: doc,
+                public_filename: public_doc,
                 cols: w,
                 rows: h,
                 summary: SourceSummary {

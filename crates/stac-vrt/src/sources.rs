@@ -252,6 +252,22 @@ pub(crate) fn vrt_source_path(href: &str, env: &GdalEnv) -> String {
     path
 }
 
+/// A [`vrt_source_path`] without the HTTP headers embedded in it
+/// (`header.<Name>=` and `header_file=` options): the path a VRT written to
+/// a file names, so the file holds no header credential (and no reference
+/// to this process's in-memory header files). Other paths are unchanged.
+pub(crate) fn without_headers(path: &str) -> String {
+    let Some(query) = path.strip_prefix("/vsicurl?") else {
+        return path.to_owned();
+    };
+    // Every value was percent-encoded by `vrt_source_path`: `&` separates options.
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|o| !o.starts_with("header.") && !o.starts_with("header_file="))
+        .collect();
+    format!("/vsicurl?{}", kept.join("&"))
+}
+
 /// Whether this GDAL understands `/vsicurl?header.<Name>=<value>` (3.7+).
 /// Older versions only take `header_file=<path>`.
 pub(crate) fn header_option_supported() -> bool {
@@ -342,6 +358,18 @@ mod tests {
             let bytes = gdal::vsi::get_vsi_mem_file_bytes_owned(&file).unwrap();
             assert_eq!(bytes, b"Authorization: Bearer t\n");
         }
+    }
+
+    #[test]
+    fn public_paths_hold_no_header() {
+        let env = GdalEnv::new().with("GDAL_HTTP_HEADERS", "Authorization: Bearer t0k3n");
+        let path = vrt_source_path("https://h/a.tif?x=1", &env);
+        assert!(path.contains("header"), "{path}");
+        assert_eq!(
+            without_headers(&path),
+            "/vsicurl?empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif%3Fx%3D1"
+        );
+        assert_eq!(without_headers("/vsis3/b/k.tif"), "/vsis3/b/k.tif");
     }
 
     #[test]
