@@ -4,13 +4,13 @@
 use ndarray::{Array3, Array4, Axis, s};
 use serde_json::{Value, json};
 use stac_meta::{Bbox, DataType, GroupBy, bbox as item_bbox};
-use stac_raster::{Crs, Dataset, GridSpec, Pixel, RasterSource, TargetGrid, Window};
+use stac_raster::{Crs, CrsCache, Dataset, GridSpec, Pixel, RasterSource, TargetGrid, Window};
 
 use crate::data::{CubeData, dispatch_type, with_data};
 use crate::error::{CubeError, Result, invalid};
 use crate::failure::{Failure, Outside};
 use crate::fusion::Fusion;
-use crate::grid::{GridReport, SameCrs, close, plan_grid};
+use crate::grid::{GridReport, close, plan_grid};
 use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
 use crate::options::CubeOptions;
 use crate::sources::{
@@ -190,7 +190,7 @@ impl DatasetCollection {
             });
         }
         // 4. Grid.
-        let mut same = SameCrs::default();
+        let mut same = CrsCache::default();
         let with_grid: Vec<(String, &crate::grid::SrcGrid)> = sources
             .iter()
             .filter_map(|s| {
@@ -432,12 +432,11 @@ impl CubePlan {
 
     /// Bytes the loaded cube will hold (8 per pixel while the type is unknown).
     pub fn output_bytes(&self) -> u64 {
-        let size = match self.dtype.unwrap_or(DataType::Float64) {
-            DataType::Uint8 | DataType::Int8 => 1,
-            DataType::Uint16 | DataType::Int16 => 2,
-            DataType::Uint32 | DataType::Int32 | DataType::Float32 => 4,
-            _ => 8,
-        };
+        let size = u64::from(
+            self.dtype
+                .and_then(DataType::bits)
+                .map_or(8, |bits| (bits / 8).min(8)),
+        );
         (self.timesteps.len() * self.slots.len()) as u64
             * self.grid.rows as u64
             * self.grid.cols as u64
@@ -481,16 +480,11 @@ impl CubePlan {
             ));
         }
         let gt = g.geotransform;
+        let [x0, y0] =
+            stac_meta::geotransform::apply(&gt, window.col_off as f64, window.row_off as f64);
         let sub = TargetGrid::new(
             g.crs.clone(),
-            [
-                gt[0] + window.col_off as f64 * gt[1] + window.row_off as f64 * gt[2],
-                gt[1],
-                gt[2],
-                gt[3] + window.col_off as f64 * gt[4] + window.row_off as f64 * gt[5],
-                gt[4],
-                gt[5],
-            ],
+            [x0, gt[1], gt[2], y0, gt[4], gt[5]],
             window.rows,
             window.cols,
         );
@@ -498,7 +492,7 @@ impl CubePlan {
     }
 
     fn load_on(&self, grid: TargetGrid) -> Result<DatasetCollection> {
-        let mut same = SameCrs::default();
+        let mut same = CrsCache::default();
         let landings: Vec<Landing> = place(&self.sources, &grid, &mut same);
         let mut report = self.report.clone();
         report.outside = self
@@ -584,10 +578,7 @@ impl CubePlan {
 }
 
 fn grid_bounds(g: &TargetGrid) -> [f64; 4] {
-    let gt = g.geotransform;
-    let x1 = gt[0] + g.cols as f64 * gt[1];
-    let y1 = gt[3] + g.rows as f64 * gt[5];
-    [gt[0].min(x1), gt[3].min(y1), gt[0].max(x1), gt[3].max(y1)]
+    stac_meta::geotransform::bounds(&g.geotransform, g.rows, g.cols)
 }
 
 fn is_int(t: DataType) -> bool {
@@ -732,7 +723,7 @@ fn choose_nodata(
     }
 }
 
-fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> Result<()> {
+fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> Result<()> {
     let mut bad = Vec::new();
     for s in sources.iter().filter(|s| s.broken.is_none()) {
         let Some(g) = &s.grid else { continue };

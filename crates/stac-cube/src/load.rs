@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ndarray::Array4;
 use rayon::prelude::*;
-use stac_raster::{Pixel, Resampling, TargetGrid, WarpOptions, Window};
+use stac_raster::{CrsCache, Pixel, Resampling, TargetGrid, WarpOptions, Window};
 
 use crate::error::{CubeError, Result};
 use crate::failure::Failure;
 use crate::fusion::{FuseFn, Fusion};
-use crate::grid::{SameCrs, close, near_integer};
+use crate::grid::{close, near_integer};
 use crate::options::{Progress, ProgressFn};
 use crate::sources::Source;
 use crate::timeline::Timestep;
@@ -46,7 +46,7 @@ pub(crate) struct Landing {
 }
 
 /// Work out each source's placement and extent on `grid`.
-pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> Vec<Landing> {
+pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> Vec<Landing> {
     let gt = grid.geotransform;
     let (rows, cols) = (grid.rows as f64, grid.cols as f64);
     sources

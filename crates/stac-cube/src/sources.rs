@@ -385,16 +385,10 @@ pub(crate) fn promote(a: DataType, b: DataType) -> DataType {
     if a == b {
         return a;
     }
-    let info = |t: DataType| -> (bool, bool, u8) {
-        // (float, signed, bits)
-        match t {
-            Uint8 => (false, false, 8),
-            Int8 => (false, true, 8),
-            Uint16 => (false, false, 16),
-            Int16 => (false, true, 16),
-            Uint32 => (false, false, 32),
-            Int32 => (false, true, 32),
-            Float32 => (true, true, 32),
+    // (float, signed, bits); what is not a cube type counts as float64.
+    let info = |t: DataType| -> (bool, bool, u32) {
+        match t.bits() {
+            Some(bits) if !t.is_complex() && bits <= 32 => (t.is_float(), t.is_signed(), bits),
             _ => (true, true, 64),
         }
     };
@@ -426,20 +420,10 @@ pub(crate) fn promote(a: DataType, b: DataType) -> DataType {
     }
 }
 
-/// Whether `v` can be stored in `t` exactly.
+/// Whether `v` can be stored in `t` exactly (for the cube's types: the
+/// real types up to 32-bit integers and 64-bit floats).
 pub(crate) fn representable(v: f64, t: DataType) -> bool {
-    use DataType::*;
-    let (lo, hi) = match t {
-        Uint8 => (0.0, 255.0),
-        Int8 => (-128.0, 127.0),
-        Uint16 => (0.0, 65535.0),
-        Int16 => (-32768.0, 32767.0),
-        Uint32 => (0.0, 4294967295.0),
-        Int32 => (-2147483648.0, 2147483647.0),
-        Float32 | Float64 => return true,
-        _ => return false,
-    };
-    v.is_finite() && v.fract() == 0.0 && v >= lo && v <= hi
+    !t.is_complex() && t.holds(v)
 }
 
 #[cfg(test)]

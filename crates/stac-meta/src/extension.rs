@@ -73,22 +73,12 @@ impl ExtensionMetadata<'_> {
     /// The footprint `[minx, miny, maxx, maxy]` in the asset's CRS, from
     /// transform and shape (all four corners, so rotated grids work).
     pub fn bounds(&self) -> Option<[f64; 4]> {
-        let gt = self.geotransform?;
         let [rows, cols] = self.shape?;
-        let (r, c) = (rows as f64, cols as f64);
-        let corners = [(0.0, 0.0), (c, 0.0), (0.0, r), (c, r)];
-        let mut b = [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for (px, py) in corners {
-            let x = gt[0] + px * gt[1] + py * gt[2];
-            let y = gt[3] + px * gt[4] + py * gt[5];
-            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
-        }
-        Some(b)
+        Some(crate::geotransform::bounds(
+            &self.geotransform?,
+            rows as usize,
+            cols as usize,
+        ))
     }
 
     /// Whether the grid is fully described (CRS, transform and shape).
@@ -166,7 +156,136 @@ impl DataType {
             Self::Other => "other",
         }
     }
+
+    /// Bits per value (a complex value counts both parts); `None` for
+    /// `other`.
+    ///
+    /// ```
+    /// use stac_meta::DataType;
+    /// assert_eq!(DataType::Uint16.bits(), Some(16));
+    /// assert_eq!(DataType::Cfloat32.bits(), Some(64));
+    /// assert_eq!(DataType::Other.bits(), None);
+    /// ```
+    pub fn bits(self) -> Option<u32> {
+        Some(match self {
+            Self::Int8 | Self::Uint8 => 8,
+            Self::Int16 | Self::Uint16 | Self::Float16 => 16,
+            Self::Int32 | Self::Uint32 | Self::Float32 | Self::Cint16 => 32,
+            Self::Int64 | Self::Uint64 | Self::Float64 | Self::Cint32 | Self::Cfloat32 => 64,
+            Self::Cfloat64 => 128,
+            Self::Other => return None,
+        })
+    }
+
+    /// Whether values are floating point (real or complex).
+    pub fn is_float(self) -> bool {
+        matches!(
+            self,
+            Self::Float16 | Self::Float32 | Self::Float64 | Self::Cfloat32 | Self::Cfloat64
+        )
+    }
+
+    /// Whether values are complex.
+    pub fn is_complex(self) -> bool {
+        matches!(
+            self,
+            Self::Cint16 | Self::Cint32 | Self::Cfloat32 | Self::Cfloat64
+        )
+    }
+
+    /// Whether values can be negative (every float and complex type too).
+    pub fn is_signed(self) -> bool {
+        !matches!(
+            self,
+            Self::Uint8 | Self::Uint16 | Self::Uint32 | Self::Uint64 | Self::Other
+        )
+    }
+
+    /// The type of each part of a complex type (`cint16` → `int16`); a
+    /// real type is its own.
+    pub fn component(self) -> Self {
+        match self {
+            Self::Cint16 => Self::Int16,
+            Self::Cint32 => Self::Int32,
+            Self::Cfloat32 => Self::Float32,
+            Self::Cfloat64 => Self::Float64,
+            other => other,
+        }
+    }
+
+    /// Whether `v` is stored exactly by this type (as a nodata value, say):
+    /// integer types hold finite whole numbers in their range; float types
+    /// hold NaN, the infinities and finite numbers within their range;
+    /// complex types hold what their parts do; `other` holds nothing.
+    ///
+    /// ```
+    /// use stac_meta::DataType;
+    /// assert!(DataType::Uint16.holds(65535.0) && !DataType::Uint16.holds(-1.0));
+    /// assert!(!DataType::Int8.holds(0.5));
+    /// assert!(DataType::Float32.holds(f64::NAN) && !DataType::Float32.holds(1e39));
+    /// assert!(DataType::Float64.holds(1e300));
+    /// ```
+    pub fn holds(self, v: f64) -> bool {
+        let (lo, hi) = match self.component() {
+            Self::Uint8 => (0.0, 255.0),
+            Self::Int8 => (-128.0, 127.0),
+            Self::Uint16 => (0.0, 65535.0),
+            Self::Int16 => (-32768.0, 32767.0),
+            Self::Uint32 => (0.0, 4294967295.0),
+            Self::Int32 => (-2147483648.0, 2147483647.0),
+            Self::Uint64 => (0.0, 18446744073709551615.0),
+            Self::Int64 => (-9223372036854775808.0, 9223372036854775807.0),
+            Self::Float16 => return !v.is_finite() || v.abs() <= 65504.0,
+            Self::Float32 => return !v.is_finite() || v.abs() <= f32::MAX as f64,
+            Self::Float64 => return true,
+            _ => return false,
+        };
+        v.is_finite() && v.fract() == 0.0 && v >= lo && v <= hi
+    }
+
+    /// GDAL's name for this type (`Byte`, `Int8`, `UInt16`, ...,
+    /// `CFloat64`); `None` for `float16` (GDAL < 3.11 has none; callers
+    /// widen it to `Float32`) and `other`. (`Int8` needs GDAL >= 3.7.)
+    ///
+    /// ```
+    /// use stac_meta::DataType;
+    /// assert_eq!(DataType::Uint8.gdal_name(), Some("Byte"));
+    /// assert_eq!(DataType::from_gdal_name("UInt16"), Some(DataType::Uint16));
+    /// assert_eq!(DataType::from_gdal_name("Unknown"), None);
+    /// ```
+    pub fn gdal_name(self) -> Option<&'static str> {
+        GDAL_NAMES
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map(|(_, name)| *name)
+    }
+
+    /// The type GDAL's name stands for (see [`gdal_name`](Self::gdal_name)).
+    pub fn from_gdal_name(name: &str) -> Option<Self> {
+        GDAL_NAMES
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(t, _)| *t)
+    }
 }
+
+/// Raster-extension types and GDAL's names for them.
+const GDAL_NAMES: [(DataType, &str); 14] = [
+    (DataType::Uint8, "Byte"),
+    (DataType::Int8, "Int8"),
+    (DataType::Uint16, "UInt16"),
+    (DataType::Int16, "Int16"),
+    (DataType::Uint32, "UInt32"),
+    (DataType::Int32, "Int32"),
+    (DataType::Uint64, "UInt64"),
+    (DataType::Int64, "Int64"),
+    (DataType::Float32, "Float32"),
+    (DataType::Float64, "Float64"),
+    (DataType::Cint16, "CInt16"),
+    (DataType::Cint32, "CInt32"),
+    (DataType::Cfloat32, "CFloat32"),
+    (DataType::Cfloat64, "CFloat64"),
+];
 
 /// Typed metadata of one band.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -34,6 +34,7 @@ pub mod datetime;
 pub mod engine;
 pub mod error;
 pub mod extension;
+pub mod geotransform;
 pub mod group;
 pub mod href;
 pub mod item;

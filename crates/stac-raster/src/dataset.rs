@@ -7,7 +7,7 @@ use stac_meta::{DataType, HrefPolicy, HrefRule};
 use stac_signers::GdalEnv;
 
 use crate::error::{RasterError, Result};
-use crate::grid::{Crs, GridSpec, bounds_of};
+use crate::grid::{Crs, GridSpec};
 use crate::pixel::data_type_of;
 use crate::thread_env::EnvScope;
 
@@ -426,7 +426,11 @@ impl Dataset {
     /// geotransform.
     pub fn bounds(&self) -> Option<[f64; 4]> {
         let gt = self.geotransform()?;
-        Some(bounds_of(&gt, self.rows(), self.cols()))
+        Some(stac_meta::geotransform::bounds(
+            &gt,
+            self.rows(),
+            self.cols(),
+        ))
     }
 
     /// Cell size `(dx, dy)` (dy negative for north-up rasters).

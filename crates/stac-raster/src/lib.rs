@@ -52,7 +52,7 @@ mod write;
 pub use dataset::{Dataset, OpenOptions};
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};
-pub use grid::{Crs, GridSpec, TargetGrid};
+pub use grid::{Crs, CrsCache, GridSpec, TargetGrid};
 pub use limits::{Timeouts, carries_http_credentials, gdal_version, guard_redirects};
 pub use load::{LoadOptions, load_asset};
 pub use pixel::Pixel;

@@ -138,7 +138,7 @@ pub(crate) fn valid_data_footprint(
         collect_points(&pixel_json["coordinates"], &mut points);
         let native: Vec<[f64; 2]> = points
             .iter()
-            .map(|&[c, r]| crate::grid::apply_gt(&gt, c, r))
+            .map(|&[c, r]| stac_meta::geotransform::apply(&gt, c, r))
             .collect();
         let lonlat = crate::footprint::to_lonlat(&native, crs)?;
         let mut it = lonlat.into_iter();

@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::dataset::Dataset;
 use crate::error::{RasterError, Result};
-use crate::grid::{Crs, apply_gt, invert_gt};
+use stac_meta::geotransform::{apply as apply_gt, invert as invert_gt};
+
+use crate::grid::Crs;
 use crate::load::{LoadOptions, load_asset};
 use crate::pixel::Pixel;
 use crate::read::{ReadOptions, Window};

@@ -329,7 +329,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         });
     }
 
-    // 2. CRSs: understand each definition once.
+    // 2. CRSs: understand each definition once; compare them with GDAL's
+    // IsSame, once per pair.
+    let mut crs_equality = stac_raster::CrsCache::new();
     let mut crs_cache: HashMap<String, std::result::Result<CrsInfo, String>> = HashMap::new();
     let mut cands: Vec<(String, String, String, Grid, bool, CrsInfo)> = Vec::new();
     for (id, href, path, grid, from_meta) in resolved {
@@ -359,7 +361,11 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         None => {
             let mut counts: Vec<(CrsInfo, usize)> = Vec::new();
             for c in &cands {
-                match counts.iter_mut().find(|(k, _)| k.key == c.5.key) {
+                let crs = stac_raster::Crs::Wkt(c.5.wkt.clone());
+                match counts
+                    .iter_mut()
+                    .find(|(k, _)| crs_equality.same(&stac_raster::Crs::Wkt(k.wkt.clone()), &crs))
+                {
                     Some(slot) => slot.1 += 1,
                     None => counts.push((c.5.clone(), 1)),
                 }
@@ -399,7 +405,10 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         HashMap::new();
     let mut placed: Vec<Candidate> = Vec::new();
     for (id, href, path, grid, from_metadata, info) in cands {
-        let same = info.key == target.key;
+        let same = crs_equality.same(
+            &stac_raster::Crs::Wkt(info.wkt.clone()),
+            &stac_raster::Crs::Wkt(target.wkt.clone()),
+        );
         let warped = !same || !grid.is_north_up();
         let (bounds, res) = if !warped {
             (grid.bounds(), (grid.geotransform[1], -grid.geotransform[5]))

@@ -27,20 +27,7 @@ pub(crate) struct Grid {
 impl Grid {
     /// `[minx, miny, maxx, maxy]` from the four corners.
     pub fn bounds(&self) -> [f64; 4] {
-        let gt = self.geotransform;
-        let (c, r) = (self.cols as f64, self.rows as f64);
-        let mut b = [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for (px, py) in [(0.0, 0.0), (c, 0.0), (0.0, r), (c, r)] {
-            let x = gt[0] + px * gt[1] + py * gt[2];
-            let y = gt[3] + px * gt[4] + py * gt[5];
-            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
-        }
-        b
+        stac_meta::geotransform::bounds(&self.geotransform, self.rows, self.cols)
     }
 
     /// Whether the grid is north-up with no rotation (a plain VRT source can
@@ -62,36 +49,20 @@ pub(crate) struct BandInfo {
     pub nodata: Option<f64>,
 }
 
-/// The GDAL name of a raster-extension data type (`None` for `other`).
+/// The GDAL name of a raster-extension data type in a VRT (`None` for
+/// `other`): [`DataType::gdal_name`], with `float16` widened to `Float32`,
+/// and `int8` to `Int16` on GDAL < 3.7, which has no Int8 (lossless).
 pub(crate) fn gdal_type_name(t: DataType) -> Option<&'static str> {
-    Some(match t {
-        // GDAL < 3.7 has no Int8 type: widen to Int16 (lossless).
-        DataType::Int8 if gdal_at_least(3, 7) => "Int8",
-        DataType::Int8 => "Int16",
-        DataType::Int16 => "Int16",
-        DataType::Int32 => "Int32",
-        DataType::Int64 => "Int64",
-        DataType::Uint8 => "Byte",
-        DataType::Uint16 => "UInt16",
-        DataType::Uint32 => "UInt32",
-        DataType::Uint64 => "UInt64",
-        DataType::Float16 | DataType::Float32 => "Float32",
-        DataType::Float64 => "Float64",
-        DataType::Cint16 => "CInt16",
-        DataType::Cint32 => "CInt32",
-        DataType::Cfloat32 => "CFloat32",
-        DataType::Cfloat64 => "CFloat64",
-        _ => return None,
-    })
+    match t {
+        DataType::Int8 if !gdal_at_least(3, 7) => Some("Int16"),
+        DataType::Float16 => Some("Float32"),
+        t => t.gdal_name(),
+    }
 }
 
 /// Map a GDAL data type name to the static name used in XML.
 fn static_type_name(name: &str) -> Option<&'static str> {
-    const NAMES: &[&str] = &[
-        "Byte", "Int8", "UInt16", "Int16", "UInt32", "Int32", "UInt64", "Int64", "Float32",
-        "Float64", "CInt16", "CInt32", "CFloat32", "CFloat64",
-    ];
-    NAMES.iter().copied().find(|n| *n == name)
+    DataType::from_gdal_name(name).and_then(DataType::gdal_name)
 }
 
 /// The narrowest type holding both (GDAL's `GDALDataTypeUnion`).
