@@ -114,47 +114,12 @@ pub enum DataType {
 impl DataType {
     /// Parse the extension's name (`uint16`, `float32`, ...).
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "int8" => Self::Int8,
-            "int16" => Self::Int16,
-            "int32" => Self::Int32,
-            "int64" => Self::Int64,
-            "uint8" => Self::Uint8,
-            "uint16" => Self::Uint16,
-            "uint32" => Self::Uint32,
-            "uint64" => Self::Uint64,
-            "float16" => Self::Float16,
-            "float32" => Self::Float32,
-            "float64" => Self::Float64,
-            "cint16" => Self::Cint16,
-            "cint32" => Self::Cint32,
-            "cfloat32" => Self::Cfloat32,
-            "cfloat64" => Self::Cfloat64,
-            "other" => Self::Other,
-            _ => return None,
-        })
+        NAMES.iter().find(|n| n.1 == name).map(|n| n.0)
     }
 
     /// The extension's name for this type.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Int8 => "int8",
-            Self::Int16 => "int16",
-            Self::Int32 => "int32",
-            Self::Int64 => "int64",
-            Self::Uint8 => "uint8",
-            Self::Uint16 => "uint16",
-            Self::Uint32 => "uint32",
-            Self::Uint64 => "uint64",
-            Self::Float16 => "float16",
-            Self::Float32 => "float32",
-            Self::Float64 => "float64",
-            Self::Cint16 => "cint16",
-            Self::Cint32 => "cint32",
-            Self::Cfloat32 => "cfloat32",
-            Self::Cfloat64 => "cfloat64",
-            Self::Other => "other",
-        }
+        NAMES.iter().find(|n| n.0 == self).map_or("other", |n| n.1)
     }
 
     /// Bits per value (a complex value counts both parts); `None` for
@@ -254,37 +219,36 @@ impl DataType {
     /// assert_eq!(DataType::from_gdal_name("Unknown"), None);
     /// ```
     pub fn gdal_name(self) -> Option<&'static str> {
-        GDAL_NAMES
-            .iter()
-            .find(|(t, _)| *t == self)
-            .map(|(_, name)| *name)
+        NAMES.iter().find(|n| n.0 == self).and_then(|n| n.2)
     }
 
     /// The type GDAL's name stands for (see [`gdal_name`](Self::gdal_name)).
     pub fn from_gdal_name(name: &str) -> Option<Self> {
-        GDAL_NAMES
+        NAMES
             .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            .map(|(t, _)| *t)
+            .find(|n| n.2.is_some_and(|g| g.eq_ignore_ascii_case(name)))
+            .map(|n| n.0)
     }
 }
 
-/// Raster-extension types and GDAL's names for them.
-const GDAL_NAMES: [(DataType, &str); 14] = [
-    (DataType::Uint8, "Byte"),
-    (DataType::Int8, "Int8"),
-    (DataType::Uint16, "UInt16"),
-    (DataType::Int16, "Int16"),
-    (DataType::Uint32, "UInt32"),
-    (DataType::Int32, "Int32"),
-    (DataType::Uint64, "UInt64"),
-    (DataType::Int64, "Int64"),
-    (DataType::Float32, "Float32"),
-    (DataType::Float64, "Float64"),
-    (DataType::Cint16, "CInt16"),
-    (DataType::Cint32, "CInt32"),
-    (DataType::Cfloat32, "CFloat32"),
-    (DataType::Cfloat64, "CFloat64"),
+/// Every data type: the raster extension's name, and GDAL's.
+const NAMES: [(DataType, &str, Option<&str>); 16] = [
+    (DataType::Int8, "int8", Some("Int8")),
+    (DataType::Int16, "int16", Some("Int16")),
+    (DataType::Int32, "int32", Some("Int32")),
+    (DataType::Int64, "int64", Some("Int64")),
+    (DataType::Uint8, "uint8", Some("Byte")),
+    (DataType::Uint16, "uint16", Some("UInt16")),
+    (DataType::Uint32, "uint32", Some("UInt32")),
+    (DataType::Uint64, "uint64", Some("UInt64")),
+    (DataType::Float16, "float16", None),
+    (DataType::Float32, "float32", Some("Float32")),
+    (DataType::Float64, "float64", Some("Float64")),
+    (DataType::Cint16, "cint16", Some("CInt16")),
+    (DataType::Cint32, "cint32", Some("CInt32")),
+    (DataType::Cfloat32, "cfloat32", Some("CFloat32")),
+    (DataType::Cfloat64, "cfloat64", Some("CFloat64")),
+    (DataType::Other, "other", None),
 ];
 
 /// Typed metadata of one band.
