@@ -30,9 +30,13 @@ pub struct PolicyArgs {
     /// Read remote .vrt hrefs (their sources are still held to the policy).
     #[arg(long)]
     allow_remote_vrt: bool,
-    /// Seconds each source may take (connect, stalls and the whole read);
-    /// default 600.
-    #[arg(long)]
+    /// Time budget per source, in seconds: its open and all its reads,
+    /// summed (time spent waiting for its turn does not count). Each HTTP
+    /// request also gives up after min(10, SECONDS) without a connection
+    /// and after min(30, SECONDS) below 256 bytes/s. Default 600 (about
+    /// 600 MB per source at 1 MB/s); raise it for whole large COGs on
+    /// slow links.
+    #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
 }
 

@@ -133,8 +133,7 @@ impl Dataset {
             env: GdalEnv::new(),
             label: path.to_owned(),
             keep_alive: Vec::new(),
-            deadline: None,
-            deadline_total: None,
+            limit: None,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! [`Dataset`]: a GDAL raster handle with the GDAL env it was opened under.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use gdal::Metadata;
@@ -8,6 +9,7 @@ use stac_signers::GdalEnv;
 
 use crate::error::{RasterError, Result};
 use crate::grid::{Crs, GridSpec};
+use crate::limits::{Budget, Limit};
 use crate::pixel::data_type_of;
 use crate::thread_env::EnvScope;
 
@@ -45,11 +47,9 @@ pub struct Dataset {
     /// Datasets `inner` reads from (e.g. the file under an in-memory VRT);
     /// declared after `inner` so they are closed after it.
     pub(crate) keep_alive: Vec<gdal::Dataset>,
-    /// When reads of this handle must end (`GDAL_HTTP_TIMEOUT` is set to
-    /// what is left before every call).
-    pub(crate) deadline: Option<Instant>,
-    /// The deadline's length when set (for messages).
-    pub(crate) deadline_total: Option<std::time::Duration>,
+    /// When the GDAL calls of this handle must end (`GDAL_HTTP_TIMEOUT` is
+    /// set to what is left before every call).
+    pub(crate) limit: Option<Limit>,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -80,6 +80,9 @@ pub struct OpenOptions {
     pub policy: HrefPolicy,
     /// When the open and every later read must end.
     pub deadline: Option<Instant>,
+    /// A source's time budget (set by the source layer instead of a
+    /// deadline).
+    pub(crate) budget: Option<Arc<Budget>>,
 }
 
 impl Default for OpenOptions {
@@ -90,6 +93,7 @@ impl Default for OpenOptions {
             open_options: Vec::new(),
             policy: HrefPolicy::for_local_items().with_allow_driver("VRT"),
             deadline: None,
+            budget: None,
         }
     }
 }
@@ -123,6 +127,21 @@ impl OpenOptions {
     pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
         self.deadline = deadline;
         self
+    }
+
+    /// Charge the open and every later read to a source's budget.
+    pub(crate) fn with_budget(mut self, budget: Option<Arc<Budget>>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The limit of the handle these options open.
+    fn limit(&self) -> Option<Limit> {
+        match (&self.budget, self.deadline) {
+            (Some(b), _) => Some(Limit::Budget(b.clone())),
+            (None, Some(end)) => Some(Limit::at(end)),
+            (None, None) => None,
+        }
     }
 }
 
@@ -211,11 +230,10 @@ impl Dataset {
             }
         }
         let label = stac_meta::redact(&path).into_owned();
+        let limit = options.limit();
         let scope_env = |f: &mut dyn FnMut() -> Result<gdal::Dataset>| {
             let _scope = EnvScope::install(&env);
-            let _left = options
-                .deadline
-                .map(|d| EnvScope::install(&crate::limits::remaining_env(d)));
+            let _call = limit.as_ref().map(Limit::call);
             f()
         };
         let vrt_allowed = drivers.iter().any(|d| d.eq_ignore_ascii_case("VRT"));
@@ -251,10 +269,7 @@ impl Dataset {
             env,
             label,
             keep_alive: Vec::new(),
-            deadline: options.deadline,
-            deadline_total: options
-                .deadline
-                .map(|d| d.saturating_duration_since(Instant::now())),
+            limit,
         })
     }
 
@@ -265,8 +280,10 @@ impl Dataset {
     pub fn from_vrt_xml(xml: &str, label: &str, options: &OpenOptions) -> Result<Self> {
         let env = crate::limits::guarded_env(&options.env);
         crate::secrets::remember_env_secrets(&env);
+        let limit = options.limit();
         let inner = {
             let _scope = EnvScope::install(&env);
+            let _call = limit.as_ref().map(Limit::call);
             open_raw(xml, &["VRT"], &options.open_options)
         }
         .map_err(|e| RasterError::Gdal {
@@ -281,10 +298,7 @@ impl Dataset {
             env,
             label: label.to_owned(),
             keep_alive: Vec::new(),
-            deadline: options.deadline,
-            deadline_total: options
-                .deadline
-                .map(|d| d.saturating_duration_since(Instant::now())),
+            limit,
         })
     }
 
@@ -297,8 +311,7 @@ impl Dataset {
             env,
             label,
             keep_alive: Vec::new(),
-            deadline: None,
-            deadline_total: None,
+            limit: None,
         }
     }
 
@@ -348,20 +361,24 @@ impl Dataset {
     /// current thread.
     pub fn scoped<T>(&self, f: impl FnOnce(&gdal::Dataset) -> T) -> T {
         let _scope = EnvScope::install(&self.env);
-        let _left = self
-            .deadline
-            .map(|d| EnvScope::install(&crate::limits::remaining_env(d)));
+        let _call = self.limit_call();
         f(&self.inner)
     }
 
-    /// The seconds left before the deadline when it was set (for messages).
-    pub(crate) fn deadline_seconds(&self) -> f64 {
-        self.deadline_total.map_or(0.0, |d| d.as_secs_f64())
+    /// Around one GDAL call on this handle: its time limit (see
+    /// [`Limit::call`]), when it has one.
+    pub(crate) fn limit_call(&self) -> Option<crate::limits::CallGuard> {
+        self.limit.as_ref().map(Limit::call)
     }
 
-    /// Whether this handle's deadline has passed.
+    /// The length of the handle's time limit, in seconds (for messages).
+    pub(crate) fn deadline_seconds(&self) -> f64 {
+        self.limit.as_ref().map_or(0.0, Limit::seconds)
+    }
+
+    /// Whether this handle's deadline (or its source's time budget) is spent.
     pub fn deadline_passed(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.limit.as_ref().is_some_and(Limit::passed)
     }
 
     /// The path it was opened from, redacted (query string removed).

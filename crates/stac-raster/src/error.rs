@@ -51,8 +51,12 @@ pub enum RasterError {
         /// Why.
         reason: String,
     },
-    /// A source's deadline passed before its open or reads ended.
-    #[error("item '{item}', asset '{asset}' ({href}): no answer within the {seconds} s deadline")]
+    /// A source's deadline (the time its opens and reads may take in
+    /// total) was spent before they ended.
+    #[error(
+        "item '{item}', asset '{asset}' ({href}): not read within its {seconds} s deadline \
+         (time spent on the source)"
+    )]
     Deadline {
         /// The item id.
         item: String,

@@ -5,17 +5,25 @@
 //! (`GDAL_HTTP_CONNECTTIMEOUT`) and a stall bound (`GDAL_HTTP_LOW_SPEED_TIME`
 //! with `GDAL_HTTP_LOW_SPEED_LIMIT`: fewer than 256 bytes/s for that long
 //! ends the request, so a server trickling 1 byte/s or stalling after its
-//! headers is dropped). A per-source deadline is enforced by
-//! `GDAL_HTTP_TIMEOUT`, set before every GDAL call on the source to the time
-//! the deadline leaves (GDAL 3.6 has all four options). On GDAL >= 3.7 the
+//! headers is dropped). A per-source deadline bounds the time spent on
+//! the source: every GDAL call on it (its opens, reads and warps, on any
+//! thread) is charged to one budget, and `GDAL_HTTP_TIMEOUT` is set before
+//! each call to what the budget has left (GDAL 3.6 has all four options).
+//! Time the source waits (between a cube's planning open and its read
+//! tasks, in the task queue) is not charged, so a large load never fails
+//! a source for being read late. On GDAL >= 3.7 the
 //! env also turns off the options newer GDALs have that could widen a
 //! credential's reach (`CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT`)
 //! or read raw local files from a VRT (`GDAL_VRT_ENABLE_RAWRASTERBAND`);
 //! older GDALs ignore config keys they do not know.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use stac_signers::GdalEnv;
+
+use crate::thread_env::EnvScope;
 
 /// Time bounds on GDAL network reads (see the module docs).
 ///
@@ -34,8 +42,9 @@ pub struct Timeouts {
     pub connect: Duration,
     /// A request moving fewer than 256 bytes/s for this long is dropped (default 30 s).
     pub stall: Duration,
-    /// Overall time for one source: its open and every read (default 10 min;
-    /// `None`: unbounded).
+    /// Overall time one source may take: the sum of its opens and reads
+    /// (concurrent reads of one source add up; waiting is not counted).
+    /// Default 10 min: about 600 MB at 1 MB/s. `None`: unbounded.
     pub deadline: Option<Duration>,
 }
 
@@ -100,11 +109,125 @@ impl Timeouts {
     }
 }
 
-/// `GDAL_HTTP_TIMEOUT` for what is left of a deadline (at least 1 s, so an
-/// expired deadline still ends the next request quickly).
-pub(crate) fn remaining_env(deadline: Instant) -> GdalEnv {
-    let left = deadline.saturating_duration_since(Instant::now());
+/// `GDAL_HTTP_TIMEOUT` for what is left (at least 1 s, so a spent limit
+/// still ends the next request quickly).
+fn remaining_env(left: Duration) -> GdalEnv {
     GdalEnv::new().with("GDAL_HTTP_TIMEOUT", secs(left))
+}
+
+/// A source's time budget: how long its GDAL calls (opens, reads, warps)
+/// may take *in total*, summed over every handle and thread that uses the
+/// source. Time a source spends waiting (in a cube's queue of tasks,
+/// between the planning open and the reads) is not charged, so a large load
+/// never fails a source that was merely read late.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    total: Duration,
+    spent_nanos: AtomicU64,
+}
+
+impl Budget {
+    pub(crate) fn new(total: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            total,
+            spent_nanos: AtomicU64::new(0),
+        })
+    }
+
+    fn spent(&self) -> Duration {
+        Duration::from_nanos(self.spent_nanos.load(Ordering::Relaxed))
+    }
+
+    fn left(&self) -> Duration {
+        self.total.saturating_sub(self.spent())
+    }
+
+    fn charge(&self, d: Duration) {
+        let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.spent_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+}
+
+/// When the GDAL calls of a handle must end: a wall-clock instant (a path
+/// the caller opened with [`OpenOptions::with_deadline`](crate::OpenOptions::with_deadline)),
+/// or a source's [`Budget`].
+#[derive(Debug, Clone)]
+pub(crate) enum Limit {
+    /// Every call ends by `end`; `total` is the length given (for messages).
+    At { end: Instant, total: Duration },
+    /// The calls of every handle of one source share this budget.
+    Budget(Arc<Budget>),
+}
+
+impl Limit {
+    /// A deadline `end`.
+    pub(crate) fn at(end: Instant) -> Self {
+        Self::At {
+            end,
+            total: end.saturating_duration_since(Instant::now()),
+        }
+    }
+
+    fn left(&self) -> Duration {
+        match self {
+            Self::At { end, .. } => end.saturating_duration_since(Instant::now()),
+            Self::Budget(b) => b.left(),
+        }
+    }
+
+    /// Whether the limit is spent.
+    pub(crate) fn passed(&self) -> bool {
+        self.left().is_zero()
+    }
+
+    /// The limit's length, in seconds (for messages).
+    pub(crate) fn seconds(&self) -> f64 {
+        match self {
+            Self::At { total, .. } => total.as_secs_f64(),
+            Self::Budget(b) => b.total.as_secs_f64(),
+        }
+    }
+
+    /// Around one GDAL call: `GDAL_HTTP_TIMEOUT` set (thread-locally) to
+    /// what is left, and the call's time charged to a budget when the
+    /// guard drops.
+    /// Nested guards (a read that calls another read) charge once: the
+    /// outermost one on the thread.
+    pub(crate) fn call(&self) -> CallGuard {
+        let outermost = CALL_DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get() == 1
+        });
+        CallGuard {
+            _scope: EnvScope::install(&remaining_env(self.left())),
+            started: Instant::now(),
+            budget: match self {
+                Self::Budget(b) if outermost => Some(b.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+thread_local! {
+    /// How many [`CallGuard`]s are alive on this thread.
+    static CALL_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// See [`Limit::call`].
+pub(crate) struct CallGuard {
+    _scope: EnvScope,
+    started: Instant,
+    budget: Option<Arc<Budget>>,
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        CALL_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        if let Some(b) = &self.budget {
+            b.charge(self.started.elapsed());
+        }
+    }
 }
 
 fn secs(d: Duration) -> String {

@@ -20,8 +20,7 @@
 //! through here.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use serde_json::Value;
 use stac_meta::{DataType, Engine, ExtensionMetadata, HrefPolicy};
@@ -30,7 +29,7 @@ use stac_signers::{GdalEnv, Signer};
 use crate::dataset::{Dataset, OpenOptions};
 use crate::error::{RasterError, Result};
 use crate::grid::GridSpec;
-use crate::limits::Timeouts;
+use crate::limits::{Budget, Limit, Timeouts};
 
 /// Rewrites an href before signing (odc-stac's `patch_url`).
 pub type PatchUrl = Arc<dyn Fn(&str) -> String + Send + Sync>;
@@ -146,16 +145,13 @@ pub struct RasterSource {
     env: GdalEnv,
     engine: Option<Engine>,
     policy: HrefPolicy,
-    deadline: Option<Duration>,
-    started: OnceLock<Instant>,
+    /// The time every GDAL call on this source may take in total (clones
+    /// share it: they are the same source).
+    budget: Option<Arc<Budget>>,
 }
 
 impl Clone for RasterSource {
     fn clone(&self) -> Self {
-        let started = OnceLock::new();
-        if let Some(t) = self.started.get() {
-            let _ = started.set(*t);
-        }
         Self {
             item: self.item.clone(),
             asset: self.asset.clone(),
@@ -164,8 +160,7 @@ impl Clone for RasterSource {
             env: self.env.clone(),
             engine: self.engine,
             policy: self.policy.clone(),
-            deadline: self.deadline,
-            started,
+            budget: self.budget.clone(),
         }
     }
 }
@@ -282,8 +277,7 @@ impl RasterSource {
             env,
             engine,
             policy: options.policy.clone(),
-            deadline: options.timeouts.deadline,
-            started: OnceLock::new(),
+            budget: options.timeouts.deadline.map(Budget::new),
         })
     }
 
@@ -329,18 +323,12 @@ impl RasterSource {
         Ok(stac_meta::read_extension_metadata(item, key)?)
     }
 
-    /// The deadline's start (the first open) and end.
-    fn deadline(&self) -> Option<Instant> {
-        let started = *self.started.get_or_init(Instant::now);
-        self.deadline.map(|d| started + d)
-    }
-
-    /// Whether the source's deadline has passed.
+    /// Whether the source's time budget ([`Timeouts::deadline`]: the time
+    /// its opens and reads may take in total) is spent.
     pub fn expired(&self) -> bool {
-        match (self.started.get(), self.deadline) {
-            (Some(t), Some(d)) => Instant::now() >= *t + d,
-            _ => false,
-        }
+        self.budget
+            .as_ref()
+            .is_some_and(|b| Limit::Budget(b.clone()).passed())
     }
 
     /// Open the source (the policy's drivers, the scoped env, the deadline).
@@ -351,7 +339,6 @@ impl RasterSource {
     /// Open another GDAL path derived from this source (a subdataset name
     /// such as `NETCDF:"<path>":var`), with at most these drivers.
     pub fn open_path(&self, path: &str, drivers: &[&str]) -> Result<Dataset> {
-        let deadline = self.deadline();
         if self.expired() {
             return Err(self.deadline_error());
         }
@@ -359,7 +346,7 @@ impl RasterSource {
             .with_env(self.env.clone())
             .with_drivers(drivers.iter().copied())
             .with_policy(self.policy.clone())
-            .with_deadline(deadline);
+            .with_budget(self.budget.clone());
         Dataset::open_with(path, &options).map_err(|e| self.error("cannot open", e))
     }
 
@@ -423,7 +410,10 @@ impl RasterSource {
             item: self.item.clone(),
             asset: self.asset.clone(),
             href: self.redacted.clone(),
-            seconds: self.deadline.map_or(0.0, |d| d.as_secs_f64()),
+            seconds: self
+                .budget
+                .as_ref()
+                .map_or(0.0, |b| Limit::Budget(b.clone()).seconds()),
         }
     }
 }

@@ -56,6 +56,7 @@ pub(crate) fn valid_data_footprint(
 ) -> Result<Option<Footprint>> {
     let src = ds.band(band)?;
     let _scope = crate::thread_env::EnvScope::install(ds.env());
+    let _call = ds.limit_call();
     // SAFETY: all handles below are checked for NULL and owned by guards.
     unsafe {
         let mask = gdal_sys::GDALGetMaskBand(src.c_rasterband());

@@ -208,6 +208,7 @@ impl Dataset {
         argv.push(std::ptr::null_mut());
 
         let _scope = crate::thread_env::EnvScope::install(&self.env);
+        let _call = self.limit_call();
         // SAFETY: argv is a NULL-terminated list of valid C strings that
         // outlive the call; GDAL copies them.
         let wopts =
@@ -246,8 +247,7 @@ impl Dataset {
             env: self.env.clone(),
             label: format!("<warped {}>", self.label),
             keep_alive: Vec::new(),
-            deadline: self.deadline,
-            deadline_total: self.deadline_total,
+            limit: self.limit.clone(),
         })
     }
 }
