@@ -418,3 +418,39 @@ fn trickling_and_stalled_servers_end_within_the_deadline() {
         assert!(stderr.contains("slow"), "{stderr}");
     }
 }
+
+#[test]
+fn a_source_read_late_is_not_charged_for_waiting() {
+    // The deadline is a budget of time spent in GDAL calls on the source,
+    // not a wall clock from its first open: a cube opens a source without
+    // grid metadata while planning and may read it minutes later, when its
+    // task comes up. A source whose calls are quick never expires.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.tif");
+    write_tif(&path, 5);
+    let bytes = std::fs::read(&path).unwrap();
+    let server = FaultServer::start(move |r| Reply::bytes(r, &bytes));
+    let it = json!({"id": "late", "assets": {"data": {"href": server.url("/late.tif")}}});
+    let source = stac_gdal::raster::RasterSource::resolve(
+        &it,
+        Some("data"),
+        &stac_gdal::raster::SourceOptions::default()
+            .with_timeouts(Timeouts::total(Duration::from_millis(1500))),
+    )
+    .unwrap();
+    assert_eq!(source.describe().unwrap().rows, 4);
+    std::thread::sleep(Duration::from_millis(2000));
+    assert!(!source.expired());
+    let ds = source.open().unwrap();
+    assert!(ds.read_array::<u16>().unwrap().iter().all(|&v| v == 5));
+    assert!(!ds.deadline_passed());
+    // The same through a cube: planning opens it (no grid metadata), the
+    // load reads it later.
+    let cube = DatasetCollection::from_stac(
+        &[it],
+        &["data"],
+        &CubeOptions::default().with_timeouts(Timeouts::total(Duration::from_millis(1500))),
+    )
+    .unwrap();
+    assert!(cube.read_array::<u16>().iter().all(|&v| v == 5));
+}

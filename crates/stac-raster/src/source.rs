@@ -250,6 +250,7 @@ impl RasterSource {
             return Err(refused(&item_id, &asset, &redacted, e));
         }
         let path = stac_meta::gdal_path(&signed);
+        let remote = stac_meta::is_remote(&path);
         let engine = stac_meta::which_engine_with(item, asset_key, &alternates).ok();
         let mut env = GdalEnv::new();
         if matches!(engine, Some(Engine::Gdal) | None) && stac_meta::is_remote(&path) {
@@ -277,7 +278,12 @@ impl RasterSource {
             env,
             engine,
             policy: options.policy.clone(),
-            budget: options.timeouts.deadline.map(Budget::new),
+            // Local files need no network bound (and reads skip its cost).
+            budget: options
+                .timeouts
+                .deadline
+                .filter(|_| remote)
+                .map(Budget::new),
         })
     }
 

@@ -305,36 +305,3 @@ fn item_level_part_point_and_preview() {
     assert_eq!(prev.data.dim(), (1, 2, 3));
     assert_eq!(prev.geotransform, [10.0, 2.0, 0.0, 50.0, 0.0, -2.0]);
 }
-
-#[test]
-fn a_source_read_late_is_not_charged_for_waiting() {
-    // The deadline is a budget of time spent in GDAL calls on the source,
-    // not a wall clock from its first open: a cube may open a source while
-    // planning and read it minutes later, when its task comes up.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("late.tif");
-    Dataset::create_from_array(
-        &ndarray::Array2::<u16>::from_elem((8, 8), 5),
-        &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32630),
-        Some(0.0),
-    )
-    .unwrap()
-    .to_file(&path)
-    .unwrap();
-    let item =
-        serde_json::json!({"id": "late", "assets": {"data": {"href": path.to_str().unwrap()}}});
-    let source = stac_raster::RasterSource::resolve(
-        &item,
-        Some("data"),
-        &stac_raster::SourceOptions::default().with_timeouts(stac_raster::Timeouts::total(
-            std::time::Duration::from_millis(800),
-        )),
-    )
-    .unwrap();
-    assert_eq!(source.describe().unwrap().rows, 8);
-    std::thread::sleep(std::time::Duration::from_millis(1200));
-    assert!(!source.expired());
-    let ds = source.open().unwrap();
-    assert!(ds.read_array::<u16>().unwrap().iter().all(|&v| v == 5));
-    assert!(!ds.deadline_passed());
-}
