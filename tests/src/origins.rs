@@ -13,7 +13,8 @@
 //! - answer `302` from a prefix to another origin of the same set
 //!   ([`OriginSpec::redirect`]), keeping the rest of the path and the query;
 //! - serve a prefix at a given rate in bytes per second, headers included
-//!   (`limit_rate`, [`OriginSpec::slow`]);
+//!   (`limit_rate`, [`OriginSpec::slow`]), or ignoring `Range`
+//!   ([`OriginSpec::no_ranges`]);
 //! - `proxy_pass` everything to an upstream (e.g. a STAC API such as
 //!   [`PgStac`](crate::pgstac::PgStac)), with `Host` set to the origin
 //!   itself so the API's links point back through the logging origin.
@@ -63,7 +64,8 @@ pub struct OriginSpec {
     root: Option<PathBuf>,
     bearer: Option<String>,
     redirects: Vec<(String, String, String)>,
-    slow: Vec<(String, u32)>,
+    /// Extra prefixes serving the directory: (prefix, bytes/s, no ranges).
+    prefixes: Vec<(String, Option<u32>, bool)>,
     proxy: Option<String>,
 }
 
@@ -75,7 +77,7 @@ impl OriginSpec {
             root: Some(root.to_owned()),
             bearer: None,
             redirects: Vec::new(),
-            slow: Vec::new(),
+            prefixes: Vec::new(),
             proxy: None,
         }
     }
@@ -87,7 +89,7 @@ impl OriginSpec {
             root: None,
             bearer: None,
             redirects: Vec::new(),
-            slow: Vec::new(),
+            prefixes: Vec::new(),
             proxy: None,
         }
     }
@@ -128,8 +130,27 @@ impl OriginSpec {
     /// bytes) in the rate too, so at 1 byte/s even the status line takes
     /// seconds: a trickle from the first byte.
     pub fn slow(mut self, prefix: &str, bytes_per_second: u32) -> Self {
-        self.slow.push((prefix.to_owned(), bytes_per_second));
+        self.prefix(prefix).1 = Some(bytes_per_second);
         self
+    }
+
+    /// Serve the directory under `prefix` ignoring `Range` (always the whole
+    /// file, `200`; nginx's `max_ranges 0`), as some servers do. Combines
+    /// with [`slow`](Self::slow) on the same prefix.
+    pub fn no_ranges(mut self, prefix: &str) -> Self {
+        self.prefix(prefix).2 = true;
+        self
+    }
+
+    fn prefix(&mut self, prefix: &str) -> &mut (String, Option<u32>, bool) {
+        let i = match self.prefixes.iter().position(|p| p.0 == prefix) {
+            Some(i) => i,
+            None => {
+                self.prefixes.push((prefix.to_owned(), None, false));
+                self.prefixes.len() - 1
+            }
+        };
+        &mut self.prefixes[i]
     }
 }
 
@@ -157,6 +178,11 @@ impl Logged {
     /// The path (URI without its query).
     pub fn path(&self) -> &str {
         self.uri.split('?').next().unwrap_or("")
+    }
+
+    /// Whether `text` appears in the URI or any logged header.
+    pub fn raw_has(&self, text: &str) -> bool {
+        self.uri.contains(text) || self.headers.values().any(|v| v.contains(text))
     }
 }
 
@@ -236,7 +262,7 @@ impl Origins {
                     std::fs::create_dir_all(&www).expect("www dir");
                     for link in ["files", "private", "sas"]
                         .into_iter()
-                        .chain(spec.slow.iter().map(|(p, _)| p.trim_matches('/')))
+                        .chain(spec.prefixes.iter().map(|(p, _, _)| p.trim_matches('/')))
                     {
                         std::os::unix::fs::symlink(&root, www.join(link)).expect("symlink");
                     }
@@ -246,9 +272,13 @@ impl Origins {
                             www.join("files").display()
                         ));
                     }
-                    for (prefix, rate) in &spec.slow {
+                    for (prefix, rate, no_ranges) in &spec.prefixes {
+                        let rate = rate
+                            .map(|r| format!(" limit_rate {r};"))
+                            .unwrap_or_default();
+                        let ranges = if *no_ranges { " max_ranges 0;" } else { "" };
                         locations.push_str(&format!(
-                            "        location ^~ {prefix} {{ limit_rate {rate}; }}\n"
+                            "        location ^~ {prefix} {{{rate}{ranges} }}\n"
                         ));
                     }
                     if let Some(token) = &spec.bearer {

@@ -8,6 +8,7 @@ mod convert;
 mod cube_cmd;
 mod download_cmd;
 mod input;
+mod interrupt;
 mod item_cmd;
 mod meta_cmds;
 mod point_cmd;
@@ -104,6 +105,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
     };
+    interrupt::settle();
     for warning in signer_args::unused_host_warnings() {
         eprintln!("{warning}");
     }
