@@ -501,6 +501,23 @@ fn cli(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
     for dir in ["cube", "point", "cube-wrong", "cube-missing", "point-wrong"] {
         corpus.files(&format!("{name}: cli {dir}"), &out.join(dir));
     }
+    if case.kind == Kind::Bearer {
+        // A bearer token without a scope would be sent nowhere: `cube` and
+        // `vrt` refuse to run unauthenticated without a word.
+        for mut args in [
+            cube_args(&cube_items, "cube-unscoped", true),
+            vrt_args(&vrt_items, "unscoped.vrt", false),
+        ] {
+            args.extend([s("--signer"), s("bearer")]);
+            let o = cli_debug(&args, &case.cli_env(true));
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            assert!(
+                !o.status.success() && stderr.contains("needs --host"),
+                "{stderr}"
+            );
+            corpus.output("bearer: cli without --host", &o);
+        }
+    }
     assert!(out.join("cube").read_dir().unwrap().count() >= 2);
     assert!(out.join("point").read_dir().unwrap().count() >= 1);
     let vrt = std::fs::read_to_string(out.join("m.vrt")).unwrap();

@@ -33,7 +33,10 @@ fn run(args: &[&str]) -> (Output, Duration) {
 }
 
 fn ended_in_time(what: &str, out: &Output, took: Duration) -> String {
-    eprintln!("{what}: ended after {:.2} s (--timeout {TIMEOUT})", took.as_secs_f64());
+    eprintln!(
+        "{what}: ended after {:.2} s (--timeout {TIMEOUT})",
+        took.as_secs_f64()
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "{what}: {stderr}");
     assert!(

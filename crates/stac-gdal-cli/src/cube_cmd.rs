@@ -172,6 +172,7 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 
 /// Run `stac-gdal cube`.
 pub fn cube(args: CubeArgs) -> Result<()> {
+    crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
     let items = read_items(&args.items)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
     let bar = if args.quiet || args.plan {

@@ -64,6 +64,12 @@ pub struct PointArgs {
 
 /// Run `stac-gdal point`.
 pub fn point(args: PointArgs) -> Result<()> {
+    if args.signer.is_unscoped_bearer() {
+        eprintln!(
+            "stac-gdal: warning: --signer bearer without --host: the token goes to the STAC \
+             API only; asset reads run without it (name their origins with --host)"
+        );
+    }
     let mut options = PointOptions::default()
         .with_units(args.units.parse::<EdgeUnits>()?)
         .with_align(!args.no_align)

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use clap::Args;
+
+use crate::signer_args::SignerOpts;
 use stac_gdal::meta::HrefPolicy;
 use stac_gdal::raster::Timeouts;
 
@@ -89,4 +91,18 @@ impl PolicyArgs {
     pub fn allow_local(&self) -> bool {
         self.allow_local
     }
+}
+
+/// Refuse `--signer bearer` without `--host` on a command that reads asset
+/// hrefs only (`cube`, `vrt`): a token without a scope is sent to no asset
+/// host, so the reads would run unauthenticated without a word.
+pub fn refuse_unscoped_bearer(signer: &SignerOpts, command: &str) -> Result<()> {
+    if signer.is_unscoped_bearer() {
+        bail!(
+            "--signer bearer needs --host ORIGIN for `{command}`: the token goes only to the \
+             origins named (host, host:port or scheme://host[:port]), never to every host an \
+             item names"
+        );
+    }
+    Ok(())
 }

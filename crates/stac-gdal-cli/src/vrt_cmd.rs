@@ -72,6 +72,7 @@ pub struct VrtArgs {
 
 /// Run `stac-gdal vrt`.
 pub fn vrt(args: VrtArgs) -> Result<()> {
+    crate::policy_args::refuse_unscoped_bearer(&args.signer, "vrt")?;
     let items = read_items(&args.items)?;
     let mut opts = VrtOptions::default()
         .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
