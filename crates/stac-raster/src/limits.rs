@@ -11,11 +11,16 @@
 //! each call to what the budget has left (GDAL 3.6 has all four options).
 //! Time the source waits (between a cube's planning open and its read
 //! tasks, in the task queue) is not charged, so a large load never fails
-//! a source for being read late. On GDAL >= 3.7 the
-//! env also turns off the options newer GDALs have that could widen a
-//! credential's reach (`CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT`)
-//! or read raw local files from a VRT (`GDAL_VRT_ENABLE_RAWRASTERBAND`);
-//! older GDALs ignore config keys they do not know.
+//! a source for being read late.
+//!
+//! Security options (`security_env`, every source): no Python in VRT
+//! pixel functions; from GDAL 3.7 on also
+//! `CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT=NO` (read by
+//! GDAL >= 3.10: no `Authorization` on a redirect GDAL follows itself) and
+//! `GDAL_VRT_ENABLE_RAWRASTERBAND=NO` (read by GDAL >= 3.12: no raw local
+//! file behind a VRT band); GDALs that do not know a key ignore it. Every
+//! env that carries HTTP credentials also gets [`guard_redirects`]
+//! (`CPL_VSIL_CURL_USE_S3_REDIRECT=NO`), which every GDAL version reads.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -235,8 +240,9 @@ fn secs(d: Duration) -> String {
 }
 
 /// Options that keep a source's reads to what the policy allowed,
-/// whatever GDAL version runs: no Python in VRT pixel functions; on GDAL
-/// >= 3.7 no raw-file VRT bands and no `Authorization` header on redirects.
+/// whatever GDAL version runs: no Python in VRT pixel functions; from GDAL
+/// 3.7 on no raw-file VRT bands and no `Authorization` header on redirects
+/// (GDAL reads these two from 3.12 and 3.10; see the module docs).
 pub(crate) fn security_env() -> GdalEnv {
     let mut env = GdalEnv::new().with("GDAL_VRT_ENABLE_PYTHON", "NO");
     if crate::resampling::gdal_version_num() >= 307 {
