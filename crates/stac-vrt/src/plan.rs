@@ -284,7 +284,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     }
     let mut lost: Vec<String> = envs
         .iter()
-        .flat_map(|e| sources::untravelled_credentials(e))
+        .flat_map(sources::untravelled_credentials)
         .collect();
     lost.sort();
     lost.dedup();
