@@ -243,16 +243,19 @@ fn secs(d: Duration) -> String {
 /// whatever GDAL version runs: no Python in VRT pixel functions; from GDAL
 /// 3.7 on no raw-file VRT bands and no `Authorization` header on redirects
 /// (GDAL reads these two from 3.12 and 3.10; see the module docs).
-pub(crate) fn security_env() -> GdalEnv {
-    let mut env = GdalEnv::new().with("GDAL_VRT_ENABLE_PYTHON", "NO");
-    if crate::resampling::gdal_version_num() >= 307 {
-        env.set("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
-        env.set(
-            "CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT",
-            "NO",
-        );
-    }
-    env
+pub(crate) fn security_env() -> &'static GdalEnv {
+    static ENV: std::sync::OnceLock<GdalEnv> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = GdalEnv::new().with("GDAL_VRT_ENABLE_PYTHON", "NO");
+        if crate::resampling::gdal_version_num() >= 307 {
+            env.set("GDAL_VRT_ENABLE_RAWRASTERBAND", "NO");
+            env.set(
+                "CPL_VSIL_CURL_AUTHORIZATION_HEADER_ALLOWED_IF_REDIRECT",
+                "NO",
+            );
+        }
+        env
+    })
 }
 
 /// GDAL options that put a credential on every HTTP request of a read.

@@ -111,12 +111,17 @@ impl SourceOptions {
 /// The GDAL config installed for remote GDAL-engine (GeoTIFF/COG/JPEG2000)
 /// opens, before the signer's env (which wins on conflicts).
 pub fn fast_read_preset() -> GdalEnv {
-    GdalEnv::new()
-        .with("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
-        .with("GDAL_HTTP_MULTIPLEX", "YES")
-        .with("GDAL_HTTP_VERSION", "2")
-        .with("GDAL_HTTP_MULTIRANGE", "YES")
-        .with("GDAL_HTTP_MERGE_CONSECUTIVE_RANGES", "YES")
+    static PRESET: std::sync::OnceLock<GdalEnv> = std::sync::OnceLock::new();
+    PRESET
+        .get_or_init(|| {
+            GdalEnv::new()
+                .with("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
+                .with("GDAL_HTTP_MULTIPLEX", "YES")
+                .with("GDAL_HTTP_VERSION", "2")
+                .with("GDAL_HTTP_MULTIRANGE", "YES")
+                .with("GDAL_HTTP_MERGE_CONSECUTIVE_RANGES", "YES")
+        })
+        .clone()
 }
 
 /// One asset of one item, resolved: see the module docs.
@@ -252,21 +257,28 @@ impl RasterSource {
         let path = stac_meta::gdal_path(&signed);
         let remote = stac_meta::is_remote(&path);
         let engine = stac_meta::which_engine_with(item, asset_key, &alternates).ok();
-        let mut env = GdalEnv::new();
-        if matches!(engine, Some(Engine::Gdal) | None) && stac_meta::is_remote(&path) {
-            env.merge(&fast_read_preset());
-        }
-        env.merge(&crate::limits::security_env());
+        let mut env = if matches!(engine, Some(Engine::Gdal) | None) && remote {
+            fast_read_preset()
+        } else {
+            GdalEnv::new()
+        };
+        env.merge(crate::limits::security_env());
         env.merge(&options.timeouts.env());
+        // Only the caller's env and the signer's can hold credentials.
         env.merge(&options.env);
+        crate::secrets::remember_env_secrets(&options.env);
+        let mut credentials = crate::limits::carries_http_credentials(&options.env);
         if let Some(s) = &options.signer {
             let scoped = s
                 .gdal_env_for(&signed)
                 .map_err(|e| context(&signed, format!("the signer failed: {e}"), Some(e.into())))?;
+            crate::secrets::remember_env_secrets(&scoped);
+            credentials |= crate::limits::carries_http_credentials(&scoped);
             env.merge(&scoped);
         }
-        let env = crate::limits::guarded_env(&env);
-        crate::secrets::remember_env_secrets(&env);
+        if credentials {
+            crate::limits::guard_redirects(&mut env);
+        }
         if let Some(s) = &options.signer {
             crate::secrets::remember_secrets(s.secrets().iter().map(|x| x.expose().to_owned()));
         }

@@ -95,7 +95,12 @@ where
     }
     let plan = plan::plan(&flat, asset, options)?;
     let xml = xml::mosaic(&plan, false);
-    let public_xml = xml::mosaic(&plan, true);
+    // Only a mosaic with embedded headers has another public form.
+    let public_xml = plan
+        .sources
+        .iter()
+        .any(|s| s.public_filename.is_some())
+        .then(|| xml::mosaic(&plan, true));
     let summary = VrtSummary {
         shape: [plan.rows, plan.cols],
         band_count: plan.bands.len(),

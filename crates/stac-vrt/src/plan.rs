@@ -20,8 +20,9 @@ pub(crate) struct PlanSource {
     /// `SourceFilename`: a GDAL path, or an inline warped VRT document.
     pub filename: String,
     /// The same without the HTTP headers embedded for this process
-    /// ([`sources::without_headers`]): what a VRT written to a file names.
-    pub public_filename: String,
+    /// ([`sources::without_headers`]), when it has any: what a VRT written
+    /// to a file names.
+    pub public_filename: Option<String>,
     /// Size of what `filename` opens.
     pub cols: usize,
     /// Size of what `filename` opens.
@@ -361,11 +362,14 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         None => {
             let mut counts: Vec<(CrsInfo, usize)> = Vec::new();
             for c in &cands {
-                let crs = stac_raster::Crs::Wkt(c.5.wkt.clone());
-                match counts
-                    .iter_mut()
-                    .find(|(k, _)| crs_equality.same(&stac_raster::Crs::Wkt(k.wkt.clone()), &crs))
-                {
+                let mut same = |k: &CrsInfo| {
+                    k.key == c.5.key
+                        || crs_equality.same(
+                            &stac_raster::Crs::Wkt(k.wkt.clone()),
+                            &stac_raster::Crs::Wkt(c.5.wkt.clone()),
+                        )
+                };
+                match counts.iter_mut().find(|(k, _)| same(k)) {
                     Some(slot) => slot.1 += 1,
                     None => counts.push((c.5.clone(), 1)),
                 }
@@ -405,10 +409,11 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         HashMap::new();
     let mut placed: Vec<Candidate> = Vec::new();
     for (id, href, path, grid, from_metadata, info) in cands {
-        let same = crs_equality.same(
-            &stac_raster::Crs::Wkt(info.wkt.clone()),
-            &stac_raster::Crs::Wkt(target.wkt.clone()),
-        );
+        let same = info.key == target.key
+            || crs_equality.same(
+                &stac_raster::Crs::Wkt(info.wkt.clone()),
+                &stac_raster::Crs::Wkt(target.wkt.clone()),
+            );
         let warped = !same || !grid.is_north_up();
         let (bounds, res) = if !warped {
             (grid.bounds(), (grid.geotransform[1], -grid.geotransform[5]))
@@ -679,9 +684,8 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 nodata: &src_nodata,
                 resampling: options.resampling,
             };
-            let (Some(doc), Some(public_doc)) =
-                (warped_vrt(&spec(&c.path)), warped_vrt(&spec(&public_path)))
-            else {
+            let public_doc = public_path.as_deref().and_then(|p| warped_vrt(&spec(p)));
+            let Some(doc) = warped_vrt(&spec(&c.path)) else {
                 skipped.push(SkippedSource {
                     item: c.item.clone(),
                     href: Some(c.href.clone()),

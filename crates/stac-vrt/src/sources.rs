@@ -226,17 +226,17 @@ pub(crate) fn vrt_source_path(href: &str, env: &GdalEnv) -> String {
 /// A [`vrt_source_path`] without the HTTP headers embedded in it
 /// (`header.<Name>=` and `header_file=` options): the path a VRT written to
 /// a file names, so the file holds no header credential (and no reference
-/// to this process's in-memory header files). Other paths are unchanged.
-pub(crate) fn without_headers(path: &str) -> String {
-    let Some(query) = path.strip_prefix("/vsicurl?") else {
-        return path.to_owned();
-    };
+/// to this process's in-memory header files). `None` when the path has
+/// none (it is its own public form).
+pub(crate) fn without_headers(path: &str) -> Option<String> {
+    let query = path.strip_prefix("/vsicurl?")?;
+    let is_header = |o: &&str| o.starts_with("header.") || o.starts_with("header_file=");
     // Every value was percent-encoded by `vrt_source_path`: `&` separates options.
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|o| !o.starts_with("header.") && !o.starts_with("header_file="))
-        .collect();
-    format!("/vsicurl?{}", kept.join("&"))
+    if !query.split('&').any(|o| is_header(&o)) {
+        return None;
+    }
+    let kept: Vec<&str> = query.split('&').filter(|o| !is_header(o)).collect();
+    Some(format!("/vsicurl?{}", kept.join("&")))
 }
 
 /// Whether this GDAL understands `/vsicurl?header.<Name>=<value>` (3.7+).
@@ -337,10 +337,12 @@ mod tests {
         let path = vrt_source_path("https://h/a.tif?x=1", &env);
         assert!(path.contains("header"), "{path}");
         assert_eq!(
-            without_headers(&path),
-            "/vsicurl?empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif%3Fx%3D1"
+            without_headers(&path).as_deref(),
+            Some("/vsicurl?empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif%3Fx%3D1")
         );
-        assert_eq!(without_headers("/vsis3/b/k.tif"), "/vsis3/b/k.tif");
+        assert_eq!(without_headers("/vsis3/b/k.tif"), None);
+        let plain = vrt_source_path("https://h/a.tif", &GdalEnv::new());
+        assert_eq!(without_headers(&plain), None);
     }
 
     #[test]

@@ -18,7 +18,8 @@ use crate::report::{SkippedSource, VrtSummary};
 #[derive(Clone)]
 pub struct Vrt {
     pub(crate) xml: String,
-    pub(crate) public_xml: String,
+    /// The document without embedded headers, when it differs from `xml`.
+    pub(crate) public_xml: Option<String>,
     pub(crate) summary: VrtSummary,
     pub(crate) env: GdalEnv,
     pub(crate) asset: String,
@@ -85,14 +86,14 @@ impl Vrt {
     /// # Ok::<(), stac_vrt::VrtError>(())
     /// ```
     pub fn public_xml(&self) -> &str {
-        &self.public_xml
+        self.public_xml.as_deref().unwrap_or(&self.xml)
     }
 
     /// Write the VRT document to `path` (sources are named by absolute paths,
     /// so the file can live anywhere): [`public_xml`](Self::public_xml),
     /// so no header credential is written.
     pub fn to_file(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.write(path.as_ref(), &self.public_xml)
+        self.write(path.as_ref(), self.public_xml())
     }
 
     /// Write [`xml`](Self::xml) to `path`, headers included: on GDAL >= 3.7
@@ -100,7 +101,7 @@ impl Vrt {
     /// older GDALs headers cannot travel in a file at all
     /// ([`VrtError::InvalidOption`] when a source has any).
     pub fn to_file_with_credentials(&self, path: impl AsRef<Path>) -> Result<()> {
-        if self.xml != self.public_xml && !crate::sources::header_option_supported() {
+        if self.public_xml.is_some() && !crate::sources::header_option_supported() {
             return Err(VrtError::InvalidOption {
                 option: "credentials",
                 reason: format!(

@@ -103,10 +103,9 @@ pub(crate) fn mosaic(plan: &Plan, public: bool) -> String {
 
 fn write_source(x: &mut String, plan: &Plan, s: &SourceRect, public: bool) {
     let src = &plan.sources[s.source];
-    let filename = if public {
-        &src.public_filename
-    } else {
-        &src.filename
+    let filename = match (&src.public_filename, public) {
+        (Some(p), true) => p,
+        _ => &src.filename,
     };
     let resampling = crate::options::vrt_names(plan.resampling).map_or("nearest", |n| n.0);
     let complex = s.nodata.is_some() || resampling != "nearest";
