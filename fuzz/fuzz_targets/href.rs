@@ -11,9 +11,10 @@
 //!   depend on the query.
 //! - `resolve_relative` keeps absolute hrefs unchanged, and a relative href
 //!   resolved against an `https://host/...` base stays on that host.
-//! - `HrefPolicy::any` refuses exactly what is not a file name: a NUL byte
-//!   (in the href or its GDAL path), an inline document (`<...`,
-//!   `<VRTDataset`), a `MEM:::` pointer;
+//! - `HrefPolicy::any` refuses what is not a file name (a NUL byte in the
+//!   href or its GDAL path, an inline document `<...`/`<VRTDataset`, a
+//!   `MEM:::` pointer) with `HrefRule::NotAFile`, and allows only plain
+//!   paths and supported remote kinds (never a special file);
 //!   `remote_only` never allows a `file` or `vsi` href.
 #![no_main]
 
@@ -61,11 +62,23 @@ fuzz_target!(|data: &[u8]| {
         || start
             .get(..6)
             .is_some_and(|p| p.eq_ignore_ascii_case("MEM:::"));
-    assert_eq!(
-        HrefPolicy::any().check(href).is_err(),
-        not_a_file,
-        "HrefPolicy::any for {href:?}"
-    );
+    let verdict = HrefPolicy::any().check(href);
+    if not_a_file {
+        assert_eq!(
+            verdict.as_ref().err().and_then(|e| e.rule()),
+            Some(stac_meta::HrefRule::NotAFile),
+            "HrefPolicy::any for {href:?}"
+        );
+    }
+    // Whatever the default policy lets through is a plain path, a
+    // supported URL or a network/archive GDAL path: never a special file
+    // or connection string.
+    if verdict.is_ok() {
+        assert!(
+            kind == "file" || ["http", "https", "s3", "gs", "az", "abfs", "oss", "swift"].contains(&kind.as_str()),
+            "HrefPolicy::any allowed {href:?} ({kind})"
+        );
+    }
     if HrefPolicy::remote_only().check(href).is_ok() {
         assert!(
             kind != "file" && kind != "vsi",

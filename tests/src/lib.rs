@@ -7,6 +7,7 @@ pub mod origins;
 pub mod pgstac;
 pub mod rustac_server;
 pub mod seaweed;
+pub mod signer_cases;
 pub mod token_server;
 
 use std::path::{Path, PathBuf};

@@ -164,8 +164,14 @@ pub struct PointOptions {
     /// Timeouts, retries, headers and search method of the search.
     pub client: ClientOptions,
     /// Everything else `from_stac` takes (fusion, groupby, nodata, threads,
-    /// ...); its `grid`, `align` and `signer` are set by `from_point`.
+    /// timeouts, ...); its `grid`, `align` and `signer` are set by
+    /// `from_point`, and its href policy is judged for items from a STAC API
+    /// (see [`allow_local`](Self::allow_local)).
     pub cube: CubeOptions,
+    /// Read local paths and `file://` hrefs named by the API's items
+    /// (default `false`: items from a STAC API may not make this process
+    /// read its own files).
+    pub allow_local: bool,
 }
 
 impl Default for PointOptions {
@@ -178,6 +184,7 @@ impl Default for PointOptions {
             align: true,
             client: ClientOptions::default(),
             cube: CubeOptions::default(),
+            allow_local: false,
         }
     }
 }
@@ -192,6 +199,7 @@ impl fmt::Debug for PointOptions {
             .field("align", &self.align)
             .field("client", &self.client)
             .field("cube", &self.cube)
+            .field("allow_local", &self.allow_local)
             .finish()
     }
 }
@@ -243,15 +251,30 @@ impl PointOptions {
         self
     }
 
+    /// Read local paths named by the API's items (default `false`).
+    pub fn with_allow_local(mut self, allow: bool) -> Self {
+        self.allow_local = allow;
+        self
+    }
+
     /// The options `from_point` passes to `from_stac` for `grid`:
-    /// [`cube`](Self::cube) with the grid set to exactly `grid.grid`, and
-    /// [`align`](Self::align) and [`signer`](Self::signer) applied.
+    /// [`cube`](Self::cube) with the grid set to exactly `grid.grid`,
+    /// [`align`](Self::align) and [`signer`](Self::signer) applied, and the
+    /// cube's href policy narrowed for items from a STAC API: local paths
+    /// refused unless [`allow_local`](Self::allow_local).
     pub fn cube_options(&self, grid: &PointGrid) -> CubeOptions {
+        let policy = self.cube.href_policy.clone();
+        let policy = if self.allow_local {
+            policy
+        } else {
+            policy.with_allow_local(false)
+        };
         self.cube
             .clone()
             .grid(Grid::from_target(grid.grid.clone()))
             .align(self.align)
             .signer(self.signer.clone())
+            .href_policy(policy)
     }
 }
 
@@ -685,5 +708,11 @@ mod tests {
             o.signer.as_ref().map(|s| s.name().to_owned()).as_deref(),
             Some("planetary-computer")
         );
+        // Items from a STAC API may not name local files, unless allowed.
+        assert!(!o.href_policy.allows_local());
+        let allowed = PointOptions::default()
+            .with_allow_local(true)
+            .cube_options(&g);
+        assert!(allowed.href_policy.allows_local());
     }
 }

@@ -4,18 +4,18 @@
 use ndarray::{Array3, Array4, Axis, s};
 use serde_json::{Value, json};
 use stac_meta::{Bbox, DataType, GroupBy, bbox as item_bbox};
-use stac_raster::{Crs, Dataset, GdalEnv, GridSpec, Pixel, TargetGrid, Window, fast_read_preset};
-use stac_signers::resolved_href;
+use stac_raster::{Crs, CrsCache, Dataset, GridSpec, Pixel, RasterSource, TargetGrid, Window};
 
 use crate::data::{CubeData, dispatch_type, with_data};
 use crate::error::{CubeError, Result, invalid};
 use crate::failure::{Failure, Outside};
 use crate::fusion::Fusion;
-use crate::grid::{GridReport, SameCrs, close, plan_grid};
+use crate::grid::{GridReport, close, plan_grid};
 use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
 use crate::options::CubeOptions;
 use crate::sources::{
-    Slot, Source, build_sources, open_missing, promote, representable, resolve_slots,
+    OpenCache, Slot, Source, build_sources, cached_info, open_missing, promote, representable,
+    resolve_slots,
 };
 use crate::timeline::{Timestep, build_timeline};
 
@@ -55,7 +55,9 @@ pub struct CubePlan {
     timesteps: Vec<Timestep>,
     grid: TargetGrid,
     dtype: Option<DataType>,
-    env: GdalEnv,
+    /// What planning learnt from opening files, by GDAL path (each file is
+    /// opened at most once while planning).
+    opened: OpenCache,
     options: CubeOptions,
     report: GridReport,
     plan_failures: Vec<Failure>,
@@ -152,31 +154,15 @@ impl DatasetCollection {
                 ),
             ));
         }
-        // 2. Env and href resolution. The signer's env is scoped per href
-        // (`gdal_env_for`); one env serves every source here, so it is used
-        // only when every source gets the same one (else an error: a
-        // credential for one origin must not reach another).
-        let mut env = fast_read_preset();
-        if let Some(s) = &options.signer {
-            env.merge(&uniform_signer_env(s.as_ref(), &kept, assets, options)?);
-        }
-        env.merge(&options.env);
-        let href_of = |item: &Value, key: &str| -> Result<String> {
-            let href = resolved_href(item, Some(key), None)?;
-            let href = match &options.patch_url {
-                Some(f) => f(&href),
-                None => href,
-            };
-            let href = match &options.signer {
-                Some(s) => s.sign_href(&href)?,
-                None => href,
-            };
-            options.href_policy.check(&href)?;
-            Ok(stac_meta::gdal_path(&href))
-        };
+        // 2. Sources go through the source layer: resolved, patched,
+        // signed, judged by the policy, env scoped to each source's origin.
+        let source_options = options.source_options();
+        let resolve =
+            |item: &Value, key: &str| RasterSource::resolve(item, Some(key), &source_options);
+        let mut opened = OpenCache::new();
         // 3. Bands and sources.
-        let slots = resolve_slots(&kept, assets, &env, &href_of)?;
-        let mut sources = build_sources(&kept, &slots, options, &href_of)?;
+        let slots = resolve_slots(&kept, assets, &resolve, &mut opened)?;
+        let mut sources = build_sources(&kept, &slots, options, &resolve)?;
         let mut report = GridReport {
             from_metadata: sources.iter().filter(|s| s.from_metadata).count(),
             ..GridReport::default()
@@ -185,7 +171,7 @@ impl DatasetCollection {
             .iter()
             .filter(|s| s.broken.is_none() && s.grid.is_none())
             .count();
-        let mut plan_failures = open_missing(&mut sources, &env);
+        let mut plan_failures = open_missing(&mut sources, &mut opened);
         report.opened = needs_open;
         // Missing assets are failures too.
         for s in &sources {
@@ -194,7 +180,8 @@ impl DatasetCollection {
                     .iter()
                     .any(|f| f.item == s.item_id && f.asset == s.asset)
             {
-                plan_failures.push(Failure::new(&s.item_id, &s.asset, &s.href, msg));
+                plan_failures
+                    .push(Failure::new(&s.item_id, &s.asset, &s.href, msg).with_rule(s.rule));
             }
         }
         if options.fail_on_error && !plan_failures.is_empty() {
@@ -203,7 +190,7 @@ impl DatasetCollection {
             });
         }
         // 4. Grid.
-        let mut same = SameCrs::default();
+        let mut same = CrsCache::default();
         let with_grid: Vec<(String, &crate::grid::SrcGrid)> = sources
             .iter()
             .filter_map(|s| {
@@ -246,7 +233,7 @@ impl DatasetCollection {
             timesteps,
             grid,
             dtype,
-            env,
+            opened,
             options: options.clone(),
             report,
             plan_failures,
@@ -445,12 +432,11 @@ impl CubePlan {
 
     /// Bytes the loaded cube will hold (8 per pixel while the type is unknown).
     pub fn output_bytes(&self) -> u64 {
-        let size = match self.dtype.unwrap_or(DataType::Float64) {
-            DataType::Uint8 | DataType::Int8 => 1,
-            DataType::Uint16 | DataType::Int16 => 2,
-            DataType::Uint32 | DataType::Int32 | DataType::Float32 => 4,
-            _ => 8,
-        };
+        let size = u64::from(
+            self.dtype
+                .and_then(DataType::bits)
+                .map_or(8, |bits| (bits / 8).min(8)),
+        );
         (self.timesteps.len() * self.slots.len()) as u64
             * self.grid.rows as u64
             * self.grid.cols as u64
@@ -494,16 +480,11 @@ impl CubePlan {
             ));
         }
         let gt = g.geotransform;
+        let [x0, y0] =
+            stac_meta::geotransform::apply(&gt, window.col_off as f64, window.row_off as f64);
         let sub = TargetGrid::new(
             g.crs.clone(),
-            [
-                gt[0] + window.col_off as f64 * gt[1] + window.row_off as f64 * gt[2],
-                gt[1],
-                gt[2],
-                gt[3] + window.col_off as f64 * gt[4] + window.row_off as f64 * gt[5],
-                gt[4],
-                gt[5],
-            ],
+            [x0, gt[1], gt[2], y0, gt[4], gt[5]],
             window.rows,
             window.cols,
         );
@@ -511,7 +492,7 @@ impl CubePlan {
     }
 
     fn load_on(&self, grid: TargetGrid) -> Result<DatasetCollection> {
-        let mut same = SameCrs::default();
+        let mut same = CrsCache::default();
         let landings: Vec<Landing> = place(&self.sources, &grid, &mut same);
         let mut report = self.report.clone();
         report.outside = self
@@ -550,7 +531,7 @@ impl CubePlan {
         let o = &self.options;
         let dtype = match self.dtype {
             Some(t) => t,
-            None => dtype_from_file(&self.sources, &self.env, o)?,
+            None => dtype_from_file(&self.sources, &self.opened, o)?,
         };
         let nodata = choose_nodata(&self.sources, o, dtype, &mut report);
         let spec = LoadSpec {
@@ -563,7 +544,6 @@ impl CubePlan {
             fusion: &o.fusion,
             nodata,
             rescale: o.rescale,
-            env: &self.env,
             threads: o.threads.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             }),
@@ -598,10 +578,7 @@ impl CubePlan {
 }
 
 fn grid_bounds(g: &TargetGrid) -> [f64; 4] {
-    let gt = g.geotransform;
-    let x1 = gt[0] + g.cols as f64 * gt[1];
-    let y1 = gt[3] + g.rows as f64 * gt[5];
-    [gt[0].min(x1), gt[3].min(y1), gt[0].max(x1), gt[3].max(y1)]
+    stac_meta::geotransform::bounds(&g.geotransform, g.rows, g.cols)
 }
 
 fn is_int(t: DataType) -> bool {
@@ -677,16 +654,27 @@ fn adjust_dtype(t: DataType, options: &CubeOptions) -> DataType {
     }
 }
 
-/// Open the first readable source to learn the cube's type.
-fn dtype_from_file(sources: &[Source], env: &GdalEnv, options: &CubeOptions) -> Result<DataType> {
+/// The first readable source's type (from what planning opened, or by
+/// opening it now).
+fn dtype_from_file(
+    sources: &[Source],
+    opened: &OpenCache,
+    options: &CubeOptions,
+) -> Result<DataType> {
     let s = sources
         .iter()
-        .find(|s| s.broken.is_none())
+        .find(|s| s.broken.is_none() && s.raster.is_some())
         .ok_or_else(|| CubeError::NoItems {
             reason: "no readable source".into(),
         })?;
-    let info = crate::sources::open_info(&s.href, env).map_err(|e| CubeError::Read {
-        failures: vec![Failure::new(&s.item_id, &s.asset, &s.href, e)],
+    let raster = s.raster.as_deref().ok_or_else(|| CubeError::NoItems {
+        reason: "no readable source".into(),
+    })?;
+    let mut cache = opened.clone();
+    let info = cached_info(raster, &mut cache).map_err(|e| CubeError::Read {
+        failures: vec![
+            Failure::new(&s.item_id, &s.asset, &s.href, e).with_timed_out(raster.expired()),
+        ],
     })?;
     let t = info
         .dtypes
@@ -735,7 +723,7 @@ fn choose_nodata(
     }
 }
 
-fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> Result<()> {
+fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> Result<()> {
     let mut bad = Vec::new();
     for s in sources.iter().filter(|s| s.broken.is_none()) {
         let Some(g) = &s.grid else { continue };
@@ -773,46 +761,4 @@ fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> R
             if n > 10 { " ..." } else { "" }
         ),
     })
-}
-
-/// The signer's GDAL env for every source href of `items` × `assets`, when
-/// it is the same for all of them; an error when sources on different
-/// origins would need different credentials.
-fn uniform_signer_env(
-    signer: &dyn stac_signers::Signer,
-    items: &[&Value],
-    assets: &[&str],
-    options: &CubeOptions,
-) -> Result<GdalEnv> {
-    let mut first: Option<(GdalEnv, String)> = None;
-    for item in items {
-        for key in assets {
-            let key = key.split('.').next().unwrap_or(key);
-            let Ok(href) = resolved_href(item, Some(key), None) else {
-                continue;
-            };
-            let href = match &options.patch_url {
-                Some(f) => f(&href),
-                None => href,
-            };
-            let href = signer.sign_href(&href)?;
-            let env = signer.gdal_env_for(&href)?;
-            match &first {
-                None => first = Some((env, href)),
-                Some((e, other)) if *e != env => {
-                    return Err(CubeError::Signer(stac_signers::SignerError::Credentials {
-                        signer: "cube",
-                        message: format!(
-                            "the signer's credentials differ between {} and {}: sources on \
-                             several origins with different credentials are not supported yet",
-                            stac_meta::redact(other),
-                            stac_meta::redact(&href)
-                        ),
-                    }));
-                }
-                Some(_) => {}
-            }
-        }
-    }
-    Ok(first.map(|(e, _)| e).unwrap_or_default())
 }

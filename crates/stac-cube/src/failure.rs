@@ -22,6 +22,11 @@ pub struct Failure {
     pub href: String,
     /// The error (redacted).
     pub error: String,
+    /// The href-policy rule that refused the source (`connection-string`,
+    /// `local-path`, ...), when the policy refused it.
+    pub rule: Option<String>,
+    /// Whether the source's deadline passed.
+    pub timed_out: bool,
 }
 
 impl Failure {
@@ -29,9 +34,21 @@ impl Failure {
         Self {
             item: item.to_owned(),
             asset: asset.to_owned(),
-            href: stac_meta::redact(href).into_owned(),
-            error: stac_meta::redact_text(&error.to_string()),
+            href: stac_raster::redact_message(&stac_meta::redact(href)),
+            error: stac_raster::redact_message(&error.to_string()),
+            rule: None,
+            timed_out: false,
         }
+    }
+
+    pub(crate) fn with_rule(mut self, rule: Option<stac_meta::HrefRule>) -> Self {
+        self.rule = rule.map(|r| r.to_string());
+        self
+    }
+
+    pub(crate) fn with_timed_out(mut self, timed_out: bool) -> Self {
+        self.timed_out = timed_out;
+        self
     }
 }
 

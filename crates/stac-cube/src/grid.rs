@@ -1,10 +1,8 @@
 //! [`Grid`]: what the caller asks of the output grid, and the planner that
 //! turns it plus the sources' own grids into a [`TargetGrid`] without I/O.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
-use stac_raster::{Crs, Dataset, TargetGrid, transform_bounds};
+use stac_raster::{Crs, CrsCache, Dataset, TargetGrid, transform_bounds};
 
 use crate::error::{CubeError, Result};
 use crate::failure::Outside;
@@ -133,25 +131,7 @@ pub(crate) struct SrcGrid {
 
 impl SrcGrid {
     pub fn bounds(&self) -> [f64; 4] {
-        let gt = &self.gt;
-        let xs = [
-            gt[0],
-            gt[0] + self.cols as f64 * gt[1],
-            gt[0] + self.rows as f64 * gt[2],
-            gt[0] + self.cols as f64 * gt[1] + self.rows as f64 * gt[2],
-        ];
-        let ys = [
-            gt[3],
-            gt[3] + self.cols as f64 * gt[4],
-            gt[3] + self.rows as f64 * gt[5],
-            gt[3] + self.cols as f64 * gt[4] + self.rows as f64 * gt[5],
-        ];
-        [
-            xs.iter().copied().fold(f64::INFINITY, f64::min),
-            ys.iter().copied().fold(f64::INFINITY, f64::min),
-            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-            ys.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        ]
+        stac_meta::geotransform::bounds(&self.gt, self.rows, self.cols)
     }
 
     /// Whether the grid is north-up without rotation.
@@ -256,39 +236,13 @@ pub(crate) fn crs_label(crs: &Crs) -> String {
     }
 }
 
-/// Canonical key for grouping CRSs without calling GDAL: `EPSG:n`, or the
-/// definition itself.
-pub(crate) fn crs_key(crs: &Crs) -> String {
-    match crs {
-        Crs::Epsg(c) => format!("EPSG:{c}"),
-        Crs::Wkt(def) => def.clone(),
-        other => other.short(),
-    }
-}
-
-/// Caches `Crs::is_same` by key pair (GDAL's comparison is not free).
-#[derive(Default)]
-pub(crate) struct SameCrs {
-    cache: HashMap<(String, String), bool>,
-}
-
-impl SameCrs {
-    pub fn same(&mut self, a: &Crs, b: &Crs) -> bool {
-        let key = (crs_key(a), crs_key(b));
-        if key.0 == key.1 {
-            return true;
-        }
-        *self.cache.entry(key).or_insert_with(|| a.is_same(b))
-    }
-}
-
 /// Plan the output grid from the request and the sources' grids (labels
 /// name them in messages). Pure arithmetic plus CRS transforms; no raster I/O.
 pub(crate) fn plan_grid(
     request: &Grid,
     sources: &[(String, &SrcGrid)],
     max_pixels: u64,
-    same: &mut SameCrs,
+    same: &mut CrsCache,
     report: &mut GridReport,
 ) -> Result<TargetGrid> {
     if let Some(like) = &request.like {
@@ -308,7 +262,7 @@ pub(crate) fn plan_grid(
         None => {
             let mut counts: Vec<(String, usize, &Crs)> = Vec::new();
             for (_, g) in sources {
-                let k = crs_key(&g.crs);
+                let k = CrsCache::key(&g.crs);
                 match counts.iter_mut().find(|(key, _, _)| *key == k) {
                     Some(e) => e.1 += 1,
                     None => counts.push((k, 1, &g.crs)),
@@ -548,7 +502,7 @@ mod tests {
             &Grid::default(),
             &srcs,
             1_000_000,
-            &mut SameCrs::default(),
+            &mut CrsCache::default(),
             &mut r,
         )
         .unwrap();
@@ -569,7 +523,7 @@ mod tests {
             &Grid::default(),
             &srcs,
             1 << 30,
-            &mut SameCrs::default(),
+            &mut CrsCache::default(),
             &mut r,
         )
         .unwrap();
@@ -579,7 +533,7 @@ mod tests {
             &Grid::default().anchor(Anchor::Edge),
             &srcs,
             1 << 30,
-            &mut SameCrs::default(),
+            &mut CrsCache::default(),
             &mut r,
         )
         .unwrap();
@@ -595,7 +549,7 @@ mod tests {
             &Grid::default(),
             &srcs,
             1000,
-            &mut SameCrs::default(),
+            &mut CrsCache::default(),
             &mut GridReport::default(),
         )
         .unwrap_err();

@@ -14,14 +14,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ndarray::Array4;
 use rayon::prelude::*;
-use stac_raster::{
-    Dataset, GdalEnv, OpenOptions, Pixel, Resampling, TargetGrid, WarpOptions, Window,
-};
+use stac_raster::{CrsCache, Pixel, Resampling, TargetGrid, WarpOptions, Window};
 
 use crate::error::{CubeError, Result};
 use crate::failure::Failure;
 use crate::fusion::{FuseFn, Fusion};
-use crate::grid::{SameCrs, close, near_integer};
+use crate::grid::{close, near_integer};
 use crate::options::{Progress, ProgressFn};
 use crate::sources::Source;
 use crate::timeline::Timestep;
@@ -48,7 +46,7 @@ pub(crate) struct Landing {
 }
 
 /// Work out each source's placement and extent on `grid`.
-pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> Vec<Landing> {
+pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> Vec<Landing> {
     let gt = grid.geotransform;
     let (rows, cols) = (grid.rows as f64, grid.cols as f64);
     sources
@@ -130,7 +128,6 @@ pub(crate) struct LoadSpec<'a> {
     pub fusion: &'a Fusion,
     pub nodata: Option<f64>,
     pub rescale: bool,
-    pub env: &'a GdalEnv,
     pub threads: usize,
     pub block_pixels: usize,
     pub fail_on_error: bool,
@@ -299,7 +296,13 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
                         if let Err(e) = r {
                             let mut f = failures.lock().unwrap_or_else(|p| p.into_inner());
                             if !f.iter().any(|(i, _)| *i == si) {
-                                f.push((si, Failure::new(&src.item_id, &src.asset, &src.href, e)));
+                                f.push((
+                                    si,
+                                    Failure::new(&src.item_id, &src.asset, &src.href, e)
+                                        .with_timed_out(
+                                            src.raster.as_ref().is_some_and(|r| r.expired()),
+                                        ),
+                                ));
                             }
                             if spec.fail_on_error {
                                 abort.store(true, Ordering::Relaxed);
@@ -464,11 +467,11 @@ fn read_source<T: Pixel>(
     scratch: &mut Scratch<T>,
     mut fuse: Fuse<'_, T>,
 ) -> std::result::Result<(), String> {
-    let ds = Dataset::open_with(
-        &src.href,
-        &OpenOptions::default().with_env(spec.env.clone()),
-    )
-    .map_err(|e| e.to_string())?;
+    let raster = src
+        .raster
+        .as_deref()
+        .ok_or_else(|| "the source was not resolved".to_string())?;
+    let ds = raster.open().map_err(|e| e.to_string())?;
     if src.band > ds.band_count() {
         return Err(format!(
             "band {} requested, the file has {}",

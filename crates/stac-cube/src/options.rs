@@ -6,14 +6,13 @@ use std::fmt;
 use std::sync::Arc;
 
 use stac_meta::{DataType, GroupBy, HrefPolicy};
-use stac_raster::{GdalEnv, Resampling};
+use stac_raster::{GdalEnv, Resampling, SourceOptions, Timeouts};
 use stac_signers::Signer;
 
 use crate::fusion::Fusion;
 use crate::grid::Grid;
 
-/// Rewrites an href before signing (odc-stac's `patch_url`).
-pub type PatchUrl = Arc<dyn Fn(&str) -> String + Send + Sync>;
+pub use stac_raster::PatchUrl;
 
 /// Receives load progress.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
@@ -112,7 +111,8 @@ pub struct CubeOptions {
     pub rescale: bool,
     /// Rewrite hrefs before signing.
     pub patch_url: Option<PatchUrl>,
-    /// Signer: its href hook is applied to every href, its GDAL env read once.
+    /// Signer: its href hook is applied to every href; each source gets its
+    /// GDAL env scoped to that source's origin (`Signer::gdal_env_for`).
     pub signer: Option<Arc<dyn Signer>>,
     /// Extra GDAL config installed (thread-locally) around every open and read.
     pub env: GdalEnv,
@@ -138,10 +138,16 @@ pub struct CubeOptions {
     pub max_pixels: u64,
     /// Read COG overviews when the grid is coarser than a source (default true).
     pub use_overviews: bool,
-    /// Which hrefs may be opened, judged after `patch_url` and signing (default:
-    /// any file; NUL bytes, inline GDAL documents and memory pointers are
-    /// always refused). A refused href is a failure of its source.
+    /// Which hrefs may be opened, judged after `patch_url` and signing
+    /// (default [`HrefPolicy::for_local_items`]: local paths allowed;
+    /// connection strings, special files, remote VRTs and drivers outside
+    /// the allow-list refused). Use [`HrefPolicy::for_api_items`] for items
+    /// from a STAC API. A refused href is a failure of its source, naming
+    /// the rule; nothing is opened for it.
     pub href_policy: HrefPolicy,
+    /// Time bounds on every source's open and reads (connect, stall,
+    /// per-source deadline).
+    pub timeouts: Timeouts,
 }
 
 impl Default for CubeOptions {
@@ -168,7 +174,8 @@ impl Default for CubeOptions {
             block_pixels: 4 << 20,
             max_pixels: 250_000_000,
             use_overviews: true,
-            href_policy: HrefPolicy::any(),
+            href_policy: HrefPolicy::default(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -198,6 +205,7 @@ impl fmt::Debug for CubeOptions {
             .field("max_pixels", &self.max_pixels)
             .field("use_overviews", &self.use_overviews)
             .field("href_policy", &self.href_policy)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -318,6 +326,27 @@ impl CubeOptions {
     pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
         self.href_policy = policy;
         self
+    }
+
+    /// Set the time bounds of every source's open and reads.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The source-layer options of every source of the cube.
+    pub fn source_options(&self) -> SourceOptions {
+        let mut o = SourceOptions::default()
+            .with_policy(self.href_policy.clone())
+            .with_timeouts(self.timeouts)
+            .with_env(self.env.clone());
+        if let Some(s) = &self.signer {
+            o = o.with_signer(s.clone());
+        }
+        if let Some(f) = &self.patch_url {
+            o = o.with_patch_url(f.clone());
+        }
+        o
     }
 
     pub(crate) fn asset_options(&self, key: &str) -> Option<&AssetOptions> {

@@ -3,10 +3,11 @@
 //! `raster:bands`, or from opening the file when the item has none.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
-use stac_meta::{DataType, assets, item_id, read_extension_metadata};
-use stac_raster::{Crs, Dataset, GdalEnv, OpenOptions, Resampling};
+use stac_meta::{DataType, HrefRule, assets, item_id, read_extension_metadata};
+use stac_raster::{Crs, RasterError, RasterSource, Resampling};
 
 use crate::error::{CubeError, Result};
 use crate::failure::Failure;
@@ -32,8 +33,13 @@ pub(crate) struct Source {
     pub slot: usize,
     pub asset: String,
     pub band: usize,
-    /// The path GDAL opens (patched, signed).
+    /// The resolved href, redacted (for messages).
     pub href: String,
+    /// The resolved source (patched, signed, judged, env scoped to its
+    /// origin); `None` when it could not be resolved.
+    pub raster: Option<Arc<RasterSource>>,
+    /// The policy rule that refused it.
+    pub rule: Option<HrefRule>,
     pub grid: Option<SrcGrid>,
     pub from_metadata: bool,
     pub nodata: Option<f64>,
@@ -54,24 +60,41 @@ pub(crate) struct Opened {
     pub dtypes: Vec<DataType>,
 }
 
-pub(crate) fn open_info(href: &str, env: &GdalEnv) -> std::result::Result<Opened, String> {
-    let ds = Dataset::open_with(href, &OpenOptions::default().with_env(env.clone()))
-        .map_err(|e| e.to_string())?;
-    let grid = match (ds.crs(), ds.geotransform()) {
-        (Some(crs), Some(gt)) => Some(SrcGrid {
-            crs,
-            gt,
-            rows: ds.rows(),
-            cols: ds.cols(),
-        }),
-        _ => None,
-    };
+/// Files opened during planning, by GDAL path: each file is opened at
+/// most once per plan (band count, grid and type all come from one open).
+pub(crate) type OpenCache = HashMap<String, std::result::Result<Opened, String>>;
+
+/// Resolves one (item, asset key) through the source layer.
+pub(crate) type Resolve<'a> =
+    dyn Fn(&Value, &str) -> std::result::Result<RasterSource, RasterError> + 'a;
+
+pub(crate) fn open_info(source: &RasterSource) -> std::result::Result<Opened, String> {
+    let info = source.describe().map_err(|e| e.to_string())?;
+    let grid = info.grid.and_then(|g| {
+        Some(SrcGrid {
+            crs: g.crs?,
+            gt: g.geotransform,
+            rows: info.rows,
+            cols: info.cols,
+        })
+    });
     Ok(Opened {
         grid,
-        bands: ds.band_count(),
-        nodata: ds.nodata(),
-        dtypes: ds.data_types(),
+        bands: info.bands.len(),
+        nodata: info.bands.iter().map(|b| b.nodata).collect(),
+        dtypes: info.bands.iter().map(|b| b.data_type).collect(),
     })
+}
+
+/// [`open_info`] through the plan's cache.
+pub(crate) fn cached_info(
+    source: &RasterSource,
+    cache: &mut OpenCache,
+) -> std::result::Result<Opened, String> {
+    cache
+        .entry(source.gdal_path().to_owned())
+        .or_insert_with(|| open_info(source))
+        .clone()
 }
 
 fn has_asset(item: &Value, key: &str) -> bool {
@@ -85,8 +108,8 @@ fn has_asset(item: &Value, key: &str) -> bool {
 pub(crate) fn resolve_slots(
     items: &[&Value],
     requested: &[&str],
-    env: &GdalEnv,
-    href_of: &dyn Fn(&Value, &str) -> Result<String>,
+    resolve: &Resolve<'_>,
+    cache: &mut OpenCache,
 ) -> Result<Vec<Slot>> {
     if requested.is_empty() {
         return Err(crate::error::invalid("assets", "no asset requested"));
@@ -98,9 +121,13 @@ pub(crate) fn resolve_slots(
             // Band count from the metadata; a file is opened only when its
             // item has neither band nor grid metadata.
             let mut count = md.bands.len();
-            if count == 0 && !md.has_grid() {
-                let href = href_of(item, req)?;
-                count = open_info(&href, env)
+            // A source the policy refuses counts as one band here; it is
+            // listed as a failure (naming the rule) with the other sources.
+            if count == 0
+                && !md.has_grid()
+                && let Ok(source) = resolve(item, req)
+            {
+                count = cached_info(&source, cache)
                     .map_err(|e| CubeError::Asset {
                         item: item_id(item).to_owned(),
                         asset: req.to_string(),
@@ -202,7 +229,7 @@ pub(crate) fn build_sources(
     items: &[&Value],
     slots: &[Slot],
     options: &CubeOptions,
-    href_of: &dyn Fn(&Value, &str) -> Result<String>,
+    resolve: &Resolve<'_>,
 ) -> Result<Vec<Source>> {
     let mut out = Vec::with_capacity(items.len() * slots.len());
     for (i, item) in items.iter().enumerate() {
@@ -216,6 +243,8 @@ pub(crate) fn build_sources(
                 asset: slot.asset.clone(),
                 band: slot.band,
                 href: String::new(),
+                raster: None,
+                rule: None,
                 grid: None,
                 from_metadata: false,
                 nodata: aopts.and_then(|a| a.nodata),
@@ -232,9 +261,17 @@ pub(crate) fn build_sources(
                 out.push(src);
                 continue;
             }
-            match href_of(item, &slot.asset) {
-                Ok(h) => src.href = h,
+            match resolve(item, &slot.asset) {
+                Ok(r) => {
+                    src.href = r.redacted_href().to_owned();
+                    src.raster = Some(Arc::new(r));
+                }
                 Err(e) => {
+                    src.rule = e.rule();
+                    if let RasterError::Refused { href, .. } | RasterError::Asset { href, .. } = &e
+                    {
+                        src.href = href.clone();
+                    }
                     src.broken = Some(e.to_string());
                     out.push(src);
                     continue;
@@ -273,27 +310,31 @@ pub(crate) fn build_sources(
     Ok(out)
 }
 
-/// Open the sources whose items carry no grid (in parallel, once per
-/// href) and fill in grid, nodata and type. Returns the failures.
-pub(crate) fn open_missing(sources: &mut [Source], env: &GdalEnv) -> Vec<Failure> {
+/// Open the sources whose items carry no grid (in parallel, each file
+/// once, reusing what planning already opened) and fill in grid, nodata
+/// and type. Returns the failures.
+pub(crate) fn open_missing(sources: &mut [Source], cache: &mut OpenCache) -> Vec<Failure> {
     use rayon::prelude::*;
-    let mut hrefs: Vec<&str> = sources
+    let mut todo: Vec<&RasterSource> = sources
         .iter()
         .filter(|s| s.broken.is_none() && s.grid.is_none())
-        .map(|s| s.href.as_str())
+        .filter_map(|s| s.raster.as_deref())
+        .filter(|r| !cache.contains_key(r.gdal_path()))
         .collect();
-    hrefs.sort_unstable();
-    hrefs.dedup();
-    let opened: HashMap<String, std::result::Result<Opened, String>> = hrefs
+    todo.sort_unstable_by(|a, b| a.gdal_path().cmp(b.gdal_path()));
+    todo.dedup_by(|a, b| a.gdal_path() == b.gdal_path());
+    let opened: Vec<(String, std::result::Result<Opened, String>)> = todo
         .par_iter()
-        .map(|h| (h.to_string(), open_info(h, env)))
+        .map(|r| (r.gdal_path().to_owned(), open_info(r)))
         .collect();
+    cache.extend(opened);
     let mut failures = Vec::new();
     for s in sources.iter_mut() {
         if s.broken.is_some() || s.grid.is_some() {
             continue;
         }
-        match opened.get(&s.href) {
+        let key = s.raster.as_ref().map(|r| r.gdal_path().to_owned());
+        match key.as_ref().and_then(|k| cache.get(k)) {
             Some(Ok(info)) => {
                 if s.band > info.bands {
                     s.broken = Some(format!(
@@ -318,7 +359,12 @@ pub(crate) fn open_missing(sources: &mut [Source], env: &GdalEnv) -> Vec<Failure
             None => s.broken = Some("not opened".into()),
         }
         if let Some(msg) = &s.broken {
-            failures.push(Failure::new(&s.item_id, &s.asset, &s.href, msg));
+            let timed_out = s.raster.as_ref().is_some_and(|r| r.expired());
+            failures.push(
+                Failure::new(&s.item_id, &s.asset, &s.href, msg)
+                    .with_rule(s.rule)
+                    .with_timed_out(timed_out),
+            );
         }
     }
     failures
@@ -339,16 +385,10 @@ pub(crate) fn promote(a: DataType, b: DataType) -> DataType {
     if a == b {
         return a;
     }
-    let info = |t: DataType| -> (bool, bool, u8) {
-        // (float, signed, bits)
-        match t {
-            Uint8 => (false, false, 8),
-            Int8 => (false, true, 8),
-            Uint16 => (false, false, 16),
-            Int16 => (false, true, 16),
-            Uint32 => (false, false, 32),
-            Int32 => (false, true, 32),
-            Float32 => (true, true, 32),
+    // (float, signed, bits); what is not a cube type counts as float64.
+    let info = |t: DataType| -> (bool, bool, u32) {
+        match t.bits() {
+            Some(bits) if !t.is_complex() && bits <= 32 => (t.is_float(), t.is_signed(), bits),
             _ => (true, true, 64),
         }
     };
@@ -380,20 +420,10 @@ pub(crate) fn promote(a: DataType, b: DataType) -> DataType {
     }
 }
 
-/// Whether `v` can be stored in `t` exactly.
+/// Whether `v` can be stored in `t` exactly (for the cube's types: the
+/// real types up to 32-bit integers and 64-bit floats).
 pub(crate) fn representable(v: f64, t: DataType) -> bool {
-    use DataType::*;
-    let (lo, hi) = match t {
-        Uint8 => (0.0, 255.0),
-        Int8 => (-128.0, 127.0),
-        Uint16 => (0.0, 65535.0),
-        Int16 => (-32768.0, 32767.0),
-        Uint32 => (0.0, 4294967295.0),
-        Int32 => (-2147483648.0, 2147483647.0),
-        Float32 | Float64 => return true,
-        _ => return false,
-    };
-    v.is_finite() && v.fract() == 0.0 && v >= lo && v <= hi
+    !t.is_complex() && t.holds(v)
 }
 
 #[cfg(test)]

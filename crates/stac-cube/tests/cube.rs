@@ -971,7 +971,12 @@ fn href_policy_and_implausible_metadata() {
     match err {
         CubeError::Read { failures } => {
             assert_eq!(failures.len(), 1);
-            assert!(failures[0].error.contains("only"), "{}", failures[0].error);
+            assert_eq!(failures[0].rule.as_deref(), Some("local-path"));
+            assert!(
+                failures[0].error.contains("item 'a'"),
+                "{}",
+                failures[0].error
+            );
         }
         other => panic!("expected a read error, got {other}"),
     }

@@ -13,6 +13,7 @@ use stac_gdal::cube::{
 use stac_gdal::raster::{Crs, Pixel};
 
 use crate::input::read_items;
+use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
 
 /// Arguments of `stac-gdal cube`.
@@ -101,6 +102,8 @@ pub struct CubeArgs {
     checksum: bool,
     #[command(flatten)]
     signer: SignerOpts,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 fn four(v: &[f64], flag: &str) -> Result<[f64; 4]> {
@@ -140,7 +143,9 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
         .rescale(args.rescale)
         .fail_on_error(!args.keep_going)
         .max_pixels(args.max_pixels)
-        .signer(args.signer.build()?);
+        .signer(args.signer.build()?)
+        .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
+        .with_timeouts(args.policy.timeouts()?);
     if args.input_order {
         o = o.time_order(TimeOrder::Input);
     }
@@ -167,6 +172,7 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 
 /// Run `stac-gdal cube`.
 pub fn cube(args: CubeArgs) -> Result<()> {
+    crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
     let items = read_items(&args.items)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
     let bar = if args.quiet || args.plan {

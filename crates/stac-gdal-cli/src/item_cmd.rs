@@ -3,7 +3,11 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
-use stac_gdal::raster::{BandOptions, Dataset, FootprintOptions, ItemOptions, ProjectionVersion};
+use stac_gdal::raster::{
+    BandOptions, Dataset, FootprintOptions, ItemOptions, OpenOptions, ProjectionVersion,
+};
+
+use crate::policy_args::{PolicyArgs, Provenance};
 
 /// Projection-extension flavour of the output.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,11 +60,24 @@ pub struct ItemArgs {
     /// Print compact JSON instead of pretty-printed.
     #[arg(long)]
     compact: bool,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 /// Run `stac-gdal item`.
 pub fn item(args: ItemArgs) -> Result<()> {
-    let ds = Dataset::open(&args.raster)
+    // The raster is named on the command line: local paths and VRTs are
+    // fine; connection strings and special files are refused all the same.
+    let timeouts = args.policy.timeouts()?;
+    let open = OpenOptions::default()
+        .with_policy(
+            args.policy
+                .policy(Provenance::LocalFile)
+                .with_allow_driver("VRT"),
+        )
+        .with_env(timeouts.gdal_env())
+        .with_deadline(timeouts.deadline.map(|d| std::time::Instant::now() + d));
+    let ds = Dataset::open_with(&args.raster, &open)
         .with_context(|| format!("cannot open raster '{}'", stac_gdal::redact(&args.raster)))?;
     let mut options = ItemOptions::new(args.href.clone().unwrap_or_else(|| args.raster.clone()))
         .asset_key(&args.asset_key)

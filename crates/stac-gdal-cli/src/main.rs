@@ -12,6 +12,7 @@ mod interrupt;
 mod item_cmd;
 mod meta_cmds;
 mod point_cmd;
+mod policy_args;
 mod search_cmd;
 mod sign_cmds;
 mod signer_args;

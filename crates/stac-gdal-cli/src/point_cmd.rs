@@ -9,6 +9,7 @@ use clap::Args;
 use stac_gdal::cube::{DatasetCollection, QuicklookOptions};
 use stac_gdal::{EdgeUnits, FromPoint, PointOptions, PointQuery};
 
+use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
 
 /// Arguments of `stac-gdal point`.
@@ -57,13 +58,27 @@ pub struct PointArgs {
     preview: Option<PathBuf>,
     #[command(flatten)]
     signer: SignerOpts,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 /// Run `stac-gdal point`.
 pub fn point(args: PointArgs) -> Result<()> {
+    if args.signer.is_unscoped_bearer() {
+        eprintln!(
+            "stac-gdal: warning: --signer bearer without --host: the token goes to the STAC \
+             API only; asset reads run without it (name their origins with --host)"
+        );
+    }
     let mut options = PointOptions::default()
         .with_units(args.units.parse::<EdgeUnits>()?)
-        .with_align(!args.no_align);
+        .with_align(!args.no_align)
+        .with_allow_local(args.policy.allow_local())
+        .with_cube(
+            stac_gdal::cube::CubeOptions::default()
+                .href_policy(args.policy.policy(Provenance::Remote))
+                .with_timeouts(args.policy.timeouts()?),
+        );
     if let Some(url) = &args.url {
         options = options.with_endpoint(url.clone());
     }

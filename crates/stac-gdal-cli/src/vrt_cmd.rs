@@ -8,6 +8,8 @@ use clap::{Args, ValueEnum};
 use stac_gdal::vrt::{MosaicOrder, Resampling, Resolution, VrtOptions, build_vrt_from_stac};
 
 use crate::input::read_items;
+use crate::policy_args::{PolicyArgs, Provenance};
+use crate::signer_args::SignerOpts;
 
 /// Which item wins on overlap.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,12 +58,25 @@ pub struct VrtArgs {
     /// Build a partial mosaic when sources are skipped (they are listed in the summary).
     #[arg(long)]
     no_strict: bool,
+    /// Write the signer's HTTP headers (e.g. a bearer token) into the VRT's
+    /// source paths, in clear text, so any GDAL >= 3.7 reads it as is.
+    /// Default: the file holds no header credential, and a reader brings
+    /// its own. Hrefs the signer rewrote (a SAS query) are written either way.
+    #[arg(long)]
+    embed_credentials: bool,
+    #[command(flatten)]
+    signer: SignerOpts,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 /// Run `stac-gdal vrt`.
 pub fn vrt(args: VrtArgs) -> Result<()> {
+    crate::policy_args::refuse_unscoped_bearer(&args.signer, "vrt")?;
     let items = read_items(&args.items)?;
     let mut opts = VrtOptions::default()
+        .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
+        .with_timeouts(args.policy.timeouts()?)
         .strict(!args.no_strict)
         .separate(args.separate)
         .order(match args.order {
@@ -91,15 +106,23 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
     if let Some(nd) = args.nodata {
         opts = opts.nodata(nd);
     }
-    let Some(resampling) = Resampling::parse(&args.resampling) else {
-        bail!("unknown --resampling {:?}", args.resampling);
-    };
+    let resampling: Resampling = args
+        .resampling
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--resampling: {e}"))?;
     opts = opts.resampling(resampling);
+    if let Some(signer) = args.signer.build_given()? {
+        opts = opts.signer(signer);
+    }
     if let Some(bands) = args.bands {
         opts = opts.bands(bands);
     }
     let vrt = build_vrt_from_stac(&items, &args.asset, &opts)?;
-    vrt.to_file(&args.output)?;
+    if args.embed_credentials {
+        vrt.to_file_with_credentials(&args.output)?;
+    } else {
+        vrt.to_file(&args.output)?;
+    }
     for w in vrt.warnings() {
         eprintln!("stac-gdal: warning: {w}");
     }

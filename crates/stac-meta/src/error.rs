@@ -88,12 +88,14 @@ pub enum MetaError {
         /// How many more asset keys the item has beyond `available`.
         more: usize,
     },
-    /// An href is not allowed by an [`HrefPolicy`](crate::HrefPolicy) (a
-    /// scheme that was not allowed, or a NUL byte).
-    #[error("href {href} is not allowed: {reason}")]
+    /// An href is not allowed by an [`HrefPolicy`](crate::HrefPolicy): the
+    /// [`HrefRule`](crate::HrefRule) that refused it, and why.
+    #[error("href {href} is not allowed ({rule}): {reason}")]
     HrefNotAllowed {
         /// The (redacted) href.
         href: String,
+        /// The rule that refused it.
+        rule: crate::HrefRule,
         /// Why it was refused.
         reason: String,
     },
@@ -150,5 +152,16 @@ pub(crate) fn invalid(location: Location, reason: impl Into<String>) -> MetaErro
     MetaError::InvalidField {
         location,
         reason: reason.into(),
+    }
+}
+
+impl MetaError {
+    /// The [`HrefRule`](crate::HrefRule) of an
+    /// [`HrefNotAllowed`](Self::HrefNotAllowed) error.
+    pub fn rule(&self) -> Option<crate::HrefRule> {
+        match self {
+            Self::HrefNotAllowed { rule, .. } => Some(*rule),
+            _ => None,
+        }
     }
 }

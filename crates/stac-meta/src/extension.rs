@@ -73,22 +73,12 @@ impl ExtensionMetadata<'_> {
     /// The footprint `[minx, miny, maxx, maxy]` in the asset's CRS, from
     /// transform and shape (all four corners, so rotated grids work).
     pub fn bounds(&self) -> Option<[f64; 4]> {
-        let gt = self.geotransform?;
         let [rows, cols] = self.shape?;
-        let (r, c) = (rows as f64, cols as f64);
-        let corners = [(0.0, 0.0), (c, 0.0), (0.0, r), (c, r)];
-        let mut b = [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for (px, py) in corners {
-            let x = gt[0] + px * gt[1] + py * gt[2];
-            let y = gt[3] + px * gt[4] + py * gt[5];
-            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
-        }
-        Some(b)
+        Some(crate::geotransform::bounds(
+            &self.geotransform?,
+            rows as usize,
+            cols as usize,
+        ))
     }
 
     /// Whether the grid is fully described (CRS, transform and shape).
@@ -124,49 +114,142 @@ pub enum DataType {
 impl DataType {
     /// Parse the extension's name (`uint16`, `float32`, ...).
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "int8" => Self::Int8,
-            "int16" => Self::Int16,
-            "int32" => Self::Int32,
-            "int64" => Self::Int64,
-            "uint8" => Self::Uint8,
-            "uint16" => Self::Uint16,
-            "uint32" => Self::Uint32,
-            "uint64" => Self::Uint64,
-            "float16" => Self::Float16,
-            "float32" => Self::Float32,
-            "float64" => Self::Float64,
-            "cint16" => Self::Cint16,
-            "cint32" => Self::Cint32,
-            "cfloat32" => Self::Cfloat32,
-            "cfloat64" => Self::Cfloat64,
-            "other" => Self::Other,
-            _ => return None,
-        })
+        NAMES.iter().find(|n| n.1 == name).map(|n| n.0)
     }
 
     /// The extension's name for this type.
     pub fn as_str(self) -> &'static str {
+        NAMES.iter().find(|n| n.0 == self).map_or("other", |n| n.1)
+    }
+
+    /// Bits per value (a complex value counts both parts); `None` for
+    /// `other`.
+    ///
+    /// ```
+    /// use stac_meta::DataType;
+    /// assert_eq!(DataType::Uint16.bits(), Some(16));
+    /// assert_eq!(DataType::Cfloat32.bits(), Some(64));
+    /// assert_eq!(DataType::Other.bits(), None);
+    /// ```
+    pub fn bits(self) -> Option<u32> {
+        Some(match self {
+            Self::Int8 | Self::Uint8 => 8,
+            Self::Int16 | Self::Uint16 | Self::Float16 => 16,
+            Self::Int32 | Self::Uint32 | Self::Float32 | Self::Cint16 => 32,
+            Self::Int64 | Self::Uint64 | Self::Float64 | Self::Cint32 | Self::Cfloat32 => 64,
+            Self::Cfloat64 => 128,
+            Self::Other => return None,
+        })
+    }
+
+    /// Whether values are floating point (real or complex).
+    pub fn is_float(self) -> bool {
+        matches!(
+            self,
+            Self::Float16 | Self::Float32 | Self::Float64 | Self::Cfloat32 | Self::Cfloat64
+        )
+    }
+
+    /// Whether values are complex.
+    pub fn is_complex(self) -> bool {
+        matches!(
+            self,
+            Self::Cint16 | Self::Cint32 | Self::Cfloat32 | Self::Cfloat64
+        )
+    }
+
+    /// Whether values can be negative (every float and complex type too).
+    pub fn is_signed(self) -> bool {
+        !matches!(
+            self,
+            Self::Uint8 | Self::Uint16 | Self::Uint32 | Self::Uint64 | Self::Other
+        )
+    }
+
+    /// The type of each part of a complex type (`cint16` → `int16`); a
+    /// real type is its own.
+    pub fn component(self) -> Self {
         match self {
-            Self::Int8 => "int8",
-            Self::Int16 => "int16",
-            Self::Int32 => "int32",
-            Self::Int64 => "int64",
-            Self::Uint8 => "uint8",
-            Self::Uint16 => "uint16",
-            Self::Uint32 => "uint32",
-            Self::Uint64 => "uint64",
-            Self::Float16 => "float16",
-            Self::Float32 => "float32",
-            Self::Float64 => "float64",
-            Self::Cint16 => "cint16",
-            Self::Cint32 => "cint32",
-            Self::Cfloat32 => "cfloat32",
-            Self::Cfloat64 => "cfloat64",
-            Self::Other => "other",
+            Self::Cint16 => Self::Int16,
+            Self::Cint32 => Self::Int32,
+            Self::Cfloat32 => Self::Float32,
+            Self::Cfloat64 => Self::Float64,
+            other => other,
         }
     }
+
+    /// Whether `v` is stored exactly by this type (as a nodata value, say):
+    /// integer types hold finite whole numbers in their range; float types
+    /// hold NaN, the infinities and finite numbers within their range;
+    /// complex types hold what their parts do; `other` holds nothing.
+    ///
+    /// ```
+    /// use stac_meta::DataType;
+    /// assert!(DataType::Uint16.holds(65535.0) && !DataType::Uint16.holds(-1.0));
+    /// assert!(!DataType::Int8.holds(0.5));
+    /// assert!(DataType::Float32.holds(f64::NAN) && !DataType::Float32.holds(1e39));
+    /// assert!(DataType::Float64.holds(1e300));
+    /// ```
+    pub fn holds(self, v: f64) -> bool {
+        let (lo, hi) = match self.component() {
+            Self::Uint8 => (0.0, 255.0),
+            Self::Int8 => (-128.0, 127.0),
+            Self::Uint16 => (0.0, 65535.0),
+            Self::Int16 => (-32768.0, 32767.0),
+            Self::Uint32 => (0.0, 4294967295.0),
+            Self::Int32 => (-2147483648.0, 2147483647.0),
+            Self::Uint64 => (0.0, 18446744073709551615.0),
+            Self::Int64 => (-9223372036854775808.0, 9223372036854775807.0),
+            Self::Float16 => return !v.is_finite() || v.abs() <= 65504.0,
+            Self::Float32 => return !v.is_finite() || v.abs() <= f32::MAX as f64,
+            Self::Float64 => return true,
+            _ => return false,
+        };
+        v.is_finite() && v.fract() == 0.0 && v >= lo && v <= hi
+    }
+
+    /// GDAL's name for this type (`Byte`, `Int8`, `UInt16`, ...,
+    /// `CFloat64`); `None` for `float16` (GDAL < 3.11 has none; callers
+    /// widen it to `Float32`) and `other`. (`Int8` needs GDAL >= 3.7.)
+    ///
+    /// ```
+    /// use stac_meta::DataType;
+    /// assert_eq!(DataType::Uint8.gdal_name(), Some("Byte"));
+    /// assert_eq!(DataType::from_gdal_name("UInt16"), Some(DataType::Uint16));
+    /// assert_eq!(DataType::from_gdal_name("Unknown"), None);
+    /// ```
+    pub fn gdal_name(self) -> Option<&'static str> {
+        NAMES.iter().find(|n| n.0 == self).and_then(|n| n.2)
+    }
+
+    /// The type GDAL's name stands for (see [`gdal_name`](Self::gdal_name)).
+    pub fn from_gdal_name(name: &str) -> Option<Self> {
+        NAMES
+            .iter()
+            .find(|n| n.2.is_some_and(|g| g.eq_ignore_ascii_case(name)))
+            .map(|n| n.0)
+    }
 }
+
+/// Every data type: the raster extension's name, and GDAL's.
+const NAMES: [(DataType, &str, Option<&str>); 16] = [
+    (DataType::Int8, "int8", Some("Int8")),
+    (DataType::Int16, "int16", Some("Int16")),
+    (DataType::Int32, "int32", Some("Int32")),
+    (DataType::Int64, "int64", Some("Int64")),
+    (DataType::Uint8, "uint8", Some("Byte")),
+    (DataType::Uint16, "uint16", Some("UInt16")),
+    (DataType::Uint32, "uint32", Some("UInt32")),
+    (DataType::Uint64, "uint64", Some("UInt64")),
+    (DataType::Float16, "float16", None),
+    (DataType::Float32, "float32", Some("Float32")),
+    (DataType::Float64, "float64", Some("Float64")),
+    (DataType::Cint16, "cint16", Some("CInt16")),
+    (DataType::Cint32, "cint32", Some("CInt32")),
+    (DataType::Cfloat32, "cfloat32", Some("CFloat32")),
+    (DataType::Cfloat64, "cfloat64", Some("CFloat64")),
+    (DataType::Other, "other", None),
+];
 
 /// Typed metadata of one band.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

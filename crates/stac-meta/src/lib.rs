@@ -34,9 +34,11 @@ pub mod datetime;
 pub mod engine;
 pub mod error;
 pub mod extension;
+pub mod geotransform;
 pub mod group;
 pub mod href;
 pub mod item;
+pub mod policy;
 
 pub use datetime::{datetime_property, item_datetime, item_interval, parse_datetime};
 pub use engine::{Engine, engine_for, which_engine, which_engine_with};
@@ -47,11 +49,11 @@ pub use extension::{
 };
 pub use group::{GroupBy, GroupFn, GroupKey, solar_day};
 pub use href::{
-    HrefPolicy, gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative,
-    scheme,
+    gdal_path, href_kind, is_remote, is_vsi, redact, redact_text, resolve_relative, scheme,
 };
 pub use item::{
     AssetSource, Bbox, alternate_href, asset, asset_href, asset_source, assets, bbox,
     collection_id, item_id, item_slice, items_from_value, media_type, parse_items, properties,
     property, self_href,
 };
+pub use policy::{DEFAULT_DRIVERS, HrefPolicy, HrefRule};

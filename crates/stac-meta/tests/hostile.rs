@@ -220,6 +220,7 @@ fn hrefs_with_nul_bytes() {
             Err(MetaError::HrefNotAllowed {
                 href: shown,
                 reason,
+                ..
             }) => {
                 assert!(reason.contains("NUL"), "{reason}");
                 assert!(!shown.contains('\0'));

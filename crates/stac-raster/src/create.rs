@@ -133,36 +133,19 @@ impl Dataset {
             env: GdalEnv::new(),
             label: path.to_owned(),
             keep_alive: Vec::new(),
+            limit: None,
         })
     }
 }
 
-/// Reject a nodata value the data type cannot hold exactly.
+/// Reject a nodata value the data type cannot hold exactly
+/// ([`DataType::holds`]; `other` types are not judged).
 pub(crate) fn check_nodata(dt: DataType, v: f64) -> Result<()> {
-    let range = match dt {
-        DataType::Uint8 => Some((0.0, 255.0)),
-        DataType::Int8 => Some((-128.0, 127.0)),
-        DataType::Uint16 => Some((0.0, 65535.0)),
-        DataType::Int16 => Some((-32768.0, 32767.0)),
-        DataType::Uint32 => Some((0.0, 4294967295.0)),
-        DataType::Int32 => Some((-2147483648.0, 2147483647.0)),
-        DataType::Float32 => {
-            if v.is_finite() && v.abs() > f32::MAX as f64 {
-                return Err(RasterError::InvalidArgument(format!(
-                    "nodata {v} does not fit float32"
-                )));
-            }
-            None
-        }
-        _ => None,
-    };
-    if let Some((lo, hi)) = range
-        && (!v.is_finite() || v.fract() != 0.0 || v < lo || v > hi)
-    {
-        return Err(RasterError::InvalidArgument(format!(
-            "nodata {v} cannot be stored in a {} band",
-            dt.as_str()
-        )));
+    if dt == DataType::Other || dt.holds(v) {
+        return Ok(());
     }
-    Ok(())
+    Err(RasterError::InvalidArgument(format!(
+        "nodata {v} cannot be stored in a {} band",
+        dt.as_str()
+    )))
 }

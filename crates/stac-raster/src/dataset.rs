@@ -1,11 +1,15 @@
 //! [`Dataset`]: a GDAL raster handle with the GDAL env it was opened under.
 
+use std::sync::Arc;
+use std::time::Instant;
+
 use gdal::Metadata;
-use stac_meta::DataType;
+use stac_meta::{DataType, HrefPolicy, HrefRule};
 use stac_signers::GdalEnv;
 
 use crate::error::{RasterError, Result};
-use crate::grid::{Crs, GridSpec, bounds_of};
+use crate::grid::{Crs, GridSpec};
+use crate::limits::{Budget, Limit};
 use crate::pixel::data_type_of;
 use crate::thread_env::EnvScope;
 
@@ -43,6 +47,9 @@ pub struct Dataset {
     /// Datasets `inner` reads from (e.g. the file under an in-memory VRT);
     /// declared after `inner` so they are closed after it.
     pub(crate) keep_alive: Vec<gdal::Dataset>,
+    /// When the GDAL calls of this handle must end (`GDAL_HTTP_TIMEOUT` is
+    /// set to what is left before every call).
+    pub(crate) limit: Option<Limit>,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -56,15 +63,39 @@ impl std::fmt::Debug for Dataset {
 }
 
 /// Options of [`Dataset::open_with`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OpenOptions {
     /// GDAL config installed (thread-locally) around the open and all later
     /// reads of the handle.
     pub env: GdalEnv,
-    /// Restrict the drivers tried (GDAL short names, e.g. `GTiff`).
+    /// Restrict the drivers tried further (GDAL short names, e.g. `GTiff`);
+    /// only drivers the policy allows are ever tried.
     pub allowed_drivers: Vec<String>,
     /// Driver open options (`KEY=VALUE`).
     pub open_options: Vec<String>,
+    /// Which paths may be opened and with which drivers. Default: a path
+    /// the user names ([`HrefPolicy::for_local_items`] plus the VRT
+    /// driver); connection strings and special files are always refused,
+    /// and a VRT's sources are checked before GDAL opens it.
+    pub policy: HrefPolicy,
+    /// When the open and every later read must end.
+    pub deadline: Option<Instant>,
+    /// A source's time budget (set by the source layer instead of a
+    /// deadline).
+    pub(crate) budget: Option<Arc<Budget>>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            env: GdalEnv::new(),
+            allowed_drivers: Vec::new(),
+            open_options: Vec::new(),
+            policy: HrefPolicy::for_local_items().with_allow_driver("VRT"),
+            deadline: None,
+            budget: None,
+        }
+    }
 }
 
 impl OpenOptions {
@@ -85,6 +116,53 @@ impl OpenOptions {
         self.open_options.push(option.into());
         self
     }
+
+    /// Set the policy.
+    pub fn with_policy(mut self, policy: HrefPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Set the deadline of the open and every later read.
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Charge the open and every later read to a source's budget.
+    pub(crate) fn with_budget(mut self, budget: Option<Arc<Budget>>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The limit of the handle these options open.
+    fn limit(&self) -> Option<Limit> {
+        match (&self.budget, self.deadline) {
+            (Some(b), _) => Some(Limit::Budget(b.clone())),
+            (None, Some(end)) => Some(Limit::at(end)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// `GDALOpenEx` read-only, raster, verbose errors, with these drivers only.
+fn open_raw(
+    path: &str,
+    drivers: &[&str],
+    open_options: &[String],
+) -> std::result::Result<gdal::Dataset, gdal::errors::GdalError> {
+    let opts: Vec<&str> = open_options.iter().map(String::as_str).collect();
+    gdal::Dataset::open_ex(
+        path,
+        gdal::DatasetOptions {
+            open_flags: gdal::GdalOpenFlags::GDAL_OF_RASTER
+                | gdal::GdalOpenFlags::GDAL_OF_READONLY
+                | gdal::GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
+            allowed_drivers: Some(drivers),
+            open_options: (!opts.is_empty()).then_some(opts.as_slice()),
+            sibling_files: None,
+        },
+    )
 }
 
 /// GDAL's network file systems cache "does not exist" for a URL that
@@ -127,30 +205,100 @@ impl Dataset {
     /// handle's credentials can serve another handle of the *same URL*
     /// (credentials themselves never cross threads).
     pub fn open_with(href: &str, options: &OpenOptions) -> Result<Self> {
+        options.policy.check(href)?;
+        let env = crate::limits::guarded_env(&options.env);
+        crate::secrets::remember_env_secrets(&env);
         let path = stac_meta::gdal_path(href);
-        let drivers: Vec<&str> = options.allowed_drivers.iter().map(String::as_str).collect();
-        let opts: Vec<&str> = options.open_options.iter().map(String::as_str).collect();
-        let open_opts = gdal::DatasetOptions {
-            open_flags: gdal::GdalOpenFlags::GDAL_OF_RASTER
-                | gdal::GdalOpenFlags::GDAL_OF_READONLY
-                | gdal::GdalOpenFlags::GDAL_OF_VERBOSE_ERROR,
-            allowed_drivers: (!drivers.is_empty()).then_some(drivers.as_slice()),
-            open_options: (!opts.is_empty()).then_some(opts.as_slice()),
-            sibling_files: None,
-        };
-        let inner = {
-            let _scope = EnvScope::install(&options.env);
-            gdal::Dataset::open_ex(&path, open_opts)
+        let mut drivers = options.policy.allowed_drivers(&path);
+        if !options.allowed_drivers.is_empty() {
+            drivers.retain(|d| {
+                options
+                    .allowed_drivers
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(d))
+            });
+            if drivers.is_empty() {
+                return Err(stac_meta::MetaError::HrefNotAllowed {
+                    href: stac_meta::redact(&path).into_owned(),
+                    rule: HrefRule::Driver,
+                    reason: format!(
+                        "none of the drivers {} is allowed",
+                        options.allowed_drivers.join(", ")
+                    ),
+                }
+                .into());
+            }
         }
-        .map_err(|e| {
-            forget_failed_remote(&path);
-            RasterError::gdal("open", &path, e)
+        let label = stac_meta::redact(&path).into_owned();
+        let limit = options.limit();
+        let scope_env = |f: &mut dyn FnMut() -> Result<gdal::Dataset>| {
+            let _scope = EnvScope::install(&env);
+            let _call = limit.as_ref().map(Limit::call);
+            f()
+        };
+        let vrt_allowed = drivers.iter().any(|d| d.eq_ignore_ascii_case("VRT"));
+        let inner = scope_env(&mut || {
+            // A VRT names other files: read it once, check its sources,
+            // and open the checked text. Anything else opens without the
+            // VRT driver, so its content cannot turn into a VRT later.
+            if vrt_allowed {
+                let head = crate::vrt_guard::read_head(&path, 1024).unwrap_or_default();
+                if crate::vrt_guard::is_vrt_document(&head) {
+                    let xml = crate::vrt_guard::checked_vrt(&path, &options.policy)?;
+                    return open_raw(&xml, &["VRT"], &options.open_options)
+                        .map_err(|e| RasterError::gdal("open", &path, e));
+                }
+            }
+            let names: Vec<&str> = drivers
+                .iter()
+                .map(String::as_str)
+                .filter(|d| !d.eq_ignore_ascii_case("VRT"))
+                .collect();
+            open_raw(&path, &names, &options.open_options).map_err(|e| {
+                forget_failed_remote(&path);
+                RasterError::gdal("open", &path, e)
+            })
         })?;
+        let mut inner = inner;
+        if vrt_allowed {
+            // A VRT opened from its text would describe itself as that text.
+            let _ = inner.set_description(&label);
+        }
         Ok(Self {
             inner,
-            env: options.env.clone(),
-            label: stac_meta::redact(&path).into_owned(),
+            env,
+            label,
             keep_alive: Vec::new(),
+            limit,
+        })
+    }
+
+    /// Open a VRT document this process built (every source already judged
+    /// by the caller's policy): only the VRT driver is tried, and the
+    /// document itself never becomes the dataset's description. `label`
+    /// names it in messages.
+    pub fn from_vrt_xml(xml: &str, label: &str, options: &OpenOptions) -> Result<Self> {
+        let env = crate::limits::guarded_env(&options.env);
+        crate::secrets::remember_env_secrets(&env);
+        let limit = options.limit();
+        let inner = {
+            let _scope = EnvScope::install(&env);
+            let _call = limit.as_ref().map(Limit::call);
+            open_raw(xml, &["VRT"], &options.open_options)
+        }
+        .map_err(|e| RasterError::Gdal {
+            operation: "open",
+            path: label.to_owned(),
+            message: crate::secrets::redact_message(&e.to_string()),
+        })?;
+        let mut inner = inner;
+        let _ = inner.set_description(label);
+        Ok(Self {
+            inner,
+            env,
+            label: label.to_owned(),
+            keep_alive: Vec::new(),
+            limit,
         })
     }
 
@@ -163,6 +311,7 @@ impl Dataset {
             env,
             label,
             keep_alive: Vec::new(),
+            limit: None,
         }
     }
 
@@ -202,16 +351,34 @@ impl Dataset {
         &self.env
     }
 
-    /// Replace the GDAL env installed around later reads.
+    /// Replace the GDAL env installed around later reads (credentials in
+    /// it get [`guard_redirects`](crate::guard_redirects) too).
     pub fn set_env(&mut self, env: GdalEnv) {
-        self.env = env;
+        self.env = crate::limits::guarded_env(&env);
     }
 
     /// Run `f` on the GDAL dataset with this dataset's env installed on the
     /// current thread.
     pub fn scoped<T>(&self, f: impl FnOnce(&gdal::Dataset) -> T) -> T {
         let _scope = EnvScope::install(&self.env);
+        let _call = self.limit_call();
         f(&self.inner)
+    }
+
+    /// Around one GDAL call on this handle: its time limit (see
+    /// [`Limit::call`]), when it has one.
+    pub(crate) fn limit_call(&self) -> Option<crate::limits::CallGuard> {
+        self.limit.as_ref().map(Limit::call)
+    }
+
+    /// The length of the handle's time limit, in seconds (for messages).
+    pub(crate) fn deadline_seconds(&self) -> f64 {
+        self.limit.as_ref().map_or(0.0, Limit::seconds)
+    }
+
+    /// Whether this handle's deadline (or its source's time budget) is spent.
+    pub fn deadline_passed(&self) -> bool {
+        self.limit.as_ref().is_some_and(Limit::passed)
     }
 
     /// The path it was opened from, redacted (query string removed).
@@ -276,7 +443,11 @@ impl Dataset {
     /// geotransform.
     pub fn bounds(&self) -> Option<[f64; 4]> {
         let gt = self.geotransform()?;
-        Some(bounds_of(&gt, self.rows(), self.cols()))
+        Some(stac_meta::geotransform::bounds(
+            &gt,
+            self.rows(),
+            self.cols(),
+        ))
     }
 
     /// Cell size `(dx, dy)` (dy negative for north-up rasters).

@@ -35,6 +35,38 @@ pub enum RasterError {
         #[source]
         source: Option<Box<RasterError>>,
     },
+    /// The href policy refused a source before anything was opened.
+    #[error(
+        "item '{item}', asset '{asset}' ({href}): refused by the href policy ({rule}): {reason}"
+    )]
+    Refused {
+        /// The item id.
+        item: String,
+        /// The asset key.
+        asset: String,
+        /// The href, redacted.
+        href: String,
+        /// The rule that refused it.
+        rule: stac_meta::HrefRule,
+        /// Why.
+        reason: String,
+    },
+    /// A source's deadline (the time its opens and reads may take in
+    /// total) was spent before they ended.
+    #[error(
+        "item '{item}', asset '{asset}' ({href}): not read within its {seconds} s deadline \
+         (time spent on the source)"
+    )]
+    Deadline {
+        /// The item id.
+        item: String,
+        /// The asset key.
+        asset: String,
+        /// The href, redacted.
+        href: String,
+        /// The deadline, in seconds.
+        seconds: f64,
+    },
     /// Bad STAC metadata (missing asset, unknown media type ...).
     #[error(transparent)]
     Meta(Box<MetaError>),
@@ -101,6 +133,31 @@ impl From<SignerError> for RasterError {
     }
 }
 
+impl RasterError {
+    /// The href-policy rule, when the policy refused the source.
+    pub fn rule(&self) -> Option<stac_meta::HrefRule> {
+        match self {
+            Self::Refused { rule, .. } => Some(*rule),
+            Self::Meta(m) => m.rule(),
+            Self::Asset {
+                source: Some(s), ..
+            } => s.rule(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is (or wraps) a hit deadline.
+    pub fn is_deadline(&self) -> bool {
+        match self {
+            Self::Deadline { .. } => true,
+            Self::Asset {
+                source: Some(s), ..
+            } => s.is_deadline(),
+            _ => false,
+        }
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = RasterError> = std::result::Result<T, E>;
 
@@ -114,7 +171,7 @@ impl RasterError {
         Self::Gdal {
             operation,
             path: stac_meta::redact(path).into_owned(),
-            message: redact_text(&source.to_string()),
+            message: crate::secrets::redact_message(&source.to_string()),
         }
     }
 }

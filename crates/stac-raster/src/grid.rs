@@ -122,6 +122,52 @@ impl Crs {
     }
 }
 
+/// CRS equality with memory: GDAL's comparison (`OSRIsSame`) runs once
+/// per pair of definitions, since it is not free and planning a cube or a
+/// mosaic asks it for every source. The one CRS-equality cache of the
+/// workspace (cube planning and placement, VRT planning).
+///
+/// ```
+/// use stac_raster::{Crs, CrsCache};
+/// let mut same = CrsCache::default();
+/// assert!(same.same(&Crs::Epsg(32630), &Crs::parse("EPSG:32630")?));
+/// let wkt = Crs::Epsg(32630).to_wkt()?;
+/// assert!(same.same(&Crs::Epsg(32630), &Crs::Wkt(wkt)));
+/// assert!(!same.same(&Crs::Epsg(32630), &Crs::Epsg(32631)));
+/// assert_eq!(CrsCache::key(&Crs::Epsg(4326)), "EPSG:4326");
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct CrsCache {
+    same: std::collections::HashMap<(String, String), bool>,
+}
+
+impl CrsCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A key for grouping CRSs without calling GDAL: `EPSG:n`, or the
+    /// definition itself.
+    pub fn key(crs: &Crs) -> String {
+        match crs {
+            Crs::Epsg(c) => format!("EPSG:{c}"),
+            Crs::Wkt(def) => def.clone(),
+        }
+    }
+
+    /// Whether `a` and `b` are the same CRS ([`Crs::is_same`]), remembered
+    /// per pair of keys.
+    pub fn same(&mut self, a: &Crs, b: &Crs) -> bool {
+        let key = (Self::key(a), Self::key(b));
+        if key.0 == key.1 {
+            return true;
+        }
+        *self.same.entry(key).or_insert_with(|| a.is_same(b))
+    }
+}
+
 pub(crate) fn wkt2_of(srs: &SpatialRef) -> Result<String> {
     let opts = [
         c"FORMAT=WKT2_2019".as_ptr(),
@@ -232,62 +278,4 @@ impl TargetGrid {
             cols,
         ))
     }
-}
-
-/// Bounds `[minx, miny, maxx, maxy]` of a `rows` x `cols` raster with
-/// geotransform `gt` (all four corners, so rotation is handled).
-pub(crate) fn bounds_of(gt: &[f64; 6], rows: usize, cols: usize) -> [f64; 4] {
-    let corners = corners_of(gt, rows, cols);
-    let mut b = [
-        f64::INFINITY,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NEG_INFINITY,
-    ];
-    for [x, y] in corners {
-        b[0] = b[0].min(x);
-        b[1] = b[1].min(y);
-        b[2] = b[2].max(x);
-        b[3] = b[3].max(y);
-    }
-    b
-}
-
-/// Map pixel (col, row) to georeferenced (x, y).
-pub(crate) fn apply_gt(gt: &[f64; 6], col: f64, row: f64) -> [f64; 2] {
-    [
-        gt[0] + col * gt[1] + row * gt[2],
-        gt[3] + col * gt[4] + row * gt[5],
-    ]
-}
-
-/// Invert a geotransform (None when singular).
-pub(crate) fn invert_gt(gt: &[f64; 6]) -> Option<[f64; 6]> {
-    let det = gt[1] * gt[5] - gt[2] * gt[4];
-    if det == 0.0 || !det.is_finite() {
-        return None;
-    }
-    let inv_det = 1.0 / det;
-    let a = gt[5] * inv_det;
-    let b = -gt[2] * inv_det;
-    let d = -gt[4] * inv_det;
-    let e = gt[1] * inv_det;
-    Some([
-        -(a * gt[0] + b * gt[3]),
-        a,
-        b,
-        -(d * gt[0] + e * gt[3]),
-        d,
-        e,
-    ])
-}
-
-fn corners_of(gt: &[f64; 6], rows: usize, cols: usize) -> [[f64; 2]; 4] {
-    let (r, c) = (rows as f64, cols as f64);
-    [
-        apply_gt(gt, 0.0, 0.0),
-        apply_gt(gt, c, 0.0),
-        apply_gt(gt, c, r),
-        apply_gt(gt, 0.0, r),
-    ]
 }

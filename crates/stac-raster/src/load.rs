@@ -7,20 +7,11 @@ use serde_json::Value;
 use stac_meta::{Engine, HrefPolicy};
 use stac_signers::{GdalEnv, Signer};
 
-use crate::dataset::{Dataset, OpenOptions};
+use crate::dataset::Dataset;
 use crate::error::{RasterError, Result};
 use crate::grid::GridSpec;
-
-/// The GDAL config installed for remote GDAL-engine (GeoTIFF/COG/JPEG2000)
-/// opens, before the signer's env (which wins on conflicts).
-pub fn fast_read_preset() -> GdalEnv {
-    GdalEnv::new()
-        .with("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
-        .with("GDAL_HTTP_MULTIPLEX", "YES")
-        .with("GDAL_HTTP_VERSION", "2")
-        .with("GDAL_HTTP_MULTIRANGE", "YES")
-        .with("GDAL_HTTP_MERGE_CONSECUTIVE_RANGES", "YES")
-}
+use crate::limits::Timeouts;
+use crate::source::{RasterSource, SourceOptions};
 
 /// Options of [`load_asset`].
 #[derive(Debug, Clone, Default)]
@@ -39,10 +30,12 @@ pub struct LoadOptions {
     /// Extra GDAL config for this open (the signer's env wins over it).
     pub env: GdalEnv,
     /// Which hrefs may be opened, judged after the href is resolved against
-    /// the item's `self` link and signed (default: any; NUL bytes are always
-    /// refused). E.g. [`HrefPolicy::remote_only`] refuses
-    /// `file:///etc/passwd` in a catalog expected to hold only URLs.
+    /// the item's `self` link and signed (default: items from a local file;
+    /// connection strings and special files are always refused). Use
+    /// [`HrefPolicy::for_api_items`] for items from a STAC API.
     pub href_policy: HrefPolicy,
+    /// Time bounds on the open and later reads.
+    pub timeouts: Timeouts,
 }
 
 impl LoadOptions {
@@ -81,6 +74,25 @@ impl LoadOptions {
         self.href_policy = policy;
         self
     }
+
+    /// Set the time bounds.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The source-layer options these describe.
+    pub fn source_options(&self) -> SourceOptions {
+        let mut o = SourceOptions::default()
+            .with_alternates(self.alternates.iter().cloned())
+            .with_policy(self.href_policy.clone())
+            .with_timeouts(self.timeouts)
+            .with_env(self.env.clone());
+        if let Some(s) = &self.signer {
+            o = o.with_signer(s.clone());
+        }
+        o
+    }
 }
 
 /// Open `item`'s asset `asset_key` (`None`: `item` is itself the asset)
@@ -88,12 +100,13 @@ impl LoadOptions {
 /// COG / JPEG2000, NetCDF (subdataset by variable), GRIB or Zarr. Opens the
 /// file (remote hrefs: network).
 ///
-/// The href is resolved against the item's `self` link and passed through
-/// the signer's href hook; the signer's GDAL env (asked once) is installed
-/// thread-locally for the open and kept on the returned [`Dataset`] for
-/// later reads. Remote GDAL-engine hrefs also get [`fast_read_preset`]
-/// (the signer's env wins). An href that `options.href_policy` refuses (or
-/// that holds a NUL byte) is a [`RasterError::Meta`] error, before any I/O.
+/// The asset goes through the source layer ([`RasterSource::resolve`]):
+/// resolved against the item's `self` link, signed, judged by
+/// `options.href_policy`, with the signer's env scoped to the href's origin
+/// installed thread-locally for the open and every later read of the
+/// returned [`Dataset`], under `options.timeouts`. A refused href is a
+/// [`RasterError::Refused`] before any I/O; a hit deadline is
+/// [`RasterError::Deadline`].
 ///
 /// ```
 /// use ndarray::Array2;
@@ -113,39 +126,19 @@ impl LoadOptions {
 pub fn load_asset(item: &Value, asset_key: Option<&str>, options: &LoadOptions) -> Result<Dataset> {
     let alternates: Vec<&str> = options.alternates.iter().map(String::as_str).collect();
     let engine = stac_meta::which_engine_with(item, asset_key, &alternates)?;
-    let href =
-        stac_signers::resolved_href_with(item, asset_key, options.signer.as_deref(), &alternates)?;
-    options.href_policy.check(&href)?;
-    let ctx = AssetContext {
-        item: stac_meta::item_id(item).to_owned(),
-        asset: asset_key.unwrap_or("<asset>").to_owned(),
-        href: stac_meta::redact(&href).into_owned(),
-    };
-    let signer_env = match &options.signer {
-        Some(s) => s.gdal_env_for(&href)?,
-        None => GdalEnv::new(),
-    };
-    let path = stac_meta::gdal_path(&href);
-    let mut env = GdalEnv::new();
-    if engine == Engine::Gdal && stac_meta::is_remote(&href) {
-        env.merge(&fast_read_preset());
-    }
-    env.merge(&options.env);
-    env.merge(&signer_env);
-
-    let open = |p: &str, drivers: &[&str]| {
-        let opts = OpenOptions::default()
-            .with_env(env.clone())
-            .with_drivers(drivers.iter().copied());
-        Dataset::open_with(p, &opts).map_err(|e| ctx.wrap("cannot open", e))
-    };
+    let source = RasterSource::resolve(item, asset_key, &options.source_options())?;
+    let path = source.gdal_path().to_owned();
+    let open = |p: &str, drivers: &[&str]| source.open_path(p, drivers);
     let ds = match engine {
         Engine::Gdal => open(&path, &[])?,
         Engine::Grib => open(&path, &["GRIB"])?,
-        Engine::NetCdf => open_variable(&path, "NETCDF", "netCDF", options, &ctx, &open)?,
-        Engine::Zarr => open_variable(&path, "ZARR", "Zarr", options, &ctx, &open)?,
+        Engine::NetCdf => open_variable(&path, "NETCDF", "netCDF", options, &source, &open)?,
+        Engine::Zarr => open_variable(&path, "ZARR", "Zarr", options, &source, &open)?,
         other => {
-            return Err(ctx.message(format!("no reader for engine '{other}'")));
+            return Err(source.error(
+                "cannot open",
+                RasterError::InvalidArgument(format!("no reader for engine '{other}'")),
+            ));
         }
     };
     if options.rescale && engine == Engine::Gdal {
@@ -158,39 +151,10 @@ pub fn load_asset(item: &Value, asset_key: Option<&str>, options: &LoadOptions) 
             })
             .collect();
         if packing.iter().any(|&(s, o)| s != 1.0 || o != 0.0) {
-            return rescaled(&ds, &packing).map_err(|e| ctx.wrap("cannot rescale", e));
+            return rescaled(&ds, &packing).map_err(|e| source.error("cannot rescale", e));
         }
     }
     Ok(ds)
-}
-
-/// Item/asset/href of an asset being loaded, for error messages.
-pub(crate) struct AssetContext {
-    pub(crate) item: String,
-    pub(crate) asset: String,
-    pub(crate) href: String,
-}
-
-impl AssetContext {
-    pub(crate) fn wrap(&self, message: &str, source: RasterError) -> RasterError {
-        RasterError::Asset {
-            item: self.item.clone(),
-            asset: self.asset.clone(),
-            href: self.href.clone(),
-            message: format!("{message}: {source}"),
-            source: Some(Box::new(source)),
-        }
-    }
-
-    pub(crate) fn message(&self, message: String) -> RasterError {
-        RasterError::Asset {
-            item: self.item.clone(),
-            asset: self.asset.clone(),
-            href: self.href.clone(),
-            message,
-            source: None,
-        }
-    }
 }
 
 /// Open a NetCDF / Zarr variable: `PREFIX:"path":var` (Zarr arrays are
@@ -200,7 +164,7 @@ fn open_variable(
     prefix: &str,
     driver: &str,
     options: &LoadOptions,
-    ctx: &AssetContext,
+    ctx: &RasterSource,
     open: &dyn Fn(&str, &[&str]) -> Result<Dataset>,
 ) -> Result<Dataset> {
     if let Some(var) = &options.variable {
@@ -227,17 +191,23 @@ fn open_variable(
         .collect();
     match subs.as_slice() {
         [only] => open(only, &[driver]),
-        [] => Err(ctx.message("has no raster variables".into())),
+        [] => Err(ctx.error(
+            "cannot open",
+            RasterError::InvalidArgument("the file has no raster variables".into()),
+        )),
         many => {
             let names: Vec<&str> = many
                 .iter()
                 .map(|s| s.rsplit(':').next().unwrap_or(s))
                 .collect();
-            Err(ctx.message(format!(
-                "has {} variables ({}): choose one with LoadOptions::variable",
-                many.len(),
-                names.join(", ")
-            )))
+            Err(ctx.error(
+                "cannot open",
+                RasterError::InvalidArgument(format!(
+                    "the file has {} variables ({}): choose one with LoadOptions::variable",
+                    many.len(),
+                    names.join(", ")
+                )),
+            ))
         }
     }
 }

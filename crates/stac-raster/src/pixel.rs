@@ -50,23 +50,33 @@ pixel!(f32, Float32, GDT_Float32);
 pixel!(f64, Float64, GDT_Float64);
 
 /// The raster-extension data type of a GDAL type (`signed_byte` = a `Byte`
-/// band tagged `PIXELTYPE=SIGNEDBYTE`).
+/// band tagged `PIXELTYPE=SIGNEDBYTE`), by GDAL's name for it
+/// ([`DataType::from_gdal_name`]).
 pub(crate) fn data_type_of(gdt: GDALDataType::Type, signed_byte: bool) -> DataType {
-    match gdt {
-        GDALDataType::GDT_Byte if signed_byte => DataType::Int8,
-        GDALDataType::GDT_Byte => DataType::Uint8,
-        GDALDataType::GDT_UInt16 => DataType::Uint16,
-        GDALDataType::GDT_Int16 => DataType::Int16,
-        GDALDataType::GDT_UInt32 => DataType::Uint32,
-        GDALDataType::GDT_Int32 => DataType::Int32,
-        GDALDataType::GDT_UInt64 => DataType::Uint64,
-        GDALDataType::GDT_Int64 => DataType::Int64,
-        GDALDataType::GDT_Float32 => DataType::Float32,
-        GDALDataType::GDT_Float64 => DataType::Float64,
-        GDALDataType::GDT_CInt16 => DataType::Cint16,
-        GDALDataType::GDT_CInt32 => DataType::Cint32,
-        GDALDataType::GDT_CFloat32 => DataType::Cfloat32,
-        GDALDataType::GDT_CFloat64 => DataType::Cfloat64,
-        _ => DataType::Other,
+    if gdt == GDALDataType::GDT_Byte && signed_byte {
+        return DataType::Int8;
     }
+    // SAFETY: GDAL returns a static string (or NULL for an unknown type).
+    let name = unsafe { gdal_sys::GDALGetDataTypeName(gdt) };
+    if name.is_null() {
+        return DataType::Other;
+    }
+    // SAFETY: non-NULL, NUL-terminated, static.
+    let name = unsafe { std::ffi::CStr::from_ptr(name) };
+    name.to_str()
+        .ok()
+        .and_then(DataType::from_gdal_name)
+        .unwrap_or(DataType::Other)
+}
+
+/// GDAL's type for a raster-extension type (`None` when this GDAL has
+/// none: `float16`, `other`, and `int8` before GDAL 3.7).
+pub(crate) fn gdal_type_of(t: DataType) -> Option<GDALDataType::Type> {
+    if t == DataType::Int8 && crate::resampling::gdal_version_num() < 307 {
+        return None;
+    }
+    let name = std::ffi::CString::new(t.gdal_name()?).ok()?;
+    // SAFETY: a valid C string; GDAL only reads it.
+    let gdt = unsafe { gdal_sys::GDALGetDataTypeByName(name.as_ptr()) };
+    (gdt != GDALDataType::GDT_Unknown).then_some(gdt)
 }

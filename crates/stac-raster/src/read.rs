@@ -114,6 +114,7 @@ impl Dataset {
         let plane = out_rows * out_cols;
         let mut data: Vec<T> = vec![T::default(); plane * bands.len()];
         let _scope = crate::thread_env::EnvScope::install(&self.env);
+        let _call = self.limit_call();
         for (i, &b) in bands.iter().enumerate() {
             let chunk = &mut data[i * plane..(i + 1) * plane];
             let stored = self.data_type_of_band(b);
@@ -189,6 +190,7 @@ impl Dataset {
             )));
         }
         let _scope = crate::thread_env::EnvScope::install(&self.env);
+        let _call = self.limit_call();
         let b = self.band(band)?;
         let target = match overview {
             None => b,

@@ -151,11 +151,14 @@ impl FromStr for Resampling {
 
 /// The running GDAL version as `major * 100 + minor`.
 pub(crate) fn gdal_version_num() -> u32 {
-    let n: u32 = gdal::version::version_info("VERSION_NUM")
-        .parse()
-        .unwrap_or(0);
-    // VERSION_NUM is major*1000000 + minor*10000 + rev*100.
-    n / 1_000_000 * 100 + (n / 10_000) % 100
+    static VERSION: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let n: u32 = gdal::version::version_info("VERSION_NUM")
+            .parse()
+            .unwrap_or(0);
+        // VERSION_NUM is major*1000000 + minor*10000 + rev*100.
+        n / 1_000_000 * 100 + (n / 10_000) % 100
+    })
 }
 
 fn gdal_version_string() -> String {

@@ -7,8 +7,9 @@
 //! different signers never see each other's credentials.
 //!
 //! While a scope is installed, GDAL's messages on this thread go through a
-//! thread-local error handler that removes query strings and URL userinfo
-//! (signatures, tokens) before printing them to stderr the way GDAL's
+//! thread-local error handler that removes every remembered secret value
+//! (`crate::secrets`: a dataset's env is remembered when it is opened) and
+//! query strings and URL userinfo (signatures, tokens) before printing them to stderr the way GDAL's
 //! default handler does (debug messages too, when `CPL_DEBUG` is on);
 //! GDAL's last-error message is unaffected.
 //!
@@ -101,7 +102,7 @@ unsafe extern "C" fn redacting_handler(
     }
     // SAFETY: GDAL passes a valid NUL-terminated message for the call.
     let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
-    let text = crate::error::redact_text(&text);
+    let text = crate::secrets::redact_message(&text);
     match class {
         gdal_sys::CPLErr::CE_Debug => eprintln!("{text}"),
         gdal_sys::CPLErr::CE_Warning => eprintln!("Warning {number}: {text}"),

@@ -56,6 +56,7 @@ pub(crate) fn valid_data_footprint(
 ) -> Result<Option<Footprint>> {
     let src = ds.band(band)?;
     let _scope = crate::thread_env::EnvScope::install(ds.env());
+    let _call = ds.limit_call();
     // SAFETY: all handles below are checked for NULL and owned by guards.
     unsafe {
         let mask = gdal_sys::GDALGetMaskBand(src.c_rasterband());
@@ -138,7 +139,7 @@ pub(crate) fn valid_data_footprint(
         collect_points(&pixel_json["coordinates"], &mut points);
         let native: Vec<[f64; 2]> = points
             .iter()
-            .map(|&[c, r]| crate::grid::apply_gt(&gt, c, r))
+            .map(|&[c, r]| stac_meta::geotransform::apply(&gt, c, r))
             .collect();
         let lonlat = crate::footprint::to_lonlat(&native, crs)?;
         let mut it = lonlat.into_iter();

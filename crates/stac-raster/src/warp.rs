@@ -114,7 +114,7 @@ impl Dataset {
         let band1 = self.band(1)?;
         let gdt = match options.output_type {
             None => band1.band_type() as gdal_sys::GDALDataType::Type,
-            Some(t) => gdal_type(t).ok_or_else(|| {
+            Some(t) => crate::pixel::gdal_type_of(t).ok_or_else(|| {
                 RasterError::InvalidArgument(format!(
                     "warp output type {} is not supported",
                     t.as_str()
@@ -208,6 +208,7 @@ impl Dataset {
         argv.push(std::ptr::null_mut());
 
         let _scope = crate::thread_env::EnvScope::install(&self.env);
+        let _call = self.limit_call();
         // SAFETY: argv is a NULL-terminated list of valid C strings that
         // outlive the call; GDAL copies them.
         let wopts =
@@ -246,23 +247,9 @@ impl Dataset {
             env: self.env.clone(),
             label: format!("<warped {}>", self.label),
             keep_alive: Vec::new(),
+            limit: self.limit.clone(),
         })
     }
-}
-
-/// GDAL's type for a raster data type (`None` for types GDAL 3.6 cannot hold).
-fn gdal_type(t: DataType) -> Option<gdal_sys::GDALDataType::Type> {
-    use gdal_sys::GDALDataType as G;
-    Some(match t {
-        DataType::Uint8 => G::GDT_Byte,
-        DataType::Uint16 => G::GDT_UInt16,
-        DataType::Int16 => G::GDT_Int16,
-        DataType::Uint32 => G::GDT_UInt32,
-        DataType::Int32 => G::GDT_Int32,
-        DataType::Float32 => G::GDT_Float32,
-        DataType::Float64 => G::GDT_Float64,
-        _ => return None,
-    })
 }
 
 /// A nodata value as gdalwarp parses it.

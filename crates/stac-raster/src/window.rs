@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::dataset::Dataset;
 use crate::error::{RasterError, Result};
-use crate::grid::{Crs, apply_gt, invert_gt};
+use stac_meta::geotransform::{apply as apply_gt, invert as invert_gt};
+
+use crate::grid::Crs;
 use crate::load::{LoadOptions, load_asset};
 use crate::pixel::Pixel;
 use crate::read::{ReadOptions, Window};
@@ -285,11 +287,23 @@ fn context(
     message: &str,
     source: RasterError,
 ) -> RasterError {
+    let (item, asset) = (
+        stac_meta::item_id(item).to_owned(),
+        asset_key.unwrap_or("<asset>").to_owned(),
+    );
+    if ds.deadline_passed() {
+        return RasterError::Deadline {
+            item,
+            asset,
+            href: ds.path().to_owned(),
+            seconds: ds.deadline_seconds(),
+        };
+    }
     RasterError::Asset {
-        item: stac_meta::item_id(item).to_owned(),
-        asset: asset_key.unwrap_or("<asset>").to_owned(),
+        item,
+        asset,
         href: ds.path().to_owned(),
-        message: format!("{message}: {source}"),
+        message: crate::secrets::redact_message(&format!("{message}: {source}")),
         source: Some(Box::new(source)),
     }
 }

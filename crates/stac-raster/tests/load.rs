@@ -75,8 +75,11 @@ fn geotiff_by_media_type_and_by_extension_relative_to_self_link() {
         data(&load_asset(&rel, Some("data"), &LoadOptions::default()).unwrap()),
         arr
     );
-    // Local hrefs get no HTTP preset.
-    assert!(ds.env().is_empty());
+    // Local hrefs get no HTTP read preset; every source gets its time
+    // bounds and the security options.
+    assert_eq!(ds.env().get("GDAL_HTTP_MULTIRANGE"), None);
+    assert_eq!(ds.env().get("GDAL_VRT_ENABLE_PYTHON"), Some("NO"));
+    assert!(ds.env().get("GDAL_HTTP_LOW_SPEED_TIME").is_some());
 }
 
 #[test]

@@ -79,4 +79,4 @@ pub enum VrtError {
 /// Shorthand for results of this crate.
 pub type Result<T, E = VrtError> = std::result::Result<T, E>;
 
-pub(crate) use stac_meta::redact_text;
+pub(crate) use stac_raster::redact_message as redact_text;

@@ -94,7 +94,13 @@ where
         flat.extend(stac_meta::item_slice(v.borrow())?);
     }
     let plan = plan::plan(&flat, asset, options)?;
-    let xml = xml::mosaic(&plan);
+    let xml = xml::mosaic(&plan, false);
+    // Only a mosaic with embedded headers has another public form.
+    let public_xml = plan
+        .sources
+        .iter()
+        .any(|s| s.public_filename.is_some())
+        .then(|| xml::mosaic(&plan, true));
     let summary = VrtSummary {
         shape: [plan.rows, plan.cols],
         band_count: plan.bands.len(),
@@ -110,6 +116,7 @@ where
     };
     Ok(Vrt {
         xml,
+        public_xml,
         summary,
         env: plan.env,
         asset: asset.to_owned(),

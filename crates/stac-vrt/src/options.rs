@@ -5,7 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use stac_meta::{DataType, HrefPolicy};
-use stac_signers::Signer;
+use stac_raster::Timeouts;
+use stac_signers::{GdalEnv, Signer};
 
 /// How the mosaic's pixel size is chosen from the sources' pixel sizes
 /// (all measured in the target CRS).
@@ -65,63 +66,21 @@ pub enum MosaicOrder {
     EarlierOnTop,
 }
 
-/// Resampling used when a source's pixels do not line up one-to-one with the
-/// mosaic's (different resolution, or a warped source).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-#[allow(missing_docs)]
-pub enum Resampling {
-    #[default]
-    Nearest,
-    Bilinear,
-    Cubic,
-    CubicSpline,
-    Lanczos,
-    Average,
-    Mode,
-}
+pub use stac_raster::Resampling;
 
-impl Resampling {
-    /// Parse a GDAL resampling name (`nearest`, `bilinear`, `cubic`,
-    /// `cubicspline`, `lanczos`, `average`, `mode`).
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name.trim().to_ascii_lowercase().as_str() {
-            "nearest" | "near" => Self::Nearest,
-            "bilinear" => Self::Bilinear,
-            "cubic" => Self::Cubic,
-            "cubicspline" => Self::CubicSpline,
-            "lanczos" => Self::Lanczos,
-            "average" => Self::Average,
-            "mode" => Self::Mode,
-            _ => return None,
-        })
-    }
-
-    /// The name a VRT `<ComplexSource resampling=...>` attribute takes.
-    pub fn vrt_name(self) -> &'static str {
-        match self {
-            Self::Nearest => "nearest",
-            Self::Bilinear => "bilinear",
-            Self::Cubic => "cubic",
-            Self::CubicSpline => "cubicspline",
-            Self::Lanczos => "lanczos",
-            Self::Average => "average",
-            Self::Mode => "mode",
-        }
-    }
-
-    /// The name the warper's `<ResampleAlg>` takes.
-    pub fn warp_name(self) -> &'static str {
-        match self {
-            Self::Nearest => "NearestNeighbour",
-            Self::Bilinear => "Bilinear",
-            Self::Cubic => "Cubic",
-            Self::CubicSpline => "CubicSpline",
-            Self::Lanczos => "Lanczos",
-            Self::Average => "Average",
-            Self::Mode => "Mode",
-        }
-    }
+/// The name a VRT `<ComplexSource resampling=...>` attribute takes, and the
+/// warper's `<ResampleAlg>`; `None` for the methods VRT sources lack.
+pub(crate) fn vrt_names(r: Resampling) -> Option<(&'static str, &'static str)> {
+    Some(match r {
+        Resampling::Nearest => ("nearest", "NearestNeighbour"),
+        Resampling::Bilinear => ("bilinear", "Bilinear"),
+        Resampling::Cubic => ("cubic", "Cubic"),
+        Resampling::CubicSpline => ("cubicspline", "CubicSpline"),
+        Resampling::Lanczos => ("lanczos", "Lanczos"),
+        Resampling::Average => ("average", "Average"),
+        Resampling::Mode => ("mode", "Mode"),
+        _ => return None,
+    })
 }
 
 /// Options of [`build_vrt_from_stac`](crate::build_vrt_from_stac).
@@ -170,9 +129,18 @@ pub struct VrtOptions {
     /// Which item wins on overlap (default later on top).
     pub order: MosaicOrder,
     /// Which hrefs may become sources, judged after resolution and signing
-    /// (default: any). A refused href is a skipped source. Hrefs holding a
-    /// NUL byte are always refused.
+    /// (default [`HrefPolicy::for_local_items`]; connection strings, special
+    /// files and remote VRTs are refused; use [`HrefPolicy::for_api_items`]
+    /// for items from a STAC API). A refused href is a skipped source that
+    /// names the rule.
     pub href_policy: HrefPolicy,
+    /// Time bounds on the opens of sources without grid metadata and on
+    /// reads of the built VRT.
+    pub timeouts: Timeouts,
+    /// Extra GDAL config for every source (e.g. `AWS_S3_ENDPOINT`); the
+    /// signer's origin-scoped env wins. What every source's env shares is
+    /// installed around reads of the built VRT.
+    pub env: GdalEnv,
 }
 
 impl Default for VrtOptions {
@@ -190,7 +158,9 @@ impl Default for VrtOptions {
             signer: None,
             strict: true,
             order: MosaicOrder::default(),
-            href_policy: HrefPolicy::any(),
+            href_policy: HrefPolicy::default(),
+            timeouts: Timeouts::default(),
+            env: GdalEnv::new(),
         }
     }
 }
@@ -211,6 +181,8 @@ impl fmt::Debug for VrtOptions {
             .field("strict", &self.strict)
             .field("order", &self.order)
             .field("href_policy", &self.href_policy)
+            .field("timeouts", &self.timeouts)
+            .field("env", &self.env)
             .finish()
     }
 }
@@ -286,5 +258,28 @@ impl VrtOptions {
     pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
         self.href_policy = policy;
         self
+    }
+    /// Set the time bounds.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Extra GDAL config for every source (the signer's scoped env wins).
+    pub fn with_env(mut self, env: GdalEnv) -> Self {
+        self.env = env;
+        self
+    }
+
+    /// The source-layer options of every source.
+    pub(crate) fn source_options(&self) -> stac_raster::SourceOptions {
+        let mut o = stac_raster::SourceOptions::default()
+            .with_policy(self.href_policy.clone())
+            .with_timeouts(self.timeouts)
+            .with_env(self.env.clone());
+        if let Some(s) = &self.signer {
+            o = o.with_signer(s.clone());
+        }
+        o
     }
 }

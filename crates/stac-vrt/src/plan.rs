@@ -19,6 +19,10 @@ use crate::warp::{WarpSpec, warped_vrt};
 pub(crate) struct PlanSource {
     /// `SourceFilename`: a GDAL path, or an inline warped VRT document.
     pub filename: String,
+    /// The same without the HTTP headers embedded for this process
+    /// ([`sources::without_headers`]), when it has any: what a VRT written
+    /// to a file names.
+    pub public_filename: Option<String>,
     /// Size of what `filename` opens.
     pub cols: usize,
     /// Size of what `filename` opens.
@@ -121,7 +125,31 @@ fn short(def: &str) -> String {
     }
 }
 
+/// The options every env holds with the same value (no `GDAL_HTTP_HEADERS`:
+/// headers travel inside source paths). Installing these around a read of
+/// the whole VRT gives no source anything its own env lacks.
+fn common_env(envs: &[GdalEnv]) -> GdalEnv {
+    let Some((first, rest)) = envs.split_first() else {
+        return GdalEnv::new();
+    };
+    first
+        .iter()
+        .filter(|(k, _)| *k != "GDAL_HTTP_HEADERS")
+        .filter(|(k, v)| rest.iter().all(|e| e.get(k) == Some(*v)))
+        .collect()
+}
+
 fn validate(options: &VrtOptions) -> Result<()> {
+    if crate::options::vrt_names(options.resampling).is_none() {
+        return Err(VrtError::InvalidOption {
+            option: "resampling",
+            reason: format!(
+                "{} is not available for VRT sources (nearest, bilinear, cubic, cubicspline, \
+                 lanczos, average, mode)",
+                options.resampling
+            ),
+        });
+    }
     if let Some(b) = options.bounds {
         if !(b.iter().all(|v| v.is_finite()) && b[0] < b[2] && b[1] < b[3]) {
             return Err(VrtError::InvalidOption {
@@ -169,72 +197,54 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     let mut warnings = Vec::new();
     let mut skipped = Vec::new();
     let signer = options.signer.as_deref();
+    let source_options = options.source_options();
 
-    // 1. Hrefs and grids from metadata; open only what lacks a grid.
+    // 1. Every source through the source layer (resolved, signed, judged
+    // by the policy, env scoped to its origin); grids from metadata; open
+    // only what lacks a grid.
     let mut resolved: Vec<(String, String, String, Option<Grid>, bool)> = Vec::new();
     let mut any_remote = false;
     // Whether the signer rewrote a remote href (a SAS or presigned query),
     // which then sits in the XML.
     let mut signed_hrefs = false;
-    let mut env_cache: HashMap<String, GdalEnv> = HashMap::new();
+    // Every source's env: what is equal in all of them is installed around
+    // reads of the VRT; what differs (credentials scoped to some origins)
+    // travels only inside source paths, or not at all.
+    let mut envs: Vec<GdalEnv> = Vec::new();
     let mut opened = 0;
     for item in items {
         let id = sources::item_label(item);
-        let href = match stac_signers::resolved_href(item, Some(asset), signer) {
-            Ok(h) => h,
+        let source = match stac_raster::RasterSource::resolve(item, Some(asset), &source_options) {
+            Ok(s) => s,
             Err(e) => {
-                let href = stac_meta::asset(item, asset)
-                    .ok()
-                    .and_then(|a| a.get("href"))
-                    .and_then(Value::as_str)
-                    .map(|h| stac_meta::redact(h).into_owned());
+                let href = match &e {
+                    stac_raster::RasterError::Refused { href, .. }
+                    | stac_raster::RasterError::Asset { href, .. } => Some(href.clone()),
+                    _ => stac_meta::asset(item, asset)
+                        .ok()
+                        .and_then(|a| a.get("href"))
+                        .and_then(Value::as_str)
+                        .map(|h| stac_raster::redact_message(&stac_meta::redact(h))),
+                };
                 skipped.push(SkippedSource {
                     item: id,
                     href,
-                    reason: e.to_string(),
+                    reason: stac_raster::redact_message(&e.to_string()),
                 });
                 continue;
             }
         };
-        if let Err(e) = options.href_policy.check(&href) {
-            skipped.push(SkippedSource {
-                item: id,
-                href: Some(stac_meta::redact(&href).replace('\0', "\\0")),
-                reason: e.to_string(),
-            });
-            continue;
-        }
-        any_remote |= stac_meta::is_remote(&href);
-        if signer.is_some() && stac_meta::is_remote(&href) && !signed_hrefs {
+        let gdal_path = source.gdal_path().to_owned();
+        let remote = stac_meta::is_remote(&gdal_path);
+        any_remote |= remote;
+        if signer.is_some() && remote && !signed_hrefs {
             signed_hrefs = stac_signers::resolved_href(item, Some(asset), None)
-                .is_ok_and(|unsigned| unsigned != href);
+                .is_ok_and(|unsigned| stac_meta::gdal_path(&unsigned) != gdal_path);
         }
-        // Host-scoped env: a signer's headers go only into sources on its hosts.
-        let src_env = match signer {
-            None => GdalEnv::new(),
-            Some(s) => {
-                let origin = sources::origin(&href).to_owned();
-                match env_cache.get(&origin) {
-                    Some(e) => e.clone(),
-                    None => match s.gdal_env_for(&href) {
-                        Ok(e) => {
-                            env_cache.insert(origin, e.clone());
-                            e
-                        }
-                        Err(e) => {
-                            skipped.push(SkippedSource {
-                                item: id,
-                                href: Some(stac_meta::redact(&href).into_owned()),
-                                reason: format!("the signer failed: {e}"),
-                            });
-                            continue;
-                        }
-                    },
-                }
-            }
-        };
-        let path = sources::vrt_source_path(&href, &src_env);
-        let redacted = stac_meta::redact(&href).into_owned();
+        let src_env = source.env().clone();
+        let path = sources::vrt_source_path(&gdal_path, &src_env);
+        envs.push(src_env);
+        let redacted = source.redacted_href().to_owned();
         let meta_grid = match stac_meta::read_extension_metadata(item, Some(asset)) {
             Ok(meta) => match sources::grid_from_metadata(&meta, options) {
                 Ok(grid) => grid,
@@ -256,7 +266,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             Some(grid) => resolved.push((id, redacted, path, Some(grid), true)),
             None => {
                 opened += 1;
-                match sources::grid_from_file(&stac_meta::gdal_path(&href), &src_env) {
+                match sources::grid_from_source(&source) {
                     Ok(grid) => resolved.push((id, redacted, path, Some(grid), false)),
                     Err(reason) => skipped.push(SkippedSource {
                         item: id,
@@ -267,19 +277,34 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             }
         }
     }
-    // The signer's options for the sources' origins (each scoped by
-    // `gdal_env_for`); headers are filtered out below, they travel per source.
-    let mut env = GdalEnv::new();
-    for e in env_cache.values() {
-        env.merge(e);
+    let mut env = common_env(&envs);
+    // Headers travel inside source paths, so the shared env may lack them;
+    // any source with credentials keeps GDAL off cached redirect targets.
+    if envs.iter().any(stac_raster::carries_http_credentials) {
+        stac_raster::guard_redirects(&mut env);
     }
-    let lost = sources::untravelled_credentials(&env);
-    if any_remote && !lost.is_empty() {
+    let mut lost: Vec<String> = envs
+        .iter()
+        .flat_map(sources::untravelled_credentials)
+        .collect();
+    lost.sort();
+    lost.dedup();
+    let (installed, scoped): (Vec<String>, Vec<String>) =
+        lost.into_iter().partition(|k| env.get(k).is_some());
+    if any_remote && !scoped.is_empty() {
         warnings.push(format!(
-            "the signer's GDAL options {} cannot travel inside a VRT: GDAL does not see \
-             thread-local config when the VRT lazily opens its sources; set them process-wide \
-             (or read through Dataset::open with the env) to read these pixels",
-            lost.join(", ")
+            "the signer's GDAL options {} are scoped to some of the sources' origins and \
+             cannot travel inside a VRT source path, so reads of those sources get no \
+             credential (read them through the cube or load_asset instead)",
+            scoped.join(", ")
+        ));
+    }
+    if any_remote && !installed.is_empty() {
+        warnings.push(format!(
+            "the signer's GDAL options {} cannot travel inside a VRT file: every source's \
+             origin gets them, so Vrt::open installs them around its reads, but a copy of \
+             this VRT written to disk reads without them",
+            installed.join(", ")
         ));
     }
     if signed_hrefs {
@@ -290,23 +315,24 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 .to_owned(),
         );
     }
-    let headers_embedded = env_cache
-        .values()
-        .any(|e| e.get("GDAL_HTTP_HEADERS").is_some());
+    let headers_embedded = envs.iter().any(|e| e.get("GDAL_HTTP_HEADERS").is_some());
     if headers_embedded && any_remote {
         warnings.push(if sources::header_option_supported() {
-            "HTTP headers of the signer are embedded in the VRT's /vsicurl? source paths: \
-             writing this VRT to a file writes those credentials in clear text"
+            "HTTP headers of the signer travel inside the VRT's /vsicurl? source paths for \
+             reads in this process; Vrt::to_file writes the VRT without them (a reader must \
+             bring its own credentials), Vrt::to_file_with_credentials writes them in clear text"
                 .to_owned()
         } else {
             "HTTP headers of the signer travel through an in-memory header file (GDAL < 3.7 \
              has no /vsicurl?header.<Name>= option): the VRT authenticates in this process \
-             only, a copy written to disk will not"
+             only; a copy written to a file names its sources without credentials"
                 .to_owned()
         });
     }
 
-    // 2. CRSs: understand each definition once.
+    // 2. CRSs: understand each definition once; compare them with GDAL's
+    // IsSame, once per pair.
+    let mut crs_equality = stac_raster::CrsCache::new();
     let mut crs_cache: HashMap<String, std::result::Result<CrsInfo, String>> = HashMap::new();
     let mut cands: Vec<(String, String, String, Grid, bool, CrsInfo)> = Vec::new();
     for (id, href, path, grid, from_meta) in resolved {
@@ -336,7 +362,14 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         None => {
             let mut counts: Vec<(CrsInfo, usize)> = Vec::new();
             for c in &cands {
-                match counts.iter_mut().find(|(k, _)| k.key == c.5.key) {
+                let mut same = |k: &CrsInfo| {
+                    k.key == c.5.key
+                        || crs_equality.same(
+                            &stac_raster::Crs::Wkt(k.wkt.clone()),
+                            &stac_raster::Crs::Wkt(c.5.wkt.clone()),
+                        )
+                };
+                match counts.iter_mut().find(|(k, _)| same(k)) {
                     Some(slot) => slot.1 += 1,
                     None => counts.push((c.5.clone(), 1)),
                 }
@@ -376,7 +409,11 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         HashMap::new();
     let mut placed: Vec<Candidate> = Vec::new();
     for (id, href, path, grid, from_metadata, info) in cands {
-        let same = info.key == target.key;
+        let same = info.key == target.key
+            || crs_equality.same(
+                &stac_raster::Crs::Wkt(info.wkt.clone()),
+                &stac_raster::Crs::Wkt(target.wkt.clone()),
+            );
         let warped = !same || !grid.is_north_up();
         let (bounds, res) = if !warped {
             (grid.bounds(), (grid.geotransform[1], -grid.geotransform[5]))
@@ -584,6 +621,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             let idx = plan_sources.len();
             plan_sources.push(PlanSource {
                 filename: c.path.clone(),
+                public_filename: sources::without_headers(&c.path),
                 cols: c.grid.cols,
                 rows: c.grid.rows,
                 summary: SourceSummary {
@@ -634,8 +672,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 ));
             }
             let warped_bands: Vec<usize> = selection.clone();
-            let Some(doc) = warped_vrt(&WarpSpec {
-                path: &c.path,
+            let public_path = sources::without_headers(&c.path);
+            let spec = |path| WarpSpec {
+                path,
                 grid: &c.grid,
                 src_wkt: &src_info,
                 dst_wkt: &target.wkt,
@@ -644,7 +683,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 bands: &warped_bands,
                 nodata: &src_nodata,
                 resampling: options.resampling,
-            }) else {
+            };
+            let public_doc = public_path.as_deref().and_then(|p| warped_vrt(&spec(p)));
+            let Some(doc) = warped_vrt(&spec(&c.path)) else {
                 skipped.push(SkippedSource {
                     item: c.item.clone(),
                     href: Some(c.href.clone()),
@@ -661,6 +702,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             let idx = plan_sources.len();
             plan_sources.push(PlanSource {
                 filename: doc,
+                public_filename: public_doc,
                 cols: w,
                 rows: h,
                 summary: SourceSummary {
@@ -765,12 +807,9 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
         outside_bounds,
         warnings,
         opened,
-        // Headers travel inside each source path (host-scoped); the rest
-        // (e.g. AWS options for /vsis3/ sources) is installed around reads.
-        env: env
-            .iter()
-            .filter(|(k, _)| *k != "GDAL_HTTP_HEADERS")
-            .collect(),
+        // Headers travel inside each source path (origin-scoped); what every
+        // source's env shares is installed around reads.
+        env,
     })
 }
 

@@ -27,20 +27,7 @@ pub(crate) struct Grid {
 impl Grid {
     /// `[minx, miny, maxx, maxy]` from the four corners.
     pub fn bounds(&self) -> [f64; 4] {
-        let gt = self.geotransform;
-        let (c, r) = (self.cols as f64, self.rows as f64);
-        let mut b = [
-            f64::INFINITY,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NEG_INFINITY,
-        ];
-        for (px, py) in [(0.0, 0.0), (c, 0.0), (0.0, r), (c, r)] {
-            let x = gt[0] + px * gt[1] + py * gt[2];
-            let y = gt[3] + px * gt[4] + py * gt[5];
-            b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
-        }
-        b
+        stac_meta::geotransform::bounds(&self.geotransform, self.rows, self.cols)
     }
 
     /// Whether the grid is north-up with no rotation (a plain VRT source can
@@ -62,36 +49,20 @@ pub(crate) struct BandInfo {
     pub nodata: Option<f64>,
 }
 
-/// The GDAL name of a raster-extension data type (`None` for `other`).
+/// The GDAL name of a raster-extension data type in a VRT (`None` for
+/// `other`): [`DataType::gdal_name`], with `float16` widened to `Float32`,
+/// and `int8` to `Int16` on GDAL < 3.7, which has no Int8 (lossless).
 pub(crate) fn gdal_type_name(t: DataType) -> Option<&'static str> {
-    Some(match t {
-        // GDAL < 3.7 has no Int8 type: widen to Int16 (lossless).
-        DataType::Int8 if gdal_at_least(3_070_000) => "Int8",
-        DataType::Int8 => "Int16",
-        DataType::Int16 => "Int16",
-        DataType::Int32 => "Int32",
-        DataType::Int64 => "Int64",
-        DataType::Uint8 => "Byte",
-        DataType::Uint16 => "UInt16",
-        DataType::Uint32 => "UInt32",
-        DataType::Uint64 => "UInt64",
-        DataType::Float16 | DataType::Float32 => "Float32",
-        DataType::Float64 => "Float64",
-        DataType::Cint16 => "CInt16",
-        DataType::Cint32 => "CInt32",
-        DataType::Cfloat32 => "CFloat32",
-        DataType::Cfloat64 => "CFloat64",
-        _ => return None,
-    })
+    match t {
+        DataType::Int8 if !gdal_at_least(3, 7) => Some("Int16"),
+        DataType::Float16 => Some("Float32"),
+        t => t.gdal_name(),
+    }
 }
 
 /// Map a GDAL data type name to the static name used in XML.
 fn static_type_name(name: &str) -> Option<&'static str> {
-    const NAMES: &[&str] = &[
-        "Byte", "Int8", "UInt16", "Int16", "UInt32", "Int32", "UInt64", "Int64", "Float32",
-        "Float64", "CInt16", "CInt32", "CFloat32", "CFloat64",
-    ];
-    NAMES.iter().copied().find(|n| *n == name)
+    DataType::from_gdal_name(name).and_then(DataType::gdal_name)
 }
 
 /// The narrowest type holding both (GDAL's `GDALDataTypeUnion`).
@@ -161,29 +132,26 @@ fn metadata_grid(meta: &stac_meta::ExtensionMetadata, options: &VrtOptions) -> O
     })
 }
 
-/// Open a source with GDAL (under the signer's env, installed thread-locally
-/// for this call only) and read its grid. This is the only place the crate
-/// opens a source; it runs only for items whose metadata lacks a grid.
-pub(crate) fn grid_from_file(path: &str, env: &GdalEnv) -> Result<Grid, String> {
-    let _scope = EnvScope::install(env);
-    let ds = gdal::Dataset::open(path).map_err(|e| crate::error::redact_text(&e.to_string()))?;
-    let geotransform = ds
-        .geo_transform()
-        .map_err(|_| "the file has no geotransform".to_owned())?;
-    let crs = ds.projection();
-    if crs.is_empty() {
-        return Err("the file has no CRS".to_owned());
-    }
-    let (cols, rows) = ds.raster_size();
+/// Open a source through the source layer (its policy, drivers, scoped env
+/// and deadline) and read its grid. This is the only place the crate opens
+/// a source; it runs only for items whose metadata lacks a grid.
+pub(crate) fn grid_from_source(source: &stac_raster::RasterSource) -> Result<Grid, String> {
+    let info = source.describe().map_err(|e| e.to_string())?;
+    let grid = info
+        .grid
+        .ok_or_else(|| "the file has no geotransform".to_owned())?;
+    let crs = grid
+        .crs
+        .as_ref()
+        .and_then(|c| c.to_wkt().ok())
+        .ok_or_else(|| "the file has no CRS".to_owned())?;
     let mut bands = Vec::new();
-    for i in 1..=ds.raster_count() {
-        let band = ds.rasterband(i).map_err(|e| e.to_string())?;
-        let name = band.band_type().name();
-        let data_type =
-            static_type_name(&name).ok_or_else(|| format!("unsupported data type {name}"))?;
+    for b in &info.bands {
+        let data_type = gdal_type_name(b.data_type)
+            .ok_or_else(|| format!("unsupported data type {}", b.data_type.as_str()))?;
         bands.push(BandInfo {
             data_type,
-            nodata: band.no_data_value(),
+            nodata: b.nodata,
         });
     }
     if bands.is_empty() {
@@ -191,37 +159,11 @@ pub(crate) fn grid_from_file(path: &str, env: &GdalEnv) -> Result<Grid, String> 
     }
     Ok(Grid {
         crs,
-        geotransform,
-        cols,
-        rows,
+        geotransform: grid.geotransform,
+        cols: info.cols,
+        rows: info.rows,
         bands,
     })
-}
-
-/// Thread-local GDAL config options set for a scope, cleared on drop.
-pub(crate) struct EnvScope {
-    keys: Vec<String>,
-}
-
-impl EnvScope {
-    /// Install every option of `env` on this thread.
-    pub fn install(env: &GdalEnv) -> Self {
-        let mut keys = Vec::new();
-        for (k, v) in env.iter() {
-            if gdal::config::set_thread_local_config_option(k, v).is_ok() {
-                keys.push(k.to_owned());
-            }
-        }
-        Self { keys }
-    }
-}
-
-impl Drop for EnvScope {
-    fn drop(&mut self) {
-        for k in &self.keys {
-            let _ = gdal::config::clear_thread_local_config_option(k);
-        }
-    }
 }
 
 /// Percent-encode everything but unreserved characters (Python's `quote(s, safe="")`).
@@ -281,20 +223,31 @@ pub(crate) fn vrt_source_path(href: &str, env: &GdalEnv) -> String {
     path
 }
 
+/// A [`vrt_source_path`] without the HTTP headers embedded in it
+/// (`header.<Name>=` and `header_file=` options): the path a VRT written to
+/// a file names, so the file holds no header credential (and no reference
+/// to this process's in-memory header files). `None` when the path has
+/// none (it is its own public form).
+pub(crate) fn without_headers(path: &str) -> Option<String> {
+    let query = path.strip_prefix("/vsicurl?")?;
+    let is_header = |o: &&str| o.starts_with("header.") || o.starts_with("header_file=");
+    // Every value was percent-encoded by `vrt_source_path`: `&` separates options.
+    if !query.split('&').any(|o| is_header(&o)) {
+        return None;
+    }
+    let kept: Vec<&str> = query.split('&').filter(|o| !is_header(o)).collect();
+    Some(format!("/vsicurl?{}", kept.join("&")))
+}
+
 /// Whether this GDAL understands `/vsicurl?header.<Name>=<value>` (3.7+).
 /// Older versions only take `header_file=<path>`.
 pub(crate) fn header_option_supported() -> bool {
-    gdal_at_least(3_070_000)
+    gdal_at_least(3, 7)
 }
 
 /// Whether the linked GDAL's `VERSION_NUM` is at least `num` (e.g. `3_070_000`).
-pub(crate) fn gdal_at_least(num: u64) -> bool {
-    static VERSION: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *VERSION.get_or_init(|| {
-        gdal::version::version_info("VERSION_NUM")
-            .parse::<u64>()
-            .unwrap_or(0)
-    }) >= num
+pub(crate) fn gdal_at_least(major: u32, minor: u32) -> bool {
+    stac_raster::gdal_version() >= (major, minor)
 }
 
 /// A `/vsimem/` file holding `Name: value` lines, one per distinct header
@@ -340,19 +293,6 @@ pub(crate) fn untravelled_credentials(env: &GdalEnv) -> Vec<String> {
         .collect()
 }
 
-/// `scheme://authority` of an href (empty for plain paths):
-/// the key under which a signer's host-scoped env is cached.
-pub(crate) fn origin(href: &str) -> &str {
-    match href.find("://") {
-        Some(i) => {
-            let rest = &href[i + 3..];
-            let end = rest.find(['/', '?', '#']).map_or(href.len(), |j| i + 3 + j);
-            &href[..end]
-        }
-        None => "",
-    }
-}
-
 /// An item's id (for reports).
 pub(crate) fn item_label(item: &Value) -> String {
     stac_meta::item_id(item).to_owned()
@@ -392,11 +332,17 @@ mod tests {
     }
 
     #[test]
-    fn origin_is_scheme_and_authority() {
-        assert_eq!(origin("https://h:8080/a/b.tif?x=1"), "https://h:8080");
-        assert_eq!(origin("s3://bucket/k.tif"), "s3://bucket");
-        assert_eq!(origin("https://h"), "https://h");
-        assert_eq!(origin("/local/x.tif"), "");
+    fn public_paths_hold_no_header() {
+        let env = GdalEnv::new().with("GDAL_HTTP_HEADERS", "Authorization: Bearer t0k3n");
+        let path = vrt_source_path("https://h/a.tif?x=1", &env);
+        assert!(path.contains("header"), "{path}");
+        assert_eq!(
+            without_headers(&path).as_deref(),
+            Some("/vsicurl?empty_dir=yes&url=https%3A%2F%2Fh%2Fa.tif%3Fx%3D1")
+        );
+        assert_eq!(without_headers("/vsis3/b/k.tif"), None);
+        let plain = vrt_source_path("https://h/a.tif", &GdalEnv::new());
+        assert_eq!(without_headers(&plain), None);
     }
 
     #[test]

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::path::Path;
 
-use gdal::Metadata as _;
 use stac_signers::GdalEnv;
 
 use crate::error::{Result, VrtError, redact_text};
@@ -19,6 +18,8 @@ use crate::report::{SkippedSource, VrtSummary};
 #[derive(Clone)]
 pub struct Vrt {
     pub(crate) xml: String,
+    /// The document without embedded headers, when it differs from `xml`.
+    pub(crate) public_xml: Option<String>,
     pub(crate) summary: VrtSummary,
     pub(crate) env: GdalEnv,
     pub(crate) asset: String,
@@ -57,44 +58,87 @@ impl Vrt {
         &self.summary.warnings
     }
 
-    /// The signer's GDAL options, installed around reads of the opened dataset.
+    /// The GDAL options installed around reads of the opened dataset: those
+    /// every source's env shares.
     pub fn env(&self) -> &GdalEnv {
         &self.env
     }
 
+    /// The VRT document without the HTTP headers this process embedded in
+    /// its `/vsicurl?` source paths: what can be written to a file and read
+    /// by any process that has the credentials configured itself. Hrefs the
+    /// signer rewrote (a SAS or presigned query) stay: they are the
+    /// sources' addresses (see [`warnings`](Self::warnings)).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use std::sync::Arc;
+    /// use stac_signers::{BearerTokenSigner, HostList};
+    /// use stac_vrt::{VrtOptions, build_vrt_from_stac};
+    /// let item = json!({"id": "a", "properties": {"proj:epsg": 32630}, "assets": {"B04": {
+    ///     "href": "https://data.example/a.tif", "proj:shape": [2, 2],
+    ///     "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
+    ///     "raster:bands": [{"data_type": "uint16"}]}}});
+    /// let signer = BearerTokenSigner::new("t0k3n-secret").with_hosts(HostList::new(["data.example"]));
+    /// let vrt = build_vrt_from_stac([item], "B04", &VrtOptions::default().signer(Arc::new(signer)))?;
+    /// assert!(vrt.public_xml().contains("url=https%3A%2F%2Fdata.example%2Fa.tif"));
+    /// assert!(!vrt.public_xml().contains("header"));
+    /// # Ok::<(), stac_vrt::VrtError>(())
+    /// ```
+    pub fn public_xml(&self) -> &str {
+        self.public_xml.as_deref().unwrap_or(&self.xml)
+    }
+
     /// Write the VRT document to `path` (sources are named by absolute paths,
-    /// so the file can live anywhere).
+    /// so the file can live anywhere): [`public_xml`](Self::public_xml),
+    /// so no header credential is written.
     pub fn to_file(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        std::fs::write(path, &self.xml).map_err(|source| VrtError::Io {
+        self.write(path.as_ref(), self.public_xml())
+    }
+
+    /// Write [`xml`](Self::xml) to `path`, headers included: on GDAL >= 3.7
+    /// the file then holds the signer's HTTP headers in clear text; on
+    /// older GDALs headers cannot travel in a file at all
+    /// ([`VrtError::InvalidOption`] when a source has any).
+    pub fn to_file_with_credentials(&self, path: impl AsRef<Path>) -> Result<()> {
+        if self.public_xml.is_some() && !crate::sources::header_option_supported() {
+            return Err(VrtError::InvalidOption {
+                option: "credentials",
+                reason: format!(
+                    "GDAL {}.{} cannot carry HTTP headers inside a VRT file                      (/vsicurl?header.<Name>= needs GDAL >= 3.7)",
+                    stac_raster::gdal_version().0,
+                    stac_raster::gdal_version().1
+                ),
+            });
+        }
+        self.write(path.as_ref(), &self.xml)
+    }
+
+    fn write(&self, path: &Path, text: &str) -> Result<()> {
+        std::fs::write(path, text).map_err(|source| VrtError::Io {
             path: path.display().to_string(),
             source,
         })
     }
 
-    /// Open the VRT with GDAL. Opens no source: each carries its size and
-    /// type, so GDAL opens a source only when its pixels are read.
-    pub fn open_gdal(&self) -> Result<gdal::Dataset> {
-        let _scope = crate::sources::EnvScope::install(&self.env);
-        let mut ds = gdal::Dataset::open(&self.xml).map_err(|e| VrtError::Gdal {
-            message: redact_text(&e.to_string()),
-        })?;
-        // The description of a dataset opened from XML is the XML itself:
-        // replace it with a short label, so nothing prints the document.
-        let _ = ds.set_description(&format!(
+    /// Open the VRT as a [`stac_raster::Dataset`] that installs the GDAL
+    /// options every source shares around its reads (time bounds, and
+    /// credentials only when every source's origin gets the same ones).
+    /// Lazy: no source is opened here; GDAL opens a source when its pixels
+    /// are read. The dataset's description is a short label, never the XML.
+    pub fn open(&self) -> Result<stac_raster::Dataset> {
+        let label = format!(
             "stac-vrt mosaic of asset '{}' ({} sources)",
             self.asset,
             self.summary.sources.len()
-        ));
-        Ok(ds)
-    }
-
-    /// Open the VRT as a [`stac_raster::Dataset`] that installs the signer's
-    /// GDAL env around its reads. Lazy: no source is opened here.
-    pub fn open(&self) -> Result<stac_raster::Dataset> {
-        Ok(stac_raster::Dataset::from_gdal(
-            self.open_gdal()?,
-            self.env.clone(),
-        ))
+        );
+        stac_raster::Dataset::from_vrt_xml(
+            &self.xml,
+            &label,
+            &stac_raster::OpenOptions::default().with_env(self.env.clone()),
+        )
+        .map_err(|e| VrtError::Gdal {
+            message: redact_text(&e.to_string()),
+        })
     }
 }

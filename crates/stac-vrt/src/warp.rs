@@ -4,30 +4,11 @@
 
 use std::fmt::Write as _;
 
+use stac_meta::geotransform::invert;
+
 use crate::options::Resampling;
 use crate::sources::Grid;
 use crate::xml::{escape, geotransform, num};
-
-/// Inverse of a geotransform (`None` when singular).
-pub(crate) fn invert(gt: &[f64; 6]) -> Option<[f64; 6]> {
-    let det = gt[1] * gt[5] - gt[2] * gt[4];
-    if det == 0.0 || !det.is_finite() {
-        return None;
-    }
-    let inv = 1.0 / det;
-    let a = gt[5] * inv;
-    let b = -gt[2] * inv;
-    let d = -gt[4] * inv;
-    let e = gt[1] * inv;
-    Some([
-        -(a * gt[0] + b * gt[3]),
-        a,
-        b,
-        -(d * gt[0] + e * gt[3]),
-        d,
-        e,
-    ])
-}
 
 /// What a warped source needs.
 pub(crate) struct WarpSpec<'a> {
@@ -94,7 +75,7 @@ pub(crate) fn warped_vrt(spec: &WarpSpec<'_>) -> Option<String> {
     let _ = writeln!(
         x,
         "<ResampleAlg>{}</ResampleAlg>",
-        spec.resampling.warp_name()
+        crate::options::vrt_names(spec.resampling).map_or("NearestNeighbour", |n| n.1)
     );
     let _ = writeln!(x, "<WorkingDataType>{working}</WorkingDataType>");
     let init = if spec.nodata.iter().all(Option::is_some) {
@@ -144,20 +125,4 @@ pub(crate) fn warped_vrt(spec: &WarpSpec<'_>) -> Option<String> {
 
 fn list(gt: &[f64; 6]) -> String {
     gt.iter().map(|v| num(*v)).collect::<Vec<_>>().join(",")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inverse_geotransform_maps_corners_back() {
-        let gt = [600000.0, 10.0, 0.0, 5300000.0, 0.0, -10.0];
-        let inv = invert(&gt).unwrap();
-        let (x, y) = (600040.0, 5299960.0);
-        let px = inv[0] + inv[1] * x + inv[2] * y;
-        let py = inv[3] + inv[4] * x + inv[5] * y;
-        assert!((px - 4.0).abs() < 1e-9 && (py - 4.0).abs() < 1e-9);
-        assert!(invert(&[0.0, 0.0, 0.0, 0.0, 0.0, 0.0]).is_none());
-    }
 }

@@ -62,8 +62,9 @@ fn rect(tag: &str, r: &[f64; 4]) -> String {
     )
 }
 
-/// Write the mosaic VRT document for a plan.
-pub(crate) fn mosaic(plan: &Plan) -> String {
+/// Write the mosaic VRT document for a plan: with `public`, every source
+/// is named without the HTTP headers embedded for this process.
+pub(crate) fn mosaic(plan: &Plan, public: bool) -> String {
     let mut x = String::with_capacity(
         512 + plan.bands.iter().map(|b| b.sources.len()).sum::<usize>() * 512,
     );
@@ -92,7 +93,7 @@ pub(crate) fn mosaic(plan: &Plan) -> String {
             let _ = writeln!(x, "    <NoDataValue>{}</NoDataValue>", num(nd));
         }
         for s in &band.sources {
-            write_source(&mut x, plan, s);
+            write_source(&mut x, plan, s, public);
         }
         x.push_str("  </VRTRasterBand>\n");
     }
@@ -100,27 +101,28 @@ pub(crate) fn mosaic(plan: &Plan) -> String {
     x
 }
 
-fn write_source(x: &mut String, plan: &Plan, s: &SourceRect) {
+fn write_source(x: &mut String, plan: &Plan, s: &SourceRect, public: bool) {
     let src = &plan.sources[s.source];
-    let complex = s.nodata.is_some() || plan.resampling.vrt_name() != "nearest";
+    let filename = match (&src.public_filename, public) {
+        (Some(p), true) => p,
+        _ => &src.filename,
+    };
+    let resampling = crate::options::vrt_names(plan.resampling).map_or("nearest", |n| n.0);
+    let complex = s.nodata.is_some() || resampling != "nearest";
     let tag = if complex {
         "ComplexSource"
     } else {
         "SimpleSource"
     };
-    if complex && plan.resampling.vrt_name() != "nearest" {
-        let _ = writeln!(
-            x,
-            r#"    <{tag} resampling="{}">"#,
-            plan.resampling.vrt_name()
-        );
+    if complex && resampling != "nearest" {
+        let _ = writeln!(x, r#"    <{tag} resampling="{}">"#, resampling);
     } else {
         let _ = writeln!(x, "    <{tag}>");
     }
     let _ = writeln!(
         x,
         r#"      <SourceFilename relativeToVRT="0">{}</SourceFilename>"#,
-        escape(&src.filename)
+        escape(filename)
     );
     let _ = writeln!(x, "      <SourceBand>{}</SourceBand>", s.source_band);
     // SourceProperties let GDAL open the VRT without opening the source.
