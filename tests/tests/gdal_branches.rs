@@ -27,6 +27,13 @@ fn gdal_version() -> u32 {
         .expect("VERSION_NUM is a number")
 }
 
+/// A bearer signer for the nginx test server. (Once credentials are scoped
+/// per origin and bearer tokens need https, this is where the test allows
+/// plain http for that one origin.)
+fn bearer(token: &str, _nginx: &Nginx) -> Arc<dyn Signer> {
+    Arc::new(BearerTokenSigner::new(token))
+}
+
 /// The first GDAL with `/vsicurl?header.<Name>=` and the `Int8` type.
 const GDAL_3_7: u32 = 3_070_000;
 
@@ -47,12 +54,16 @@ fn vrt_headers_travel_the_way_the_running_gdal_supports() {
             item
         })
         .collect();
-    let signer: Arc<dyn Signer> = Arc::new(BearerTokenSigner::new(token));
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().signer(signer)).unwrap();
-    let path = dir.path().join("mosaic.vrt");
-    vrt.to_file(&path).unwrap();
-    let on_disk = std::fs::read_to_string(&path).unwrap();
+    let vrt = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().signer(bearer(token, &nginx)),
+    )
+    .unwrap();
+    // The document as built, headers included, written as is.
     let xml = vrt.xml();
+    let path = dir.path().join("mosaic.vrt");
+    std::fs::write(&path, xml).unwrap();
     let embedded = format!("header.Authorization=Bearer%20{token}");
     let warnings = vrt.warnings().join("\n");
 
@@ -61,19 +72,12 @@ fn vrt_headers_travel_the_way_the_running_gdal_supports() {
         assert!(xml.contains(&embedded), "{xml}");
         assert!(!xml.contains("header_file="), "{xml}");
         assert!(
-            on_disk.contains(&embedded),
-            "the file carries its headers: {on_disk}"
-        );
-        assert!(
-            warnings.contains("embedded in the VRT's /vsicurl? source paths"),
+            warnings.contains("VRT's /vsicurl? source paths"),
             "{warnings}"
         );
     } else {
         assert!(xml.contains("header_file=%2Fvsimem%2F"), "{xml}");
-        assert!(
-            !xml.contains(token) && !on_disk.contains(token),
-            "no token in the XML: {on_disk}"
-        );
+        assert!(!xml.contains(token), "no token in the XML: {xml}");
         assert!(warnings.contains("in-memory header file"), "{warnings}");
     }
     assert!(
@@ -82,20 +86,16 @@ fn vrt_headers_travel_the_way_the_running_gdal_supports() {
         nginx.access_log()
     );
 
-    // The file, opened on a fresh thread with no env and no signer: the
-    // headers come from the source paths alone (3.7+), or from the header
-    // file in this process's /vsimem/ (3.6).
+    // The file, opened by GDAL itself on a fresh thread with no env and no
+    // signer: the headers come from the source paths alone (3.7+), or from
+    // the header file in this process's /vsimem/ (3.6).
     let opened = path.clone();
-    let pixels = std::thread::spawn(move || {
-        let ds = stac_gdal::raster::Dataset::open(opened.to_str().unwrap()).unwrap();
-        ds.read_array::<u16>().unwrap()
+    let (pixels, _) = std::thread::spawn(move || {
+        vrt_support::read_u16(&gdal::Dataset::open(&opened).unwrap(), 1)
     })
     .join()
     .unwrap();
-    assert_eq!(
-        pixels.iter().take(8).copied().collect::<Vec<_>>(),
-        [10, 10, 10, 10, 20, 20, 20, 20]
-    );
+    assert_eq!(&pixels[..8], [10, 10, 10, 10, 20, 20, 20, 20]);
     let log = nginx.access_log();
     for id in ["a", "b"] {
         assert!(
@@ -104,7 +104,10 @@ fn vrt_headers_travel_the_way_the_running_gdal_supports() {
             "{log}"
         );
     }
-    assert!(!log.contains("\" 401 "), "every request was authorized: {log}");
+    assert!(
+        !log.contains("\" 401 "),
+        "every request was authorized: {log}"
+    );
 
     if !new_branch {
         // Another process has no such in-memory file: the copy on disk does
@@ -128,10 +131,7 @@ fn vrt_headers_travel_the_way_the_running_gdal_supports() {
             "the other process was refused: {later:?}"
         );
         if out.status.success() {
-            let copied = stac_gdal::raster::Dataset::open(copy.to_str().unwrap())
-                .unwrap()
-                .read_array::<u16>()
-                .unwrap();
+            let (copied, _) = vrt_support::read_u16(&gdal::Dataset::open(&copy).unwrap(), 1);
             assert!(copied.iter().all(|&v| v == 0), "{copied:?}");
         }
     }

@@ -21,7 +21,16 @@ fn the_running_gdal_is_the_expected_one() {
     );
     // The raster formats the source layer allows, and whether this build has them.
     let drivers: Vec<String> = [
-        "GTiff", "COG", "JP2OpenJPEG", "netCDF", "GRIB", "Zarr", "HDF5", "PNG", "JPEG", "VRT",
+        "GTiff",
+        "COG",
+        "JP2OpenJPEG",
+        "netCDF",
+        "GRIB",
+        "Zarr",
+        "HDF5",
+        "PNG",
+        "JPEG",
+        "VRT",
     ]
     .iter()
     .map(|name| {
