@@ -282,9 +282,9 @@ struct Env {
 }
 
 /// Dependencies at `opt-level` 0 (the workspace's dev profile has 1): this
-/// build exists to run tests once, and optimising the dependencies cost
-/// about three times the CPU of the whole build (563 s against 194 s cold,
-/// measured on the 2-core CI machine) for a few seconds of test time.
+/// build exists to run tests once, and optimising the dependencies more than
+/// doubled the CPU of the whole cold step (563 s against 238 s, measured on
+/// the 2-core machine) for a few seconds of test time.
 const CONFIG: &str = "profile.dev.package.\"*\".opt-level=0";
 
 impl Env {
