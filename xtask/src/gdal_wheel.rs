@@ -22,9 +22,10 @@
 //!    system's `gdal_translate` keep their own 3.6), `GDAL_DATA`/`PROJ_DATA`
 //!    of the wheel, and, to keep CI cheap, dependencies at `opt-level` 0, no
 //!    debug info and no incremental state ([`CONFIG`], [`Env`]);
-//! 4. runs the unit, integration and doc tests of [`CRATES`] and the e2e
-//!    targets of [`E2E_TESTS`] (with the `stac-gdal` CLI built for 3.12 when
-//!    they run it) with `STAC_GDAL_EXPECT_GDAL` set, which the
+//! 4. runs the unit, integration and doc tests of [`CRATES`], the CLI's
+//!    GDAL tests ([`CLI_TESTS`], which also build the `stac-gdal` binary the
+//!    e2e tests run) and the e2e targets of [`E2E_TESTS`], with
+//!    `STAC_GDAL_EXPECT_GDAL` set, which the
 //!    `gdal_version` e2e test checks against the running library (and
 //!    prints, with its drivers);
 //! 5. runs each of [`EXPECTED_FAILURES`] alone and requires that it fails.
@@ -63,6 +64,12 @@ const WHEEL: Wheel = Wheel {
 /// Crates whose whole test suites (`--all-features`: unit, integration and
 /// doc tests) run against the second GDAL.
 pub const CRATES: &[&str] = &["stac-raster", "stac-vrt", "stac-cube"];
+
+/// The CLI package, and its tests that read rasters through GDAL (`cube`,
+/// `vrt`, `item`). Building them also builds the `stac-gdal` binary the e2e
+/// tests run (`STAC_GDAL_BIN`), with the same features as everything else.
+const CLI_PACKAGE: &str = "stac-gdal-cli";
+const CLI_TESTS: &[&str] = &["cube_cli", "item_cli", "vrt_cli"];
 
 /// Targets of the e2e package (`tests/tests/<name>.rs`) that run against the
 /// second GDAL. A name whose file does not exist (yet) is skipped with a
@@ -138,7 +145,7 @@ pub fn ci() -> Result<(), String> {
     // One package set for every test command, so features resolve the same
     // way each time and nothing is built twice.
     let mut packages: Vec<&str> = CRATES.to_vec();
-    packages.push(E2E_PACKAGE);
+    packages.extend([CLI_PACKAGE, E2E_PACKAGE]);
     let with_packages = |args: &[&str]| {
         let mut cmd = env.cargo(args);
         for p in &packages {
@@ -152,6 +159,9 @@ pub fn ci() -> Result<(), String> {
     let mut targets: Vec<String> = vec!["--lib".into()];
     for t in crate_test_targets()? {
         targets.extend(["--test".into(), t]);
+    }
+    for t in CLI_TESTS {
+        targets.extend(["--test".into(), (*t).into()]);
     }
     let mut e2e_sources = String::new();
     for name in E2E_TESTS {
@@ -174,15 +184,9 @@ pub fn ci() -> Result<(), String> {
         &format!("build the tests against {gdal} (target/gdal-3.12)"),
         build,
     )?;
-    // Binaries the e2e tests run, built here with this step's settings (a
-    // build the test helpers started themselves would lack `--config` and
+    // Examples the e2e tests run, built here with this step's settings (a
+    // build the test helper started itself would lack `--config` and
     // rebuild every dependency).
-    if e2e_sources.contains("stac_gdal_bin(") {
-        step(
-            &format!("build the stac-gdal CLI against {gdal}"),
-            env.cargo(&["build", "-p", "stac-gdal-cli", "--bin", "stac-gdal"]),
-        )?;
-    }
     if e2e_sources.contains("facade_example_bin(") {
         step(
             &format!("build the stac-gdal examples against {gdal}"),
@@ -201,7 +205,7 @@ pub fn ci() -> Result<(), String> {
         tests.args(["--skip", f.test]);
     }
     let tests = step(
-        &format!("cargo test {} + e2e against {gdal}", CRATES.join(" ")),
+        &format!("cargo test {} + CLI + e2e against {gdal}", CRATES.join(" ")),
         tests,
     );
     let doc = step(
