@@ -220,14 +220,28 @@ fn bearer_env_is_per_thread_and_reinstalled_on_reads() {
         .read_window::<u16>(stac_gdal::raster::Window::new(1800, 1800, 10, 10))
         .unwrap();
     assert!(w.iter().all(|&v| v == 63));
-    // Negative control: the raw GDAL handle read outside the env scope
-    // (a tile not fetched yet) is refused by the server.
+    // The raw GDAL handle read outside the env scope (a tile not fetched
+    // yet). GDAL 3.6 reads the HTTP config per request, so the server
+    // refuses it: the re-installed env is what makes the reads above work.
+    // GDAL 3.12 keeps the options a /vsicurl/ handle was opened with
+    // (observed on 3.12.4), so the handle's own origin serves it; where in
+    // 3.7-3.11 that changed is not pinned down, so those assert neither.
     let raw = ds
         .inner()
         .rasterband(1)
         .unwrap()
         .read_as::<u16>((0, 1800), (10, 10), (10, 10), None);
-    assert!(raw.is_err(), "reads need the env re-installed");
+    let gdal = gdal::version::version_info("VERSION_NUM")
+        .parse::<u32>()
+        .unwrap();
+    if gdal < 3_070_000 {
+        assert!(raw.is_err(), "reads need the env re-installed");
+    } else if gdal >= 3_120_000 {
+        assert!(
+            raw.is_ok_and(|b| b.data().iter().all(|&v| v == 56)),
+            "GDAL >= 3.12 keeps the handle's open-time headers"
+        );
+    }
     let log = nginx.access_log();
     assert!(
         log.lines()

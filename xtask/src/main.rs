@@ -5,6 +5,8 @@
 //! - `tour`: run the offline tour example (the seed notebook in Rust).
 //! - `bench`: criterion benches and side-by-side peer runs → docs/benchmarks.md.
 //! - `fuzz`: the cargo-fuzz targets of `fuzz/` (`fuzz <target|all> --time S`).
+//! - `gdal-3.12`: the GDAL-facing tests against libgdal 3.12 from the
+//!   `gdal-wheel` PyPI wheel (also a step of `test`).
 
 use std::process::ExitCode;
 
@@ -14,11 +16,12 @@ mod bench_cube;
 mod bench_geoparquet;
 mod bench_vrt;
 mod fuzz;
+mod gdal_wheel;
 mod invariants;
 mod process;
 mod setup;
 
-const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|fuzz>";
+const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|fuzz|gdal-3.12>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("invariants") => invariants::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("gdal-3.12") => gdal_wheel::run(),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -74,6 +78,8 @@ fn test() -> Result<(), String> {
         "cargo test -p stac-signers (without `network`)",
         process::cargo(&["test", "-p", "stac-signers", "--test", "without_network"]),
     )?;
+    // The GDAL-facing tests again, against libgdal 3.12 (its own target dir).
+    gdal_wheel::ci()?;
     let mut doc = process::cargo(&["doc", "--workspace", "--all-features", "--no-deps"]);
     doc.env("RUSTDOCFLAGS", "-D warnings");
     process::step("cargo doc (no warnings)", doc)?;

@@ -236,17 +236,14 @@ impl Dataset {
         buf: &mut [T],
         alg: gdal_sys::GDALRIOResampleAlg::Type,
     ) -> Result<()> {
-        let mut extra = gdal_sys::GDALRasterIOExtraArg {
-            nVersion: 1,
-            eResampleAlg: alg,
-            pfnProgress: None,
-            pProgressData: std::ptr::null_mut(),
-            bFloatingPointWindowValidity: 0,
-            dfXOff: 0.0,
-            dfYOff: 0.0,
-            dfXSize: 0.0,
-            dfYSize: 0.0,
-        };
+        // Not a struct literal: the C struct gains fields across GDAL
+        // versions (`bUseOnlyThisScale` in 3.12), so a literal compiles
+        // against one version's bindings only. Version 1 reads none of them.
+        // SAFETY: all zeros is a valid value of this C struct (integers,
+        // floats, a `None` callback and a null pointer).
+        let mut extra: gdal_sys::GDALRasterIOExtraArg = unsafe { std::mem::zeroed() };
+        extra.nVersion = 1;
+        extra.eResampleAlg = alg;
         let to_i32 = |v: usize| {
             i32::try_from(v).map_err(|_| RasterError::InvalidArgument(format!("{v} exceeds i32")))
         };
