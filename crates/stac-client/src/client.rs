@@ -12,7 +12,7 @@ use crate::conformance::{Conformance, ConformanceClass};
 use crate::error::{ClientError, Result, safe_url};
 use crate::options::{ClientOptions, SearchMethod};
 use crate::pages::{PageRequest, next_request, read_page};
-use crate::params::SearchParams;
+use crate::params::{RequiredClasses, SearchParams};
 use crate::search::ItemStream;
 use crate::transport::{Limits, Outgoing, Transport, content_note};
 

@@ -252,6 +252,23 @@ pub(crate) fn transport_message(error: &reqwest::Error) -> String {
     text
 }
 
+/// Parameter validation ([`SearchParams::validate`](crate::SearchParams::validate))
+/// reports [`stac_meta::MetaError::InvalidParameter`]; it becomes
+/// [`ClientError::InvalidParameter`].
+impl From<stac_meta::MetaError> for ClientError {
+    fn from(e: stac_meta::MetaError) -> Self {
+        match e {
+            stac_meta::MetaError::InvalidParameter { parameter, reason } => {
+                Self::InvalidParameter { parameter, reason }
+            }
+            other => Self::InvalidParameter {
+                parameter: "search",
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,9 @@
 //!   only: no `file:///etc/passwd` from a catalog), judged by [`href_kind`].
 //! - **Time** ([`datetime`], [`group`]): item datetimes and intervals,
 //!   [`solar_day`] and the [`GroupBy`] keys used for same-day mosaics.
+//! - **Search parameters** ([`search`]): [`search::SearchParams`], the STAC
+//!   API Item Search parameters shared by the API client and the search over
+//!   stac-geoparquet catalog files.
 //!
 //! ```
 //! use serde_json::json;
@@ -37,6 +40,7 @@ pub mod extension;
 pub mod group;
 pub mod href;
 pub mod item;
+pub mod search;
 
 pub use datetime::{datetime_property, item_datetime, item_interval, parse_datetime};
 pub use engine::{Engine, engine_for, which_engine, which_engine_with};
