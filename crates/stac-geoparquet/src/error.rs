@@ -87,6 +87,15 @@ pub enum GeoParquetError {
         /// The destination file.
         path: PathBuf,
     },
+    /// A search parameter that cannot be evaluated (bad CQL2, datetime,
+    /// geometry, or an unsupported operator), checked before any file is read.
+    #[error("invalid search parameter `{parameter}`: {reason}")]
+    InvalidQuery {
+        /// The parameter (`filter`, `datetime`, `bbox`, ...).
+        parameter: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Input that is not STAC JSON (a collection file, a bad NDJSON line...).
     #[error("{path}: {message}")]
     Json {

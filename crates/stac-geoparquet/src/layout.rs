@@ -254,6 +254,7 @@ impl Inference {
             timestamp_formats: hints.timestamp_formats,
             geometry_integers: false,
             bbox_integers: self.bbox_int && !self.bbox_float_integral,
+            null_rows: Vec::new(),
         };
         Plan {
             schema: Arc::new(Schema::new(fields)),

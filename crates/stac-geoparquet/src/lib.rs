@@ -93,9 +93,12 @@ mod geometry;
 mod guard;
 mod layout;
 pub mod metadata;
+mod nulls;
 mod options;
+mod partition;
 mod reader;
 mod schema;
+pub mod search;
 mod timestamps;
 mod writer;
 

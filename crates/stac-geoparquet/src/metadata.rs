@@ -102,6 +102,9 @@ pub(crate) struct FileHints {
     pub timestamp_formats: Vec<(String, String)>,
     pub geometry_integers: bool,
     pub bbox_integers: bool,
+    /// Top-level columns holding both explicit nulls and absent keys: the
+    /// `[first, count]` runs of rows whose null is an explicit `null`.
+    pub null_rows: Vec<(String, Vec<(u64, u64)>)>,
 }
 
 impl FileHints {
@@ -121,6 +124,7 @@ impl FileHints {
             "timestamp_formats": formats,
             "geometry_integers": self.geometry_integers,
             "bbox_integers": self.bbox_integers,
+            "null_rows": self.null_rows.iter().map(|(c, runs)| (c.clone(), json!(runs))).collect::<Map<String, Value>>(),
         })
     }
 
@@ -162,6 +166,20 @@ impl FileHints {
                 .get("bbox_integers")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            null_rows: v
+                .get("null_rows")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(c, runs)| {
+                            let mut runs: Vec<(u64, u64)> =
+                                serde_json::from_value(runs.clone()).ok()?;
+                            runs.sort_unstable();
+                            Some((c.clone(), runs))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }

@@ -209,20 +209,27 @@ impl Source {
     }
 }
 
-impl Reader {
-    /// Open a stac-geoparquet file (spec or JSON-blob layout).
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
-        let not_parquet = |message: String| GeoParquetError::NotParquet {
-            path: path.clone(),
-            message,
-        };
-        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
-            .map_err(not_parquet)?
-            .map_err(|e| not_parquet(e.to_string()))?;
-        let kv: Vec<(String, String)> = builder
-            .metadata()
+/// What a file's metadata says about how to read it.
+#[derive(Debug, Clone)]
+pub(crate) struct FileInfo {
+    pub layout: Layout,
+    /// This crate's hints (files we wrote).
+    pub hints: Option<FileHints>,
+    /// Collections of the `stac-geoparquet` metadata, by id.
+    pub collections: Map<String, Value>,
+    /// The GeoParquet `geo` metadata.
+    pub geo: Option<Value>,
+}
+
+impl FileInfo {
+    /// Detect the layout and read the metadata keys of a file.
+    pub fn read(
+        path: &Path,
+        metadata: &parquet::file::metadata::ParquetMetaData,
+        schema: &arrow_schema::Schema,
+    ) -> Result<Self> {
+        let path = path.to_path_buf();
+        let kv: Vec<(String, String)> = metadata
             .file_metadata()
             .key_value_metadata()
             .map(|kv| {
@@ -239,7 +246,6 @@ impl Reader {
         let hints = meta(metadata::HINTS_KEY).and_then(|v| FileHints::from_json(&v));
         let stac = meta(metadata::STAC_GEOPARQUET_KEY);
         let geo = meta(metadata::GEO_KEY);
-        let schema = builder.schema().clone();
         let has = |name: &str| schema.field_with_name(name).is_ok();
         let layout = match hints.as_ref().and_then(|h| h.layout) {
             Some(l) => l,
@@ -293,6 +299,50 @@ impl Reader {
                 map
             })
             .unwrap_or_default();
+        Ok(Self {
+            layout,
+            hints,
+            collections,
+            geo,
+        })
+    }
+
+    /// The bbox covering columns the `geo` metadata declares for the
+    /// primary geometry (`xmin`, `ymin`, `xmax`, `ymax` as column paths).
+    pub fn covering(&self) -> Option<[Vec<String>; 4]> {
+        let geo = self.geo.as_ref()?;
+        let primary = geo.get("primary_column").and_then(Value::as_str)?;
+        let bbox = geo.get("columns")?.get(primary)?.get("covering")?.get("bbox")?;
+        let path = |k: &str| -> Option<Vec<String>> {
+            bbox.get(k)?
+                .as_array()?
+                .iter()
+                .map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        };
+        Some([path("xmin")?, path("ymin")?, path("xmax")?, path("ymax")?])
+    }
+}
+
+impl Reader {
+    /// Open a stac-geoparquet file (spec or JSON-blob layout).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
+        let not_parquet = |message: String| GeoParquetError::NotParquet {
+            path: path.clone(),
+            message,
+        };
+        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+            .map_err(not_parquet)?
+            .map_err(|e| not_parquet(e.to_string()))?;
+        let schema = builder.schema().clone();
+        let FileInfo {
+            layout,
+            hints,
+            collections,
+            ..
+        } = FileInfo::read(&path, builder.metadata(), &schema)?;
         let num_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         let inner = guarded(|| builder.with_batch_size(BATCH_ROWS).build())
             .map_err(not_parquet)?

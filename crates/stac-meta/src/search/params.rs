@@ -46,6 +46,15 @@ impl Filter {
     }
 }
 
+impl std::str::FromStr for Filter {
+    type Err = MetaError;
+
+    /// [`Filter::parse`].
+    fn from_str(text: &str) -> Result<Self> {
+        Self::parse(text)
+    }
+}
+
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
