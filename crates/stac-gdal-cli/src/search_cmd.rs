@@ -22,7 +22,8 @@ pub enum MethodArg {
 /// Arguments of `stac-gdal search`.
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// The STAC API root (landing page) URL.
+    /// The STAC API root (landing page) URL, or a stac-geoparquet catalog:
+    /// a file, a folder of files (hive partitions too) or a glob.
     url: String,
     /// Collection ids; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
@@ -117,6 +118,11 @@ impl SearchArgs {
 
 /// `stac-gdal search`.
 pub fn search(args: SearchArgs) -> Result<()> {
+    if crate::search_file::is_catalog(&args.url) {
+        let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
+        let params = args.params()?;
+        return crate::search_file::search(&args.url, params, args.method.is_some(), signer, args.ndjson);
+    }
     let params = args.params()?;
     let mut options = ClientOptions::default()
         .with_shared_signer(args.signer.build()?)

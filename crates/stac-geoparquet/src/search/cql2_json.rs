@@ -155,19 +155,53 @@ fn boolean(v: &Value, depth: usize) -> Result<Expr, String> {
     })
 }
 
-/// An instant (`2023-01-01T00:00:00Z`, or a date) as µs since the epoch.
+/// An instant (`2023-01-01T00:00:00Z`, or a date: its midnight) as µs since the epoch.
 pub(crate) fn instant(text: &str) -> Result<i64, String> {
     stac_meta::parse_datetime(text)
         .map(|d| d.timestamp_micros())
         .ok_or_else(|| format!("{text:?} is not a date-time"))
 }
 
-fn interval_end(v: &Value) -> Result<Option<i64>, String> {
+/// µs in a day.
+pub(crate) const DAY: i64 = 86_400_000_000;
+
+/// A bare `YYYY-MM-DD`.
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// The closed range a temporal operand spells (pgstac's `temporal_operand`):
+/// a bare date is the whole day, anything else the instant it names.
+fn instant_range(text: &str) -> Result<(i64, i64), String> {
+    let t = instant(text)?;
+    Ok(if is_date(text) { (t, t + DAY - 1) } else { (t, t) })
+}
+
+/// A temporal operand given as text: `a/b` an interval, a bare date the
+/// day, a date-time the instant.
+pub(crate) fn text_range(text: &str) -> Result<(i64, i64), String> {
+    match text.split_once('/') {
+        Some((a, b)) => {
+            let lo = interval_end(&Value::String(a.to_owned()))?.map_or(i64::MIN, |r| r.0);
+            let hi = interval_end(&Value::String(b.to_owned()))?.map_or(i64::MAX, |r| r.1);
+            Ok((lo, hi))
+        }
+        None => instant_range(text),
+    }
+}
+
+/// One end of an interval: `(low, high)` of what it names; `None` when open.
+fn interval_end(v: &Value) -> Result<Option<(i64, i64)>, String> {
     match v {
         Value::String(s) if s == ".." || s.is_empty() => Ok(None),
-        Value::String(s) => instant(s).map(Some),
-        Value::Object(o) => match o.get("timestamp").or_else(|| o.get("date")) {
-            Some(Value::String(s)) => instant(s).map(Some),
+        Value::String(s) => instant_range(s).map(Some),
+        Value::Object(o) => match (o.get("timestamp"), o.get("date")) {
+            (Some(Value::String(s)), _) => instant(s).map(|t| Some((t, t))),
+            (_, Some(Value::String(s))) => instant(s).map(|t| Some((t, t + DAY - 1))),
             _ => Err(format!("interval end {v} is not a date-time")),
         },
         _ => Err(format!("interval end {v} is not a date-time")),
@@ -191,13 +225,26 @@ fn operand(v: &Value, depth: usize) -> Result<Operand, String> {
                 let name = p.as_str().ok_or("\"property\" must be a string")?;
                 return Ok(Operand::Prop(Prop::parse(name)));
             }
-            if let Some(t) = o.get("timestamp").or_else(|| o.get("date")) {
+            if let Some(t) = o.get("timestamp") {
                 let text = t.as_str().ok_or("a timestamp must be a string")?;
                 return Ok(Operand::Time(instant(text)?));
             }
+            if let Some(t) = o.get("date") {
+                let text = t.as_str().ok_or("a date must be a string")?;
+                return Ok(Operand::Date(instant(text)?));
+            }
             if let Some(i) = o.get("interval") {
                 return match i.as_array().map(Vec::as_slice) {
-                    Some([a, b]) => Ok(Operand::Interval(interval_end(a)?, interval_end(b)?)),
+                    Some([a, b]) => {
+                        let (lo, hi) = (interval_end(a)?, interval_end(b)?);
+                        let (lo, hi) = (lo.map(|r| r.0), hi.map(|r| r.1));
+                        if let (Some(l), Some(h)) = (lo, hi) {
+                            if l > h {
+                                return Err(format!("interval {i} ends before it starts"));
+                            }
+                        }
+                        Ok(Operand::Interval(lo, hi))
+                    }
                     _ => Err("an interval has two ends".into()),
                 };
             }

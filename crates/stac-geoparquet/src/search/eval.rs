@@ -269,7 +269,7 @@ pub(crate) fn value<'a>(o: &'a Operand, row: &'a dyn Row) -> Result<Val<'a>, Str
         Operand::Bool(b) => Val::Bool(*b),
         Operand::Num(n) => Val::Num(*n),
         Operand::Str(s) => Val::Str(Cow::Borrowed(s)),
-        Operand::Time(t) => Val::Time(*t),
+        Operand::Time(t) | Operand::Date(t) => Val::Time(*t),
         Operand::Interval(..) => return Err("an interval can only be used in a temporal operator (t_*)".into()),
         Operand::Geom(_) => return Err("a geometry can only be used in a spatial operator (s_*)".into()),
         Operand::List(items) => Val::List(
@@ -309,12 +309,15 @@ fn geometry(o: &Operand, row: &dyn Row) -> Result<Option<Geometry>, String> {
     }
 }
 
-/// A closed range of instants: the item's range for its datetime fields,
-/// `[t, t]` for an instant, the interval itself.
+/// A temporal operand as a closed range of instants (pgstac 0.10's
+/// `temporal_operand`): a field is the instant it holds (`datetime` the
+/// start of the item's range, `end_datetime` its end), a date the whole
+/// day, an interval itself, a text `a/b` an interval.
 fn range(o: &Operand, row: &dyn Row) -> Result<Option<(i64, i64)>, String> {
     match o {
-        Operand::Prop(Prop::Start | Prop::End) => row.range(),
         Operand::Interval(a, b) => Ok(Some((a.unwrap_or(i64::MIN), b.unwrap_or(i64::MAX)))),
+        Operand::Date(d) => Ok(Some((*d, d + super::cql2_json::DAY - 1))),
+        Operand::Str(s) => super::cql2_json::text_range(s).map(Some),
         other => Ok(value(other, row)?.time().map(|t| (t, t))),
     }
 }
@@ -496,14 +499,20 @@ mod tests {
     }
 
     #[test]
-    fn temporal_ranges_use_start_and_end() {
+    fn temporal_operands_follow_pgstac() {
+        // datetime is the start of the range, end_datetime its end, each an instant.
         let item = json!({"properties": {"datetime": null,
             "start_datetime": "2023-01-01T00:00:00Z", "end_datetime": "2023-01-31T00:00:00Z"}});
-        let t = |op: &str, iv: Value| matches(json!({"op": op, "args": [{"property": "datetime"}, iv]}), &item);
-        assert_eq!(t("t_intersects", json!({"timestamp": "2023-01-15T00:00:00Z"})), Some(true));
-        assert_eq!(t("t_during", json!({"interval": ["2022-12-01T00:00:00Z", ".."]})), Some(true));
-        assert_eq!(t("t_before", json!({"interval": ["2023-02-01T00:00:00Z", ".."]})), Some(true));
-        assert_eq!(t("t_after", json!({"timestamp": "2023-01-15T00:00:00Z"})), Some(false));
+        let t = |op: &str, p: &str, iv: Value| matches(json!({"op": op, "args": [{"property": p}, iv]}), &item);
+        assert_eq!(t("t_intersects", "datetime", json!({"timestamp": "2023-01-15T00:00:00Z"})), Some(false));
+        assert_eq!(t("t_intersects", "datetime", json!({"interval": ["2022-12-01T00:00:00Z", "2023-01-02T00:00:00Z"]})), Some(true));
+        assert_eq!(t("t_intersects", "end_datetime", json!({"timestamp": "2023-01-31T00:00:00Z"})), Some(true));
+        assert_eq!(t("t_intersects", "datetime", json!({"date": "2023-01-01"})), Some(true));
+        assert_eq!(t("t_intersects", "end_datetime", json!({"interval": ["2023-01-29", "2023-01-30"]})), Some(false));
+        assert_eq!(t("t_intersects", "end_datetime", json!({"interval": ["2023-01-30", "2023-01-31"]})), Some(true));
+        assert_eq!(t("t_during", "datetime", json!({"interval": ["2022-12-01T00:00:00Z", ".."]})), Some(true));
+        assert_eq!(t("t_before", "datetime", json!({"interval": ["2023-02-01T00:00:00Z", ".."]})), Some(true));
+        assert_eq!(t("t_after", "datetime", json!({"timestamp": "2023-01-15T00:00:00Z"})), Some(false));
         let none = json!({"properties": {}});
         assert_eq!(matches(json!({"op": "t_intersects", "args": [{"property": "datetime"}, {"timestamp": "2023-01-15T00:00:00Z"}]}), &none), None);
     }

@@ -1,14 +1,14 @@
 //! The filter every search parameter compiles to: a boolean [`Expr`] over
 //! [`Operand`]s (item fields and literals).
 //!
-//! Field names follow pgstac's queryables (the reference for search
-//! results): a leading `properties.` is dropped; `id`, `collection` and
-//! `geometry` are the item's own; `datetime` (and `start_datetime`) is the
-//! *start* of the item's temporal range and `end_datetime` its end, where
-//! the range is `start_datetime`..`end_datetime` when both are set and
-//! `datetime` otherwise; names starting with `assets`, `links`,
-//! `stac_version` or `stac_extensions` are top-level paths; every other
-//! name is a (dotted) path into `properties`.
+//! Field names follow pgstac 0.10's queryables (the reference for search
+//! results): leading `properties.` prefixes are dropped; `id`, `collection`
+//! and `geometry` are the item's own; `datetime` (and `start_datetime`) is
+//! the *start* of the item's temporal range and `end_datetime` its end,
+//! where the range is `start_datetime`..`end_datetime` when both are set
+//! and `datetime`..`datetime` otherwise; names starting with `assets`,
+//! `links`, `bbox`, `stac_version` or `stac_extensions` are top-level
+//! paths; every other name is a (dotted) path into `properties`.
 
 use super::spatial::Geometry;
 
@@ -34,8 +34,11 @@ pub(crate) enum Prop {
 impl Prop {
     /// The field a queryable name refers to (pgstac's `queryable()` rules).
     pub fn parse(name: &str) -> Self {
-        let name = name.replace("properties.", "");
-        match name.as_str() {
+        let mut name = name;
+        while let Some(rest) = name.strip_prefix("properties.") {
+            name = rest;
+        }
+        match name {
             "id" => return Self::Id,
             "collection" => return Self::Collection,
             "datetime" | "start_datetime" => return Self::Start,
@@ -46,7 +49,7 @@ impl Prop {
         let path: Vec<String> = name.split('.').map(str::to_owned).collect();
         if matches!(
             path[0].as_str(),
-            "links" | "assets" | "stac_version" | "stac_extensions"
+            "links" | "assets" | "bbox" | "stac_version" | "stac_extensions"
         ) {
             Self::Root(path)
         } else {
@@ -204,6 +207,9 @@ pub(crate) enum Operand {
     Str(String),
     /// An instant, µs since the epoch (UTC).
     Time(i64),
+    /// A date (its midnight, µs since the epoch): an instant in
+    /// comparisons, the whole day in temporal operators.
+    Date(i64),
     /// A closed interval of instants; `None` is an open end.
     Interval(Option<i64>, Option<i64>),
     Geom(Box<Geometry>),

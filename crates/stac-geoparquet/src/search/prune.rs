@@ -139,34 +139,27 @@ pub(crate) fn may(e: &Expr, ctx: &Ctx) -> (bool, bool) {
                 _ => MAYBE,
             }
         }
-        Expr::Temporal(op, a, b) => {
-            let (prop_first, other) = match (a, b) {
-                (Operand::Prop(Prop::Start | Prop::End), o) => (true, o),
-                (o, Operand::Prop(Prop::Start | Prop::End)) => (false, o),
-                _ => return MAYBE,
+        Expr::Temporal(op, Operand::Prop(p), other) => {
+            let Some((rl, rh)) = literal_range(other) else {
+                return MAYBE;
             };
-            let (rl, rh) = match other {
-                Operand::Time(t) => (*t, *t),
-                Operand::Interval(x, y) => (x.unwrap_or(i64::MIN), y.unwrap_or(i64::MAX)),
-                _ => return MAYBE,
-            };
-            let (lo, hi) = (stat(&Prop::Start, ctx), stat(&Prop::End, ctx));
-            if lo.all_null() && hi.all_null() {
+            let s = stat(p, ctx);
+            if s.all_null() {
                 return (false, false);
             }
-            let (Some((Val::Time(lo_min), Val::Time(lo_max))), Some((Val::Time(hi_min), Val::Time(hi_max)))) =
-                (lo.bounds(), hi.bounds())
-            else {
+            let Some((Val::Time(lo), Val::Time(hi))) = s.bounds() else {
                 return MAYBE;
             };
-            if !prop_first {
-                return MAYBE;
-            }
+            let (lo, hi) = (*lo, *hi);
+            // The field is an instant t in [lo, hi].
             let t = match op {
-                TemporalOp::Intersects => *lo_min <= rh && *hi_max >= rl,
-                TemporalOp::Before => *hi_min < rl,
-                TemporalOp::After => *lo_max > rh,
-                TemporalOp::During => *lo_max > rl && *hi_min < rh,
+                TemporalOp::Intersects => lo <= rh && hi >= rl,
+                TemporalOp::Before => lo < rl,
+                TemporalOp::After => hi > rh,
+                TemporalOp::During => hi > rl && lo < rh,
+                TemporalOp::Meets | TemporalOp::Starts | TemporalOp::StartedBy => lo <= rl && hi >= rl,
+                TemporalOp::MetBy | TemporalOp::Finishes | TemporalOp::FinishedBy => lo <= rh && hi >= rh,
+                TemporalOp::Equals => rl == rh && lo <= rl && hi >= rl,
                 _ => true,
             };
             (t, true)
@@ -219,12 +212,23 @@ fn literal_prefix(pattern: &str) -> String {
     out
 }
 
+/// The closed range of instants a temporal literal spells.
+fn literal_range(o: &Operand) -> Option<(i64, i64)> {
+    match o {
+        Operand::Time(t) => Some((*t, *t)),
+        Operand::Date(d) => Some((*d, d + super::cql2_json::DAY - 1)),
+        Operand::Interval(a, b) => Some((a.unwrap_or(i64::MIN), b.unwrap_or(i64::MAX))),
+        Operand::Str(s) => super::cql2_json::text_range(s).ok(),
+        _ => None,
+    }
+}
+
 /// A literal operand's value.
 fn literal(o: &Operand) -> Option<Val<'_>> {
     Some(match o {
         Operand::Num(n) => Val::Num(*n),
         Operand::Str(s) => Val::Str(std::borrow::Cow::Borrowed(s)),
-        Operand::Time(t) => Val::Time(*t),
+        Operand::Time(t) | Operand::Date(t) => Val::Time(*t),
         Operand::Bool(b) => Val::Bool(*b),
         _ => return None,
     })

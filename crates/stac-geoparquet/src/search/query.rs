@@ -7,7 +7,7 @@ use stac_meta::search::{Filter, Interval, SearchParams};
 
 use super::cql2_json;
 use super::cql2_text;
-use super::expr::{CmpOp, Expr, Operand, Prop, SpatialOp, TemporalOp};
+use super::expr::{CmpOp, Expr, Operand, Prop, SpatialOp};
 use super::spatial::Geometry;
 
 /// A parameter that cannot be evaluated: (parameter, reason).
@@ -44,15 +44,23 @@ pub(crate) fn compile(p: &SearchParams) -> Result<Expr, ParamError> {
         parts.push(intersects(g));
     }
     if let Some(d) = &p.datetime {
+        // The item's range meets the interval (pgstac: `datetime <= end AND
+        // end_datetime >= start`).
         let i = Interval::parse(d).map_err(|e| ("datetime", e.to_string()))?;
-        parts.push(Expr::Temporal(
-            TemporalOp::Intersects,
-            Operand::Prop(Prop::Start),
-            Operand::Interval(
-                i.start.map(|t| t.timestamp_micros()),
-                i.end.map(|t| t.timestamp_micros()),
-            ),
-        ));
+        if let Some(end) = i.end {
+            parts.push(Expr::Cmp(
+                CmpOp::Le,
+                Operand::Prop(Prop::Start),
+                Operand::Time(end.timestamp_micros()),
+            ));
+        }
+        if let Some(start) = i.start {
+            parts.push(Expr::Cmp(
+                CmpOp::Ge,
+                Operand::Prop(Prop::End),
+                Operand::Time(start.timestamp_micros()),
+            ));
+        }
     }
     if let Some(q) = &p.query {
         parts.push(query_extension(q).map_err(|e| ("query", e))?);

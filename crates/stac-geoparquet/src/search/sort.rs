@@ -1,6 +1,6 @@
-//! `sortby`: keys read from items and their order, as pgstac orders them:
-//! `id` (descending) is appended as the last key when the sort does not
-//! name it, so the order is total; nulls come last ascending and first
+//! `sortby`: keys read from items and their order, as pgstac 0.10 orders
+//! them: `collection` and `id` are appended (in the first key's direction)
+//! when the sort does not name them, so the order is total; nulls come last ascending and first
 //! descending (PostgreSQL's default); values compare by type (numbers as
 //! numbers, date-times as instants, text byte-wise).
 
@@ -20,14 +20,17 @@ pub(crate) struct Order {
 }
 
 impl Order {
-    /// The order of `sortby`, with pgstac's `id` tie-breaker.
+    /// The order of `sortby`, with pgstac's `collection`, `id` tie-breakers.
     pub fn new(sortby: &[SortBy]) -> Self {
         let mut keys: Vec<(Operand, Direction)> = sortby
             .iter()
             .map(|s| (Operand::Prop(Prop::parse(&s.field)), s.direction))
             .collect();
-        if !keys.iter().any(|(o, _)| *o == Operand::Prop(Prop::Id)) {
-            keys.push((Operand::Prop(Prop::Id), Direction::Desc));
+        let dir = keys.first().map_or(Direction::Desc, |(_, d)| *d);
+        for tie in [Prop::Collection, Prop::Id] {
+            if !keys.iter().any(|(o, _)| *o == Operand::Prop(tie.clone())) {
+                keys.push((Operand::Prop(tie), dir));
+            }
         }
         Self { keys }
     }
@@ -115,7 +118,7 @@ mod tests {
             keyed.sort_by(|a, b| o.cmp(&a.0, &b.0));
             keyed.iter().map(|(_, i)| i["id"].as_str().unwrap().to_owned()).collect()
         };
-        assert_eq!(order(&["datetime"]), ["b", "c", "a"], "ties broken by id desc");
+        assert_eq!(order(&["datetime"]), ["b", "a", "c"], "ties broken by id, ascending too");
         assert_eq!(order(&["-datetime"]), ["c", "a", "b"]);
         assert_eq!(order(&["cc"]), ["b", "a", "c"], "numbers, nulls last");
         assert_eq!(order(&["-cc"]), ["c", "a", "b"], "nulls first descending");
