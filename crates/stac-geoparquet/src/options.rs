@@ -76,6 +76,7 @@ pub struct WriteOptions {
     layout: Layout,
     compression: Compression,
     row_group_size: usize,
+    page_rows: usize,
     collections: Vec<Value>,
 }
 
@@ -85,6 +86,7 @@ impl Default for WriteOptions {
             layout: Layout::Spec,
             compression: Compression::default(),
             row_group_size: 100_000,
+            page_rows: 4096,
             collections: Vec::new(),
         }
     }
@@ -114,6 +116,15 @@ impl WriteOptions {
         self
     }
 
+    /// Rows per data page at most (default 4096; at least 1). Pages are
+    /// also cut at 1 MiB. Every page has min/max statistics in the page
+    /// index, so smaller pages let a search (ours, DuckDB, arrow) skip
+    /// more rows inside a row group, for a slightly larger file.
+    pub fn with_page_rows(mut self, rows: usize) -> Self {
+        self.page_rows = rows.max(1);
+        self
+    }
+
     /// Add a STAC Collection (JSON) to the file's `stac-geoparquet` metadata.
     pub fn with_collection(mut self, collection: Value) -> Self {
         self.collections.push(collection);
@@ -133,6 +144,11 @@ impl WriteOptions {
     /// Rows per row group.
     pub fn row_group_size(&self) -> usize {
         self.row_group_size
+    }
+
+    /// Rows per data page at most.
+    pub fn page_rows(&self) -> usize {
+        self.page_rows
     }
 
     /// The collections written to the metadata.

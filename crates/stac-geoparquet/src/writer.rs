@@ -385,7 +385,9 @@ fn open_parquet(
     };
     let mut props = WriterProperties::builder()
         .set_compression(compression)
-        .set_max_row_group_row_count(Some(options.row_group_size()));
+        .set_max_row_group_row_count(Some(options.row_group_size()))
+        .set_data_page_row_count_limit(options.page_rows())
+        .set_write_batch_size(options.page_rows().min(1024));
     // Timestamps are mostly distinct and ordered: delta encoding beats a
     // dictionary by far (µs timestamps stay as small as rustac's ms ones).
     for field in schema.fields() {
