@@ -280,7 +280,17 @@ impl PgStac {
     /// what they print (unaligned, tuples only).
     pub fn sql(&self, statements: &str) -> String {
         let out = Command::new(Path::new(PG_BIN).join("psql"))
-            .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", &self.dsn(), "-c", statements])
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.dsn(),
+                "-c",
+                statements,
+            ])
             .stdin(Stdio::null())
             .output()
             .expect("run psql");

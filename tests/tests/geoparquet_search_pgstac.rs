@@ -35,9 +35,13 @@ fn special_item(i: usize) -> Value {
     let y = (i / 6) as f64 * 1.5;
     let geometry = match i % 3 {
         // A triangle covering the lower-left half of its 1°x1° box.
-        0 => json!({"type": "Polygon", "coordinates": [[[x, y], [x + 1.0, y], [x, y + 1.0], [x, y]]]}),
+        0 => {
+            json!({"type": "Polygon", "coordinates": [[[x, y], [x + 1.0, y], [x, y + 1.0], [x, y]]]})
+        }
         // A triangle covering the upper-right half.
-        1 => json!({"type": "Polygon", "coordinates": [[[x + 1.0, y], [x + 1.0, y + 1.0], [x, y + 1.0], [x + 1.0, y]]]}),
+        1 => {
+            json!({"type": "Polygon", "coordinates": [[[x + 1.0, y], [x + 1.0, y + 1.0], [x, y + 1.0], [x + 1.0, y]]]})
+        }
         _ => json!({"type": "MultiPolygon", "coordinates": [
             [[[x, y], [x + 0.4, y], [x + 0.4, y + 0.4], [x, y + 0.4], [x, y]]],
             [[[x + 0.6, y + 0.6], [x + 1.0, y + 0.6], [x + 1.0, y + 1.0], [x + 0.6, y + 1.0], [x + 0.6, y + 0.6]]]]}),
@@ -46,11 +50,20 @@ fn special_item(i: usize) -> Value {
     let mut props = serde_json::Map::new();
     if i % 5 == 0 {
         props.insert("datetime".into(), Value::Null);
-        props.insert("start_datetime".into(), json!(format!("2023-03-{day:02}T00:00:00Z")));
+        props.insert(
+            "start_datetime".into(),
+            json!(format!("2023-03-{day:02}T00:00:00Z")),
+        );
         let end = (day + 9).min(31);
-        props.insert("end_datetime".into(), json!(format!("2023-03-{end:02}T12:00:00Z")));
+        props.insert(
+            "end_datetime".into(),
+            json!(format!("2023-03-{end:02}T12:00:00Z")),
+        );
     } else {
-        props.insert("datetime".into(), json!(format!("2023-03-{day:02}T10:30:00Z")));
+        props.insert(
+            "datetime".into(),
+            json!(format!("2023-03-{day:02}T10:30:00Z")),
+        );
     }
     match i {
         _ if i % 7 == 0 => {}
@@ -79,7 +92,11 @@ fn special_item(i: usize) -> Value {
     props.insert("gsd".into(), json!(if i % 2 == 0 { 10 } else { 30 }));
     props.insert(
         "instruments".into(),
-        if i % 4 == 2 { json!(["oli", "tirs"]) } else { json!(["msi"]) },
+        if i % 4 == 2 {
+            json!(["oli", "tirs"])
+        } else {
+            json!(["msi"])
+        },
     );
     json!({
         "type": "Feature", "stac_version": "1.0.0", "stac_extensions": [],
@@ -164,7 +181,9 @@ fn numbers_as_f64(v: Value) -> Value {
     match v {
         Value::Number(n) => json!(n.as_f64().unwrap()),
         Value::Array(a) => Value::Array(a.into_iter().map(numbers_as_f64).collect()),
-        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect()),
+        Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, numbers_as_f64(v))).collect())
+        }
         other => other,
     }
 }
@@ -200,7 +219,8 @@ fn compare(
         if sorted || params.max_items.is_some() {
             assert_eq!(a, b, "{what} ({name}): order or items differ from pgstac");
         } else {
-            let (a, b): (BTreeSet<_>, BTreeSet<_>) = (a.into_iter().collect(), b.into_iter().collect());
+            let (a, b): (BTreeSet<_>, BTreeSet<_>) =
+                (a.into_iter().collect(), b.into_iter().collect());
             assert_eq!(a, b, "{what} ({name}): items differ from pgstac");
         }
         if params.fields.is_some() {
@@ -352,11 +372,28 @@ fn catalog_file_search_equals_pgstac() {
     // The CLI: same flags as an API search, same NDJSON.
     let run = |target: &str| -> Vec<Value> {
         let out = Command::new(stac_gdal_e2e::stac_gdal_bin())
-            .args(["search", target, "--collections", "coll-c", "--bbox", "20,0,24,2"])
-            .args(["--filter", "\"eo:cloud_cover\" > 10", "--sortby", "-datetime", "--ndjson"])
+            .args([
+                "search",
+                target,
+                "--collections",
+                "coll-c",
+                "--bbox",
+                "20,0,24,2",
+            ])
+            .args([
+                "--filter",
+                "\"eo:cloud_cover\" > 10",
+                "--sortby",
+                "-datetime",
+                "--ndjson",
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -372,6 +409,9 @@ fn catalog_file_search_equals_pgstac() {
     for (f, a) in from_file.iter().zip(&from_api) {
         let original = items.iter().find(|i| i["id"] == f["id"]).unwrap();
         assert_eq!(f, &strip_links(original.clone()));
-        assert_eq!(numbers_as_f64(a["properties"].clone()), numbers_as_f64(original["properties"].clone()));
+        assert_eq!(
+            numbers_as_f64(a["properties"].clone()),
+            numbers_as_f64(original["properties"].clone())
+        );
     }
 }

@@ -121,7 +121,13 @@ pub fn search(args: SearchArgs) -> Result<()> {
     if crate::search_file::is_catalog(&args.url) {
         let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
         let params = args.params()?;
-        return crate::search_file::search(&args.url, params, args.method.is_some(), signer, args.ndjson);
+        return crate::search_file::search(
+            &args.url,
+            params,
+            args.method.is_some(),
+            signer,
+            args.ndjson,
+        );
     }
     let params = args.params()?;
     let mut options = ClientOptions::default()

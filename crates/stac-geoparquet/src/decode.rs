@@ -221,9 +221,12 @@ impl Decoder {
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
                 Node::Str(Strs::new(array)?)
             }
-            DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
-                self.geometry(array)?
-            }
+            // WKB (`proj:geometry`, or a foreign file's geometry column):
+            // integers restored where this crate's hints say so.
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Node::Wkb(
+                Bins::new(array)?,
+                self.ours && self.int_numbers.contains(&key(path)),
+            ),
             DataType::Timestamp(unit, _) => {
                 let (values, unit) = match unit {
                     TimeUnit::Second => (

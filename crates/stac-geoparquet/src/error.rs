@@ -81,6 +81,14 @@ pub enum GeoParquetError {
         /// What arrow/parquet said.
         message: String,
     },
+    /// Write options that cannot be honoured together.
+    #[error("{path}: {reason}")]
+    InvalidOptions {
+        /// The destination.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// No items were given where at least one is needed.
     #[error("{path}: no items to write")]
     Empty {

@@ -52,7 +52,12 @@ pub(crate) fn crs84() -> Value {
 }
 
 /// The GeoParquet 1.1 `geo` metadata.
-pub(crate) fn geo(types: Vec<String>, bbox: Option<[f64; 4]>, covering: Option<bool>) -> Value {
+pub(crate) fn geo(
+    types: Vec<String>,
+    bbox: Option<[f64; 4]>,
+    covering: Option<bool>,
+    proj_geometry: bool,
+) -> Value {
     let mut column = Map::new();
     column.insert("encoding".into(), json!("WKB"));
     column.insert("geometry_types".into(), json!(types));
@@ -68,10 +73,20 @@ pub(crate) fn geo(types: Vec<String>, bbox: Option<[f64; 4]>, covering: Option<b
         }
         column.insert("covering".into(), json!({"bbox": c}));
     }
+    let mut columns = Map::new();
+    columns.insert("geometry".into(), Value::Object(column));
+    if proj_geometry {
+        // As stac-geoparquet (Python) declares it: WKB in each item's own
+        // projection, so the CRS is unknown (null).
+        columns.insert(
+            crate::schema::GEOMETRY_KEY.into(),
+            json!({"encoding": "WKB", "geometry_types": [], "crs": null}),
+        );
+    }
     json!({
         "version": "1.1.0",
         "primary_column": "geometry",
-        "columns": {"geometry": column}
+        "columns": columns
     })
 }
 

@@ -87,11 +87,42 @@ impl RunBuilder {
     }
 }
 
+/// Runs of input rows, renumbered to output rows: `position[i]` is where
+/// input row `i` was written.
+pub(crate) fn remap(runs: &[(u64, u64)], position: &[u32]) -> Vec<(u64, u64)> {
+    let mut rows: Vec<u64> = runs
+        .iter()
+        .flat_map(|(first, count)| *first..first + count)
+        .filter_map(|r| {
+            position
+                .get(usize::try_from(r).ok()?)
+                .map(|p| u64::from(*p))
+        })
+        .collect();
+    rows.sort_unstable();
+    let mut b = RunBuilder::default();
+    for r in rows {
+        b.push(r);
+    }
+    b.runs
+}
+
+/// Most runs of explicit-null rows kept in the metadata for one column; a
+/// column with more is stored as JSON text instead (which keeps the
+/// difference in each cell).
+pub(crate) const MAX_RUNS: usize = 10_000;
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn runs_follow_a_permutation() {
+        // Input rows 0 and 1 are written at positions 3 and 0.
+        assert_eq!(remap(&[(0, 2)], &[3, 0, 1, 2]), [(0, 1), (3, 1)]);
+    }
 
     #[test]
     fn runs_restore_nulls_on_their_rows_only() {
@@ -101,7 +132,10 @@ mod tests {
         }
         assert_eq!(b.runs, [(1, 3), (7, 1)]);
         let hints = FileHints {
-            null_rows: vec![("cc".into(), b.runs.clone()), ("collection".into(), vec![(0, 1)])],
+            null_rows: vec![
+                ("cc".into(), b.runs.clone()),
+                ("collection".into(), vec![(0, 1)]),
+            ],
             ..FileHints::default()
         };
         let n = NullRows::new(Some(&hints));

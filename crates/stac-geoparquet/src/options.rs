@@ -77,6 +77,7 @@ pub struct WriteOptions {
     compression: Compression,
     row_group_size: usize,
     page_rows: usize,
+    sort: crate::order::SortOrder,
     collections: Vec<Value>,
 }
 
@@ -87,6 +88,7 @@ impl Default for WriteOptions {
             compression: Compression::default(),
             row_group_size: 100_000,
             page_rows: 4096,
+            sort: crate::order::SortOrder::None,
             collections: Vec::new(),
         }
     }
@@ -125,6 +127,17 @@ impl WriteOptions {
         self
     }
 
+    /// The row order (default: as given). [`SortOrder::Hilbert`](crate::SortOrder::Hilbert)
+    /// or [`SortOrder::Time`](crate::SortOrder::Time) make row groups and
+    /// pages cover compact areas or periods, so that searches (ours,
+    /// DuckDB, GDAL, GeoPandas) skip most of the file. Items are then
+    /// spilled to a temporary file next to the output and read back in
+    /// order (spec layout only).
+    pub fn with_sort(mut self, sort: crate::order::SortOrder) -> Self {
+        self.sort = sort;
+        self
+    }
+
     /// Add a STAC Collection (JSON) to the file's `stac-geoparquet` metadata.
     pub fn with_collection(mut self, collection: Value) -> Self {
         self.collections.push(collection);
@@ -144,6 +157,11 @@ impl WriteOptions {
     /// Rows per row group.
     pub fn row_group_size(&self) -> usize {
         self.row_group_size
+    }
+
+    /// The row order.
+    pub fn sort(&self) -> crate::order::SortOrder {
+        self.sort
     }
 
     /// Rows per data page at most.

@@ -18,6 +18,7 @@ use crate::decode::{Decoder, RowError, Rows};
 use crate::error::{GeoParquetError, Result};
 use crate::guard::guarded;
 use crate::metadata::{self, FileHints};
+use crate::nulls::NullRows;
 use crate::options::Layout;
 
 /// Rows read from Parquet at a time (one record batch).
@@ -84,6 +85,8 @@ struct Source {
     error: Option<GeoParquetError>,
     /// Nothing more to decode (the end, or an error).
     done: bool,
+    /// Explicit nulls to put back, by file row.
+    nulls: NullRows,
 }
 
 fn row_error(path: &Path, first: u64, (row, column, reason): RowError) -> GeoParquetError {
@@ -156,8 +159,13 @@ impl Source {
             return;
         };
         let end = next.saturating_add(max).min(rows.len());
+        let before = out.len();
+        let start = *next as u64 + *first;
         let result = rows.items(*next..end, out);
         *next = end;
+        for (k, item) in out[before..].iter_mut().enumerate() {
+            self.nulls.restore(item, start + k as u64);
+        }
         if let Err(e) = result {
             self.error = Some(row_error(&self.path, *first, e));
             self.done = true;
@@ -312,7 +320,11 @@ impl FileInfo {
     pub fn covering(&self) -> Option<[Vec<String>; 4]> {
         let geo = self.geo.as_ref()?;
         let primary = geo.get("primary_column").and_then(Value::as_str)?;
-        let bbox = geo.get("columns")?.get(primary)?.get("covering")?.get("bbox")?;
+        let bbox = geo
+            .get("columns")?
+            .get(primary)?
+            .get("covering")?
+            .get("bbox")?;
         let path = |k: &str| -> Option<Vec<String>> {
             bbox.get(k)?
                 .as_array()?
@@ -352,6 +364,7 @@ impl Reader {
             inner,
             layout,
             decoder: Decoder::new(hints.as_ref()),
+            nulls: NullRows::new(hints.as_ref()),
             row: 0,
             rows: None,
             pending: VecDeque::new(),

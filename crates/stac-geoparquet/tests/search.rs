@@ -35,10 +35,16 @@ fn items() -> Vec<Value> {
 }
 
 fn ids(items: &[Value]) -> BTreeSet<String> {
-    items.iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
-fn run(src: impl Into<Sources>, params: &SearchParams) -> (Vec<Value>, stac_geoparquet::search::SearchStats) {
+fn run(
+    src: impl Into<Sources>,
+    params: &SearchParams,
+) -> (Vec<Value>, stac_geoparquet::search::SearchStats) {
     let mut s = search(src, params).unwrap();
     let found: Vec<Value> = s.by_ref().collect::<Result<_, _>>().unwrap();
     (found, s.stats().clone())
@@ -49,11 +55,21 @@ fn row_group_ids(path: &Path, rg: usize) -> Vec<String> {
     let b = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
     let id = b.schema().index_of("id").unwrap();
     let mask = ProjectionMask::roots(b.parquet_schema(), [id]);
-    let r = b.with_row_groups(vec![rg]).with_projection(mask).build().unwrap();
+    let r = b
+        .with_row_groups(vec![rg])
+        .with_projection(mask)
+        .build()
+        .unwrap();
     let mut out = Vec::new();
     for batch in r {
         let batch = batch.unwrap();
-        out.extend(batch.column(0).as_string::<i32>().iter().map(|s| s.unwrap().to_owned()));
+        out.extend(
+            batch
+                .column(0)
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap().to_owned()),
+        );
     }
     out
 }
@@ -63,11 +79,21 @@ fn selective_queries_skip_row_groups_that_hold_no_match() {
     let dir = tempfile::tempdir().unwrap();
     let items = items();
     let path = dir.path().join("catalog.parquet");
-    stac_geoparquet::to_geoparquet(&items, &path, &WriteOptions::default().with_row_group_size(100)).unwrap();
+    stac_geoparquet::to_geoparquet(
+        &items,
+        &path,
+        &WriteOptions::default().with_row_group_size(100),
+    )
+    .unwrap();
     // The reference: the JSON-blob layout has no column statistics, so
     // nothing is pruned and every item is decoded and tested.
     let blob = dir.path().join("blob.parquet");
-    stac_geoparquet::to_geoparquet(&items, &blob, &WriteOptions::default().with_layout(Layout::Blob)).unwrap();
+    stac_geoparquet::to_geoparquet(
+        &items,
+        &blob,
+        &WriteOptions::default().with_layout(Layout::Blob),
+    )
+    .unwrap();
 
     let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
     let row_groups = meta.metadata().num_row_groups();
@@ -84,13 +110,20 @@ fn selective_queries_skip_row_groups_that_hold_no_match() {
     assert_eq!(ref_stats.skipped_row_groups.len(), 0);
     assert_eq!(stats.row_groups, row_groups);
     let skipped: Vec<usize> = stats.skipped_row_groups.iter().map(|(_, rg)| *rg).collect();
-    assert!(skipped.len() >= 17, "only {} of 20 row groups skipped: {skipped:?}", skipped.len());
+    assert!(
+        skipped.len() >= 17,
+        "only {} of 20 row groups skipped: {skipped:?}",
+        skipped.len()
+    );
     // The skipped row groups held no match.
     let matches = ids(&reference);
     for rg in &skipped {
         let held = row_group_ids(&path, *rg);
         assert_eq!(held.len(), 100);
-        assert!(held.iter().all(|id| !matches.contains(id)), "row group {rg} held a match");
+        assert!(
+            held.iter().all(|id| !matches.contains(id)),
+            "row group {rg} held a match"
+        );
     }
     // Rows were filtered on their columns before any JSON was built: only
     // the matches were decoded.
@@ -104,14 +137,19 @@ fn page_index_skips_pages_inside_row_groups() {
     let items = items();
     let path = dir.path().join("one-group.parquet");
     // One row group of 2000 rows, pages of 100 rows.
-    stac_geoparquet::to_geoparquet(&items, &path, &WriteOptions::default().with_page_rows(100)).unwrap();
+    stac_geoparquet::to_geoparquet(&items, &path, &WriteOptions::default().with_page_rows(100))
+        .unwrap();
     let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
     assert_eq!(meta.metadata().num_row_groups(), 1);
     let params = SearchParams::new()
         .datetime("2023-01-10T00:00:00Z/2023-01-12T00:00:00Z")
         .bbox([0.0, 0.0, 20.0, 30.0]);
     let (found, stats) = run(&path, &params);
-    assert_eq!(found.len(), 49, "one item an hour over two days, plus the end");
+    assert_eq!(
+        found.len(),
+        49,
+        "one item an hour over two days, plus the end"
+    );
     assert!(stats.skipped_row_groups.is_empty());
     // Every page but the one or two holding those hours is skipped.
     assert!(stats.rows_skipped_by_pages >= 1800, "{stats:?}");
@@ -127,7 +165,8 @@ fn lists_globs_and_folders_search_the_same_items() {
         let sub = dir.path().join(format!("part={i}"));
         std::fs::create_dir_all(&sub).unwrap();
         let p = sub.join("items.parquet");
-        stac_geoparquet::to_geoparquet(chunk, &p, &WriteOptions::default().with_row_group_size(50)).unwrap();
+        stac_geoparquet::to_geoparquet(chunk, &p, &WriteOptions::default().with_row_group_size(50))
+            .unwrap();
         files.push(p);
     }
     // Files a folder search must pass over.
@@ -135,13 +174,18 @@ fn lists_globs_and_folders_search_the_same_items() {
     std::fs::write(dir.path().join("part=0/.items.parquet.crc"), b"junk").unwrap();
     let params = SearchParams::new()
         .collections(["second"])
-        .filter(Filter::Text("platform = 's2a' AND \"eo:cloud_cover\" BETWEEN 10 AND 20".into()))
+        .filter(Filter::Text(
+            "platform = 's2a' AND \"eo:cloud_cover\" BETWEEN 10 AND 20".into(),
+        ))
         .sortby("-id")
         .max_items(25);
     let (a, sa) = run(files.clone(), &params);
     let (b, _) = run(dir.path(), &params);
     let (c, _) = run(format!("{}/*/*.parquet", dir.path().display()), &params);
-    let (d, _) = run(PathBuf::from(format!("{}/**/items.parquet", dir.path().display())), &params);
+    let (d, _) = run(
+        PathBuf::from(format!("{}/**/items.parquet", dir.path().display())),
+        &params,
+    );
     assert_eq!(a.len(), 25);
     assert_eq!(a, b);
     assert_eq!(a, c);
@@ -150,7 +194,10 @@ fn lists_globs_and_folders_search_the_same_items() {
     let mut sorted = got.clone();
     sorted.sort_by(|x, y| y.cmp(x));
     assert_eq!(got, sorted, "sorted by id, descending");
-    assert!(a.iter().all(|i| i["collection"] == "second" && i["properties"]["platform"] == "s2a"));
+    assert!(
+        a.iter()
+            .all(|i| i["collection"] == "second" && i["properties"]["platform"] == "s2a")
+    );
     // The files of the first collection were never read past their footers.
     assert!(sa.files_skipped >= 2, "{sa:?}");
 }
@@ -160,9 +207,12 @@ fn fields_keep_only_what_was_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.parquet");
     stac_geoparquet::to_geoparquet(&items(), &path, &WriteOptions::default()).unwrap();
-    let params = SearchParams::new()
-        .ids(["scene-00001"])
-        .fields(stac_geoparquet::search::Fields::parse("properties.platform,-links"));
+    let params =
+        SearchParams::new()
+            .ids(["scene-00001"])
+            .fields(stac_geoparquet::search::Fields::parse(
+                "properties.platform,-links",
+            ));
     let (found, _) = run(&path, &params);
     assert_eq!(
         found,
@@ -176,11 +226,20 @@ fn bad_queries_and_bad_files_are_typed_errors() {
     let path = dir.path().join("c.parquet");
     stac_geoparquet::to_geoparquet(&items()[..10], &path, &WriteOptions::default()).unwrap();
     for (params, parameter) in [
-        (SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" <".into())), "filter"),
-        (SearchParams::new().filter(Filter::Text("S_WITHIN(geometry, POINT(0 0))".into())), "filter"),
+        (
+            SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" <".into())),
+            "filter",
+        ),
+        (
+            SearchParams::new().filter(Filter::Text("S_WITHIN(geometry, POINT(0 0))".into())),
+            "filter",
+        ),
         (SearchParams::new().datetime("soon"), "datetime"),
         (SearchParams::new().bbox([1.0, 2.0, 3.0]), "bbox"),
-        (SearchParams::new().intersects(json!({"type": "Polygon", "coordinates": [[["x", 0]]]})), "intersects"),
+        (
+            SearchParams::new().intersects(json!({"type": "Polygon", "coordinates": [[["x", 0]]]})),
+            "intersects",
+        ),
     ] {
         match search(&path, &params) {
             Err(GeoParquetError::InvalidQuery { parameter: p, .. }) => assert_eq!(p, parameter),
@@ -201,4 +260,48 @@ fn bad_queries_and_bad_files_are_typed_errors() {
     std::fs::create_dir_all(&empty).unwrap();
     assert!(search(&empty, &SearchParams::new()).is_err());
     assert!(search(dir.path().join("*.nothing"), &SearchParams::new()).is_err());
+}
+
+#[test]
+fn partitioned_output_is_searched_like_one_file() {
+    use stac_geoparquet::{PartitionKey, write_partitioned};
+    let dir = tempfile::tempdir().unwrap();
+    let items = items();
+    let out = dir.path().join("catalog");
+    let keys = [PartitionKey::Collection, PartitionKey::Month];
+    let files = write_partitioned(&items, &out, &keys, &WriteOptions::default()).unwrap();
+    let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
+    assert_eq!(names[0], "collection=first/month=01/part-0.parquet");
+    assert_eq!(files.iter().map(|(_, n)| n).sum::<u64>(), 2000);
+    // Nothing else was left next to the folder.
+    let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(siblings.len(), 1);
+    let params = SearchParams::new()
+        .collections(["second"])
+        .datetime("2023-03-01T00:00:00Z/2023-03-05T00:00:00Z")
+        .sortby("datetime");
+    let single = dir.path().join("single.parquet");
+    stac_geoparquet::to_geoparquet(&items, &single, &WriteOptions::default()).unwrap();
+    let (a, sa) = run(&out, &params);
+    let (b, _) = run(&single, &params);
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    assert_eq!(sa.files, files.len());
+    assert!(sa.files_skipped >= files.len() - 2, "{sa:?}");
+    // Every item comes back from the folder.
+    let (all, _) = run(&out, &SearchParams::new());
+    assert_eq!(ids(&all), ids(&items));
+
+    // A write that fails leaves nothing behind; a non-empty folder is not overwritten.
+    let mut bad = items[..10].to_vec();
+    bad[7]["geometry"] = json!({"type": "Polygon", "coordinates": "nope"});
+    let failed = dir.path().join("failed");
+    let err = write_partitioned(&bad, &failed, &keys, &WriteOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, GeoParquetError::InvalidItem { index: 7, .. }),
+        "{err}"
+    );
+    assert!(!failed.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    assert!(write_partitioned(&items, &out, &keys, &WriteOptions::default()).is_err());
 }

@@ -43,7 +43,12 @@ pub(crate) struct FieldMap {
 
 impl FieldMap {
     /// The field map of a file.
-    pub fn new(schema: &Schema, hints: Option<&crate::metadata::FileHints>, spec: bool, injected: Vec<String>) -> Self {
+    pub fn new(
+        schema: &Schema,
+        hints: Option<&crate::metadata::FileHints>,
+        spec: bool,
+        injected: Vec<String>,
+    ) -> Self {
         let key = |p: &crate::schema::Path| match p.as_slice() {
             [Some(name)] => Some(name.clone()),
             _ => None,
@@ -113,7 +118,11 @@ pub(crate) fn readable(map: &FieldMap, schema: &Schema, prop: &Prop) -> bool {
     match prop {
         Prop::Start | Prop::End => ["datetime", "start_datetime", "end_datetime"]
             .iter()
-            .all(|c| schema.field_with_name(c).map_or(true, |f| time_type(f.data_type()))),
+            .all(|c| {
+                schema
+                    .field_with_name(c)
+                    .map_or(true, |f| time_type(f.data_type()))
+            }),
         Prop::Geometry => schema.field_with_name("geometry").map_or(true, |f| {
             matches!(
                 f.data_type(),
@@ -144,11 +153,7 @@ fn time_type(t: &DataType) -> bool {
 fn scalar_type(t: &DataType) -> bool {
     match t {
         DataType::Dictionary(_, v) => matches!(**v, DataType::Utf8 | DataType::LargeUtf8),
-        t => {
-            t.is_numeric()
-                || time_type(t)
-                || matches!(t, DataType::Boolean)
-        }
+        t => t.is_numeric() || time_type(t) || matches!(t, DataType::Boolean),
     }
 }
 
@@ -217,7 +222,9 @@ fn micros(t: &DataType, a: &dyn Array) -> Option<Vec<Option<i64>>> {
     }
     match t {
         DataType::Timestamp(TimeUnit::Second, _) => ts!(TimestampSecondType, conv(1_000_000, 1)),
-        DataType::Timestamp(TimeUnit::Millisecond, _) => ts!(TimestampMillisecondType, conv(1000, 1)),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            ts!(TimestampMillisecondType, conv(1000, 1))
+        }
         DataType::Timestamp(TimeUnit::Microsecond, _) => ts!(TimestampMicrosecondType, conv(1, 1)),
         DataType::Timestamp(TimeUnit::Nanosecond, _) => ts!(TimestampNanosecondType, conv(1, 1000)),
         DataType::Date32 => ts!(Date32Type, conv(86_400_000_000, 1)),
@@ -240,7 +247,12 @@ fn micros(t: &DataType, a: &dyn Array) -> Option<Vec<Option<i64>>> {
 fn numbers(a: &dyn Array) -> Option<Vec<Option<f64>>> {
     macro_rules! n {
         ($ty:ty) => {
-            Some(a.as_primitive::<$ty>().iter().map(|v| v.map(|v| v as f64)).collect())
+            Some(
+                a.as_primitive::<$ty>()
+                    .iter()
+                    .map(|v| v.map(|v| v as f64))
+                    .collect(),
+            )
         };
     }
     match a.data_type() {
@@ -265,7 +277,9 @@ fn column(a: &ArrayRef, json: bool) -> Col {
     match t {
         DataType::Float64 => Col::F64(a.as_primitive::<Float64Type>().clone()),
         DataType::Boolean => Col::Bool(a.as_boolean().clone()),
-        DataType::Timestamp(_, _) | DataType::Date32 => micros(t, a.as_ref()).map_or(Col::Missing, Col::Time),
+        DataType::Timestamp(_, _) | DataType::Date32 => {
+            micros(t, a.as_ref()).map_or(Col::Missing, Col::Time)
+        }
         DataType::Binary | DataType::LargeBinary | DataType::BinaryView => Col::Wkb(a.clone()),
         DataType::Null => Col::Missing,
         _ => {
@@ -348,7 +362,8 @@ impl Row for ArrowRow<'_> {
             Col::Json(s) => match s.get(row) {
                 None => Val::Null,
                 Some(text) => Val::from_owned_json(
-                    serde_json::from_str::<Value>(text).map_err(|e| format!("bad JSON text: {e}"))?,
+                    serde_json::from_str::<Value>(text)
+                        .map_err(|e| format!("bad JSON text: {e}"))?,
                 ),
             },
             Col::F64(a) => {

@@ -25,7 +25,9 @@ pub(crate) fn parse(v: &Value) -> Result<Expr, String> {
 
 fn deeper(depth: usize) -> Result<usize, String> {
     if depth >= MAX_DEPTH {
-        Err(format!("the filter is nested deeper than {MAX_DEPTH} levels"))
+        Err(format!(
+            "the filter is nested deeper than {MAX_DEPTH} levels"
+        ))
     } else {
         Ok(depth + 1)
     }
@@ -171,14 +173,20 @@ fn is_date(text: &str) -> bool {
     b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// The closed range a temporal operand spells (pgstac's `temporal_operand`):
 /// a bare date is the whole day, anything else the instant it names.
 fn instant_range(text: &str) -> Result<(i64, i64), String> {
     let t = instant(text)?;
-    Ok(if is_date(text) { (t, t + DAY - 1) } else { (t, t) })
+    Ok(if is_date(text) {
+        (t, t + DAY - 1)
+    } else {
+        (t, t)
+    })
 }
 
 /// A temporal operand given as text: `a/b` an interval, a bare date the
@@ -255,7 +263,9 @@ fn operand(v: &Value, depth: usize) -> Result<Operand, String> {
                 let nums = nums.ok_or("bbox must be an array of numbers")?;
                 return Ok(Operand::Geom(Box::new(Geometry::from_bbox(&nums)?)));
             }
-            if o.contains_key("type") && (o.contains_key("coordinates") || o.contains_key("geometries")) {
+            if o.contains_key("type")
+                && (o.contains_key("coordinates") || o.contains_key("geometries"))
+            {
                 return Ok(Operand::Geom(Box::new(Geometry::from_geojson(v)?)));
             }
             if let Some(op) = o.get("op").and_then(Value::as_str) {
@@ -268,7 +278,10 @@ fn operand(v: &Value, depth: usize) -> Result<Operand, String> {
                     _ => None,
                 };
                 if let Some(f) = text {
-                    return Ok(Operand::Text(f, Box::new(operand(&arity(op, a, 1)?[0], depth)?)));
+                    return Ok(Operand::Text(
+                        f,
+                        Box::new(operand(&arity(op, a, 1)?[0], depth)?),
+                    ));
                 }
                 let arith = match lower.as_str() {
                     "+" => Some(ArithOp::Add),
@@ -320,7 +333,14 @@ mod tests {
                 Operand::Num(10.0)
             )
         );
-        assert!(matches!(&parts[2], Expr::Temporal(TemporalOp::Intersects, Operand::Prop(Prop::Start), Operand::Interval(Some(_), None))));
+        assert!(matches!(
+            &parts[2],
+            Expr::Temporal(
+                TemporalOp::Intersects,
+                Operand::Prop(Prop::Start),
+                Operand::Interval(Some(_), None)
+            )
+        ));
     }
 
     #[test]

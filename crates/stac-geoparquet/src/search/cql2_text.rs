@@ -119,7 +119,9 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
                 }));
                 i += 1;
             }
-            c if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) => {
+            c if c.is_ascii_digit()
+                || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) =>
+            {
                 let start = i;
                 while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                     i += 1;
@@ -207,7 +209,9 @@ impl Parser {
     fn enter(&mut self) -> Result<(), String> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            Err(format!("the filter is nested deeper than {MAX_DEPTH} levels"))
+            Err(format!(
+                "the filter is nested deeper than {MAX_DEPTH} levels"
+            ))
         } else {
             Ok(())
         }
@@ -260,7 +264,9 @@ impl Parser {
             }
         }
         let negated = kw(self.peek(), "NOT")
-            && (kw(self.peek_at(1), "LIKE") || kw(self.peek_at(1), "BETWEEN") || kw(self.peek_at(1), "IN"));
+            && (kw(self.peek_at(1), "LIKE")
+                || kw(self.peek_at(1), "BETWEEN")
+                || kw(self.peek_at(1), "IN"));
         if negated {
             self.pos += 1;
         }
@@ -390,8 +396,7 @@ impl Parser {
             Some(Tok::LParen) => true,
             Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("EMPTY") => true,
             Some(Tok::Ident(s)) if s.eq_ignore_ascii_case("Z") => {
-                self.peek_at(1) == Some(&Tok::LParen)
-                    || kw(self.peek_at(1), "EMPTY")
+                self.peek_at(1) == Some(&Tok::LParen) || kw(self.peek_at(1), "EMPTY")
             }
             _ => false,
         }
@@ -473,7 +478,10 @@ impl Parser {
             }
         }
         if nums.len() < 2 || nums.len() > 3 {
-            return Err(format!("a WKT position has 2 or 3 numbers, not {}", nums.len()));
+            return Err(format!(
+                "a WKT position has 2 or 3 numbers, not {}",
+                nums.len()
+            ));
         }
         Ok(Value::Array(nums))
     }

@@ -159,7 +159,9 @@ pub(crate) trait Row {
 }
 
 /// Three-valued AND.
-fn and3(parts: impl IntoIterator<Item = Result<Option<bool>, String>>) -> Result<Option<bool>, String> {
+fn and3(
+    parts: impl IntoIterator<Item = Result<Option<bool>, String>>,
+) -> Result<Option<bool>, String> {
     let mut unknown = false;
     for p in parts {
         match p? {
@@ -270,8 +272,12 @@ pub(crate) fn value<'a>(o: &'a Operand, row: &'a dyn Row) -> Result<Val<'a>, Str
         Operand::Num(n) => Val::Num(*n),
         Operand::Str(s) => Val::Str(Cow::Borrowed(s)),
         Operand::Time(t) | Operand::Date(t) => Val::Time(*t),
-        Operand::Interval(..) => return Err("an interval can only be used in a temporal operator (t_*)".into()),
-        Operand::Geom(_) => return Err("a geometry can only be used in a spatial operator (s_*)".into()),
+        Operand::Interval(..) => {
+            return Err("an interval can only be used in a temporal operator (t_*)".into());
+        }
+        Operand::Geom(_) => {
+            return Err("a geometry can only be used in a spatial operator (s_*)".into());
+        }
         Operand::List(items) => Val::List(
             items
                 .iter()
@@ -294,7 +300,11 @@ pub(crate) fn value<'a>(o: &'a Operand, row: &'a dyn Row) -> Result<Val<'a>, Str
                     ArithOp::Mul => x * y,
                     ArithOp::Div => x / y,
                 };
-                if r.is_finite() { Val::Num(r) } else { Val::Null }
+                if r.is_finite() {
+                    Val::Num(r)
+                } else {
+                    Val::Null
+                }
             }
             _ => Val::Null,
         },
@@ -471,19 +481,67 @@ mod tests {
         let lt = |p: &str, v: f64| json!({"op": "<", "args": [{"property": p}, v]});
         assert_eq!(matches(lt("cc", 10.0), &item), Some(true));
         assert_eq!(matches(lt("missing", 10.0), &item), None);
-        assert_eq!(matches(json!({"op": "not", "args": [lt("missing", 10.0)]}), &item), None);
-        assert_eq!(matches(json!({"op": "or", "args": [lt("missing", 10.0), lt("cc", 10.0)]}), &item), Some(true));
-        assert_eq!(matches(json!({"op": "and", "args": [lt("missing", 10.0), lt("cc", 1.0)]}), &item), Some(false));
-        assert_eq!(matches(json!({"op": "isNull", "args": [{"property": "n"}]}), &item), Some(true));
-        assert_eq!(matches(json!({"op": "isNull", "args": [{"property": "missing"}]}), &item), Some(true));
-        assert_eq!(matches(json!({"op": "isNull", "args": [{"property": "cc"}]}), &item), Some(false));
-        assert_eq!(matches(json!({"op": "in", "args": [{"property": "cc"}, [1, 5]]}), &item), Some(true));
-        assert_eq!(matches(json!({"op": "between", "args": [{"property": "cc"}, 5, 6]}), &item), Some(true));
         assert_eq!(
-            matches(json!({"op": ">", "args": [{"property": "datetime"}, {"timestamp": "2022-12-31T23:59:59Z"}]}), &item),
+            matches(json!({"op": "not", "args": [lt("missing", 10.0)]}), &item),
+            None
+        );
+        assert_eq!(
+            matches(
+                json!({"op": "or", "args": [lt("missing", 10.0), lt("cc", 10.0)]}),
+                &item
+            ),
             Some(true)
         );
-        assert_eq!(matches(json!({"op": "=", "args": [{"property": "datetime"}, "2023-01-01T00:00:00+00:00"]}), &item), Some(true));
+        assert_eq!(
+            matches(
+                json!({"op": "and", "args": [lt("missing", 10.0), lt("cc", 1.0)]}),
+                &item
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            matches(json!({"op": "isNull", "args": [{"property": "n"}]}), &item),
+            Some(true)
+        );
+        assert_eq!(
+            matches(
+                json!({"op": "isNull", "args": [{"property": "missing"}]}),
+                &item
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            matches(json!({"op": "isNull", "args": [{"property": "cc"}]}), &item),
+            Some(false)
+        );
+        assert_eq!(
+            matches(
+                json!({"op": "in", "args": [{"property": "cc"}, [1, 5]]}),
+                &item
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            matches(
+                json!({"op": "between", "args": [{"property": "cc"}, 5, 6]}),
+                &item
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            matches(
+                json!({"op": ">", "args": [{"property": "datetime"}, {"timestamp": "2022-12-31T23:59:59Z"}]}),
+                &item
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            matches(
+                json!({"op": "=", "args": [{"property": "datetime"}, "2023-01-01T00:00:00+00:00"]}),
+                &item
+            ),
+            Some(true)
+        );
     }
 
     #[test]
@@ -503,17 +561,84 @@ mod tests {
         // datetime is the start of the range, end_datetime its end, each an instant.
         let item = json!({"properties": {"datetime": null,
             "start_datetime": "2023-01-01T00:00:00Z", "end_datetime": "2023-01-31T00:00:00Z"}});
-        let t = |op: &str, p: &str, iv: Value| matches(json!({"op": op, "args": [{"property": p}, iv]}), &item);
-        assert_eq!(t("t_intersects", "datetime", json!({"timestamp": "2023-01-15T00:00:00Z"})), Some(false));
-        assert_eq!(t("t_intersects", "datetime", json!({"interval": ["2022-12-01T00:00:00Z", "2023-01-02T00:00:00Z"]})), Some(true));
-        assert_eq!(t("t_intersects", "end_datetime", json!({"timestamp": "2023-01-31T00:00:00Z"})), Some(true));
-        assert_eq!(t("t_intersects", "datetime", json!({"date": "2023-01-01"})), Some(true));
-        assert_eq!(t("t_intersects", "end_datetime", json!({"interval": ["2023-01-29", "2023-01-30"]})), Some(false));
-        assert_eq!(t("t_intersects", "end_datetime", json!({"interval": ["2023-01-30", "2023-01-31"]})), Some(true));
-        assert_eq!(t("t_during", "datetime", json!({"interval": ["2022-12-01T00:00:00Z", ".."]})), Some(true));
-        assert_eq!(t("t_before", "datetime", json!({"interval": ["2023-02-01T00:00:00Z", ".."]})), Some(true));
-        assert_eq!(t("t_after", "datetime", json!({"timestamp": "2023-01-15T00:00:00Z"})), Some(false));
+        let t = |op: &str, p: &str, iv: Value| {
+            matches(json!({"op": op, "args": [{"property": p}, iv]}), &item)
+        };
+        assert_eq!(
+            t(
+                "t_intersects",
+                "datetime",
+                json!({"timestamp": "2023-01-15T00:00:00Z"})
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            t(
+                "t_intersects",
+                "datetime",
+                json!({"interval": ["2022-12-01T00:00:00Z", "2023-01-02T00:00:00Z"]})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            t(
+                "t_intersects",
+                "end_datetime",
+                json!({"timestamp": "2023-01-31T00:00:00Z"})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            t("t_intersects", "datetime", json!({"date": "2023-01-01"})),
+            Some(true)
+        );
+        assert_eq!(
+            t(
+                "t_intersects",
+                "end_datetime",
+                json!({"interval": ["2023-01-29", "2023-01-30"]})
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            t(
+                "t_intersects",
+                "end_datetime",
+                json!({"interval": ["2023-01-30", "2023-01-31"]})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            t(
+                "t_during",
+                "datetime",
+                json!({"interval": ["2022-12-01T00:00:00Z", ".."]})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            t(
+                "t_before",
+                "datetime",
+                json!({"interval": ["2023-02-01T00:00:00Z", ".."]})
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            t(
+                "t_after",
+                "datetime",
+                json!({"timestamp": "2023-01-15T00:00:00Z"})
+            ),
+            Some(false)
+        );
         let none = json!({"properties": {}});
-        assert_eq!(matches(json!({"op": "t_intersects", "args": [{"property": "datetime"}, {"timestamp": "2023-01-15T00:00:00Z"}]}), &none), None);
+        assert_eq!(
+            matches(
+                json!({"op": "t_intersects", "args": [{"property": "datetime"}, {"timestamp": "2023-01-15T00:00:00Z"}]}),
+                &none
+            ),
+            None
+        );
     }
 }

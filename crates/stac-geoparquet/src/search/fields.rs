@@ -128,9 +128,25 @@ mod tests {
         assert!(!keeps(&Fields::parse("-assets"), "assets", None));
         assert!(keeps(&Fields::parse("assets.B04.href"), "assets", None));
         assert!(!keeps(&Fields::parse("properties.cc"), "links", None));
-        assert!(keeps(&Fields::parse("properties.cc"), "properties", Some("cc")));
-        assert!(!keeps(&Fields::parse("properties.cc"), "properties", Some("dd")));
-        assert!(keeps(&Fields::parse("properties"), "properties", Some("dd")));
-        assert!(!keeps(&Fields::parse("-properties"), "properties", Some("dd")));
+        assert!(keeps(
+            &Fields::parse("properties.cc"),
+            "properties",
+            Some("cc")
+        ));
+        assert!(!keeps(
+            &Fields::parse("properties.cc"),
+            "properties",
+            Some("dd")
+        ));
+        assert!(keeps(
+            &Fields::parse("properties"),
+            "properties",
+            Some("dd")
+        ));
+        assert!(!keeps(
+            &Fields::parse("-properties"),
+            "properties",
+            Some("dd")
+        ));
     }
 }

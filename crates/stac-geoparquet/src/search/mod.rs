@@ -79,12 +79,12 @@ use serde_json::Value;
 pub use stac_meta::search::{Direction, Fields, Filter, SearchParams, SortBy};
 
 use crate::error::{GeoParquetError, Result};
+use eval::Val;
 use expr::Expr;
 use scan::{FileRows, OpenFile, Want};
 use sort::Order;
-pub use sources::Sources;
 use sources::SourceFile;
-use eval::Val;
+pub use sources::Sources;
 
 /// What a search read and skipped (for `--verbose` output and tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -174,9 +174,12 @@ impl Search {
         self.stats.row_groups += file.num_row_groups();
         self.stats.rows += file.num_rows();
         self.stats.rows_skipped_by_pages += pruned.rows_skipped_by_pages;
-        self.stats
-            .skipped_row_groups
-            .extend(pruned.skipped_row_groups.iter().map(|i| (file.path.clone(), *i)));
+        self.stats.skipped_row_groups.extend(
+            pruned
+                .skipped_row_groups
+                .iter()
+                .map(|i| (file.path.clone(), *i)),
+        );
         if pruned.row_groups.is_empty() {
             self.stats.files_skipped += 1;
         }
@@ -233,12 +236,14 @@ impl Search {
             let mut rows = file.rows(&self.conjuncts, &pruned, &want, None)?;
             while let Some(r) = rows.next_item() {
                 let (row, item) = r?;
-                let key = order.key(&item).map_err(|reason| GeoParquetError::InvalidRow {
-                    path: file.path.clone(),
-                    row,
-                    column: "sortby".into(),
-                    reason,
-                })?;
+                let key = order
+                    .key(&item)
+                    .map_err(|reason| GeoParquetError::InvalidRow {
+                        path: file.path.clone(),
+                        row,
+                        column: "sortby".into(),
+                        reason,
+                    })?;
                 keys.push((key, idx, row));
             }
             self.stats.rows_decoded += rows.decoded;

@@ -98,9 +98,7 @@ pub(crate) fn may(e: &Expr, ctx: &Ctx) -> (bool, bool) {
         }
         Expr::Cmp(op, a, b) => match (a, b) {
             (Operand::Prop(p), lit) if literal(lit).is_some() => cmp(*op, &stat(p, ctx), lit),
-            (lit, Operand::Prop(p)) if literal(lit).is_some() => {
-                cmp(op.flip(), &stat(p, ctx), lit)
-            }
+            (lit, Operand::Prop(p)) if literal(lit).is_some() => cmp(op.flip(), &stat(p, ctx), lit),
             _ => MAYBE,
         },
         Expr::In(Operand::Prop(p), list) if list.iter().all(|l| literal(l).is_some()) => {
@@ -111,11 +109,17 @@ pub(crate) fn may(e: &Expr, ctx: &Ctx) -> (bool, bool) {
             let t = list.iter().any(|l| cmp(CmpOp::Eq, &s, l).0);
             (t, true)
         }
-        Expr::Between(Operand::Prop(p), lo, hi) if literal(lo).is_some() && literal(hi).is_some() => {
+        Expr::Between(Operand::Prop(p), lo, hi)
+            if literal(lo).is_some() && literal(hi).is_some() =>
+        {
             let s = stat(p, ctx);
             let (a, _) = cmp(CmpOp::Ge, &s, lo);
             let (b, _) = cmp(CmpOp::Le, &s, hi);
-            if s.all_null() { (false, false) } else { (a && b, true) }
+            if s.all_null() {
+                (false, false)
+            } else {
+                (a && b, true)
+            }
         }
         Expr::IsNull(Operand::Prop(p)) => match stat(p, ctx) {
             Stat::Absent => (true, false),
@@ -157,8 +161,12 @@ pub(crate) fn may(e: &Expr, ctx: &Ctx) -> (bool, bool) {
                 TemporalOp::Before => lo < rl,
                 TemporalOp::After => hi > rh,
                 TemporalOp::During => hi > rl && lo < rh,
-                TemporalOp::Meets | TemporalOp::Starts | TemporalOp::StartedBy => lo <= rl && hi >= rl,
-                TemporalOp::MetBy | TemporalOp::Finishes | TemporalOp::FinishedBy => lo <= rh && hi >= rh,
+                TemporalOp::Meets | TemporalOp::Starts | TemporalOp::StartedBy => {
+                    lo <= rl && hi >= rl
+                }
+                TemporalOp::MetBy | TemporalOp::Finishes | TemporalOp::FinishedBy => {
+                    lo <= rh && hi >= rh
+                }
                 TemporalOp::Equals => rl == rh && lo <= rl && hi >= rl,
                 _ => true,
             };
@@ -335,7 +343,11 @@ pub(crate) struct Leaves {
 
 impl Leaves {
     /// The primitive leaves of top-level columns and of the covering struct.
-    pub fn new(metadata: &ParquetMetaData, schema: &Schema, covering: Option<&[String; 4]>) -> Self {
+    pub fn new(
+        metadata: &ParquetMetaData,
+        schema: &Schema,
+        covering: Option<&[String; 4]>,
+    ) -> Self {
         let descr = metadata.file_metadata().schema_descr();
         let mut by_name = HashMap::new();
         for i in 0..descr.num_columns() {
@@ -427,9 +439,10 @@ fn str_val(b: &[u8], t: &DataType) -> Option<Val<'static>> {
 fn from_statistics(s: &Statistics, t: &DataType, rows: u64) -> Stat {
     let nulls = s.null_count_opt();
     let (min, max) = match s {
-        Statistics::Boolean(v) if *t == DataType::Boolean => {
-            (v.min_opt().map(|b| Val::Bool(*b)), v.max_opt().map(|b| Val::Bool(*b)))
-        }
+        Statistics::Boolean(v) if *t == DataType::Boolean => (
+            v.min_opt().map(|b| Val::Bool(*b)),
+            v.max_opt().map(|b| Val::Bool(*b)),
+        ),
         Statistics::Int32(v) => (
             v.min_opt().and_then(|x| int32_val(*x, t)),
             v.max_opt().and_then(|x| int32_val(*x, t)),
@@ -442,9 +455,10 @@ fn from_statistics(s: &Statistics, t: &DataType, rows: u64) -> Stat {
             v.min_opt().map(|x| Val::Num(f64::from(*x))),
             v.max_opt().map(|x| Val::Num(f64::from(*x))),
         ),
-        Statistics::Double(v) if *t == DataType::Float64 => {
-            (v.min_opt().map(|x| Val::Num(*x)), v.max_opt().map(|x| Val::Num(*x)))
-        }
+        Statistics::Double(v) if *t == DataType::Float64 => (
+            v.min_opt().map(|x| Val::Num(*x)),
+            v.max_opt().map(|x| Val::Num(*x)),
+        ),
         // Old writers ordered byte arrays as signed bytes: unusable.
         Statistics::ByteArray(v) if !s.is_min_max_deprecated() => (
             v.min_opt().and_then(|x| str_val(x.data(), t)),
@@ -582,7 +596,9 @@ pub(crate) fn prune(
         }
         out.row_groups.push(rg_idx);
         let rows = usize::try_from(rg.num_rows()).unwrap_or(0);
-        let kept = page_ranges(expr, map, covering, metadata, rg_idx, rows, &leaf_ids, &rg_stats);
+        let kept = page_ranges(
+            expr, map, covering, metadata, rg_idx, rows, &leaf_ids, &rg_stats,
+        );
         let mut at = 0;
         for r in &kept {
             if r.start > at {
@@ -596,7 +612,8 @@ pub(crate) fn prune(
             selectors.push(RowSelector::skip(rows - at));
             page_pruned = true;
         }
-        out.rows_skipped_by_pages += (rows - kept.iter().map(|r| r.end - r.start).sum::<usize>()) as u64;
+        out.rows_skipped_by_pages +=
+            (rows - kept.iter().map(|r| r.end - r.start).sum::<usize>()) as u64;
     }
     if page_pruned {
         out.selection = Some(RowSelection::from(selectors));
@@ -632,7 +649,13 @@ fn page_ranges(
         if starts.is_empty() || starts.len() as u64 != ci.num_pages() {
             continue;
         }
-        let t = match metadata.file_metadata().schema_descr().column(*leaf).path().parts() {
+        let t = match metadata
+            .file_metadata()
+            .schema_descr()
+            .column(*leaf)
+            .path()
+            .parts()
+        {
             [top] => match rg_stats_type(map, top) {
                 Some(t) => t,
                 None => continue,
@@ -644,7 +667,10 @@ fn page_ranges(
     if cols.is_empty() {
         return whole;
     }
-    let mut bounds: Vec<usize> = cols.iter().flat_map(|(_, _, s, _)| s.iter().copied()).collect();
+    let mut bounds: Vec<usize> = cols
+        .iter()
+        .flat_map(|(_, _, s, _)| s.iter().copied())
+        .collect();
     bounds.push(rows);
     bounds.sort_unstable();
     bounds.dedup();
@@ -688,8 +714,8 @@ fn rg_stats_type(map: &FieldMap, top: &str) -> Option<DataType> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::cql2_text;
     use crate::search::cql2_json;
+    use crate::search::cql2_text;
 
     struct Fixed(Vec<(&'static str, Stat)>);
 
@@ -717,7 +743,15 @@ mod tests {
             spec: true,
             ..FieldMap::default()
         };
-        may(&e, &Ctx { map: &map, covering: None, stats }).0
+        may(
+            &e,
+            &Ctx {
+                map: &map,
+                covering: None,
+                stats,
+            },
+        )
+        .0
     }
 
     #[test]
@@ -742,11 +776,20 @@ mod tests {
         assert!(can_match("name LIKE 'c%'", &s));
         assert!(can_match("name IS NULL", &s));
         assert!(!can_match("cc IS NULL", &s));
-        assert!(!can_match("missing = 1", &s), "an absent column is all null");
+        assert!(
+            !can_match("missing = 1", &s),
+            "an absent column is all null"
+        );
         assert!(can_match("missing IS NULL", &s));
         assert!(can_match("cc < 11 OR missing = 1", &s));
         assert!(!can_match("cc < 10 AND name = 'c'", &s));
-        assert!(can_match("cc < '11'", &s), "text literals are read as numbers");
-        assert!(can_match("name < 5", &s), "text compared as a number: no bound");
+        assert!(
+            can_match("cc < '11'", &s),
+            "text literals are read as numbers"
+        );
+        assert!(
+            can_match("name < 5", &s),
+            "text compared as a number: no bound"
+        );
     }
 }

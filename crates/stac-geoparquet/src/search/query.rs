@@ -20,7 +20,10 @@ pub(crate) fn compile(p: &SearchParams) -> Result<Expr, ParamError> {
         other => ("search", other.to_string()),
     })?;
     if p.query.is_some() && p.filter.is_some() {
-        return Err(("query", "use either query or filter, not both (as pgstac)".into()));
+        return Err((
+            "query",
+            "use either query or filter, not both (as pgstac)".into(),
+        ));
     }
     let mut parts = Vec::new();
     if !p.ids.is_empty() {
@@ -98,7 +101,11 @@ fn query_extension(q: &Value) -> Result<Expr, String> {
         for (op, v) in ops {
             let text = |v: &Value| -> Result<String, String> {
                 v.as_str()
-                    .map(|s| s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+                    .map(|s| {
+                        s.replace('\\', "\\\\")
+                            .replace('%', "\\%")
+                            .replace('_', "\\_")
+                    })
                     .ok_or_else(|| format!("{op} needs a string"))
             };
             parts.push(match op.as_str() {

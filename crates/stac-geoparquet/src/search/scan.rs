@@ -215,7 +215,10 @@ impl OpenFile {
         if !cheap.is_empty() || precheck.is_some() {
             let mut cols = self.columns_of(&cheap);
             if let Some((cov, _)) = &precheck {
-                cols.extend(cov.iter().map(|c| c.split('.').next().unwrap_or(c).to_owned()));
+                cols.extend(
+                    cov.iter()
+                        .map(|c| c.split('.').next().unwrap_or(c).to_owned()),
+                );
             }
             match self.predicate(cols, cheap.clone(), precheck) {
                 Some(p) => predicates.push(p),
@@ -229,10 +232,11 @@ impl OpenFile {
                 None => residual.extend(exact),
             }
         }
-        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
-            .with_batch_size(BATCH_ROWS)
-            .with_row_groups(pruned.row_groups.clone())
-            .with_projection(self.projection(&want.with_residual(&residual, &self.map)));
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+                .with_batch_size(BATCH_ROWS)
+                .with_row_groups(pruned.row_groups.clone())
+                .with_projection(self.projection(&want.with_residual(&residual, &self.map)));
         if let Some(sel) = &pruned.selection {
             builder = builder.with_row_selection(sel.clone());
         }
@@ -302,11 +306,15 @@ impl OpenFile {
         let schema = self.meta.schema();
         cols.sort();
         cols.dedup();
-        let roots: Vec<usize> = cols.iter().filter_map(|c| schema.index_of(c).ok()).collect();
+        let roots: Vec<usize> = cols
+            .iter()
+            .filter_map(|c| schema.index_of(c).ok())
+            .collect();
         if roots.is_empty() {
             return None;
         }
-        let mask = ProjectionMask::roots(self.meta.metadata().file_metadata().schema_descr(), roots);
+        let mask =
+            ProjectionMask::roots(self.meta.metadata().file_metadata().schema_descr(), roots);
         let map = self.map.clone();
         let props: Vec<Prop> = {
             let mut v = Vec::new();
@@ -318,7 +326,9 @@ impl OpenFile {
         let f = move |batch: RecordBatch| -> std::result::Result<BooleanArray, ArrowError> {
             let refs: Vec<&Prop> = props.iter().collect();
             let cols = Columns::bind(&batch, &map, &refs);
-            let bbox = precheck.as_ref().map(|(cov, envs)| (BboxCols::new(&batch, cov), envs));
+            let bbox = precheck
+                .as_ref()
+                .map(|(cov, envs)| (BboxCols::new(&batch, cov), envs));
             let mut keep = Vec::with_capacity(batch.num_rows());
             for row in 0..batch.num_rows() {
                 let mut ok = match &bbox {
@@ -399,7 +409,12 @@ impl BboxCols {
         if c.iter().any(|a| a.is_null(row)) {
             return true;
         }
-        let (x0, y0, x1, y1) = (c[0].value(row), c[1].value(row), c[2].value(row), c[3].value(row));
+        let (x0, y0, x1, y1) = (
+            c[0].value(row),
+            c[1].value(row),
+            c[2].value(row),
+            c[3].value(row),
+        );
         envs.iter()
             .any(|e| x0 <= e[2] && x1 >= e[0] && y0 <= e[3] && y1 >= e[1])
     }
@@ -613,13 +628,15 @@ impl FileRows {
         let Value::Object(obj) = item else { return };
         for (k, v) in &self.partition {
             if RESERVED.contains(&k.as_str()) {
-                obj.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+                obj.entry(k.clone())
+                    .or_insert_with(|| Value::String(v.clone()));
             } else {
                 let props = obj
                     .entry("properties")
                     .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(p) = props {
-                    p.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+                    p.entry(k.clone())
+                        .or_insert_with(|| Value::String(v.clone()));
                 }
             }
         }

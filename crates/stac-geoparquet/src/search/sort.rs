@@ -116,9 +116,16 @@ mod tests {
             let mut keyed: Vec<(Vec<Val>, &Value)> =
                 items.iter().map(|i| (o.key(i).unwrap(), i)).collect();
             keyed.sort_by(|a, b| o.cmp(&a.0, &b.0));
-            keyed.iter().map(|(_, i)| i["id"].as_str().unwrap().to_owned()).collect()
+            keyed
+                .iter()
+                .map(|(_, i)| i["id"].as_str().unwrap().to_owned())
+                .collect()
         };
-        assert_eq!(order(&["datetime"]), ["b", "a", "c"], "ties broken by id, ascending too");
+        assert_eq!(
+            order(&["datetime"]),
+            ["b", "a", "c"],
+            "ties broken by id, ascending too"
+        );
         assert_eq!(order(&["-datetime"]), ["c", "a", "b"]);
         assert_eq!(order(&["cc"]), ["b", "a", "c"], "numbers, nulls last");
         assert_eq!(order(&["-cc"]), ["c", "a", "b"], "nulls first descending");

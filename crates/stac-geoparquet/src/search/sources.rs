@@ -111,7 +111,10 @@ pub(crate) fn resolve(sources: &Sources) -> Result<Vec<SourceFile>> {
             if out.len() == before {
                 return Err(GeoParquetError::io(
                     entry,
-                    std::io::Error::new(std::io::ErrorKind::NotFound, "no file matches the pattern"),
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no file matches the pattern",
+                    ),
                 ));
             }
             continue;
@@ -186,7 +189,9 @@ fn sorted_entries(dir: &Path) -> Result<Vec<(PathBuf, std::fs::FileType)>> {
     let mut entries = Vec::new();
     for e in std::fs::read_dir(dir).map_err(|e| GeoParquetError::io(dir, e))? {
         let e = e.map_err(|e| GeoParquetError::io(dir, e))?;
-        let t = e.file_type().map_err(|err| GeoParquetError::io(e.path(), err))?;
+        let t = e
+            .file_type()
+            .map_err(|err| GeoParquetError::io(e.path(), err))?;
         entries.push((e.path(), t));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
@@ -198,7 +203,10 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<SourceFile>) -> Res
         return Ok(());
     }
     for (path, t) in sorted_entries(dir)? {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with(['.', '_']) {
             continue;
         }
@@ -287,7 +295,10 @@ fn glob_in(dir: &Path, rest: &[String], depth: usize, out: &mut Vec<PathBuf>) ->
         // Zero folders, or one more and `**` again.
         glob_in(dir, tail, depth, out)?;
         for (path, t) in sorted_entries(dir)? {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             if t.is_dir() && !name.starts_with('.') {
                 glob_in(&path, rest, depth + 1, out)?;
             }
@@ -295,7 +306,10 @@ fn glob_in(dir: &Path, rest: &[String], depth: usize, out: &mut Vec<PathBuf>) ->
         return Ok(());
     }
     for (path, t) in sorted_entries(dir)? {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if !name_matches(first, &name) || (name.starts_with('.') && !first.starts_with('.')) {
             continue;
         }
@@ -332,7 +346,10 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(
             files[1].partition,
-            [("collection".to_string(), "b/c".to_string()), ("year".to_string(), "2024".to_string())]
+            [
+                ("collection".to_string(), "b/c".to_string()),
+                ("year".to_string(), "2024".to_string())
+            ]
         );
         let g = d.join("**").join("year=2023").join("*.parquet");
         let files = resolve(&Sources::from(g)).unwrap();

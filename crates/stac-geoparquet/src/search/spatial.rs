@@ -56,6 +56,7 @@ impl Geometry {
     }
 
     /// The envelope (xmin, ymin, xmax, ymax); `None` for an empty geometry.
+    #[cfg(test)]
     pub fn envelope(&self) -> Option<[f64; 4]> {
         self.envelope
     }
@@ -203,7 +204,8 @@ fn rect(w: f64, s: f64, e: f64, n: f64) -> Vec<[f64; 2]> {
 }
 
 fn array(v: &Value) -> Result<&Vec<Value>, String> {
-    v.as_array().ok_or_else(|| "coordinates are not an array".into())
+    v.as_array()
+        .ok_or_else(|| "coordinates are not an array".into())
 }
 
 /// A position, or `None` for the empty position `[]` (an empty Point).
@@ -259,7 +261,12 @@ fn envelope_of(g: &Geometry) -> Option<[f64; 4]> {
         );
     let mut e = all.next()?;
     for b in all {
-        e = [e[0].min(b[0]), e[1].min(b[1]), e[2].max(b[2]), e[3].max(b[3])];
+        e = [
+            e[0].min(b[0]),
+            e[1].min(b[1]),
+            e[2].max(b[2]),
+            e[3].max(b[3]),
+        ];
     }
     Some(e)
 }
@@ -270,7 +277,12 @@ pub(crate) fn boxes_overlap(a: &[f64; 4], b: &[f64; 4]) -> bool {
 }
 
 fn seg_env(p: &[f64; 2], q: &[f64; 2]) -> [f64; 4] {
-    [p[0].min(q[0]), p[1].min(q[1]), p[0].max(q[0]), p[1].max(q[1])]
+    [
+        p[0].min(q[0]),
+        p[1].min(q[1]),
+        p[0].max(q[0]),
+        p[1].max(q[1]),
+    ]
 }
 
 /// Sign of the cross product (q - p) × (r - p).
@@ -287,12 +299,20 @@ fn orient(p: &[f64; 2], q: &[f64; 2], r: &[f64; 2]) -> i8 {
 
 /// `r` is on the closed segment `p q`, given that the three are collinear.
 fn on_segment(p: &[f64; 2], q: &[f64; 2], r: &[f64; 2]) -> bool {
-    r[0] >= p[0].min(q[0]) && r[0] <= p[0].max(q[0]) && r[1] >= p[1].min(q[1]) && r[1] <= p[1].max(q[1])
+    r[0] >= p[0].min(q[0])
+        && r[0] <= p[0].max(q[0])
+        && r[1] >= p[1].min(q[1])
+        && r[1] <= p[1].max(q[1])
 }
 
 /// The closed segments `p q` and `r s` share a point.
 fn segments_meet(p: &[f64; 2], q: &[f64; 2], r: &[f64; 2], s: &[f64; 2]) -> bool {
-    let (o1, o2, o3, o4) = (orient(p, q, r), orient(p, q, s), orient(r, s, p), orient(r, s, q));
+    let (o1, o2, o3, o4) = (
+        orient(p, q, r),
+        orient(p, q, s),
+        orient(r, s, p),
+        orient(r, s, q),
+    );
     if o1 != o2 && o3 != o4 {
         // A proper crossing, or an endpoint of one on the other.
         return true;
@@ -345,15 +365,22 @@ mod tests {
 
     #[test]
     fn intersects_like_st_intersects() {
-        let square = g(json!({"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]]}));
+        let square = g(
+            json!({"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]]}),
+        );
         let holed = g(
             json!({"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]], [[1, 1], [3, 1], [3, 3], [1, 3], [1, 1]]]}),
         );
-        let inner = g(json!({"type": "Polygon", "coordinates": [[[1.5, 1.5], [2.5, 1.5], [2.5, 2.5], [1.5, 1.5]]]}));
-        let touching = g(json!({"type": "Polygon", "coordinates": [[[4, 1], [5, 1], [5, 2], [4, 1]]]}));
-        let apart = g(json!({"type": "Polygon", "coordinates": [[[5, 5], [6, 5], [6, 6], [5, 5]]]}));
+        let inner = g(
+            json!({"type": "Polygon", "coordinates": [[[1.5, 1.5], [2.5, 1.5], [2.5, 2.5], [1.5, 1.5]]]}),
+        );
+        let touching =
+            g(json!({"type": "Polygon", "coordinates": [[[4, 1], [5, 1], [5, 2], [4, 1]]]}));
+        let apart =
+            g(json!({"type": "Polygon", "coordinates": [[[5, 5], [6, 5], [6, 6], [5, 5]]]}));
         // A triangle whose bbox overlaps the square's but whose shape does not.
-        let diagonal = g(json!({"type": "Polygon", "coordinates": [[[4.5, 0], [8, 0], [8, 3.5], [4.5, 0]]]}));
+        let diagonal =
+            g(json!({"type": "Polygon", "coordinates": [[[4.5, 0], [8, 0], [8, 3.5], [4.5, 0]]]}));
         let pt_in = g(json!({"type": "Point", "coordinates": [2, 2]}));
         let pt_edge = g(json!({"type": "Point", "coordinates": [4, 2]}));
         let line_across = g(json!({"type": "LineString", "coordinates": [[-1, 2], [5, 2]]}));
@@ -393,7 +420,9 @@ mod tests {
             deep = json!({"type": "GeometryCollection", "geometries": [deep]});
         }
         assert!(Geometry::from_geojson(&deep).is_err());
-        assert!(Geometry::from_geojson(&json!({"type": "Point", "coordinates": ["a", 1]})).is_err());
+        assert!(
+            Geometry::from_geojson(&json!({"type": "Point", "coordinates": ["a", 1]})).is_err()
+        );
         assert!(Geometry::from_geojson(&json!({"type": "Blob", "coordinates": []})).is_err());
         assert!(Geometry::from_geojson(&json!([1, 2])).is_err());
     }
