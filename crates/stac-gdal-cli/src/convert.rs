@@ -8,7 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use stac_gdal::geoparquet::{Compression, Layout, Progress, Reader, WriteOptions, Writer};
+use stac_gdal::geoparquet::{
+    Compression, Layout, PartitionKey, PartitionedWriter, Progress, Reader, SortOrder,
+    WriteOptions, Writer,
+};
 
 /// Arguments of `stac-gdal convert`.
 #[derive(Debug, Args)]
@@ -29,6 +32,14 @@ pub struct ConvertArgs {
     /// Rows per Parquet row group (also bounds memory use).
     #[arg(long, default_value_t = 100_000)]
     row_group_size: usize,
+    /// Row order of a Parquet output: as given (none), along a Hilbert curve
+    /// (hilbert), or by time (time). Sorted files are pruned far better by searches.
+    #[arg(long, default_value = "none", value_parser = parse_sort)]
+    sort: SortOrder,
+    /// Write a hive-partitioned folder (OUTPUT is a folder), e.g.
+    /// `collection,year` → collection=…/year=…/part-0.parquet.
+    #[arg(long, value_delimiter = ',')]
+    partition_by: Vec<String>,
     /// Never show a progress bar.
     #[arg(long)]
     quiet: bool,
@@ -126,7 +137,11 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
 
 /// Run `stac-gdal convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
-    let out_format = format_of(&args.output)?;
+    let out_format = if args.partition_by.is_empty() {
+        format_of(&args.output)?
+    } else {
+        Format::Parquet
+    };
     let ndjson_to_parquet =
         out_format == Format::Parquet && format_of(&args.input)? == Format::Ndjson;
     let (items, total, raw_lines) = if ndjson_to_parquet {
@@ -160,7 +175,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     CompressionArg::Snappy => Compression::Snappy,
                     CompressionArg::None => Compression::None,
                 })
-                .with_row_group_size(args.row_group_size);
+                .with_row_group_size(args.row_group_size)
+                .with_sort(args.sort);
             if let Some(c) = &args.collection {
                 let text = std::fs::read_to_string(c)
                     .with_context(|| format!("reading {}", c.display()))?;
@@ -169,18 +185,29 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                 options = options.with_collection(value);
             }
             let progress_bar = bar.clone();
-            let mut writer =
-                Writer::create(&args.output, options)?.with_progress(move |p| match p {
-                    Progress::Pushed(n) => progress_bar.set_position(n),
-                    Progress::Written { done, total } => {
-                        if done == 0 || progress_bar.length() != Some(total) {
-                            progress_bar.set_message("writing");
-                            progress_bar.set_length(total);
-                        }
-                        progress_bar.set_position(done);
+            let progress = move |p| match p {
+                Progress::Pushed(n) => progress_bar.set_position(n),
+                Progress::Written { done, total } => {
+                    if done == 0 || progress_bar.length() != Some(total) {
+                        progress_bar.set_message("writing");
+                        progress_bar.set_length(total);
                     }
-                    _ => {}
-                });
+                    progress_bar.set_position(done);
+                }
+                _ => {}
+            };
+            let mut writer = if args.partition_by.is_empty() {
+                Sink::One(Writer::create(&args.output, options)?.with_progress(progress))
+            } else {
+                let keys = args
+                    .partition_by
+                    .iter()
+                    .map(|k| k.parse::<PartitionKey>().map_err(anyhow::Error::msg))
+                    .collect::<Result<Vec<_>>>()?;
+                Sink::Parts(
+                    PartitionedWriter::create(&args.output, keys, options)?.with_progress(progress),
+                )
+            };
             match raw_lines {
                 // NDJSON straight into the writer: the text is spilled as is.
                 Some(lines) => {
@@ -254,4 +281,40 @@ fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> R
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(n)
+}
+
+fn parse_sort(text: &str) -> Result<SortOrder, String> {
+    text.parse()
+}
+
+/// One Parquet file, or a partitioned folder.
+enum Sink {
+    One(Writer),
+    Parts(PartitionedWriter),
+}
+
+impl Sink {
+    fn push(&mut self, item: Value) -> Result<()> {
+        match self {
+            Sink::One(w) => w.push(item)?,
+            Sink::Parts(w) => w.push(item)?,
+        }
+        Ok(())
+    }
+
+    fn push_json(&mut self, text: &str) -> Result<()> {
+        match self {
+            Sink::One(w) => w.push_json(text)?,
+            Sink::Parts(w) => w.push_json(text)?,
+        }
+        Ok(())
+    }
+
+    /// Items written.
+    fn finish(self) -> Result<u64> {
+        Ok(match self {
+            Sink::One(w) => w.finish()?,
+            Sink::Parts(w) => w.finish()?.iter().map(|(_, n)| n).sum(),
+        })
+    }
 }

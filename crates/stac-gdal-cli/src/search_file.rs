@@ -9,8 +9,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use stac_gdal::client::SearchParams;
+use stac_gdal::cube::DatasetCollection;
 use stac_gdal::geoparquet::search::{Sources, search as search_catalog};
 use stac_gdal::signers::Signer;
+use stac_gdal::{PointOptions, PointQuery};
 
 /// Whether `source` names a catalog (file, folder, glob) rather than an API.
 pub fn is_catalog(source: &str) -> bool {
@@ -63,4 +65,37 @@ pub fn search(
     }
     out.flush()?;
     Ok(())
+}
+
+/// `point` over a catalog: the same UTM grid and search bbox as over an
+/// API (`PointQuery::grid`), the collection, datetime and `--query` pushed
+/// down to the catalog search, then the cube on exactly that grid.
+pub fn point_cube(
+    catalog: &str,
+    query: &PointQuery<'_>,
+    options: &PointOptions,
+) -> Result<DatasetCollection> {
+    query.validate()?;
+    let grid = query.grid(options.units)?;
+    let mut params = SearchParams::new()
+        .collections([query.collection])
+        .bbox(grid.bbox.to_vec())
+        .datetime(query.datetime());
+    if let Some(q) = &options.query {
+        params = params.query(q.clone());
+    }
+    let items: Vec<Value> = search_catalog(Sources::from(path_of(catalog)), &params)
+        .with_context(|| format!("searching {catalog}"))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("searching {catalog}"))?;
+    DatasetCollection::from_stac(&items, query.bands, &options.cube_options(&grid)).with_context(
+        || {
+            format!(
+                "point ({}, {}) in {catalog}: {} item(s) found",
+                query.lat,
+                query.lon,
+                items.len()
+            )
+        },
+    )
 }

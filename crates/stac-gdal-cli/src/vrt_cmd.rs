@@ -7,8 +7,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use stac_gdal::vrt::{MosaicOrder, Resampling, Resolution, VrtOptions, build_vrt_from_stac};
 
-use crate::input::read_items;
-
 /// Which item wins on overlap.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Order {
@@ -21,8 +19,10 @@ pub enum Order {
 /// Arguments of `stac-gdal vrt`.
 #[derive(Debug, Args)]
 pub struct VrtArgs {
-    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin).
+    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
+    #[command(flatten)]
+    select: crate::input::CatalogSelect,
     /// Asset key to mosaic.
     #[arg(long)]
     asset: String,
@@ -60,7 +60,7 @@ pub struct VrtArgs {
 
 /// Run `stac-gdal vrt`.
 pub fn vrt(args: VrtArgs) -> Result<()> {
-    let items = read_items(&args.items)?;
+    let items = args.select.read_items(&args.items)?;
     let mut opts = VrtOptions::default()
         .strict(!args.no_strict)
         .separate(args.separate)

@@ -22,7 +22,7 @@ use tempfile::{NamedTempFile, TempDir};
 use crate::error::{GeoParquetError, Result};
 use crate::layout;
 use crate::options::WriteOptions;
-use crate::writer::Writer;
+use crate::writer::{Progress, ProgressFn, Writer};
 
 /// The folder value of a null (or missing) partition key, as Hive writes it.
 pub(crate) const NULL_VALUE: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -152,6 +152,7 @@ pub struct PartitionedWriter {
     /// Folder (relative) → (offset, length, input index) of its items.
     parts: BTreeMap<PathBuf, Vec<(u64, u32, u64)>>,
     pushed: u64,
+    progress: Option<ProgressFn>,
 }
 
 impl std::fmt::Debug for PartitionedWriter {
@@ -201,7 +202,14 @@ impl PartitionedWriter {
             pos: 0,
             parts: BTreeMap::new(),
             pushed: 0,
+            progress: None,
         })
+    }
+
+    /// Call `f` as items are pushed, and as partitions are written.
+    pub fn with_progress(mut self, f: impl FnMut(Progress) + Send + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
     }
 
     /// Add one item.
@@ -256,12 +264,17 @@ impl PartitionedWriter {
             .push((self.pos, len, self.pushed));
         self.pos += u64::from(len) + 1;
         self.pushed += 1;
+        if self.pushed % 1000 == 0
+            && let Some(p) = &mut self.progress
+        {
+            p(Progress::Pushed(self.pushed));
+        }
         Ok(())
     }
 
     /// Write every partition and move the folder into place. Returns each
     /// file (relative to the folder) with its number of items.
-    pub fn finish(self) -> Result<Vec<(PathBuf, u64)>> {
+    pub fn finish(mut self) -> Result<Vec<(PathBuf, u64)>> {
         if self.pushed == 0 {
             return Err(GeoParquetError::Empty { path: self.dir });
         }
@@ -272,6 +285,7 @@ impl PartitionedWriter {
             .into_file();
         let mut out = Vec::with_capacity(self.parts.len());
         let mut text = Vec::new();
+        let mut written = 0u64;
         for (rel, rows) in &self.parts {
             let folder = self.tmp.path().join(rel);
             std::fs::create_dir_all(&folder).map_err(|e| GeoParquetError::io(&folder, e))?;
@@ -298,6 +312,13 @@ impl PartitionedWriter {
                 }
             })?;
             out.push((rel.join("part-0.parquet"), n));
+            written += n;
+            if let Some(p) = &mut self.progress {
+                p(Progress::Written {
+                    done: written,
+                    total: self.pushed,
+                });
+            }
         }
         drop(file);
         let tmp = self.tmp.keep();

@@ -86,6 +86,47 @@ use sort::Order;
 use sources::SourceFile;
 pub use sources::Sources;
 
+/// The search parameters as a test on single items, with exactly the
+/// semantics of [`search`] (for items that are not in a catalog file:
+/// JSON files, API results).
+///
+/// ```
+/// use serde_json::json;
+/// use stac_geoparquet::search::{Matcher, SearchParams};
+/// let m = Matcher::new(&SearchParams::new().datetime("2023-06").filter("platform = 's2a'".parse()?))?;
+/// let item = json!({"id": "a", "properties": {"datetime": "2023-06-10T10:00:00Z", "platform": "s2a"}});
+/// assert!(m.matches(&item)?);
+/// assert!(!m.matches(&json!({"id": "b", "properties": {"datetime": "2023-07-01T00:00:00Z", "platform": "s2a"}}))?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    expr: Expr,
+}
+
+impl Matcher {
+    /// Compile the parameters (their filters only: `sortby`, `fields` and
+    /// `max_items` do not apply to one item).
+    pub fn new(params: &SearchParams) -> Result<Self> {
+        let expr = query::compile(params)
+            .map_err(|(parameter, reason)| GeoParquetError::InvalidQuery { parameter, reason })?;
+        Ok(Self { expr })
+    }
+
+    /// Whether the item matches (an error for a field the filter cannot
+    /// read, e.g. a geometry that is not GeoJSON).
+    pub fn matches(&self, item: &Value) -> Result<bool> {
+        eval::eval(&self.expr, &eval::JsonRow(item))
+            .map(|r| r == Some(true))
+            .map_err(|reason| GeoParquetError::InvalidItem {
+                path: PathBuf::new(),
+                index: 0,
+                id: stac_meta::item_id(item).to_owned(),
+                reason,
+            })
+    }
+}
+
 /// What a search read and skipped (for `--verbose` output and tests).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
