@@ -36,35 +36,88 @@ pub fn search(
     if method_given {
         bail!("--method applies to STAC APIs; {source} is a catalog file");
     }
-    let items = search_catalog(Sources::from(path_of(source)), &params)
+    let mut items = search_catalog(Sources::from(path_of(source)), &params)
         .with_context(|| format!("searching {source}"))?;
-    let sign = |mut item: Value| -> Result<Value> {
-        if let Some(s) = &signer {
-            s.sign_item(&mut item)
-                .with_context(|| format!("signing item {}", stac_gdal::meta::item_id(&item)))?;
-        }
-        Ok(item)
-    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    if ndjson {
-        for item in items {
-            serde_json::to_writer(&mut out, &sign(item?)?)?;
-            out.write_all(b"\n")?;
+    match signer {
+        // Unsigned items are decoded and serialised on every core.
+        None if ndjson => {
+            items.write_ndjson(&mut out)?;
         }
-    } else {
-        // Streamed: the ItemCollection is never held whole in memory.
-        out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
-        for (i, item) in items.enumerate() {
-            if i > 0 {
-                out.write_all(b",")?;
+        None => {
+            out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+            items.write_ndjson(&mut Commas::new(&mut out))?;
+            out.write_all(b"]}\n")?;
+        }
+        Some(s) => {
+            let sign = |mut item: Value| -> Result<Value> {
+                s.sign_item(&mut item)
+                    .with_context(|| format!("signing item {}", stac_gdal::meta::item_id(&item)))?;
+                Ok(item)
+            };
+            if !ndjson {
+                out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
             }
-            serde_json::to_writer(&mut out, &sign(item?)?)?;
+            for (i, item) in items.enumerate() {
+                if !ndjson && i > 0 {
+                    out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut out, &sign(item?)?)?;
+                if ndjson {
+                    out.write_all(b"\n")?;
+                }
+            }
+            if !ndjson {
+                out.write_all(b"]}\n")?;
+            }
         }
-        out.write_all(b"]}\n")?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// NDJSON lines joined by commas (the features array of an
+/// ItemCollection): every newline ends an item (serialised JSON has none
+/// inside), and becomes a comma before the next one.
+struct Commas<W> {
+    inner: W,
+    pending: bool,
+}
+
+impl<W: Write> Commas<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            pending: false,
+        }
+    }
+}
+
+impl<W: Write> Write for Commas<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for chunk in buf.split_inclusive(|b| *b == b'\n') {
+            if chunk.is_empty() {
+                continue;
+            }
+            if self.pending {
+                self.inner.write_all(b",")?;
+                self.pending = false;
+            }
+            match chunk.strip_suffix(b"\n") {
+                Some(item) => {
+                    self.inner.write_all(item)?;
+                    self.pending = true;
+                }
+                None => self.inner.write_all(chunk)?,
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// `point` over a catalog: the same UTM grid and search bbox as over an

@@ -329,3 +329,29 @@ fn explicit_nulls_and_absent_keys_both_survive_in_any_row_order() {
         }
     }
 }
+
+#[test]
+fn nulls_alternating_with_absences_on_every_row_fall_back_to_json_text() {
+    // 20 002 items, `platform` null / absent / null / ...: more runs of
+    // explicit nulls than the metadata keeps (10 000), so the column is
+    // stored as JSON text, which keeps the difference in every cell.
+    let items: Vec<Value> = (0..20_002)
+        .map(|i| {
+            let mut item = serde_json::json!({"type": "Feature", "id": format!("{i}"), "geometry": null,
+                "properties": {"datetime": "2023-01-01T00:00:00Z"}});
+            if i % 2 == 0 {
+                item["properties"]["platform"] = Value::Null;
+            }
+            item
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alternating.parquet");
+    to_geoparquet(&items, &path, &WriteOptions::default()).unwrap();
+    assert_eq!(from_geoparquet(&path).unwrap(), items);
+    let schema = Reader::open(&path).unwrap().schema();
+    assert_eq!(
+        schema.field_with_name("platform").unwrap().data_type(),
+        &arrow_schema::DataType::Utf8
+    );
+}

@@ -305,3 +305,60 @@ fn partitioned_output_is_searched_like_one_file() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     assert!(write_partitioned(&items, &out, &keys, &WriteOptions::default()).is_err());
 }
+
+#[test]
+fn ndjson_written_on_several_threads_equals_the_iterator() {
+    use stac_geoparquet::search::{SearchOptions, search_with};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.parquet");
+    // Parts of 4096 rows: 3 row groups of 700 rows and pages of 100 make
+    // the parallel writer cut, order and stop at max_items across parts.
+    let items: Vec<Value> = items()
+        .into_iter()
+        .chain(items().into_iter().map(|mut i| {
+            i["id"] = json!(format!("b-{}", i["id"].as_str().unwrap()));
+            i
+        }))
+        .collect();
+    stac_geoparquet::to_geoparquet(
+        &items,
+        &path,
+        &WriteOptions::default()
+            .with_row_group_size(700)
+            .with_page_rows(100),
+    )
+    .unwrap();
+    let cases = [
+        SearchParams::new(),
+        SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" < 30".into())),
+        SearchParams::new()
+            .bbox([1.0, 1.0, 8.0, 20.0])
+            .max_items(77),
+        SearchParams::new()
+            .fields(stac_geoparquet::search::Fields::parse("-assets"))
+            .max_items(1500),
+    ];
+    for params in cases {
+        let expected: Vec<u8> = search(&path, &params)
+            .unwrap()
+            .flat_map(|i| {
+                let mut line = serde_json::to_vec(&i.unwrap()).unwrap();
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        for threads in [1, 2, 4] {
+            let mut s = search_with(
+                &path,
+                &params,
+                &SearchOptions::default().with_threads(threads),
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            let n = s.write_ndjson(&mut out).unwrap();
+            assert_eq!(out, expected, "{threads} threads");
+            assert_eq!(n as usize, out.iter().filter(|b| **b == b'\n').count());
+            assert_eq!(s.stats().items, n);
+        }
+    }
+}

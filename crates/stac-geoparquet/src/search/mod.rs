@@ -65,6 +65,7 @@ mod cql2_text;
 mod eval;
 mod expr;
 mod fields;
+mod parallel;
 mod prune;
 mod query;
 mod scan;
@@ -156,6 +157,48 @@ pub struct SearchStats {
 /// the parameter. A file that is not stac-geoparquet, or a row that cannot
 /// be decoded, ends the iteration with an error naming the file and row.
 pub fn search(sources: impl Into<Sources>, params: &SearchParams) -> Result<Search> {
+    search_with(sources, params, &SearchOptions::default())
+}
+
+/// Options of [`search_with`].
+///
+/// ```
+/// use stac_geoparquet::search::SearchOptions;
+/// assert_eq!(SearchOptions::default().with_threads(3).threads(), 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchOptions {
+    threads: usize,
+}
+
+impl Default for SearchOptions {
+    /// As many threads as cores.
+    fn default() -> Self {
+        Self {
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+impl SearchOptions {
+    /// Threads decoding items in [`Search::write_ndjson`] (at least 1).
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Threads decoding items.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+}
+
+/// [`search`] with options.
+pub fn search_with(
+    sources: impl Into<Sources>,
+    params: &SearchParams,
+    options: &SearchOptions,
+) -> Result<Search> {
     let expr = query::compile(params)
         .map_err(|(parameter, reason)| GeoParquetError::InvalidQuery { parameter, reason })?;
     let files = sources::resolve(&sources.into())?;
@@ -171,6 +214,7 @@ pub fn search(sources: impl Into<Sources>, params: &SearchParams) -> Result<Sear
         sorted: None,
         stats: SearchStats::default(),
         done: false,
+        threads: options.threads,
     })
 }
 
@@ -186,6 +230,7 @@ pub struct Search {
     sorted: Option<Sorted>,
     stats: SearchStats,
     done: bool,
+    threads: usize,
 }
 
 impl std::fmt::Debug for Search {
@@ -201,6 +246,68 @@ impl Search {
     /// What was read and skipped so far (complete once the iterator ended).
     pub fn stats(&self) -> &SearchStats {
         &self.stats
+    }
+
+    /// Write every (remaining) item as NDJSON, one per line, in the order
+    /// the iterator gives them: items are decoded and serialised on
+    /// [`SearchOptions::threads`] threads when the search is not sorted.
+    /// Returns the number of items written; [`Search::stats`] is complete
+    /// afterwards.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("c.parquet");
+    /// # let items: Vec<_> = (0..10).map(|i| json!({"type": "Feature", "id": format!("{i}"), "geometry": null, "properties": {"datetime": "2023-01-01T00:00:00Z"}})).collect();
+    /// # stac_geoparquet::to_geoparquet(&items, &path, &Default::default())?;
+    /// use stac_geoparquet::search::{search, SearchParams};
+    /// let mut out = Vec::new();
+    /// let n = search(&path, &SearchParams::new().ids(["3", "4"]))?.write_ndjson(&mut out)?;
+    /// assert_eq!((n, out.iter().filter(|b| **b == b'\n').count()), (2, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_ndjson(&mut self, out: &mut dyn std::io::Write) -> Result<u64> {
+        let io = |e: std::io::Error| GeoParquetError::io("<output>", e);
+        let mut n = 0u64;
+        if self.order.is_some() || self.threads <= 1 || self.current.is_some() {
+            for item in self.by_ref() {
+                serde_json::to_writer(&mut *out, &item?).map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)?;
+                n += 1;
+            }
+            return Ok(n);
+        }
+        if self.done || self.remaining == Some(0) {
+            return Ok(0);
+        }
+        self.done = true;
+        let mut files = Vec::new();
+        let mut jobs = Vec::new();
+        while let Some(next) = self.open_next() {
+            let (file, pruned) = next?;
+            if pruned.row_groups.is_empty() {
+                continue;
+            }
+            let idx = files.len();
+            jobs.extend(
+                pruned
+                    .parts(parallel::PART_ROWS)
+                    .into_iter()
+                    .map(|p| (idx, p)),
+            );
+            files.push(file);
+        }
+        let work = parallel::Work {
+            files: &files,
+            jobs: &jobs,
+            conjuncts: &self.conjuncts,
+            fields: &self.fields,
+            limit: self.remaining,
+        };
+        let (items, decoded) = work.write(self.threads, self.remaining.map(|m| m as u64), out)?;
+        self.stats.items += items;
+        self.stats.rows_decoded += decoded;
+        Ok(items)
     }
 
     /// Open the next file and prune it: `None` when none is left.
@@ -253,7 +360,7 @@ impl Search {
             }
             match file.rows(
                 &self.conjuncts,
-                &pruned,
+                &pruned.whole(),
                 &Want::output(self.fields.clone()),
                 self.remaining,
             ) {
@@ -274,7 +381,7 @@ impl Search {
                 continue;
             }
             let idx = files.len();
-            let mut rows = file.rows(&self.conjuncts, &pruned, &want, None)?;
+            let mut rows = file.rows(&self.conjuncts, &pruned.whole(), &want, None)?;
             while let Some(r) = rows.next_item() {
                 let (row, item) = r?;
                 let key = order

@@ -546,6 +546,63 @@ pub(crate) struct Pruned {
     pub selection: Option<RowSelection>,
     /// Rows skipped by the page index inside kept row groups.
     pub rows_skipped_by_pages: u64,
+    /// Per kept row group: its rows and the row ranges (within it) kept.
+    pub kept: Vec<(usize, usize, Vec<std::ops::Range<usize>>)>,
+}
+
+/// The rows one reader reads: row groups and, within them, a selection.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Part {
+    pub row_groups: Vec<usize>,
+    pub selection: Option<RowSelection>,
+}
+
+impl Pruned {
+    /// Everything kept, as one part.
+    pub fn whole(&self) -> Part {
+        Part {
+            row_groups: self.row_groups.clone(),
+            selection: self.selection.clone(),
+        }
+    }
+
+    /// The kept rows cut into parts of windows of `rows` rows of a row
+    /// group (aligned on multiples of `rows`, as pages are), each with
+    /// something to read.
+    pub fn parts(&self, rows: usize) -> Vec<Part> {
+        let rows = rows.max(1);
+        let mut out = Vec::new();
+        for (rg, total, kept) in &self.kept {
+            let mut start = 0;
+            while start < *total {
+                let end = (start + rows).min(*total);
+                let mut selectors = Vec::new();
+                let mut at = 0;
+                for r in kept {
+                    let (a, b) = (r.start.max(start), r.end.min(end));
+                    if a >= b {
+                        continue;
+                    }
+                    if a > at {
+                        selectors.push(RowSelector::skip(a - at));
+                    }
+                    selectors.push(RowSelector::select(b - a));
+                    at = b;
+                }
+                if at > 0 {
+                    if at < *total {
+                        selectors.push(RowSelector::skip(total - at));
+                    }
+                    out.push(Part {
+                        row_groups: vec![*rg],
+                        selection: Some(RowSelection::from(selectors)),
+                    });
+                }
+                start = end;
+            }
+        }
+        out
+    }
 }
 
 /// Prune the row groups, then the pages, of a file.
@@ -614,6 +671,7 @@ pub(crate) fn prune(
         }
         out.rows_skipped_by_pages +=
             (rows - kept.iter().map(|r| r.end - r.start).sum::<usize>()) as u64;
+        out.kept.push((rg_idx, rows, kept));
     }
     if page_pruned {
         out.selection = Some(RowSelection::from(selectors));

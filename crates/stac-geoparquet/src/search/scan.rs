@@ -30,7 +30,7 @@ use super::arrow_row::{ArrowRow, Columns, FieldMap, readable};
 use super::eval::{JsonRow, eval};
 use super::expr::{Expr, Operand, Prop, SpatialOp};
 use super::fields;
-use super::prune::{self, Pruned};
+use super::prune::{self, Part, Pruned};
 use super::sources::SourceFile;
 use crate::decode::{Decoder, Rows};
 use crate::error::{GeoParquetError, Result};
@@ -178,7 +178,7 @@ impl OpenFile {
     pub fn rows(
         &self,
         conjuncts: &[Expr],
-        pruned: &Pruned,
+        part: &Part,
         want: &Want,
         limit: Option<usize>,
     ) -> Result<FileRows> {
@@ -235,9 +235,9 @@ impl OpenFile {
         let mut builder =
             ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
                 .with_batch_size(BATCH_ROWS)
-                .with_row_groups(pruned.row_groups.clone())
+                .with_row_groups(part.row_groups.clone())
                 .with_projection(self.projection(&want.with_residual(&residual, &self.map)));
-        if let Some(sel) = &pruned.selection {
+        if let Some(sel) = &part.selection {
             builder = builder.with_row_selection(sel.clone());
         }
         if !predicates.is_empty() {
