@@ -197,16 +197,18 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                 _ => {}
             };
             let mut writer = if args.partition_by.is_empty() {
-                Sink::One(Writer::create(&args.output, options)?.with_progress(progress))
+                Sink::One(Box::new(
+                    Writer::create(&args.output, options)?.with_progress(progress),
+                ))
             } else {
                 let keys = args
                     .partition_by
                     .iter()
                     .map(|k| k.parse::<PartitionKey>().map_err(anyhow::Error::msg))
                     .collect::<Result<Vec<_>>>()?;
-                Sink::Parts(
+                Sink::Parts(Box::new(
                     PartitionedWriter::create(&args.output, keys, options)?.with_progress(progress),
-                )
+                ))
             };
             match raw_lines {
                 // NDJSON straight into the writer: the text is spilled as is.
@@ -289,8 +291,8 @@ fn parse_sort(text: &str) -> Result<SortOrder, String> {
 
 /// One Parquet file, or a partitioned folder.
 enum Sink {
-    One(Writer),
-    Parts(PartitionedWriter),
+    One(Box<Writer>),
+    Parts(Box<PartitionedWriter>),
 }
 
 impl Sink {

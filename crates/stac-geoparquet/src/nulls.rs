@@ -13,11 +13,14 @@ use serde_json::{Map, Value};
 use crate::layout::RESERVED;
 use crate::metadata::FileHints;
 
+/// Runs of rows: `(first row, count)`.
+pub(crate) type Runs = Vec<(u64, u64)>;
+
 /// Rows with explicit nulls, per column, as the reader applies them.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct NullRows {
     /// (item key, at the top level (else a property), sorted runs).
-    columns: Vec<(String, bool, Vec<(u64, u64)>)>,
+    columns: Vec<(String, bool, Runs)>,
 }
 
 impl NullRows {

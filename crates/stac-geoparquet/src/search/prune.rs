@@ -245,13 +245,13 @@ fn literal(o: &Operand) -> Option<Val<'_>> {
 /// The ordering of a column bound and a literal, when the comparison is
 /// monotonic in the column's own order (so bounds bound it).
 fn ord(bound: &Val, lit: &Val) -> Option<Ordering> {
-    let ok = match (bound, lit) {
+    let ok = matches!(
+        (bound, lit),
         (Val::Num(_), Val::Num(_) | Val::Str(_))
-        | (Val::Time(_), Val::Time(_) | Val::Str(_))
-        | (Val::Str(_), Val::Str(_))
-        | (Val::Bool(_), Val::Bool(_)) => true,
-        _ => false,
-    };
+            | (Val::Time(_), Val::Time(_) | Val::Str(_))
+            | (Val::Str(_), Val::Str(_))
+            | (Val::Bool(_), Val::Bool(_))
+    );
     if ok { compare(bound, lit) } else { None }
 }
 
@@ -691,7 +691,7 @@ fn page_ranges(
     leaf_ids: &[(&str, usize)],
     rg_stats: &dyn Stats,
 ) -> Vec<std::ops::Range<usize>> {
-    let whole = vec![0..rows];
+    let whole = std::iter::once(0..rows).collect::<Vec<_>>();
     let index = metadata.page_index_for_row_group(rg_idx);
     // (column, arrow type, page first rows, column index) of columns with a page index.
     let mut cols = Vec::new();
