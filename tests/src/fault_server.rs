@@ -153,6 +153,27 @@ impl Reply {
         Self::status(status, &[("Location", location)])
     }
 
+    /// `data` as a file with a strong `ETag` (`"<etag>"`), as a static file
+    /// server sends it: a `Range` is honoured only when an `If-Range`
+    /// header is absent or names this ETag (else the whole file, `200`).
+    pub fn file(request: &Request, data: &[u8], etag: &str) -> Self {
+        let tag = format!("\"{etag}\"");
+        let honour = request.header("if-range").is_none_or(|v| v.trim() == tag);
+        let mut reply = if honour {
+            Self::bytes(request, data)
+        } else {
+            Self::Full {
+                status: 200,
+                headers: vec![("Accept-Ranges".to_owned(), "bytes".to_owned())],
+                body: data.to_vec(),
+            }
+        };
+        if let Self::Full { headers, .. } = &mut reply {
+            headers.push(("ETag".to_owned(), tag));
+        }
+        reply
+    }
+
     /// `data` as a file: `206` with `Content-Range` for a `Range: bytes=a-b`
     /// (or `a-`) request, `416` for a range past the end, else `200`.
     pub fn bytes(request: &Request, data: &[u8]) -> Self {

@@ -3,6 +3,7 @@
 
 pub mod fault_server;
 pub mod nginx;
+pub mod origins;
 pub mod pgstac;
 pub mod rustac_server;
 pub mod seaweed;

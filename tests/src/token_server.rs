@@ -45,6 +45,11 @@ pub enum Failure {
     Malformed,
     /// Answer 200 with a JSON object lacking the token field.
     MissingToken,
+    /// Answer with this status and an error body that echoes the
+    /// credential the request carried, as the `error` code and in the
+    /// description: the PC subscription key, Earthdata's base64
+    /// `user:password`, the CDSE password.
+    Echo(u16),
 }
 
 /// Server settings.
@@ -70,6 +75,9 @@ pub struct TokenServerConfig {
     pub fixed_token: Option<String>,
     /// Sleep this long before answering a mint (lets concurrent callers overlap).
     pub delay: Duration,
+    /// Successful answers also echo the credential the request carried
+    /// (field `echo`), as a careless server might.
+    pub echo_on_success: bool,
 }
 
 impl Default for TokenServerConfig {
@@ -85,6 +93,7 @@ impl Default for TokenServerConfig {
             cdse_expires_in: 600,
             fixed_token: None,
             delay: Duration::ZERO,
+            echo_on_success: false,
         }
     }
 }
@@ -409,7 +418,30 @@ fn handle(
     if !config.delay.is_zero() {
         std::thread::sleep(config.delay);
     }
+    // The credential this request carried, as a careless server echoes it.
+    let credential = match endpoint {
+        Endpoint::Pc => headers
+            .get("ocp-apim-subscription-key")
+            .cloned()
+            .unwrap_or_default(),
+        Endpoint::Earthdata => headers
+            .get("authorization")
+            .and_then(|h| h.strip_prefix("Basic "))
+            .unwrap_or_default()
+            .to_owned(),
+        Endpoint::Cdse => parse_form(&body)
+            .get("password")
+            .cloned()
+            .unwrap_or_default(),
+    };
     match failure {
+        Some(Failure::Echo(code)) => {
+            let body = serde_json::json!({
+                "error": credential,
+                "error_description": format!("the credential {credential} was refused"),
+            });
+            return respond(&mut conn, code, &body.to_string());
+        }
         Some(Failure::Status(code)) => {
             return respond(&mut conn, code, r#"{"error":"server_error"}"#);
         }
@@ -455,11 +487,14 @@ fn handle(
                 rfc3339(expiry).replace(':', "%3A"),
                 token(&format!("pc-{container}-"), n)
             );
-            let body = if config.pc_omit_expiry {
+            let mut body = if config.pc_omit_expiry {
                 serde_json::json!({ "token": sas })
             } else {
                 serde_json::json!({ "token": sas, "msft:expiry": rfc3339(expiry) })
             };
+            if config.echo_on_success {
+                body["echo"] = credential.clone().into();
+            }
             respond(&mut conn, 200, &body.to_string())
         }
         Endpoint::Earthdata => {
@@ -471,11 +506,14 @@ fn handle(
                 return respond(&mut conn, 401, r#"{"error":"invalid_credentials"}"#);
             }
             let n = bump("earthdata");
-            let body = serde_json::json!({
+            let mut body = serde_json::json!({
                 "access_token": token("edl-", n),
                 "token_type": "Bearer",
                 "expiration_date": rfc3339(SystemTime::now() + config.earthdata_ttl),
             });
+            if config.echo_on_success {
+                body["echo"] = credential.clone().into();
+            }
             respond(&mut conn, 200, &body.to_string())
         }
         Endpoint::Cdse => {
@@ -507,7 +545,7 @@ fn handle(
             let all = bump("cdse");
             let refresh = format!("cdse-refresh-{all}");
             state.lock().unwrap().refresh_tokens.insert(refresh.clone());
-            let body = serde_json::json!({
+            let mut body = serde_json::json!({
                 "access_token": token("cdse-access-", all),
                 "refresh_token": refresh,
                 "expires_in": config.cdse_expires_in,
@@ -515,6 +553,9 @@ fn handle(
                 "token_type": "Bearer",
                 "grant_number": n,
             });
+            if config.echo_on_success {
+                body["echo"] = credential.clone().into();
+            }
             respond(&mut conn, 200, &body.to_string())
         }
     }

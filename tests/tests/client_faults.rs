@@ -305,7 +305,9 @@ fn post_merge_body_headers_and_signer_on_every_request() {
         }
     });
     port_cell.set(server.port()).unwrap();
-    let options = fast_retry().with_signer(BearerTokenSigner::new("tok-123"));
+    let home = format!("127.0.0.1:{}", server.port()).parse().unwrap();
+    let options =
+        fast_retry().with_signer(BearerTokenSigner::new("tok-123").with_allow_http([home]));
     let client = Client::new(&server.url("/"), options).unwrap();
     let params = SearchParams::new()
         .collections(["c1"])
@@ -488,6 +490,7 @@ fn range_start(r: &Request) -> Option<usize> {
 
 #[test]
 fn interrupted_download_resumes_with_range() {
+    const LM: &str = "Tue, 01 Jun 2021 00:00:00 GMT";
     let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let served = data.clone();
     let attempts = Arc::new(AtomicUsize::new(0));
@@ -497,13 +500,14 @@ fn interrupted_download_resumes_with_range() {
             // Cut after 70 000 bytes.
             return Reply::Truncated {
                 status: 200,
-                headers: vec![],
+                headers: vec![("Last-Modified".into(), LM.into())],
                 declared: served.len(),
                 body: served[..70_000].to_vec(),
             };
         }
         match range_start(r) {
-            Some(start) => Reply::Full {
+            // A resume is validated: If-Range carries the Last-Modified seen first.
+            Some(start) if r.header("if-range") == Some(LM) => Reply::Full {
                 status: 206,
                 headers: vec![(
                     "Content-Range".into(),
@@ -511,7 +515,7 @@ fn interrupted_download_resumes_with_range() {
                 )],
                 body: served[start..].to_vec(),
             },
-            None => Reply::Full {
+            _ => Reply::Full {
                 status: 200,
                 headers: vec![],
                 body: served.clone(),
@@ -530,7 +534,7 @@ fn interrupted_download_resumes_with_range() {
     let path = dir.path().join("big.bin");
     assert_eq!(std::fs::read(&path).unwrap(), data);
     assert_eq!(out["assets"]["data"]["href"], json!(path.to_string_lossy()));
-    assert!(!dir.path().join(".big.bin.part").exists());
+    assert!(!dir.path().join(".stac-gdal-staging").exists());
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(range_start(&reqs[0]), None);

@@ -451,7 +451,10 @@ fn live_catalog_against_pgstac() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["B04.cog.tif", "s2-a.json"]);
+    assert_eq!(
+        names,
+        ["B04.cog.tif", "s2-a.json", "stac-gdal-manifest.json"]
+    );
 
     // 5. The example, pointed at the same server.
     run_example(&url, work.path(), &files);

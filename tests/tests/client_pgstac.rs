@@ -88,7 +88,7 @@ impl Signer for QuerySigner {
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
         Ok(format!("{href}?sig=test"))
     }
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
+    fn gdal_env_for(&self, _href: &str) -> Result<GdalEnv, SignerError> {
         Ok(GdalEnv::new())
     }
 }

@@ -166,14 +166,14 @@ fn stalled_download_is_dropped_by_the_read_timeout_and_resumed() {
             // 100 000 bytes at once, then 5 s of silence before the rest.
             return Reply::Stream {
                 status: 200,
-                headers: vec![],
+                headers: vec![("ETag".into(), "\"s1\"".into())],
                 content_length: Some(served.len()),
                 chunk: served[..100_000].to_vec(),
                 count: 3,
                 delay: Duration::from_secs(5),
             };
         }
-        Reply::bytes(r, &served)
+        Reply::file(r, &served, "s1")
     });
     let dir = tempfile::tempdir().unwrap();
     let item = json!({"id": "stall", "assets": {"data": {"href": server.url("/f/stall.bin"),
@@ -196,6 +196,7 @@ fn stalled_download_is_dropped_by_the_read_timeout_and_resumed() {
         Some((100_000, None)),
         "resumed where it stalled"
     );
+    assert_eq!(reqs[1].header("if-range"), Some("\"s1\""));
 }
 
 #[test]
@@ -414,6 +415,23 @@ fn html_error_pages_give_a_short_typed_error() {
 
 /// A second API host (127.0.0.2) serving page 3, whose next link returns
 /// to the first host for page 4.
+/// The origins (`127.0.0.x:<port>`) of test server URLs as a host list,
+/// plain http allowed for them.
+fn http_origins(urls: &[&str]) -> HostList {
+    let entries: Vec<String> = urls
+        .iter()
+        .map(|u| {
+            u.trim_start_matches("http://")
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    HostList::new(entries.iter().cloned())
+        .with_allow_http(entries.iter().map(|e| e.parse().unwrap()))
+}
+
 fn two_hosts(redirect: bool) -> (FaultServer, FaultServer) {
     let a_base = Arc::new(OnceLock::<String>::new());
     let b_base = Arc::new(OnceLock::<String>::new());
@@ -469,9 +487,9 @@ fn next_links_to_another_host_are_followed_only_when_the_signer_allows_it() {
         "a request reached the foreign host"
     );
 
-    // A scoped bearer that does not list 127.0.0.2: not followed either.
+    // A scoped bearer that does not list the other origin: not followed either.
     let (home, foreign) = two_hosts(false);
-    let scoped = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["127.0.0.1"]));
+    let scoped = BearerTokenSigner::new(TOKEN).with_hosts(http_origins(&[&home.url("/")]));
     let (_, err) = split(crawl(&home, no_retry().with_signer(scoped)));
     assert!(
         matches!(err, Some(ClientError::ForeignLink { .. })),
@@ -501,7 +519,8 @@ fn next_links_to_another_host_are_followed_only_when_the_signer_allows_it() {
     // A bearer whose host list names both hosts: followed and signed there
     // (the user allowed it).
     let (home, foreign) = two_hosts(false);
-    let both = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["127.0.0.1", "127.0.0.2"]));
+    let both = BearerTokenSigner::new(TOKEN)
+        .with_hosts(http_origins(&[&home.url("/"), &foreign.url("/")]));
     let (items, err) = split(crawl(&home, no_retry().with_signer(both)));
     assert!(err.is_none(), "{err:?}");
     assert_eq!(ids(&items), all_ids());
@@ -815,58 +834,79 @@ fn killed_cli_download_leaves_no_final_file_and_a_rerun_resumes_and_verifies() {
             // 16 KiB every 20 ms: 2.5 s for the file.
             return Reply::Paced {
                 status: 200,
-                headers: vec![],
+                headers: vec![("ETag".into(), "\"v1\"".into())],
                 body: served.clone(),
                 piece: 16 << 10,
                 delay: Duration::from_millis(20),
             };
         }
-        Reply::bytes(r, &served)
+        Reply::file(r, &served, "v1")
     });
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
     let item_path = dir.path().join("item.json");
     let item = json!({"type": "Feature", "stac_version": "1.0.0", "id": "killed",
         "geometry": null, "properties": {"datetime": "2021-06-01T00:00:00Z"},
         "assets": {"data": {"href": server.url("/files/big.bin?sig=DL-SECRET"),
             "file:size": data.len(), "file:checksum": sha256_multihash(&data)}}});
     std::fs::write(&item_path, item.to_string()).unwrap();
-    let final_path = out.join("big.bin");
-    let part = out.join(".big.bin.part");
-    let cli = || {
+    let cli = |out: &Path| {
         let mut cmd = Command::new(stac_gdal_e2e::stac_gdal_bin());
         cmd.arg("download")
             .arg(&item_path)
-            .arg(&out)
+            .arg(out)
             .arg("--quiet")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         cmd
     };
+    // The staged part (random name) in the destination's staging directory.
+    let part_of = |out: &Path| -> Option<PathBuf> {
+        std::fs::read_dir(out.join(".stac-gdal-staging"))
+            .ok()?
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "part"))
+    };
+    // Start on the slow server, SIGKILL (by PID) once 200 kB are staged.
+    let kill_midway = |out: &Path| -> PathBuf {
+        slow.store(true, Ordering::SeqCst);
+        let mut child = cli(out).spawn().unwrap();
+        let pid = child.id();
+        wait_until("a partial download", 20, || {
+            part_of(out).is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= 200_000))
+        });
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "pid {pid} was not killed");
+        assert!(
+            !out.join("big.bin").exists(),
+            "a file appeared under the final name"
+        );
+        assert!(!out.join("killed.json").exists());
+        part_of(out).unwrap()
+    };
 
-    let mut child = cli().spawn().unwrap();
-    let pid = child.id();
-    wait_until("a partial download", 20, || {
-        std::fs::metadata(&part).is_ok_and(|m| m.len() >= 200_000)
-    });
-    child.kill().unwrap(); // SIGKILL to this child, by its PID
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "pid {pid} was not killed");
-    assert!(!final_path.exists(), "a file appeared under the final name");
+    let out = dir.path().join("out");
+    let part = kill_midway(&out);
     let partial = std::fs::metadata(&part).unwrap().len();
     assert!(partial > 0 && partial < data.len() as u64);
+    // Its name is not derived from the asset's.
+    assert!(!part.file_name().unwrap().to_string_lossy().contains("big"));
 
-    // Rerun on a fast server: it resumes with Range and verifies.
+    // Rerun on a fast server: it resumes with Range + If-Range and verifies.
     slow.store(false, Ordering::SeqCst);
     let before = server.requests().len();
-    let out2 = cli().output().unwrap();
+    let out2 = cli(&out).output().unwrap();
     assert!(
         out2.status.success(),
         "{}",
         String::from_utf8_lossy(&out2.stderr)
     );
-    assert_eq!(std::fs::read(&final_path).unwrap(), data);
-    assert!(!part.exists());
+    assert_eq!(std::fs::read(out.join("big.bin")).unwrap(), data);
+    assert!(
+        !out.join(".stac-gdal-staging").exists(),
+        "the staging directory is removed after a successful run"
+    );
+    assert!(out.join("stac-gdal-manifest.json").exists());
     let resumed = &server.requests()[before..];
     assert_eq!(resumed.len(), 1);
     let (start, _) = resumed[0].range().expect("a Range request");
@@ -874,25 +914,30 @@ fn killed_cli_download_leaves_no_final_file_and_a_rerun_resumes_and_verifies() {
         start as u64 >= partial,
         "resumed from {start}, part had {partial}"
     );
+    assert_eq!(resumed[0].header("if-range"), Some("\"v1\""));
     let stderr = String::from_utf8_lossy(&out2.stderr);
     assert!(!stderr.contains("DL-SECRET"), "{stderr}");
 
-    // A corrupted partial file: the resumed file fails its checksum, nothing
-    // is left under the final name or as a part; the next run starts over.
-    std::fs::remove_file(&final_path).unwrap();
-    std::fs::write(&part, vec![0xAAu8; 300_000]).unwrap();
-    let bad = cli().output().unwrap();
+    // A corrupted part (same length, same validator): the resumed file
+    // fails its checksum, nothing is left under the final name or as a
+    // part; the next run starts over.
+    let out = dir.path().join("out-corrupt");
+    let part = kill_midway(&out);
+    let len = std::fs::metadata(&part).unwrap().len() as usize;
+    std::fs::write(&part, vec![0xAAu8; len]).unwrap();
+    slow.store(false, Ordering::SeqCst);
+    let bad = cli(&out).output().unwrap();
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("checksum mismatch"), "{stderr}");
-    assert!(!final_path.exists() && !part.exists());
-    let again = cli().output().unwrap();
+    assert!(!out.join("big.bin").exists() && part_of(&out).is_none());
+    let again = cli(&out).output().unwrap();
     assert!(
         again.status.success(),
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
-    assert_eq!(std::fs::read(&final_path).unwrap(), data);
+    assert_eq!(std::fs::read(out.join("big.bin")).unwrap(), data);
 }
 
 // ------------------------------------------------------------------ parquet writes

@@ -41,7 +41,7 @@ impl Signer for TestSigner {
             href.to_owned()
         })
     }
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
+    fn gdal_env_for(&self, _href: &str) -> Result<GdalEnv, SignerError> {
         Ok(if self.sas {
             GdalEnv::new()
         } else {
@@ -250,7 +250,7 @@ fn bearer_env_is_per_thread_and_reinstalled_on_reads() {
     let url_a = nginx.url("/private/a.tif");
     let url_b = nginx.url("/private/b.tif");
     let with = std::thread::spawn(move || {
-        let _scope = stac_gdal::raster::EnvScope::install(&signer.gdal_env().unwrap());
+        let _scope = stac_gdal::raster::EnvScope::install(&signer.gdal_env_for(&url_a).unwrap());
         b1.wait();
         let ds = load_asset(
             &item(&url_a),

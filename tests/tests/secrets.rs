@@ -32,6 +32,23 @@ use stac_signers::{
 };
 use stac_vrt::{VrtOptions, build_vrt_from_stac};
 
+// ------------------------------------------------------------------ origins
+
+/// `127.0.0.1:<port>` of a test server URL: the origin entry for `--host`
+/// and `--allow-http`.
+fn hp(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
+
+/// A host list of the origins of `urls`, allowed over plain http (the
+/// test servers speak http).
+fn origins(urls: &[&str]) -> HostList {
+    let entries: Vec<String> = urls.iter().map(|u| hp(u)).collect();
+    HostList::new(entries.iter().cloned())
+        .with_allow_http(entries.iter().map(|e| e.parse().unwrap()))
+}
+
 // ------------------------------------------------------------------ the corpus
 
 /// Everything a sweep saw, by label.
@@ -441,13 +458,14 @@ fn bearer_token_never_leaks() {
     let ok = item("ok", 1, &nginx.url("/private/cog.tif"));
     let missing = item("missing", 2, &nginx.url("/private/missing.tif"));
     let mut corpus = Corpus::default();
-    let scoped = || BearerTokenSigner::new(BEARER).with_hosts(HostList::new(["127.0.0.1"]));
+    let server = api(vec![ok.clone()], Some(format!("Bearer {BEARER}")));
+    let (nginx_url, api_url) = (nginx.url("/"), server.url("/"));
+    let hosts = || origins(&[&nginx_url, &api_url]);
+    let scoped = || BearerTokenSigner::new(BEARER).with_hosts(hosts());
     let case = Case {
         name: "bearer",
         good: Arc::new(scoped()),
-        bad: Arc::new(
-            BearerTokenSigner::new("wrong-token").with_hosts(HostList::new(["127.0.0.1"])),
-        ),
+        bad: Arc::new(BearerTokenSigner::new("wrong-token").with_hosts(hosts())),
         ok_item: ok.clone(),
         missing_item: missing.clone(),
         env: GdalEnv::new(),
@@ -456,7 +474,6 @@ fn bearer_token_never_leaks() {
     };
     library_sweep(&case, &mut corpus, dir.path());
 
-    let server = api(vec![ok.clone()], Some(format!("Bearer {BEARER}")));
     let items = search_sweep(
         "bearer",
         &server,
@@ -478,7 +495,16 @@ fn bearer_token_never_leaks() {
     // The CLI, succeeding and failing.
     let token = [("STAC_GDAL_TOKEN", BEARER)];
     let wrong = [("STAC_GDAL_TOKEN", "wrong-token")];
-    let signer = ["--signer", "bearer", "--host", "127.0.0.1"];
+    let both = format!("{},{}", hp(&nginx_url), hp(&api_url));
+    let signer = [
+        "--signer",
+        "bearer",
+        "--host",
+        both.as_str(),
+        "--allow-http",
+        both.as_str(),
+    ];
+    let cog_url = nginx.url("/private/cog.tif");
     let items_file = write_json(dir.path(), "items.json", &json!([ok, missing]));
     let ok_file = write_json(dir.path(), "ok.json", &ok);
     let api_ok = server.url("/ok/");
@@ -583,7 +609,12 @@ fn bearer_token_never_leaks() {
             &wrong,
             false,
         ),
-        ("env", vec!["env".into()], &token, true),
+        (
+            "env",
+            vec!["env".into(), "--href".into(), cog_url.clone()],
+            &token,
+            true,
+        ),
     ];
     for (label, mut args, env, should_pass) in runs {
         args.extend(signer.iter().map(|s| (*s).to_owned()));
@@ -602,7 +633,16 @@ fn bearer_token_never_leaks() {
 
     // Where it must: `env --show-secrets` prints it.
     let out = cli(
-        &["env", "--signer", "bearer", "--show-secrets"],
+        &[
+            "env",
+            "--signer",
+            "bearer",
+            "--show-secrets",
+            "--host",
+            "data.example",
+            "--href",
+            "https://data.example/a.tif",
+        ],
         &[("STAC_GDAL_TOKEN", BEARER)],
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(BEARER));
@@ -625,14 +665,17 @@ fn earthdata_login_and_token_never_leak() {
     std::fs::create_dir(&data).unwrap();
     let cog = make_cog(&data);
     let nginx = Nginx::start(&data, EDL_TOKEN);
-    let ok = item("ok", 1, &nginx.url("/private/cog.tif"));
+    let ok_href = nginx.url("/private/cog.tif");
+    let ok = item("ok", 1, &ok_href);
     let missing = item("missing", 2, &nginx.url("/private/missing.tif"));
+    let server = api(vec![ok.clone()], Some(format!("Bearer {EDL_TOKEN}")));
+    let (nginx_url, api_url) = (nginx.url("/"), server.url("/"));
     let signer = |password: &str| {
         EarthdataSigner::with_options(
             EarthdataOptions::default()
                 .with_login("edl-user", password)
                 .with_token_url(tokens.earthdata_url())
-                .with_hosts(HostList::new(["127.0.0.1"])),
+                .with_hosts(origins(&[&nginx_url, &api_url])),
         )
     };
     let mut corpus = Corpus::default();
@@ -648,7 +691,6 @@ fn earthdata_login_and_token_never_leak() {
         cog: &cog,
     };
     library_sweep(&case, &mut corpus, dir.path());
-    let server = api(vec![ok.clone()], Some(format!("Bearer {EDL_TOKEN}")));
     let items = search_sweep(
         "earthdata",
         &server,
@@ -663,7 +705,7 @@ fn earthdata_login_and_token_never_leak() {
     for failure in [Failure::Status(500), Failure::Malformed] {
         tokens.set_failure(Endpoint::Earthdata, Some(failure));
         let fresh = signer(EDL_PASSWORD);
-        let e = fresh.gdal_env().unwrap_err();
+        let e = fresh.gdal_env_for(&ok_href).unwrap_err();
         corpus.error(&format!("earthdata: token endpoint {failure:?}"), &e);
         let e = DatasetCollection::from_stac(
             std::slice::from_ref(&ok),
@@ -679,13 +721,16 @@ fn earthdata_login_and_token_never_leak() {
     let ok_file = write_json(dir.path(), "ok.json", &ok);
     let out_dir = dir.path().join("cli");
     let url = tokens.earthdata_url();
+    let both = format!("{},{}", hp(&nginx_url), hp(&api_url));
     let common = [
         "--signer",
         "earthdata",
         "--token-url",
         url.as_str(),
         "--host",
-        "127.0.0.1",
+        both.as_str(),
+        "--allow-http",
+        both.as_str(),
     ];
     let login = [
         ("EARTHDATA_USERNAME", "edl-user"),
@@ -728,7 +773,7 @@ fn earthdata_login_and_token_never_leak() {
             &login,
             true,
         ),
-        ("env", vec!["env"], &login, true),
+        ("env", vec!["env", "--href", ok_href.as_str()], &login, true),
     ] {
         let mut args = args;
         args.extend(common);
@@ -770,8 +815,14 @@ impl Signer for PcViaNginx {
         let signed = self.pc.sign_href(href)?;
         Ok(signed.replace(BLOB, &self.nginx))
     }
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
-        self.pc.gdal_env()
+    fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
+        self.pc.gdal_env_for(href)
+    }
+    fn allows_url(&self, url: &str) -> bool {
+        self.pc.allows_url(url)
+    }
+    fn secrets(&self) -> Vec<stac_signers::Secret> {
+        self.pc.secrets()
     }
 }
 
@@ -1012,12 +1063,14 @@ fn aws_secret_key_never_leaks() {
     s3.put(&cog, "cog.tif");
     let ok = item("ok", 1, &format!("s3://{BUCKET}/cog.tif"));
     let missing = item("missing", 2, &format!("s3://{BUCKET}/missing.tif"));
+    let server = api(vec![ok.clone()], None);
+    let (s3_url, api_url) = (s3.endpoint(), server.url("/"));
     let signer = |secret: &str| {
         AwsRequesterPaysSigner::with_options(
             Some(REGION),
             AwsOptions::default()
                 .with_credentials(AwsCredentials::new(ACCESS_KEY, secret))
-                .with_hosts(HostList::new(["127.0.0.1"])),
+                .with_hosts(HostList::new([hp(&s3_url), hp(&api_url)])),
         )
     };
     const WRONG: &str = "wrongsecret-AWS-0000000000000000000000000";
@@ -1040,7 +1093,6 @@ fn aws_secret_key_never_leaks() {
     };
     library_sweep(&case, &mut corpus, dir.path());
     // SigV4 on API requests: the 403 echo shows the signature, never the key.
-    let server = api(vec![ok.clone()], None);
     search_sweep(
         "aws",
         &server,
@@ -1063,7 +1115,15 @@ fn aws_secret_key_never_leaks() {
     let dl2 = out_dir.join("dl2").to_string_lossy().into_owned();
     let cube = out_dir.join("cube").to_string_lossy().into_owned();
     let cube2 = out_dir.join("cube2").to_string_lossy().into_owned();
-    let signer_args = ["--signer", "aws", "--region", REGION, "--host", "127.0.0.1"];
+    let both = format!("{},{}", hp(&s3_url), hp(&api_url));
+    let signer_args = [
+        "--signer",
+        "aws",
+        "--region",
+        REGION,
+        "--host",
+        both.as_str(),
+    ];
     let keys = |secret: &'static str| {
         vec![
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
@@ -1130,7 +1190,12 @@ fn aws_secret_key_never_leaks() {
             &bad_keys,
             false,
         ),
-        ("env", vec!["env"], &good_keys, true),
+        (
+            "env",
+            vec!["env", "--href", "s3://bucket/cog.tif"],
+            &good_keys,
+            true,
+        ),
     ] {
         args.extend(signer_args);
         let out = cli(&args, env);
@@ -1183,9 +1248,10 @@ fn redirects_to_another_port_drop_the_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let cog = make_cog(dir.path());
     let (first, target) = redirecting_pair(&cog);
-    // An unscoped bearer signs every request the caller names; the server's
-    // redirect is not the caller's choice.
-    let unscoped = || BearerTokenSigner::new(REDIRECT_TOKEN);
+    // A bearer scoped to the first origin (plain http allowed there); the
+    // server's redirect to another port is another origin.
+    let first_url = first.url("/");
+    let unscoped = || BearerTokenSigner::new(REDIRECT_TOKEN).with_hosts(origins(&[&first_url]));
 
     // Client: a search redirected (with an API key header too).
     let items: Vec<Value> = Client::new(
@@ -1263,10 +1329,13 @@ fn item_for_redirect(href: &str) -> Value {
 #[test]
 fn error_bodies_that_echo_credentials_are_redacted() {
     let server = api(vec![], None);
+    // Unscoped: the token goes to the API root the caller names (plain http
+    // allowed for that one origin).
+    let home = hp(&server.url("/")).parse().unwrap();
     let e = Client::new(
         &server.url("/bad/"),
         ClientOptions::default()
-            .with_signer(BearerTokenSigner::new(REDIRECT_TOKEN))
+            .with_signer(BearerTokenSigner::new(REDIRECT_TOKEN).with_allow_http([home]))
             .with_header("X-Api-Key", REDIRECT_KEY)
             .with_retry(RetryPolicy::none()),
     )

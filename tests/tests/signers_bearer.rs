@@ -14,7 +14,14 @@ fn gdal_reads_private_cog_with_our_env_and_gets_401_without() {
     let (_dir, nginx, local) = nginx_with_cog(TOKEN);
     let url = nginx.url("/private/cog.tif");
     let vsi = format!("/vsicurl/{url}");
-    let signer = BearerTokenSigner::new(TOKEN);
+    let hp = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let origin = || HostList::new([hp.clone()]).with_allow_http([hp.parse().unwrap()]);
+    let signer = BearerTokenSigner::new(TOKEN).with_hosts(origin());
 
     let mut env = env_pairs(&signer.gdal_env_for(&url).unwrap());
     env.push(no_probe());
@@ -26,7 +33,12 @@ fn gdal_reads_private_cog_with_our_env_and_gets_401_without() {
     assert!(!ok, "GDAL read the private COG without a token");
     assert!(err.contains("401"), "{err}");
 
-    let wrong = env_pairs(&BearerTokenSigner::new("nope").gdal_env().unwrap());
+    let wrong = env_pairs(
+        &BearerTokenSigner::new("nope")
+            .with_hosts(origin())
+            .gdal_env_for(&url)
+            .unwrap(),
+    );
     let (ok, _, err) = gdal_checksum(&vsi, &wrong);
     assert!(!ok && err.contains("401"), "{err}");
 
@@ -51,8 +63,23 @@ fn signed_requests_pass_and_allow_list_withholds_the_token() {
             .unwrap()
     };
 
+    // Unscoped: signs the https requests it is given, and plain http ones
+    // only for an allowed origin.
+    let hp = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let here: stac_signers::Origin = hp.parse().unwrap();
     let mut req = get();
     BearerTokenSigner::new(TOKEN)
+        .sign_request(&mut req)
+        .unwrap();
+    assert!(req.headers().get("authorization").is_none(), "plain http");
+    let mut req = get();
+    BearerTokenSigner::new(TOKEN)
+        .with_allow_http([here.clone()])
         .sign_request(&mut req)
         .unwrap();
     let (status, body) = send(req);
@@ -62,17 +89,28 @@ fn signed_requests_pass_and_allow_list_withholds_the_token() {
     // Re-resolved closure: the current token is used.
     let mut req = get();
     BearerTokenSigner::from_fn(|| TOKEN.to_string())
+        .with_allow_http([here.clone()])
         .sign_request(&mut req)
         .unwrap();
     assert_eq!(send(req).0, 206);
 
     assert_eq!(send(get()).0, 401);
 
-    // Allowed: 127.0.0.1 → signed. Not allowed → untouched → 401, and no GDAL env.
-    let allowed = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["127.0.0.1"]));
+    // Allowed: 127.0.0.1:<port> → signed. Without the port (the default
+    // port 80) or elsewhere → untouched → 401, and no GDAL env.
+    let allowed = BearerTokenSigner::new(TOKEN)
+        .with_hosts(HostList::new([hp.clone()]))
+        .with_allow_http([here]);
     let mut req = get();
     allowed.sign_request(&mut req).unwrap();
     assert_eq!(send(req).0, 206);
+    let no_port = BearerTokenSigner::new(TOKEN)
+        .with_hosts(HostList::new(["127.0.0.1"]))
+        .with_allow_http(["127.0.0.1".parse().unwrap()]);
+    let mut req = get();
+    no_port.sign_request(&mut req).unwrap();
+    assert_eq!(send(req).0, 401);
+    assert_eq!(no_port.unused_hosts().len(), 1);
 
     let elsewhere = BearerTokenSigner::new(TOKEN).with_hosts(HostList::new(["data.example.com"]));
     let mut req = get();

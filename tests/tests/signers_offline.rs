@@ -26,7 +26,7 @@ fn seed_cell_10_aws_requester_pays_env_has_region_keys_then_the_three() {
     let s = AwsRequesterPaysSigner::new(Some("us-west-2"));
     assert_eq!(s.name(), "aws-requester-pays");
     assert_eq!(
-        pairs(&s.gdal_env().unwrap()),
+        pairs(&s.gdal_env_for("s3://bucket/scene.tif").unwrap()),
         vec![
             p("AWS_REGION", "us-west-2"),
             p("AWS_DEFAULT_REGION", "us-west-2"),
@@ -37,7 +37,11 @@ fn seed_cell_10_aws_requester_pays_env_has_region_keys_then_the_three() {
     );
     // Without a region: the three keys of the seed output, in order.
     assert_eq!(
-        pairs(&AwsRequesterPaysSigner::new(None).gdal_env().unwrap()),
+        pairs(
+            &AwsRequesterPaysSigner::new(None)
+                .gdal_env_for("/vsis3/bucket/scene.tif")
+                .unwrap()
+        ),
         vec![
             p("AWS_REQUEST_PAYER", "requester"),
             p("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR"),
@@ -45,14 +49,16 @@ fn seed_cell_10_aws_requester_pays_env_has_region_keys_then_the_three() {
         ]
     );
     assert_eq!(s.sign_href(HREF).unwrap(), HREF);
+    // Nothing for an href that is not read through S3.
+    assert!(s.gdal_env_for(HREF).unwrap().is_empty());
 }
 
 #[test]
 fn seed_cell_11_bearer_env() {
-    let s = BearerTokenSigner::new("demo-token");
+    let s = BearerTokenSigner::new("demo-token").with_hosts(HostList::new(["example.com"]));
     assert_eq!(s.name(), "bearer");
     assert_eq!(
-        pairs(&s.gdal_env().unwrap()),
+        pairs(&s.gdal_env_for(HREF).unwrap()),
         vec![p("GDAL_HTTP_HEADERS", "Authorization: Bearer demo-token")]
     );
     assert_eq!(s.sign_href(HREF).unwrap(), HREF);
@@ -63,7 +69,7 @@ fn seed_cell_12_planetary_computer_passes_other_hosts_through_with_empty_env() {
     let pc = PlanetaryComputerSigner::new();
     assert_eq!(pc.name(), "planetary-computer");
     assert_eq!(pc.sign_href(HREF).unwrap(), HREF);
-    assert!(pc.gdal_env().unwrap().is_empty());
+    assert!(pc.gdal_env_for(HREF).unwrap().is_empty());
     // Already signed, and the public account: untouched, no network (none is reachable here).
     let signed = "https://acct.blob.core.windows.net/c/b.tif?se=2034&sig=abc";
     assert_eq!(pc.sign_href(signed).unwrap(), signed);
@@ -78,14 +84,15 @@ fn seed_cell_12_planetary_computer_passes_other_hosts_through_with_empty_env() {
 fn extras_table_every_signer_offline() {
     let anon = AnonymousSigner;
     assert_eq!(
-        (anon.name(), anon.gdal_env().unwrap().len()),
+        (anon.name(), anon.gdal_env_for(HREF).unwrap().len()),
         ("anonymous", 0)
     );
     assert_eq!(anon.sign_href(HREF).unwrap(), HREF);
 
-    let cb = BearerTokenSigner::from_fn(|| "cb-token".to_string());
+    let cb = BearerTokenSigner::from_fn(|| "cb-token".to_string())
+        .with_hosts(HostList::new(["example.com"]));
     assert_eq!(
-        cb.gdal_env().unwrap().get("GDAL_HTTP_HEADERS"),
+        cb.gdal_env_for(HREF).unwrap().get("GDAL_HTTP_HEADERS"),
         Some("Authorization: Bearer cb-token")
     );
     assert_eq!(cb.sign_href(HREF).unwrap(), HREF);
@@ -93,7 +100,10 @@ fn extras_table_every_signer_offline() {
     let edl = EarthdataSigner::with_options(EarthdataOptions::default().with_token("edl-tok"));
     assert_eq!(edl.name(), "earthdata");
     assert_eq!(
-        pairs(&edl.gdal_env().unwrap()),
+        pairs(
+            &edl.gdal_env_for("https://data.ornldaac.earthdata.nasa.gov/x.tif")
+                .unwrap()
+        ),
         vec![p("GDAL_HTTP_HEADERS", "Authorization: Bearer edl-tok")]
     );
     assert_eq!(edl.sign_href(HREF).unwrap(), HREF);
@@ -104,7 +114,9 @@ fn extras_table_every_signer_offline() {
     );
     let cdse = CdseSigner::new();
     assert_eq!(cdse.name(), "cdse");
-    let err = cdse.gdal_env().unwrap_err();
+    let err = cdse
+        .gdal_env_for("https://zipper.dataspace.copernicus.eu/x")
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("CDSESigner needs CDSE_USERNAME + CDSE_PASSWORD."),
@@ -120,7 +132,8 @@ fn empty_bearer_tokens_are_errors() {
         BearerTokenSigner::from_fn(|| None::<String>),
         BearerTokenSigner::from_fn(String::new),
     ] {
-        let err = s.gdal_env().unwrap_err();
+        let s = s.with_hosts(HostList::new(["h"]));
+        let err = s.gdal_env_for("https://h/x").unwrap_err();
         assert!(
             err.to_string()
                 .contains("bearer token must resolve to a non-empty string"),
@@ -141,10 +154,20 @@ fn bearer_closure_is_resolved_on_every_use() {
             "tok-{}",
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         )
-    });
+    })
+    .with_hosts(HostList::new(["example.com"]));
     let h = |env: GdalEnv| env.get("GDAL_HTTP_HEADERS").unwrap().to_owned();
-    assert_eq!(h(s.gdal_env().unwrap()), "Authorization: Bearer tok-0");
-    assert_eq!(h(s.gdal_env().unwrap()), "Authorization: Bearer tok-1");
+    assert_eq!(
+        h(s.gdal_env_for(HREF).unwrap()),
+        "Authorization: Bearer tok-0"
+    );
+    assert_eq!(
+        h(s.gdal_env_for(HREF).unwrap()),
+        "Authorization: Bearer tok-1"
+    );
+    // Every token the closure returned is a secret to redact.
+    let secrets: Vec<String> = s.secrets().iter().map(|t| t.expose().to_owned()).collect();
+    assert_eq!(secrets, ["tok-0", "tok-1"]);
 }
 
 #[test]
@@ -161,6 +184,9 @@ fn bearer_allow_list_scopes_requests_and_gdal_env() {
         "https://evil.com/a.tif",
         "https://data.example.com.evil.com/a.tif",
         "https://example.org/a.tif",
+        // Same host, another port or plain http: another origin.
+        "https://data.example.com:8443/a.tif",
+        "http://data.example.com/a.tif",
     ] {
         let mut req = http::Request::get(foreign).body(Vec::new()).unwrap();
         s.sign_request(&mut req).unwrap();
@@ -264,7 +290,7 @@ fn secrets_never_show_in_debug_display_or_errors() {
     for s in &signers {
         let shown = format!("{s:?}");
         assert!(!shown.contains(T), "{} Debug leaks: {shown}", s.name());
-        if let Ok(env) = s.gdal_env() {
+        if let Ok(env) = s.gdal_env_for("https://h/x") {
             let shown = format!("{env:?}");
             assert!(!shown.contains(T), "{} env Debug leaks: {shown}", s.name());
         }

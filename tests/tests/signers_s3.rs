@@ -8,12 +8,15 @@ use signers_common::{env_pairs, gdal_checksum, make_cog, send};
 use stac_gdal_e2e::seaweed::{ACCESS_KEY, BUCKET, REGION, SECRET_KEY, Seaweed};
 use stac_signers::{AwsCredentials, AwsOptions, AwsRequesterPaysSigner, HostList, Signer};
 
-fn signer(secret: &str) -> AwsRequesterPaysSigner {
+/// Scoped to the S3 server's origin (`127.0.0.1:<port>`; SigV4 carries no
+/// secret, so plain http is fine).
+fn signer(server: &Seaweed, secret: &str) -> AwsRequesterPaysSigner {
+    let origin = server.endpoint().trim_start_matches("http://").to_owned();
     AwsRequesterPaysSigner::with_options(
         Some(REGION),
         AwsOptions::default()
             .with_credentials(AwsCredentials::new(ACCESS_KEY, secret))
-            .with_hosts(HostList::new(["127.0.0.1"])),
+            .with_hosts(HostList::new([origin])),
     )
 }
 
@@ -31,7 +34,7 @@ fn sigv4_signed_requests_and_gdal_vsis3_against_seaweedfs() {
         .header("Range", "bytes=0-99")
         .body(Vec::new())
         .unwrap();
-    signer(SECRET_KEY).sign_request(&mut req).unwrap();
+    signer(&server, SECRET_KEY).sign_request(&mut req).unwrap();
     assert_eq!(req.headers()["x-amz-request-payer"], "requester");
     let auth = req.headers()["authorization"].to_str().unwrap().to_owned();
     assert!(auth.contains("x-amz-request-payer"), "{auth}");
@@ -41,14 +44,14 @@ fn sigv4_signed_requests_and_gdal_vsis3_against_seaweedfs() {
 
     // Whole object, plain GET.
     let mut req = http::Request::get(&url).body(Vec::new()).unwrap();
-    signer(SECRET_KEY).sign_request(&mut req).unwrap();
+    signer(&server, SECRET_KEY).sign_request(&mut req).unwrap();
     let (status, body) = send(req);
     assert_eq!(status, 200);
     assert_eq!(body, bytes);
 
     // Wrong secret → 403 SignatureDoesNotMatch.
     let mut req = http::Request::get(&url).body(Vec::new()).unwrap();
-    signer("wrong-secret-0000000000000000000000000000")
+    signer(&server, "wrong-secret-0000000000000000000000000000")
         .sign_request(&mut req)
         .unwrap();
     let (status, body) = send(req);
@@ -68,7 +71,7 @@ fn sigv4_signed_requests_and_gdal_vsis3_against_seaweedfs() {
         ("AWS_VIRTUAL_HOSTING".to_owned(), "FALSE".to_owned()),
     ];
     let vsis3 = format!("/vsis3/{BUCKET}/cog.tif");
-    let mut env = env_pairs(&signer(SECRET_KEY).gdal_env().unwrap());
+    let mut env = env_pairs(&signer(&server, SECRET_KEY).gdal_env_for(&vsis3).unwrap());
     assert_eq!(env[2], ("AWS_REQUEST_PAYER".into(), "requester".into()));
     env.extend(endpoint.iter().cloned());
     let (ok, checksum, err) = gdal_checksum(&vsis3, &env);
@@ -80,8 +83,8 @@ fn sigv4_signed_requests_and_gdal_vsis3_against_seaweedfs() {
 
     // Same with a wrong secret in our env: GDAL is refused.
     let mut bad = env_pairs(
-        &signer("wrong-secret-0000000000000000000000000000")
-            .gdal_env()
+        &signer(&server, "wrong-secret-0000000000000000000000000000")
+            .gdal_env_for(&vsis3)
             .unwrap(),
     );
     bad.extend(endpoint.iter().cloned());

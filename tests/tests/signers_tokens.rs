@@ -248,10 +248,25 @@ fn edl(server: &TokenServer, user: &str, password: &str) -> EarthdataSigner {
     EarthdataSigner::with_options(
         EarthdataOptions::default()
             .with_login(user, password)
-            .with_token_url(server.earthdata_url())
-            .with_hosts(HostList::new(["127.0.0.1"])),
+            .with_token_url(server.earthdata_url()),
     )
 }
+
+/// The origin of a local test server URL as a host list, plain http allowed.
+fn local_origin(url: &str) -> HostList {
+    let hp = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    HostList::new([hp.clone()]).with_allow_http([hp.parse().unwrap()])
+}
+
+/// An href on Earthdata's default origins (https, a NASA subdomain).
+const EDL_HREF: &str = "https://data.lpdaac.earthdatacloud.nasa.gov/x.tif";
+/// An href on CDSE's default origins.
+const CDSE_HREF: &str = "https://zipper.dataspace.copernicus.eu/odata/v1/x";
 
 fn header(env: &stac_signers::GdalEnv) -> String {
     env.get("GDAL_HTTP_HEADERS").unwrap_or_default().to_owned()
@@ -270,11 +285,11 @@ fn earthdata_mints_with_basic_auth_caches_and_refreshes() {
             .with_refresh_window(Duration::from_secs(2)),
     );
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(EDL_HREF).unwrap()),
         "Authorization: Bearer edl-1"
     );
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(EDL_HREF).unwrap()),
         "Authorization: Bearer edl-1"
     );
     assert_eq!(server.count("earthdata"), 1);
@@ -284,7 +299,7 @@ fn earthdata_mints_with_basic_auth_caches_and_refreshes() {
     assert_eq!(r.headers["authorization"], "Basic ZWRsLXVzZXI6ZWRsLXBhc3M=");
     std::thread::sleep(Duration::from_millis(2100));
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(EDL_HREF).unwrap()),
         "Authorization: Bearer edl-2"
     );
 }
@@ -299,13 +314,13 @@ fn earthdata_static_token_needs_no_server_and_bad_login_is_a_typed_error() {
             .with_token_url(server.earthdata_url()),
     );
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(EDL_HREF).unwrap()),
         "Authorization: Bearer static-edl"
     );
     assert_eq!(server.count("requests"), 0);
 
     let bad = edl(&server, "edl-user", "wrong-password-xyz");
-    let err = bad.gdal_env().unwrap_err();
+    let err = bad.gdal_env_for(EDL_HREF).unwrap_err();
     assert!(
         matches!(
             err,
@@ -319,7 +334,9 @@ fn earthdata_static_token_needs_no_server_and_bad_login_is_a_typed_error() {
     assert!(!format!("{err} {err:?} {bad:?}").contains("wrong-password-xyz"));
 
     server.set_failure(Endpoint::Earthdata, Some(Failure::MissingToken));
-    let err = edl(&server, "edl-user", "edl-pass").gdal_env().unwrap_err();
+    let err = edl(&server, "edl-user", "edl-pass")
+        .gdal_env_for(EDL_HREF)
+        .unwrap_err();
     assert!(matches!(err, SignerError::Token { .. }), "{err:?}");
 }
 
@@ -330,7 +347,7 @@ fn earthdata_eight_threads_mint_once() {
         ..TokenServerConfig::default()
     });
     let s = Arc::new(edl(&server, "edl-user", "edl-pass"));
-    let got = eight(move || header(&s.gdal_env().unwrap()));
+    let got = eight(move || header(&s.gdal_env_for(EDL_HREF).unwrap()));
     assert_eq!(server.count("earthdata"), 1);
     assert!(got.iter().all(|h| h == "Authorization: Bearer edl-1"));
 }
@@ -343,8 +360,13 @@ fn earthdata_token_is_accepted_by_nginx_for_gdal_and_requests() {
         ..TokenServerConfig::default()
     });
     let (_dir, nginx, local) = nginx_with_cog(tok);
-    let s = edl(&server, "edl-user", "edl-pass");
     let url = nginx.url("/private/cog.tif");
+    let s = EarthdataSigner::with_options(
+        EarthdataOptions::default()
+            .with_login("edl-user", "edl-pass")
+            .with_token_url(server.earthdata_url())
+            .with_hosts(local_origin(&url)),
+    );
     let mut env = env_pairs(&s.gdal_env_for(&url).unwrap());
     env.push(no_probe());
     let (ok, checksum, err) = gdal_checksum(&format!("/vsicurl/{url}"), &env);
@@ -369,11 +391,15 @@ fn earthdata_token_is_accepted_by_nginx_for_gdal_and_requests() {
 // ---------------------------------------------------------------- CDSE
 
 fn cdse(server: &TokenServer, window: Duration) -> CdseSigner {
+    cdse_with(server, window, CdseOptions::default().hosts)
+}
+
+fn cdse_with(server: &TokenServer, window: Duration, hosts: HostList) -> CdseSigner {
     CdseSigner::with_options(
         CdseOptions::default()
             .with_login("cdse-user", "cdse-pass")
             .with_token_url(server.cdse_url())
-            .with_hosts(HostList::new(["127.0.0.1"]))
+            .with_hosts(hosts)
             .with_refresh_window(window),
     )
 }
@@ -386,11 +412,11 @@ fn cdse_password_grant_then_refresh_grant_then_fallback() {
     });
     let s = cdse(&server, Duration::from_secs(2));
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(CDSE_HREF).unwrap()),
         "Authorization: Bearer cdse-access-1"
     );
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(CDSE_HREF).unwrap()),
         "Authorization: Bearer cdse-access-1"
     );
     assert_eq!(
@@ -404,7 +430,7 @@ fn cdse_password_grant_then_refresh_grant_then_fallback() {
 
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(CDSE_HREF).unwrap()),
         "Authorization: Bearer cdse-access-2"
     );
     assert_eq!(
@@ -425,7 +451,7 @@ fn cdse_password_grant_then_refresh_grant_then_fallback() {
     server.set_refresh_failing(true);
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(CDSE_HREF).unwrap()),
         "Authorization: Bearer cdse-access-3"
     );
     assert_eq!(
@@ -439,7 +465,7 @@ fn cdse_without_credentials_fails_clearly_without_network() {
     assert!(std::env::var_os("CDSE_USERNAME").is_none());
     let server = TokenServer::start(TokenServerConfig::default());
     let s = CdseSigner::with_options(CdseOptions::default().with_token_url(server.cdse_url()));
-    let err = s.gdal_env().unwrap_err();
+    let err = s.gdal_env_for(CDSE_HREF).unwrap_err();
     assert!(matches!(err, SignerError::Credentials { .. }));
     assert!(
         err.to_string()
@@ -453,7 +479,7 @@ fn cdse_server_errors_are_typed_and_secrets_stay_out() {
     let server = TokenServer::start(TokenServerConfig::default());
     server.set_failure(Endpoint::Cdse, Some(Failure::Status(503)));
     let s = cdse(&server, Duration::from_secs(1));
-    let err = s.gdal_env().unwrap_err();
+    let err = s.gdal_env_for(CDSE_HREF).unwrap_err();
     assert!(
         matches!(
             err,
@@ -471,7 +497,7 @@ fn cdse_server_errors_are_typed_and_secrets_stay_out() {
             .with_login("cdse-user", "wrong-cdse-secret")
             .with_token_url(server.cdse_url()),
     );
-    let err = bad.gdal_env().unwrap_err();
+    let err = bad.gdal_env_for(CDSE_HREF).unwrap_err();
     assert!(
         matches!(
             err,
@@ -487,7 +513,7 @@ fn cdse_server_errors_are_typed_and_secrets_stay_out() {
 
     // Works again once the server does.
     assert_eq!(
-        header(&s.gdal_env().unwrap()),
+        header(&s.gdal_env_for(CDSE_HREF).unwrap()),
         "Authorization: Bearer cdse-access-1"
     );
 }
@@ -500,17 +526,22 @@ fn cdse_eight_threads_mint_once_and_nginx_accepts_the_token() {
         delay: Duration::from_millis(300),
         ..TokenServerConfig::default()
     });
-    let s = Arc::new(cdse(&server, Duration::from_secs(30)));
+    let (_dir, nginx, local) = nginx_with_cog(tok);
+    let url = nginx.url("/private/cog.tif");
+    let s = Arc::new(cdse_with(
+        &server,
+        Duration::from_secs(30),
+        local_origin(&url),
+    ));
     let s2 = s.clone();
-    let got = eight(move || header(&s2.gdal_env().unwrap()));
+    let u2 = url.clone();
+    let got = eight(move || header(&s2.gdal_env_for(&u2).unwrap()));
     assert_eq!(server.count("cdse"), 1);
     assert!(
         got.iter()
             .all(|h| h == &format!("Authorization: Bearer {tok}"))
     );
 
-    let (_dir, nginx, local) = nginx_with_cog(tok);
-    let url = nginx.url("/private/cog.tif");
     let mut env = env_pairs(&s.gdal_env_for(&url).unwrap());
     env.push(no_probe());
     let (ok, checksum, err) = gdal_checksum(&format!("/vsicurl/{url}"), &env);

@@ -6,7 +6,7 @@ mod vrt_support;
 
 use std::sync::Arc;
 
-use stac_gdal::signers::{BearerTokenSigner, Signer};
+use stac_gdal::signers::{BearerTokenSigner, HostList, Signer};
 use stac_gdal_e2e::nginx::Nginx;
 use stac_vrt::{VrtOptions, build_vrt_from_stac};
 use vrt_support::{Tile, read_u16};
@@ -28,7 +28,12 @@ fn bearer_header_travels_in_the_vrt_and_nothing_is_fetched_before_a_read() {
             item
         })
         .collect();
-    let signer: Arc<dyn Signer> = Arc::new(BearerTokenSigner::new(token));
+    let origin = format!("127.0.0.1:{}", nginx.port());
+    let signer: Arc<dyn Signer> = Arc::new(
+        BearerTokenSigner::new(token)
+            .with_hosts(HostList::new([origin.clone()]))
+            .with_allow_http([origin.parse().unwrap()]),
+    );
 
     let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().signer(signer)).unwrap();
     assert_eq!(vrt.summary().opened, 0);

@@ -165,7 +165,7 @@ impl Signer for HeaderSigner {
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
         Ok(format!("{href}?sig=QUERYSECRET"))
     }
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
+    fn gdal_env_for(&self, _href: &str) -> Result<GdalEnv, SignerError> {
         Ok(GdalEnv::new()
             .with("GDAL_HTTP_HEADERS", "Authorization: Bearer t0k/en")
             .with("AWS_SECRET_ACCESS_KEY", "AWSSECRET"))

@@ -60,6 +60,11 @@ impl Multihash {
     }
 }
 
+/// A sha2-256 hasher (the manifest's checksum).
+pub(crate) fn sha256_hasher() -> Hasher {
+    Hasher::Sha256(Sha256::new())
+}
+
 /// Incremental hashing for one algorithm.
 pub(crate) enum Hasher {
     Sha256(Sha256),

@@ -72,10 +72,10 @@ impl AsyncClient {
         let limits = Limits {
             timeout: options.timeout,
             connect_timeout: options.connect_timeout,
-            read_timeout: None,
+            read_timeout: options.read_timeout,
             max_body: options.max_page_bytes,
         };
-        let transport = Transport::new(
+        let mut transport = Transport::new(
             options.signer.clone(),
             options.retry.clone(),
             &limits,
@@ -83,6 +83,7 @@ impl AsyncClient {
             &options.headers,
             Some(&root),
         )?;
+        transport.deadline = options.deadline;
         Ok(Self {
             inner: Arc::new(Inner {
                 root,

@@ -55,6 +55,28 @@ pub enum ClientError {
         /// The last transport error (without its URL).
         message: String,
     },
+    /// A deadline was hit: a download's overall deadline per asset
+    /// ([`DownloadOptions::timeout`](crate::DownloadOptions::timeout)), or
+    /// the deadline of one API response
+    /// ([`ClientOptions::deadline`](crate::ClientOptions::deadline)).
+    #[error(
+        "{}{url}{}: no complete answer within the deadline of {} s",
+        item_note(item.as_deref(), asset.as_deref()),
+        page_note(*.page),
+        limit.as_secs_f64()
+    )]
+    TimedOut {
+        /// The item id (downloads).
+        item: Option<String>,
+        /// The asset key (downloads).
+        asset: Option<String>,
+        /// The (redacted) URL.
+        url: String,
+        /// The search page number (1-based), when paging.
+        page: Option<u64>,
+        /// The deadline.
+        limit: std::time::Duration,
+    },
     /// The server answered with an error status (after retries for 429/5xx).
     #[error("{url}{} answered HTTP {status}: {body}", page_note(*.page))]
     Status {
@@ -212,6 +234,14 @@ pub enum ClientError {
 
 /// `Result` with [`ClientError`].
 pub type Result<T> = std::result::Result<T, ClientError>;
+
+fn item_note(item: Option<&str>, asset: Option<&str>) -> String {
+    match (item, asset) {
+        (Some(i), Some(a)) => format!("item {i}, asset {a}: "),
+        (Some(i), None) => format!("item {i}: "),
+        _ => String::new(),
+    }
+}
 
 fn page_note(page: Option<u64>) -> String {
     page.map(|p| format!(" (page {p})")).unwrap_or_default()

@@ -12,7 +12,8 @@
 //! | `pages` | one page request; the `next` link (`method`, `headers`, `body`, `merge`) |
 //! | `blocking` | [`Client`], [`Items`], [`search()`]: the same over a private runtime |
 //! | `transport`, `retry` | signing every request; retries with backoff, jitter, `Retry-After` |
-//! | `download`, `file_name`, `checksum` | [`download_item`]: atomic, resumable, verified, contained |
+//! | `download`, `file_name`, `checksum` | [`download_item`]: atomic, resumable, verified, contained, bounded in time |
+//! | `dest`, `staging`, `manifest` | files created through directory handles (no link followed); the staging directory; the manifest |
 //! | `datetime` | [`expand_datetime`]: partial dates (`2023-06/2023-08`) as pystac-client expands them |
 //! | `point` (feature `cube`) | `FromPoint`: `DatasetCollection::from_point`, a cube around a point on its UTM grid |
 //!
@@ -49,9 +50,11 @@ mod checksum;
 mod client;
 mod conformance;
 mod datetime;
+mod dest;
 mod download;
 mod error;
 mod file_name;
+mod manifest;
 mod options;
 mod pages;
 mod params;
@@ -59,6 +62,7 @@ mod params;
 mod point;
 mod retry;
 mod search;
+mod staging;
 mod transport;
 
 pub use blocking::{Client, Items, search, search_async, search_with};
@@ -67,11 +71,12 @@ pub use client::AsyncClient;
 pub use conformance::{Conformance, ConformanceClass};
 pub use datetime::expand_datetime;
 pub use download::{
-    DownloadOptions, DownloadProgress, Overwrite, S3Endpoint, download_item, download_item_async,
-    download_items, download_items_async,
+    DownloadOptions, DownloadProgress, LowSpeed, Overwrite, S3Endpoint, download_item,
+    download_item_async, download_items, download_items_async,
 };
 pub use error::{ClientError, Result};
 pub use file_name::safe_file_name;
+pub use manifest::MANIFEST_NAME;
 pub use options::{ClientOptions, SearchMethod};
 pub use pages::parse_search_page;
 pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
@@ -82,3 +87,4 @@ pub use point::{
 };
 pub use retry::RetryPolicy;
 pub use search::ItemStream;
+pub use staging::{STAGING_DIR_NAME, staging_dir};

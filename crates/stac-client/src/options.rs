@@ -43,10 +43,18 @@ pub struct ClientOptions {
     /// (never to another host a link or a redirect leads to; values are
     /// treated as credentials and redacted from error messages).
     pub headers: Vec<(String, String)>,
-    /// Whole-request timeout (connect + body). Default 60 s.
+    /// Whole-request timeout of one attempt (connect + body). Default 60 s.
     pub timeout: Option<Duration>,
     /// Connect timeout. Default 10 s.
     pub connect_timeout: Duration,
+    /// Longest silence while a body is read (a stalled page is dropped and
+    /// retried). Default 30 s.
+    pub read_timeout: Option<Duration>,
+    /// Overall deadline of one response (the landing page, one search
+    /// page, …): every attempt and backoff together. Hit, it is a
+    /// [`ClientError::TimedOut`](crate::ClientError::TimedOut) naming the
+    /// redacted URL and the page. Default 5 minutes.
+    pub deadline: Option<Duration>,
     /// Retries of failed requests.
     pub retry: RetryPolicy,
     /// Force GET or POST for `/search`; `None` (default): POST when the
@@ -71,6 +79,8 @@ impl Default for ClientOptions {
             headers: Vec::new(),
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Duration::from_secs(10),
+            read_timeout: Some(Duration::from_secs(30)),
+            deadline: Some(Duration::from_secs(300)),
             retry: RetryPolicy::default(),
             method: None,
             user_agent: concat!("stac-gdal/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -88,6 +98,8 @@ impl std::fmt::Debug for ClientOptions {
             .field("headers", &header_names)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("deadline", &self.deadline)
             .field("retry", &self.retry)
             .field("method", &self.method)
             .field("user_agent", &self.user_agent)
@@ -129,6 +141,16 @@ impl ClientOptions {
     /// Set the connect timeout.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+    /// Set the stall timeout ([`read_timeout`](Self::read_timeout)).
+    pub fn with_read_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.read_timeout = timeout.into();
+        self
+    }
+    /// Set the overall deadline of one response ([`deadline`](Self::deadline)).
+    pub fn with_deadline(mut self, deadline: impl Into<Option<Duration>>) -> Self {
+        self.deadline = deadline.into();
         self
     }
     /// Set the retry policy.

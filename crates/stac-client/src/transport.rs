@@ -56,7 +56,7 @@ const ERROR_BODY_BYTES: u64 = 64 << 10;
 /// (and the token after `Bearer `), of every caller-given header, and of the
 /// URL's query. Server error bodies that echo them get `<redacted>` instead.
 #[derive(Default)]
-pub(crate) struct Secrets(Vec<String>);
+pub(crate) struct Secrets(Vec<String>, Option<stac_signers::Redactor>);
 
 impl Secrets {
     fn of(request: &http::Request<Vec<u8>>, user: &HeaderMap) -> Self {
@@ -105,12 +105,23 @@ impl Secrets {
         // Longest first, so a value containing another is replaced whole.
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
         values.dedup();
-        Self(values)
+        Self(values, None)
+    }
+
+    /// Add every secret `signer` holds.
+    fn add_signer(&mut self, signer: &dyn Signer) {
+        let r = stac_signers::Redactor::of(signer);
+        if !r.is_empty() {
+            self.1 = Some(r);
+        }
     }
 
     /// `text` with every credential value replaced by `<redacted>`.
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+        let mut out = match &self.1 {
+            Some(r) => r.redact(text).into_owned(),
+            None => text.to_owned(),
+        };
         for v in &self.0 {
             if out.contains(v.as_str()) {
                 out = out.replace(v.as_str(), "<redacted>");
@@ -152,11 +163,14 @@ pub(crate) struct Transport {
     pub retry: RetryPolicy,
     /// Caller-given headers, sent only to [`home`](Self::home).
     pub headers: HeaderMap,
-    /// The origin the caller chose (a STAC API's root); `None`: any origin
-    /// the caller names (downloads, which have no caller headers).
+    /// The origin the caller chose (a STAC API's root), signed whatever
+    /// the signer's scope; `None` (downloads): no origin is the caller's,
+    /// every request is signed only where [`Signer::allows_url`] allows it.
     pub home: Option<url::Origin>,
     /// Largest body [`fetch_bytes`](Self::fetch_bytes) reads.
     pub max_body: u64,
+    /// Overall deadline of one [`fetch_bytes`](Self::fetch_bytes), retries included.
+    pub deadline: Option<Duration>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -247,10 +261,12 @@ impl Transport {
             headers: map,
             home: home.map(Url::origin),
             max_body: limits.max_body,
+            deadline: None,
         })
     }
 
-    /// Whether `url` is on the origin the caller chose.
+    /// Whether `url` is on the origin the caller chose (always, for a
+    /// transport without one: caller headers are empty there).
     pub fn is_home(&self, url: &Url) -> bool {
         self.home.as_ref().is_none_or(|h| *h == url.origin())
     }
@@ -288,7 +304,12 @@ impl Transport {
                 url: safe_url(out.url.as_str()),
                 reason: e.to_string(),
             })?;
-        if !redirected || self.signer.allows_url(out.url.as_str()) {
+        // The caller's own origin (a STAC API root, not reached through a
+        // redirect) is signed; any other origin (a link or redirect a
+        // server chose, an asset href an item names) only when the signer
+        // is scoped to it.
+        let home = !redirected && self.home.as_ref().is_some_and(|h| *h == out.url.origin());
+        if home || self.signer.allows_url(out.url.as_str()) {
             self.signer
                 .sign_request(&mut request)
                 .map_err(|source| ClientError::Signer {
@@ -296,7 +317,10 @@ impl Transport {
                     source: Box::new(source),
                 })?;
         }
-        let secrets = Secrets::of(&request, &self.headers);
+        let mut secrets = Secrets::of(&request, &self.headers);
+        // By value: every secret the signer holds (a token endpoint's
+        // password, a subscription key), whether or not this request carried it.
+        secrets.add_signer(self.signer.as_ref());
         let request = reqwest::Request::try_from(request).map_err(|e| ClientError::InvalidUrl {
             url: safe_url(out.url.as_str()),
             reason: transport_message(&e),
@@ -356,6 +380,25 @@ impl Transport {
     /// retried become [`ClientError::Status`]. Returns the body and its
     /// `Content-Type`.
     pub async fn fetch_bytes(
+        &self,
+        out: &Outgoing,
+        page: Option<u64>,
+    ) -> Result<(Vec<u8>, Option<String>)> {
+        match self.deadline {
+            Some(limit) => tokio::time::timeout(limit, self.fetch_bytes_once(out, page))
+                .await
+                .map_err(|_| ClientError::TimedOut {
+                    item: None,
+                    asset: None,
+                    url: safe_url(out.url.as_str()),
+                    page,
+                    limit,
+                })?,
+            None => self.fetch_bytes_once(out, page).await,
+        }
+    }
+
+    async fn fetch_bytes_once(
         &self,
         out: &Outgoing,
         page: Option<u64>,

@@ -152,10 +152,13 @@ impl DatasetCollection {
                 ),
             ));
         }
-        // 2. Env (the signer's read once) and href resolution.
+        // 2. Env and href resolution. The signer's env is scoped per href
+        // (`gdal_env_for`); one env serves every source here, so it is used
+        // only when every source gets the same one (else an error: a
+        // credential for one origin must not reach another).
         let mut env = fast_read_preset();
         if let Some(s) = &options.signer {
-            env.merge(&s.gdal_env()?);
+            env.merge(&uniform_signer_env(s.as_ref(), &kept, assets, options)?);
         }
         env.merge(&options.env);
         let href_of = |item: &Value, key: &str| -> Result<String> {
@@ -770,4 +773,46 @@ fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut SameCrs) -> R
             if n > 10 { " ..." } else { "" }
         ),
     })
+}
+
+/// The signer's GDAL env for every source href of `items` × `assets`, when
+/// it is the same for all of them; an error when sources on different
+/// origins would need different credentials.
+fn uniform_signer_env(
+    signer: &dyn stac_signers::Signer,
+    items: &[&Value],
+    assets: &[&str],
+    options: &CubeOptions,
+) -> Result<GdalEnv> {
+    let mut first: Option<(GdalEnv, String)> = None;
+    for item in items {
+        for key in assets {
+            let key = key.split('.').next().unwrap_or(key);
+            let Ok(href) = resolved_href(item, Some(key), None) else {
+                continue;
+            };
+            let href = match &options.patch_url {
+                Some(f) => f(&href),
+                None => href,
+            };
+            let href = signer.sign_href(&href)?;
+            let env = signer.gdal_env_for(&href)?;
+            match &first {
+                None => first = Some((env, href)),
+                Some((e, other)) if *e != env => {
+                    return Err(CubeError::Signer(stac_signers::SignerError::Credentials {
+                        signer: "cube",
+                        message: format!(
+                            "the signer's credentials differ between {} and {}: sources on \
+                             several origins with different credentials are not supported yet",
+                            stac_meta::redact(other),
+                            stac_meta::redact(&href)
+                        ),
+                    }));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(first.map(|(e, _)| e).unwrap_or_default())
 }

@@ -1,9 +1,16 @@
 //! `download`: fetch the assets of an item (or of each item of an
 //! ItemCollection) into a directory, with a progress bar on stderr.
+//!
+//! Bytes are staged in `<dir>/.stac-gdal-staging/` and moved into place
+//! when every asset is complete and verified; `stac-gdal-manifest.json`
+//! lists what was written. Ctrl-C (`SIGINT`) and `SIGTERM` remove the
+//! staging directory; after `SIGKILL` the next run resumes its parts
+//! (validated with `If-Range`) and removes the rest.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
@@ -12,7 +19,7 @@ use stac_gdal::client::{
     DownloadOptions, DownloadProgress, Overwrite, S3Endpoint, download_item, download_items,
 };
 
-use crate::signer_args::SignerOpts;
+use crate::signer_args::{SignerOpts, parse_timeout};
 
 /// What to do with files that already exist.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -55,6 +62,10 @@ pub struct DownloadArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Deadline per asset in seconds (every attempt, resume and backoff
+    /// together), also the deadline of each token request.
+    #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
+    timeout: Option<Duration>,
     #[command(flatten)]
     signer: SignerOpts,
 }
@@ -102,6 +113,13 @@ fn progress_bar(
 
 /// `stac-gdal download`.
 pub fn download(args: DownloadArgs) -> Result<()> {
+    if args.signer.is_unscoped_bearer() {
+        anyhow::bail!(
+            "--signer bearer needs --host ORIGIN for downloads: the token goes only to the \
+             origins named (host, host:port or scheme://host[:port]), never to every host an \
+             item names"
+        );
+    }
     let items = args.select.read_items(&args.items)?;
     let (bar, update) = progress_bar(args.quiet);
     let mut options = DownloadOptions::default()
@@ -114,17 +132,25 @@ pub fn download(args: DownloadArgs) -> Result<()> {
             OverwriteArg::Error => Overwrite::Error,
         })
         .with_verify(!args.no_verify)
-        .with_shared_signer(args.signer.build()?)
+        .with_shared_signer(args.signer.build_with_timeout(args.timeout)?)
         .with_progress(update);
+    if let Some(t) = args.timeout {
+        options = options
+            .with_timeout(t)
+            .with_connect_timeout(t.min(Duration::from_secs(10)));
+    }
     if let Some(e) = &args.s3_endpoint {
         options = options.with_s3_endpoint(S3Endpoint::path_style(e.clone()));
     }
-    let written = if items.len() == 1 {
-        vec![download_item(&items[0], &args.dir, &options)?]
+    // Ctrl-C / SIGTERM: the staging directory goes, nothing else.
+    let _staged = crate::interrupt::register(&stac_gdal::client::staging_dir(&args.dir));
+    let result = if items.len() == 1 {
+        download_item(&items[0], &args.dir, &options).map(|i| vec![i])
     } else {
-        download_items(&items, &args.dir, &options)?
+        download_items(&items, &args.dir, &options)
     };
     bar.finish_and_clear();
+    let written = result?;
     for item in &written {
         let n = item
             .get("assets")
@@ -136,5 +162,9 @@ pub fn download(args: DownloadArgs) -> Result<()> {
             args.dir.display()
         );
     }
+    eprintln!(
+        "manifest: {}",
+        args.dir.join(stac_gdal::client::MANIFEST_NAME).display()
+    );
     Ok(())
 }

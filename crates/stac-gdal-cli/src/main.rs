@@ -8,6 +8,7 @@ mod convert;
 mod cube_cmd;
 mod download_cmd;
 mod input;
+mod interrupt;
 mod item_cmd;
 mod meta_cmds;
 mod point_cmd;
@@ -104,10 +105,19 @@ fn main() -> ExitCode {
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
     };
+    interrupt::settle();
+    for warning in signer_args::unused_host_warnings() {
+        eprintln!("{warning}");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("stac-gdal: error: {e:#}");
+            // Redacted by value: no secret of this run's signers, whatever a
+            // server echoed into the error.
+            eprintln!(
+                "stac-gdal: error: {}",
+                signer_args::redact(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

@@ -2,13 +2,15 @@
 //! one item a line with `--ndjson`).
 
 use std::io::Write;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use stac_gdal::client::{Client, ClientOptions, Fields, Filter, SearchMethod, SearchParams};
+use stac_gdal::signers::Redactor;
 
-use crate::signer_args::SignerOpts;
+use crate::signer_args::{SignerOpts, parse_timeout};
 
 /// GET or POST.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -67,6 +69,10 @@ pub struct SearchArgs {
     /// One item per line instead of an ItemCollection.
     #[arg(long)]
     ndjson: bool,
+    /// Deadline in seconds for each response (a page, the landing page:
+    /// every attempt and backoff together), also for each token request.
+    #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
+    timeout: Option<Duration>,
     #[command(flatten)]
     signer: SignerOpts,
 }
@@ -130,9 +136,16 @@ pub fn search(args: SearchArgs) -> Result<()> {
         );
     }
     let params = args.params()?;
+    let signer = args.signer.build_with_timeout(args.timeout)?;
     let mut options = ClientOptions::default()
-        .with_shared_signer(args.signer.build()?)
+        .with_shared_signer(signer.clone())
         .with_sign_items(args.sign_items);
+    if let Some(t) = args.timeout {
+        options = options
+            .with_timeout(t)
+            .with_deadline(t)
+            .with_connect_timeout(t.min(Duration::from_secs(10)));
+    }
     if let Some(m) = args.method {
         options = options.with_method(match m {
             MethodArg::Get => SearchMethod::Get,
@@ -143,15 +156,26 @@ pub fn search(args: SearchArgs) -> Result<()> {
     let items = client.search(params)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    // A server may echo a credential inside its items: printed redacted, by
+    // value, unless the items were signed on purpose (`--sign-items`).
+    let print = |out: &mut dyn Write, value: &Value| -> Result<()> {
+        let text = serde_json::to_string(value)?;
+        let text = if args.sign_items {
+            text
+        } else {
+            Redactor::of(signer.as_ref()).redact(&text).into_owned()
+        };
+        out.write_all(text.as_bytes())?;
+        out.write_all(b"\n")?;
+        Ok(())
+    };
     if args.ndjson {
         for item in items {
-            serde_json::to_writer(&mut out, &item?)?;
-            out.write_all(b"\n")?;
+            print(&mut out, &item?)?;
         }
     } else {
         let fc = items.item_collection()?;
-        serde_json::to_writer(&mut out, &fc)?;
-        out.write_all(b"\n")?;
+        print(&mut out, &fc)?;
     }
     out.flush()?;
     Ok(())

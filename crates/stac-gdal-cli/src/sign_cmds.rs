@@ -1,15 +1,18 @@
-//! `sign` and `env`: apply a signer to an href, or show its GDAL options.
+//! `sign` and `env`: apply a signer to an href, or show the GDAL options it
+//! installs for one href (scoped to that href's origin).
 //!
 //! Credentials come from options or the signers' usual environment variables
 //! (`AWS_*`, `PC_SDK_*`, `EARTHDATA_*`, `CDSE_*`; bearer: `--token` or
 //! `STAC_GDAL_TOKEN`). Secret values of the GDAL env are printed only with
 //! `--show-secrets`.
 
+use std::time::Duration;
+
 use anyhow::Result;
 use clap::Args;
 use stac_gdal::signers::GdalEnv;
 
-use crate::signer_args::SignerArgs;
+use crate::signer_args::{SignerArgs, parse_timeout};
 
 /// Arguments of `stac-gdal sign`.
 #[derive(Debug, Args)]
@@ -18,6 +21,9 @@ pub struct SignArgs {
     href: String,
     #[command(flatten)]
     signer: SignerArgs,
+    /// Deadline of each token request, in seconds (default 30).
+    #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
+    timeout: Option<Duration>,
 }
 
 /// Arguments of `stac-gdal env`.
@@ -25,9 +31,12 @@ pub struct SignArgs {
 pub struct EnvArgs {
     #[command(flatten)]
     signer: SignerArgs,
-    /// Only the options meant for this href's host.
+    /// The href to be read: only the options meant for its origin are printed.
     #[arg(long)]
-    href: Option<String>,
+    href: String,
+    /// Deadline of each token request, in seconds (default 30).
+    #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
+    timeout: Option<Duration>,
     /// Print secret values (tokens, keys, headers) instead of `<redacted>`.
     #[arg(long)]
     show_secrets: bool,
@@ -35,18 +44,15 @@ pub struct EnvArgs {
 
 /// `stac-gdal sign`: print the signed href.
 pub fn sign(args: SignArgs) -> Result<()> {
-    let signer = args.signer.build()?;
+    let signer = args.signer.build_with_timeout(args.timeout)?;
     println!("{}", signer.sign_href(&args.href)?);
     Ok(())
 }
 
 /// `stac-gdal env`: print the GDAL options, one `KEY=VALUE` a line.
 pub fn env(args: EnvArgs) -> Result<()> {
-    let signer = args.signer.build()?;
-    let env = match &args.href {
-        Some(href) => signer.gdal_env_for(href)?,
-        None => signer.gdal_env()?,
-    };
+    let signer = args.signer.build_with_timeout(args.timeout)?;
+    let env = signer.gdal_env_for(&args.href)?;
     print!("{}", render_env(&env, args.show_secrets));
     Ok(())
 }

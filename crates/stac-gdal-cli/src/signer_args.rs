@@ -1,19 +1,59 @@
-//! `--signer NAME` and its settings, shared by `sign`, `env`, `search` and
-//! `download`: one place that turns CLI options into a [`Signer`].
+//! `--signer NAME` and its settings, shared by `sign`, `env`, `search`,
+//! `download`, `cube` and `point`: one place that turns CLI options into a
+//! [`Signer`], and the run-wide record of the signers built (so `main` can
+//! redact their secrets by value from any error, and report `--host`
+//! entries that matched nothing).
 //!
 //! Credentials come from options or the signers' usual environment variables
 //! (`AWS_*`, `PC_SDK_*`, `EARTHDATA_*`, `CDSE_*`; bearer: `--token` or
-//! `STAC_GDAL_TOKEN`).
+//! `STAC_GDAL_TOKEN`). Scope: `--host` entries are origins (`host`,
+//! `host:port`, `.suffix`, `scheme://host[:port]`; no port means the
+//! scheme's default), and bearer-type tokens go over plain http only to the
+//! origins named by `--allow-http`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use stac_gdal::signers::{
     AnonymousSigner, AwsOptions, AwsRequesterPaysSigner, BearerTokenSigner, CdseOptions,
-    CdseSigner, EarthdataOptions, EarthdataSigner, HostList, PcOptions, PlanetaryComputerSigner,
-    Signer,
+    CdseSigner, EarthdataOptions, EarthdataSigner, HostList, Origin, PcOptions,
+    PlanetaryComputerSigner, Redactor, Signer,
 };
+
+/// Every signer built in this run.
+fn registry() -> &'static Mutex<Vec<Arc<dyn Signer>>> {
+    static SIGNERS: OnceLock<Mutex<Vec<Arc<dyn Signer>>>> = OnceLock::new();
+    SIGNERS.get_or_init(Mutex::default)
+}
+
+fn registered() -> Vec<Arc<dyn Signer>> {
+    registry()
+        .lock()
+        .map(|v| v.clone())
+        .unwrap_or_else(|p| p.into_inner().clone())
+}
+
+/// `text` with every secret of every signer of this run (configured, and
+/// minted so far) replaced by `<redacted>`.
+pub fn redact(text: &str) -> String {
+    let mut r = Redactor::default();
+    for s in registered() {
+        r.extend(s.secrets());
+    }
+    r.redact(text).into_owned()
+}
+
+/// The `--host` entries (of every signer of this run) that matched no URL,
+/// as warnings for stderr.
+pub fn unused_host_warnings() -> Vec<String> {
+    registered()
+        .iter()
+        .flat_map(|s| s.unused_hosts())
+        .map(|u| format!("stac-gdal: warning: {u}"))
+        .collect()
+}
 
 /// The signers the CLI knows.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -46,15 +86,67 @@ pub struct SignerSettings {
     /// Token endpoint: SAS URL (planetary-computer) or token URL (earthdata, cdse).
     #[arg(long)]
     token_url: Option<String>,
-    /// Hosts the credential may be sent to; repeat or comma-separate.
+    /// Origins the credential may be sent to: host (default port), host:port,
+    /// .suffix or scheme://host[:port]; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
     host: Vec<String>,
+    /// Send a bearer-type token (bearer, earthdata, cdse) over plain http to
+    /// this origin (host:port or http://host:port); repeat or comma-separate.
+    #[arg(long, value_delimiter = ',', value_name = "ORIGIN")]
+    allow_http: Vec<String>,
 }
 
 impl SignerSettings {
-    /// The signer `name` configured with these settings.
+    /// The origins given to `--allow-http`.
+    pub fn allow_http_origins(&self) -> Result<Vec<Origin>> {
+        self.allow_http
+            .iter()
+            .map(|o| {
+                o.parse::<Origin>()
+                    .with_context(|| format!("--allow-http {o:?}"))
+            })
+            .collect()
+    }
+
+    /// The signer `name` configured with these settings (token endpoints
+    /// with their default timeout), recorded for this run.
     pub fn build(&self, name: SignerName) -> Result<Arc<dyn Signer>> {
-        let hosts = (!self.host.is_empty()).then(|| HostList::new(self.host.iter().cloned()));
+        self.build_with_timeout(name, None)
+    }
+
+    /// [`build`](Self::build) with a deadline for each token request.
+    pub fn build_with_timeout(
+        &self,
+        name: SignerName,
+        timeout: Option<Duration>,
+    ) -> Result<Arc<dyn Signer>> {
+        let signer = self.make(name, timeout)?;
+        registry()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(signer.clone());
+        Ok(signer)
+    }
+
+    fn make(&self, name: SignerName, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
+        let allow_http = self.allow_http_origins()?;
+        if !allow_http.is_empty()
+            && !matches!(
+                name,
+                SignerName::Bearer | SignerName::Earthdata | SignerName::Cdse
+            )
+        {
+            bail!("--allow-http applies to bearer-type signers only (bearer, earthdata, cdse)");
+        }
+        let hosts = if self.host.is_empty() {
+            None
+        } else {
+            Some(
+                HostList::try_new(self.host.iter().cloned())
+                    .context("--host")?
+                    .with_allow_http(allow_http.iter().cloned()),
+            )
+        };
         Ok(match name {
             SignerName::Anonymous => Arc::new(AnonymousSigner),
             SignerName::AwsRequesterPays => {
@@ -73,7 +165,7 @@ impl SignerSettings {
                     .clone()
                     .or_else(|| std::env::var("STAC_GDAL_TOKEN").ok())
                     .unwrap_or_default();
-                let s = BearerTokenSigner::new(token);
+                let s = BearerTokenSigner::new(token).with_allow_http(allow_http);
                 Arc::new(match hosts {
                     Some(h) => s.with_hosts(h),
                     None => s,
@@ -83,6 +175,9 @@ impl SignerSettings {
                 let mut o = PcOptions::default();
                 if let Some(u) = &self.token_url {
                     o = o.with_sas_url(u);
+                }
+                if let Some(t) = timeout {
+                    o = o.with_timeout(t);
                 }
                 Arc::new(PlanetaryComputerSigner::with_options(o))
             }
@@ -94,8 +189,12 @@ impl SignerSettings {
                 if let Some(t) = &self.token {
                     o = o.with_token(t);
                 }
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
+                match hosts {
+                    Some(h) => o = o.with_hosts(h),
+                    None => o = o.with_allow_http(allow_http),
+                }
+                if let Some(t) = timeout {
+                    o = o.with_timeout(t);
                 }
                 Arc::new(EarthdataSigner::with_options(o))
             }
@@ -104,8 +203,12 @@ impl SignerSettings {
                 if let Some(u) = &self.token_url {
                     o = o.with_token_url(u);
                 }
-                if let Some(h) = hosts {
-                    o = o.with_hosts(h);
+                match hosts {
+                    Some(h) => o = o.with_hosts(h),
+                    None => o = o.with_allow_http(allow_http),
+                }
+                if let Some(t) = timeout {
+                    o = o.with_timeout(t);
                 }
                 if self.token.is_some() {
                     bail!("cdse takes no --token: set CDSE_USERNAME and CDSE_PASSWORD");
@@ -127,9 +230,9 @@ pub struct SignerArgs {
 }
 
 impl SignerArgs {
-    /// The configured signer.
-    pub fn build(&self) -> Result<Arc<dyn Signer>> {
-        self.settings.build(self.signer)
+    /// The configured signer, token requests bounded by `timeout`.
+    pub fn build_with_timeout(&self, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
+        self.settings.build_with_timeout(self.signer, timeout)
     }
 }
 
@@ -153,9 +256,40 @@ impl SignerOpts {
 
     /// The signer (anonymous when `--signer` is absent).
     pub fn build(&self) -> Result<Arc<dyn Signer>> {
+        self.build_with_timeout(None)
+    }
+
+    /// [`build`](Self::build) with a deadline for each token request.
+    pub fn build_with_timeout(&self, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
         match self.signer {
-            Some(name) => self.settings.build(name),
+            Some(name) => self.settings.build_with_timeout(name, timeout),
             None => Ok(Arc::new(AnonymousSigner)),
         }
     }
+
+    /// Whether `--signer bearer` was given without `--host` (its token then
+    /// goes only to a STAC API root the user named, never to asset hosts).
+    pub fn is_unscoped_bearer(&self) -> bool {
+        matches!(self.signer, Some(SignerName::Bearer)) && self.settings.host.is_empty()
+    }
+
+    /// The settings (for commands that add their own options).
+    #[allow(dead_code)] // for `cube`/`point`, which read `--allow-http` too
+    pub fn settings(&self) -> &SignerSettings {
+        &self.settings
+    }
+}
+
+/// `--timeout SECONDS` (fractions allowed, e.g. `2.5`): a positive, finite
+/// number of seconds.
+pub fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .trim_end_matches('s')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs < 1e9) {
+        return Err(format!("{text:?} must be a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }

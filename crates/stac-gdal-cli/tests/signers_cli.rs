@@ -46,6 +46,8 @@ fn env_prints_the_seed_gdal_env_and_hides_secrets_unless_asked() {
             "aws-requester-pays",
             "--region",
             "us-west-2",
+            "--href",
+            "s3://bucket/a.tif",
         ],
         &[],
     ));
@@ -55,13 +57,22 @@ fn env_prints_the_seed_gdal_env_and_hides_secrets_unless_asked() {
          GDAL_DISABLE_READDIR_ON_OPEN=EMPTY_DIR\nCPL_VSIL_CURL_USE_HEAD=NO\n"
     );
 
+    // The env is per href: only for an origin the token is for.
+    let scoped = [
+        "--signer",
+        "bearer",
+        "--host",
+        "data.example.com",
+        "--href",
+        "https://data.example.com/a.tif",
+    ];
     let hidden = stdout(&stac_gdal(
-        &["env", "--signer", "bearer"],
+        &[&["env"][..], &scoped].concat(),
         &[("STAC_GDAL_TOKEN", "demo-token")],
     ));
     assert_eq!(hidden, "GDAL_HTTP_HEADERS=<redacted>\n");
     let shown = stdout(&stac_gdal(
-        &["env", "--signer", "bearer", "--show-secrets"],
+        &[&["env"][..], &scoped, &["--show-secrets"]].concat(),
         &[("STAC_GDAL_TOKEN", "demo-token")],
     ));
     assert_eq!(
@@ -85,19 +96,82 @@ fn env_prints_the_seed_gdal_env_and_hides_secrets_unless_asked() {
     ));
     assert_eq!(scoped, "");
 
+    // Same host, another port or plain http: other origins, nothing.
+    for href in [
+        "https://data.example.com:8443/a.tif",
+        "http://data.example.com/a.tif",
+    ] {
+        let o = stac_gdal(
+            &[
+                "env",
+                "--signer",
+                "bearer",
+                "--host",
+                "data.example.com",
+                "--href",
+                href,
+                "--show-secrets",
+            ],
+            &[("STAC_GDAL_TOKEN", "demo-token")],
+        );
+        assert_eq!(stdout(&o), "", "{href}");
+        // The entry matched nothing: reported on stderr.
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("\"data.example.com\""),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // Plain http only with --allow-http for that origin.
+    let o = stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "bearer",
+            "--host",
+            "127.0.0.1:8081",
+            "--allow-http",
+            "127.0.0.1:8081",
+            "--href",
+            "http://127.0.0.1:8081/a.tif",
+            "--show-secrets",
+        ],
+        &[("STAC_GDAL_TOKEN", "demo-token")],
+    );
     assert_eq!(
-        stdout(&stac_gdal(&["env", "--signer", "anonymous"], &[])),
+        stdout(&o),
+        "GDAL_HTTP_HEADERS=Authorization: Bearer demo-token\n"
+    );
+
+    let any = ["--href", "https://example.com/a.tif"];
+    assert_eq!(
+        stdout(&stac_gdal(
+            &[&["env", "--signer", "anonymous"][..], &any].concat(),
+            &[]
+        )),
         ""
     );
     assert_eq!(
-        stdout(&stac_gdal(&["env", "--signer", "planetary-computer"], &[])),
+        stdout(&stac_gdal(
+            &[&["env", "--signer", "planetary-computer"][..], &any].concat(),
+            &[]
+        )),
         ""
     );
 }
 
 #[test]
 fn errors_are_clear_and_carry_no_secret() {
-    let o = stac_gdal(&["env", "--signer", "cdse"], &[]);
+    let o = stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "cdse",
+            "--href",
+            "https://zipper.dataspace.copernicus.eu/x",
+        ],
+        &[],
+    );
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -105,7 +179,18 @@ fn errors_are_clear_and_carry_no_secret() {
         "{err}"
     );
 
-    let o = stac_gdal(&["env", "--signer", "bearer"], &[]);
+    let o = stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "bearer",
+            "--host",
+            "h.example",
+            "--href",
+            "https://h.example/x",
+        ],
+        &[],
+    );
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("non-empty string"));
 
@@ -118,6 +203,8 @@ fn errors_are_clear_and_carry_no_secret() {
             "earthdata",
             "--token-url",
             &server.earthdata_url(),
+            "--href",
+            "https://data.lpdaac.earthdatacloud.nasa.gov/x.tif",
         ],
         &[
             ("EARTHDATA_USERNAME", "edl-user"),

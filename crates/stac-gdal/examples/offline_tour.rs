@@ -14,6 +14,7 @@ use ndarray::Array2;
 use serde_json::{Value, json};
 use stac_gdal::cube::{CubeOptions, DatasetCollection, GroupBy, QuicklookOptions};
 use stac_gdal::raster::{Dataset, GridSpec, ItemOptions};
+use stac_gdal::signers::HostList;
 use stac_gdal::{
     AwsRequesterPaysSigner, BearerTokenSigner, GdalEnv, PlanetaryComputerSigner, Signer,
     VrtOptions, build_vrt_from_stac, from_geoparquet, read_extension_metadata, resolved_href,
@@ -199,17 +200,24 @@ fn main() -> Result<()> {
     // ── Signers (offline) ─────────────────────────────────────────────────────
     println!(
         "[10] {}",
-        env_repr(&AwsRequesterPaysSigner::new(Some("us-west-2")).gdal_env()?)
+        env_repr(
+            &AwsRequesterPaysSigner::new(Some("us-west-2"))
+                .gdal_env_for("s3://bucket/scene.tif")?
+        )
     );
     println!(
         "[11] {}",
-        env_repr(&BearerTokenSigner::new("demo-token").gdal_env()?)
+        env_repr(
+            &BearerTokenSigner::new("demo-token")
+                .with_hosts(HostList::new(["example.com"]))
+                .gdal_env_for("https://example.com/scene.tif")?
+        )
     );
     let pc = PlanetaryComputerSigner::new();
     println!(
         "[12] ('{}', {})",
         pc.sign_href("https://example.com/scene.tif")?,
-        env_repr(&pc.gdal_env()?)
+        env_repr(&pc.gdal_env_for("https://example.com/scene.tif")?)
     );
 
     // ── resolved_href returns the (optionally signed) href without opening ────

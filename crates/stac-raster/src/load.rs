@@ -122,7 +122,7 @@ pub fn load_asset(item: &Value, asset_key: Option<&str>, options: &LoadOptions) 
         href: stac_meta::redact(&href).into_owned(),
     };
     let signer_env = match &options.signer {
-        Some(s) => s.gdal_env()?,
+        Some(s) => s.gdal_env_for(&href)?,
         None => GdalEnv::new(),
     };
     let path = stac_meta::gdal_path(&href);

@@ -1,6 +1,6 @@
 //! The signer that signs nothing.
 
-use crate::{GdalEnv, Request, Signer, SignerError};
+use crate::{Request, Signer, SignerError};
 
 /// No credentials: every hook is a no-op and the GDAL env is empty.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -17,10 +17,6 @@ impl Signer for AnonymousSigner {
 
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
         Ok(href.to_owned())
-    }
-
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
-        Ok(GdalEnv::new())
     }
 
     fn allows_url(&self, _url: &str) -> bool {

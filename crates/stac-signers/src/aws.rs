@@ -1,7 +1,8 @@
 //! AWS requester-pays buckets: GDAL options for `/vsis3/` and SigV4 for
 //! plain HTTP requests.
 
-use crate::hosts::{HostList, request_host};
+use crate::hosts::{HostList, UnusedHost};
+use crate::origin::Origin;
 use crate::secret::{Secret, env_secret, env_string};
 use crate::{GdalEnv, Request, Signer, SignerError};
 
@@ -81,9 +82,13 @@ impl std::fmt::Debug for AwsCredentials {
 pub struct AwsOptions {
     /// Explicit credentials; `None`: the standard environment variables at signing time.
     pub credentials: Option<AwsCredentials>,
-    /// Hosts that `sign_request` signs. `None`: `s3.amazonaws.com`, its
+    /// Origins that `sign_request` signs and that get the GDAL env over
+    /// http(s). `None`: https on port 443 to `s3.amazonaws.com`, its
     /// subdomains (`bucket.s3.us-west-2.amazonaws.com`, ...) and
-    /// `*.amazonaws.com` S3 endpoints; requests to other hosts go out untouched.
+    /// `*.amazonaws.com` S3 endpoints; requests to other origins go out
+    /// untouched. (SigV4 sends a signature, never the secret key, so a
+    /// listed plain-http endpoint, e.g. a local S3-compatible server, is
+    /// signed too.)
     pub hosts: Option<HostList>,
     /// Add the credentials to the GDAL env (`AWS_ACCESS_KEY_ID`, ...) when
     /// they were given explicitly. Default `true`.
@@ -110,7 +115,7 @@ impl AwsOptions {
         self.credentials = Some(credentials);
         self
     }
-    /// Sign requests to these hosts only.
+    /// Sign requests to these origins only (see [`HostList`]).
     pub fn with_hosts(mut self, hosts: HostList) -> Self {
         self.hosts = Some(hosts);
         self
@@ -124,18 +129,22 @@ impl AwsOptions {
 
 /// Requester-pays S3 access.
 ///
-/// `gdal_env` tells GDAL's `/vsis3/` to send `x-amz-request-payer:
-/// requester` and to avoid directory listings and HEAD requests;
-/// `sign_request` signs plain HTTP requests with SigV4 (service `s3`) adding
-/// that header (needs feature `network`). Hrefs are not rewritten.
+/// `gdal_env_for` an S3 href (`s3://`, `/vsis3/`, or an http(s) URL of an
+/// origin it signs) tells GDAL's `/vsis3/` to send `x-amz-request-payer:
+/// requester` and to avoid directory listings and HEAD requests, plus
+/// explicit credentials; every other href gets an empty env.
+/// `sign_request` signs HTTP requests to the origins it is for with SigV4
+/// (service `s3`), adding that header (needs feature `network`). Hrefs are
+/// not rewritten.
 ///
 /// ```
 /// use stac_signers::{AwsRequesterPaysSigner, Signer};
-/// let env = AwsRequesterPaysSigner::new(Some("us-west-2")).gdal_env()?;
+/// let env = AwsRequesterPaysSigner::new(Some("us-west-2")).gdal_env_for("s3://bucket/key.tif")?;
 /// let keys: Vec<_> = env.iter().map(|(k, _)| k).collect();
 /// assert_eq!(keys, ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_REQUEST_PAYER",
 ///                   "GDAL_DISABLE_READDIR_ON_OPEN", "CPL_VSIL_CURL_USE_HEAD"]);
-/// assert_eq!(AwsRequesterPaysSigner::new(None).gdal_env()?.len(), 3);
+/// assert_eq!(AwsRequesterPaysSigner::new(None).gdal_env_for("/vsis3/b/k.tif")?.len(), 3);
+/// assert!(AwsRequesterPaysSigner::new(None).gdal_env_for("https://example.com/k.tif")?.is_empty());
 /// # Ok::<(), stac_signers::SignerError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -163,20 +172,38 @@ impl AwsRequesterPaysSigner {
         self.region.as_deref()
     }
 
-    /// Whether `sign_request` signs requests to `host`.
+    /// Whether `sign_request` signs requests to `host` over https on port 443.
     pub fn signs_host(&self, host: &str) -> bool {
+        self.signs_origin(&Origin::new("https", host, 443))
+    }
+
+    /// Whether `sign_request` signs requests to `origin`.
+    pub fn signs_origin(&self, origin: &Origin) -> bool {
         match &self.options.hosts {
-            Some(list) => list.allows_host(host),
+            Some(list) => list.allows_origin(origin),
             None => {
-                let h = host.to_ascii_lowercase();
-                h == "s3.amazonaws.com"
-                    || (h.ends_with(".amazonaws.com")
-                        && (h.starts_with("s3.")
-                            || h.starts_with("s3-")
-                            || h.contains(".s3.")
-                            || h.contains(".s3-")))
+                let h = origin.host();
+                origin.is_https()
+                    && origin.port() == 443
+                    && (h == "s3.amazonaws.com"
+                        || (h.ends_with(".amazonaws.com")
+                            && (h.starts_with("s3.")
+                                || h.starts_with("s3-")
+                                || h.contains(".s3.")
+                                || h.contains(".s3-"))))
             }
         }
+    }
+
+    /// Whether `href` is read through S3 (`s3://`, `/vsis3/`,
+    /// `/vsis3_streaming/`) or is an http(s) URL of an origin it signs.
+    fn is_for(&self, href: &str) -> bool {
+        let h = href.trim_start();
+        let lower = h.get(..18).unwrap_or(h).to_ascii_lowercase();
+        lower.starts_with("s3://")
+            || lower.starts_with("/vsis3/")
+            || lower.starts_with("/vsis3_streaming/")
+            || Origin::of_url(h).is_some_and(|o| self.signs_origin(&o))
     }
 
     fn credentials(&self) -> Result<AwsCredentials, SignerError> {
@@ -199,10 +226,7 @@ impl Signer for AwsRequesterPaysSigner {
     }
 
     fn sign_request(&self, request: &mut Request) -> Result<(), SignerError> {
-        let Some(host) = request_host(request) else {
-            return Ok(());
-        };
-        if !self.signs_host(&host) {
+        if !Origin::of_request(request).is_some_and(|o| self.signs_origin(&o)) {
             return Ok(());
         }
         #[cfg(feature = "network")]
@@ -230,12 +254,40 @@ impl Signer for AwsRequesterPaysSigner {
         Ok(href.to_owned())
     }
 
-    /// The hosts it signs ([`signs_host`](AwsRequesterPaysSigner::signs_host)).
+    /// The origins it signs ([`signs_origin`](AwsRequesterPaysSigner::signs_origin)).
     fn allows_url(&self, url: &str) -> bool {
-        crate::hosts::host_of(url).is_some_and(|h| self.signs_host(&h))
+        Origin::of_url(url).is_some_and(|o| self.signs_origin(&o))
     }
 
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
+    /// The secret access key and session token (explicit, else from the
+    /// environment).
+    fn secrets(&self) -> Vec<Secret> {
+        let creds = self
+            .options
+            .credentials
+            .clone()
+            .or_else(AwsCredentials::from_env);
+        creds
+            .map(|c| {
+                let mut v = vec![c.secret_access_key.clone()];
+                v.extend(c.session_token.clone());
+                v
+            })
+            .unwrap_or_default()
+    }
+
+    fn unused_hosts(&self) -> Vec<UnusedHost> {
+        self.options
+            .hosts
+            .as_ref()
+            .map(|h| h.unused_for("aws-requester-pays"))
+            .unwrap_or_default()
+    }
+
+    fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
+        if !self.is_for(href) {
+            return Ok(GdalEnv::new());
+        }
         let mut env = GdalEnv::new();
         if let Some(region) = &self.region {
             env.set("AWS_REGION", region.as_str());

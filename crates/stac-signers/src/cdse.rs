@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use crate::bearer::{authorize, bearer_env, env_for};
-use crate::hosts::HostList;
-use crate::secret::{Secret, env_secret, env_string};
+use crate::bearer::{authorize, env_for};
+use crate::hosts::{HostList, UnusedHost};
+use crate::origin::Origin;
+use crate::secret::{Secret, SecretLog, env_secret, env_string};
 use crate::token_cache::{Cached, TokenCache};
 use crate::{GdalEnv, Request, Signer, SignerError};
 
@@ -26,7 +27,8 @@ pub struct CdseOptions {
     pub client_id: String,
     /// Token endpoint (default [`CDSE_TOKEN_URL`]).
     pub token_url: String,
-    /// Hosts the token is sent to (default `.dataspace.copernicus.eu`).
+    /// Origins the token is sent to (default `.dataspace.copernicus.eu`:
+    /// every subdomain, https, port 443).
     pub hosts: HostList,
     /// A token is renewed once it has less than this left. Default 30 s.
     pub refresh_window: Duration,
@@ -65,9 +67,14 @@ impl CdseOptions {
         self.token_url = url.into();
         self
     }
-    /// Set the hosts the token is sent to.
+    /// Set the origins the token is sent to (see [`HostList`]).
     pub fn with_hosts(mut self, hosts: HostList) -> Self {
         self.hosts = hosts;
+        self
+    }
+    /// Also send the token over plain http to these origins.
+    pub fn with_allow_http<I: IntoIterator<Item = Origin>>(mut self, origins: I) -> Self {
+        self.hosts = self.hosts.with_allow_http(origins);
         self
     }
     /// Set the refresh window.
@@ -103,7 +110,8 @@ struct Tokens {
 /// use stac_signers::{CdseOptions, CdseSigner, Signer};
 /// // No credentials (and none in the environment): a clear error, no network.
 /// # unsafe { std::env::remove_var("CDSE_USERNAME"); std::env::remove_var("CDSE_PASSWORD"); }
-/// let err = CdseSigner::with_options(CdseOptions::default()).gdal_env().unwrap_err();
+/// let s = CdseSigner::with_options(CdseOptions::default());
+/// let err = s.gdal_env_for("https://zipper.dataspace.copernicus.eu/a").unwrap_err();
 /// assert!(err.to_string().contains("CDSESigner needs CDSE_USERNAME + CDSE_PASSWORD."));
 /// ```
 #[doc(alias = "CDSESigner")]
@@ -116,6 +124,8 @@ pub struct CdseSigner {
     #[cfg_attr(not(feature = "network"), allow(dead_code))]
     timeout: Duration,
     cache: TokenCache<(), Tokens>,
+    minted: SecretLog,
+    builtin_hosts: bool,
 }
 
 impl std::fmt::Debug for CdseSigner {
@@ -149,13 +159,15 @@ impl CdseSigner {
             password: options.password.or_else(|| env_secret("CDSE_PASSWORD")),
             client_id: options.client_id,
             token_url: options.token_url,
+            builtin_hosts: options.hosts.patterns() == CdseOptions::default().hosts.patterns(),
             hosts: options.hosts,
             timeout: options.timeout,
             cache: TokenCache::new(options.refresh_window),
+            minted: SecretLog::default(),
         }
     }
 
-    /// The hosts the token is sent to.
+    /// The origins the token is sent to.
     pub fn hosts(&self) -> &HostList {
         &self.hosts
     }
@@ -175,7 +187,11 @@ impl CdseSigner {
 
     #[cfg(feature = "network")]
     fn mint(&self, previous: Option<&Tokens>) -> Result<Cached<Tokens>, SignerError> {
-        let client = crate::http_client::HttpClient::new(NAME, self.timeout);
+        let client = crate::http_client::HttpClient::new(
+            NAME,
+            self.timeout,
+            crate::Redactor::new(self.secrets()),
+        );
         if let Some(refresh) = previous.and_then(|p| p.refresh.as_ref()) {
             let form = [
                 ("grant_type", "refresh_token"),
@@ -233,11 +249,13 @@ impl CdseSigner {
                     .or_else(|| e.as_str().and_then(|s| s.parse().ok()))
             })
             .unwrap_or(600);
+        let access = Secret::new(access);
+        self.minted.record(&access);
+        if let Some(r) = &refresh {
+            self.minted.record(r);
+        }
         Ok(Cached {
-            value: Tokens {
-                access: Secret::new(access),
-                refresh,
-            },
+            value: Tokens { access, refresh },
             expires_at: crate::expiry::in_seconds(expires_in),
         })
     }
@@ -260,22 +278,39 @@ impl Signer for CdseSigner {
     }
 
     fn sign_request(&self, request: &mut Request) -> Result<(), SignerError> {
-        authorize(NAME, Some(&self.hosts), request, || self.token())
+        authorize(
+            NAME,
+            |o| self.hosts.allows_bearer_origin(o),
+            request,
+            || self.token(),
+        )
     }
 
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
         Ok(href.to_owned())
     }
 
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
-        Ok(bearer_env(&self.token()?))
-    }
-
     fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
-        env_for(Some(&self.hosts), href, || self.token())
+        env_for(&self.hosts, href, || self.token())
     }
 
     fn allows_url(&self, url: &str) -> bool {
-        self.hosts.allows_url(url)
+        self.hosts.allows_bearer_url(url)
+    }
+
+    /// The password and every access and refresh token minted.
+    fn secrets(&self) -> Vec<Secret> {
+        let mut out: Vec<Secret> = self.password.iter().cloned().collect();
+        out.extend(self.minted.all());
+        out
+    }
+
+    /// Entries the user gave that matched nothing (the built-in list is
+    /// not reported: a run rarely touches all of its hosts).
+    fn unused_hosts(&self) -> Vec<UnusedHost> {
+        if self.builtin_hosts {
+            return Vec::new();
+        }
+        self.hosts.unused_for(NAME)
     }
 }

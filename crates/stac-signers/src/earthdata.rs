@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use crate::bearer::{authorize, bearer_env, env_for};
-use crate::hosts::HostList;
-use crate::secret::{Secret, env_secret, env_string};
+use crate::bearer::{authorize, env_for};
+use crate::hosts::{HostList, UnusedHost};
+use crate::origin::Origin;
+use crate::secret::{Secret, SecretLog, env_secret, env_string};
 use crate::token_cache::{Cached, TokenCache};
 use crate::{GdalEnv, Request, Signer, SignerError};
 
@@ -28,7 +29,8 @@ pub struct EarthdataOptions {
     pub password: Option<Secret>,
     /// Token endpoint (default [`EARTHDATA_TOKEN_URL`]).
     pub token_url: String,
-    /// Hosts the token is sent to (default `.earthdata.nasa.gov`, `.earthdatacloud.nasa.gov`).
+    /// Origins the token is sent to (default `.earthdata.nasa.gov`,
+    /// `.earthdatacloud.nasa.gov`: every subdomain, https, port 443).
     pub hosts: HostList,
     /// A minted token is renewed once it has less than this left. Default 300 s.
     pub refresh_window: Duration,
@@ -67,9 +69,14 @@ impl EarthdataOptions {
         self.token_url = url.into();
         self
     }
-    /// Set the hosts the token is sent to.
+    /// Set the origins the token is sent to (see [`HostList`]).
     pub fn with_hosts(mut self, hosts: HostList) -> Self {
         self.hosts = hosts;
+        self
+    }
+    /// Also send the token over plain http to these origins.
+    pub fn with_allow_http<I: IntoIterator<Item = Origin>>(mut self, origins: I) -> Self {
+        self.hosts = self.hosts.with_allow_http(origins);
         self
     }
     /// Set the refresh window.
@@ -95,7 +102,9 @@ impl EarthdataOptions {
 /// ```
 /// use stac_signers::{EarthdataOptions, EarthdataSigner, Signer};
 /// let s = EarthdataSigner::with_options(EarthdataOptions::default().with_token("edl-tok"));
-/// assert_eq!(s.gdal_env()?.get("GDAL_HTTP_HEADERS"), Some("Authorization: Bearer edl-tok"));
+/// let env = s.gdal_env_for("https://data.lpdaac.earthdatacloud.nasa.gov/a.tif")?;
+/// assert_eq!(env.get("GDAL_HTTP_HEADERS"), Some("Authorization: Bearer edl-tok"));
+/// assert!(s.gdal_env_for("https://example.com/a.tif")?.is_empty());
 /// assert_eq!(s.sign_href("https://example.com/scene.tif")?, "https://example.com/scene.tif");
 /// # Ok::<(), stac_signers::SignerError>(())
 /// ```
@@ -108,6 +117,8 @@ pub struct EarthdataSigner {
     #[cfg_attr(not(feature = "network"), allow(dead_code))]
     timeout: Duration,
     cache: TokenCache<(), Secret>,
+    minted: SecretLog,
+    builtin_hosts: bool,
 }
 
 impl std::fmt::Debug for EarthdataSigner {
@@ -149,13 +160,15 @@ impl EarthdataSigner {
                 .password
                 .or_else(|| env_secret("EARTHDATA_PASSWORD")),
             token_url: options.token_url,
+            builtin_hosts: options.hosts.patterns() == EarthdataOptions::default().hosts.patterns(),
             hosts: options.hosts,
             timeout: options.timeout,
             cache: TokenCache::new(options.refresh_window),
+            minted: SecretLog::default(),
         }
     }
 
-    /// The hosts the token is sent to.
+    /// The origins the token is sent to.
     pub fn hosts(&self) -> &HostList {
         &self.hosts
     }
@@ -177,11 +190,12 @@ impl EarthdataSigner {
 
     #[cfg(feature = "network")]
     fn mint(&self, user: &str, password: &Secret) -> Result<Cached<Secret>, SignerError> {
+        use crate::Redactor;
         use base64::Engine as _;
         let basic = base64::engine::general_purpose::STANDARD
             .encode(format!("{user}:{}", password.expose()));
         let auth = format!("Basic {basic}");
-        let client = crate::http_client::HttpClient::new(NAME, self.timeout);
+        let client = crate::http_client::HttpClient::new(NAME, self.timeout, Redactor::of(self));
         let body = client.post_empty_json(&self.token_url, &[("Authorization", &auth)])?;
         let token = body
             .get("access_token")
@@ -199,10 +213,9 @@ impl EarthdataSigner {
             .and_then(|e| e.as_str())
             .and_then(crate::expiry::parse_expiry)
             .unwrap_or_else(|| crate::expiry::in_seconds(3600));
-        Ok(Cached {
-            value: Secret::new(token),
-            expires_at,
-        })
+        let value = Secret::new(token);
+        self.minted.record(&value);
+        Ok(Cached { value, expires_at })
     }
 
     #[cfg(not(feature = "network"))]
@@ -220,22 +233,49 @@ impl Signer for EarthdataSigner {
     }
 
     fn sign_request(&self, request: &mut Request) -> Result<(), SignerError> {
-        authorize(NAME, Some(&self.hosts), request, || self.token())
+        authorize(
+            NAME,
+            |o| self.hosts.allows_bearer_origin(o),
+            request,
+            || self.token(),
+        )
     }
 
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {
         Ok(href.to_owned())
     }
 
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
-        Ok(bearer_env(&self.token()?))
-    }
-
     fn gdal_env_for(&self, href: &str) -> Result<GdalEnv, SignerError> {
-        env_for(Some(&self.hosts), href, || self.token())
+        env_for(&self.hosts, href, || self.token())
     }
 
     fn allows_url(&self, url: &str) -> bool {
-        self.hosts.allows_url(url)
+        self.hosts.allows_bearer_url(url)
+    }
+
+    /// The static token, the password, the Basic `user:password` sent to
+    /// the token endpoint (base64), and every token minted.
+    fn secrets(&self) -> Vec<Secret> {
+        use base64::Engine as _;
+        let mut out: Vec<Secret> = self.static_token.iter().cloned().collect();
+        if let Some(p) = &self.password {
+            out.push(p.clone());
+            if let Some(u) = &self.username {
+                let basic =
+                    base64::engine::general_purpose::STANDARD.encode(format!("{u}:{}", p.expose()));
+                out.push(Secret::new(basic));
+            }
+        }
+        out.extend(self.minted.all());
+        out
+    }
+
+    /// Entries the user gave that matched nothing (the built-in list is
+    /// not reported: a run rarely touches all of its hosts).
+    fn unused_hosts(&self) -> Vec<UnusedHost> {
+        if self.builtin_hosts {
+            return Vec::new();
+        }
+        self.hosts.unused_for(NAME)
     }
 }

@@ -1,19 +1,27 @@
 //! The blocking HTTP client that token minting uses (feature `network`):
 //! `ureq` with rustls. Errors are [`SignerError::Http`] / [`SignerError::Token`]
 //! carrying the redacted URL, the status and at most the server's short
-//! error code, never a response body or a request header.
+//! error code, never a response body or a request header. Every message is
+//! also redacted by value against the signer's secrets, and an error code
+//! that holds (or is part of) a secret is dropped.
+//!
+//! Deadlines: one overall timeout per request (connect, send, headers and
+//! body together), so a server that trickles one byte a second or stalls
+//! after its headers ends the request at the timeout.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::SignerError;
+use crate::{Redactor, SignerError};
 
 /// A small blocking JSON client for one signer.
 #[derive(Clone)]
 pub(crate) struct HttpClient {
     agent: ureq::Agent,
     signer: &'static str,
+    timeout: Duration,
+    redactor: Redactor,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -25,15 +33,22 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// A client with a total timeout per request.
-    pub(crate) fn new(signer: &'static str, timeout: Duration) -> Self {
+    /// A client with a total timeout per request, redacting `redactor`'s
+    /// values from every message.
+    pub(crate) fn new(signer: &'static str, timeout: Duration, redactor: Redactor) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(timeout))
+            .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
             .http_status_as_error(false)
             .max_redirects(0)
             .build()
             .into();
-        Self { agent, signer }
+        Self {
+            agent,
+            signer,
+            timeout,
+            redactor,
+        }
     }
 
     /// GET `url` with `headers`, expecting a JSON object.
@@ -77,12 +92,12 @@ impl HttpClient {
         url: &str,
         result: Result<http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, SignerError> {
-        let shown = stac_meta::redact(url).into_owned();
+        let shown = self.redactor.redact(&stac_meta::redact(url)).into_owned();
         let mut response = result.map_err(|e| SignerError::Http {
             signer: self.signer,
             url: shown.clone(),
             status: None,
-            message: transport_message(&e),
+            message: transport_message(&e, self.timeout),
         })?;
         let status = response.status().as_u16();
         let text = response
@@ -94,7 +109,10 @@ impl HttpClient {
                 signer: self.signer,
                 url: shown.clone(),
                 status: Some(status),
-                message: format!("cannot read response: {}", transport_message(&e)),
+                message: format!(
+                    "cannot read response: {}",
+                    transport_message(&e, self.timeout)
+                ),
             })?;
         let json: Option<Value> = serde_json::from_str(&text).ok();
         if !(200..300).contains(&status) {
@@ -104,7 +122,7 @@ impl HttpClient {
                 status: Some(status),
                 message: json
                     .as_ref()
-                    .and_then(server_error_code)
+                    .and_then(|v| server_error_code(v, &self.redactor))
                     .unwrap_or_else(|| "token endpoint refused the request".to_owned()),
             });
         }
@@ -119,10 +137,13 @@ impl HttpClient {
 }
 
 /// A short, safe description of a transport error (no URL query, no headers).
-fn transport_message(e: &ureq::Error) -> String {
+fn transport_message(e: &ureq::Error, timeout: Duration) -> String {
     match e {
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            format!("timed out (deadline {} s)", timeout.as_secs_f64())
+        }
         ureq::Error::Io(io) => format!("connection failed: {}", io.kind()),
-        ureq::Error::Timeout(_) => "timed out".to_owned(),
+        ureq::Error::Timeout(_) => format!("timed out (deadline {} s)", timeout.as_secs_f64()),
         ureq::Error::HostNotFound => "host not found".to_owned(),
         ureq::Error::ConnectionFailed => "connection failed".to_owned(),
         ureq::Error::TooManyRedirects => "redirected (not followed)".to_owned(),
@@ -132,14 +153,17 @@ fn transport_message(e: &ureq::Error) -> String {
 }
 
 /// An OAuth2-style error code from an error body (`error`, else `code`), if
-/// it looks like a short identifier (so no echoed secret slips through).
-fn server_error_code(v: &Value) -> Option<String> {
+/// it looks like a short identifier and is not, does not hold and is not
+/// part of any secret value (a server may echo a password as its "code").
+fn server_error_code(v: &Value, redactor: &Redactor) -> Option<String> {
     let code = v.get("error").or_else(|| v.get("code"))?.as_str()?;
     let safe = !code.is_empty()
         && code.len() <= 64
         && code
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+        && !redactor.contains_secret(code)
+        && !redactor.is_part_of_secret(code);
     safe.then(|| format!("server error `{code}`"))
 }
 
@@ -149,12 +173,21 @@ mod tests {
 
     #[test]
     fn server_error_codes_are_kept_only_when_short_identifiers() {
+        let none = Redactor::default();
         let v = serde_json::json!({"error": "invalid_grant", "error_description": "token abc"});
         assert_eq!(
-            server_error_code(&v).unwrap(),
+            server_error_code(&v, &none).unwrap(),
             "server error `invalid_grant`"
         );
         let v = serde_json::json!({"error": "Bearer eyJhbGciOi=="});
-        assert_eq!(server_error_code(&v), None);
+        assert_eq!(server_error_code(&v, &none), None);
+        // A password made of identifier characters, echoed whole or in part.
+        let r = Redactor::new([crate::Secret::new("hunter2-Pass.word")]);
+        for echoed in ["hunter2-Pass.word", "bad hunter2-Pass.word", "Pass.word"] {
+            let v = serde_json::json!({ "error": echoed });
+            assert_eq!(server_error_code(&v, &r), None, "{echoed}");
+        }
+        let v = serde_json::json!({"error": "invalid_grant"});
+        assert!(server_error_code(&v, &r).is_some());
     }
 }

@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::secret::{Secret, env_secret, env_string};
+use crate::secret::{Secret, SecretLog, env_secret, env_string};
 use crate::token_cache::{Cached, TokenCache};
-use crate::{GdalEnv, Request, Signer, SignerError};
+use crate::{Request, Signer, SignerError};
 
 const NAME: &str = "planetary-computer";
 /// Planetary Computer's SAS token endpoint.
@@ -69,13 +69,14 @@ impl PcOptions {
 /// (account, container) from the token endpoint (feature `network`), cached
 /// until `msft:expiry` minus the refresh window, and minted once when many
 /// threads ask at the same time. A token is only ever appended to hrefs of
-/// the account and container it was issued for. `gdal_env` is empty.
+/// the account and container it was issued for. `gdal_env_for` is empty (the
+/// SAS travels in the href).
 ///
 /// ```
 /// use stac_signers::{PlanetaryComputerSigner, Signer};
 /// let pc = PlanetaryComputerSigner::new();
 /// assert_eq!(pc.sign_href("https://example.com/scene.tif")?, "https://example.com/scene.tif");
-/// assert!(pc.gdal_env()?.is_empty());
+/// assert!(pc.gdal_env_for("https://acct.blob.core.windows.net/c/b.tif")?.is_empty());
 /// let signed = "https://acct.blob.core.windows.net/c/b.tif?se=2034&sig=abc";
 /// assert_eq!(pc.sign_href(signed)?, signed);
 /// # Ok::<(), stac_signers::SignerError>(())
@@ -86,6 +87,7 @@ pub struct PlanetaryComputerSigner {
     #[cfg_attr(not(feature = "network"), allow(dead_code))]
     timeout: Duration,
     cache: TokenCache<(String, String), Secret>,
+    minted: SecretLog,
 }
 
 impl std::fmt::Debug for PlanetaryComputerSigner {
@@ -160,6 +162,7 @@ impl PlanetaryComputerSigner {
                 .or_else(|| env_secret("PC_SDK_SUBSCRIPTION_KEY")),
             timeout: options.timeout,
             cache: TokenCache::new(options.refresh_window),
+            minted: SecretLog::default(),
         }
     }
 
@@ -184,7 +187,11 @@ impl PlanetaryComputerSigner {
             utf8_percent_encode(&target.account, NON_ALPHANUMERIC),
             utf8_percent_encode(&target.container, NON_ALPHANUMERIC)
         );
-        let client = crate::http_client::HttpClient::new(NAME, self.timeout);
+        let client = crate::http_client::HttpClient::new(
+            NAME,
+            self.timeout,
+            crate::Redactor::new(self.secrets()),
+        );
         let headers: Vec<(&str, &str)> = self
             .subscription_key
             .as_ref()
@@ -210,10 +217,9 @@ impl PlanetaryComputerSigner {
             .and_then(|e| e.as_str())
             .and_then(crate::expiry::parse_expiry)
             .unwrap_or(std::time::SystemTime::UNIX_EPOCH);
-        Ok(Cached {
-            value: Secret::new(token),
-            expires_at,
-        })
+        let value = Secret::new(token);
+        self.minted.record(&value);
+        Ok(Cached { value, expires_at })
     }
 
     #[cfg(not(feature = "network"))]
@@ -248,8 +254,19 @@ impl Signer for PlanetaryComputerSigner {
         Ok(format!("{base}{sep}{}{fragment}", token.expose()))
     }
 
-    fn gdal_env(&self) -> Result<GdalEnv, SignerError> {
-        Ok(GdalEnv::new())
+    /// The subscription key and every SAS token minted (each whole, and
+    /// its `sig` value alone).
+    fn secrets(&self) -> Vec<Secret> {
+        let mut out: Vec<Secret> = self.subscription_key.iter().cloned().collect();
+        for token in self.minted.all() {
+            for (k, v) in url::form_urlencoded::parse(token.expose().as_bytes()) {
+                if k == "sig" {
+                    out.push(Secret::new(v.into_owned()));
+                }
+            }
+            out.push(token);
+        }
+        out
     }
 
     /// Every URL: requests carry nothing (the SAS goes into hrefs only).

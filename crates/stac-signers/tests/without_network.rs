@@ -27,7 +27,12 @@ fn offline_hooks_work_and_network_hooks_name_the_feature() {
         Some("us-west-2"),
         AwsOptions::default().with_credentials(AwsCredentials::new("AKID", "SECRET")),
     );
-    assert_eq!(aws.gdal_env().unwrap().len(), 7);
+    assert_eq!(aws.gdal_env_for("s3://b/k").unwrap().len(), 7);
+    assert!(
+        aws.gdal_env_for("https://example.com/k")
+            .unwrap()
+            .is_empty()
+    );
     let mut req = http::Request::get("https://b.s3.amazonaws.com/k")
         .body(Vec::new())
         .unwrap();
@@ -37,15 +42,20 @@ fn offline_hooks_work_and_network_hooks_name_the_feature() {
     ));
 
     let edl = EarthdataSigner::with_options(EarthdataOptions::default().with_token("t"));
-    assert!(edl.gdal_env().is_ok(), "a static token needs no network");
+    let nasa = "https://data.lpdaac.earthdatacloud.nasa.gov/a.tif";
+    assert!(
+        edl.gdal_env_for(nasa).is_ok(),
+        "a static token needs no network"
+    );
     let edl = EarthdataSigner::with_options(EarthdataOptions::default().with_login("u", "p"));
     assert!(matches!(
-        edl.gdal_env().unwrap_err(),
+        edl.gdal_env_for(nasa).unwrap_err(),
         SignerError::NetworkDisabled { .. }
     ));
     let cdse = CdseSigner::with_options(CdseOptions::default().with_login("u", "p"));
     assert!(matches!(
-        cdse.gdal_env().unwrap_err(),
+        cdse.gdal_env_for("https://zipper.dataspace.copernicus.eu/a")
+            .unwrap_err(),
         SignerError::NetworkDisabled { .. }
     ));
 }

@@ -169,12 +169,6 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     let mut warnings = Vec::new();
     let mut skipped = Vec::new();
     let signer = options.signer.as_deref();
-    let env = match signer {
-        Some(s) => s.gdal_env().map_err(|e| VrtError::Signer {
-            message: e.to_string(),
-        })?,
-        None => GdalEnv::new(),
-    };
 
     // 1. Hrefs and grids from metadata; open only what lacks a grid.
     let mut resolved: Vec<(String, String, String, Option<Grid>, bool)> = Vec::new();
@@ -272,6 +266,12 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
                 }
             }
         }
+    }
+    // The signer's options for the sources' origins (each scoped by
+    // `gdal_env_for`); headers are filtered out below, they travel per source.
+    let mut env = GdalEnv::new();
+    for e in env_cache.values() {
+        env.merge(e);
     }
     let lost = sources::untravelled_credentials(&env);
     if any_remote && !lost.is_empty() {

@@ -1,0 +1,144 @@
+//! Ctrl-C and `kill`: `SIGINT` and `SIGTERM` remove the temp files of the
+//! run, then end the process with the shell's codes (130 and 143).
+//!
+//! A writer registers its staging place (a directory or a file) with
+//! [`register`] before it creates anything there, and drops the returned
+//! [`Staged`] when the place is gone (moved into place or cleaned). On a
+//! signal, a dedicated thread removes every registered place (again a few
+//! times, in case a worker was creating a file at that moment) and exits.
+//! Nothing is removed outside those places: final outputs already moved
+//! into place stay. `SIGKILL` cannot be caught; the next run cleans (or
+//! resumes from) what it leaves, which is why every writer keeps its temp
+//! files in one staging place of its own.
+//!
+//! `download` uses it; `convert` and `cube --out` are meant to (register
+//! their staging directory the same way).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// Set as soon as a signal arrives: the command's own ending (an error
+/// from files vanishing under it) must not win the race with the handler.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Call before the process ends on its own: when a signal is being
+/// handled, wait for the handler to clean up and exit with its code.
+pub fn settle() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// The places to remove on a signal.
+fn places() -> &'static Mutex<Vec<PathBuf>> {
+    static PLACES: OnceLock<Mutex<Vec<PathBuf>>> = OnceLock::new();
+    PLACES.get_or_init(Mutex::default)
+}
+
+/// A registered staging place; unregistered when dropped.
+#[derive(Debug)]
+pub struct Staged(PathBuf);
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let mut p = places().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = p.iter().position(|x| *x == self.0) {
+            p.remove(i);
+        }
+    }
+}
+
+/// Remove `path` on `SIGINT`/`SIGTERM` until the returned guard drops.
+/// Installs the handler on first use.
+pub fn register(path: &Path) -> Staged {
+    install();
+    places()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_owned());
+    Staged(path.to_owned())
+}
+
+/// Remove every registered place (a few passes: a worker may be creating
+/// a file in one at this moment).
+fn clean() {
+    let list = places().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for pass in 0..4 {
+        for p in &list {
+            match std::fs::symlink_metadata(p) {
+                Ok(m) if m.is_dir() => {
+                    let _ = std::fs::remove_dir_all(p);
+                }
+                Ok(_) => {
+                    let _ = std::fs::remove_file(p);
+                }
+                Err(_) => {}
+            }
+        }
+        if pass < 3 {
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn install() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("stac-gdal-signals".into())
+            .spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    INTERRUPTED.store(true, Ordering::SeqCst);
+                    clean();
+                    eprintln!(
+                        "\nstac-gdal: interrupted ({}); temp files removed",
+                        if sig == SIGINT { "SIGINT" } else { "SIGTERM" }
+                    );
+                    std::process::exit(128 + sig);
+                }
+            });
+        if spawned.is_err() {
+            eprintln!("stac-gdal: warning: cannot watch for Ctrl-C; temp files may stay");
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn install() {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registered_places_are_removed_and_unregistered_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = dir.path().join(".staging");
+        std::fs::create_dir(&staging).unwrap();
+        std::fs::write(staging.join("a.part"), b"x").unwrap();
+        let file = dir.path().join("one.tmp");
+        std::fs::write(&file, b"x").unwrap();
+        let keep = dir.path().join("final.tif");
+        std::fs::write(&keep, b"x").unwrap();
+        let g1 = register(&staging);
+        let g2 = register(&file);
+        clean();
+        assert!(!staging.exists() && !file.exists() && keep.exists());
+        drop((g1, g2));
+        assert!(
+            !places()
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|p| p.starts_with(dir.path()))
+        );
+    }
+}
