@@ -20,6 +20,9 @@
 //!   only: no `file:///etc/passwd` from a catalog), judged by [`href_kind`].
 //! - **Time** ([`datetime`], [`group`]): item datetimes and intervals,
 //!   [`solar_day`] and the [`GroupBy`] keys used for same-day mosaics.
+//! - **Bounded parsing** ([`budget`]): JSON parsed into a `Value` that may
+//!   take at most a given number of bytes in memory (search pages, JSON
+//!   text read from Parquet).
 //!
 //! ```
 //! use serde_json::json;
@@ -30,6 +33,7 @@
 //! # Ok::<(), stac_meta::MetaError>(())
 //! ```
 
+pub mod budget;
 pub mod datetime;
 pub mod engine;
 pub mod error;
