@@ -92,6 +92,7 @@ pub mod error;
 mod geometry;
 mod guard;
 mod layout;
+mod limits;
 pub mod metadata;
 mod options;
 mod reader;
@@ -99,8 +100,11 @@ mod schema;
 mod timestamps;
 mod writer;
 
-pub use error::{GeoParquetError, Result};
+pub use error::{GeoParquetError, Limit, Result};
+#[doc(hidden)]
+pub use geometry::{geojson_to_wkb, wkb_to_geojson};
 pub use layout::RESERVED;
+pub use limits::{NonFinite, ReadOptions};
 pub use options::{Compression, Layout, WriteOptions};
-pub use reader::{Reader, from_geoparquet};
+pub use reader::{Reader, from_geoparquet, from_geoparquet_with};
 pub use writer::{Progress, ProgressFn, Writer, to_geoparquet};
