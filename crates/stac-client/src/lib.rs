@@ -73,7 +73,7 @@ pub use download::{
 pub use error::{ClientError, Result};
 pub use file_name::safe_file_name;
 pub use options::{ClientOptions, SearchMethod};
-pub use pages::parse_search_page;
+pub use pages::{parse_search_page, parse_search_page_with_limit};
 pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
 #[cfg(feature = "cube")]
 pub use point::{
