@@ -1,5 +1,6 @@
 //! `search`: query a STAC API and print the items (an ItemCollection, or
-//! one item a line with `--ndjson`).
+//! one item a line with `--ndjson`), as they arrive: memory stays bounded
+//! by the page size, however many items match.
 
 use std::io::Write;
 
@@ -137,9 +138,17 @@ pub fn search(args: SearchArgs) -> Result<()> {
             out.write_all(b"\n")?;
         }
     } else {
-        let fc = items.item_collection()?;
-        serde_json::to_writer(&mut out, &fc)?;
-        out.write_all(b"\n")?;
+        // Streamed as the items arrive (never all of them in memory): a
+        // failure part-way leaves the output cut short, and the exit code 1.
+        out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+        for (i, item) in items.enumerate() {
+            let item = item?;
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut out, &item)?;
+        }
+        out.write_all(b"]}\n")?;
     }
     out.flush()?;
     Ok(())
