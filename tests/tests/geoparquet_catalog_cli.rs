@@ -220,7 +220,7 @@ fn every_command_reads_a_catalog_file_or_folder_with_pushdown() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     got.sort();
-    assert_eq!(got, ["i1.json", "i1.tif"]);
+    assert_eq!(got, ["i1.json", "i1.tif", "stac-gdal-manifest.json"]);
     assert_eq!(
         std::fs::read(dest.join("i1.tif")).unwrap(),
         std::fs::read(rasters.join("i1.tif")).unwrap()

@@ -125,6 +125,24 @@ pub enum ClientError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A feature of a search page would take more memory once parsed than
+    /// a quarter of
+    /// [`ClientOptions::max_page_bytes`](crate::ClientOptions::max_page_bytes)
+    /// (measured before it is built, before any item of the page is handed
+    /// out): tiny JSON values take up to 36 times their text in memory.
+    #[error(
+        "{url} page {page}: feature {index} would take more than {limit} bytes in memory once parsed (a quarter of ClientOptions::max_page_bytes)"
+    )]
+    ItemTooLarge {
+        /// The (redacted) URL of the page.
+        url: String,
+        /// The page number (1-based).
+        page: u64,
+        /// The feature's position in the page (0-based).
+        index: usize,
+        /// The limit in bytes (a quarter of `max_page_bytes`).
+        limit: u64,
+    },
     /// A link chosen by the server (a `next` link, the landing page's
     /// `search` link) leads to another origin than the API root's, and the
     /// signer does not allow that host

@@ -9,8 +9,8 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use stac_gdal::geoparquet::{
-    Compression, Layout, PartitionKey, PartitionedWriter, Progress, Reader, SortOrder,
-    WriteOptions, Writer,
+    Compression, GeoParquetError, Layout, NonFinite, PartitionKey, PartitionedWriter, Progress,
+    ReadOptions, Reader, SortOrder, WriteOptions, Writer,
 };
 
 /// Arguments of `stac-gdal convert`.
@@ -43,6 +43,104 @@ pub struct ConvertArgs {
     /// Never show a progress bar.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+/// How a `.parquet` input is read: the rule for non-finite floats and the
+/// limits on what a file may make the reader decode.
+#[derive(Debug, Args)]
+struct ReadArgs {
+    /// What NaN and ±inf in a .parquet input become: an error naming the
+    /// item and field, or null.
+    #[arg(long, value_enum, default_value_t = NonFiniteArg::Error)]
+    non_finite: NonFiniteArg,
+    /// The most memory one item of a .parquet input may take once decoded
+    /// (bytes, or with a KiB/MiB/GiB suffix).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    max_value_bytes: Option<u64>,
+    /// How many times its size in the file a row group may grow when decoded.
+    #[arg(long, value_name = "RATIO")]
+    max_expansion: Option<u64>,
+    /// The most a row group may decode to in total (bytes, or with a suffix).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    max_row_group_bytes: Option<u64>,
+    /// How deeply WKB geometries may nest.
+    #[arg(long, value_name = "DEPTH")]
+    wkb_max_depth: Option<u32>,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        let mut o = ReadOptions::default().with_non_finite(match self.non_finite {
+            NonFiniteArg::Error => NonFinite::Error,
+            NonFiniteArg::Null => NonFinite::Null,
+        });
+        if let Some(b) = self.max_value_bytes {
+            o = o.with_max_value_bytes(b);
+        }
+        if let Some(r) = self.max_expansion {
+            o = o.with_max_expansion(r);
+        }
+        if let Some(b) = self.max_row_group_bytes {
+            o = o.with_max_row_group_bytes(b);
+        }
+        if let Some(d) = self.wkb_max_depth {
+            o = o.with_wkb_max_depth(d);
+        }
+        o
+    }
+}
+
+/// `1048576`, `64MiB`, `1GiB`, `512KiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`: powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 67108864 or 64MiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown size unit {other:?} (KiB, MiB, GiB)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NonFiniteArg {
+    Error,
+    Null,
+}
+
+/// The CLI flag that raises a limit of [`ReadOptions`], for error messages.
+fn flag_for(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "with_max_value_bytes" => "--max-value-bytes",
+        "with_max_expansion" => "--max-expansion",
+        "with_max_row_group_bytes" => "--max-row-group-bytes",
+        "with_wkb_max_depth" => "--wkb-max-depth",
+        _ => return None,
+    })
+}
+
+/// A reader error, with the CLI flag that raises the limit it hit.
+fn read_error(e: GeoParquetError) -> anyhow::Error {
+    let flag = match &e {
+        GeoParquetError::LimitExceeded(limit) => flag_for(limit.option),
+        GeoParquetError::InvalidRow { reason, .. } if reason.contains("non-finite") => {
+            Some("--non-finite null")
+        }
+        _ => None,
+    };
+    match flag {
+        Some(flag) => anyhow::anyhow!("{e}; {flag} allows it"),
+        None => e.into(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -85,7 +183,7 @@ fn format_of(path: &Path) -> Result<Format> {
 /// Items of a file, one at a time.
 type Items = Box<dyn Iterator<Item = Result<Value>>>;
 
-fn read(path: &Path) -> Result<(Items, Option<u64>)> {
+fn read(path: &Path, options: &ReadOptions) -> Result<(Items, Option<u64>)> {
     Ok(match format_of(path)? {
         Format::Json => {
             let text = std::fs::read_to_string(path)
@@ -110,12 +208,9 @@ fn read(path: &Path) -> Result<(Items, Option<u64>)> {
             (Box::new(items), None)
         }
         Format::Parquet => {
-            let reader = Reader::open(path)?;
+            let reader = Reader::open_with(path, options).map_err(read_error)?;
             let n = reader.num_rows();
-            (
-                Box::new(reader.map(|r| r.map_err(anyhow::Error::from))),
-                Some(n),
-            )
+            (Box::new(reader.map(|r| r.map_err(read_error))), Some(n))
         }
     })
 }
@@ -157,7 +252,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
         let none: Items = Box::new(std::iter::empty());
         (none, None, Some(lines))
     } else {
-        let (items, total) = read(&args.input)?;
+        let (items, total) = read(&args.input, &args.read.options())?;
         (items, total, None)
     };
     // A bar only for large inputs (or unknown sizes); indicatif hides it off a terminal.

@@ -1,5 +1,6 @@
 //! `search`: query a STAC API and print the items (an ItemCollection, or
-//! one item a line with `--ndjson`).
+//! one item a line with `--ndjson`), as they arrive: memory stays bounded
+//! by the page size, however many items match.
 
 use std::io::Write;
 use std::time::Duration;
@@ -174,8 +175,23 @@ pub fn search(args: SearchArgs) -> Result<()> {
             print(&mut out, &item?)?;
         }
     } else {
-        let fc = items.item_collection()?;
-        print(&mut out, &fc)?;
+        // Streamed as the items arrive (never all of them in memory): a
+        // failure part-way leaves the output cut short, and the exit code 1.
+        // Each item is redacted as `print` redacts.
+        out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+        for (i, item) in items.enumerate() {
+            let text = serde_json::to_string(&item?)?;
+            let text = if args.sign_items {
+                text
+            } else {
+                Redactor::of(signer.as_ref()).redact(&text).into_owned()
+            };
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(text.as_bytes())?;
+        }
+        out.write_all(b"]}\n")?;
     }
     out.flush()?;
     Ok(())

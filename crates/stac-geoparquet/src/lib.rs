@@ -114,6 +114,7 @@ pub mod error;
 mod geometry;
 mod guard;
 mod layout;
+mod limits;
 pub mod metadata;
 mod nulls;
 mod options;
@@ -125,11 +126,14 @@ pub mod search;
 mod timestamps;
 mod writer;
 
-pub use error::{GeoParquetError, Result};
+pub use error::{GeoParquetError, Limit, Result};
+#[doc(hidden)]
+pub use geometry::{geojson_to_wkb, wkb_to_geojson};
 pub use layout::RESERVED;
+pub use limits::{NonFinite, ReadOptions};
 pub use options::{Compression, Layout, WriteOptions};
 pub use order::SortOrder;
 pub use partition::{MAX_PARTITIONS, PartitionKey, PartitionedWriter, write_partitioned};
-pub use reader::{Reader, from_geoparquet};
+pub use reader::{Reader, from_geoparquet, from_geoparquet_with};
 pub use search::search;
 pub use writer::{Progress, ProgressFn, Writer, to_geoparquet};

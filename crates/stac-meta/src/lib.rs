@@ -23,6 +23,9 @@
 //! - **Search parameters** ([`search`]): [`search::SearchParams`], the STAC
 //!   API Item Search parameters shared by the API client and the search over
 //!   stac-geoparquet catalog files.
+//! - **Bounded parsing** ([`budget`]): JSON parsed into a `Value` that may
+//!   take at most a given number of bytes in memory (search pages, JSON
+//!   text read from Parquet).
 //!
 //! ```
 //! use serde_json::json;
@@ -33,6 +36,7 @@
 //! # Ok::<(), stac_meta::MetaError>(())
 //! ```
 
+pub mod budget;
 pub mod datetime;
 pub mod engine;
 pub mod error;

@@ -39,6 +39,8 @@ pub(crate) struct FieldMap {
     /// Fields given by the folder names of a hive-partitioned dataset
     /// (`collection=a/`) that the file itself lacks: read from the item.
     pub injected: Vec<String>,
+    /// Limits on what a value may decode to (WKB read by filters too).
+    pub read: crate::limits::ReadOptions,
 }
 
 impl FieldMap {
@@ -67,6 +69,7 @@ impl FieldMap {
                 .map(|f| (f.name().clone(), f.data_type().clone()))
                 .collect(),
             injected,
+            read: crate::limits::ReadOptions::default(),
         }
     }
 
@@ -295,6 +298,7 @@ fn column(a: &ArrayRef, json: bool) -> Col {
 /// The columns of one record batch a filter reads.
 pub(crate) struct Columns {
     fields: Vec<(Prop, Col)>,
+    read: crate::limits::ReadOptions,
     datetime: Option<Vec<Option<i64>>>,
     start: Option<Vec<Option<i64>>>,
     end: Option<Vec<Option<i64>>>,
@@ -329,6 +333,7 @@ impl Columns {
         }
         Self {
             fields,
+            read: map.read.clone(),
             datetime: needs_range.then(|| time("datetime")).flatten(),
             start: needs_range.then(|| time("start_datetime")).flatten(),
             end: needs_range.then(|| time("end_datetime")).flatten(),
@@ -419,6 +424,9 @@ impl ArrowRow<'_> {
             DataType::LargeBinary => a.as_binary::<i64>().value(row),
             _ => a.as_binary_view().value(row),
         };
-        geometry::from_wkb(bytes, false).map(Some)
+        let mut budget = stac_meta::budget::Budget::new(self.cols.read.max_value_bytes());
+        geometry::from_wkb(bytes, false, &self.cols.read, &mut budget)
+            .map(Some)
+            .map_err(|e| e.reason)
     }
 }

@@ -166,16 +166,18 @@ pub fn search(sources: impl Into<Sources>, params: &SearchParams) -> Result<Sear
 /// use stac_geoparquet::search::SearchOptions;
 /// assert_eq!(SearchOptions::default().with_threads(3).threads(), 3);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SearchOptions {
     threads: usize,
+    read: crate::ReadOptions,
 }
 
 impl Default for SearchOptions {
-    /// As many threads as cores.
+    /// As many threads as cores; the default read limits.
     fn default() -> Self {
         Self {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            read: crate::ReadOptions::default(),
         }
     }
 }
@@ -190,6 +192,13 @@ impl SearchOptions {
     /// Threads decoding items.
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// Limits on what a file may make the search decode (as
+    /// [`Reader::open_with`](crate::Reader::open_with) applies them per item).
+    pub fn with_read_options(mut self, read: crate::ReadOptions) -> Self {
+        self.read = read;
+        self
     }
 }
 
@@ -215,6 +224,7 @@ pub fn search_with(
         stats: SearchStats::default(),
         done: false,
         threads: options.threads,
+        read: options.read.clone(),
     })
 }
 
@@ -231,6 +241,7 @@ pub struct Search {
     stats: SearchStats,
     done: bool,
     threads: usize,
+    read: crate::ReadOptions,
 }
 
 impl std::fmt::Debug for Search {
@@ -313,7 +324,7 @@ impl Search {
     /// Open the next file and prune it: `None` when none is left.
     fn open_next(&mut self) -> Option<Result<(OpenFile, prune::Pruned)>> {
         let src = self.files.pop_front()?;
-        let file = match OpenFile::open(&src) {
+        let file = match OpenFile::open(&src, &self.read) {
             Ok(f) => f,
             Err(e) => return Some(Err(e)),
         };
@@ -389,6 +400,7 @@ impl Search {
                     .map_err(|reason| GeoParquetError::InvalidRow {
                         path: file.path.clone(),
                         row,
+                        id: Some(stac_meta::item_id(&item).to_owned()),
                         column: "sortby".into(),
                         reason,
                     })?;
@@ -471,6 +483,7 @@ impl Sorted {
                     return Err(GeoParquetError::InvalidRow {
                         path: self.files[key.0].path.clone(),
                         row: key.1,
+                        id: None,
                         column: String::new(),
                         reason: "the row changed between the two passes of a sorted search".into(),
                     });

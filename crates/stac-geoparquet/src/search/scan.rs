@@ -36,9 +36,10 @@ use crate::decode::{Decoder, Rows};
 use crate::error::{GeoParquetError, Result};
 use crate::guard::guarded;
 use crate::layout::RESERVED;
+use crate::limits::ReadOptions;
 use crate::nulls::NullRows;
 use crate::options::Layout;
-use crate::reader::FileInfo;
+use crate::reader::{FileInfo, row_error_at};
 
 /// The virtual row-number column (its `__` prefix keeps it out of items).
 const ROW_COLUMN: &str = "__stac_gdal_row";
@@ -70,7 +71,7 @@ fn not_parquet(path: &Path, message: String) -> GeoParquetError {
 
 impl OpenFile {
     /// Open a file and read its footer and page index.
-    pub fn open(src: &SourceFile) -> Result<Self> {
+    pub fn open(src: &SourceFile, read: &ReadOptions) -> Result<Self> {
         let path = src.path.clone();
         let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
         let row_field = Arc::new(
@@ -96,12 +97,13 @@ impl OpenFile {
                 .cloned()
                 .collect()
         };
-        let map = FieldMap::new(
+        let mut map = FieldMap::new(
             &schema,
             info.hints.as_ref(),
             spec,
             partition.iter().map(|(k, _)| k.clone()).collect(),
         );
+        map.read = read.clone();
         let covering = info.covering().map(|c| c.map(|p| p.join(".")));
         Ok(Self {
             path,
@@ -276,12 +278,18 @@ impl OpenFile {
             path: self.path.clone(),
             inner: Some(inner),
             layout: self.info.layout,
-            decoder: Decoder::new(self.info.hints.as_ref()),
+            decoder: Decoder::new(
+                self.info.hints.as_ref(),
+                self.info.geo.as_ref(),
+                self.map.read.clone(),
+            ),
             nulls: NullRows::new(self.info.hints.as_ref()),
             residual,
             partition: self.partition.clone(),
             rows: None,
             pending: VecDeque::new(),
+            error: None,
+            read: self.map.read.clone(),
             decoded: 0,
         }
     }
@@ -501,6 +509,10 @@ pub(crate) struct FileRows {
     /// The batch being decoded: its rows, their row numbers, the next row.
     rows: Option<(Rows, Vec<u64>, usize)>,
     pending: VecDeque<(u64, Value)>,
+    /// An error met after the items in `pending`: returned after them.
+    error: Option<GeoParquetError>,
+    /// Limits on what one item may decode to.
+    read: ReadOptions,
     /// Rows turned into JSON so far.
     pub decoded: u64,
 }
@@ -551,11 +563,9 @@ impl FileRows {
                 Layout::Blob => Rows::blob(&batch),
                 _ => self.decoder.compile(&batch),
             };
-            let rows = compiled.map_err(|(row, column, reason)| GeoParquetError::InvalidRow {
-                path: self.path.clone(),
-                row: numbers.get(row).copied().unwrap_or(0),
-                column,
-                reason,
+            let rows = compiled.map_err(|e| {
+                let row = numbers.get(e.row).copied().unwrap_or(0);
+                row_error_at(&self.path, row, e)
             })?;
             self.rows = Some((rows, numbers, 0));
             return Ok(true);
@@ -568,6 +578,9 @@ impl FileRows {
             if let Some(x) = self.pending.pop_front() {
                 return Some(Ok(x));
             }
+            if let Some(e) = self.error.take() {
+                return Some(Err(e));
+            }
             match self.load() {
                 Ok(true) => {}
                 Ok(false) => return None,
@@ -577,7 +590,7 @@ impl FileRows {
             let end = (*next + BLOCK_ROWS).min(rows.len());
             let mut items = Vec::with_capacity(end - *next);
             let first = *next;
-            let result = rows.items(first..end, &mut items);
+            let result = rows.items(first..end, &mut items, &self.read);
             *next = end;
             self.decoded += items.len() as u64;
             let numbers = numbers[first..end].to_vec();
@@ -596,26 +609,23 @@ impl FileRows {
                     Err(reason) => {
                         self.inner = None;
                         self.rows = None;
-                        return Some(Err(GeoParquetError::InvalidRow {
+                        self.error = Some(GeoParquetError::InvalidRow {
                             path: self.path.clone(),
                             row,
+                            id: Some(stac_meta::item_id(&item).to_owned()),
                             column: String::new(),
                             reason,
-                        }));
+                        });
+                        break;
                     }
                 }
             }
-            if let Err((row, column, reason)) = result {
+            if let Err(e) = result {
+                // The items before the bad row come first, then the error.
                 self.inner = None;
                 self.rows = None;
-                let row = numbers.get(row).copied().unwrap_or(0);
-                self.pending.clear();
-                return Some(Err(GeoParquetError::InvalidRow {
-                    path: self.path.clone(),
-                    row,
-                    column,
-                    reason,
-                }));
+                let row = numbers.get(e.row).copied().unwrap_or(0);
+                self.error.get_or_insert(row_error_at(&self.path, row, e));
             }
         }
     }
