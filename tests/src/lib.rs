@@ -5,6 +5,7 @@ pub mod fault_server;
 pub mod nginx;
 pub mod origins;
 pub mod pgstac;
+pub mod rss;
 pub mod rustac_server;
 pub mod seaweed;
 pub mod signer_cases;

@@ -276,6 +276,32 @@ impl PgStac {
         );
     }
 
+    /// Run SQL statements with `psql` (as the `postgres` user) and return
+    /// what they print (unaligned, tuples only).
+    pub fn sql(&self, statements: &str) -> String {
+        let out = Command::new(Path::new(PG_BIN).join("psql"))
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &self.dsn(),
+                "-c",
+                statements,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Load a collection (a JSON file) with pypgstac.
     pub fn load_collection(&self, json: &Path) {
         run(

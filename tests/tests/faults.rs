@@ -201,7 +201,7 @@ fn stalled_download_is_dropped_by_the_read_timeout_and_resumed() {
 
 #[test]
 fn huge_pages_stop_at_the_size_limit() {
-    assert_eq!(ClientOptions::default().max_page_bytes, 128 << 20);
+    assert_eq!(ClientOptions::default().max_page_bytes, 64 << 20);
     let limit = 1u64 << 20;
     // Page 2: 200 MiB announced by Content-Length; page 2 of a second API:
     // 200 MiB without Content-Length (only the limit stops it).

@@ -83,6 +83,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if filter.is_none_or(|f| "stac-geoparquet".contains(f)) {
         crate::bench_geoparquet::append(&mut report)?;
     }
+    if filter.is_none_or(|f| "stac-geoparquet-search".contains(f)) {
+        crate::bench_geoparquet::append_search(&mut report)?;
+    }
     if filter.is_none_or(|f| "stac-cube".contains(f)) {
         crate::bench_cube::append(&mut report)?;
     }

@@ -38,9 +38,11 @@ const RULES: &[Rule] = &[
     Rule {
         package: "stac-geoparquet",
         features: &[],
-        what: "stac-geoparquet links no GDAL",
-        forbidden: GDAL_CRATES,
-        forbidden_prefixes: &[],
+        what: "stac-geoparquet (search included) links no GDAL and no network crate",
+        forbidden: &[
+            "gdal", "gdal-sys", "reqwest", "hyper", "tokio", "rustls", "ureq", "ring",
+        ],
+        forbidden_prefixes: NETWORK_PREFIXES,
     },
     Rule {
         package: "stac-signers",

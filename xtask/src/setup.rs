@@ -41,6 +41,8 @@ const VENVS: &[(&str, &[&str])] = &[
             "geopandas==1.2.0",
             "stac-geoparquet==0.8.3",
             "rustac==0.9.18",
+            // The search benchmark's peer and an interop reader (no extension needed).
+            "duckdb==1.4.4",
         ],
     ),
     // The cube benchmark's peers (rasterio's wheel bundles its own GDAL).

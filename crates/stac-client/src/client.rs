@@ -11,8 +11,8 @@ use url::Url;
 use crate::conformance::{Conformance, ConformanceClass};
 use crate::error::{ClientError, Result, safe_url};
 use crate::options::{ClientOptions, SearchMethod};
-use crate::pages::{PageRequest, next_request, read_page};
-use crate::params::SearchParams;
+use crate::pages::{Page, PageRequest, item_budget, next_request, read_page};
+use crate::params::{RequiredClasses, SearchParams};
 use crate::search::ItemStream;
 use crate::transport::{Limits, Outgoing, Transport, content_note};
 
@@ -354,25 +354,37 @@ impl AsyncClient {
         request: &PageRequest,
         original: &PageRequest,
         page: u64,
-    ) -> Result<(Vec<Value>, Option<PageRequest>)> {
+    ) -> Result<(Page, Option<PageRequest>)> {
         let (bytes, content_type) = inner
             .transport
             .fetch_bytes(&request.outgoing(), Some(page))
             .await?;
-        let (items, next) = read_page(&bytes, request, original, page).map_err(|e| match e {
-            ClientError::MalformedPage { url, page, reason } if reason.starts_with("not JSON") => {
-                ClientError::MalformedPage {
-                    url,
-                    page,
-                    reason: format!(
-                        "not JSON{}{}",
-                        content_note(content_type.as_deref(), &bytes),
-                        &reason["not JSON".len()..]
-                    ),
+        // The note is only needed (and only computed) for a body that is
+        // not JSON, which cannot be a page: the body moves into the page.
+        let note = |bytes: &[u8]| content_note(content_type.as_deref(), bytes);
+        let looks_json = matches!(
+            bytes.iter().find(|b| !b.is_ascii_whitespace()),
+            Some(b'{' | b'[')
+        );
+        let note = if looks_json { None } else { Some(note(&bytes)) };
+        let max = item_budget(inner.options.max_page_bytes);
+        let (items, next) =
+            read_page(bytes, request, original, page, max).map_err(|e| match e {
+                ClientError::MalformedPage { url, page, reason }
+                    if reason.starts_with("not JSON") =>
+                {
+                    ClientError::MalformedPage {
+                        url,
+                        page,
+                        reason: format!(
+                            "not JSON{}{}",
+                            note.clone().unwrap_or_default(),
+                            &reason["not JSON".len()..]
+                        ),
+                    }
                 }
-            }
-            other => other,
-        })?;
+                other => other,
+            })?;
         Ok((items, next))
     }
 }

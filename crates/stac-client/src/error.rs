@@ -125,6 +125,24 @@ pub enum ClientError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A feature of a search page would take more memory once parsed than
+    /// a quarter of
+    /// [`ClientOptions::max_page_bytes`](crate::ClientOptions::max_page_bytes)
+    /// (measured before it is built, before any item of the page is handed
+    /// out): tiny JSON values take up to 36 times their text in memory.
+    #[error(
+        "{url} page {page}: feature {index} would take more than {limit} bytes in memory once parsed (a quarter of ClientOptions::max_page_bytes)"
+    )]
+    ItemTooLarge {
+        /// The (redacted) URL of the page.
+        url: String,
+        /// The page number (1-based).
+        page: u64,
+        /// The feature's position in the page (0-based).
+        index: usize,
+        /// The limit in bytes (a quarter of `max_page_bytes`).
+        limit: u64,
+    },
     /// A link chosen by the server (a `next` link, the landing page's
     /// `search` link) leads to another origin than the API root's, and the
     /// signer does not allow that host
@@ -280,6 +298,23 @@ pub(crate) fn transport_message(error: &reqwest::Error) -> String {
         text = "request failed".to_owned();
     }
     text
+}
+
+/// Parameter validation ([`SearchParams::validate`](crate::SearchParams::validate))
+/// reports [`stac_meta::MetaError::InvalidParameter`]; it becomes
+/// [`ClientError::InvalidParameter`].
+impl From<stac_meta::MetaError> for ClientError {
+    fn from(e: stac_meta::MetaError) -> Self {
+        match e {
+            stac_meta::MetaError::InvalidParameter { parameter, reason } => {
+                Self::InvalidParameter { parameter, reason }
+            }
+            other => Self::InvalidParameter {
+                parameter: "search",
+                reason: other.to_string(),
+            },
+        }
+    }
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub use error::{ClientError, Result};
 pub use file_name::safe_file_name;
 pub use manifest::MANIFEST_NAME;
 pub use options::{ClientOptions, SearchMethod};
-pub use pages::parse_search_page;
+pub use pages::{parse_search_page, parse_search_page_with_limit};
 pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
 #[cfg(feature = "cube")]
 pub use point::{

@@ -66,8 +66,16 @@ pub struct ClientOptions {
     /// The largest response body read (a search page, the landing page,
     /// collections): a longer one is a
     /// [`ClientError::TooLarge`](crate::ClientError::TooLarge), read no
-    /// further than the limit. Default 128 MiB (a page of 1000 large items
-    /// is about 25 MB).
+    /// further than the limit. Also bounds what a response may take once
+    /// parsed, JSON of tiny values taking up to 36 times its size in memory:
+    /// one feature of a page at most a quarter of it
+    /// ([`ClientError::ItemTooLarge`](crate::ClientError::ItemTooLarge)), a
+    /// landing page or a collections list at most all of it.
+    ///
+    /// A search holds the body of the page being handed out, the next page
+    /// (prefetched) and the item being parsed: its memory stays under
+    /// 4 × this limit, however the pages are made (docs/reliability.md).
+    /// Default 64 MiB (a page of 1000 large items is about 25 MB).
     pub max_page_bytes: u64,
 }
 
@@ -84,7 +92,7 @@ impl Default for ClientOptions {
             retry: RetryPolicy::default(),
             method: None,
             user_agent: concat!("stac-gdal/", env!("CARGO_PKG_VERSION")).to_owned(),
-            max_page_bytes: 128 << 20,
+            max_page_bytes: 64 << 20,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The stream of items of a search: pages fetched lazily, `next` links
 //! followed, stopped at `max_items`, an empty page or a repeated link.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::client::{AsyncClient, Inner};
 use crate::error::{ClientError, Result, safe_url};
-use crate::pages::PageRequest;
+use crate::pages::{Page, PageRequest};
 
 /// The items of a search, as an async [`Stream`] of `Result<Value>`.
 ///
@@ -36,7 +36,8 @@ struct Crawl {
     client: Arc<Inner>,
     original: PageRequest,
     next: Option<PageRequest>,
-    buffer: VecDeque<Value>,
+    /// The page being handed out (its items parsed one at a time).
+    current: Option<Page>,
     pending_error: Option<ClientError>,
     page: u64,
     yielded: usize,
@@ -44,10 +45,10 @@ struct Crawl {
     seen: HashSet<String>,
     done: bool,
     /// The next page, already requested while the current one is consumed.
-    inflight: Option<tokio::task::JoinHandle<Result<Page>>>,
+    inflight: Option<tokio::task::JoinHandle<Result<Fetched>>>,
 }
 
-type Page = (Vec<Value>, Option<PageRequest>);
+type Fetched = (Page, Option<PageRequest>);
 
 impl Drop for Crawl {
     fn drop(&mut self) {
@@ -63,7 +64,7 @@ impl Crawl {
             if self.done || self.max_items.is_some_and(|m| self.yielded >= m) {
                 return None;
             }
-            if let Some(mut item) = self.buffer.pop_front() {
+            if let Some(mut item) = self.current.as_mut().and_then(Iterator::next) {
                 self.yielded += 1;
                 if self.client.options.sign_items {
                     if let Err(source) = self.client.options.signer.sign_item(&mut item) {
@@ -101,7 +102,8 @@ impl Crawl {
                         self.done = true;
                         return None;
                     }
-                    self.buffer.extend(items);
+                    let buffered = items.len();
+                    self.current = Some(items);
                     if let Some(n) = next {
                         if let Err(e) = self.client.check_link("next", &n.url, Some(self.page)) {
                             self.pending_error = Some(e);
@@ -110,10 +112,7 @@ impl Crawl {
                                 link: safe_url(n.url.as_str()),
                                 page: self.page,
                             });
-                        } else if self
-                            .max_items
-                            .is_none_or(|m| self.yielded + self.buffer.len() < m)
-                        {
+                        } else if self.max_items.is_none_or(|m| self.yielded + buffered < m) {
                             self.prefetch(n);
                         }
                     }
@@ -140,7 +139,7 @@ impl ItemStream {
             client,
             original: first.clone(),
             next: Some(first),
-            buffer: VecDeque::new(),
+            current: None,
             pending_error: None,
             page: 0,
             yielded: 0,

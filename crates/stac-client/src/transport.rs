@@ -468,12 +468,19 @@ impl Transport {
     /// a [`ClientError::MalformedResponse`] naming the `Content-Type`.
     pub async fn fetch_json(&self, out: &Outgoing) -> Result<serde_json::Value> {
         let (bytes, content_type) = self.fetch_bytes(out, None).await?;
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::MalformedResponse {
-            url: safe_url(out.url.as_str()),
-            reason: format!(
-                "not JSON{}: {e}",
-                content_note(content_type.as_deref(), &bytes)
-            ),
+        // Parsed within the body limit: tiny JSON values take up to 36 times
+        // their text in memory.
+        stac_meta::budget::from_slice_bounded(&bytes, self.max_body).map_err(|e| {
+            ClientError::MalformedResponse {
+                url: safe_url(out.url.as_str()),
+                reason: match e {
+                    stac_meta::budget::JsonBudgetError::Json(e) => format!(
+                        "not JSON{}: {e}",
+                        content_note(content_type.as_deref(), &bytes)
+                    ),
+                    other => format!("{other} (ClientOptions::max_page_bytes)"),
+                },
+            }
         })
     }
 }
@@ -529,7 +536,9 @@ async fn read_capped(
     mut resp: reqwest::Response,
     limit: u64,
 ) -> (Vec<u8>, std::result::Result<bool, reqwest::Error>) {
-    let mut out = Vec::new();
+    // Sized once when the length is announced (no doubling past the limit).
+    let announced = resp.content_length().map_or(0, |n| n.min(limit));
+    let mut out = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {

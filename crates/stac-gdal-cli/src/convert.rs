@@ -8,7 +8,10 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use stac_gdal::geoparquet::{Compression, Layout, Progress, Reader, WriteOptions, Writer};
+use stac_gdal::geoparquet::{
+    Compression, GeoParquetError, Layout, NonFinite, PartitionKey, PartitionedWriter, Progress,
+    ReadOptions, Reader, SortOrder, WriteOptions, Writer,
+};
 
 /// Arguments of `stac-gdal convert`.
 #[derive(Debug, Args)]
@@ -29,9 +32,115 @@ pub struct ConvertArgs {
     /// Rows per Parquet row group (also bounds memory use).
     #[arg(long, default_value_t = 100_000)]
     row_group_size: usize,
+    /// Row order of a Parquet output: as given (none), along a Hilbert curve
+    /// (hilbert), or by time (time). Sorted files are pruned far better by searches.
+    #[arg(long, default_value = "none", value_parser = parse_sort)]
+    sort: SortOrder,
+    /// Write a hive-partitioned folder (OUTPUT is a folder), e.g.
+    /// `collection,year` → collection=…/year=…/part-0.parquet.
+    #[arg(long, value_delimiter = ',')]
+    partition_by: Vec<String>,
     /// Never show a progress bar.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+}
+
+/// How a `.parquet` input is read: the rule for non-finite floats and the
+/// limits on what a file may make the reader decode.
+#[derive(Debug, Args)]
+struct ReadArgs {
+    /// What NaN and ±inf in a .parquet input become: an error naming the
+    /// item and field, or null.
+    #[arg(long, value_enum, default_value_t = NonFiniteArg::Error)]
+    non_finite: NonFiniteArg,
+    /// The most memory one item of a .parquet input may take once decoded
+    /// (bytes, or with a KiB/MiB/GiB suffix).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    max_value_bytes: Option<u64>,
+    /// How many times its size in the file a row group may grow when decoded.
+    #[arg(long, value_name = "RATIO")]
+    max_expansion: Option<u64>,
+    /// The most a row group may decode to in total (bytes, or with a suffix).
+    #[arg(long, value_parser = parse_size, value_name = "SIZE")]
+    max_row_group_bytes: Option<u64>,
+    /// How deeply WKB geometries may nest.
+    #[arg(long, value_name = "DEPTH")]
+    wkb_max_depth: Option<u32>,
+}
+
+impl ReadArgs {
+    fn options(&self) -> ReadOptions {
+        let mut o = ReadOptions::default().with_non_finite(match self.non_finite {
+            NonFiniteArg::Error => NonFinite::Error,
+            NonFiniteArg::Null => NonFinite::Null,
+        });
+        if let Some(b) = self.max_value_bytes {
+            o = o.with_max_value_bytes(b);
+        }
+        if let Some(r) = self.max_expansion {
+            o = o.with_max_expansion(r);
+        }
+        if let Some(b) = self.max_row_group_bytes {
+            o = o.with_max_row_group_bytes(b);
+        }
+        if let Some(d) = self.wkb_max_depth {
+            o = o.with_wkb_max_depth(d);
+        }
+        o
+    }
+}
+
+/// `1048576`, `64MiB`, `1GiB`, `512KiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`: powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 67108864 or 64MiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown size unit {other:?} (KiB, MiB, GiB)")),
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NonFiniteArg {
+    Error,
+    Null,
+}
+
+/// The CLI flag that raises a limit of [`ReadOptions`], for error messages.
+fn flag_for(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "with_max_value_bytes" => "--max-value-bytes",
+        "with_max_expansion" => "--max-expansion",
+        "with_max_row_group_bytes" => "--max-row-group-bytes",
+        "with_wkb_max_depth" => "--wkb-max-depth",
+        _ => return None,
+    })
+}
+
+/// A reader error, with the CLI flag that raises the limit it hit.
+fn read_error(e: GeoParquetError) -> anyhow::Error {
+    let flag = match &e {
+        GeoParquetError::LimitExceeded(limit) => flag_for(limit.option),
+        GeoParquetError::InvalidRow { reason, .. } if reason.contains("non-finite") => {
+            Some("--non-finite null")
+        }
+        _ => None,
+    };
+    match flag {
+        Some(flag) => anyhow::anyhow!("{e}; {flag} allows it"),
+        None => e.into(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -74,7 +183,7 @@ fn format_of(path: &Path) -> Result<Format> {
 /// Items of a file, one at a time.
 type Items = Box<dyn Iterator<Item = Result<Value>>>;
 
-fn read(path: &Path) -> Result<(Items, Option<u64>)> {
+fn read(path: &Path, options: &ReadOptions) -> Result<(Items, Option<u64>)> {
     Ok(match format_of(path)? {
         Format::Json => {
             let text = std::fs::read_to_string(path)
@@ -99,12 +208,9 @@ fn read(path: &Path) -> Result<(Items, Option<u64>)> {
             (Box::new(items), None)
         }
         Format::Parquet => {
-            let reader = Reader::open(path)?;
+            let reader = Reader::open_with(path, options).map_err(read_error)?;
             let n = reader.num_rows();
-            (
-                Box::new(reader.map(|r| r.map_err(anyhow::Error::from))),
-                Some(n),
-            )
+            (Box::new(reader.map(|r| r.map_err(read_error))), Some(n))
         }
     })
 }
@@ -126,7 +232,11 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
 
 /// Run `stac-gdal convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
-    let out_format = format_of(&args.output)?;
+    let out_format = if args.partition_by.is_empty() {
+        format_of(&args.output)?
+    } else {
+        Format::Parquet
+    };
     let ndjson_to_parquet =
         out_format == Format::Parquet && format_of(&args.input)? == Format::Ndjson;
     let (items, total, raw_lines) = if ndjson_to_parquet {
@@ -142,7 +252,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
         let none: Items = Box::new(std::iter::empty());
         (none, None, Some(lines))
     } else {
-        let (items, total) = read(&args.input)?;
+        let (items, total) = read(&args.input, &args.read.options())?;
         (items, total, None)
     };
     // A bar only for large inputs (or unknown sizes); indicatif hides it off a terminal.
@@ -160,7 +270,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     CompressionArg::Snappy => Compression::Snappy,
                     CompressionArg::None => Compression::None,
                 })
-                .with_row_group_size(args.row_group_size);
+                .with_row_group_size(args.row_group_size)
+                .with_sort(args.sort);
             if let Some(c) = &args.collection {
                 let text = std::fs::read_to_string(c)
                     .with_context(|| format!("reading {}", c.display()))?;
@@ -169,18 +280,31 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                 options = options.with_collection(value);
             }
             let progress_bar = bar.clone();
-            let mut writer =
-                Writer::create(&args.output, options)?.with_progress(move |p| match p {
-                    Progress::Pushed(n) => progress_bar.set_position(n),
-                    Progress::Written { done, total } => {
-                        if done == 0 || progress_bar.length() != Some(total) {
-                            progress_bar.set_message("writing");
-                            progress_bar.set_length(total);
-                        }
-                        progress_bar.set_position(done);
+            let progress = move |p| match p {
+                Progress::Pushed(n) => progress_bar.set_position(n),
+                Progress::Written { done, total } => {
+                    if done == 0 || progress_bar.length() != Some(total) {
+                        progress_bar.set_message("writing");
+                        progress_bar.set_length(total);
                     }
-                    _ => {}
-                });
+                    progress_bar.set_position(done);
+                }
+                _ => {}
+            };
+            let mut writer = if args.partition_by.is_empty() {
+                Sink::One(Box::new(
+                    Writer::create(&args.output, options)?.with_progress(progress),
+                ))
+            } else {
+                let keys = args
+                    .partition_by
+                    .iter()
+                    .map(|k| k.parse::<PartitionKey>().map_err(anyhow::Error::msg))
+                    .collect::<Result<Vec<_>>>()?;
+                Sink::Parts(Box::new(
+                    PartitionedWriter::create(&args.output, keys, options)?.with_progress(progress),
+                ))
+            };
             match raw_lines {
                 // NDJSON straight into the writer: the text is spilled as is.
                 Some(lines) => {
@@ -254,4 +378,40 @@ fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> R
     tmp.persist(path)
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(n)
+}
+
+fn parse_sort(text: &str) -> Result<SortOrder, String> {
+    text.parse()
+}
+
+/// One Parquet file, or a partitioned folder.
+enum Sink {
+    One(Box<Writer>),
+    Parts(Box<PartitionedWriter>),
+}
+
+impl Sink {
+    fn push(&mut self, item: Value) -> Result<()> {
+        match self {
+            Sink::One(w) => w.push(item)?,
+            Sink::Parts(w) => w.push(item)?,
+        }
+        Ok(())
+    }
+
+    fn push_json(&mut self, text: &str) -> Result<()> {
+        match self {
+            Sink::One(w) => w.push_json(text)?,
+            Sink::Parts(w) => w.push_json(text)?,
+        }
+        Ok(())
+    }
+
+    /// Items written.
+    fn finish(self) -> Result<u64> {
+        Ok(match self {
+            Sink::One(w) => w.finish()?,
+            Sink::Parts(w) => w.finish()?.iter().map(|(_, n)| n).sum(),
+        })
+    }
 }

@@ -12,15 +12,16 @@ use stac_gdal::cube::{
 };
 use stac_gdal::raster::{Crs, Pixel};
 
-use crate::input::read_items;
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
 
 /// Arguments of `stac-gdal cube`.
 #[derive(Debug, Args)]
 pub struct CubeArgs {
-    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin).
+    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
+    #[command(flatten)]
+    catalog: crate::input::CatalogQuery,
     /// Asset keys, in band order (`key.N` or `key.name` pick a band of a multi-band asset).
     #[arg(long, value_delimiter = ',', required = true)]
     asset: Vec<String>,
@@ -173,7 +174,9 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 /// Run `stac-gdal cube`.
 pub fn cube(args: CubeArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
-    let items = read_items(&args.items)?;
+    let items = args
+        .catalog
+        .read(&args.items, args.bbox.as_deref(), false)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
     let bar = if args.quiet || args.plan {
         ProgressBar::hidden()

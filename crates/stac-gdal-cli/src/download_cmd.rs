@@ -35,8 +35,10 @@ pub enum OverwriteArg {
 /// Arguments of `stac-gdal download`.
 #[derive(Debug, Args)]
 pub struct DownloadArgs {
-    /// An Item, an ItemCollection or an array of items (JSON file; `-` for stdin).
+    /// An Item, an ItemCollection or an array of items (JSON file; `-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
+    #[command(flatten)]
+    select: crate::input::CatalogSelect,
     /// The target directory (one sub-directory per item when there are several).
     dir: PathBuf,
     /// Only these asset keys; repeat or comma-separate.
@@ -118,7 +120,7 @@ pub fn download(args: DownloadArgs) -> Result<()> {
              item names"
         );
     }
-    let items = crate::input::read_items(&args.items)?;
+    let items = args.select.read_items(&args.items)?;
     let (bar, update) = progress_bar(args.quiet);
     let mut options = DownloadOptions::default()
         .with_include(args.include.iter().cloned())

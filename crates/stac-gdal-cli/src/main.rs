@@ -14,6 +14,7 @@ mod meta_cmds;
 mod point_cmd;
 mod policy_args;
 mod search_cmd;
+mod search_file;
 mod sign_cmds;
 mod signer_args;
 mod vrt_cmd;
@@ -77,9 +78,9 @@ enum Command {
         after_help = "Example:\n  stac-gdal point https://earth-search.aws.element84.com/v1 --collection sentinel-2-l2a --bands red,green,blue --lat 46.0 --lon 11.0 --start 2021-06-01 --end 2021-06-10 --edge-size 64 --resolution 10 --out point/"
     )]
     Point(point_cmd::PointArgs),
-    /// Search a STAC API and print the items (an ItemCollection, or --ndjson).
+    /// Search a STAC API, or a stac-geoparquet catalog file or folder, and print the items (an ItemCollection, or --ndjson).
     #[command(
-        after_help = "Example:\n  stac-gdal search https://earth-search.aws.element84.com/v1 --collections sentinel-2-l2a --bbox 10,45,11,46 --datetime 2023-06-01T00:00:00Z/.. --max-items 20"
+        after_help = "Examples:\n  stac-gdal search https://earth-search.aws.element84.com/v1 --collections sentinel-2-l2a --bbox 10,45,11,46 --datetime 2023-06-01T00:00:00Z/.. --max-items 20\n  stac-gdal search catalog.parquet --bbox 10,45,11,46 --filter \"eo:cloud_cover < 10\" --sortby -datetime --ndjson"
     )]
     Search(search_cmd::SearchArgs),
     /// Download the assets of an item (or of each item of an ItemCollection) into a directory.

@@ -15,7 +15,8 @@ use crate::signer_args::SignerOpts;
 /// Arguments of `stac-gdal point`.
 #[derive(Debug, Args)]
 pub struct PointArgs {
-    /// STAC API root URL (default: Planetary Computer, as the seed).
+    /// STAC API root URL (default: Planetary Computer, as the seed), or a
+    /// stac-geoparquet catalog (file, folder, glob) searched instead.
     url: Option<String>,
     /// Collection searched.
     #[arg(long)]
@@ -99,7 +100,14 @@ pub fn point(args: PointArgs) -> Result<()> {
         edge_size: args.edge_size,
         resolution: args.resolution,
     };
-    let cube = DatasetCollection::from_point(&query, &options)?;
+    let cube = match args
+        .url
+        .as_deref()
+        .filter(|u| crate::search_file::is_catalog(u))
+    {
+        Some(catalog) => crate::search_file::point_cube(catalog, &query, &options)?,
+        None => DatasetCollection::from_point(&query, &options)?,
+    };
     let files = cube.to_files(&args.out)?;
     let mut summary = cube.summary();
     summary["files"] = files.iter().map(|p| p.display().to_string()).collect();

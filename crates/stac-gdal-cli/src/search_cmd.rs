@@ -1,5 +1,6 @@
 //! `search`: query a STAC API and print the items (an ItemCollection, or
-//! one item a line with `--ndjson`).
+//! one item a line with `--ndjson`), as they arrive: memory stays bounded
+//! by the page size, however many items match.
 
 use std::io::Write;
 use std::time::Duration;
@@ -24,7 +25,8 @@ pub enum MethodArg {
 /// Arguments of `stac-gdal search`.
 #[derive(Debug, Args)]
 pub struct SearchArgs {
-    /// The STAC API root (landing page) URL.
+    /// The STAC API root (landing page) URL, or a stac-geoparquet catalog:
+    /// a file, a folder of files (hive partitions too) or a glob.
     url: String,
     /// Collection ids; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
@@ -123,6 +125,17 @@ impl SearchArgs {
 
 /// `stac-gdal search`.
 pub fn search(args: SearchArgs) -> Result<()> {
+    if crate::search_file::is_catalog(&args.url) {
+        let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
+        let params = args.params()?;
+        return crate::search_file::search(
+            &args.url,
+            params,
+            args.method.is_some(),
+            signer,
+            args.ndjson,
+        );
+    }
     let params = args.params()?;
     let signer = args.signer.build_with_timeout(args.timeout)?;
     let mut options = ClientOptions::default()
@@ -162,8 +175,23 @@ pub fn search(args: SearchArgs) -> Result<()> {
             print(&mut out, &item?)?;
         }
     } else {
-        let fc = items.item_collection()?;
-        print(&mut out, &fc)?;
+        // Streamed as the items arrive (never all of them in memory): a
+        // failure part-way leaves the output cut short, and the exit code 1.
+        // Each item is redacted as `print` redacts.
+        out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+        for (i, item) in items.enumerate() {
+            let text = serde_json::to_string(&item?)?;
+            let text = if args.sign_items {
+                text
+            } else {
+                Redactor::of(signer.as_ref()).redact(&text).into_owned()
+            };
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(text.as_bytes())?;
+        }
+        out.write_all(b"]}\n")?;
     }
     out.flush()?;
     Ok(())

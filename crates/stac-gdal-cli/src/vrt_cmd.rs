@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use stac_gdal::vrt::{MosaicOrder, Resampling, Resolution, VrtOptions, build_vrt_from_stac};
 
-use crate::input::read_items;
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
 
@@ -23,8 +22,10 @@ pub enum Order {
 /// Arguments of `stac-gdal vrt`.
 #[derive(Debug, Args)]
 pub struct VrtArgs {
-    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin).
+    /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
+    #[command(flatten)]
+    select: crate::input::CatalogSelect,
     /// Asset key to mosaic.
     #[arg(long)]
     asset: String,
@@ -73,7 +74,7 @@ pub struct VrtArgs {
 /// Run `stac-gdal vrt`.
 pub fn vrt(args: VrtArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "vrt")?;
-    let items = read_items(&args.items)?;
+    let items = args.select.read_items(&args.items)?;
     let mut opts = VrtOptions::default()
         .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
         .with_timeouts(args.policy.timeouts()?)

@@ -4,7 +4,11 @@
 //! ```text
 //! ndjson_io write IN.ndjson OUT.parquet [zstd|snappy|none] [spec|blob]
 //! ndjson_io read IN.parquet OUT.ndjson
+//! ndjson_io search SOURCE OUT.ndjson [--bbox W,S,E,N] [--datetime A/B] [--filter CQL2] [--sort hilbert|time]
 //! ```
+//!
+//! `search` is `stac-gdal search SOURCE ... --ndjson` (same library call,
+//! same output) without linking GDAL; `--sort` applies to `write`.
 //!
 //! Prints `{"items": N, "seconds": S, "peak_rss_kb": K}` on standard output.
 
@@ -12,7 +16,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::time::Instant;
 
-use stac_geoparquet::{Compression, Layout, Reader, WriteOptions, Writer};
+use stac_geoparquet::search::{Filter, SearchParams, search};
+use stac_geoparquet::{Compression, Layout, Reader, SortOrder, WriteOptions, Writer};
 
 /// Same allocator as the `stac-gdal` binary (glibc malloc spends much of a
 /// conversion consolidating free lists).
@@ -32,26 +37,47 @@ fn peak_rss_kb() -> u64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: ndjson_io write IN.ndjson OUT.parquet [zstd|snappy|none] [spec|blob] | read IN.parquet OUT.ndjson";
+    let usage = "usage: ndjson_io write IN.ndjson OUT.parquet [zstd|snappy|none] [spec|blob] [--sort S] | read IN.parquet OUT.ndjson | search SOURCE OUT.ndjson [--bbox W,S,E,N] [--datetime A/B] [--filter CQL2]";
+    let flag = |name: &str| -> Option<String> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let positional: Vec<&String> = {
+        let mut v = Vec::new();
+        let mut skip = false;
+        for a in &args {
+            if skip {
+                skip = false;
+            } else if a.starts_with("--") {
+                skip = true;
+            } else {
+                v.push(a);
+            }
+        }
+        v
+    };
     if args.len() < 3 {
         return Err(usage.into());
     }
     let start = Instant::now();
     let items = match args[0].as_str() {
         "write" => {
-            let compression = args
+            let compression = positional
                 .get(3)
                 .map(|c| Compression::parse(c).ok_or("bad compression"))
                 .transpose()?
                 .unwrap_or_default();
-            let layout = args
+            let layout = positional
                 .get(4)
                 .map(|l| Layout::parse(l).ok_or("bad layout"))
                 .transpose()?
                 .unwrap_or_default();
+            let sort: SortOrder = flag("--sort").as_deref().unwrap_or("none").parse()?;
             let options = WriteOptions::default()
                 .with_compression(compression)
-                .with_layout(layout);
+                .with_layout(layout)
+                .with_sort(sort);
             let mut writer = Writer::create(&args[2], options)?;
             for line in BufReader::with_capacity(1 << 20, File::open(&args[1])?).lines() {
                 let line = line?;
@@ -70,6 +96,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n += 1;
             }
             out.flush()?;
+            n
+        }
+        "search" => {
+            let mut params = SearchParams::new();
+            if let Some(b) = flag("--bbox") {
+                let b: Vec<f64> = b.split(',').map(str::parse).collect::<Result<_, _>>()?;
+                params = params.bbox(b);
+            }
+            if let Some(d) = flag("--datetime") {
+                params = params.datetime(d);
+            }
+            if let Some(f) = flag("--filter") {
+                params = params.filter(Filter::parse(&f)?);
+            }
+            let mut found = search(args[1].as_str(), &params)?;
+            let mut out = BufWriter::with_capacity(1 << 20, File::create(&args[2])?);
+            let n = found.write_ndjson(&mut out)?;
+            out.flush()?;
+            eprintln!("{:?}", found.stats());
             n
         }
         _ => return Err(usage.into()),

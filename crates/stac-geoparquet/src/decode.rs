@@ -8,6 +8,20 @@
 //! buffers, arrays and objects are allocated at their final size, and
 //! objects whose keys are all present are cloned from a per-column template
 //! (so no key is hashed).
+//!
+//! Hostile files are met here (docs/reliability.md, "Parsers"):
+//! - **Sizes.** Every value spends what it will take in memory from a
+//!   [`Budget`] *before* it is allocated (string lengths come from the
+//!   offsets, dictionary values are measured once, WKB and JSON text are
+//!   parsed within the budget), so a dictionary value repeated in every row
+//!   or a string inflated by compression is refused at
+//!   [`ReadOptions::max_value_bytes`] per item instead of filling memory.
+//! - **Geometry columns** are the columns the `geo` metadata names (or
+//!   `geometry` without it). Other binary columns (thumbnails, checksums)
+//!   are read as base64 strings (standard alphabet, padded).
+//! - **Names.** Two columns (or struct fields) that give the same JSON key
+//!   are an error, never one value silently replacing the other.
+//! - **Non-finite floats** follow [`ReadOptions::non_finite`].
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -24,10 +38,14 @@ use arrow_array::{
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, TimeUnit};
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
+use stac_meta::budget::{
+    ALLOC_BYTES, Budget, ENTRY_BYTES, JsonBudgetError, VALUE_BYTES, from_str_within,
+};
 
-use crate::geometry;
+use crate::geometry::{self, float_number};
 use crate::layout::RESERVED;
+use crate::limits::{ReadOptions, Refused, too_large};
 use crate::metadata::FileHints;
 use crate::schema::Path;
 use crate::timestamps::{self, DEFAULT_FORMAT};
@@ -45,28 +63,90 @@ pub(crate) struct Decoder {
     bbox_ints: bool,
     /// Written by this crate (hints present).
     ours: bool,
+    /// The top-level columns holding WKB geometries.
+    geometry_columns: HashSet<String>,
+    options: ReadOptions,
 }
 
 fn key(path: &Path) -> String {
     serde_json::to_string(path).unwrap_or_default()
 }
 
-/// A decoding failure: (row in the batch, column, reason).
-pub(crate) type RowError = (usize, String, String);
+/// A decoding failure of one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowError {
+    /// The row in the record batch.
+    pub row: usize,
+    /// The column, with the struct fields below it (`assets.B04.href`).
+    pub column: String,
+    /// The item's id, when the row has a readable one.
+    pub id: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+    /// The [`ReadOptions`] setter whose limit was passed, if that is why.
+    pub option: Option<&'static str>,
+}
 
-/// A failure inside one column: the top-level column it belongs to (filled
-/// in on the way up) and what is wrong.
+impl RowError {
+    fn new(row: usize, column: impl Into<String>, refused: Refused) -> Self {
+        Self {
+            row,
+            column: column.into(),
+            id: None,
+            reason: refused.reason,
+            option: refused.option,
+        }
+    }
+}
+
+/// A failure inside one column: the path of keys to it (innermost first,
+/// filled in on the way up) and what is wrong.
 struct Fail {
-    column: Option<String>,
-    reason: String,
+    path: Vec<String>,
+    refused: Refused,
+}
+
+impl Fail {
+    fn column(&self) -> String {
+        let parts: Vec<&str> = self.path.iter().rev().map(String::as_str).collect();
+        parts.join(".")
+    }
+}
+
+impl From<Refused> for Fail {
+    fn from(refused: Refused) -> Self {
+        Self {
+            path: Vec::new(),
+            refused,
+        }
+    }
 }
 
 impl From<String> for Fail {
     fn from(reason: String) -> Self {
-        Self {
-            column: None,
-            reason,
+        Refused::from(reason).into()
+    }
+}
+
+/// What decoding needs besides the arrays: the options and the budget of
+/// the rows being decoded.
+struct Ctx<'a> {
+    options: &'a ReadOptions,
+    budget: Budget,
+}
+
+impl Ctx<'_> {
+    /// Spend `bytes` of the budget, or refuse.
+    fn spend(&mut self, bytes: u64) -> Result<(), Fail> {
+        if self.budget.take(bytes) {
+            Ok(())
+        } else {
+            Err(too_large(&self.budget).into())
         }
+    }
+
+    fn float(&self, f: f64, ints: bool) -> Result<Value, Fail> {
+        float_number(f, ints, self.options.non_finite()).map_err(Fail::from)
     }
 }
 
@@ -86,10 +166,27 @@ fn root_order(name: &str) -> usize {
     }
 }
 
+/// The top-level columns that hold WKB geometries: those the `geo`
+/// metadata names, or `geometry` when there is no usable `geo` metadata.
+pub(crate) fn geometry_columns(geo: Option<&Value>) -> HashSet<String> {
+    match geo
+        .and_then(|g| g.get("columns"))
+        .and_then(Value::as_object)
+    {
+        Some(columns) => columns.keys().cloned().collect(),
+        None => HashSet::from(["geometry".to_owned()]),
+    }
+}
+
 impl Decoder {
-    pub fn new(hints: Option<&FileHints>) -> Self {
+    pub fn new(hints: Option<&FileHints>, geo: Option<&Value>, options: ReadOptions) -> Self {
+        let geometry_columns = geometry_columns(geo);
         let Some(h) = hints else {
-            return Self::default();
+            return Self {
+                geometry_columns,
+                options,
+                ..Self::default()
+            };
         };
         Self {
             json: h.json_columns.iter().map(key).collect(),
@@ -104,7 +201,14 @@ impl Decoder {
             geometry_ints: h.geometry_integers,
             bbox_ints: h.bbox_integers,
             ours: true,
+            geometry_columns,
+            options,
         }
+    }
+
+    /// The options the decoder applies.
+    pub fn options(&self) -> &ReadOptions {
+        &self.options
     }
 
     /// Prepare one spec-layout record batch for row-by-row decoding.
@@ -112,35 +216,38 @@ impl Decoder {
         let schema = batch.schema();
         let mut root = Vec::new();
         let mut props = Vec::new();
+        let mut id = None;
         for (field, array) in schema.fields().iter().zip(batch.columns()) {
             let name = field.name();
             if name.starts_with("__") {
                 continue; // pandas index columns
             }
-            let fail = |(row, reason): (usize, String)| (row, name.clone(), reason);
-            let node = match name.as_str() {
-                "geometry" => self.geometry(array.as_ref()).map_err(fail)?,
-                "bbox" => self.bbox(array.as_ref()).map_err(fail)?,
-                _ => {
-                    let fmt = self.formats.get(name).copied().unwrap_or(DEFAULT_FORMAT);
-                    let mut path = vec![Some(name.clone())];
-                    self.node(array.as_ref(), &mut path, fmt).map_err(fail)?
-                }
+            let fail = |(row, reason): (usize, String)| RowError::new(row, name, reason.into());
+            let node = if self.geometry_columns.contains(name) && name != "geometry" {
+                // Another geometry column of `geo` (`proj:geometry`): its own integer hint.
+                let ints = self.ours && self.int_numbers.contains(&key(&vec![Some(name.clone())]));
+                Node::Wkb(Bins::new(array.as_ref(), "geometry").map_err(fail)?, ints)
+            } else if self.geometry_columns.contains(name) {
+                self.geometry(array.as_ref()).map_err(fail)?
+            } else if name == "bbox" {
+                self.bbox(array.as_ref()).map_err(fail)?
+            } else {
+                let fmt = self.formats.get(name).copied().unwrap_or(DEFAULT_FORMAT);
+                let mut path = vec![Some(name.clone())];
+                self.node(array.as_ref(), &mut path, fmt).map_err(fail)?
             };
             let is_root = RESERVED.contains(&name.as_str()) || self.root.contains_key(name);
             let key = self.root.get(name).unwrap_or(name).clone();
+            if key == "id" && is_root {
+                id = Strs::new(array.as_ref()).ok();
+            }
             let explicit = if self.ours {
                 self.explicit
                     .contains(&self::key(&vec![Some(name.clone())]))
             } else {
                 (is_root && name == "geometry") || (!is_root && name == "datetime")
             };
-            let slot = Slot {
-                key,
-                explicit,
-                column: Some(name.clone()),
-                node,
-            };
+            let slot = Slot::new(key, explicit, Some(name.clone()), node);
             if is_root {
                 root.push(slot);
             } else {
@@ -152,22 +259,23 @@ impl Decoder {
             .iter()
             .position(|s| root_order(&s.key) > 5)
             .unwrap_or(root.len());
-        let properties = Slot {
-            key: "properties".into(),
-            explicit: true,
-            column: None,
-            node: Node::Object(Object::new(None, props)),
-        };
+        let properties = Object::new(None, props)
+            .map_err(|(column, reason)| RowError::new(0, column, reason.into()))?;
+        let mut properties = Slot::new("properties".into(), true, None, Node::Object(properties));
+        properties.label = None;
         root.insert(props_at, properties);
+        let item = Object::new(None, root)
+            .map_err(|(column, reason)| RowError::new(0, column, reason.into()))?;
         Ok(Rows {
             len: batch.num_rows(),
-            kind: RowsKind::Spec(Object::new(None, root)),
+            kind: RowsKind::Spec(item),
+            id,
             buf: Vec::new(),
         })
     }
 
     fn geometry(&self, array: &dyn Array) -> Result<Node, (usize, String)> {
-        Ok(Node::Wkb(Bins::new(array)?, self.geometry_ints))
+        Ok(Node::Wkb(Bins::new(array, "geometry")?, self.geometry_ints))
     }
 
     fn bbox(&self, array: &dyn Array) -> Result<Node, (usize, String)> {
@@ -221,8 +329,19 @@ impl Decoder {
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
                 Node::Str(Strs::new(array)?)
             }
+            // WKB where the stac-geoparquet specification puts it
+            // (`proj:geometry`, in properties or assets), integers restored
+            // where this crate's hints say so; other bytes as base64 text.
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+                if path.last() == Some(&Some(crate::schema::GEOMETRY_KEY.to_owned())) =>
+            {
+                Node::Wkb(
+                    Bins::new(array, "geometry")?,
+                    self.ours && self.int_numbers.contains(&key(path)),
+                )
+            }
             DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
-                self.geometry(array)?
+                Node::Base64(Bins::new(array, "binary")?)
             }
             DataType::Timestamp(unit, _) => {
                 let (values, unit) = match unit {
@@ -292,15 +411,16 @@ impl Decoder {
                 for (f, c) in fields.iter().zip(s.columns()) {
                     path.push(Some(f.name().clone()));
                     let explicit = self.explicit.contains(&key(path));
-                    slots.push(Slot {
-                        key: f.name().clone(),
-                        explicit,
-                        column: None,
-                        node: self.node(c.as_ref(), path, fmt)?,
-                    });
+                    let node = self.node(c.as_ref(), path, fmt)?;
+                    slots.push(Slot::new(f.name().clone(), explicit, None, node));
                     path.pop();
                 }
-                Node::Object(Object::new(array.nulls().cloned(), slots))
+                let object =
+                    Object::new(array.nulls().cloned(), slots).map_err(|(k, reason)| {
+                        let at = path.iter().flatten().cloned().collect::<Vec<_>>().join(".");
+                        (0, format!("{at}.{k}: {reason}"))
+                    })?;
+                Node::Object(object)
             }
             DataType::Map(_, _) => {
                 let m = array.as_map();
@@ -317,14 +437,13 @@ impl Decoder {
             }
             DataType::Dictionary(_, _) => {
                 let d = array.as_any_dictionary();
-                let mut values = self.node(d.values().as_ref(), path, fmt)?;
-                let decoded = (0..d.values().len())
-                    .map(|i| values.value(i).map_err(|f| (i, f.reason)))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let values = self.node(d.values().as_ref(), path, fmt)?;
                 Node::Dict(Box::new(Dict {
                     nulls: array.nulls().cloned(),
                     keys: d.normalized_keys(),
-                    values: decoded,
+                    values,
+                    cache: HashMap::new(),
+                    cached: 0,
                 }))
             }
             other => return Err((0, format!("unsupported Arrow type {other}"))),
@@ -336,6 +455,8 @@ impl Decoder {
 pub(crate) struct Rows {
     len: usize,
     kind: RowsKind,
+    /// The `id` column, to name items in errors.
+    id: Option<Strs>,
     /// Reused buffer for the items of a block of rows.
     buf: Vec<Option<Value>>,
 }
@@ -347,16 +468,27 @@ enum RowsKind {
     Blob(Strs),
 }
 
+/// What [`Rows::items`] did: rows decoded and the memory their items take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Decoded {
+    pub rows: usize,
+    pub bytes: u64,
+}
+
 impl Rows {
     /// A JSON-blob layout batch (its `stac_item` column).
     pub fn blob(batch: &RecordBatch) -> Result<Self, RowError> {
         let col = batch
             .column_by_name("stac_item")
-            .ok_or_else(|| (0, "stac_item".to_string(), "column missing".to_string()))?;
-        let texts = Strs::new(col.as_ref()).map_err(|(r, e)| (r, "stac_item".to_string(), e))?;
+            .ok_or_else(|| RowError::new(0, "stac_item", Refused::from("column missing")))?;
+        let texts =
+            Strs::new(col.as_ref()).map_err(|(r, e)| RowError::new(r, "stac_item", e.into()))?;
         Ok(Self {
             len: batch.num_rows(),
             kind: RowsKind::Blob(texts),
+            id: batch
+                .column_by_name("id")
+                .and_then(|c| Strs::new(c.as_ref()).ok()),
             buf: Vec::new(),
         })
     }
@@ -366,49 +498,109 @@ impl Rows {
         self.len
     }
 
-    /// Append the items of `rows` to `out`. On `Err`, the items before the
-    /// bad row are in `out`.
-    pub fn items(&mut self, rows: Range<usize>, out: &mut Vec<Value>) -> Result<(), RowError> {
-        let object = match &mut self.kind {
-            RowsKind::Spec(object) => object,
+    /// The id of `row`, for error messages.
+    fn id(&self, row: usize) -> Option<String> {
+        self.id.as_ref()?.get(row).map(|s| {
+            let mut s = s.to_owned();
+            if s.len() > 200 {
+                let mut cut = 200;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+                s.push('…');
+            }
+            s
+        })
+    }
+
+    /// Append the items of `rows` to `out`, or of as many of them as fit
+    /// in about twice [`ReadOptions::max_value_bytes`] (at least one):
+    /// returns how many rows were decoded and what their items take. On
+    /// `Err`, the items before the bad row are in `out`.
+    ///
+    /// The whole block is decoded at once within one item's budget; when it
+    /// does not fit (or a row is bad), row by row, each with its own budget.
+    pub fn items(
+        &mut self,
+        rows: Range<usize>,
+        out: &mut Vec<Value>,
+        options: &ReadOptions,
+    ) -> Result<Decoded, RowError> {
+        let limit = options.max_value_bytes();
+        let mut ctx = Ctx {
+            options,
+            budget: Budget::new(limit),
+        };
+        let result = self.fill(rows.clone(), &mut ctx);
+        if result.is_ok() {
+            self.emit(out);
+            return Ok(Decoded {
+                rows: rows.len(),
+                bytes: ctx.budget.used(),
+            });
+        }
+        // Row by row, keeping the items before a bad row.
+        let mut done = Decoded::default();
+        for row in rows {
+            let mut ctx = Ctx {
+                options,
+                budget: Budget::new(limit),
+            };
+            if let Err(f) = self.fill(row..row + 1, &mut ctx) {
+                let mut e = RowError::new(row, f.column(), f.refused);
+                e.id = self.id(row);
+                return Err(e);
+            }
+            self.emit(out);
+            done.rows += 1;
+            done.bytes += ctx.budget.used();
+            if done.bytes >= limit {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Decode `rows` into `self.buf`.
+    fn fill(&mut self, rows: Range<usize>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
+        self.buf.clear();
+        match &mut self.kind {
+            RowsKind::Spec(object) => {
+                ctx.spend(VALUE_BYTES * rows.len() as u64)?;
+                object.fill(rows, &mut self.buf, ctx)
+            }
             RowsKind::Blob(texts) => {
                 for row in rows {
-                    let fail = |reason: String| (row, "stac_item".to_string(), reason);
+                    let fail = |refused: Refused| Fail {
+                        path: vec!["stac_item".into()],
+                        refused,
+                    };
                     let text = texts.get(row).ok_or_else(|| fail("null".into()))?;
-                    out.push(
-                        serde_json::from_str(text).map_err(|e| fail(format!("bad JSON: {e}")))?,
-                    );
+                    let item = from_str_within(text, &mut ctx.budget).map_err(|e| match e {
+                        JsonBudgetError::TooLarge { .. } => fail(too_large(&ctx.budget)),
+                        other => fail(format!("bad JSON: {other}").into()),
+                    })?;
+                    self.buf.push(Some(item));
                 }
-                return Ok(());
-            }
-        };
-        let mut emit = |buf: &mut Vec<Option<Value>>| {
-            out.extend(
-                buf.drain(..)
-                    .map(|v| v.unwrap_or_else(|| Value::Object(Map::new()))),
-            );
-        };
-        self.buf.clear();
-        if object.fill(rows.clone(), &mut self.buf).is_ok() {
-            emit(&mut self.buf);
-            return Ok(());
-        }
-        // Find the bad row, keeping the items before it.
-        for row in rows {
-            self.buf.clear();
-            match object.fill(row..row + 1, &mut self.buf) {
-                Ok(()) => emit(&mut self.buf),
-                Err(f) => return Err((row, f.column.unwrap_or_default(), f.reason)),
+                Ok(())
             }
         }
-        Ok(())
+    }
+
+    fn emit(&mut self, out: &mut Vec<Value>) {
+        out.extend(
+            self.buf
+                .drain(..)
+                .map(|v| v.unwrap_or_else(|| Value::Object(Map::new()))),
+        );
     }
 
     /// The item of row `row`.
     #[cfg(test)]
     pub fn item(&mut self, row: usize) -> Result<Value, RowError> {
         let mut out = Vec::with_capacity(1);
-        self.items(row..row + 1, &mut out)?;
+        self.items(row..row + 1, &mut out, &ReadOptions::default())?;
         Ok(out.pop().unwrap_or_default())
     }
 }
@@ -420,7 +612,25 @@ struct Slot {
     explicit: bool,
     /// The top-level column (for error messages), when this is one.
     column: Option<String>,
+    /// What names this slot in an error's column path (`None`: nothing,
+    /// for the `properties` object the reader builds).
+    label: Option<String>,
+    /// What a present member costs besides its value's contents.
+    cost: u64,
     node: Node,
+}
+
+impl Slot {
+    fn new(key: String, explicit: bool, column: Option<String>, node: Node) -> Self {
+        Self {
+            cost: ENTRY_BYTES + key.len() as u64 + VALUE_BYTES,
+            label: Some(column.clone().unwrap_or_else(|| key.clone())),
+            key,
+            explicit,
+            column,
+            node,
+        }
+    }
 }
 
 /// A struct column (or the item itself): a JSON object per row.
@@ -429,33 +639,55 @@ struct Object {
     slots: Vec<Slot>,
     /// Every key, in order, with `null` values: cloned when a row has all
     /// of them (cloning copies the hash table instead of hashing each key).
-    template: Option<Map<String, Value>>,
+    template: Map<String, Value>,
     /// The values of each slot for the rows being decoded (reused).
     columns: Vec<Vec<Option<Value>>>,
 }
 
 impl Object {
-    fn new(nulls: Option<NullBuffer>, slots: Vec<Slot>) -> Self {
-        let template: Map<String, Value> =
-            slots.iter().map(|s| (s.key.clone(), Value::Null)).collect();
-        // Duplicate keys (one overwriting the other) are left to `insert`.
-        let template = (template.len() == slots.len()).then_some(template);
-        Self {
+    /// An object of `slots`; two slots with the same key are an error
+    /// `(column, reason)`: one would silently replace the other.
+    fn new(nulls: Option<NullBuffer>, slots: Vec<Slot>) -> Result<Self, (String, String)> {
+        let mut template = Map::with_capacity(slots.len());
+        for slot in &slots {
+            if template.insert(slot.key.clone(), Value::Null).is_some() {
+                let columns: Vec<&str> = slots
+                    .iter()
+                    .filter(|s| s.key == slot.key)
+                    .map(|s| s.column.as_deref().unwrap_or(&s.key))
+                    .collect();
+                return Err((
+                    slot.column.clone().unwrap_or_else(|| slot.key.clone()),
+                    format!(
+                        "duplicated name: {} columns give the key {:?} ({})",
+                        columns.len(),
+                        slot.key,
+                        columns.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(Self {
             nulls,
             columns: slots.iter().map(|_| Vec::new()).collect(),
             slots,
             template,
-        }
+        })
     }
 
     /// Append the objects of `rows` to `out`: each slot's column first, then
     /// the objects.
-    fn fill(&mut self, rows: Range<usize>, out: &mut Vec<Option<Value>>) -> Result<(), Fail> {
+    fn fill(
+        &mut self,
+        rows: Range<usize>,
+        out: &mut Vec<Option<Value>>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Fail> {
         for (slot, column) in self.slots.iter_mut().zip(&mut self.columns) {
             column.clear();
-            slot.node.fill(rows.clone(), column).map_err(|mut f| {
-                if f.column.is_none() {
-                    f.column.clone_from(&slot.column);
+            slot.node.fill(rows.clone(), column, ctx).map_err(|mut f| {
+                if let Some(label) = &slot.label {
+                    f.path.push(label.clone());
                 }
                 f
             })?;
@@ -466,37 +698,37 @@ impl Object {
                 out.push(None);
                 continue;
             }
-            let present = self
-                .slots
-                .iter()
-                .zip(&self.columns)
-                .filter(|(slot, column)| slot.explicit || column[k].is_some())
-                .count();
-            let map = match &self.template {
-                Some(template) if present == self.slots.len() => {
-                    let mut map = template.clone();
-                    for (out, column) in map.values_mut().zip(&mut self.columns) {
-                        if let Some(v) = column[k].take() {
-                            *out = v;
-                        }
-                    }
-                    map
+            let mut present = 0;
+            let mut cost = 0;
+            for (slot, column) in self.slots.iter().zip(&self.columns) {
+                if slot.explicit || column[k].is_some() {
+                    present += 1;
+                    cost += slot.cost;
                 }
-                _ => {
-                    let mut map = Map::with_capacity(present);
-                    for (slot, column) in self.slots.iter().zip(&mut self.columns) {
-                        match column[k].take() {
-                            Some(v) => {
-                                map.insert(slot.key.clone(), v);
-                            }
-                            None if slot.explicit => {
-                                map.insert(slot.key.clone(), Value::Null);
-                            }
-                            None => {}
-                        }
+            }
+            ctx.spend(cost)?;
+            let map = if present == self.slots.len() {
+                let mut map = self.template.clone();
+                for (out, column) in map.values_mut().zip(&mut self.columns) {
+                    if let Some(v) = column[k].take() {
+                        *out = v;
                     }
-                    map
                 }
+                map
+            } else {
+                let mut map = Map::with_capacity(present);
+                for (slot, column) in self.slots.iter().zip(&mut self.columns) {
+                    match column[k].take() {
+                        Some(v) => {
+                            map.insert(slot.key.clone(), v);
+                        }
+                        None if slot.explicit => {
+                            map.insert(slot.key.clone(), Value::Null);
+                        }
+                        None => {}
+                    }
+                }
+                map
             };
             out.push(Some(Value::Object(map)));
         }
@@ -521,6 +753,8 @@ enum Node {
     Str(Strs),
     /// WKB geometry (true: integral coordinates come back as integers).
     Wkb(Bins, bool),
+    /// Bytes that are not a geometry, read as base64 text.
+    Base64(Bins),
     Timestamp {
         values: ScalarBuffer<i64>,
         nulls: Option<NullBuffer>,
@@ -535,16 +769,28 @@ enum Node {
     Bbox(Box<Bbox>),
 }
 
+/// What a string of `len` bytes holds besides its [`Value`].
+fn string_bytes(len: usize) -> u64 {
+    len as u64 + if len > 0 { ALLOC_BYTES } else { 0 }
+}
+
 impl Node {
-    /// Append the values of `rows` to `out`.
+    /// Append the values of `rows` to `out`, spending what they hold
+    /// (besides their own [`Value`], which the parent spends) from the
+    /// budget before allocating it.
     ///
     /// The common leaf types have a loop of their own, writing straight into
     /// `out`.
-    fn fill(&mut self, rows: Range<usize>, out: &mut Vec<Option<Value>>) -> Result<(), Fail> {
+    fn fill(
+        &mut self,
+        rows: Range<usize>,
+        out: &mut Vec<Option<Value>>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Fail> {
         out.reserve(rows.len());
         match self {
-            Node::Object(o) => return o.fill(rows, out),
-            Node::List(l) => return l.fill(rows, out),
+            Node::Object(o) => return o.fill(rows, out, ctx),
+            Node::List(l) => return l.fill(rows, out, ctx),
             Node::Null => out.extend(rows.map(|_| None)),
             Node::Bool(a) => {
                 out.extend(rows.map(|r| a.is_valid(r).then(|| Value::Bool(a.value(r)))));
@@ -552,15 +798,21 @@ impl Node {
             Node::Int(i) => i.fill(rows, out),
             Node::F64(a, ints) => {
                 let ints = *ints;
-                out.extend(rows.map(|r| {
-                    a.is_valid(r)
-                        .then(|| geometry::bbox_number(a.value(r), ints))
-                }));
+                for r in rows {
+                    out.push(if a.is_valid(r) {
+                        Some(ctx.float(a.value(r), ints)?)
+                    } else {
+                        None
+                    });
+                }
             }
-            Node::Str(s) => s.fill(rows, out),
+            Node::Str(s) => {
+                ctx.spend(s.bytes(rows.clone()))?;
+                s.fill(rows, out);
+            }
             _ => {
                 for row in rows {
-                    out.push(self.value(row)?);
+                    out.push(self.value(row, ctx)?);
                 }
             }
         }
@@ -568,29 +820,61 @@ impl Node {
     }
 
     /// The value of one row.
-    fn value(&mut self, row: usize) -> Result<Option<Value>, Fail> {
+    fn value(&mut self, row: usize, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Fail> {
         Ok(match self {
             Node::Null => None,
             Node::Json(s) => match s.get(row) {
                 None => None,
                 Some(text) => {
-                    Some(serde_json::from_str(text).map_err(|e| format!("bad JSON text: {e}"))?)
+                    Some(from_str_within(text, &mut ctx.budget).map_err(|e| match e {
+                        JsonBudgetError::TooLarge { .. } => Fail::from(too_large(&ctx.budget)),
+                        other => Fail::from(format!("bad JSON text: {other}")),
+                    })?)
                 }
             },
             Node::Bool(a) => a.is_valid(row).then(|| Value::Bool(a.value(row))),
             Node::Int(i) => i.get(row),
-            Node::F64(a, ints) => a
-                .is_valid(row)
-                .then(|| geometry::bbox_number(a.value(row), *ints)),
-            Node::F32(a) => a.is_valid(row).then(|| {
-                let f = a.value(row);
-                let f: f64 = f.to_string().parse().unwrap_or(f64::from(f));
-                Number::from_f64(f).map_or(Value::Null, Value::Number)
-            }),
-            Node::Str(s) => s.get(row).map(|s| Value::String(s.to_owned())),
+            Node::F64(a, ints) => {
+                if a.is_valid(row) {
+                    Some(ctx.float(a.value(row), *ints)?)
+                } else {
+                    None
+                }
+            }
+            Node::F32(a) => {
+                if a.is_valid(row) {
+                    let f = a.value(row);
+                    // The shortest decimal that reads back as this f32.
+                    let f: f64 = if f.is_finite() {
+                        f.to_string().parse().unwrap_or(f64::from(f))
+                    } else {
+                        f64::from(f)
+                    };
+                    Some(ctx.float(f, false)?)
+                } else {
+                    None
+                }
+            }
+            Node::Str(s) => match s.get(row) {
+                None => None,
+                Some(s) => {
+                    ctx.spend(string_bytes(s.len()))?;
+                    Some(Value::String(s.to_owned()))
+                }
+            },
             Node::Wkb(b, ints) => match b.get(row) {
                 None => None,
-                Some(bytes) => Some(geometry::from_wkb(bytes, *ints)?),
+                Some(bytes) => {
+                    let v = geometry::from_wkb(bytes, *ints, ctx.options, &mut ctx.budget)?;
+                    Some(v)
+                }
+            },
+            Node::Base64(b) => match b.get(row) {
+                None => None,
+                Some(bytes) => {
+                    ctx.spend(string_bytes(bytes.len().div_ceil(3) * 4))?;
+                    Some(Value::String(base64(bytes)))
+                }
             },
             Node::Timestamp {
                 values,
@@ -611,10 +895,12 @@ impl Node {
                 let text = micros
                     .and_then(|m| timestamps::render(m, *fmt))
                     .ok_or_else(|| format!("timestamp {} out of range", micros.unwrap_or(v)))?;
+                ctx.spend(string_bytes(text.len()))?;
                 Some(Value::String(text))
             }
             Node::Date(a) => {
                 if a.is_valid(row) {
+                    ctx.spend(string_bytes(10))?;
                     chrono::DateTime::from_timestamp(i64::from(a.value(row)) * 86_400, 0)
                         .map(|dt| Value::from(dt.format("%Y-%m-%d").to_string()))
                 } else {
@@ -623,7 +909,7 @@ impl Node {
             }
             Node::List(_) | Node::Object(_) => {
                 let mut out = Vec::with_capacity(1);
-                self.fill(row..row + 1, &mut out)?;
+                self.fill(row..row + 1, &mut out, ctx)?;
                 out.pop().flatten()
             }
             Node::Map(m) => {
@@ -632,23 +918,25 @@ impl Node {
                 }
                 let start = usize::try_from(m.offsets[row]).unwrap_or(0);
                 let end = usize::try_from(m.offsets[row + 1]).unwrap_or(0);
-                let mut obj = Map::with_capacity(end.saturating_sub(start));
+                let n = end.saturating_sub(start);
+                ctx.spend((ENTRY_BYTES + VALUE_BYTES).saturating_mul(n as u64))?;
+                let mut obj = Map::with_capacity(n);
                 for j in start..end {
-                    let k = match m.keys.value(j)? {
+                    let k = match m.keys.value(j, ctx)? {
                         Some(Value::String(s)) => s,
                         Some(other) => other.to_string(),
                         None => continue,
                     };
-                    obj.insert(k, m.values.value(j)?.unwrap_or(Value::Null));
+                    obj.insert(k, m.values.value(j, ctx)?.unwrap_or(Value::Null));
                 }
                 Some(Value::Object(obj))
             }
             Node::Dict(d) => {
-                if valid(d.nulls.as_ref(), row) {
-                    d.values.get(d.keys[row]).cloned().flatten()
-                } else {
-                    None
+                if !valid(d.nulls.as_ref(), row) {
+                    return Ok(None);
                 }
+                let key = d.keys.get(row).copied().unwrap_or(usize::MAX);
+                d.value(key, ctx)?
             }
             Node::Bbox(b) => {
                 if !valid(b.nulls.as_ref(), row) {
@@ -659,20 +947,40 @@ impl Node {
                 } else {
                     &[0, 1, 3, 4]
                 };
-                Some(Value::Array(
-                    order
-                        .iter()
-                        .map(|&i| match &b.cols[i] {
-                            Some(c) if c.is_valid(row) => {
-                                geometry::bbox_number(c.value(row), b.ints)
-                            }
-                            _ => Value::Null,
-                        })
-                        .collect(),
-                ))
+                ctx.spend(ALLOC_BYTES + VALUE_BYTES * order.len() as u64)?;
+                let mut out = Vec::with_capacity(order.len());
+                for &i in order {
+                    out.push(match &b.cols[i] {
+                        Some(c) if c.is_valid(row) => ctx.float(c.value(row), b.ints)?,
+                        _ => Value::Null,
+                    });
+                }
+                Some(Value::Array(out))
             }
         })
     }
+}
+
+/// Standard base64 (RFC 4648, padded).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> shift) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 enum Unit {
@@ -693,15 +1001,27 @@ struct List {
 impl List {
     /// Append the lists of `rows` to `out`: the child values of all the
     /// rows first, then the lists.
-    fn fill(&mut self, rows: Range<usize>, out: &mut Vec<Option<Value>>) -> Result<(), Fail> {
+    fn fill(
+        &mut self,
+        rows: Range<usize>,
+        out: &mut Vec<Option<Value>>,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Fail> {
         if rows.is_empty() {
             return Ok(());
         }
         let (first, _) = self.offsets.range(rows.start);
         let (_, last) = self.offsets.range(rows.end - 1);
+        let children = last.saturating_sub(first);
+        // The children's slots, and a heap block per list (upper bound).
+        ctx.spend(
+            VALUE_BYTES
+                .saturating_mul(children as u64)
+                .saturating_add(ALLOC_BYTES * rows.len() as u64),
+        )?;
         self.children.clear();
         self.child
-            .fill(first..last.max(first), &mut self.children)?;
+            .fill(first..last.max(first), &mut self.children, ctx)?;
         let mut children = self.children.drain(..);
         out.reserve(rows.len());
         for row in rows {
@@ -748,10 +1068,38 @@ struct MapNode {
     values: Node,
 }
 
+/// A dictionary-encoded column: each dictionary value is decoded once (when
+/// a row first uses it), then cloned for each row that uses it, its size
+/// spent again each time.
 struct Dict {
     nulls: Option<NullBuffer>,
     keys: Vec<usize>,
-    values: Vec<Option<Value>>,
+    values: Node,
+    /// Decoded values by dictionary index, with what each takes.
+    cache: HashMap<usize, (Option<Value>, u64)>,
+    /// What the cached values take (the cache is emptied past one item's
+    /// budget).
+    cached: u64,
+}
+
+impl Dict {
+    fn value(&mut self, key: usize, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Fail> {
+        if let Some((v, cost)) = self.cache.get(&key) {
+            ctx.spend(*cost)?;
+            return Ok(v.clone());
+        }
+        // Decode it within what is left of this item's budget.
+        let before = ctx.budget.used();
+        let v = self.values.value(key, ctx)?;
+        let cost = ctx.budget.used() - before;
+        if self.cached.saturating_add(cost) > ctx.options.max_value_bytes() {
+            self.cache.clear();
+            self.cached = 0;
+        }
+        self.cached += cost;
+        self.cache.insert(key, (v.clone(), cost));
+        Ok(v)
+    }
 }
 
 struct Bbox {
@@ -828,6 +1176,24 @@ impl Strs {
         })
     }
 
+    /// What the strings of `rows` hold (an upper bound: nulls and empty
+    /// strings are counted a heap block), from the offsets alone.
+    fn bytes(&self, rows: Range<usize>) -> u64 {
+        let n = rows.len() as u64;
+        let text = match self {
+            Strs::Utf8(a) => {
+                let o = a.value_offsets();
+                i64::from(o[rows.end]) - i64::from(o[rows.start])
+            }
+            Strs::Large(a) => {
+                let o = a.value_offsets();
+                o[rows.end] - o[rows.start]
+            }
+            Strs::View(a) => rows.map(|r| a.views()[r] as u32 as i64).sum(),
+        };
+        u64::try_from(text).unwrap_or(0) + ALLOC_BYTES * n
+    }
+
     /// Append the strings of `rows` to `out` as JSON strings.
     fn fill(&self, rows: Range<usize>, out: &mut Vec<Option<Value>>) {
         macro_rules! fill {
@@ -854,7 +1220,7 @@ impl Strs {
     }
 }
 
-/// A binary (WKB) column of any offset width.
+/// A binary column of any offset width.
 enum Bins {
     Binary(BinaryArray),
     Large(LargeBinaryArray),
@@ -862,7 +1228,7 @@ enum Bins {
 }
 
 impl Bins {
-    fn new(array: &dyn Array) -> Result<Self, (usize, String)> {
+    fn new(array: &dyn Array, what: &str) -> Result<Self, (usize, String)> {
         Ok(match array.data_type() {
             DataType::Binary => Bins::Binary(array.as_binary::<i32>().clone()),
             DataType::LargeBinary => Bins::Large(array.as_binary::<i64>().clone()),
@@ -870,7 +1236,11 @@ impl Bins {
             other => {
                 return Err((
                     0,
-                    format!("geometry column of type {other} (expected WKB binary)"),
+                    if what == "geometry" {
+                        format!("geometry column of type {other} (expected WKB binary)")
+                    } else {
+                        format!("column of type {other} (expected binary)")
+                    },
                 ));
             }
         })
@@ -901,7 +1271,12 @@ mod tests {
     use arrow_schema::{DataType, Field};
     use serde_json::json;
 
-    use super::Decoder;
+    use super::{Decoder, ReadOptions};
+
+    /// A decoder for a foreign file without `geo` metadata.
+    fn decoder() -> Decoder {
+        Decoder::new(None, None, ReadOptions::default())
+    }
 
     fn point(x: f64, y: f64) -> Vec<u8> {
         let mut wkb = vec![1, 1, 0, 0, 0];
@@ -989,11 +1364,12 @@ mod tests {
             ("nothing", Arc::new(NullArray::new(2))),
         ];
         let batch = RecordBatch::try_from_iter(columns).unwrap();
-        let mut rows = Decoder::default().compile(&batch).unwrap();
+        let mut rows = decoder().compile(&batch).unwrap();
         assert_eq!(rows.len(), 2);
         // One block of both rows gives the same items as one row at a time.
         let mut both = Vec::new();
-        rows.items(0..2, &mut both).unwrap();
+        rows.items(0..2, &mut both, &ReadOptions::default())
+            .unwrap();
         assert_eq!(both, [rows.item(0).unwrap(), rows.item(1).unwrap()]);
         assert_eq!(
             rows.item(0).unwrap(),
@@ -1027,7 +1403,8 @@ mod tests {
                     "flag": false,
                     "list": [],
                     "object": {"b": "w"},
-                    "wkb": {"type": "Point", "coordinates": [1.0, 2.0]},
+                    // Not a geometry column (no geo metadata names it): base64.
+                    "wkb": "AQEAAAAAAAAAAADwPwAAAAAAAABA",
                 },
             })
         );
@@ -1049,13 +1426,16 @@ mod tests {
             ),
         ])
         .unwrap();
-        let mut rows = Decoder::default().compile(&batch).unwrap();
+        let mut rows = decoder().compile(&batch).unwrap();
         let mut out = Vec::new();
-        let (row, column, _) = rows.items(0..2, &mut out).unwrap_err();
-        assert_eq!((row, column.as_str(), out.len()), (0, "geometry", 0));
-        let (row, column, reason) = rows.item(0).unwrap_err();
-        assert_eq!((row, column.as_str()), (0, "geometry"));
-        assert!(reason.contains("truncated"), "{reason}");
+        let e = rows
+            .items(0..2, &mut out, &ReadOptions::default())
+            .unwrap_err();
+        assert_eq!((e.row, e.column.as_str(), out.len()), (0, "geometry", 0));
+        assert_eq!(e.id.as_deref(), Some("a"));
+        let e = rows.item(0).unwrap_err();
+        assert_eq!((e.row, e.column.as_str()), (0, "geometry"));
+        assert!(e.reason.contains("truncated"), "{}", e.reason);
         assert_eq!(
             rows.item(1).unwrap(),
             json!({"id": "b", "geometry": null, "properties": {}})
@@ -1065,7 +1445,7 @@ mod tests {
             Arc::new(StringArray::from(vec!["POINT (1 2)"])) as ArrayRef,
         )])
         .unwrap();
-        let err = Decoder::default().compile(&batch).err().unwrap();
-        assert_eq!(err.1, "geometry");
+        let err = decoder().compile(&batch).err().unwrap();
+        assert_eq!(err.column, "geometry");
     }
 }

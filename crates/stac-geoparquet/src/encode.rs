@@ -36,6 +36,10 @@ pub(crate) fn build(ty: &Ty, time: bool, values: &[Option<&Value>]) -> Result<Ar
         Ty::Num { .. } => Arc::new(Float64Array::from_iter(
             values.iter().map(|v| v.and_then(Value::as_f64)),
         )),
+        Ty::Geom { .. } => {
+            let mut stats = GeometryStats::default();
+            geometry_column(values, &mut stats).map_err(|(_, e)| e)?
+        }
         Ty::Time(_) => Arc::new(
             TimestampMicrosecondArray::from_iter(values.iter().map(|v| {
                 v.and_then(Value::as_str)

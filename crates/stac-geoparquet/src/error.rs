@@ -62,17 +62,26 @@ pub enum GeoParquetError {
         key: String,
     },
     /// A row of a file cannot be turned back into an item.
-    #[error("{path}: row {row}: column {column:?}: {reason}")]
+    #[error("{path}: row {row}{}: column {column:?}: {reason}", id_note(.id.as_deref()))]
     InvalidRow {
         /// The file.
         path: PathBuf,
         /// 0-based row number in the file.
         row: u64,
-        /// The column at fault.
+        /// The item's id, when the row has a readable one.
+        id: Option<String>,
+        /// The column at fault, with the struct fields below it
+        /// (`assets.B04.href`).
         column: String,
         /// What is wrong.
         reason: String,
     },
+    /// A file asks for more than a limit of
+    /// [`ReadOptions`](crate::ReadOptions) allows (WKB nested too deep or too
+    /// large, an item or a row group that would decode to too much memory):
+    /// refused before that memory is taken.
+    #[error("{0}")]
+    LimitExceeded(Box<Limit>),
     /// Arrow or Parquet failed while encoding or decoding.
     #[error("{path}: {message}")]
     Parquet {
@@ -81,11 +90,28 @@ pub enum GeoParquetError {
         /// What arrow/parquet said.
         message: String,
     },
+    /// Write options that cannot be honoured together.
+    #[error("{path}: {reason}")]
+    InvalidOptions {
+        /// The destination.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// No items were given where at least one is needed.
     #[error("{path}: no items to write")]
     Empty {
         /// The destination file.
         path: PathBuf,
+    },
+    /// A search parameter that cannot be evaluated (bad CQL2, datetime,
+    /// geometry, or an unsupported operator), checked before any file is read.
+    #[error("invalid search parameter `{parameter}`: {reason}")]
+    InvalidQuery {
+        /// The parameter (`filter`, `datetime`, `bbox`, ...).
+        parameter: &'static str,
+        /// What is wrong with it.
+        reason: String,
     },
     /// Input that is not STAC JSON (a collection file, a bad NDJSON line...).
     #[error("{path}: {message}")]
@@ -95,6 +121,43 @@ pub enum GeoParquetError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// Where and how a file passed a limit of [`ReadOptions`](crate::ReadOptions).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {}{reason} (the limit of ReadOptions::{option})", path.display(), location(*.row, .id.as_deref(), .column.as_deref()))]
+#[non_exhaustive]
+pub struct Limit {
+    /// The file.
+    pub path: PathBuf,
+    /// 0-based row number in the file (the first row of the row group for
+    /// a row-group limit), when one row is at fault.
+    pub row: Option<u64>,
+    /// The item's id, when known.
+    pub id: Option<String>,
+    /// The column at fault, when one is.
+    pub column: Option<String>,
+    /// What is too large.
+    pub reason: String,
+    /// The setter of [`ReadOptions`](crate::ReadOptions) that raises the limit.
+    pub option: &'static str,
+}
+
+/// ` (id "x")` when an id is known.
+fn id_note(id: Option<&str>) -> String {
+    id.map(|id| format!(" (id {id:?})")).unwrap_or_default()
+}
+
+/// `row 3 (id "x"): column "c": ` as far as it is known.
+fn location(row: Option<u64>, id: Option<&str>, column: Option<&str>) -> String {
+    let mut out = String::new();
+    if let Some(row) = row {
+        out.push_str(&format!("row {row}{}: ", id_note(id)));
+    }
+    if let Some(column) = column {
+        out.push_str(&format!("column {column:?}: "));
+    }
+    out
 }
 
 impl GeoParquetError {

@@ -1,10 +1,18 @@
 //! GeoJSON geometry ⇄ WKB (ISO, little-endian), plus what the `geo`
 //! metadata needs: geometry types, the overall bbox, and whether integral
 //! coordinates were written as JSON integers.
+//!
+//! Neither direction recurses on the input's nesting: the decoder keeps its
+//! own stack of open collections (bounded by
+//! [`ReadOptions::wkb_max_depth`]), and the encoder refuses geometries
+//! nested deeper than [`MAX_WRITE_DEPTH`] collections.
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use stac_meta::budget::{ALLOC_BYTES, Budget, ENTRY_BYTES, VALUE_BYTES};
+
+use crate::limits::{NonFinite, ReadOptions, Refused, human_bytes, too_large};
 
 /// What the writer learns from the geometries it encodes.
 #[derive(Debug, Clone, Default)]
@@ -88,11 +96,24 @@ fn name(code: u32) -> Option<&'static str> {
     })
 }
 
+/// GeometryCollections nested deeper than this are refused when writing
+/// (the reader's default [`ReadOptions::wkb_max_depth`] is the same).
+pub(crate) const MAX_WRITE_DEPTH: usize = 32;
+
 /// Encode a GeoJSON geometry as ISO WKB (little-endian) into `out`.
 pub(crate) fn to_wkb(
     geometry: &Value,
     out: &mut Vec<u8>,
     stats: &mut GeometryStats,
+) -> Result<(), String> {
+    write_geometry(geometry, out, stats, 0)
+}
+
+fn write_geometry(
+    geometry: &Value,
+    out: &mut Vec<u8>,
+    stats: &mut GeometryStats,
+    depth: usize,
 ) -> Result<(), String> {
     let obj = geometry
         .as_object()
@@ -115,10 +136,15 @@ pub(crate) fn to_wkb(
             .get("geometries")
             .and_then(Value::as_array)
             .ok_or_else(|| "GeometryCollection without a \"geometries\" array".to_string())?;
+        if depth >= MAX_WRITE_DEPTH {
+            return Err(format!(
+                "GeometryCollection nested deeper than {MAX_WRITE_DEPTH} levels"
+            ));
+        }
         write_header(out, c, 2);
         out.extend_from_slice(&(parts.len() as u32).to_le_bytes());
         for part in parts {
-            to_wkb(part, out, stats)?;
+            write_geometry(part, out, stats, depth + 1)?;
         }
         stats.types.insert(kind.to_string());
         return Ok(());
@@ -153,15 +179,18 @@ pub(crate) fn to_wkb(
 
 /// Coordinate dimension (2 or 3) of the first position; every position must match.
 fn dimensions(coords: &Value) -> Result<usize, String> {
-    fn first(v: &Value) -> Option<usize> {
+    /// Positions lie at most 3 arrays deep (MultiPolygon); deeper arrays
+    /// are not looked into (they fail later as misplaced positions).
+    fn first(v: &Value, depth: usize) -> Option<usize> {
         let a = v.as_array()?;
         match a.first() {
-            Some(Value::Array(_)) => a.iter().find_map(first),
+            Some(Value::Array(_)) if depth < 4 => a.iter().find_map(|p| first(p, depth + 1)),
+            Some(Value::Array(_)) => None,
             Some(_) => Some(a.len()),
             None => None,
         }
     }
-    match first(coords) {
+    match first(coords, 0) {
         None => Ok(2),
         Some(n @ (2 | 3)) => Ok(n),
         Some(n) => Err(format!("positions with {n} coordinates are not supported")),
@@ -223,35 +252,84 @@ fn write_coords(
     Ok(())
 }
 
-/// Decode WKB (ISO or EWKB, either byte order) into GeoJSON.
-pub(crate) fn from_wkb(bytes: &[u8], restore_ints: bool) -> Result<Value, String> {
+/// Decode WKB (ISO or EWKB, either byte order) into GeoJSON, within the
+/// limits of `options` and spending the decoded size from `budget`.
+///
+/// The parser keeps its own stack of open collections (no recursion), so
+/// nesting is bounded by [`ReadOptions::wkb_max_depth`], never by the
+/// thread's stack. Every count is checked against the bytes left before
+/// anything is allocated. Multi* geometries must hold parts of their own
+/// simple type.
+pub(crate) fn from_wkb(
+    bytes: &[u8],
+    restore_ints: bool,
+    options: &ReadOptions,
+    budget: &mut Budget,
+) -> Result<Value, Refused> {
+    if bytes.len() as u64 > options.wkb_max_bytes() {
+        return Err(Refused::limit(
+            "with_wkb_max_bytes",
+            format!(
+                "WKB value of {} is larger than the limit of {}",
+                human_bytes(bytes.len() as u64),
+                human_bytes(options.wkb_max_bytes())
+            ),
+        ));
+    }
     let mut r = WkbReader {
         bytes,
         pos: 0,
         restore_ints,
+        non_finite: options.non_finite(),
+        count: 0,
+        max_count: options.wkb_max_count(),
+        budget,
     };
-    let v = r.geometry()?;
+    let v = r.geometry(options.wkb_max_depth())?;
     Ok(v)
 }
 
-struct WkbReader<'a> {
+struct WkbReader<'a, 'b> {
     bytes: &'a [u8],
     pos: usize,
     restore_ints: bool,
+    non_finite: NonFinite,
+    /// Elements (positions, rings, parts) read so far.
+    count: u64,
+    max_count: u64,
+    budget: &'b mut Budget,
 }
 
-impl WkbReader<'_> {
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        let end = self.pos + N;
+/// A collection being read: its parts so far and how many are left.
+struct Open {
+    code: u32,
+    /// Parts still to read.
+    left: usize,
+    parts: Vec<Value>,
+}
+
+impl WkbReader<'_, '_> {
+    fn spend(&mut self, bytes: u64) -> Result<(), Refused> {
+        if self.budget.take(bytes) {
+            Ok(())
+        } else {
+            Err(too_large(self.budget))
+        }
+    }
+
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], Refused> {
+        let end = self.pos.saturating_add(N);
         let slice = self
             .bytes
             .get(self.pos..end)
-            .ok_or_else(|| "WKB is truncated".to_string())?;
+            .ok_or_else(|| Refused::from("WKB is truncated"))?;
         self.pos = end;
-        Ok(slice.try_into().expect("slice of length N"))
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
     }
 
-    fn u32(&mut self, le: bool) -> Result<u32, String> {
+    fn u32(&mut self, le: bool) -> Result<u32, Refused> {
         let b = self.take::<4>()?;
         Ok(if le {
             u32::from_le_bytes(b)
@@ -260,7 +338,7 @@ impl WkbReader<'_> {
         })
     }
 
-    fn f64(&mut self, le: bool) -> Result<f64, String> {
+    fn f64(&mut self, le: bool) -> Result<f64, Refused> {
         let b = self.take::<8>()?;
         Ok(if le {
             f64::from_le_bytes(b)
@@ -269,50 +347,86 @@ impl WkbReader<'_> {
         })
     }
 
-    fn number(&self, f: f64) -> Value {
+    /// A count of elements of at least `min_size` bytes each: checked
+    /// against the bytes left and the element limit before any allocation.
+    fn count(&mut self, le: bool, min_size: usize) -> Result<usize, Refused> {
+        let n = self.u32(le)? as usize;
+        let left = self.bytes.len() - self.pos;
+        if n > left / min_size.max(1) {
+            return Err(
+                format!("WKB count {n} is larger than the {left} bytes left can hold").into(),
+            );
+        }
+        self.count = self.count.saturating_add(n as u64);
+        if self.count > self.max_count {
+            return Err(Refused::limit(
+                "with_wkb_max_count",
+                format!(
+                    "WKB geometry with more than {} elements (positions, rings, parts)",
+                    self.max_count
+                ),
+            ));
+        }
+        Ok(n)
+    }
+
+    fn number(&self, f: f64) -> Result<Value, Refused> {
         if self.restore_ints && f.fract() == 0.0 && f.abs() < 9.0e15 {
-            Value::from(f as i64)
-        } else {
-            serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+            return Ok(Value::from(f as i64));
+        }
+        match serde_json::Number::from_f64(f) {
+            Some(n) => Ok(Value::Number(n)),
+            None => non_finite(f, self.non_finite),
         }
     }
 
-    fn position(&mut self, le: bool, dims: usize, skip: usize) -> Result<Value, String> {
-        let mut out = Vec::with_capacity(dims);
-        for _ in 0..dims {
-            out.push(self.f64(le)?);
+    fn position(&mut self, le: bool, dims: usize, skip: usize) -> Result<Value, Refused> {
+        let mut out = [0.0; 3];
+        for slot in out.iter_mut().take(dims) {
+            *slot = self.f64(le)?;
         }
         for _ in 0..skip {
             self.f64(le)?;
         }
+        let out = &out[..dims];
         if out.iter().all(|f| f.is_nan()) {
             return Ok(Value::Array(Vec::new()));
         }
-        Ok(Value::Array(
-            out.into_iter().map(|f| self.number(f)).collect(),
-        ))
+        self.spend(ALLOC_BYTES + VALUE_BYTES * dims as u64)?;
+        let mut coords = Vec::with_capacity(dims);
+        for &f in out {
+            coords.push(self.number(f)?);
+        }
+        Ok(Value::Array(coords))
     }
 
-    fn list(&mut self, le: bool, dims: usize, skip: usize, depth: usize) -> Result<Value, String> {
-        if depth == 0 {
-            return self.position(le, dims, skip);
+    /// Spend the array of `n` values (their slots; what they hold is spent
+    /// as it is built). Costs are spent before anything is allocated: this
+    /// function's caller, and each builder, spend what is inside a value,
+    /// and the value's own [`VALUE_BYTES`] is spent by the array holding it.
+    fn array(&mut self, n: usize) -> Result<(), Refused> {
+        if n == 0 {
+            return Ok(());
         }
-        let n = self.u32(le)? as usize;
-        if n > self.bytes.len() {
-            return Err("WKB count larger than the data".into());
-        }
+        self.spend(ALLOC_BYTES + VALUE_BYTES.saturating_mul(n as u64))
+    }
+
+    /// `n` positions (a LineString or a ring).
+    fn positions(&mut self, le: bool, dims: usize, skip: usize) -> Result<Value, Refused> {
+        let n = self.count(le, 8 * (dims + skip))?;
+        self.array(n)?;
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            out.push(self.list(le, dims, skip, depth - 1)?);
+            out.push(self.position(le, dims, skip)?);
         }
         Ok(Value::Array(out))
     }
 
-    fn header(&mut self) -> Result<(bool, u32, usize, usize), String> {
+    fn header(&mut self) -> Result<(bool, u32, usize, usize), Refused> {
         let le = match self.take::<1>()?[0] {
             0 => false,
             1 => true,
-            b => return Err(format!("bad WKB byte order {b}")),
+            b => return Err(format!("bad WKB byte order {b}").into()),
         };
         let raw = self.u32(le)?;
         let (mut z, mut m) = (raw & 0x8000_0000 != 0, raw & 0x4000_0000 != 0);
@@ -333,63 +447,180 @@ impl WkbReader<'_> {
         Ok((le, code, if z { 3 } else { 2 }, usize::from(m)))
     }
 
-    fn geometry(&mut self) -> Result<Value, String> {
-        let (le, code, dims, skip) = self.header()?;
-        let kind = name(code).ok_or_else(|| format!("unknown WKB geometry type {code}"))?;
-        let mut obj = Map::new();
+    /// A GeoJSON object `{"type": kind, member: value}`, spending its
+    /// members (what `value` holds was spent when it was built).
+    fn object(&mut self, kind: &'static str, member: &str, value: Value) -> Result<Value, Refused> {
+        self.spend(
+            2 * ENTRY_BYTES
+                + "type".len() as u64
+                + member.len() as u64
+                + 2 * VALUE_BYTES
+                + kind.len() as u64
+                + ALLOC_BYTES,
+        )?;
+        let mut obj = Map::with_capacity(2);
         obj.insert("type".into(), Value::from(kind));
-        match code {
-            COLLECTION => {
-                let n = self.u32(le)? as usize;
-                let mut parts = Vec::new();
-                for _ in 0..n {
-                    parts.push(self.geometry()?);
+        obj.insert(member.into(), value);
+        Ok(Value::Object(obj))
+    }
+
+    /// A whole geometry, with a stack of open collections instead of
+    /// recursion.
+    fn geometry(&mut self, max_depth: u32) -> Result<Value, Refused> {
+        self.spend(VALUE_BYTES)?;
+        let mut stack: Vec<Open> = Vec::new();
+        loop {
+            let (le, code, dims, skip) = self.header()?;
+            if let Some(parent) = stack.last() {
+                if parent.code != COLLECTION && code != parent.code - 3 {
+                    return Err(format!(
+                        "a {} holds a part of WKB type {code}",
+                        name(parent.code).unwrap_or("collection")
+                    )
+                    .into());
                 }
-                obj.insert("geometries".into(), Value::Array(parts));
             }
-            MULTIPOINT | MULTILINESTRING | MULTIPOLYGON => {
-                let n = self.u32(le)? as usize;
-                if n > self.bytes.len() {
-                    return Err("WKB count larger than the data".into());
+            let kind = name(code).ok_or_else(|| format!("unknown WKB geometry type {code}"))?;
+            let mut done = match code {
+                COLLECTION | MULTIPOINT | MULTILINESTRING | MULTIPOLYGON => {
+                    if stack.len() >= max_depth as usize {
+                        return Err(Refused::limit(
+                            "with_wkb_max_depth",
+                            format!("WKB geometry nested deeper than {max_depth} collections"),
+                        ));
+                    }
+                    // A part is at least a header (5 bytes) and a count or a
+                    // coordinate (4 bytes).
+                    let n = self.count(le, 9)?;
+                    self.array(n)?;
+                    if n > 0 {
+                        stack.push(Open {
+                            code,
+                            left: n,
+                            parts: Vec::with_capacity(n),
+                        });
+                        continue;
+                    }
+                    let member = if code == COLLECTION {
+                        "geometries"
+                    } else {
+                        "coordinates"
+                    };
+                    self.object(kind, member, Value::Array(Vec::new()))?
                 }
-                let mut parts = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let part = self.geometry()?;
-                    parts.push(part.get("coordinates").cloned().unwrap_or(json!([])));
+                _ => {
+                    let coords = match code {
+                        POINT => self.position(le, dims, skip)?,
+                        LINESTRING => self.positions(le, dims, skip)?,
+                        _ => {
+                            // Polygon: rings of positions.
+                            let n = self.count(le, 4)?;
+                            self.array(n)?;
+                            let mut rings = Vec::with_capacity(n);
+                            for _ in 0..n {
+                                rings.push(self.positions(le, dims, skip)?);
+                            }
+                            Value::Array(rings)
+                        }
+                    };
+                    // A part of a Multi* geometry is only its coordinates.
+                    if stack.last().is_some_and(|p| p.code != COLLECTION) {
+                        coords
+                    } else {
+                        self.object(kind, "coordinates", coords)?
+                    }
                 }
-                obj.insert("coordinates".into(), Value::Array(parts));
-            }
-            _ => {
-                let depth = match code {
-                    POINT => 0,
-                    LINESTRING => 1,
-                    _ => 2,
+            };
+            // Hand the finished geometry to the open collections.
+            loop {
+                let Some(mut full) = stack.pop() else {
+                    return Ok(done);
                 };
-                obj.insert("coordinates".into(), self.list(le, dims, skip, depth)?);
+                full.parts.push(done);
+                full.left -= 1;
+                if full.left > 0 {
+                    stack.push(full);
+                    break;
+                }
+                let kind = name(full.code).unwrap_or("GeometryCollection");
+                let member = if full.code == COLLECTION {
+                    "geometries"
+                } else {
+                    "coordinates"
+                };
+                done = self.object(kind, member, Value::Array(full.parts))?;
             }
         }
-        Ok(Value::Object(obj))
     }
 }
 
-/// Number in a bbox: JSON integers come back when the file said so.
-pub(crate) fn bbox_number(f: f64, restore_ints: bool) -> Value {
+/// Decode one WKB value into GeoJSON as the reader does, within the limits
+/// of `options` (one item's budget): the geometry and the memory it was
+/// counted as taking, or why it was refused. Exposed for the `wkb` fuzz
+/// target; not part of the stable API.
+#[doc(hidden)]
+pub fn wkb_to_geojson(bytes: &[u8], options: &ReadOptions) -> Result<(Value, u64), String> {
+    let mut budget = Budget::new(options.max_value_bytes());
+    match from_wkb(bytes, false, options, &mut budget) {
+        Ok(v) => Ok((v, budget.used())),
+        Err(r) => Err(match r.option {
+            Some(option) => format!("{} (ReadOptions::{option})", r.reason),
+            None => r.reason,
+        }),
+    }
+}
+
+/// Encode a GeoJSON geometry as the writer does (ISO WKB, little-endian).
+/// Exposed for the `wkb` fuzz target; not part of the stable API.
+#[doc(hidden)]
+pub fn geojson_to_wkb(geometry: &Value) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    to_wkb(geometry, &mut out, &mut GeometryStats::default())?;
+    Ok(out)
+}
+
+/// A non-finite float under `rule`: `null`, or the refusal naming it.
+pub(crate) fn non_finite(f: f64, rule: NonFinite) -> Result<Value, Refused> {
+    match rule {
+        NonFinite::Null => Ok(Value::Null),
+        _ => Err(format!(
+            "non-finite number {f} (JSON has none; ReadOptions::with_non_finite(NonFinite::Null) reads it as null)"
+        )
+        .into()),
+    }
+}
+
+/// A float read from a file (a bbox value, a float64 column): JSON integers
+/// come back when the file said so; non-finite values follow `rule`.
+pub(crate) fn float_number(f: f64, restore_ints: bool, rule: NonFinite) -> Result<Value, Refused> {
     if restore_ints && f.fract() == 0.0 && f.abs() < 9.0e15 {
-        Value::from(f as i64)
+        Ok(Value::from(f as i64))
     } else {
-        serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+        match serde_json::Number::from_f64(f) {
+            Some(n) => Ok(Value::Number(n)),
+            None => non_finite(f, rule),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn round(g: Value) {
         let mut out = Vec::new();
         let mut stats = GeometryStats::default();
         to_wkb(&g, &mut out, &mut stats).unwrap();
-        assert_eq!(from_wkb(&out, stats.restore_ints()).unwrap(), g);
+        let mut budget = Budget::new(u64::MAX);
+        let back = from_wkb(
+            &out,
+            stats.restore_ints(),
+            &ReadOptions::default(),
+            &mut budget,
+        );
+        assert_eq!(back.unwrap(), g);
+        assert_eq!(budget.used(), stac_meta::budget::value_cost(&g), "{g}");
     }
 
     #[test]
@@ -424,6 +655,7 @@ mod tests {
             )
             .is_err()
         );
-        assert!(from_wkb(&[1, 3, 0], false).is_err());
+        let mut budget = Budget::new(u64::MAX);
+        assert!(from_wkb(&[1, 3, 0], false, &ReadOptions::default(), &mut budget).is_err());
     }
 }

@@ -47,6 +47,9 @@ pub(crate) struct Inference {
     bbox_3d: bool,
     bbox_int: bool,
     bbox_float_integral: bool,
+    /// Rows (input order) where a top-level key is an explicit `null`:
+    /// (top level (else a property), key) → runs.
+    null_rows: std::collections::HashMap<(bool, String), crate::nulls::RunBuilder>,
 }
 
 fn invalid(path: &FsPath, index: u64, item: &Value, reason: impl Into<String>) -> GeoParquetError {
@@ -145,6 +148,24 @@ impl Inference {
             Some(Value::Null) => self.geometry_null = true,
             Some(_) => {}
         }
+        for (k, v) in obj {
+            if v.is_null() && k != "properties" {
+                self.null_rows
+                    .entry((true, k.clone()))
+                    .or_default()
+                    .push(index);
+            }
+        }
+        if let Some(p) = props {
+            for (k, v) in p {
+                if v.is_null() {
+                    self.null_rows
+                        .entry((false, k.clone()))
+                        .or_default()
+                        .push(index);
+                }
+            }
+        }
         self.root
             .merge_object_except(obj, false, &["geometry", "bbox", "properties"]);
         match props {
@@ -156,10 +177,24 @@ impl Inference {
 
     /// The columns and schema for everything pushed.
     pub fn plan(&self) -> Plan {
+        // A top-level property or key with explicit nulls and absences
+        // spread over too many runs of rows is stored as JSON text.
+        let too_many = |root: bool, key: &str| {
+            self.null_rows
+                .get(&(root, key.to_owned()))
+                .is_some_and(|r| r.runs.len() > crate::nulls::MAX_RUNS)
+        };
+        let as_json = |root: bool, f: &FieldTy| -> FieldTy {
+            let mut f = f.clone();
+            if f.null && f.absent && too_many(root, &f.name) {
+                f.ty = Ty::Json;
+            }
+            f
+        };
         let mut columns = Vec::new();
         for key in ["type", "stac_version", "stac_extensions", "id"] {
             if let Some(f) = self.root.get(key) {
-                columns.push(Column::Root(f.clone()));
+                columns.push(Column::Root(as_json(true, f)));
             }
         }
         columns.push(Column::Geometry);
@@ -167,16 +202,16 @@ impl Inference {
             columns.push(Column::Bbox(self.bbox_3d));
         }
         if let Some(f) = self.root.get("collection") {
-            columns.push(Column::Root(f.clone()));
+            columns.push(Column::Root(as_json(true, f)));
         }
         for key in TIMESTAMP_KEYS {
             if let Some(f) = self.props.get(key) {
-                columns.push(Column::Prop(f.clone()));
+                columns.push(Column::Prop(as_json(false, f)));
             }
         }
         for f in &self.props.fields {
             if !f.time {
-                columns.push(Column::Prop(f.clone()));
+                columns.push(Column::Prop(as_json(false, f)));
             }
         }
         let mut root_columns = Vec::new();
@@ -190,7 +225,7 @@ impl Inference {
                     f.name.clone()
                 };
                 root_columns.push((column.clone(), f.name.clone()));
-                columns.push(Column::Extra(column, f.clone()));
+                columns.push(Column::Extra(column, as_json(true, f)));
             }
         }
         if let Some(f) = self.root.get("links") {
@@ -245,6 +280,34 @@ impl Inference {
             })
             .collect();
         hints.explicit_null.extend(explicit_root);
+        let mut null_rows = Vec::new();
+        for ((root, key), runs) in &self.null_rows {
+            let mixed = if *root {
+                match key.as_str() {
+                    "geometry" => self.geometry_null && self.geometry_absent,
+                    "bbox" => self.bbox_null && self.bbox_absent,
+                    k => self.root.get(k).is_some_and(|f| f.null && f.absent),
+                }
+            } else {
+                self.props.get(key).is_some_and(|f| f.null && f.absent)
+            };
+            if !mixed
+                || (runs.runs.len() > crate::nulls::MAX_RUNS
+                    && !matches!(key.as_str(), "geometry" | "bbox"))
+            {
+                continue;
+            }
+            let column = if *root {
+                root_columns
+                    .iter()
+                    .find(|(_, k)| k == key)
+                    .map_or_else(|| key.clone(), |(c, _)| c.clone())
+            } else {
+                key.clone()
+            };
+            null_rows.push((column, runs.runs.clone()));
+        }
+        null_rows.sort();
         let file_hints = FileHints {
             layout: Some(Layout::Spec),
             json_columns: hints.json,
@@ -254,12 +317,17 @@ impl Inference {
             timestamp_formats: hints.timestamp_formats,
             geometry_integers: false,
             bbox_integers: self.bbox_int && !self.bbox_float_integral,
+            null_rows,
         };
         Plan {
             schema: Arc::new(Schema::new(fields)),
             columns,
             hints: file_hints,
             covering: (self.bbox_any && !self.bbox_missing).then_some(self.bbox_3d),
+            proj_geometry: self
+                .props
+                .get(crate::schema::GEOMETRY_KEY)
+                .is_some_and(|f| matches!(f.nested_ty(), Ty::Geom { .. })),
         }
     }
 }
@@ -293,6 +361,8 @@ pub(crate) struct Plan {
     pub hints: FileHints,
     /// `Some(three_d)` when every row has a bbox (so a covering can be declared).
     pub covering: Option<bool>,
+    /// The `proj:geometry` property column holds WKB (declared in `geo`).
+    pub proj_geometry: bool,
 }
 
 impl Plan {

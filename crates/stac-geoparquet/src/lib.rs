@@ -7,6 +7,9 @@
 //! - [`Writer`]: push items one at a time; memory is bounded by the row-group
 //!   size ([`WriteOptions::with_row_group_size`]) whatever the item count.
 //! - [`Reader`]: an iterator of items, or of Arrow record batches.
+//! - [`search()`]: STAC API Item Search over a file, a list, a glob or a
+//!   hive-partitioned folder, pruned with the file statistics ([`search`]
+//!   module).
 //!
 //! ## Layouts
 //!
@@ -39,6 +42,27 @@
 //! and so is an
 //! always-empty object such as `"assets": {}` (Parquet cannot store empty
 //! structs). All-empty `links` lists are still typed as link structs.
+//! `proj:geometry` (in properties and in assets) is stored as WKB, as the
+//! stac-geoparquet specification and its Python reference library write it
+//! (the property column is declared in the `geo` metadata with a `null` CRS).
+//!
+//! A top-level field (a property, `collection`, `geometry`...) that is
+//! `null` in some items and missing in others keeps its native column type;
+//! the rows whose null is an explicit `null` are listed in this crate's
+//! metadata as runs of rows, and the reader puts the `null` back. Other
+//! readers see an ordinary nullable column.
+//!
+//! ## Row order and pruning
+//!
+//! Rows are written in the order given, unless
+//! [`WriteOptions::with_sort`] asks for [`SortOrder::Hilbert`] (bbox centres
+//! along a Hilbert curve, then time) or [`SortOrder::Time`]. Every column
+//! has row-group and page statistics (pages of at most 4096 rows,
+//! [`WriteOptions::with_page_rows`]), and the GeoParquet 1.1 bbox
+//! `covering` is declared, so sorted files let [`search`], DuckDB, GDAL and
+//! pyarrow skip most row groups and pages of a selective query.
+//! [`write_partitioned`] writes a hive-partitioned folder
+//! (`collection=…/year=…/part-0.parquet`).
 //!
 //! ## What a round trip does not preserve
 //!
@@ -46,10 +70,7 @@
 //! the fixtures in `shared/data/stac-items`, with these documented exceptions
 //! (each is tested, and the tests check that nothing else differs):
 //!
-//! 1. **Explicit `null` vs absent key**, when the same field is `null` in
-//!    some items and missing in others (in the same file): both come back
-//!    missing. A field that is always present (possibly `null`) comes back
-//!    `null`; one that is never `null` comes back missing where it was.
+//! 1. **Row order**, when a sort order is asked for (the items are the same).
 //! 2. **Datetime spelling**, when the values of one datetime column use
 //!    different spellings (e.g. `.437Z` in one item and `.437000Z` in
 //!    another, or a `+02:00` offset): the value (µs, UTC) is kept and is
@@ -62,7 +83,8 @@
 //!    item had none); key order inside objects is not significant.
 //! 5. **Geometry members** other than `type`/`coordinates`/`geometries` cannot
 //!    be stored in WKB: such an item is refused with an error (not silently
-//!    changed).
+//!    changed). (A `proj:geometry` that WKB cannot hold exactly is stored as
+//!    JSON text instead.)
 //!
 //! The JSON-blob layout has no exceptions at all.
 //!
@@ -92,15 +114,26 @@ pub mod error;
 mod geometry;
 mod guard;
 mod layout;
+mod limits;
 pub mod metadata;
+mod nulls;
 mod options;
+mod order;
+mod partition;
 mod reader;
 mod schema;
+pub mod search;
 mod timestamps;
 mod writer;
 
-pub use error::{GeoParquetError, Result};
+pub use error::{GeoParquetError, Limit, Result};
+#[doc(hidden)]
+pub use geometry::{geojson_to_wkb, wkb_to_geojson};
 pub use layout::RESERVED;
+pub use limits::{NonFinite, ReadOptions};
 pub use options::{Compression, Layout, WriteOptions};
-pub use reader::{Reader, from_geoparquet};
+pub use order::SortOrder;
+pub use partition::{MAX_PARTITIONS, PartitionKey, PartitionedWriter, write_partitioned};
+pub use reader::{Reader, from_geoparquet, from_geoparquet_with};
+pub use search::search;
 pub use writer::{Progress, ProgressFn, Writer, to_geoparquet};

@@ -52,7 +52,12 @@ pub(crate) fn crs84() -> Value {
 }
 
 /// The GeoParquet 1.1 `geo` metadata.
-pub(crate) fn geo(types: Vec<String>, bbox: Option<[f64; 4]>, covering: Option<bool>) -> Value {
+pub(crate) fn geo(
+    types: Vec<String>,
+    bbox: Option<[f64; 4]>,
+    covering: Option<bool>,
+    proj_geometry: bool,
+) -> Value {
     let mut column = Map::new();
     column.insert("encoding".into(), json!("WKB"));
     column.insert("geometry_types".into(), json!(types));
@@ -68,10 +73,20 @@ pub(crate) fn geo(types: Vec<String>, bbox: Option<[f64; 4]>, covering: Option<b
         }
         column.insert("covering".into(), json!({"bbox": c}));
     }
+    let mut columns = Map::new();
+    columns.insert("geometry".into(), Value::Object(column));
+    if proj_geometry {
+        // As stac-geoparquet (Python) declares it: WKB in each item's own
+        // projection, so the CRS is unknown (null).
+        columns.insert(
+            crate::schema::GEOMETRY_KEY.into(),
+            json!({"encoding": "WKB", "geometry_types": [], "crs": null}),
+        );
+    }
     json!({
         "version": "1.1.0",
         "primary_column": "geometry",
-        "columns": {"geometry": column}
+        "columns": columns
     })
 }
 
@@ -102,6 +117,9 @@ pub(crate) struct FileHints {
     pub timestamp_formats: Vec<(String, String)>,
     pub geometry_integers: bool,
     pub bbox_integers: bool,
+    /// Top-level columns holding both explicit nulls and absent keys: the
+    /// `[first, count]` runs of rows whose null is an explicit `null`.
+    pub null_rows: Vec<(String, Vec<(u64, u64)>)>,
 }
 
 impl FileHints {
@@ -121,6 +139,7 @@ impl FileHints {
             "timestamp_formats": formats,
             "geometry_integers": self.geometry_integers,
             "bbox_integers": self.bbox_integers,
+            "null_rows": self.null_rows.iter().map(|(c, runs)| (c.clone(), json!(runs))).collect::<Map<String, Value>>(),
         })
     }
 
@@ -162,6 +181,20 @@ impl FileHints {
                 .get("bbox_integers")
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            null_rows: v
+                .get("null_rows")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(c, runs)| {
+                            let mut runs: Vec<(u64, u64)> =
+                                serde_json::from_value(runs.clone()).ok()?;
+                            runs.sort_unstable();
+                            Some((c.clone(), runs))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }

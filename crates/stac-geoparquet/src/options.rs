@@ -76,6 +76,8 @@ pub struct WriteOptions {
     layout: Layout,
     compression: Compression,
     row_group_size: usize,
+    page_rows: usize,
+    sort: crate::order::SortOrder,
     collections: Vec<Value>,
 }
 
@@ -85,6 +87,8 @@ impl Default for WriteOptions {
             layout: Layout::Spec,
             compression: Compression::default(),
             row_group_size: 100_000,
+            page_rows: 4096,
+            sort: crate::order::SortOrder::None,
             collections: Vec::new(),
         }
     }
@@ -114,6 +118,26 @@ impl WriteOptions {
         self
     }
 
+    /// Rows per data page at most (default 4096; at least 1). Pages are
+    /// also cut at 1 MiB. Every page has min/max statistics in the page
+    /// index, so smaller pages let a search (ours, DuckDB, arrow) skip
+    /// more rows inside a row group, for a slightly larger file.
+    pub fn with_page_rows(mut self, rows: usize) -> Self {
+        self.page_rows = rows.max(1);
+        self
+    }
+
+    /// The row order (default: as given). [`SortOrder::Hilbert`](crate::SortOrder::Hilbert)
+    /// or [`SortOrder::Time`](crate::SortOrder::Time) make row groups and
+    /// pages cover compact areas or periods, so that searches (ours,
+    /// DuckDB, GDAL, GeoPandas) skip most of the file. Items are then
+    /// spilled to a temporary file next to the output and read back in
+    /// order (spec layout only).
+    pub fn with_sort(mut self, sort: crate::order::SortOrder) -> Self {
+        self.sort = sort;
+        self
+    }
+
     /// Add a STAC Collection (JSON) to the file's `stac-geoparquet` metadata.
     pub fn with_collection(mut self, collection: Value) -> Self {
         self.collections.push(collection);
@@ -133,6 +157,16 @@ impl WriteOptions {
     /// Rows per row group.
     pub fn row_group_size(&self) -> usize {
         self.row_group_size
+    }
+
+    /// The row order.
+    pub fn sort(&self) -> crate::order::SortOrder {
+        self.sort
+    }
+
+    /// Rows per data page at most.
+    pub fn page_rows(&self) -> usize {
+        self.page_rows
     }
 
     /// The collections written to the metadata.

@@ -15,9 +15,11 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use serde_json::{Map, Value};
 
 use crate::decode::{Decoder, RowError, Rows};
-use crate::error::{GeoParquetError, Result};
+use crate::error::{GeoParquetError, Limit, Result};
 use crate::guard::guarded;
+use crate::limits::{ReadOptions, human_bytes};
 use crate::metadata::{self, FileHints};
+use crate::nulls::NullRows;
 use crate::options::Layout;
 
 /// Rows read from Parquet at a time (one record batch).
@@ -73,6 +75,11 @@ struct Source {
     inner: ParquetRecordBatchReader,
     layout: Layout,
     decoder: Decoder,
+    /// The row groups, in order: where each ends and what it may decode to.
+    groups: Vec<Group>,
+    /// The row group being decoded, and what its items took so far.
+    group: usize,
+    group_used: u64,
     /// Rows read from the file so far.
     row: u64,
     /// The record batch being decoded, its first row in the file, and the
@@ -84,14 +91,167 @@ struct Source {
     error: Option<GeoParquetError>,
     /// Nothing more to decode (the end, or an error).
     done: bool,
+    /// Explicit nulls to put back, by file row.
+    nulls: NullRows,
 }
 
-fn row_error(path: &Path, first: u64, (row, column, reason): RowError) -> GeoParquetError {
-    GeoParquetError::InvalidRow {
-        path: path.to_path_buf(),
-        row: first + row as u64,
-        column,
-        reason,
+/// One row group: its rows, its size in the file and its decoded-size budget.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    start: u64,
+    end: u64,
+    stored: u64,
+    budget: u64,
+    /// The option that sets the budget.
+    option: &'static str,
+}
+
+impl Group {
+    fn limit_error(&self, path: &Path, index: usize, what: &str) -> GeoParquetError {
+        GeoParquetError::LimitExceeded(Box::new(Limit {
+            path: path.to_path_buf(),
+            row: Some(self.start),
+            id: None,
+            column: None,
+            reason: format!(
+                "row group {index} (rows {}..{}, {} in the file) {what} more than its budget of {}",
+                self.start,
+                self.end,
+                human_bytes(self.stored),
+                human_bytes(self.budget)
+            ),
+            option: self.option,
+        }))
+    }
+}
+
+/// The row groups of a file with their budgets; `Err` when the footer says
+/// that a row group's pages alone (uncompressed, plus a byte per value)
+/// exceed its budget: refused before the decoder allocates them.
+fn row_groups(
+    path: &Path,
+    meta: &parquet::file::metadata::ParquetMetaData,
+    file_len: u64,
+    options: &ReadOptions,
+) -> Result<Vec<Group>> {
+    let mut groups = Vec::with_capacity(meta.num_row_groups());
+    let mut start = 0u64;
+    let mut stored_total = 0u64;
+    for (i, rg) in meta.row_groups().iter().enumerate() {
+        let rows = u64::try_from(rg.num_rows()).unwrap_or(0);
+        let end = start.saturating_add(rows);
+        let positive = |n: i64| u64::try_from(n).unwrap_or(0);
+        let mut stored = 0u64;
+        let mut pages = 0u64;
+        for c in rg.columns() {
+            stored = stored.saturating_add(positive(c.compressed_size()));
+            pages = pages
+                .saturating_add(positive(c.uncompressed_size()))
+                .saturating_add(positive(c.num_values()));
+        }
+        // What the footer claims cannot be more than the file holds.
+        let stored = stored.min(file_len.saturating_sub(stored_total));
+        stored_total = stored_total.saturating_add(stored);
+        let budget = options.row_group_budget(stored);
+        // The setter that raises this budget.
+        let option = if budget == options.max_row_group_bytes()
+            && options.max_expansion().saturating_mul(stored) > budget
+        {
+            "with_max_row_group_bytes"
+        } else {
+            "with_max_expansion"
+        };
+        let group = Group {
+            start,
+            end,
+            stored,
+            budget,
+            option,
+        };
+        if pages > budget {
+            return Err(group.limit_error(
+                path,
+                i,
+                &format!(
+                    "has {} of pages and values uncompressed,",
+                    human_bytes(pages)
+                ),
+            ));
+        }
+        groups.push(group);
+        start = end;
+    }
+    Ok(groups)
+}
+
+/// Two fields with the same name side by side (columns, or fields of one
+/// struct): `Some(description)`.
+fn duplicated_name(fields: &arrow_schema::Fields, at: &str) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    for f in fields {
+        if !seen.insert(f.name().as_str()) {
+            return Some(if at.is_empty() {
+                format!(
+                    "two columns are named {:?}: one would silently replace the other",
+                    f.name()
+                )
+            } else {
+                format!(
+                    "two fields of {at:?} are named {:?}: one would silently replace the other",
+                    f.name()
+                )
+            });
+        }
+    }
+    fields.iter().find_map(|f| {
+        let at = if at.is_empty() {
+            f.name().clone()
+        } else {
+            format!("{at}.{}", f.name())
+        };
+        nested_fields(f.data_type()).and_then(|children| duplicated_name(&children, &at))
+    })
+}
+
+/// The struct fields under a type (through lists, maps and dictionaries).
+fn nested_fields(ty: &DataType) -> Option<arrow_schema::Fields> {
+    match ty {
+        DataType::Struct(fields) => Some(fields.clone()),
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::Map(f, _) => nested_fields(f.data_type()),
+        DataType::Dictionary(_, v) => nested_fields(v),
+        _ => None,
+    }
+}
+
+fn row_error(path: &Path, first: u64, e: RowError) -> GeoParquetError {
+    let row = first + e.row as u64;
+    row_error_at(path, row, e)
+}
+
+/// A decoding failure of file row `row`, typed (a passed limit is
+/// [`GeoParquetError::LimitExceeded`]).
+pub(crate) fn row_error_at(path: &Path, row: u64, e: RowError) -> GeoParquetError {
+    match e.option {
+        Some(option) => GeoParquetError::LimitExceeded(Box::new(Limit {
+            path: path.to_path_buf(),
+            row: Some(row),
+            id: e.id,
+            column: Some(e.column),
+            reason: e.reason,
+            option,
+        })),
+        None => GeoParquetError::InvalidRow {
+            path: path.to_path_buf(),
+            row,
+            id: e.id,
+            column: e.column,
+            reason: e.reason,
+        },
     }
 }
 
@@ -148,19 +308,49 @@ impl Source {
         }
     }
 
-    /// Decode up to `max` more rows of the current record batch, appending
-    /// to `out`; an error (after the items before the bad row) is kept in
-    /// `self.error` and ends the source.
+    /// Decode up to `max` more rows of the current record batch (never
+    /// past the end of a row group), appending to `out`; an error (after
+    /// the items before the bad row) is kept in `self.error` and ends the
+    /// source.
     fn decode(&mut self, max: usize, out: &mut Vec<Value>) {
         let Some((rows, first, next)) = self.rows.as_mut() else {
             return;
         };
-        let end = next.saturating_add(max).min(rows.len());
-        let result = rows.items(*next..end, out);
-        *next = end;
-        if let Err(e) = result {
-            self.error = Some(row_error(&self.path, *first, e));
-            self.done = true;
+        let at = *first + *next as u64;
+        while self.groups.get(self.group).is_some_and(|g| at >= g.end) {
+            self.group += 1;
+            self.group_used = 0;
+        }
+        let group = self.groups.get(self.group).copied();
+        let left_in_group = group.map_or(usize::MAX, |g| {
+            usize::try_from(g.end - at).unwrap_or(usize::MAX)
+        });
+        let end = next
+            .saturating_add(max.min(left_in_group).max(1))
+            .min(rows.len());
+        let before = out.len();
+        let start = *first + *next as u64;
+        match rows.items(*next..end, out, self.decoder.options()) {
+            Ok(done) => {
+                *next += done.rows;
+                self.group_used = self.group_used.saturating_add(done.bytes);
+                if let Some(g) = group {
+                    if self.group_used > g.budget {
+                        // Nothing past the budget is handed out.
+                        out.truncate(before);
+                        self.error = Some(g.limit_error(&self.path, self.group, "decodes to"));
+                        self.done = true;
+                    }
+                }
+            }
+            Err(e) => {
+                *next = end;
+                self.error = Some(row_error(&self.path, *first, e));
+                self.done = true;
+            }
+        }
+        for (k, item) in out[before..].iter_mut().enumerate() {
+            self.nulls.restore(item, start + k as u64);
         }
     }
 
@@ -209,20 +399,27 @@ impl Source {
     }
 }
 
-impl Reader {
-    /// Open a stac-geoparquet file (spec or JSON-blob layout).
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
-        let not_parquet = |message: String| GeoParquetError::NotParquet {
-            path: path.clone(),
-            message,
-        };
-        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
-            .map_err(not_parquet)?
-            .map_err(|e| not_parquet(e.to_string()))?;
-        let kv: Vec<(String, String)> = builder
-            .metadata()
+/// What a file's metadata says about how to read it.
+#[derive(Debug, Clone)]
+pub(crate) struct FileInfo {
+    pub layout: Layout,
+    /// This crate's hints (files we wrote).
+    pub hints: Option<FileHints>,
+    /// Collections of the `stac-geoparquet` metadata, by id.
+    pub collections: Map<String, Value>,
+    /// The GeoParquet `geo` metadata.
+    pub geo: Option<Value>,
+}
+
+impl FileInfo {
+    /// Detect the layout and read the metadata keys of a file.
+    pub fn read(
+        path: &Path,
+        metadata: &parquet::file::metadata::ParquetMetaData,
+        schema: &arrow_schema::Schema,
+    ) -> Result<Self> {
+        let path = path.to_path_buf();
+        let kv: Vec<(String, String)> = metadata
             .file_metadata()
             .key_value_metadata()
             .map(|kv| {
@@ -239,7 +436,6 @@ impl Reader {
         let hints = meta(metadata::HINTS_KEY).and_then(|v| FileHints::from_json(&v));
         let stac = meta(metadata::STAC_GEOPARQUET_KEY);
         let geo = meta(metadata::GEO_KEY);
-        let schema = builder.schema().clone();
         let has = |name: &str| schema.field_with_name(name).is_ok();
         let layout = match hints.as_ref().and_then(|h| h.layout) {
             Some(l) => l,
@@ -293,6 +489,80 @@ impl Reader {
                 map
             })
             .unwrap_or_default();
+        Ok(Self {
+            layout,
+            hints,
+            collections,
+            geo,
+        })
+    }
+
+    /// The bbox covering columns the `geo` metadata declares for the
+    /// primary geometry (`xmin`, `ymin`, `xmax`, `ymax` as column paths).
+    pub fn covering(&self) -> Option<[Vec<String>; 4]> {
+        let geo = self.geo.as_ref()?;
+        let primary = geo.get("primary_column").and_then(Value::as_str)?;
+        let bbox = geo
+            .get("columns")?
+            .get(primary)?
+            .get("covering")?
+            .get("bbox")?;
+        let path = |k: &str| -> Option<Vec<String>> {
+            bbox.get(k)?
+                .as_array()?
+                .iter()
+                .map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        };
+        Some([path("xmin")?, path("ymin")?, path("xmax")?, path("ymax")?])
+    }
+}
+
+impl Reader {
+    /// Open a stac-geoparquet file (spec or JSON-blob layout) with the
+    /// default [`ReadOptions`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, &ReadOptions::default())
+    }
+
+    /// Open a stac-geoparquet file with these options (limits on what the
+    /// file may make the reader decode, the rule for non-finite floats).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use stac_geoparquet::{Compression, GeoParquetError, ReadOptions, Reader, WriteOptions};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("items.parquet");
+    /// let items = vec![json!({"id": "a", "geometry": null, "properties": {"note": "x".repeat(1 << 20)}})];
+    /// let write = WriteOptions::default().with_compression(Compression::None);
+    /// stac_geoparquet::to_geoparquet(&items, &path, &write)?;
+    /// let small = ReadOptions::default().with_max_value_bytes(1 << 16);
+    /// let err = Reader::open_with(&path, &small).and_then(|mut r| r.next().unwrap()).unwrap_err();
+    /// assert!(matches!(&err, GeoParquetError::LimitExceeded(l) if l.option == "with_max_value_bytes"), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_with(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
+        let file_len = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+        let not_parquet = |message: String| GeoParquetError::NotParquet {
+            path: path.clone(),
+            message,
+        };
+        let builder = guarded(|| ParquetRecordBatchReaderBuilder::try_new(file))
+            .map_err(not_parquet)?
+            .map_err(|e| not_parquet(e.to_string()))?;
+        let schema = builder.schema().clone();
+        if let Some(reason) = duplicated_name(schema.fields(), "") {
+            return Err(GeoParquetError::NotStacGeoParquet { path, reason });
+        }
+        let groups = row_groups(&path, builder.metadata(), file_len, options)?;
+        let FileInfo {
+            layout,
+            hints,
+            collections,
+            geo,
+        } = FileInfo::read(&path, builder.metadata(), &schema)?;
         let num_rows = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
         let inner = guarded(|| builder.with_batch_size(BATCH_ROWS).build())
             .map_err(not_parquet)?
@@ -301,7 +571,11 @@ impl Reader {
             path: path.clone(),
             inner,
             layout,
-            decoder: Decoder::new(hints.as_ref()),
+            decoder: Decoder::new(hints.as_ref(), geo.as_ref(), options.clone()),
+            nulls: NullRows::new(hints.as_ref()),
+            groups,
+            group: 0,
+            group_used: 0,
             row: 0,
             rows: None,
             pending: VecDeque::new(),
@@ -382,7 +656,19 @@ impl Iterator for Reader {
 /// # Ok::<(), stac_geoparquet::GeoParquetError>(())
 /// ```
 pub fn from_geoparquet(path: impl AsRef<Path>) -> Result<Vec<Value>> {
-    let mut reader = Reader::open(path)?;
+    from_geoparquet_with(path, &ReadOptions::default())
+}
+
+/// [`from_geoparquet`] with these options.
+///
+/// ```no_run
+/// use stac_geoparquet::{NonFinite, ReadOptions};
+/// let options = ReadOptions::default().with_non_finite(NonFinite::Null);
+/// let items = stac_geoparquet::from_geoparquet_with("catalog.parquet", &options)?;
+/// # Ok::<(), stac_geoparquet::GeoParquetError>(())
+/// ```
+pub fn from_geoparquet_with(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Vec<Value>> {
+    let mut reader = Reader::open_with(path, options)?;
     // The row count comes from the file's footer: a corrupt one must not
     // reserve memory that no data backs, so it is only a capped hint.
     let hint = usize::try_from(reader.num_rows()).unwrap_or(0);

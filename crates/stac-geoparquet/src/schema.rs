@@ -17,6 +17,10 @@ use serde_json::{Map, Value};
 
 use crate::timestamps::{self, FormatMask};
 
+/// The field name whose GeoJSON values are stored as WKB, in properties and
+/// in assets (the stac-geoparquet specification).
+pub(crate) const GEOMETRY_KEY: &str = "proj:geometry";
+
 /// Largest integer magnitude a float64 holds exactly.
 const MAX_EXACT: u64 = 1 << 53;
 
@@ -46,6 +50,16 @@ pub(crate) enum Ty {
     Str,
     /// RFC 3339 strings of a datetime property, with compatible spellings.
     Time(FormatMask),
+    /// GeoJSON geometries of a `proj:geometry` field, stored as WKB (as the
+    /// stac-geoparquet specification and its reference library do).
+    /// `ints`: integral coordinates were written as integers; `floats`: some
+    /// as `1.0`. Both at once cannot be restored: JSON text.
+    Geom {
+        /// Some integral coordinate was written as an integer.
+        ints: bool,
+        /// Some integral coordinate was written as a float.
+        floats: bool,
+    },
     /// Arrays.
     List(Box<Ty>),
     /// Objects.
@@ -172,6 +186,33 @@ impl Ty {
         }
     }
 
+    /// Widen this `proj:geometry` type so that it also holds `v`: WKB when
+    /// every value is a geometry WKB can hold, JSON text otherwise.
+    pub fn merge_geometry(&mut self, v: &Value) {
+        let (mut ints, mut floats) = match self {
+            Ty::Json => return,
+            _ if v.is_null() => return,
+            Ty::Null => (false, false),
+            Ty::Geom { ints, floats } => (*ints, *floats),
+            _ => {
+                *self = Ty::Json;
+                return;
+            }
+        };
+        let mut stats = crate::geometry::GeometryStats::default();
+        if crate::geometry::to_wkb(v, &mut Vec::new(), &mut stats).is_err() {
+            *self = Ty::Json;
+            return;
+        }
+        ints |= stats.integral_as_int;
+        floats |= stats.integral_as_float;
+        *self = if ints && floats {
+            Ty::Json
+        } else {
+            Ty::Geom { ints, floats }
+        };
+    }
+
     /// Whether this is stored as JSON text.
     #[cfg(test)]
     pub fn is_json(&self) -> bool {
@@ -223,6 +264,8 @@ impl StructTy {
             let f = &mut self.fields[i];
             if v.is_null() {
                 f.null = true;
+            } else if f.name == GEOMETRY_KEY {
+                f.ty.merge_geometry(v);
             } else {
                 let time = f.time;
                 f.ty.merge(v, time);
@@ -288,6 +331,7 @@ pub(crate) fn arrow_type(ty: &Ty, time: bool) -> DataType {
         Ty::Bool => DataType::Boolean,
         Ty::Int => DataType::Int64,
         Ty::Num { .. } => DataType::Float64,
+        Ty::Geom { .. } => DataType::Binary,
         Ty::Time(_) => timestamp_type(),
         Ty::List(e) => DataType::List(Arc::new(Field::new("item", arrow_type(e, false), true))),
         Ty::Struct(s) => DataType::Struct(struct_fields(s)),
@@ -338,7 +382,9 @@ impl Hints {
     fn walk(&mut self, path: &mut Path, ty: &Ty) {
         match storage(ty) {
             Ty::Json => self.json.push(path.clone()),
-            Ty::Num { ints: true, .. } => self.int_numbers.push(path.clone()),
+            Ty::Num { ints: true, .. } | Ty::Geom { ints: true, .. } => {
+                self.int_numbers.push(path.clone())
+            }
             Ty::List(e) => {
                 path.push(None);
                 self.walk(path, e);

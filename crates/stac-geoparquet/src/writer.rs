@@ -30,6 +30,7 @@ use crate::geometry::GeometryStats;
 use crate::layout::{self, Inference};
 use crate::metadata::{self, FileHints};
 use crate::options::{Compression, Layout, WriteOptions};
+use crate::order::{RowKey, SortOrder};
 
 /// Progress callback: `(items_done, stage)`.
 pub type ProgressFn = Box<dyn FnMut(Progress) + Send>;
@@ -76,6 +77,13 @@ pub struct Writer {
     blob: Option<(ArrowWriter<File>, NamedTempFile, u64)>,
     stats: GeometryStats,
     progress: Option<ProgressFn>,
+    /// Items held before they spill (at most one encoding batch).
+    hold: usize,
+    /// Sorted output: each item's sort key and (offset, length) in the spill.
+    keys: Vec<RowKey>,
+    spilled: Vec<(u64, u32)>,
+    /// Bytes written to the spill so far.
+    spill_pos: u64,
 }
 
 impl std::fmt::Debug for Writer {
@@ -99,6 +107,13 @@ impl Writer {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "directory does not exist"),
             ));
         }
+        if options.sort() != SortOrder::None && options.layout() == Layout::Blob {
+            return Err(GeoParquetError::InvalidOptions {
+                path,
+                reason: "sorting rows needs the spec layout (the JSON-blob layout writes rows as they come)".into(),
+            });
+        }
+        let hold = batch_rows(&options);
         Ok(Self {
             path,
             options,
@@ -109,7 +124,21 @@ impl Writer {
             blob: None,
             stats: GeometryStats::default(),
             progress: None,
+            hold,
+            keys: Vec::new(),
+            spilled: Vec::new(),
+            spill_pos: 0,
         })
+    }
+
+    /// Spill items after `n` are held (partitioned writes hold few).
+    pub(crate) fn with_hold(mut self, n: usize) -> Self {
+        self.hold = n.clamp(1, batch_rows(&self.options));
+        self
+    }
+
+    fn sorted(&self) -> bool {
+        self.options.sort() != SortOrder::None
     }
 
     /// Call `f` as items are pushed and written (for progress bars).
@@ -136,9 +165,12 @@ impl Writer {
             }
             _ => self.inference.push(&self.path, self.pushed, &item)?,
         }
+        if self.sorted() {
+            self.keys.push(RowKey::of(&item));
+        }
         self.buffer.push(item);
         self.pushed += 1;
-        if self.buffer.len() >= batch_rows(&self.options) {
+        if self.buffer.len() >= self.hold {
             self.flush_buffer()?;
         }
         if self.pushed % 1000 == 0
@@ -161,6 +193,9 @@ impl Writer {
             return self.push(item);
         }
         self.inference.push(&self.path, self.pushed, &item)?;
+        if self.sorted() {
+            self.keys.push(RowKey::of(&item));
+        }
         drop(item);
         let spill = self.spill.as_mut().expect("checked above");
         let text = text.trim_end();
@@ -174,6 +209,14 @@ impl Writer {
             .write_all(text.as_bytes())
             .and_then(|()| spill.write_all(b"\n"))
             .map_err(|e| GeoParquetError::io(&self.path, e))?;
+        let len = u32::try_from(text.len()).map_err(|_| GeoParquetError::Json {
+            path: self.path.clone(),
+            message: format!("item {}: larger than 4 GiB", self.pushed),
+        })?;
+        if self.sorted() {
+            self.spilled.push((self.spill_pos, len));
+        }
+        self.spill_pos += u64::from(len) + 1;
         self.pushed += 1;
         if self.pushed % 1000 == 0
             && let Some(p) = &mut self.progress
@@ -219,12 +262,25 @@ impl Writer {
                     self.spill = Some(BufWriter::with_capacity(1 << 20, tmp));
                 }
                 let spill = self.spill.as_mut().expect("opened above");
+                let sorted = self.options.sort() != SortOrder::None;
+                let mut text = Vec::new();
                 for item in self.buffer.drain(..) {
-                    serde_json::to_writer(&mut *spill, &item)
+                    text.clear();
+                    serde_json::to_writer(&mut text, &item)
                         .map_err(|e| GeoParquetError::io(&self.path, e.into()))?;
+                    text.push(b'\n');
                     spill
-                        .write_all(b"\n")
+                        .write_all(&text)
                         .map_err(|e| GeoParquetError::io(&self.path, e))?;
+                    if sorted {
+                        let len =
+                            u32::try_from(text.len() - 1).map_err(|_| GeoParquetError::Json {
+                                path: self.path.clone(),
+                                message: "an item larger than 4 GiB".into(),
+                            })?;
+                        self.spilled.push((self.spill_pos, len));
+                    }
+                    self.spill_pos += text.len() as u64;
                 }
             }
         }
@@ -257,6 +313,7 @@ impl Writer {
             self.stats.types.iter().cloned().collect(),
             self.stats.bbox,
             None,
+            false,
         );
         close(
             &self.path,
@@ -271,6 +328,9 @@ impl Writer {
     }
 
     fn finish_spec(mut self) -> Result<u64> {
+        if self.sorted() {
+            return self.finish_sorted();
+        }
         let plan = self.inference.plan();
         let (mut writer, tmp) = open_parquet(&self.path, &self.options, plan.schema.clone())?;
         let total = self.pushed;
@@ -323,6 +383,7 @@ impl Writer {
             self.stats.types.iter().cloned().collect(),
             self.stats.bbox,
             plan.covering,
+            plan.proj_geometry,
         );
         close(
             &self.path,
@@ -338,6 +399,90 @@ impl Writer {
             ],
         )?;
         Ok(done)
+    }
+}
+
+impl Writer {
+    /// Spill everything, then encode the items in sorted order, read back
+    /// from the spill by offset.
+    fn finish_sorted(mut self) -> Result<u64> {
+        if !self.buffer.is_empty() {
+            self.flush_buffer()?;
+        }
+        let order = crate::order::permutation(&self.keys, self.options.sort());
+        let mut position = vec![0u32; order.len()];
+        for (k, &i) in order.iter().enumerate() {
+            position[i as usize] = k as u32;
+        }
+        let mut plan = self.inference.plan();
+        for (_, runs) in &mut plan.hints.null_rows {
+            *runs = crate::nulls::remap(runs, &position);
+        }
+        let spill = self.spill.take().expect("sorted writes spill every item");
+        let file = spill
+            .into_inner()
+            .map_err(|e| GeoParquetError::io(&self.path, e.into_error()))?;
+        let (mut writer, tmp) = open_parquet(&self.path, &self.options, plan.schema.clone())?;
+        let total = self.pushed;
+        let rows = batch_rows(&self.options);
+        let mut done = 0u64;
+        let mut chunk = Vec::with_capacity(rows);
+        let mut text = Vec::new();
+        for (k, &i) in order.iter().enumerate() {
+            let (offset, len) = self.spilled[i as usize];
+            text.resize(len as usize, 0);
+            read_at(file.as_file(), &mut text, offset)
+                .map_err(|e| GeoParquetError::io(&self.path, e))?;
+            let item: Value = serde_json::from_slice(&text)
+                .map_err(|e| GeoParquetError::io(&self.path, std::io::Error::other(e)))?;
+            chunk.push(item);
+            if chunk.len() == rows || k + 1 == order.len() {
+                let batch = plan.encode(&self.path, done, &chunk, &mut self.stats)?;
+                write_batch(&self.path, &mut writer, &batch)?;
+                done += chunk.len() as u64;
+                chunk.clear();
+                if let Some(p) = &mut self.progress {
+                    p(Progress::Written { done, total });
+                }
+            }
+        }
+        let mut hints = plan.hints.clone();
+        hints.geometry_integers = self.stats.restore_ints();
+        let geo = metadata::geo(
+            self.stats.types.iter().cloned().collect(),
+            self.stats.bbox,
+            plan.covering,
+            plan.proj_geometry,
+        );
+        close(
+            &self.path,
+            writer,
+            tmp,
+            &[
+                (metadata::GEO_KEY, geo),
+                (
+                    metadata::STAC_GEOPARQUET_KEY,
+                    metadata::stac_geoparquet(self.options.collections()),
+                ),
+                (metadata::HINTS_KEY, hints.to_json()),
+            ],
+        )?;
+        Ok(done)
+    }
+}
+
+/// Read `buf.len()` bytes at `offset`.
+pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_exact(buf)
     }
 }
 
@@ -385,7 +530,9 @@ fn open_parquet(
     };
     let mut props = WriterProperties::builder()
         .set_compression(compression)
-        .set_max_row_group_row_count(Some(options.row_group_size()));
+        .set_max_row_group_row_count(Some(options.row_group_size()))
+        .set_data_page_row_count_limit(options.page_rows())
+        .set_write_batch_size(options.page_rows().min(1024));
     // Timestamps are mostly distinct and ordered: delta encoding beats a
     // dictionary by far (µs timestamps stay as small as rustac's ms ones).
     for field in schema.fields() {
@@ -457,6 +604,14 @@ pub fn to_geoparquet(
             path: path.to_path_buf(),
         });
     }
+    if options.sort() != SortOrder::None {
+        // Sorting reads the items back by offset: the streaming writer does it.
+        let mut w = Writer::create(path, options.clone())?;
+        for item in items {
+            w.push(item.clone())?;
+        }
+        return w.finish();
+    }
     // All items are in memory already: infer over the slice, then encode it
     // in row groups, without a spill file.
     let mut inference = Inference::default();
@@ -482,7 +637,12 @@ pub fn to_geoparquet(
                 geometry_integers: stats.restore_ints(),
                 ..FileHints::default()
             };
-            let geo = metadata::geo(stats.types.iter().cloned().collect(), stats.bbox, None);
+            let geo = metadata::geo(
+                stats.types.iter().cloned().collect(),
+                stats.bbox,
+                None,
+                false,
+            );
             close(
                 path,
                 w,
@@ -507,6 +667,7 @@ pub fn to_geoparquet(
                 stats.types.iter().cloned().collect(),
                 stats.bbox,
                 plan.covering,
+                plan.proj_geometry,
             );
             close(
                 path,

@@ -38,21 +38,10 @@ fn fixtures() -> Vec<(String, Vec<Value>)> {
 }
 
 /// Apply the documented exceptions (crate docs, "What a round trip does not
-/// preserve") to both sides: drop null members, canonicalise datetime
-/// properties, make geometry/bbox numbers floats, add missing `properties`.
+/// preserve") to both sides: canonicalise datetime properties, make
+/// geometry/bbox numbers floats, add missing `properties`. (Explicit nulls
+/// and absent keys are *not* normalised: both are kept.)
 fn normalize(item: &Value) -> Value {
-    fn drop_nulls(v: &Value) -> Value {
-        match v {
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), drop_nulls(v)))
-                    .collect(),
-            ),
-            Value::Array(a) => Value::Array(a.iter().map(drop_nulls).collect()),
-            other => other.clone(),
-        }
-    }
     fn floats(v: &Value) -> Value {
         match v {
             Value::Array(a) => Value::Array(a.iter().map(floats).collect()),
@@ -65,7 +54,7 @@ fn normalize(item: &Value) -> Value {
             other => other.clone(),
         }
     }
-    let mut item = drop_nulls(item);
+    let mut item = item.clone();
     let obj = item.as_object_mut().unwrap();
     for key in ["geometry", "bbox"] {
         if let Some(v) = obj.get_mut(key) {
@@ -241,5 +230,128 @@ fn written_files_are_readable_by_others() {
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o644
+    );
+}
+
+/// Items where the same key is an explicit `null` in some and absent in
+/// others (a property, `collection`, `geometry`), with `proj:geometry` in
+/// properties and assets.
+fn nulls_and_absences() -> Vec<Value> {
+    (0..300)
+        .map(|i| {
+            let x = ((i * 37) % 100) as f64;
+            let y = ((i * 11) % 50) as f64;
+            let mut item = serde_json::json!({"type": "Feature", "stac_version": "1.1.0",
+                "id": format!("i{i:03}"), "bbox": [x, y, x + 1.0, y + 1.0],
+                "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 1.0, y], [x + 1.0, y + 1.0], [x, y]]]},
+                "properties": {"datetime": format!("2023-{:02}-{:02}T00:00:00Z", 1 + (i * 7) % 12, 1 + i % 28)},
+                "assets": {"B04": {"href": format!("B04-{i}.tif")}}, "links": []});
+            let obj = item.as_object_mut().unwrap();
+            match i % 3 {
+                0 => {
+                    obj["properties"]["platform"] = Value::Null;
+                }
+                1 => {}
+                _ => {
+                    obj["properties"]["platform"] = "s2a".into();
+                }
+            }
+            match i % 5 {
+                0 => {
+                    obj.insert("collection".into(), Value::Null);
+                }
+                1 => {}
+                _ => {
+                    obj.insert("collection".into(), "c".into());
+                }
+            }
+            match i % 7 {
+                0 => {
+                    obj.insert("geometry".into(), Value::Null);
+                }
+                1 => {
+                    obj.remove("geometry");
+                }
+                _ => {}
+            }
+            if i % 2 == 0 {
+                let g = serde_json::json!({"type": "Polygon", "coordinates": [[[500000.5, 4000000.5], [510000.5, 4000000.5], [510000.5, 4010000.5], [500000.5, 4000000.5]]]});
+                obj["properties"]["proj:geometry"] = g.clone();
+                obj["assets"]["B04"]["proj:geometry"] = g;
+            }
+            item
+        })
+        .collect()
+}
+
+#[test]
+fn explicit_nulls_and_absent_keys_both_survive_in_any_row_order() {
+    use stac_geoparquet::SortOrder;
+    let items = nulls_and_absences();
+    let dir = tempfile::tempdir().unwrap();
+    for sort in [SortOrder::None, SortOrder::Hilbert, SortOrder::Time] {
+        let path = dir.path().join(format!("{sort:?}.parquet"));
+        let options = WriteOptions::default()
+            .with_row_group_size(40)
+            .with_sort(sort);
+        to_geoparquet(&items, &path, &options).unwrap();
+        let back = from_geoparquet(&path).unwrap();
+        if sort == SortOrder::None {
+            assert_eq!(back, items);
+        } else {
+            assert_ne!(back, items, "{sort:?}: rows are reordered");
+        }
+        let by_id = |v: &[Value]| -> std::collections::BTreeMap<String, Value> {
+            v.iter()
+                .map(|i| (i["id"].as_str().unwrap().to_owned(), i.clone()))
+                .collect()
+        };
+        assert_eq!(by_id(&back), by_id(&items), "{sort:?}");
+        // The search path restores them too (rows read out of order).
+        let found: Vec<Value> = stac_geoparquet::search::search(&path, &Default::default())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(by_id(&found), by_id(&items), "{sort:?} (search)");
+        // proj:geometry is WKB, declared in `geo` as stac-geoparquet does.
+        let reader = Reader::open(&path).unwrap();
+        let schema = reader.schema();
+        assert_eq!(
+            schema.field_with_name("proj:geometry").unwrap().data_type(),
+            &arrow_schema::DataType::Binary
+        );
+        if sort == SortOrder::Time {
+            let times: Vec<&str> = back
+                .iter()
+                .map(|i| i["properties"]["datetime"].as_str().unwrap())
+                .collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "time order");
+        }
+    }
+}
+
+#[test]
+fn nulls_alternating_with_absences_on_every_row_fall_back_to_json_text() {
+    // 20 002 items, `platform` null / absent / null / ...: more runs of
+    // explicit nulls than the metadata keeps (10 000), so the column is
+    // stored as JSON text, which keeps the difference in every cell.
+    let items: Vec<Value> = (0..20_002)
+        .map(|i| {
+            let mut item = serde_json::json!({"type": "Feature", "id": format!("{i}"), "geometry": null,
+                "properties": {"datetime": "2023-01-01T00:00:00Z"}});
+            if i % 2 == 0 {
+                item["properties"]["platform"] = Value::Null;
+            }
+            item
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alternating.parquet");
+    to_geoparquet(&items, &path, &WriteOptions::default()).unwrap();
+    assert_eq!(from_geoparquet(&path).unwrap(), items);
+    let schema = Reader::open(&path).unwrap().schema();
+    assert_eq!(
+        schema.field_with_name("platform").unwrap().data_type(),
+        &arrow_schema::DataType::Utf8
     );
 }

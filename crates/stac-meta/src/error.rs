@@ -140,6 +140,14 @@ pub enum MetaError {
         /// Which item and property.
         location: Location,
     },
+    /// A search parameter is malformed (see [`crate::search::SearchParams::validate`]).
+    #[error("invalid search parameter `{parameter}`: {reason}")]
+    InvalidParameter {
+        /// The parameter's name (`bbox`, `datetime`, ...).
+        parameter: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// How many asset keys a [`MetaError::AssetNotFound`] lists at most.

@@ -20,6 +20,12 @@
 //!   only: no `file:///etc/passwd` from a catalog), judged by [`href_kind`].
 //! - **Time** ([`datetime`], [`group`]): item datetimes and intervals,
 //!   [`solar_day`] and the [`GroupBy`] keys used for same-day mosaics.
+//! - **Search parameters** ([`search`]): [`search::SearchParams`], the STAC
+//!   API Item Search parameters shared by the API client and the search over
+//!   stac-geoparquet catalog files.
+//! - **Bounded parsing** ([`budget`]): JSON parsed into a `Value` that may
+//!   take at most a given number of bytes in memory (search pages, JSON
+//!   text read from Parquet).
 //!
 //! ```
 //! use serde_json::json;
@@ -30,6 +36,7 @@
 //! # Ok::<(), stac_meta::MetaError>(())
 //! ```
 
+pub mod budget;
 pub mod datetime;
 pub mod engine;
 pub mod error;
@@ -39,6 +46,7 @@ pub mod group;
 pub mod href;
 pub mod item;
 pub mod policy;
+pub mod search;
 
 pub use datetime::{datetime_property, item_datetime, item_interval, parse_datetime};
 pub use engine::{Engine, engine_for, which_engine, which_engine_with};

@@ -1,0 +1,364 @@
+//! Search over catalog files: pruning read from the Parquet metadata, rows
+//! filtered before their JSON is built, the sources a search accepts, and
+//! bad input. (Result equality with an independent implementation, pgstac,
+//! is `tests/tests/geoparquet_search_pgstac.rs` in the e2e package.)
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::{Value, json};
+use stac_geoparquet::search::{Filter, SearchParams, Sources, search};
+use stac_geoparquet::{GeoParquetError, Layout, WriteOptions};
+
+/// 2000 items: a 40 x 50 grid of 0.5° boxes, one a day, written tile row by
+/// tile row (so row groups are compact in space and time).
+fn items() -> Vec<Value> {
+    (0..2000)
+        .map(|i| {
+            let x = (i % 40) as f64 * 0.5;
+            let y = (i / 40) as f64 * 0.5;
+            let day = chrono::DateTime::from_timestamp(1_672_531_200 + i as i64 * 3600, 0).unwrap();
+            json!({"type": "Feature", "stac_version": "1.1.0", "id": format!("scene-{i:05}"),
+                "collection": if i < 1000 { "first" } else { "second" },
+                "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 0.5, y], [x + 0.5, y + 0.5], [x, y + 0.5], [x, y]]]},
+                "bbox": [x, y, x + 0.5, y + 0.5],
+                "properties": {"datetime": day.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    "eo:cloud_cover": (i * 7) % 100, "platform": if i % 2 == 0 { "s2a" } else { "s2b" }},
+                "assets": {"B04": {"href": format!("s3://bucket/scene-{i:05}/B04.tif")}},
+                "links": [{"rel": "self", "href": format!("https://example.com/scene-{i:05}.json")}]})
+        })
+        .collect()
+}
+
+fn ids(items: &[Value]) -> BTreeSet<String> {
+    items
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn run(
+    src: impl Into<Sources>,
+    params: &SearchParams,
+) -> (Vec<Value>, stac_geoparquet::search::SearchStats) {
+    let mut s = search(src, params).unwrap();
+    let found: Vec<Value> = s.by_ref().collect::<Result<_, _>>().unwrap();
+    (found, s.stats().clone())
+}
+
+/// The ids stored in one row group, read with the parquet crate.
+fn row_group_ids(path: &Path, rg: usize) -> Vec<String> {
+    let b = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let id = b.schema().index_of("id").unwrap();
+    let mask = ProjectionMask::roots(b.parquet_schema(), [id]);
+    let r = b
+        .with_row_groups(vec![rg])
+        .with_projection(mask)
+        .build()
+        .unwrap();
+    let mut out = Vec::new();
+    for batch in r {
+        let batch = batch.unwrap();
+        out.extend(
+            batch
+                .column(0)
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap().to_owned()),
+        );
+    }
+    out
+}
+
+#[test]
+fn selective_queries_skip_row_groups_that_hold_no_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = items();
+    let path = dir.path().join("catalog.parquet");
+    stac_geoparquet::to_geoparquet(
+        &items,
+        &path,
+        &WriteOptions::default().with_row_group_size(100),
+    )
+    .unwrap();
+    // The reference: the JSON-blob layout has no column statistics, so
+    // nothing is pruned and every item is decoded and tested.
+    let blob = dir.path().join("blob.parquet");
+    stac_geoparquet::to_geoparquet(
+        &items,
+        &blob,
+        &WriteOptions::default().with_layout(Layout::Blob),
+    )
+    .unwrap();
+
+    let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+    let row_groups = meta.metadata().num_row_groups();
+    assert_eq!(row_groups, 20, "the file has 20 row groups of 100 rows");
+
+    let params = SearchParams::new()
+        .bbox([3.2, 10.1, 5.4, 12.6])
+        .datetime("2023-01-20T00:00:00Z/2023-02-10T00:00:00Z")
+        .filter(Filter::Text("\"eo:cloud_cover\" < 60".into()));
+    let (found, stats) = run(&path, &params);
+    let (reference, ref_stats) = run(&blob, &params);
+    assert!(!found.is_empty());
+    assert_eq!(ids(&found), ids(&reference));
+    assert_eq!(ref_stats.skipped_row_groups.len(), 0);
+    assert_eq!(stats.row_groups, row_groups);
+    let skipped: Vec<usize> = stats.skipped_row_groups.iter().map(|(_, rg)| *rg).collect();
+    assert!(
+        skipped.len() >= 17,
+        "only {} of 20 row groups skipped: {skipped:?}",
+        skipped.len()
+    );
+    // The skipped row groups held no match.
+    let matches = ids(&reference);
+    for rg in &skipped {
+        let held = row_group_ids(&path, *rg);
+        assert_eq!(held.len(), 100);
+        assert!(
+            held.iter().all(|id| !matches.contains(id)),
+            "row group {rg} held a match"
+        );
+    }
+    // Rows were filtered on their columns before any JSON was built: only
+    // the matches were decoded.
+    assert_eq!(stats.rows_decoded, found.len() as u64);
+    assert!(ref_stats.rows_decoded >= 2000);
+}
+
+#[test]
+fn page_index_skips_pages_inside_row_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = items();
+    let path = dir.path().join("one-group.parquet");
+    // One row group of 2000 rows, pages of 100 rows.
+    stac_geoparquet::to_geoparquet(&items, &path, &WriteOptions::default().with_page_rows(100))
+        .unwrap();
+    let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+    assert_eq!(meta.metadata().num_row_groups(), 1);
+    let params = SearchParams::new()
+        .datetime("2023-01-10T00:00:00Z/2023-01-12T00:00:00Z")
+        .bbox([0.0, 0.0, 20.0, 30.0]);
+    let (found, stats) = run(&path, &params);
+    assert_eq!(
+        found.len(),
+        49,
+        "one item an hour over two days, plus the end"
+    );
+    assert!(stats.skipped_row_groups.is_empty());
+    // Every page but the one or two holding those hours is skipped.
+    assert!(stats.rows_skipped_by_pages >= 1800, "{stats:?}");
+    assert_eq!(stats.rows_decoded, 49);
+}
+
+#[test]
+fn lists_globs_and_folders_search_the_same_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = items();
+    let mut files = Vec::new();
+    for (i, chunk) in items.chunks(500).enumerate() {
+        let sub = dir.path().join(format!("part={i}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        let p = sub.join("items.parquet");
+        stac_geoparquet::to_geoparquet(chunk, &p, &WriteOptions::default().with_row_group_size(50))
+            .unwrap();
+        files.push(p);
+    }
+    // Files a folder search must pass over.
+    std::fs::write(dir.path().join("part=0/_SUCCESS"), b"").unwrap();
+    std::fs::write(dir.path().join("part=0/.items.parquet.crc"), b"junk").unwrap();
+    let params = SearchParams::new()
+        .collections(["second"])
+        .filter(Filter::Text(
+            "platform = 's2a' AND \"eo:cloud_cover\" BETWEEN 10 AND 20".into(),
+        ))
+        .sortby("-id")
+        .max_items(25);
+    let (a, sa) = run(files.clone(), &params);
+    let (b, _) = run(dir.path(), &params);
+    let (c, _) = run(format!("{}/*/*.parquet", dir.path().display()), &params);
+    let (d, _) = run(
+        PathBuf::from(format!("{}/**/items.parquet", dir.path().display())),
+        &params,
+    );
+    assert_eq!(a.len(), 25);
+    assert_eq!(a, b);
+    assert_eq!(a, c);
+    assert_eq!(a, d);
+    let got: Vec<&str> = a.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    let mut sorted = got.clone();
+    sorted.sort_by(|x, y| y.cmp(x));
+    assert_eq!(got, sorted, "sorted by id, descending");
+    assert!(
+        a.iter()
+            .all(|i| i["collection"] == "second" && i["properties"]["platform"] == "s2a")
+    );
+    // The files of the first collection were never read past their footers.
+    assert!(sa.files_skipped >= 2, "{sa:?}");
+}
+
+#[test]
+fn fields_keep_only_what_was_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.parquet");
+    stac_geoparquet::to_geoparquet(&items(), &path, &WriteOptions::default()).unwrap();
+    let params =
+        SearchParams::new()
+            .ids(["scene-00001"])
+            .fields(stac_geoparquet::search::Fields::parse(
+                "properties.platform,-links",
+            ));
+    let (found, _) = run(&path, &params);
+    assert_eq!(
+        found,
+        [json!({"id": "scene-00001", "collection": "first", "properties": {"platform": "s2b"}})]
+    );
+}
+
+#[test]
+fn bad_queries_and_bad_files_are_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.parquet");
+    stac_geoparquet::to_geoparquet(&items()[..10], &path, &WriteOptions::default()).unwrap();
+    for (params, parameter) in [
+        (
+            SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" <".into())),
+            "filter",
+        ),
+        (
+            SearchParams::new().filter(Filter::Text("S_WITHIN(geometry, POINT(0 0))".into())),
+            "filter",
+        ),
+        (SearchParams::new().datetime("soon"), "datetime"),
+        (SearchParams::new().bbox([1.0, 2.0, 3.0]), "bbox"),
+        (
+            SearchParams::new().intersects(json!({"type": "Polygon", "coordinates": [[["x", 0]]]})),
+            "intersects",
+        ),
+    ] {
+        match search(&path, &params) {
+            Err(GeoParquetError::InvalidQuery { parameter: p, .. }) => assert_eq!(p, parameter),
+            other => panic!("{parameter}: {other:?}"),
+        }
+    }
+    // A file that is not Parquet, in a folder: the error names it.
+    let folder = dir.path().join("folder");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(&path, folder.join("a.parquet")).unwrap();
+    std::fs::write(folder.join("b.parquet"), b"PAR1 not really").unwrap();
+    let results: Vec<_> = search(&folder, &SearchParams::new()).unwrap().collect();
+    let err = results.last().unwrap().as_ref().unwrap_err();
+    assert!(err.to_string().contains("b.parquet"), "{err}");
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 10);
+    // Nothing to search.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    assert!(search(&empty, &SearchParams::new()).is_err());
+    assert!(search(dir.path().join("*.nothing"), &SearchParams::new()).is_err());
+}
+
+#[test]
+fn partitioned_output_is_searched_like_one_file() {
+    use stac_geoparquet::{PartitionKey, write_partitioned};
+    let dir = tempfile::tempdir().unwrap();
+    let items = items();
+    let out = dir.path().join("catalog");
+    let keys = [PartitionKey::Collection, PartitionKey::Month];
+    let files = write_partitioned(&items, &out, &keys, &WriteOptions::default()).unwrap();
+    let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
+    assert_eq!(names[0], "collection=first/month=01/part-0.parquet");
+    assert_eq!(files.iter().map(|(_, n)| n).sum::<u64>(), 2000);
+    // Nothing else was left next to the folder.
+    let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(siblings.len(), 1);
+    let params = SearchParams::new()
+        .collections(["second"])
+        .datetime("2023-03-01T00:00:00Z/2023-03-05T00:00:00Z")
+        .sortby("datetime");
+    let single = dir.path().join("single.parquet");
+    stac_geoparquet::to_geoparquet(&items, &single, &WriteOptions::default()).unwrap();
+    let (a, sa) = run(&out, &params);
+    let (b, _) = run(&single, &params);
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+    assert_eq!(sa.files, files.len());
+    assert!(sa.files_skipped >= files.len() - 2, "{sa:?}");
+    // Every item comes back from the folder.
+    let (all, _) = run(&out, &SearchParams::new());
+    assert_eq!(ids(&all), ids(&items));
+
+    // A write that fails leaves nothing behind; a non-empty folder is not overwritten.
+    let mut bad = items[..10].to_vec();
+    bad[7]["geometry"] = json!({"type": "Polygon", "coordinates": "nope"});
+    let failed = dir.path().join("failed");
+    let err = write_partitioned(&bad, &failed, &keys, &WriteOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, GeoParquetError::InvalidItem { index: 7, .. }),
+        "{err}"
+    );
+    assert!(!failed.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    assert!(write_partitioned(&items, &out, &keys, &WriteOptions::default()).is_err());
+}
+
+#[test]
+fn ndjson_written_on_several_threads_equals_the_iterator() {
+    use stac_geoparquet::search::{SearchOptions, search_with};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.parquet");
+    // Parts of 4096 rows: 3 row groups of 700 rows and pages of 100 make
+    // the parallel writer cut, order and stop at max_items across parts.
+    let items: Vec<Value> = items()
+        .into_iter()
+        .chain(items().into_iter().map(|mut i| {
+            i["id"] = json!(format!("b-{}", i["id"].as_str().unwrap()));
+            i
+        }))
+        .collect();
+    stac_geoparquet::to_geoparquet(
+        &items,
+        &path,
+        &WriteOptions::default()
+            .with_row_group_size(700)
+            .with_page_rows(100),
+    )
+    .unwrap();
+    let cases = [
+        SearchParams::new(),
+        SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" < 30".into())),
+        SearchParams::new()
+            .bbox([1.0, 1.0, 8.0, 20.0])
+            .max_items(77),
+        SearchParams::new()
+            .fields(stac_geoparquet::search::Fields::parse("-assets"))
+            .max_items(1500),
+    ];
+    for params in cases {
+        let expected: Vec<u8> = search(&path, &params)
+            .unwrap()
+            .flat_map(|i| {
+                let mut line = serde_json::to_vec(&i.unwrap()).unwrap();
+                line.push(b'\n');
+                line
+            })
+            .collect();
+        for threads in [1, 2, 4] {
+            let mut s = search_with(
+                &path,
+                &params,
+                &SearchOptions::default().with_threads(threads),
+            )
+            .unwrap();
+            let mut out = Vec::new();
+            let n = s.write_ndjson(&mut out).unwrap();
+            assert_eq!(out, expected, "{threads} threads");
+            assert_eq!(n as usize, out.iter().filter(|b| **b == b'\n').count());
+            assert_eq!(s.stats().items, n);
+        }
+    }
+}
