@@ -68,6 +68,12 @@ fn listing(dir: &Path) -> Vec<String> {
 /// output, nothing left in the directory but the input.
 fn refused(m: &Measured, dir: &Path, input: &str, expected: &str) -> String {
     let stderr = String::from_utf8_lossy(&m.stderr).into_owned();
+    eprintln!(
+        "{input}: exit {:?}, peak RSS {:.1} MiB: {}",
+        m.status.code(),
+        m.peak_rss as f64 / 1048576.0,
+        stderr.trim_end()
+    );
     assert_eq!(m.status.code(), Some(1), "status {:?}: {stderr}", m.status);
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains(expected), "{stderr}");

@@ -438,9 +438,19 @@ impl Decoder {
             DataType::Dictionary(_, _) => {
                 let d = array.as_any_dictionary();
                 let values = self.node(d.values().as_ref(), path, fmt)?;
+                let len = d.values().len();
+                // arrow's normalized_keys asserts a non-empty dictionary; an
+                // all-null column may have an empty one (found by the
+                // `arrow_schema` fuzz target).
+                let keys = if len == 0 {
+                    vec![usize::MAX; array.len()]
+                } else {
+                    d.normalized_keys()
+                };
                 Node::Dict(Box::new(Dict {
                     nulls: array.nulls().cloned(),
-                    keys: d.normalized_keys(),
+                    keys,
+                    len,
                     values,
                     cache: HashMap::new(),
                     cached: 0,
@@ -1074,6 +1084,8 @@ struct MapNode {
 struct Dict {
     nulls: Option<NullBuffer>,
     keys: Vec<usize>,
+    /// Number of dictionary values.
+    len: usize,
     values: Node,
     /// Decoded values by dictionary index, with what each takes.
     cache: HashMap<usize, (Option<Value>, u64)>,
@@ -1084,6 +1096,13 @@ struct Dict {
 
 impl Dict {
     fn value(&mut self, key: usize, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Fail> {
+        if key >= self.len {
+            return Err(format!(
+                "dictionary key {key} out of range ({} values)",
+                self.len
+            )
+            .into());
+        }
         if let Some((v, cost)) = self.cache.get(&key) {
             ctx.spend(*cost)?;
             return Ok(v.clone());

@@ -568,3 +568,28 @@ fn non_finite_numbers_cannot_be_written() {
     }
     assert!(!path.exists());
 }
+
+/// An all-null dictionary column whose dictionary is empty (found by the
+/// `arrow_schema` fuzz target: arrow's `normalized_keys` asserts a
+/// non-empty dictionary, so the reader panicked).
+#[test]
+fn an_all_null_dictionary_column_with_an_empty_dictionary_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("empty-dict.parquet");
+    let dict = DictionaryArray::<Int32Type>::new(
+        Int32Array::from(vec![None, None]),
+        Arc::new(StringArray::from(Vec::<&str>::new())),
+    );
+    write(
+        &path,
+        vec![
+            ("id", strings(&["a", "b"])),
+            ("type", strings(&["Feature", "Feature"])),
+            ("platform", Arc::new(dict)),
+        ],
+        &[],
+    );
+    let items = read(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["properties"].get("platform"), None);
+}
