@@ -21,7 +21,8 @@
 //! `--runs 3`, and `--variants FILE` to compare other stac-gdal builds or
 //! settings instead of the standard contenders: a JSON array of
 //! `{"name": ..., "bin": path (default: the release stac-gdal), "args": [...],
-//! "env": {...}, "concurrency": n}`; add `--peers` to run odc-stac and
+//! "env": {...}, "concurrency": n, "stats_file": path}` (a JSON file the
+//! run writes, kept with its raw results); add `--peers` to run odc-stac and
 //! stackstac too. With `--variants`, the report goes to
 //! `target/bench-latency/<variants file stem>.md` (and `.json`) instead of
 //! docs/benchmarks.md.
@@ -88,6 +89,8 @@ struct Contender {
     concurrency: usize,
     /// stac-gdal with no flag.
     default: bool,
+    /// A JSON file the run writes (variants only), kept with the sample.
+    stats_file: Option<PathBuf>,
 }
 
 /// One measured run.
@@ -176,6 +179,7 @@ fn standard_contenders(ours_bin: &Path, cores: usize) -> Vec<Contender> {
         },
         concurrency: cores,
         default: true,
+        stats_file: None,
     }];
     for &n in OUR_THREADS {
         v.push(Contender {
@@ -187,6 +191,7 @@ fn standard_contenders(ours_bin: &Path, cores: usize) -> Vec<Contender> {
             },
             concurrency: n,
             default: false,
+            stats_file: None,
         });
     }
     v
@@ -200,6 +205,7 @@ fn peer_contenders() -> Vec<Contender> {
             kind: Kind::Odc,
             concurrency: n,
             default: false,
+            stats_file: None,
         });
     }
     for &n in PEER_CONCURRENCY {
@@ -208,6 +214,7 @@ fn peer_contenders() -> Vec<Contender> {
             kind: Kind::Stackstac,
             concurrency: n,
             default: false,
+            stats_file: None,
         });
     }
     v
@@ -260,6 +267,7 @@ fn variant_contenders(
                     .or(threads)
                     .unwrap_or(cores),
                 default: args.is_empty() && env.is_empty() && v["bin"].is_null(),
+                stats_file: v["stats_file"].as_str().map(PathBuf::from),
                 kind: Kind::Ours { bin, args, env },
             })
         })
@@ -378,7 +386,19 @@ fn run_one(
         rss_kb,
         traffic,
         cube,
-        summary: out,
+        summary: {
+            let mut out = out;
+            // A variant's own statistics file (`"stats_file"`), if it wrote one.
+            if let Some(f) = &c.stats_file
+                && let Some(v) = std::fs::read_to_string(f)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            {
+                out["variant_stats"] = v;
+                let _ = std::fs::remove_file(f);
+            }
+            out
+        },
     })
 }
 
