@@ -157,7 +157,9 @@ impl Traffic {
         let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
         // Sweep events: (time, +1 start / -1 end); ends sort before starts
         // at equal times (ms resolution), so back-to-back requests on one
-        // connection do not count as overlapping.
+        // connection do not count as overlapping. A request logged with a
+        // zero duration (under a millisecond) ends a tenth of a millisecond
+        // after it starts, so it still counts while it runs.
         let mut events: Vec<(f64, i32)> = Vec::with_capacity(2 * requests.len());
         for r in requests {
             match r.method.as_str() {
@@ -181,7 +183,7 @@ impl Traffic {
             first = first.min(r.start);
             last = last.max(r.end());
             events.push((r.start, 1));
-            events.push((r.end(), -1));
+            events.push((r.end().max(r.start + 1e-4), -1));
         }
         t.files = uris.len();
         t.connections = conns.len();
@@ -502,6 +504,26 @@ mod tests {
         assert_eq!(t.peak_in_flight, 2);
         assert_eq!((t.connections, t.files, t.body_bytes), (2, 1, 3000));
         assert_eq!(t.without_user_agent, 3);
+    }
+
+    #[test]
+    fn requests_under_a_millisecond_still_count() {
+        // nginx logs 0.000 for fast local requests: one alone is one in
+        // flight, and two at the same instant are two.
+        let one = Traffic::of(&[req(5.0, 0.0, "GET", Some("bytes=0-9"), 1)]);
+        assert_eq!(one.peak_in_flight, 1);
+        let two = Traffic::of(&[
+            req(5.0, 0.0, "GET", Some("bytes=0-9"), 1),
+            req(5.0, 0.0, "GET", Some("bytes=10-19"), 2),
+            req(5.0, 0.0, "HEAD", None, 3),
+        ]);
+        assert_eq!(two.peak_in_flight, 3);
+        // Back to back on one connection (one ends as the next starts).
+        let serial = Traffic::of(&[
+            req(5.0, 0.002, "GET", Some("bytes=0-9"), 1),
+            req(5.002, 0.002, "GET", Some("bytes=10-19"), 1),
+        ]);
+        assert_eq!(serial.peak_in_flight, 1);
     }
 
     /// Eight clients at once against a 200 ms delay: the client sees the

@@ -507,44 +507,49 @@ pub fn append(report: &mut String, args: &[String]) -> Result<(), String> {
         cores,
         (&load_before, &load_after),
     );
+    // Every run's figures, for both modes (the standard run's go to
+    // target/bench-latency/standard.json).
+    let out_dir = crate::bench::target_dir().join("bench-latency");
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let stem = opts
+        .variants
+        .as_ref()
+        .and_then(|f| f.file_stem())
+        .map_or_else(|| "standard".into(), |s| s.to_string_lossy().into_owned());
     match &opts.variants {
         None => report.push_str(&section),
-        Some(f) => {
-            let out_dir = crate::bench::target_dir().join("bench-latency");
-            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
-            let stem = f
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "variants".into());
+        Some(_) => {
             let md = out_dir.join(format!("{stem}.md"));
             std::fs::write(&md, &section).map_err(|e| format!("{}: {e}", md.display()))?;
-            let contenders = &contenders;
-            let raw: Vec<Value> = results
-                .iter()
-                .flat_map(|((lat, case, i), samples)| {
-                    samples.iter().map(move |s| {
-                        json!({
-                            "latency_ms": lat, "case": case, "contender": contenders[*i].name,
-                            "seconds": s.seconds, "rss_kb": s.rss_kb,
-                            "traffic": s.traffic.to_json(), "cube": s.cube,
-                            "summary": if matches!(contenders[*i].kind, Kind::Ours { .. }) {
-                                let mut v = s.summary.clone();
-                                if let Some(o) = v.as_object_mut() {
-                                    o.remove("time");
-                                }
-                                v
-                            } else { Value::Null },
-                        })
-                    })
-                })
-                .collect();
-            let js = out_dir.join(format!("{stem}.json"));
-            std::fs::write(&js, serde_json::to_string_pretty(&raw).unwrap_or_default())
-                .map_err(|e| format!("{}: {e}", js.display()))?;
-            println!("{section}");
-            eprintln!("xtask: wrote {} and {}", md.display(), js.display());
         }
     }
+    let contenders = &contenders;
+    let raw: Vec<Value> = results
+        .iter()
+        .flat_map(|((lat, case, i), samples)| {
+            samples.iter().map(move |s| {
+                json!({
+                    "latency_ms": lat, "case": case, "contender": contenders[*i].name,
+                    "seconds": s.seconds, "rss_kb": s.rss_kb,
+                    "traffic": s.traffic.to_json(), "cube": s.cube,
+                    "summary": if matches!(contenders[*i].kind, Kind::Ours { .. }) {
+                        let mut v = s.summary.clone();
+                        if let Some(o) = v.as_object_mut() {
+                            o.remove("time");
+                        }
+                        v
+                    } else { Value::Null },
+                })
+            })
+        })
+        .collect();
+    let js = out_dir.join(format!("{stem}.json"));
+    std::fs::write(&js, serde_json::to_string_pretty(&raw).unwrap_or_default())
+        .map_err(|e| format!("{}: {e}", js.display()))?;
+    if opts.variants.is_some() {
+        println!("{section}");
+    }
+    eprintln!("xtask: wrote {}", js.display());
     Ok(())
 }
 
