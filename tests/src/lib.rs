@@ -2,6 +2,7 @@
 //! live, and how to run the built `stac-gdal` binary.
 
 pub mod fault_server;
+pub mod latency_nginx;
 pub mod nginx;
 pub mod origins;
 pub mod pgstac;

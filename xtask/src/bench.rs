@@ -28,6 +28,10 @@ const CRITERION: &[(&str, &str, &str)] = &[
 pub fn run(args: &[String]) -> Result<(), String> {
     crate::setup::run()?;
     let filter = args.first().map(String::as_str);
+    if filter == Some("latency") && args.iter().any(|a| a == "--variants") {
+        // Comparing builds or settings: the report goes under target/.
+        return crate::bench_latency::append(&mut String::new(), &args[1..]);
+    }
     let mut report = String::new();
     writeln!(report, "# Benchmarks\n").unwrap();
     writeln!(report, "Written by `cargo xtask bench`. Figures come from one run on one machine; compare ratios, not seconds.\n").unwrap();
@@ -89,10 +93,57 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if filter.is_none_or(|f| "stac-cube".contains(f)) {
         crate::bench_cube::append(&mut report)?;
     }
+    if filter.is_none_or(|f| "stac-cube-latency".contains(f)) {
+        let opts = if filter == Some("latency") {
+            &args[1..]
+        } else {
+            &[]
+        };
+        crate::bench_latency::append(&mut report, opts)?;
+    }
     let path = root().join("docs/benchmarks.md");
+    if filter.is_some() {
+        // Only some sections ran: keep the others from the existing file.
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        report = merge_sections(&old, &report);
+    }
     std::fs::write(&path, report).map_err(|e| format!("writing {}: {e}", path.display()))?;
     eprintln!("xtask: wrote {}", path.display());
     Ok(())
+}
+
+/// Split a report into its preamble and its `## ` sections (title line, whole text).
+fn sections(text: &str) -> (String, Vec<(String, String)>) {
+    let mut pre = String::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("## ") {
+            out.push((line.trim_end().to_owned(), String::new()));
+        }
+        match out.last_mut() {
+            Some((_, body)) => body.push_str(line),
+            None => pre.push_str(line),
+        }
+    }
+    (pre, out)
+}
+
+/// `old` with the sections that `new` has replaced (same title), the new
+/// ones appended, and `new`'s preamble (machine, rustc).
+fn merge_sections(old: &str, new: &str) -> String {
+    let (_, old_sections) = sections(old);
+    let (pre, mut new_sections) = sections(new);
+    let mut out = pre;
+    for (title, body) in old_sections {
+        match new_sections.iter().position(|(t, _)| *t == title) {
+            Some(i) => out.push_str(&new_sections.remove(i).1),
+            None => out.push_str(&body),
+        }
+    }
+    for (_, body) in new_sections {
+        out.push_str(&body);
+    }
+    out
 }
 
 fn machine() -> String {

@@ -31,7 +31,7 @@ use crate::process::{cargo, output, root, step};
 const RUNS: usize = 3;
 /// Bump when generate.py changes, to regenerate the cached data.
 const DATA_VERSION: &str = "cube-bench-data v1";
-const ASSETS: &str = "B02,B03,B05";
+pub(crate) const ASSETS: &str = "B02,B03,B05";
 /// Targets of issue 4.
 const TARGET_VS_ODC: f64 = 2.0;
 const TARGET_VS_LIMIT: f64 = 1.5;
@@ -74,19 +74,25 @@ impl Run {
     }
 }
 
-fn venv_python() -> PathBuf {
+pub(crate) fn venv_python() -> PathBuf {
     root().join("target/venvs/cube-peers/bin/python")
 }
 
 /// Run `cmd` under `/usr/bin/time`; its last stdout line parsed as JSON
 /// (the whole stdout when it is one document), and its peak RSS in KiB.
-fn measured(name: &str, cmd: &Command, rss_file: &Path) -> Result<(Value, u64), String> {
+pub(crate) fn measured(name: &str, cmd: &Command, rss_file: &Path) -> Result<(Value, u64), String> {
     let mut timed = Command::new("/usr/bin/time");
     timed
         .args(["-f", "%M", "-o"])
         .arg(rss_file)
         .arg(cmd.get_program())
         .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
     eprintln!("xtask:    {name}");
     let stdout = output(timed).map_err(|e| format!("{name}: {e}"))?;
     let json: Value = serde_json::from_str(&stdout)
@@ -124,7 +130,7 @@ fn source_pixels(items: &Value) -> u64 {
     n
 }
 
-fn ensure_data(dir: &Path) -> Result<(), String> {
+pub(crate) fn ensure_data(dir: &Path) -> Result<(), String> {
     let marker = dir.join(".complete");
     if std::fs::read_to_string(&marker).is_ok_and(|s| s == DATA_VERSION) {
         return Ok(());
@@ -142,7 +148,7 @@ fn ensure_data(dir: &Path) -> Result<(), String> {
     std::fs::write(&marker, DATA_VERSION).map_err(|e| format!("{}: {e}", marker.display()))
 }
 
-fn loadavg() -> String {
+pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())

@@ -14,6 +14,7 @@ mod bench;
 mod bench_client;
 mod bench_cube;
 mod bench_geoparquet;
+mod bench_latency;
 mod bench_vrt;
 mod fuzz;
 mod gdal_wheel;

@@ -13,9 +13,27 @@ pub fn root() -> PathBuf {
 }
 
 /// A `cargo` command run at the workspace root.
+///
+/// Without the variables `cargo run` set for xtask itself: build scripts
+/// that track `CARGO_MANIFEST_DIR` (ring's does) would otherwise see
+/// xtask's value, unlike in a plain `cargo build`, and every build from
+/// xtask would rebuild them and everything above them (ring → rustls →
+/// reqwest → stac-client → the CLI), and the next plain build again.
 pub fn cargo(args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args(args).current_dir(root());
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        if k == "CARGO_MANIFEST_DIR"
+            || k == "CARGO_MANIFEST_PATH"
+            || k == "CARGO_PRIMARY_PACKAGE"
+            || k.starts_with("CARGO_PKG_")
+            || k.starts_with("CARGO_BIN_")
+            || k == "CARGO_CRATE_NAME"
+        {
+            cmd.env_remove(&key);
+        }
+    }
     cmd
 }
 

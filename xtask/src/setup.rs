@@ -13,6 +13,13 @@ const APT: &[(&str, &[&str])] = &[
     // stac-raster tests generate NetCDF / GRIB / Zarr / COG with the GDAL tools.
     ("gdalmdimtranslate", &["gdal-bin"]),
     ("nginx", &["nginx-light"]),
+    // The per-request delay of the latency test server
+    // (tests/src/latency_nginx.rs: `echo_sleep`). Debian's nginx-light
+    // already depends on it; named so a machine without it gets it.
+    (
+        "/usr/lib/nginx/modules/ngx_http_echo_module.so",
+        &["libnginx-mod-http-echo"],
+    ),
     ("curl", &["curl"]),
     // Peak RSS of the benchmarked processes (cube benchmark).
     ("/usr/bin/time", &["time"]),

@@ -1,6 +1,6 @@
 """odc-stac and stackstac side of the cube benchmark.
 
-Usage: python peers.py odc|stackstac ITEMS.json stack|mosaic THREADS
+Usage: python peers.py odc|stackstac ITEMS.json stack|mosaic THREADS [--cloud]
 
 Loads the items' B02, B03, B05 assets as a uint16 cube (fill 0) on the
 10 m grid, into memory, with THREADS threads: case `stack` one timestep
@@ -9,6 +9,11 @@ per item, case `mosaic` grouped by solar day with the first valid pixel
 (imports and item parsing excluded), the cube's shape and geotransform,
 and the checksums the bench compares across tools (per-band sums, and
 the sum over planes of plane sum x (t * bands + b + 1)).
+
+With --cloud (assets on an HTTP server), odc-stac is configured as its
+documentation advises for cloud storage, `configure_rio(cloud_defaults=True)`
+(no directory listing on open, retries); stackstac keeps its own defaults
+(which already set GDAL_DISABLE_READDIR_ON_OPEN and VSI_CACHE on open).
 """
 
 import json
@@ -33,9 +38,11 @@ def checksums(bands):
     }
 
 
-def run_odc(items, case, threads):
+def run_odc(items, case, threads, cloud):
     import odc.stac
 
+    if cloud:
+        odc.stac.configure_rio(cloud_defaults=True)
     start = time.perf_counter()
     ds = odc.stac.load(
         items,
@@ -53,7 +60,7 @@ def run_odc(items, case, threads):
     return seconds, [ds[b].values for b in BANDS], [gt.c, gt.a, gt.b, gt.f, gt.d, gt.e]
 
 
-def run_stackstac(items, case, threads):
+def run_stackstac(items, case, threads, cloud):
     import dask
     import pandas as pd
     import stackstac
@@ -103,10 +110,11 @@ def versions(tool):
 
 def main():
     tool, path, case, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    cloud = "--cloud" in sys.argv[5:]
     with open(path) as f:
         items = [pystac.Item.from_dict(d) for d in json.load(f)["features"]]
     run = {"odc": run_odc, "stackstac": run_stackstac}[tool]
-    seconds, bands, gt = run(items, case, threads)
+    seconds, bands, gt = run(items, case, threads, cloud)
     nt, h, w = bands[0].shape
     out = {
         "seconds": seconds,
