@@ -117,8 +117,8 @@ pub enum MetaError {
     },
     /// No reader matches the asset's media type or href.
     #[error(
-        "{location}: Cannot determine a reader for media_type={media_type:?} and href={href:?}; \
-         supported: GeoTIFF/COG, JPEG2000, NetCDF, GRIB, Zarr"
+        "{location}: no reader for {}{href}; supported: GeoTIFF/COG, JPEG2000, NetCDF, GRIB, Zarr",
+        media_type.as_deref().map(|m| format!("type {m}, href ")).unwrap_or_else(|| "href ".into())
     )]
     UnsupportedAsset {
         /// Which item and asset.
@@ -127,6 +127,15 @@ pub enum MetaError {
         media_type: Option<String>,
         /// The (redacted) href.
         href: String,
+    },
+    /// The asset is not a raster band (metadata, a document, a container):
+    /// see [`asset_kind`](crate::asset_kind).
+    #[error("{location}: not a raster band: {what}")]
+    NotRaster {
+        /// Which item and asset.
+        location: Location,
+        /// What the asset is instead (e.g. "an XML document (type application/xml)").
+        what: String,
     },
     /// A datetime is needed (e.g. for solar-day grouping) but the item has none.
     #[error("{location}: the item has no datetime (nor start_datetime)")]

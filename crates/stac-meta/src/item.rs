@@ -88,7 +88,25 @@ pub fn items_from_value(value: Value) -> Result<Vec<Value>> {
                     Some(t @ ("Collection" | "Catalog")) => Err(MetaError::NotItems {
                         found: format!("type \"{t}\""),
                     }),
-                    _ => Ok(vec![Value::Object(map)]),
+                    // An item has an id, assets, or says it is a Feature;
+                    // `{"foo": 1}` is not an item with id "?".
+                    Some("Feature") => Ok(vec![Value::Object(map)]),
+                    _ if map.contains_key("id") || map.contains_key("assets") => {
+                        Ok(vec![Value::Object(map)])
+                    }
+                    _ => {
+                        let mut keys: Vec<&str> = map.keys().map(String::as_str).take(6).collect();
+                        if map.len() > keys.len() {
+                            keys.push("...");
+                        }
+                        Err(MetaError::NotItems {
+                            found: if keys.is_empty() {
+                                "an empty JSON object".into()
+                            } else {
+                                format!("a JSON object with keys {}", keys.join(", "))
+                            },
+                        })
+                    }
                 }
             }
         }
@@ -316,6 +334,60 @@ impl Bbox {
             Some((zmin, zmax)) => vec![self.west, self.south, zmin, self.east, self.north, zmax],
         }
     }
+}
+
+/// Check a requested lon/lat box `[west, south, east, north]` and say
+/// whether it crosses the antimeridian (`Ok(true)`).
+///
+/// The numbers must be finite, longitudes within ±180, latitudes within
+/// ±90, and south <= north. A box with west > east is read as crossing the
+/// antimeridian only when that is what the user meant: `allow_crossing`
+/// (said explicitly), or the box, wrapped eastwards from west to east, spans
+/// at most 180° of longitude (`170,..,-170` is a 20° box across 180°;
+/// `12,..,11` would wrap 359° and is a typo). Otherwise it is an error
+/// naming both numbers, never a silent world-wide box.
+///
+/// ```
+/// use stac_meta::check_lonlat_bbox;
+/// assert_eq!(check_lonlat_bbox([10.0, 45.0, 11.0, 46.0], false).unwrap(), false);
+/// assert_eq!(check_lonlat_bbox([179.5, -10.0, -179.5, 10.0], false).unwrap(), true);
+/// let e = check_lonlat_bbox([12.0, 45.0, 11.0, 46.0], false).unwrap_err();
+/// assert!(e.to_string().contains("west 12 > east 11"), "{e}");
+/// assert!(check_lonlat_bbox([12.0, 45.0, 11.0, 46.0], true).unwrap());
+/// ```
+pub fn check_lonlat_bbox(b: [f64; 4], allow_crossing: bool) -> Result<bool> {
+    let err = |reason: String| MetaError::InvalidParameter {
+        parameter: "bbox",
+        reason,
+    };
+    let [w, s, e, n] = b;
+    if !b.iter().all(|v| v.is_finite()) {
+        return Err(err(format!("{b:?} must be 4 finite numbers")));
+    }
+    if w.abs() > 180.0 || e.abs() > 180.0 {
+        return Err(err(format!(
+            "longitudes {w} and {e} must be within -180..180 (west,south,east,north in degrees)"
+        )));
+    }
+    if s.abs() > 90.0 || n.abs() > 90.0 {
+        return Err(err(format!(
+            "latitudes {s} and {n} must be within -90..90 (west,south,east,north in degrees)"
+        )));
+    }
+    if s > n {
+        return Err(err(format!("south {s} > north {n}")));
+    }
+    if w <= e {
+        return Ok(false);
+    }
+    let wrapped = e + 360.0 - w;
+    if allow_crossing || wrapped <= 180.0 {
+        return Ok(true);
+    }
+    Err(err(format!(
+        "west {w} > east {e}: read as crossing the antimeridian it would span {wrapped}° of \
+         longitude; swap west and east, or allow antimeridian crossing explicitly"
+    )))
 }
 
 /// The item's `bbox`: `Ok(None)` when absent or null; an error when it is not

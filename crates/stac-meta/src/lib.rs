@@ -49,7 +49,10 @@ pub mod policy;
 pub mod search;
 
 pub use datetime::{datetime_property, item_datetime, item_interval, parse_datetime};
-pub use engine::{Engine, engine_for, which_engine, which_engine_with};
+pub use engine::{
+    AssetKind, Engine, asset_kind, asset_roles, engine_for, item_asset_kind, require_raster,
+    which_engine, which_engine_with,
+};
 pub use error::{Location, MetaError, Result};
 pub use extension::{
     BandMetadata, DataType, ExtensionMetadata, affine_to_geotransform, geotransform_to_affine,
@@ -61,7 +64,7 @@ pub use href::{
 };
 pub use item::{
     AssetSource, Bbox, alternate_href, asset, asset_href, asset_source, assets, bbox,
-    collection_id, item_id, item_slice, items_from_value, media_type, parse_items, properties,
-    property, self_href,
+    check_lonlat_bbox, collection_id, item_id, item_slice, items_from_value, media_type,
+    parse_items, properties, property, self_href,
 };
 pub use policy::{DEFAULT_DRIVERS, HrefPolicy, HrefRule};

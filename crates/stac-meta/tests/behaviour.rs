@@ -345,12 +345,85 @@ fn engine_tables() {
     let item = json!({"id": "i", "assets": {"x": {"href": "https://h/x.parquet?sig=SECRET", "type": "application/x-parquet"}}});
     let err = which_engine(&item, Some("x")).unwrap_err().to_string();
     assert!(
-        err.contains("Cannot determine a reader")
-            && err.contains("JPEG2000")
-            && err.contains("application/x-parquet"),
+        err.contains("not a raster band") && err.contains("application/x-parquet"),
         "{err}"
     );
     assert!(!err.contains("SECRET"), "href must be redacted: {err}");
+    // Nothing known either way: no reader, named without Rust Debug text.
+    let item = json!({"id": "i", "assets": {"x": {"href": "https://h/x.bin?sig=SECRET", "type": "application/x-foo"}}});
+    let err = which_engine(&item, Some("x")).unwrap_err().to_string();
+    assert!(
+        err.contains("no reader for type application/x-foo, href https://h/x.bin")
+            && err.contains("JPEG2000"),
+        "{err}"
+    );
+    assert!(!err.contains("Some(") && !err.contains('"'), "{err}");
+    assert!(!err.contains("SECRET"), "href must be redacted: {err}");
+}
+
+/// The one raster-band rule on assets shaped like real catalogs' (Landsat
+/// Collection 2 metadata assets, a MODIS HDF4 container, a tilejson link,
+/// ASTER and DEM COGs, MODIS HDF5-less items without a type).
+#[test]
+fn raster_band_rule_on_real_asset_shapes() {
+    let item = json!({"id": "LC09_L2SP_044034_20220111_02_T1", "assets": {
+        "red": {"href": "https://h/LC09_SR_B4.TIF", "type": "image/tiff; application=geotiff; profile=cloud-optimized", "roles": ["data"]},
+        "pan": {"href": "https://h/LC09_B8.TIF", "type": "image/vnd.stac.geotiff; cloud-optimized=true", "roles": ["data"]},
+        "mtl.txt": {"href": "https://h/LC09_MTL.txt", "type": "text/plain", "roles": ["metadata"]},
+        "mtl.xml": {"href": "https://h/LC09_MTL.xml", "type": "application/xml", "roles": ["metadata"]},
+        "mtl.json": {"href": "https://h/LC09_MTL.json", "type": "application/json", "roles": ["metadata"]},
+        "ang": {"href": "https://h/LC09_ANG.txt", "roles": ["metadata"]},
+        "tilejson": {"href": "https://tiles/x/tilejson.json", "type": "application/json", "roles": ["tiles"]},
+        "rendered_preview": {"href": "https://tiles/x/preview.png", "type": "image/png", "roles": ["overview"]},
+        "thumbnail": {"href": "https://h/thumb.jpg", "type": "image/jpeg", "roles": ["thumbnail"]},
+        "hdf": {"href": "https://h/MOD13Q1.A2021001.h35v08.061.hdf", "type": "application/x-hdf", "roles": ["data"]},
+        "hdf_notype": {"href": "https://h/MOD13Q1.A2021001.h35v08.061.hdf"},
+        "dem": {"href": "s3://b/Copernicus_DSM_COG_10_N46_00_E011_00_DEM.tif"},
+        "noext": {"href": "https://h/data/B04"},
+        "meta_tif": {"href": "https://h/qa.tif", "type": "image/tiff", "roles": ["metadata"]}
+    }});
+    let kind = |k: &str| item_asset_kind(&item, k, &[]).unwrap();
+    for raster in ["red", "pan", "dem", "meta_tif"] {
+        assert_eq!(kind(raster), AssetKind::Raster(Engine::Gdal), "{raster}");
+        assert!(require_raster(&item, raster, &[]).is_ok());
+    }
+    assert_eq!(kind("noext"), AssetKind::Unknown);
+    assert!(require_raster(&item, "noext", &[]).is_ok());
+    assert_eq!(kind("rendered_preview"), AssetKind::Unknown);
+    for not in [
+        "mtl.txt",
+        "mtl.xml",
+        "mtl.json",
+        "ang",
+        "tilejson",
+        "thumbnail",
+        "hdf",
+        "hdf_notype",
+    ] {
+        let e = require_raster(&item, not, &[]).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(e, MetaError::NotRaster { .. })
+                && msg.contains(not)
+                && msg.contains("LC09_L2SP_044034_20220111_02_T1")
+                && msg.contains("not a raster band"),
+            "{not}: {msg}"
+        );
+        // which_engine follows the same rule.
+        assert!(
+            matches!(
+                which_engine(&item, Some(not)),
+                Err(MetaError::NotRaster { .. })
+            ),
+            "{not}"
+        );
+    }
+    assert!(
+        require_raster(&item, "hdf", &[])
+            .unwrap_err()
+            .to_string()
+            .contains("HDF4")
+    );
 }
 
 #[test]
@@ -567,4 +640,52 @@ fn datetimes_and_intervals() {
         parse_datetime("2021-06-01").unwrap().to_rfc3339(),
         "2021-06-01T00:00:00+00:00"
     );
+}
+
+#[test]
+fn json_that_is_not_an_item_is_said_so() {
+    for text in [r#"{"foo": 1}"#, "{}"] {
+        let e = parse_items(text).unwrap_err();
+        assert!(matches!(e, MetaError::NotItems { .. }), "{text}: {e}");
+        assert!(
+            e.to_string().contains("not a STAC Item, FeatureCollection"),
+            "{e}"
+        );
+    }
+    assert!(
+        parse_items(r#"{"foo": 1}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("keys foo")
+    );
+    assert_eq!(parse_items(r#"{"id": "a"}"#).unwrap().len(), 1);
+    assert_eq!(parse_items(r#"{"type": "Feature"}"#).unwrap().len(), 1);
+}
+
+#[test]
+fn requested_bboxes_cross_the_antimeridian_only_when_meant() {
+    // Real crossings (a Fiji scene, a 20° box) are accepted and reported.
+    assert!(check_lonlat_bbox([179.5, -17.0, -179.5, -16.0], false).unwrap());
+    assert!(check_lonlat_bbox([170.0, -10.0, -170.0, 10.0], false).unwrap());
+    // A typo (west and east swapped) is an error naming both numbers...
+    for b in [
+        [12.0, 45.0, 11.0, 46.0],
+        [-10.0, 0.0, -12.0, 1.0],
+        [100.0, 0.0, -50.0, 1.0],
+    ] {
+        let e = check_lonlat_bbox(b, false).unwrap_err().to_string();
+        assert!(e.contains(&format!("west {} > east {}", b[0], b[2])), "{e}");
+        assert!(e.contains("explicitly"), "{e}");
+        // ...unless crossing was asked for.
+        assert!(check_lonlat_bbox(b, true).unwrap());
+    }
+    assert!(
+        check_lonlat_bbox([0.0, 46.0, 1.0, 45.0], true)
+            .unwrap_err()
+            .to_string()
+            .contains("south 46 > north 45")
+    );
+    assert!(check_lonlat_bbox([0.0, 0.0, 190.0, 1.0], false).is_err());
+    assert!(check_lonlat_bbox([0.0, 0.0, f64::NAN, 1.0], false).is_err());
+    assert!(!check_lonlat_bbox([-180.0, -90.0, 180.0, 90.0], false).unwrap());
 }

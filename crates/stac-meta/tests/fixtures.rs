@@ -222,7 +222,7 @@ fn engines_of_real_assets() {
     let err = which_engine(&items[0], Some("granule-metadata"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("Cannot determine a reader"), "{err}");
+    assert!(err.contains("not a raster band"), "{err}");
     assert!(err.contains("granule-metadata"), "{err}");
 }
 
@@ -249,4 +249,49 @@ fn alternate_s3_hrefs_of_usgs_landsat() {
             .href,
         canonical
     );
+}
+
+/// The raster-band rule over every asset of the real catalogs: every
+/// GeoTIFF/NetCDF data asset is a raster, every XML/JSON/text/HDF4 asset
+/// (MTL files, granule metadata, tilejson, MODIS HDF4) is not.
+#[test]
+fn raster_band_rule_over_real_catalogs() {
+    use stac_meta::{AssetKind, item_asset_kind};
+    let (mut rasters, mut not) = (0, 0);
+    for name in [
+        "pc-landsat-c2-l1.json",
+        "pc-landsat-c2-l2.json",
+        "pc-modis-09A1-061.json",
+        "pc-cop-dem-glo-30.json",
+        "pc-esa-worldcover.json",
+        "pc-io-lulc-annual-v02.json",
+        "pc-goes-cmi.json",
+        "earthsearch-sentinel-2-c1-l2a.json",
+        "pc-sentinel-2-l2a.json",
+    ] {
+        for item in load(name) {
+            for (key, a) in assets(&item).unwrap() {
+                let mt = a.get("type").and_then(Value::as_str).unwrap_or("");
+                let kind = item_asset_kind(&item, key, &[]).unwrap();
+                if mt.starts_with("image/tiff") || mt.contains("netcdf") {
+                    assert!(
+                        matches!(kind, AssetKind::Raster(_)),
+                        "{name} {key}: {kind:?}"
+                    );
+                    rasters += 1;
+                } else if mt.contains("xml")
+                    || mt.contains("json")
+                    || mt.starts_with("text/")
+                    || mt.contains("x-hdf")
+                {
+                    assert!(
+                        matches!(kind, AssetKind::NotRaster(_)),
+                        "{name} {key}: {kind:?}"
+                    );
+                    not += 1;
+                }
+            }
+        }
+    }
+    assert!(rasters > 100 && not > 15, "{rasters} rasters, {not} not");
 }
