@@ -75,6 +75,15 @@ impl std::fmt::Debug for CubePlan {
     }
 }
 
+/// The reason of a stac-meta parameter error, without its "invalid search
+/// parameter" framing (the cube names its own option).
+fn strip_parameter(e: &stac_meta::MetaError) -> String {
+    match e {
+        stac_meta::MetaError::InvalidParameter { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Does the item's bbox overlap `b` (lon/lat; antimeridian-aware)?
 fn overlaps(item: &Bbox, b: &[f64; 4]) -> bool {
     if item.north < b[1] || item.south > b[3] {
@@ -108,16 +117,20 @@ impl DatasetCollection {
     /// signed), grid, time axis. Opens only sources whose items carry no
     /// grid metadata.
     pub fn plan(items: &[Value], assets: &[&str], options: &CubeOptions) -> Result<CubePlan> {
-        // 1. Filters.
-        if let Some(b) = options.bbox
-            && (!b.iter().all(|v| v.is_finite())
-                || b[1] > b[3]
-                || b.iter().step_by(2).any(|x| x.abs() > 180.0)
-                || b.iter().skip(1).step_by(2).any(|y| y.abs() > 90.0))
-        {
+        // 1. Filters. A lon/lat box with west > east crosses the
+        // antimeridian only when meant (`antimeridian`, or at most 180°).
+        if let Some(b) = options.bbox {
+            stac_meta::check_lonlat_bbox(b, options.antimeridian)
+                .map_err(|e| invalid("bbox", strip_parameter(&e)))?;
+        }
+        if let Some(crate::grid::Bounds::LonLat(b)) = options.grid.bounds {
+            stac_meta::check_lonlat_bbox(b, options.antimeridian)
+                .map_err(|e| invalid("bounds", strip_parameter(&e)))?;
+        }
+        if options.max_items == Some(0) {
             return Err(invalid(
-                "bbox",
-                format!("{b:?} is not a lon/lat box [west, south, east, north]"),
+                "max_items",
+                "must be at least 1 (0 would leave no item to build a cube from)",
             ));
         }
         let mut kept: Vec<&Value> = Vec::with_capacity(items.len());
@@ -138,10 +151,7 @@ impl DatasetCollection {
                 reason: if items.is_empty() {
                     "no items were given".into()
                 } else {
-                    format!(
-                        "all {} items were filtered out by bbox/max_items",
-                        items.len()
-                    )
+                    format!("none of the {} item(s) overlaps the bbox", items.len())
                 },
             });
         }
@@ -430,17 +440,30 @@ impl CubePlan {
         self.sources.len()
     }
 
-    /// Bytes the loaded cube will hold (8 per pixel while the type is unknown).
-    pub fn output_bytes(&self) -> u64 {
-        let size = u64::from(
-            self.dtype
-                .and_then(DataType::bits)
-                .map_or(8, |bits| (bits / 8).min(8)),
-        );
-        (self.timesteps.len() * self.slots.len()) as u64
-            * self.grid.rows as u64
-            * self.grid.cols as u64
-            * size
+    /// Bytes the loaded cube will hold, in its [`data_type`](Self::data_type);
+    /// `None` while the type is unknown (see
+    /// [`resolve_data_type`](Self::resolve_data_type)).
+    pub fn output_bytes(&self) -> Option<u64> {
+        let size = u64::from(self.dtype?.bits()? / 8).max(1);
+        Some(
+            (self.timesteps.len() * self.slots.len()) as u64
+                * self.grid.rows as u64
+                * self.grid.cols as u64
+                * size,
+        )
+    }
+
+    /// The cube's data type, opening the first readable source's header
+    /// when no metadata or option decides it (what [`load`](Self::load)
+    /// would do; no pixel is read). Afterwards [`data_type`](Self::data_type)
+    /// and [`output_bytes`](Self::output_bytes) are known.
+    pub fn resolve_data_type(&mut self) -> Result<DataType> {
+        if let Some(t) = self.dtype {
+            return Ok(t);
+        }
+        let t = dtype_from_file(&self.sources, &self.opened, &self.options)?;
+        self.dtype = Some(t);
+        Ok(t)
     }
 
     /// Windows of at most `rows` x `cols` covering the grid, row-major.

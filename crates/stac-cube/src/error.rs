@@ -11,7 +11,7 @@ pub type Result<T, E = CubeError> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum CubeError {
     /// Nothing to build a cube from (no items, or all filtered out).
-    #[error("from_stac produced no timesteps: {reason}")]
+    #[error("no items to build a cube from: {reason}")]
     NoItems {
         /// Why nothing was left.
         reason: String,
@@ -41,7 +41,7 @@ pub enum CubeError {
     /// The planned grid is larger than the configured pixel limit.
     #[error(
         "the cube grid of {rows} rows x {cols} cols = {pixels} pixels per plane exceeds the \
-         {limit}-pixel limit (set CubeOptions::max_pixels to allow it, or give a coarser \
+         {limit}-pixel limit (raise the pixel limit to allow it, or give a coarser \
          resolution or smaller bounds)"
     )]
     GridTooLarge {

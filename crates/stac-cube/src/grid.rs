@@ -207,6 +207,9 @@ pub struct GridReport {
     pub outside: Vec<Outside>,
     /// Other decisions worth knowing (nodata defaults, skipped transforms).
     pub notes: Vec<String>,
+    /// Requests that are valid but probably not what was meant (a
+    /// resolution implausible for the CRS's units); the CLI prints them.
+    pub warnings: Vec<String>,
 }
 
 /// Whether two floats agree to a relative tolerance.
@@ -217,6 +220,106 @@ pub(crate) fn close(a: f64, b: f64) -> bool {
 /// Is `v` a whole number within a tolerance suited to pixel arithmetic?
 pub(crate) fn near_integer(v: f64) -> bool {
     (v - v.round()).abs() < 1e-6
+}
+
+/// `v` modulo `res` in `[0, res)`, with offsets within a millionth of a
+/// pixel of either end read as 0 (a MODIS origin of -20015109.354 at
+/// 463.3127... m is 43200 whole pixels, not an offset of 463.31).
+fn offset_in(v: f64, res: f64) -> f64 {
+    let o = v.rem_euclid(res);
+    if o < 1e-6 * res || res - o < 1e-6 * res {
+        0.0
+    } else {
+        o
+    }
+}
+
+/// A number for the report: at most 6 decimals.
+fn round_report(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// A warning when a requested resolution does not fit the CRS's units: more
+/// than 5 units per pixel in a geographic CRS (degrees: `60` was probably
+/// metres), or under a millimetre in a projected one (`0.0001` was
+/// probably degrees).
+fn implausible_resolution(r: [f64; 2], crs: &Crs) -> Option<String> {
+    let srs = crs.to_spatial_ref().ok()?;
+    let label = crs_label(crs);
+    if srs.is_geographic() {
+        let m = r[0].max(r[1]);
+        if m > 5.0 {
+            return Some(format!(
+                "resolution {m} is in degrees (the units of {label}): one pixel spans {m}° \
+                 (about {:.0} km); for {m} m give about {:.6}",
+                m * 111.32,
+                m / 111_320.0
+            ));
+        }
+    } else {
+        let metres = srs.linear_units();
+        let m = r[0].min(r[1]) * if metres > 0.0 { metres } else { 1.0 };
+        if m < 1e-3 {
+            return Some(format!(
+                "resolution {} is {m} m per pixel in {label}; was it meant in degrees (about {:.0} m)?",
+                r[0].min(r[1]),
+                r[0].min(r[1]) * 111_320.0
+            ));
+        }
+    }
+    None
+}
+
+/// Bounds in `crs` of a lon/lat box that crosses the antimeridian
+/// (`west > east`, already accepted by `check_lonlat_bbox`): the parts east
+/// and west of 180° are transformed separately. In a geographic CRS the box
+/// continues east past 180°; in a CRS continuous across 180° (a UTM zone
+/// 1 or 60, a Pacific-centred projection) the two parts are joined; in a CRS
+/// whose edge is the antimeridian (sinusoidal, Web Mercator, Plate Carrée)
+/// the parts fall on opposite edges of the world, and one grid would span
+/// the whole world: an error with the alternatives, never a silent
+/// world-wide grid.
+fn crossing_bounds(b: [f64; 4], crs: &Crs, report: &mut GridReport) -> Result<[f64; 4]> {
+    let lonlat = Crs::Epsg(4326);
+    if crs.to_spatial_ref().is_ok_and(|s| s.is_geographic()) {
+        let east = transform_bounds(&[b[0], b[1], 180.0, b[3]], &lonlat, crs)?;
+        report
+            .notes
+            .push("the bounds cross the antimeridian; the grid extends east past 180".into());
+        return Ok([east[0], east[1], east[2] + (b[2] + 180.0), east[3]]);
+    }
+    let a = transform_bounds(&[b[0], b[1], 180.0, b[3]], &lonlat, crs)?;
+    let w = transform_bounds(&[-180.0, b[1], b[2], b[3]], &lonlat, crs)?;
+    let width_a = a[2] - a[0];
+    let width_w = w[2] - w[0];
+    let tol = 1e-6 * width_a.abs().max(width_w.abs()).max(1.0);
+    let joined = [
+        a[0].min(w[0]),
+        a[1].min(w[1]),
+        a[2].max(w[2]),
+        a[3].max(w[3]),
+    ];
+    if w[0] <= a[2] + tol && w[2] >= a[2] - tol {
+        // The western part continues the eastern one.
+        report.notes.push(format!(
+            "the bounds cross the antimeridian; {} is continuous across it",
+            crs_label(crs)
+        ));
+        return Ok(joined);
+    }
+    Err(CubeError::Grid(format!(
+        "the lon/lat bounds [{}, {}, {}, {}] cross the antimeridian, which is an edge of {}: \
+         there the box falls on both edges of the world and one grid would span {:.0} CRS units \
+         instead of about {:.0}; choose a CRS continuous across 180° (EPSG:4326, EPSG:3832 or \
+         the local UTM zone) or split the box at 180°",
+        b[0],
+        b[1],
+        b[2],
+        b[3],
+        crs_label(crs),
+        joined[2] - joined[0],
+        width_a + width_w
+    )))
 }
 
 fn snap_down(v: f64, anchor: f64, res: f64) -> f64 {
@@ -256,6 +359,12 @@ pub(crate) fn plan_grid(
     // CRS.
     let crs = match &request.crs {
         Some(c) => {
+            if c.to_spatial_ref().is_err() {
+                return Err(CubeError::Grid(format!(
+                    "unknown CRS {} (GDAL/PROJ cannot build it)",
+                    c.short()
+                )));
+            }
             report.crs = format!("{} (requested)", crs_label(c));
             c.clone()
         }
@@ -299,6 +408,9 @@ pub(crate) fn plan_grid(
                 )));
             }
             report.resolution = format!("{} x {} (requested)", r[0], r[1]);
+            if let Some(w) = implausible_resolution(r, &crs) {
+                report.warnings.push(w);
+            }
             r
         }
         None => {
@@ -347,15 +459,19 @@ pub(crate) fn plan_grid(
         }
     };
     // Bounds.
-    let (bounds, explicit) = match request.bounds {
+    let bounds = match request.bounds {
         Some(Bounds::Grid(b)) => {
             report.bounds = format!("{b:?} (requested, grid CRS)");
-            (b, true)
+            b
         }
         Some(Bounds::LonLat(b)) => {
-            let t = transform_bounds(&b, &Crs::Epsg(4326), &crs)?;
+            let t = if b[0] > b[2] {
+                crossing_bounds(b, &crs, report)?
+            } else {
+                transform_bounds(&b, &Crs::Epsg(4326), &crs)?
+            };
             report.bounds = format!("{b:?} lon/lat (requested) = {t:?} in {}", crs.short());
-            (t, true)
+            t
         }
         None => {
             let mut u = [
@@ -403,7 +519,7 @@ pub(crate) fn plan_grid(
                 "union of {} source footprints",
                 sources.len() - skipped.len()
             );
-            (u, false)
+            u
         }
     };
     if !bounds.iter().all(|v| v.is_finite()) || bounds[2] <= bounds[0] || bounds[3] <= bounds[1] {
@@ -411,13 +527,24 @@ pub(crate) fn plan_grid(
             "empty or invalid bounds {bounds:?}"
         )));
     }
-    // Anchor.
+    // Anchor: the sources' own pixel edges are kept whenever they agree,
+    // whether the bounds and resolution were derived or requested, so a
+    // subset (`bounds`) or a coarser multiple (`resolution`) of a cube stays
+    // on the full cube's lattice.
     let mut anchor = [0.0, 0.0];
     report.anchor = "edge (pixel edges at multiples of the resolution)".into();
-    if request.anchor == Anchor::Auto && !explicit {
+    if request.anchor == Anchor::Auto {
+        // Sources whose pixel size equals the resolution or divides it
+        // exactly: their edges are edges of the grid.
+        let divides = |native: f64, target: f64| {
+            let k = target / native;
+            k > 1.0 - 1e-9 && near_integer(k)
+        };
         let natives: Vec<[f64; 2]> = in_crs
             .iter()
-            .filter(|(_, g)| g.north_up() && close(g.res()[0], res[0]) && close(g.res()[1], res[1]))
+            .filter(|(_, g)| {
+                g.north_up() && divides(g.res()[0], res[0]) && divides(g.res()[1], res[1])
+            })
             .map(|(_, g)| [g.gt[0].rem_euclid(res[0]), g.gt[3].rem_euclid(res[1])])
             .collect();
         if let Some(first) = natives.first() {
@@ -428,11 +555,15 @@ pub(crate) fn plan_grid(
                     && (dy < 1e-6 * res[1] || (res[1] - dy) < 1e-6 * res[1])
             });
             if agree {
+                // Snap with the exact offset; report it as 0 when it is a
+                // whole pixel to within float error.
                 anchor = *first;
-                if anchor[0].abs() > 1e-9 || anchor[1].abs() > 1e-9 {
+                let shown = [offset_in(anchor[0], res[0]), offset_in(anchor[1], res[1])];
+                if shown != [0.0, 0.0] {
                     report.anchor = format!(
-                        "the sources' native alignment (offset {} , {} from the resolution grid)",
-                        anchor[0], anchor[1]
+                        "the sources' native alignment (pixel edges offset by {}, {} from multiples of the resolution)",
+                        round_report(shown[0]),
+                        round_report(shown[1])
                     );
                 } else {
                     report.anchor = "edge (the sources' native alignment)".into();

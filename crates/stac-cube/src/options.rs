@@ -119,7 +119,13 @@ pub struct CubeOptions {
     /// Keep only items whose bbox overlaps this lon/lat box
     /// (antimeridian-aware; items without bbox are kept).
     pub bbox: Option<[f64; 4]>,
-    /// Keep only the first N items (after the bbox filter).
+    /// Read a lon/lat box (`bbox`, or `Grid` bounds in lon/lat) with west >
+    /// east as crossing the antimeridian even when it would span more than
+    /// 180° of longitude (default `false`: such a box is an error, since it
+    /// is more often west and east swapped; see
+    /// [`stac_meta::check_lonlat_bbox`]).
+    pub antimeridian: bool,
+    /// Keep only the first N items (after the bbox filter; at least 1).
     pub max_items: Option<usize>,
     /// Fail on the first unreadable source (default true); `false` fills
     /// nodata and reports it in [`failures`](crate::DatasetCollection::failures).
@@ -167,6 +173,7 @@ impl Default for CubeOptions {
             signer: None,
             env: GdalEnv::default(),
             bbox: None,
+            antimeridian: false,
             max_items: None,
             fail_on_error: true,
             progress: None,
@@ -197,6 +204,7 @@ impl fmt::Debug for CubeOptions {
             .field("signer", &self.signer.as_ref().map(|s| s.name().to_owned()))
             .field("env", &self.env)
             .field("bbox", &self.bbox)
+            .field("antimeridian", &self.antimeridian)
             .field("max_items", &self.max_items)
             .field("fail_on_error", &self.fail_on_error)
             .field("progress", &self.progress.as_ref().map(|_| "<fn>"))
@@ -286,7 +294,13 @@ impl CubeOptions {
         self.bbox = Some(bbox);
         self
     }
-    /// Keep the first N items.
+    /// Accept lon/lat boxes with west > east as crossing the antimeridian
+    /// whatever their width (see [`antimeridian`](Self::antimeridian)).
+    pub fn with_antimeridian(mut self, yes: bool) -> Self {
+        self.antimeridian = yes;
+        self
+    }
+    /// Keep the first N items (N = 0 is refused when planning).
     pub fn max_items(mut self, n: usize) -> Self {
         self.max_items = Some(n);
         self

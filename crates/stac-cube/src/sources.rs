@@ -117,6 +117,7 @@ pub(crate) fn resolve_slots(
     let mut slots = Vec::new();
     for req in requested {
         if let Some(item) = items.iter().find(|it| has_asset(it, req)) {
+            require_raster_everywhere(items, req)?;
             let md = read_extension_metadata(item, Some(req))?;
             // Band count from the metadata; a file is opened only when its
             // item has neither band nor grid metadata.
@@ -163,6 +164,7 @@ pub(crate) fn resolve_slots(
         let Some(item) = items.iter().find(|it| has_asset(it, key)) else {
             return Err(no_item_has(items, req));
         };
+        require_raster_everywhere(items, key)?;
         let band = match sel.parse::<usize>() {
             Ok(0) => {
                 return Err(CubeError::Asset {
@@ -171,7 +173,31 @@ pub(crate) fn resolve_slots(
                     message: "band numbers start at 1".into(),
                 });
             }
-            Ok(n) => n,
+            Ok(n) => {
+                // The band must exist: counted from `raster:bands`/`eo:bands`/
+                // `bands`, or (items without band or grid metadata) from the
+                // file, opened once.
+                let md = read_extension_metadata(item, Some(key))?;
+                let mut count = md.bands.len();
+                if count == 0
+                    && !md.has_grid()
+                    && let Ok(source) = resolve(item, key)
+                    && let Ok(info) = cached_info(&source, cache)
+                {
+                    count = info.bands;
+                }
+                if count > 0 && n > count {
+                    return Err(CubeError::Asset {
+                        item: item_id(item).to_owned(),
+                        asset: req.to_string(),
+                        message: format!(
+                            "band {n} requested, but asset {key:?} has {count} band{}",
+                            if count == 1 { "" } else { "s" }
+                        ),
+                    });
+                }
+                n
+            }
             Err(_) => {
                 let md = read_extension_metadata(item, Some(key))?;
                 md.bands
@@ -198,6 +224,15 @@ pub(crate) fn resolve_slots(
         });
     }
     Ok(slots)
+}
+
+/// Every item's asset `key` must be a raster band by the one rule
+/// ([`stac_meta::require_raster`]): media type, roles, extension.
+fn require_raster_everywhere(items: &[&Value], key: &str) -> Result<()> {
+    for item in items.iter().filter(|it| has_asset(it, key)) {
+        stac_meta::require_raster(item, key, &[])?;
+    }
+    Ok(())
 }
 
 fn no_item_has(items: &[&Value], req: &str) -> CubeError {

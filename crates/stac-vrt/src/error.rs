@@ -6,7 +6,7 @@
 #[non_exhaustive]
 pub enum VrtError {
     /// The input held no items.
-    #[error("build_vrt_from_stac received no items.")]
+    #[error("no items to build a VRT from")]
     NoItems,
     /// An option is out of range or inconsistent.
     #[error("invalid VRT option {option}: {reason}")]
@@ -18,8 +18,8 @@ pub enum VrtError {
     },
     /// Some sources could not be placed in the mosaic and `strict` is on.
     #[error(
-        "build_vrt_from_stac skipped {skipped} of {total} source(s) for asset '{asset}': {listing}. \
-         Pass strict(false) to build a partial mosaic and get the skipped list instead."
+        "{skipped} of {total} source(s) for asset '{asset}' were skipped: {listing}; \
+         build a partial mosaic without them (strict off) to get the skipped list instead"
     )]
     SkippedSources {
         /// The asset key.
@@ -33,7 +33,7 @@ pub enum VrtError {
     },
     /// No source at all could be placed (every item was skipped, or none
     /// intersects the requested bounds).
-    #[error("build_vrt_from_stac: no usable source for asset '{asset}' ({reason})")]
+    #[error("no usable source for asset '{asset}' ({reason})")]
     NoSources {
         /// The asset key.
         asset: String,

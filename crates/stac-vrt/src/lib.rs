@@ -67,6 +67,7 @@ pub mod xml;
 use std::borrow::Borrow;
 
 use serde_json::Value;
+use stac_meta::DataType;
 
 pub use error::{Result, VrtError};
 pub use options::{MosaicOrder, Resampling, Resolution, VrtOptions};
@@ -106,7 +107,17 @@ where
         band_count: plan.bands.len(),
         geotransform: plan.geotransform,
         crs: plan.crs.clone(),
-        data_types: plan.bands.iter().map(|b| b.data_type.to_owned()).collect(),
+        data_types: plan
+            .bands
+            .iter()
+            .map(|b| {
+                // The raster extension's lower-case names, as the cube's.
+                DataType::from_gdal_name(b.data_type).map_or_else(
+                    || b.data_type.to_ascii_lowercase(),
+                    |t| t.as_str().to_owned(),
+                )
+            })
+            .collect(),
         nodata: plan.bands.iter().map(|b| b.nodata).collect(),
         sources: plan.sources.iter().map(|s| s.summary.clone()).collect(),
         skipped: plan.skipped,

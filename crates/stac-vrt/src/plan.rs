@@ -212,8 +212,30 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
     // travels only inside source paths, or not at all.
     let mut envs: Vec<GdalEnv> = Vec::new();
     let mut opened = 0;
+    let alternates: Vec<&str> = source_options
+        .alternates
+        .iter()
+        .map(String::as_str)
+        .collect();
     for item in items {
         let id = sources::item_label(item);
+        // The one raster-band rule (media type, roles, extension) the cube
+        // and `which_engine` use: an XML/JSON/text/HDF4 asset is skipped,
+        // named, and never opened.
+        if let Err(e @ stac_meta::MetaError::NotRaster { .. }) =
+            stac_meta::require_raster(item, asset, &alternates)
+        {
+            skipped.push(SkippedSource {
+                item: id,
+                href: stac_meta::asset(item, asset)
+                    .ok()
+                    .and_then(|a| a.get("href"))
+                    .and_then(Value::as_str)
+                    .map(|h| stac_raster::redact_message(&stac_meta::redact(h))),
+                reason: e.to_string(),
+            });
+            continue;
+        }
         let source = match stac_raster::RasterSource::resolve(item, Some(asset), &source_options) {
             Ok(s) => s,
             Err(e) => {

@@ -34,11 +34,16 @@ pub struct SkippedSource {
 }
 
 impl SkippedSource {
-    /// `item <id> (<href>): <reason>`.
+    /// `item <id> (<href>): <reason>`, naming the item and the href once:
+    /// what the reason already names is not repeated.
     pub fn describe(&self) -> String {
-        match &self.href {
-            Some(h) => format!("item {} ({h}): {}", self.item, self.reason),
-            None => format!("item {}: {}", self.item, self.reason),
+        let names_item = self.reason.contains(&format!("item '{}'", self.item))
+            || self.reason.contains(&format!("item {}", self.item));
+        let href = self.href.as_deref().filter(|h| !self.reason.contains(h));
+        match (names_item, href) {
+            (true, _) => self.reason.clone(),
+            (false, Some(h)) => format!("item {} ({h}): {}", self.item, self.reason),
+            (false, None) => format!("item {}: {}", self.item, self.reason),
         }
     }
 }
@@ -55,7 +60,8 @@ pub struct VrtSummary {
     pub geotransform: [f64; 6],
     /// Target CRS (authority code such as `EPSG:32630` when known, else WKT).
     pub crs: String,
-    /// GDAL data type of each band.
+    /// Data type of each band, by the raster extension's names (`uint16`,
+    /// `float32`, ...), as the cube's summary names them.
     pub data_types: Vec<String>,
     /// Nodata of each band.
     pub nodata: Vec<Option<f64>>,
