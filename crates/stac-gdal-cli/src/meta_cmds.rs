@@ -52,7 +52,11 @@ fn load(sel: &AssetSelector) -> Result<serde_json::Value> {
 pub fn meta(args: MetaArgs) -> Result<()> {
     let item = load(&args.sel)?;
     let meta = stac_gdal::read_extension_metadata(&item, Some(&args.sel.asset))?;
-    println!("{}", serde_json::to_string_pretty(&meta)?);
+    let mut json = serde_json::to_value(&meta)?;
+    // `epsg` also from a `proj:code` of the form EPSG:<n> (the library keeps
+    // pyramids' key, which reads `proj:epsg` only).
+    json["epsg"] = meta.epsg_code().into();
+    println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(())
 }
 

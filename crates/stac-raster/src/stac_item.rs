@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::dataset::Dataset;
-use crate::error::Result;
+use crate::error::{RasterError, Result};
 use crate::footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};
 
 /// Projection extension schema URL written in `stac_extensions`.
@@ -72,7 +72,7 @@ pub struct ItemOptions {
     pub media_type: Option<String>,
     /// The asset roles (default `["data"]`).
     pub roles: Vec<String>,
-    /// `datetime`, verbatim. `None` with both start and end → `null`;
+    /// `datetime` (RFC 3339, checked, written verbatim). `None` with both start and end → `null`;
     /// `None` otherwise → the current UTC time.
     pub datetime: Option<String>,
     /// `start_datetime`, verbatim.
@@ -192,6 +192,21 @@ impl Dataset {
     /// # Ok::<(), stac_raster::RasterError>(())
     /// ```
     pub fn to_stac_item(&self, id: &str, options: &ItemOptions) -> Result<Value> {
+        // STAC datetimes are RFC 3339 date-times: anything else would make
+        // an invalid item, so it is refused, naming the field.
+        for (field, value) in [
+            ("datetime", &options.datetime),
+            ("start_datetime", &options.start_datetime),
+            ("end_datetime", &options.end_datetime),
+        ] {
+            if let Some(v) = value
+                && chrono::DateTime::parse_from_rfc3339(v).is_err()
+            {
+                return Err(RasterError::InvalidArgument(format!(
+                    "{field} {v:?} is not an RFC 3339 date-time (e.g. 2021-06-01T10:00:00Z)"
+                )));
+            }
+        }
         let crs = self.crs();
         let gt = self.geotransform();
         let bounds = self.bounds();

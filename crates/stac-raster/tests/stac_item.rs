@@ -323,3 +323,32 @@ fn valid_data_footprint_outlines_only_valid_pixels() {
         .unwrap();
     assert_eq!(item3["bbox"], serde_json::json!([10.0, 49.6, 10.4, 50.0]));
 }
+
+/// A datetime that is not RFC 3339 is refused, naming the field: the item
+/// would be invalid STAC (issue 15, wrong result 6).
+#[test]
+fn datetimes_that_are_not_rfc3339_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let b04 = seed_b04(dir.path());
+    let href = b04.to_str().unwrap();
+    let ds = Dataset::open(href).unwrap();
+    for bad in ["notadate", "2021-13-45T00:00:00Z", "2021-06-01", ""] {
+        let e = ds
+            .to_stac_item("s", &ItemOptions::new(href).datetime(bad))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("datetime") && e.contains("RFC 3339"), "{bad}: {e}");
+    }
+    let e = ds
+        .to_stac_item(
+            "s",
+            &ItemOptions::new(href).range("2021-06-01T00:00:00Z", "June"),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("end_datetime \"June\""), "{e}");
+    let ok = ds
+        .to_stac_item("s", &ItemOptions::new(href).datetime("2021-06-01T10:00:00+02:00"))
+        .unwrap();
+    assert_eq!(ok["properties"]["datetime"], "2021-06-01T10:00:00+02:00");
+}
