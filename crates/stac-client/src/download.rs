@@ -174,6 +174,10 @@ pub struct DownloadOptions {
     pub include: Vec<String>,
     /// Not these asset keys.
     pub exclude: Vec<String>,
+    /// Only assets that may be raster bands, by the rule cubes and VRTs use
+    /// ([`stac_meta::asset_kind`]: media type, roles, extension): no MTL,
+    /// XML or JSON metadata, thumbnails or HDF4 containers. Default `false`.
+    pub rasters_only: bool,
     /// Assets downloaded at the same time (at least 1). Default 4.
     pub concurrency: usize,
     /// Existing files (assets and the item JSON alike). Default
@@ -228,6 +232,7 @@ impl Default for DownloadOptions {
         Self {
             include: Vec::new(),
             exclude: Vec::new(),
+            rasters_only: false,
             concurrency: 4,
             overwrite: Overwrite::default(),
             signer: Arc::new(AnonymousSigner),
@@ -252,6 +257,7 @@ impl std::fmt::Debug for DownloadOptions {
         f.debug_struct("DownloadOptions")
             .field("include", &self.include)
             .field("exclude", &self.exclude)
+            .field("rasters_only", &self.rasters_only)
             .field("concurrency", &self.concurrency)
             .field("overwrite", &self.overwrite)
             .field("signer", &self.signer.name())
@@ -284,6 +290,11 @@ impl DownloadOptions {
     /// Not these asset keys.
     pub fn with_exclude<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
         self.exclude = keys.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Only assets that may be raster bands (see [`rasters_only`](Self::rasters_only)).
+    pub fn with_rasters_only(mut self, yes: bool) -> Self {
+        self.rasters_only = yes;
         self
     }
     /// Assets at the same time (at least 1).
@@ -485,6 +496,16 @@ fn plan(item: &Value, root: &Path, sub: Option<String>, options: &DownloadOption
         if !options.wanted(key) {
             continue;
         }
+        if options.rasters_only
+            && !stac_meta::asset_kind(
+                stac_meta::media_type(asset),
+                &stac_meta::asset_roles(asset),
+                asset.get("href").and_then(Value::as_str).unwrap_or(""),
+            )
+            .may_be_raster()
+        {
+            continue;
+        }
         let href = asset
             .get("href")
             .and_then(Value::as_str)
@@ -592,6 +613,38 @@ fn check_include(items: &[&Value], options: &DownloadOptions) -> Result<()> {
         .filter(|k| !seen.contains(k))
         .collect();
     if missing.is_empty() {
+        if options.rasters_only {
+            // An included key that is never a raster band would download
+            // nothing: say so, by the same rule as the filter.
+            for key in &options.include {
+                let mut not_raster = None;
+                let raster_somewhere = items.iter().any(|item| {
+                    let Some(a) = item.get("assets").and_then(|a| a.get(key)) else {
+                        return false;
+                    };
+                    match stac_meta::asset_kind(
+                        stac_meta::media_type(a),
+                        &stac_meta::asset_roles(a),
+                        a.get("href").and_then(Value::as_str).unwrap_or(""),
+                    ) {
+                        stac_meta::AssetKind::NotRaster(what) => {
+                            not_raster = Some(what);
+                            false
+                        }
+                        _ => true,
+                    }
+                });
+                if !raster_somewhere && let Some(what) = not_raster {
+                    return Err(ClientError::InvalidParameter {
+                        parameter: "include",
+                        reason: format!(
+                            "asset {key} is not a raster band ({what}) and only raster bands \
+                             were asked for"
+                        ),
+                    });
+                }
+            }
+        }
         return Ok(());
     }
     let shown: Vec<&str> = seen.iter().copied().take(20).collect();

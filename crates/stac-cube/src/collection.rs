@@ -75,6 +75,20 @@ impl std::fmt::Debug for CubePlan {
     }
 }
 
+/// The time axis as the summaries print it: one object per timestep.
+fn time_json(timesteps: &[Timestep]) -> Vec<Value> {
+    timesteps
+        .iter()
+        .map(|ts| {
+            json!({
+                "label": ts.label,
+                "datetime": ts.datetime.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                "items": ts.items,
+            })
+        })
+        .collect()
+}
+
 /// The reason of a stac-meta parameter error, without its "invalid search
 /// parameter" framing (the cube names its own option).
 fn strip_parameter(e: &stac_meta::MetaError) -> String {
@@ -380,11 +394,7 @@ impl DatasetCollection {
     pub fn summary(&self) -> Value {
         let (t, b, h, w) = self.shape();
         json!({
-            "time": self.timesteps.iter().map(|ts| json!({
-                "label": ts.label,
-                "datetime": ts.datetime.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-                "items": ts.items,
-            })).collect::<Vec<_>>(),
+            "time": time_json(&self.timesteps),
             "bands": self.band_names,
             "shape": [t, b, h, w],
             "dtype": self.data_type().as_str(),
@@ -464,6 +474,31 @@ impl CubePlan {
         let t = dtype_from_file(&self.sources, &self.opened, &self.options)?;
         self.dtype = Some(t);
         Ok(t)
+    }
+
+    /// A JSON summary of the plan, shaped as [`DatasetCollection::summary`]
+    /// (the same `time` objects, `bands`, `shape`, `dtype`, `grid`), plus
+    /// `output_bytes` and the sources that failed while planning. `dtype`
+    /// and `output_bytes` are `null` while the type is unknown (call
+    /// [`resolve_data_type`](Self::resolve_data_type) first).
+    pub fn summary(&self) -> Value {
+        let g = &self.grid;
+        json!({
+            "time": time_json(&self.timesteps),
+            "bands": self.band_names(),
+            "shape": [self.timesteps.len(), self.slots.len(), g.rows, g.cols],
+            "dtype": self.dtype.map(DataType::as_str),
+            "output_bytes": self.output_bytes(),
+            "grid": {
+                "crs": self.crs_label(),
+                "wkt": g.crs.to_wkt2().ok(),
+                "geotransform": g.geotransform,
+                "rows": g.rows,
+                "cols": g.cols,
+                "report": self.report,
+            },
+            "failures": self.plan_failures,
+        })
     }
 
     /// Windows of at most `rows` x `cols` covering the grid, row-major.

@@ -54,11 +54,26 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "item {:?} asset {:?} ({}): {}",
-            self.item, self.asset, self.href, self.error
-        )
+        // Item, asset and href named once: not again when the error
+        // (a source-layer error) already names them.
+        if self.error.contains(&format!("item '{}'", self.item))
+            && self.error.contains(&format!("asset '{}'", self.asset))
+        {
+            return f.write_str(&self.error);
+        }
+        if self.href.is_empty() || self.error.contains(&self.href) {
+            write!(
+                f,
+                "item {:?} asset {:?}: {}",
+                self.item, self.asset, self.error
+            )
+        } else {
+            write!(
+                f,
+                "item {:?} asset {:?} ({}): {}",
+                self.item, self.asset, self.href, self.error
+            )
+        }
     }
 }
 

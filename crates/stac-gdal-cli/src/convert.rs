@@ -223,9 +223,14 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
         Some(n) => ProgressBar::new(n),
         None => ProgressBar::no_length(),
     };
+    // An unknown total (NDJSON read as a stream) shows a count, not "n/n".
+    let template = if total.is_some() {
+        "{spinner} {msg} {pos}/{len} items ({per_sec})"
+    } else {
+        "{spinner} {msg} {pos} items ({per_sec})"
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {pos}/{len} items ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -330,8 +335,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
     bar.finish_and_clear();
     if !args.quiet {
         eprintln!(
-            "{} items: {} → {}",
-            count,
+            "{count} item{}: {} → {}",
+            if count == 1 { "" } else { "s" },
             args.input.display(),
             args.output.display()
         );

@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use stac_gdal::cube::{
     Anchor, CubeData, CubeOptions, DatasetCollection, Fusion, Grid, GroupBy, QuicklookOptions,
     Resampling, TimeOrder,
 };
-use stac_gdal::raster::{Crs, Pixel};
+use stac_gdal::raster::Pixel;
 
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
@@ -52,6 +52,11 @@ pub struct CubeArgs {
     /// Keep only items whose bbox overlaps W,S,E,N (degrees); also the output bounds unless --bounds.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     bbox: Option<Vec<f64>>,
+    /// Read a --bbox with WEST > EAST as crossing the antimeridian whatever
+    /// its width (without it, only boxes up to 180° wide may cross; a wider
+    /// one is an error, usually WEST and EAST swapped).
+    #[arg(long)]
+    antimeridian: bool,
     /// Pixel edges at multiples of the resolution instead of the sources' native alignment.
     #[arg(long)]
     tap: bool,
@@ -70,8 +75,8 @@ pub struct CubeArgs {
     /// Keep the input order of items instead of sorting by datetime.
     #[arg(long)]
     input_order: bool,
-    /// Use only the first N items (after --bbox).
-    #[arg(long)]
+    /// Use only the first N items (after --bbox; at least 1).
+    #[arg(long, value_parser = crate::arg_checks::positive_count)]
     max_items: Option<usize>,
     /// Fill unreadable sources with nodata and list them instead of failing.
     #[arg(long)]
@@ -115,7 +120,7 @@ fn four(v: &[f64], flag: &str) -> Result<[f64; 4]> {
 fn options(args: &CubeArgs) -> Result<CubeOptions> {
     let mut grid = Grid::default();
     if let Some(c) = &args.crs {
-        grid = grid.crs(Crs::parse(c).with_context(|| format!("--crs {c:?}"))?);
+        grid = grid.crs(crate::arg_checks::crs("--crs", c)?);
     }
     match args.resolution.as_deref() {
         None => {}
@@ -126,7 +131,7 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
     if let Some(b) = &args.bounds {
         grid = grid.bounds(four(b, "--bounds")?);
     } else if let Some(b) = &args.bbox {
-        grid = grid.bounds_lonlat(four(b, "--bbox")?);
+        grid = grid.bounds_lonlat(crate::arg_checks::lonlat_bbox(b, args.antimeridian)?);
     }
     if args.tap {
         grid = grid.anchor(Anchor::Edge);
@@ -143,6 +148,7 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
         )
         .rescale(args.rescale)
         .fail_on_error(!args.keep_going)
+        .with_antimeridian(args.antimeridian)
         .max_pixels(args.max_pixels)
         .signer(args.signer.build()?)
         .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
@@ -151,7 +157,7 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
         o = o.time_order(TimeOrder::Input);
     }
     if let Some(b) = &args.bbox {
-        o = o.bbox(four(b, "--bbox")?);
+        o = o.bbox(crate::arg_checks::lonlat_bbox(b, args.antimeridian)?);
     }
     if let Some(n) = args.max_items {
         o = o.max_items(n);
@@ -174,6 +180,12 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 /// Run `stac-gdal cube`.
 pub fn cube(args: CubeArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
+    if let Some(b) = &args.bbox {
+        crate::arg_checks::lonlat_bbox(b, args.antimeridian)?;
+    }
+    if let Some(p) = &args.preview {
+        crate::arg_checks::preview_path(p)?;
+    }
     let items = args
         .catalog
         .read(&args.items, args.bbox.as_deref(), false)?;
@@ -193,22 +205,20 @@ pub fn cube(args: CubeArgs) -> Result<()> {
         b.set_position(p.done as u64);
     });
     let started = std::time::Instant::now();
-    let plan = DatasetCollection::plan(&items, &assets, &opts)?;
+    let mut plan =
+        DatasetCollection::plan(&items, &assets, &opts).map_err(crate::arg_checks::cube_error)?;
+    for w in &plan.grid_report().warnings {
+        eprintln!("stac-gdal: warning: {w}");
+    }
     if args.plan {
-        let g = plan.grid();
-        let summary = serde_json::json!({
-            "time": plan.timesteps().iter().map(|t| &t.label).collect::<Vec<_>>(),
-            "bands": plan.band_names(),
-            "shape": [plan.timesteps().len(), plan.band_names().len(), g.rows, g.cols],
-            "dtype": plan.data_type().map(|t| t.as_str()),
-            "output_bytes": plan.output_bytes(),
-            "grid": {"crs": plan.crs_label(), "geotransform": g.geotransform, "rows": g.rows, "cols": g.cols,
-                     "report": plan.grid_report()},
-        });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        // The type decides output_bytes: from metadata, or one file's header.
+        if let Err(e) = plan.resolve_data_type() {
+            eprintln!("stac-gdal: warning: data type unknown until a source is read: {e}");
+        }
+        println!("{}", serde_json::to_string_pretty(&plan.summary())?);
         return Ok(());
     }
-    let cube = plan.load()?;
+    let cube = plan.load().map_err(crate::arg_checks::cube_error)?;
     let load_seconds = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
     if args.no_write {

@@ -47,6 +47,11 @@ pub struct DownloadArgs {
     /// Not these asset keys; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
     exclude: Vec<String>,
+    /// Only assets that are raster bands, by the rule `cube` and `vrt` use
+    /// (media type, roles, extension): no MTL/XML/JSON metadata,
+    /// thumbnails or HDF4 containers.
+    #[arg(long)]
+    rasters: bool,
     /// Assets downloaded at the same time.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -125,6 +130,7 @@ pub fn download(args: DownloadArgs) -> Result<()> {
     let mut options = DownloadOptions::default()
         .with_include(args.include.iter().cloned())
         .with_exclude(args.exclude.iter().cloned())
+        .with_rasters_only(args.rasters)
         .with_concurrency(args.concurrency)
         .with_overwrite(match args.overwrite {
             OverwriteArg::Skip => Overwrite::Skip,
@@ -157,8 +163,9 @@ pub fn download(args: DownloadArgs) -> Result<()> {
             .and_then(|a| a.as_object())
             .map_or(0, |a| a.len());
         eprintln!(
-            "{}: {n} asset(s) in {}",
+            "{}: {n} asset{} in {}",
             stac_gdal::meta::item_id(item),
+            if n == 1 { "" } else { "s" },
             args.dir.display()
         );
     }

@@ -31,6 +31,10 @@ pub struct CatalogSelect {
     /// Only items whose geometry meets W,S,E,N (degrees).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub bbox: Option<Vec<f64>>,
+    /// Read a --bbox with WEST > EAST as crossing the antimeridian whatever
+    /// its width (without it, only boxes up to 180° wide may cross).
+    #[arg(long)]
+    pub antimeridian: bool,
     #[command(flatten)]
     pub query: CatalogQuery,
 }
@@ -38,6 +42,9 @@ pub struct CatalogSelect {
 impl CatalogSelect {
     /// The items of `path`, selected.
     pub fn read_items(&self, path: &Path) -> Result<Vec<Value>> {
+        if let Some(b) = &self.bbox {
+            crate::arg_checks::lonlat_bbox(b, self.antimeridian)?;
+        }
         self.query.read(path, self.bbox.as_deref(), true)
     }
 }

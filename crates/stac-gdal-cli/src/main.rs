@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod arg_checks;
 mod convert;
 mod cube_cmd;
 mod download_cmd;
@@ -117,7 +118,7 @@ fn main() -> ExitCode {
             // server echoed into the error.
             eprintln!(
                 "stac-gdal: error: {}",
-                signer_args::redact(&format!("{e:#}"))
+                signer_args::redact(&arg_checks::error_text(&e))
             );
             ExitCode::from(1)
         }

@@ -37,6 +37,10 @@ pub struct SearchArgs {
     /// Bounding box: west,south,east,north.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     bbox: Option<Vec<f64>>,
+    /// Read a --bbox with WEST > EAST as crossing the antimeridian whatever
+    /// its width (without it, only boxes up to 180° wide may cross).
+    #[arg(long)]
+    antimeridian: bool,
     /// A GeoJSON geometry (JSON text).
     #[arg(long)]
     intersects: Option<String>,
@@ -58,8 +62,8 @@ pub struct SearchArgs {
     /// Page size.
     #[arg(long)]
     limit: Option<u32>,
-    /// Stop after this many items.
-    #[arg(long)]
+    /// Stop after this many items (at least 1).
+    #[arg(long, value_parser = crate::arg_checks::positive_count)]
     max_items: Option<usize>,
     /// Force GET or POST (default: POST when the API offers it).
     #[arg(long, value_enum)]
@@ -88,6 +92,10 @@ impl SearchArgs {
             .collections(self.collections.iter().cloned())
             .ids(self.ids.iter().cloned());
         if let Some(b) = &self.bbox {
+            // 2-D boxes by the shared rule (3-D ones go to the API as given).
+            if b.len() != 6 {
+                crate::arg_checks::lonlat_bbox(b, self.antimeridian)?;
+            }
             p = p.bbox(b.clone());
         }
         if let Some(g) = &self.intersects {

@@ -41,6 +41,10 @@ pub struct VrtArgs {
     /// Target bounds MINX,MINY,MAXX,MAXY in the target CRS.
     #[arg(long, allow_hyphen_values = true)]
     bounds: Option<String>,
+    /// Data type (uint8, int16, uint16, float32, ...) for items whose
+    /// raster:bands lack one, so no file is opened to learn it.
+    #[arg(long)]
+    dtype: Option<String>,
     /// Nodata of the sources and the VRT.
     #[arg(long, allow_hyphen_values = true)]
     nodata: Option<f64>,
@@ -91,7 +95,17 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
         opts = opts.resolution(res);
     }
     if let Some(crs) = args.crs {
+        crate::arg_checks::crs("--crs", &crs)?;
         opts = opts.crs(crs);
+    }
+    if let Some(t) = &args.dtype {
+        let Some(dt) = stac_gdal::meta::DataType::parse(&t.to_ascii_lowercase()) else {
+            bail!(
+                "--dtype {t:?}: unknown data type (int8, int16, int32, int64, uint8, uint16, \
+                 uint32, uint64, float16, float32, float64, cint16, cint32, cfloat32, cfloat64)"
+            );
+        };
+        opts = opts.data_type(dt);
     }
     if let Some(b) = &args.bounds {
         let v: Vec<f64> = b
@@ -118,7 +132,8 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
     if let Some(bands) = args.bands {
         opts = opts.bands(bands);
     }
-    let vrt = build_vrt_from_stac(&items, &args.asset, &opts)?;
+    let vrt =
+        build_vrt_from_stac(&items, &args.asset, &opts).map_err(crate::arg_checks::vrt_error)?;
     if args.embed_credentials {
         vrt.to_file_with_credentials(&args.output)?;
     } else {

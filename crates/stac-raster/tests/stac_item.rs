@@ -337,7 +337,10 @@ fn datetimes_that_are_not_rfc3339_are_refused() {
             .to_stac_item("s", &ItemOptions::new(href).datetime(bad))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("datetime") && e.contains("RFC 3339"), "{bad}: {e}");
+        assert!(
+            e.contains("datetime") && e.contains("RFC 3339"),
+            "{bad}: {e}"
+        );
     }
     let e = ds
         .to_stac_item(
@@ -348,7 +351,10 @@ fn datetimes_that_are_not_rfc3339_are_refused() {
         .to_string();
     assert!(e.contains("end_datetime \"June\""), "{e}");
     let ok = ds
-        .to_stac_item("s", &ItemOptions::new(href).datetime("2021-06-01T10:00:00+02:00"))
+        .to_stac_item(
+            "s",
+            &ItemOptions::new(href).datetime("2021-06-01T10:00:00+02:00"),
+        )
         .unwrap();
     assert_eq!(ok["properties"]["datetime"], "2021-06-01T10:00:00+02:00");
 }
