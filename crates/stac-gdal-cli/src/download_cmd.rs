@@ -158,10 +158,20 @@ pub fn download(args: DownloadArgs) -> Result<()> {
     bar.finish_and_clear();
     let written = result?;
     for item in &written {
+        // The assets fetched: their hrefs now point into the directory
+        // (the others keep their remote hrefs in the written item).
         let n = item
             .get("assets")
             .and_then(|a| a.as_object())
-            .map_or(0, |a| a.len());
+            .map_or(0, |a| {
+                a.values()
+                    .filter(|v| {
+                        v.get("href")
+                            .and_then(|h| h.as_str())
+                            .is_some_and(|h| !h.contains("://"))
+                    })
+                    .count()
+            });
         eprintln!(
             "{}: {n} asset{} in {}",
             stac_gdal::meta::item_id(item),

@@ -11,7 +11,7 @@ use stac_signers::SignerError;
 #[non_exhaustive]
 pub enum RasterError {
     /// GDAL failed on a dataset (open, read, write, warp ...).
-    #[error("{operation} failed for '{path}': {message}")]
+    #[error("{operation} failed{}: {message}", for_path(path, message))]
     Gdal {
         /// What we were doing (`open`, `read`, `write`, `warp` ...).
         operation: &'static str,
@@ -21,7 +21,7 @@ pub enum RasterError {
         message: String,
     },
     /// A STAC asset could not be opened or read.
-    #[error("item '{item}', asset '{asset}' ({href}): {message}")]
+    #[error("item '{item}', asset '{asset}'{}: {message}", for_href(href, message))]
     Asset {
         /// The item id.
         item: String,
@@ -168,11 +168,41 @@ impl RasterError {
         path: &str,
         source: gdal::errors::GdalError,
     ) -> Self {
+        // GDAL's own message, without the Rust binding's framing
+        // ("GDAL method 'GDALOpenEx' returned a NULL pointer. Error msg: ...").
+        let message = match &source {
+            gdal::errors::GdalError::NullPointer { msg, .. }
+            | gdal::errors::GdalError::CplError { msg, .. }
+                if !msg.is_empty() =>
+            {
+                msg.clone()
+            }
+            other => other.to_string(),
+        };
         Self::Gdal {
             operation,
             path: stac_meta::redact(path).into_owned(),
-            message: crate::secrets::redact_message(&source.to_string()),
+            message: crate::secrets::redact_message(&message),
         }
+    }
+}
+
+/// ` for '<path>'`, unless the message already names the path (GDAL's
+/// messages usually do): each path once in a message.
+fn for_path(path: &str, message: &str) -> String {
+    if path.is_empty() || message.contains(path) {
+        String::new()
+    } else {
+        format!(" for '{path}'")
+    }
+}
+
+/// ` (<href>)`, unless the message already names it.
+fn for_href(href: &str, message: &str) -> String {
+    if href.is_empty() || message.contains(href) {
+        String::new()
+    } else {
+        format!(" ({href})")
     }
 }
 

@@ -217,6 +217,15 @@ pub fn landcover(dir: &Path, with_type: bool) -> Vec<Value> {
     .unwrap()
     .to_file(&tif)
     .unwrap();
+    // The item's bbox from the tile's corners (the CLI's --bbox filters on it).
+    let a = lonlat_of(x0, y0 - 400.0, 32633);
+    let b = lonlat_of(x0 + 400.0, y0, 32633);
+    let bbox = json!([
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[0].max(b[0]),
+        a[1].max(b[1])
+    ]);
     let bands = if with_type {
         json!([{"data_type": "uint8", "nodata": 0}])
     } else {
@@ -226,7 +235,7 @@ pub fn landcover(dir: &Path, with_type: bool) -> Vec<Value> {
         "type": "Feature", "stac_version": "1.0.0",
         "id": "33T-2023",
         "collection": "io-lulc-annual-v02",
-        "bbox": [12.4, 45.99, 12.41, 46.0],
+        "bbox": bbox,
         "geometry": null,
         "properties": {"datetime": null, "start_datetime": "2023-01-01T00:00:00Z",
                        "end_datetime": "2024-01-01T00:00:00Z", "proj:epsg": 32633},
