@@ -147,9 +147,10 @@ pub fn pick_item(items: Vec<Value>, id: Option<&str>, path: &Path) -> Result<Val
             match found {
                 Some(pos) => Ok(items.into_iter().nth(pos).expect("position is in range")),
                 None => bail!(
-                    "no item with id {id:?} in {} ({} items)",
+                    "no item with id {id:?} in {} ({} item{})",
                     path.display(),
-                    items.len()
+                    items.len(),
+                    if items.len() == 1 { "" } else { "s" }
                 ),
             }
         }

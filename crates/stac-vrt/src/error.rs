@@ -18,7 +18,7 @@ pub enum VrtError {
     },
     /// Some sources could not be placed in the mosaic and `strict` is on.
     #[error(
-        "{skipped} of {total} source(s) for asset '{asset}' were skipped: {listing}; \
+        "skipped {skipped} of {total} source(s) for asset '{asset}': {listing}; \
          build a partial mosaic without them (strict off) to get the skipped list instead"
     )]
     SkippedSources {
