@@ -56,10 +56,9 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Item, asset and href named once: not again when the error
         // (a source-layer error) already names them.
-        if self.error.contains(&format!("item '{}'", self.item))
-            && self.error.contains(&format!("asset '{}'", self.asset))
-        {
-            return f.write_str(&self.error);
+        let prefix = format!("item '{}', asset '{}'", self.item, self.asset);
+        if let Some(rest) = self.error.strip_prefix(&prefix) {
+            return write!(f, "item {:?} asset {:?}{rest}", self.item, self.asset);
         }
         if self.href.is_empty() || self.error.contains(&self.href) {
             write!(
