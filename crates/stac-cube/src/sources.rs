@@ -208,11 +208,12 @@ pub(crate) fn resolve_slots(
                         item: item_id(item).to_owned(),
                         asset: key.to_owned(),
                         message: format!(
-                            "no band named {sel:?} in eo:bands/bands (names: {:?})",
+                            "no band named {sel} in eo:bands/bands (names: {})",
                             md.bands
                                 .iter()
                                 .map(|b| b.name.or(b.common_name).unwrap_or("?"))
                                 .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     })?
             }
@@ -246,7 +247,10 @@ fn no_item_has(items: &[&Value], req: &str) -> CubeError {
     CubeError::Asset {
         item: items.first().map_or("", |i| item_id(i)).to_owned(),
         asset: req.to_owned(),
-        message: format!("no item has this asset (asset keys present: {keys:?})"),
+        message: format!(
+            "no item has this asset (asset keys present: {})",
+            keys.join(", ")
+        ),
     }
 }
 

@@ -117,6 +117,10 @@ pub fn cube_error(e: CubeError) -> anyhow::Error {
             "{}; pass --keep-going to fill it with nodata and list it",
             CubeError::Read { failures }
         ),
+        CubeError::NoItems { reason } => anyhow!(
+            "no items to build a cube from: {}",
+            reason.replace("the bbox", "--bbox")
+        ),
         other => other.into(),
     }
 }

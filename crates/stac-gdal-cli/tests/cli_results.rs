@@ -509,6 +509,23 @@ fn messages_name_flags_not_library_internals() {
         ]);
         fails(&o, 1, &["--crs", needle]);
     }
+    // Nothing overlapping the box names --bbox.
+    let o = stac_gdal(&[
+        "cube",
+        p(&dem),
+        "--asset",
+        "data",
+        "--bbox",
+        "0,0,1,1",
+        "--plan",
+        "--out",
+        "x",
+    ]);
+    fails(&o, 1, &["overlaps --bbox"]);
+    // An unknown asset lists the keys present, without Rust list syntax.
+    let o = stac_gdal(&["cube", p(&dem), "--asset", "nope", "--plan", "--out", "x"]);
+    let e = fails(&o, 1, &["nope", "asset keys present: data"]);
+    assert!(!e.contains("[\""), "{e}");
     // The pixel limit names --max-pixels.
     let o = stac_gdal(&[
         "cube",
