@@ -171,7 +171,7 @@ fn help_lists_every_subcommand_and_each_has_an_example() {
         );
         let sub = stdout(&stac_gdal(&[name, "--help"]));
         assert!(
-            sub.contains("Example:") && sub.contains(&format!("stac-gdal {name} ")),
+            sub.contains("Example") && sub.contains(&format!("stac-gdal {name} ")),
             "`stac-gdal {name} --help` shows an example:\n{sub}"
         );
     }
