@@ -1,4 +1,5 @@
 //! `convert`: items between JSON, NDJSON and stac-geoparquet, by extension.
+//! Temp files go to the output's staging folder (`crate::staging`).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};

@@ -104,20 +104,22 @@ pub fn check_file_output(path: &Path, flag: &str) -> Result<()> {
 }
 
 /// Whether a file in an existing `--out` folder is one a cube run writes:
-/// a timestep (`NNNN_<label>.tif`, `.cog.tif`, its `.aux.xml`), a preview
-/// image, or the hidden temp file of an older version's interrupted write.
+/// a timestep (`NNNN_<label>.tif`, `.cog.tif`), a preview image, the
+/// `.aux.xml` side-car of either, or the hidden temp file of an older
+/// version's interrupted write.
 fn written_by_cube(name: &str) -> bool {
     let timestep = |n: &str| {
         n.len() > 5 && n.as_bytes()[..4].iter().all(u8::is_ascii_digit) && n.as_bytes()[4] == b'_'
     };
     let lower = name.to_ascii_lowercase();
-    (timestep(name) && (lower.ends_with(".tif") || lower.ends_with(".tif.aux.xml")))
+    let main = lower.strip_suffix(".aux.xml").unwrap_or(&lower);
+    (timestep(main) && main.ends_with(".tif"))
         || name
             .strip_prefix('.')
             .is_some_and(|n| timestep(n) && n.contains(".tif.tmp-"))
         || [".png", ".jpg", ".jpeg", ".webp"]
             .iter()
-            .any(|e| lower.ends_with(e))
+            .any(|e| main.ends_with(e))
 }
 
 /// Check a cube output folder before any work: parent exists, not a link;
@@ -424,7 +426,17 @@ impl CubeOutput {
             .with_context(|| format!("creating {}", staged.display()))?;
         self.staging.replace_dir(&staged, &self.out)?;
         if let Some((dest, Some(own))) = &self.preview {
-            own.commit_file(&self.preview_path(dest), dest)?;
+            // GDAL keeps a PNG's georeferencing in an `.aux.xml` side-car.
+            let aux = |p: &Path| {
+                let mut s = p.as_os_str().to_owned();
+                s.push(".aux.xml");
+                PathBuf::from(s)
+            };
+            let staged = self.preview_path(dest);
+            if aux(&staged).exists() {
+                own.commit_file(&aux(&staged), &aux(dest))?;
+            }
+            own.commit_file(&staged, dest)?;
         }
         Ok(())
     }
@@ -451,6 +463,7 @@ mod tests {
             "0001_a.tif.aux.xml",
             ".0003_b.tif.tmp-123-4",
             "look.png",
+            "look.png.aux.xml",
         ] {
             assert!(written_by_cube(ok), "{ok}");
         }
