@@ -189,7 +189,7 @@ enum ConvertPoint {
 fn interrupted_convert_leaves_no_temp_file_and_reruns_to_the_same_file() {
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("items.ndjson");
-    std::fs::write(&input, sentinel_items(4000)).unwrap();
+    std::fs::write(&input, sentinel_items(3000)).unwrap();
     let cli = |out: &Path| {
         let mut cmd = Command::new(stac_gdal_e2e::stac_gdal_bin());
         cmd.arg("convert")
@@ -322,7 +322,7 @@ enum CubePoint {
 
 #[test]
 fn interrupted_cube_keeps_the_previous_output_whole_and_reruns_to_the_same_files() {
-    const T: usize = 12;
+    const T: usize = 8;
     let work = tempfile::tempdir().unwrap();
     let items = cube_sources(work.path(), T);
     let all = write_items(&work.path().join("items.json"), &items);
@@ -456,7 +456,7 @@ fn undo_read_only(dir: &Path) {
 #[test]
 fn a_bad_preview_path_fails_before_any_work_and_writes_nothing() {
     let work = tempfile::tempdir().unwrap();
-    let items = cube_sources(work.path(), 12);
+    let items = cube_sources(work.path(), 8);
     let all = write_items(&work.path().join("items.json"), &items);
     let good = work.path().join("good");
     let started = Instant::now();
@@ -511,6 +511,91 @@ fn a_bad_preview_path_fails_before_any_work_and_writes_nothing() {
             took * 4 < full,
             "{what}: failed after {took:?}, a full run takes {full:?}"
         );
+    }
+    undo_read_only(&ro);
+}
+
+#[test]
+fn bad_convert_outputs_are_refused_before_the_input_is_read() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    // The input does not exist: an output error proves the output was
+    // checked first.
+    let input = w.join("missing.ndjson");
+    std::fs::create_dir(w.join("a-folder")).unwrap();
+    std::fs::create_dir_all(w.join("parts/collection=x")).unwrap();
+    std::os::unix::fs::symlink(w.join("elsewhere.parquet"), w.join("link.parquet")).unwrap();
+    let ro = w.join("read-only");
+    std::fs::create_dir(&ro).unwrap();
+    assert!(make_read_only(&ro), "cannot make a read-only folder here");
+    let before = names(w);
+    for (what, out, extra, expect) in [
+        (
+            "missing folder",
+            w.join("nope/out.parquet"),
+            &[][..],
+            "does not exist",
+        ),
+        (
+            "read-only folder",
+            ro.join("out.parquet"),
+            &[][..],
+            "cannot write in",
+        ),
+        (
+            "symbolic link",
+            w.join("link.parquet"),
+            &[][..],
+            "symbolic link",
+        ),
+        ("a folder", w.join("a-folder"), &[][..], "unknown extension"),
+        (
+            "a folder named .parquet",
+            w.join("a-folder.parquet"),
+            &[][..],
+            "is a folder",
+        ),
+        (
+            "unknown extension",
+            w.join("out.xyz"),
+            &[][..],
+            "unknown extension",
+        ),
+        (
+            "a non-empty partition folder",
+            w.join("parts"),
+            &["--partition-by", "collection"][..],
+            "not an empty folder",
+        ),
+        (
+            "partitions in a missing folder",
+            w.join("nope/parts"),
+            &["--partition-by", "collection"][..],
+            "does not exist",
+        ),
+    ] {
+        if what == "a folder named .parquet" {
+            std::fs::create_dir_all(&out).unwrap();
+        }
+        let o = Command::new(stac_gdal_e2e::stac_gdal_bin())
+            .arg("convert")
+            .arg(&input)
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{what}: {stderr}");
+        assert!(
+            stderr.contains(expect) && !stderr.contains("missing.ndjson"),
+            "{what}: {stderr}"
+        );
+        if what == "a folder named .parquet" {
+            std::fs::remove_dir(&out).unwrap();
+        }
+        assert_eq!(names(w), before, "{what}: nothing written");
+        assert!(names(&ro).is_empty(), "{what}");
+        assert!(names(&w.join("parts")).len() == 1, "{what}");
     }
     undo_read_only(&ro);
 }
