@@ -185,58 +185,72 @@ enum ConvertPoint {
     Writing,
 }
 
-#[test]
-fn interrupted_convert_leaves_no_temp_file_and_reruns_to_the_same_file() {
-    let work = tempfile::tempdir().unwrap();
-    let input = work.path().join("items.ndjson");
-    std::fs::write(&input, sentinel_items(3000)).unwrap();
+/// Run `convert` of `input` to `<case>/<out_name>` (with `extra` flags)
+/// uninterrupted, then once per case interrupted and rerun: nothing in or
+/// beside the destination after the signal, byte-identical reruns.
+fn convert_cases(
+    work: &Path,
+    input: &Path,
+    out_name: &str,
+    extra: &[&str],
+    cases: &[(Signal, ConvertPoint)],
+) {
     let cli = |out: &Path| {
         let mut cmd = Command::new(stac_gdal_e2e::stac_gdal_bin());
         cmd.arg("convert")
-            .arg(&input)
+            .arg(input)
             .arg(out)
             .args(["--quiet", "--row-group-size", "1000"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         cmd
     };
-    let reference = work.path().join("reference");
+    let reference = work.join(format!("reference-{out_name}"));
     std::fs::create_dir(&reference).unwrap();
     let started = Instant::now();
     ok(
-        &cli(&reference.join("out.parquet")).output().unwrap(),
+        &cli(&reference.join(out_name)).output().unwrap(),
         "reference",
     );
-    eprintln!("convert, uninterrupted: {:?}", started.elapsed());
+    eprintln!(
+        "convert to {out_name}, uninterrupted: {:?}",
+        started.elapsed()
+    );
     let want = tree(&reference);
-    assert_eq!(want.keys().collect::<Vec<_>>(), ["out.parquet"]);
-
-    for (n, (signal, point)) in SIGNALS
-        .iter()
-        .flat_map(|s| [(*s, ConvertPoint::Spilling), (*s, ConvertPoint::Writing)])
-        .enumerate()
-    {
-        let case = format!("convert, {signal:?} while {point:?}");
-        let base = work.path().join(format!("case-{n}"));
+    assert!(
+        want.keys().all(|k| k.starts_with(out_name)) && !want.is_empty(),
+        "{:?}",
+        want.keys()
+    );
+    let staging_name = format!(".stac-gdal-staging-{out_name}");
+    for (n, (signal, point)) in cases.iter().enumerate() {
+        let case = format!("convert to {out_name}, {signal:?} while {point:?}");
+        let base = work.join(format!("case-{out_name}-{n}"));
         std::fs::create_dir(&base).unwrap();
-        let out = base.join("out.parquet");
-        let staging = base.join(".stac-gdal-staging-out.parquet");
+        let out = base.join(out_name);
+        let staging = base.join(&staging_name);
+        // Spills are `.tmp*` files, in the staging folder or in a
+        // partitioned write's folder inside it.
+        let spills = |min: u64| {
+            let mut found = files_in(&staging, |n| n.starts_with(".tmp"));
+            for (d, _) in files_in(&staging, |n| n.starts_with(".stac-geoparquet-")) {
+                found.extend(files_in(&staging.join(d), |n| n.starts_with(".tmp")));
+            }
+            found.iter().any(|(_, len)| *len > min)
+        };
         let mut child = cli(&out).spawn().unwrap();
         let caught = match point {
-            ConvertPoint::Spilling => wait_until(&mut child, "a spill", 120, || {
-                files_in(&staging, |n| n.starts_with(".tmp"))
-                    .iter()
-                    .any(|(_, len)| *len > 2 << 20)
-            }),
+            ConvertPoint::Spilling => wait_until(&mut child, "a spill", 120, || spills(2 << 20)),
             ConvertPoint::Writing => wait_until(&mut child, "the Parquet temp file", 120, || {
                 files_in(&staging, |n| n.starts_with(".stac-geoparquet-"))
                     .iter()
-                    .any(|(_, len)| *len > 0)
+                    .any(|(n, len)| *len > 0 && staging.join(n).is_file())
             }),
         };
         assert!(caught, "{case}: the run ended before the signal");
         signal.send(child.id());
-        let stderr = finish(child, &case, signal);
+        let stderr = finish(child, &case, *signal);
         match signal {
             Signal::Int | Signal::Term => {
                 // Nothing in or beside the destination: no output, no temp file.
@@ -248,17 +262,41 @@ fn interrupted_convert_leaves_no_temp_file_and_reruns_to_the_same_file() {
             }
             Signal::Kill => {
                 // Debris only inside the staging folder (for the next run).
-                let left = names(&base);
-                assert!(
-                    left.iter().all(|n| n.starts_with(".stac-gdal-staging-")),
-                    "{case}: {left:?}"
-                );
-                assert!(!out.exists(), "{case}: output under its final name");
+                assert_eq!(names(&base), [staging_name.clone()], "{case}");
             }
         }
         ok(&cli(&out).output().unwrap(), &format!("{case}: rerun"));
         assert_same(&case, &want, &tree(&base));
     }
+}
+
+#[test]
+fn interrupted_convert_leaves_no_temp_file_and_reruns_to_the_same_file() {
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("items.ndjson");
+    std::fs::write(&input, sentinel_items(3000)).unwrap();
+    let cases: Vec<(Signal, ConvertPoint)> = SIGNALS
+        .iter()
+        .flat_map(|s| [(*s, ConvertPoint::Spilling), (*s, ConvertPoint::Writing)])
+        .collect();
+    convert_cases(work.path(), &input, "out.parquet", &[], &cases);
+}
+
+#[test]
+fn interrupted_partitioned_convert_leaves_no_temp_folder() {
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("items.ndjson");
+    std::fs::write(&input, sentinel_items(3000)).unwrap();
+    convert_cases(
+        work.path(),
+        &input,
+        "parts",
+        &["--partition-by", "collection,month"],
+        &[
+            (Signal::Int, ConvertPoint::Spilling),
+            (Signal::Kill, ConvertPoint::Writing),
+        ],
+    );
 }
 
 // ------------------------------------------------------------------ cube
