@@ -3,8 +3,8 @@
 //! fewer timesteps, and bad output paths (issue 14, findings 5–8).
 //!
 //! - `convert` (NDJSON of real Sentinel-2 items made unique → GeoParquet,
-//!   enough to spill): signalled while items spill, and while the Parquet
-//!   file is being written.
+//!   enough to spill; one file, and hive partitions): signalled while items
+//!   spill, and while the Parquet file is being written.
 //! - `cube --out` (GeoTIFF sources written here with GDAL, many timesteps,
 //!   over a previous output of two timesteps): signalled when the first
 //!   timestep file appears, and when the last one does.
@@ -14,6 +14,8 @@
 //! previous output, whole (cube), or, when the signal came after the swap,
 //! the complete new one. After any of the three, a rerun gives byte for
 //! byte the output of an uninterrupted run, with nothing else beside it.
+//! Bad output paths (`--preview`, `convert`'s OUTPUT) fail before any
+//! input is read, and write nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
