@@ -47,6 +47,12 @@ const OLD: &str = "old";
 /// The lock file inside a staging directory.
 const LOCK: &str = "lock";
 
+/// `path` without a trailing `/` (through which `lstat` and `rename` would
+/// follow a link) or `.` components.
+fn plain(path: &Path) -> PathBuf {
+    path.components().collect()
+}
+
 /// The parent folder of `path` (`.` for a bare name).
 fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
@@ -348,6 +354,7 @@ fn open_locked(dir: &Path) -> std::io::Result<Option<File>> {
 /// write, which must be new or empty) and create its staging directory,
 /// before any input is read.
 pub fn for_convert(output: &Path, partitioned: bool) -> Result<Staging> {
+    let output = &plain(output);
     if partitioned {
         if let Some(m) = check_common(output, "OUTPUT")?
             && (!m.is_dir() || std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_some()))
@@ -379,6 +386,9 @@ impl CubeOutput {
     /// directories (which proves their folders writable): all before any
     /// work.
     pub fn prepare(out: &Path, preview: Option<&Path>) -> Result<Self> {
+        let out = &plain(out);
+        let preview = preview.map(plain);
+        let preview = preview.as_deref();
         check_cube_dir(out, "--out")?;
         if let Some(p) = preview {
             check_preview(p, out, "--preview")?;
@@ -490,6 +500,9 @@ mod tests {
             let link = dir.path().join("link");
             std::os::unix::fs::symlink(&out, &link).unwrap();
             let e = check_cube_dir(&link, "--out").unwrap_err().to_string();
+            assert!(e.contains("symbolic link"), "{e}");
+            let slash = PathBuf::from(format!("{}/", link.display()));
+            let e = CubeOutput::prepare(&slash, None).unwrap_err().to_string();
             assert!(e.contains("symbolic link"), "{e}");
         }
         let e = check_file_output(&dir.path().join("nope/x.parquet"), "OUTPUT")
