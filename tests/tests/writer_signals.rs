@@ -264,7 +264,7 @@ fn convert_cases(
             }
             Signal::Kill => {
                 // Debris only inside the staging folder (for the next run).
-                assert_eq!(names(&base), [staging_name.clone()], "{case}");
+                assert_eq!(names(&base), std::slice::from_ref(&staging_name), "{case}");
             }
         }
         ok(&cli(&out).output().unwrap(), &format!("{case}: rerun"));
