@@ -564,6 +564,7 @@ fn bad_convert_outputs_are_refused_before_the_input_is_read() {
     let input = w.join("missing.ndjson");
     std::fs::create_dir(w.join("a-folder")).unwrap();
     std::fs::create_dir_all(w.join("parts/collection=x")).unwrap();
+    std::fs::write(w.join("parts/notes.txt"), b"mine").unwrap();
     std::os::unix::fs::symlink(w.join("elsewhere.parquet"), w.join("link.parquet")).unwrap();
     let ro = w.join("read-only");
     std::fs::create_dir(&ro).unwrap();
@@ -602,10 +603,10 @@ fn bad_convert_outputs_are_refused_before_the_input_is_read() {
             "unknown extension",
         ),
         (
-            "a non-empty partition folder",
+            "a partition folder holding a file of the user's",
             w.join("parts"),
             &["--partition-by", "collection"][..],
-            "not an empty folder",
+            "notes.txt",
         ),
         (
             "partitions in a missing folder",
@@ -635,7 +636,57 @@ fn bad_convert_outputs_are_refused_before_the_input_is_read() {
         }
         assert_eq!(names(w), before, "{what}: nothing written");
         assert!(names(&ro).is_empty(), "{what}");
-        assert!(names(&w.join("parts")).len() == 1, "{what}");
+        assert_eq!(
+            names(&w.join("parts")),
+            ["collection=x", "notes.txt"],
+            "{what}"
+        );
     }
     undo_read_only(&ro);
+}
+
+#[test]
+fn a_partitioned_rerun_replaces_the_folder_whole() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let items = |collections: usize| -> String {
+        sentinel_items(30)
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                v["collection"] = json!(format!("c{}", i % collections));
+                v.to_string() + "\n"
+            })
+            .collect()
+    };
+    std::fs::write(w.join("three.ndjson"), items(3)).unwrap();
+    std::fs::write(w.join("two.ndjson"), items(2)).unwrap();
+    let convert = |input: &str, out: &str| {
+        Command::new(stac_gdal_e2e::stac_gdal_bin())
+            .arg("convert")
+            .arg(w.join(input))
+            .arg(w.join(out))
+            .args(["--quiet", "--partition-by", "collection"])
+            .output()
+            .unwrap()
+    };
+    ok(&convert("three.ndjson", "parts"), "three collections");
+    assert_eq!(
+        names(&w.join("parts")),
+        ["collection=c0", "collection=c1", "collection=c2"]
+    );
+    ok(&convert("two.ndjson", "parts"), "two collections");
+    ok(&convert("two.ndjson", "fresh"), "fresh");
+    assert_same(
+        "partitioned rerun",
+        &tree(&w.join("fresh")),
+        &tree(&w.join("parts")),
+    );
+    assert_eq!(names(&w.join("parts")), ["collection=c0", "collection=c1"]);
+    assert!(
+        names(w).iter().all(|n| !n.starts_with('.')),
+        "{:?}",
+        names(w)
+    );
 }

@@ -1,5 +1,6 @@
 //! `convert`: items between JSON, NDJSON and stac-geoparquet, by extension.
-//! Temp files go to the output's staging folder (`crate::staging`).
+//! The output is written in its staging folder (`crate::staging`) with
+//! every temp file, then renamed into place.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -242,7 +243,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
         out_format == Format::Parquet && format_of(&args.input)? == Format::Ndjson;
     // Every temp file of the run goes here; checked and created before any
     // input is read; removed on Ctrl-C and when the command ends.
-    let staging = crate::staging::for_convert(&args.output, !args.partition_by.is_empty())?;
+    let output = crate::staging::for_convert(&args.output, !args.partition_by.is_empty())?;
+    let target = output.target();
     let (items, total, raw_lines) = if ndjson_to_parquet {
         let file =
             File::open(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
@@ -276,7 +278,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                 })
                 .with_row_group_size(args.row_group_size)
                 .with_sort(args.sort)
-                .with_temp_dir(staging.path());
+                .with_temp_dir(output.path());
             if let Some(c) = &args.collection {
                 let text = std::fs::read_to_string(c)
                     .with_context(|| format!("reading {}", c.display()))?;
@@ -298,7 +300,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             };
             let mut writer = if args.partition_by.is_empty() {
                 Sink::One(Box::new(
-                    Writer::create(&args.output, options)?.with_progress(progress),
+                    Writer::create(&target, options)?.with_progress(progress),
                 ))
             } else {
                 let keys = args
@@ -307,7 +309,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     .map(|k| k.parse::<PartitionKey>().map_err(anyhow::Error::msg))
                     .collect::<Result<Vec<_>>>()?;
                 Sink::Parts(Box::new(
-                    PartitionedWriter::create(&args.output, keys, options)?.with_progress(progress),
+                    PartitionedWriter::create(&target, keys, options)?.with_progress(progress),
                 ))
             };
             match raw_lines {
@@ -331,9 +333,10 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             writer.finish()?
         }
         Format::Json | Format::Ndjson => {
-            write_json(&args.output, staging.path(), out_format, items, &bar)?
+            write_json(&target, output.path(), out_format, items, &bar)?
         }
     };
+    output.commit()?;
     bar.finish_and_clear();
     if !args.quiet {
         eprintln!(

@@ -13,8 +13,8 @@
 //! the next run into the same output empties what a `SIGKILL` left.
 //!
 //! Outputs appear by `rename` from the staging directory: a file replaces
-//! the previous one atomically. A cube folder replaces the previous folder
-//! whole ([`Staging::replace_dir`]): the old folder is renamed into the
+//! the previous one atomically. A cube folder (or a partitioned `convert`
+//! folder) replaces the previous folder whole ([`Staging::replace_dir`]): the old folder is renamed into the
 //! staging directory (`old`), the new one renamed into place, then the old
 //! one is removed with the staging directory. A `SIGINT`/`SIGTERM` cannot
 //! cut between the two renames ([`crate::interrupt::critical`]). A `SIGKILL`
@@ -22,8 +22,8 @@
 //! `old`: the next run renames it back before anything else
 //! ([`Staging::for_output`]), so a crash never loses the previous output
 //! and never shows a partial new one. A folder is only replaced when it
-//! holds nothing but what a cube run writes ([`check_cube_dir`]), so a
-//! mistyped `--out` never deletes someone's files.
+//! holds nothing but what such a run writes ([`check_cube_dir`],
+//! [`for_convert`]), so a mistyped `--out` never deletes someone's files.
 //!
 //! Output paths are checked before any work ([`check_file_output`],
 //! [`check_cube_dir`]): the parent folder exists, the output is no link,
@@ -350,24 +350,93 @@ fn open_locked(dir: &Path) -> std::io::Result<Option<File>> {
     Ok(Some(File::create(dir.join(LOCK))?))
 }
 
-/// Check `convert`'s output (a file, or the folder of a partitioned
-/// write, which must be new or empty) and create its staging directory,
-/// before any input is read.
-pub fn for_convert(output: &Path, partitioned: bool) -> Result<Staging> {
-    let output = &plain(output);
+/// Whether the folder `dir` holds only what a partitioned write makes:
+/// `key=value` folders, down to `part-N.parquet` files.
+fn written_by_partitioned(dir: &Path) -> std::io::Result<Option<std::ffi::OsString>> {
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        let name = e.file_name();
+        let text = name.to_string_lossy();
+        let t = e.file_type()?;
+        if t.is_dir() && text.contains('=') && !text.starts_with('.') {
+            if let Some(bad) = written_by_partitioned(&e.path())? {
+                return Ok(Some(bad));
+            }
+        } else if !(t.is_file() && text.starts_with("part-") && text.ends_with(".parquet")) {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+/// `convert`'s output: written into the staging directory, then renamed
+/// into place (a file atomically, a partitioned folder replacing the
+/// previous one whole).
+#[derive(Debug)]
+pub struct ConvertOutput {
+    output: PathBuf,
+    partitioned: bool,
+    staging: Staging,
+}
+
+/// Check `convert`'s output (a file, or the folder of a partitioned write,
+/// which may exist only as an earlier partitioned output) and create its
+/// staging directory, before any input is read.
+pub fn for_convert(output: &Path, partitioned: bool) -> Result<ConvertOutput> {
+    let output = plain(output);
     if partitioned {
-        if let Some(m) = check_common(output, "OUTPUT")?
-            && (!m.is_dir() || std::fs::read_dir(output).is_ok_and(|mut d| d.next().is_some()))
-        {
-            bail!(
-                "OUTPUT {}: exists and is not an empty folder (a partitioned write creates it)",
-                output.display()
-            );
+        if let Some(m) = check_common(&output, "OUTPUT")? {
+            let foreign = if m.is_dir() {
+                written_by_partitioned(&output)
+                    .with_context(|| format!("OUTPUT {}", output.display()))?
+            } else {
+                Some(output.as_os_str().to_owned())
+            };
+            if let Some(name) = foreign {
+                bail!(
+                    "OUTPUT {}: holds {name:?}, which a partitioned write does not make;                      the folder is replaced whole, so give a new or empty folder",
+                    output.display()
+                );
+            }
         }
     } else {
-        check_file_output(output, "OUTPUT")?;
+        check_file_output(&output, "OUTPUT")?;
     }
-    Staging::for_output(output, "OUTPUT")
+    let staging = Staging::for_output(&output, "OUTPUT")?;
+    Ok(ConvertOutput {
+        output,
+        partitioned,
+        staging,
+    })
+}
+
+impl ConvertOutput {
+    /// The staging directory (for the writers' temp files).
+    pub fn path(&self) -> &Path {
+        self.staging.path()
+    }
+
+    /// Where the writer writes: a file output itself (the writers rename
+    /// their temp file from the staging directory over it, so errors name
+    /// the path the user gave); a partitioned folder inside the staging
+    /// directory, to replace the previous one whole.
+    pub fn target(&self) -> PathBuf {
+        if self.partitioned {
+            self.staging
+                .path()
+                .join(self.output.file_name().unwrap_or_default())
+        } else {
+            self.output.clone()
+        }
+    }
+
+    /// Put a partitioned output into place (a file output is in place).
+    pub fn commit(self) -> Result<()> {
+        if self.partitioned {
+            self.staging.replace_dir(&self.target(), &self.output)?;
+        }
+        Ok(())
+    }
 }
 
 /// What `cube --out` writes: the staged folder, the preview's staged file,
