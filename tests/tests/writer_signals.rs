@@ -476,6 +476,16 @@ fn a_rerun_with_fewer_timesteps_leaves_exactly_the_new_set() {
     assert_eq!(names(&out).len(), 4);
 }
 
+/// Undoes [`make_read_only`] when dropped (so a failing test's temp
+/// folder can still be removed).
+struct ReadOnly(PathBuf);
+
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        undo_read_only(&self.0);
+    }
+}
+
 /// Make `dir` read-only for this process (root included: `chattr +i`).
 fn make_read_only(dir: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
@@ -511,6 +521,7 @@ fn a_bad_preview_path_fails_before_any_work_and_writes_nothing() {
     std::fs::remove_file(work.path().join("good.png")).unwrap();
     let ro = work.path().join("read-only");
     std::fs::create_dir(&ro).unwrap();
+    let _undo = ReadOnly(ro.clone());
     assert!(make_read_only(&ro), "cannot make a read-only folder here");
     let before = names(work.path());
     for (what, preview, expect) in [
@@ -552,7 +563,6 @@ fn a_bad_preview_path_fails_before_any_work_and_writes_nothing() {
             "{what}: failed after {took:?}, a full run takes {full:?}"
         );
     }
-    undo_read_only(&ro);
 }
 
 #[test]
@@ -568,6 +578,7 @@ fn bad_convert_outputs_are_refused_before_the_input_is_read() {
     std::os::unix::fs::symlink(w.join("elsewhere.parquet"), w.join("link.parquet")).unwrap();
     let ro = w.join("read-only");
     std::fs::create_dir(&ro).unwrap();
+    let _undo = ReadOnly(ro.clone());
     assert!(make_read_only(&ro), "cannot make a read-only folder here");
     let before = names(w);
     for (what, out, extra, expect) in [
@@ -642,7 +653,6 @@ fn bad_convert_outputs_are_refused_before_the_input_is_read() {
             "{what}"
         );
     }
-    undo_read_only(&ro);
 }
 
 #[test]
