@@ -1,4 +1,6 @@
 //! `convert`: items between JSON, NDJSON and stac-geoparquet, by extension.
+//! The output is written in its staging folder (`crate::staging`) with
+//! every temp file, then renamed into place.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -239,6 +241,10 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
     };
     let ndjson_to_parquet =
         out_format == Format::Parquet && format_of(&args.input)? == Format::Ndjson;
+    // Every temp file of the run goes here; checked and created before any
+    // input is read; removed on Ctrl-C and when the command ends.
+    let output = crate::staging::for_convert(&args.output, !args.partition_by.is_empty())?;
+    let target = output.target();
     let (items, total, raw_lines) = if ndjson_to_parquet {
         let file =
             File::open(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
@@ -271,7 +277,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     CompressionArg::None => Compression::None,
                 })
                 .with_row_group_size(args.row_group_size)
-                .with_sort(args.sort);
+                .with_sort(args.sort)
+                .with_temp_dir(output.path());
             if let Some(c) = &args.collection {
                 let text = std::fs::read_to_string(c)
                     .with_context(|| format!("reading {}", c.display()))?;
@@ -293,7 +300,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             };
             let mut writer = if args.partition_by.is_empty() {
                 Sink::One(Box::new(
-                    Writer::create(&args.output, options)?.with_progress(progress),
+                    Writer::create(&target, options)?.with_progress(progress),
                 ))
             } else {
                 let keys = args
@@ -302,7 +309,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     .map(|k| k.parse::<PartitionKey>().map_err(anyhow::Error::msg))
                     .collect::<Result<Vec<_>>>()?;
                 Sink::Parts(Box::new(
-                    PartitionedWriter::create(&args.output, keys, options)?.with_progress(progress),
+                    PartitionedWriter::create(&target, keys, options)?.with_progress(progress),
                 ))
             };
             match raw_lines {
@@ -325,8 +332,11 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             }
             writer.finish()?
         }
-        Format::Json | Format::Ndjson => write_json(&args.output, out_format, items, &bar)?,
+        Format::Json | Format::Ndjson => {
+            write_json(&target, output.path(), out_format, items, &bar)?
+        }
     };
+    output.commit()?;
     bar.finish_and_clear();
     if !args.quiet {
         eprintln!(
@@ -339,18 +349,21 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
     Ok(())
 }
 
-/// Write JSON or NDJSON atomically (temp file beside the output, then rename).
-fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> Result<u64> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+/// Write JSON or NDJSON atomically (temp file in `dir`, the staging
+/// directory beside the output, then rename).
+fn write_json(
+    path: &Path,
+    dir: &Path,
+    format: Format,
+    items: Items,
+    bar: &ProgressBar,
+) -> Result<u64> {
     let mut builder = tempfile::Builder::new();
     // NamedTempFile's default is 0600; the output should be an ordinary 0644 file.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
     let tmp = builder
-        .tempfile_in(&dir)
+        .tempfile_in(dir)
         .with_context(|| format!("creating a file in {}", dir.display()))?;
     let mut out = BufWriter::with_capacity(1 << 20, tmp);
     let mut n = 0u64;

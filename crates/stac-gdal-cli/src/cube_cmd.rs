@@ -174,6 +174,10 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 /// Run `stac-gdal cube`.
 pub fn cube(args: CubeArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
+    // Output paths checked and staged before any work (crate::staging).
+    let output = (!args.plan && !args.no_write)
+        .then(|| crate::staging::CubeOutput::prepare(&args.out, args.preview.as_deref()))
+        .transpose()?;
     let items = args
         .catalog
         .read(&args.items, args.bbox.as_deref(), false)?;
@@ -226,16 +230,20 @@ pub fn cube(args: CubeArgs) -> Result<()> {
             .with_creation_option("COMPRESS=DEFLATE")
             .with_creation_option("TILED=YES")
     };
-    let files = cube.to_files_with(&args.out, &write)?;
+    let output = output.context("the output was not prepared")?;
+    let files = cube.to_files_with(output.dir(), &write)?;
     let mut summary = cube.summary();
     if args.checksum {
         add_checksums(&mut summary, cube.data(), load_seconds);
     }
-    summary["files"] = files.iter().map(|p| p.display().to_string()).collect();
+    summary["files"] = (output.final_paths(&files).iter())
+        .map(|p| p.display().to_string())
+        .collect();
     if let Some(png) = &args.preview {
-        cube.write_quicklook(0, png, &QuicklookOptions::default())?;
+        cube.write_quicklook(0, output.preview_path(png), &QuicklookOptions::default())?;
         summary["preview"] = png.display().to_string().into();
     }
+    output.commit()?;
     for f in cube.failures() {
         eprintln!("stac-gdal: warning: {f}");
     }

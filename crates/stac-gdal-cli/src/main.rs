@@ -17,6 +17,7 @@ mod search_cmd;
 mod search_file;
 mod sign_cmds;
 mod signer_args;
+mod staging;
 mod vrt_cmd;
 
 /// glibc malloc spends much of a large GeoParquet conversion consolidating
