@@ -70,6 +70,10 @@ pub struct SearchArgs {
     /// One item per line instead of an ItemCollection.
     #[arg(long)]
     ndjson: bool,
+    /// Write the items to this file (atomically: complete, or not at all)
+    /// instead of standard output (`-`).
+    #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
     /// Deadline in seconds for each response (a page, the landing page:
     /// every attempt and backoff together), also for each token request.
     #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
@@ -88,6 +92,7 @@ impl SearchArgs {
             .collections(self.collections.iter().cloned())
             .ids(self.ids.iter().cloned());
         if let Some(b) = &self.bbox {
+            crate::input::check_bbox(b)?;
             p = p.bbox(b.clone());
         }
         if let Some(g) = &self.intersects {
@@ -125,18 +130,25 @@ impl SearchArgs {
 
 /// `stac-gdal search`.
 pub fn search(args: SearchArgs) -> Result<()> {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("-"));
+    crate::output::check_output_file(&output, "--output")?;
+    let params = args.params()?;
     if crate::search_file::is_catalog(&args.url) {
         let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
-        let params = args.params()?;
-        return crate::search_file::search(
+        let mut out = crate::output::Destination::open(&output, "--output")?;
+        crate::search_file::search(
             &args.url,
             params,
             args.method.is_some(),
             signer,
             args.ndjson,
-        );
+            &mut out,
+        )?;
+        return out.finish();
     }
-    let params = args.params()?;
     let signer = args.signer.build_with_timeout(args.timeout)?;
     let mut options = ClientOptions::default()
         .with_shared_signer(signer.clone())
@@ -155,8 +167,8 @@ pub fn search(args: SearchArgs) -> Result<()> {
     }
     let client = Client::new(&args.url, options)?;
     let items = client.search(params)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Standard output, or a temp file renamed into place when complete.
+    let mut out = crate::output::Destination::open(&output, "--output")?;
     // A server may echo a credential inside its items: printed redacted, by
     // value, unless the items were signed on purpose (`--sign-items`).
     let print = |out: &mut dyn Write, value: &Value| -> Result<()> {
@@ -193,6 +205,5 @@ pub fn search(args: SearchArgs) -> Result<()> {
         }
         out.write_all(b"]}\n")?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
 }

@@ -25,21 +25,22 @@ fn path_of(source: &str) -> &str {
     source.strip_prefix("file://").unwrap_or(source)
 }
 
-/// Search the catalog and print the items (an ItemCollection, or NDJSON).
+/// Search the catalog and write the items to `out` (an ItemCollection,
+/// or NDJSON).
 pub fn search(
     source: &str,
     params: SearchParams,
     method_given: bool,
     signer: Option<Arc<dyn Signer>>,
     ndjson: bool,
+    out: &mut dyn Write,
 ) -> Result<()> {
     if method_given {
         bail!("--method applies to STAC APIs; {source} is a catalog file");
     }
     let mut items = search_catalog(Sources::from(path_of(source)), &params)
         .with_context(|| format!("searching {source}"))?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     match signer {
         // Unsigned items are decoded and serialised on every core.
         None if ndjson => {

@@ -1,0 +1,258 @@
+//! Where results go: standard output, or a file written atomically.
+//!
+//! Everything the CLI prints on stdout goes through [`print`] /
+//! [`print_json`] (or a [`Destination`]), which return I/O errors instead of
+//! panicking as `println!` does. A reader that closes the pipe early
+//! (`stac-gdal meta … | head -c1`) gives a `BrokenPipe` error, which
+//! `main` turns into a quiet exit with status 141 (128 + `SIGPIPE`, what a
+//! shell reports for tools killed by it); [`is_broken_pipe`] recognises it
+//! in any error chain.
+//!
+//! A file output ([`AtomicFile`]) is a temp file beside the target,
+//! registered with [`crate::interrupt`] and renamed into place by
+//! [`AtomicFile::commit`]: an error or Ctrl-C leaves nothing, and the target
+//! is either its old self or complete. `-` names standard output.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+/// Whether `path` is `-` (standard input or output).
+pub fn is_std(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// `text` and a newline on stdout, flushed.
+pub fn print(text: impl std::fmt::Display) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").context("writing to standard output")?;
+    out.flush().context("writing to standard output")?;
+    Ok(())
+}
+
+/// `value` as pretty JSON and a newline on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<()> {
+    print(serde_json::to_string_pretty(value)?)
+}
+
+/// Whether any error of the chain is a closed pipe (`EPIPE`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::BrokenPipe;
+        }
+        if let Some(j) = c.downcast_ref::<serde_json::Error>() {
+            return j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
+        }
+        false
+    })
+}
+
+/// A file written under a temp name beside `path` and renamed into place
+/// on [`commit`](Self::commit); dropped uncommitted (an error), or on
+/// `SIGINT`/`SIGTERM`, the temp file is removed.
+pub struct AtomicFile {
+    out: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+    _staged: crate::interrupt::Staged,
+}
+
+impl AtomicFile {
+    /// Start writing `path`; `flag` names the option in errors (`--output`).
+    pub fn create(path: &Path, flag: &str) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if path.is_dir() {
+            anyhow::bail!("{flag} {}: is a directory", path.display());
+        }
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".stac-gdal-").suffix(".tmp");
+        // NamedTempFile's default is 0600; the output is an ordinary 0644 file.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let tmp = builder.tempfile_in(&dir).map_err(|e| {
+            anyhow::anyhow!(
+                "{flag} {}: cannot create a file in {}: {}",
+                path.display(),
+                dir.display(),
+                e
+            )
+        })?;
+        let staged = crate::interrupt::register(tmp.path());
+        Ok(Self {
+            out: BufWriter::with_capacity(1 << 20, tmp),
+            path: path.to_owned(),
+            _staged: staged,
+        })
+    }
+
+    /// Flush and rename into place.
+    pub fn commit(self) -> Result<()> {
+        let shown = self.path.display().to_string();
+        let tmp = self
+            .out
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("writing {shown}"))?;
+        tmp.as_file()
+            .sync_all()
+            .with_context(|| format!("writing {shown}"))?;
+        tmp.persist(&self.path)
+            .map_err(|e| anyhow::anyhow!("writing {shown}: {}", e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Standard output or an [`AtomicFile`].
+pub enum Destination {
+    /// `-`.
+    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    /// A file, renamed into place by [`finish`](Self::finish).
+    File(AtomicFile),
+}
+
+impl Destination {
+    /// `-` is standard output; anything else an [`AtomicFile`].
+    pub fn open(path: &Path, flag: &str) -> Result<Self> {
+        if is_std(path) {
+            Ok(Self::Stdout(BufWriter::with_capacity(
+                1 << 16,
+                std::io::stdout().lock(),
+            )))
+        } else {
+            Ok(Self::File(AtomicFile::create(path, flag)?))
+        }
+    }
+
+    /// Flush stdout, or commit the file.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Self::Stdout(mut out) => out.flush().context("writing to standard output"),
+            Self::File(f) => f.commit(),
+        }
+    }
+}
+
+impl Write for Destination {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Stdout(o) => o.write(buf),
+            Self::File(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Stdout(o) => o.flush(),
+            Self::File(f) => f.flush(),
+        }
+    }
+}
+
+/// A file input: `-` copied from standard input into a temp file (for
+/// readers that need a seekable file, e.g. Parquet), else the path as is.
+pub enum InputFile {
+    /// The path given.
+    Path(PathBuf),
+    /// Standard input's bytes, in a temp file removed when dropped.
+    Stdin(tempfile::NamedTempFile),
+}
+
+impl InputFile {
+    /// `path`, or standard input spooled to a temp file.
+    pub fn open(path: &Path) -> Result<Self> {
+        if !is_std(path) {
+            return Ok(Self::Path(path.to_owned()));
+        }
+        let mut tmp = tempfile::NamedTempFile::new().context("spooling standard input")?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut tmp).context("reading standard input")?;
+        Ok(Self::Stdin(tmp))
+    }
+
+    /// The path to read.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Path(p) => p,
+            Self::Stdin(t) => t.path(),
+        }
+    }
+}
+
+/// Copy a finished file to standard output.
+pub fn copy_to_stdout(path: &Path) -> Result<()> {
+    let mut f = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = std::io::stdout().lock();
+    std::io::copy(&mut f, &mut out).context("writing to standard output")?;
+    out.flush().context("writing to standard output")?;
+    Ok(())
+}
+
+/// The folder a new file or folder `path` goes into (`.` for a bare name).
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Fail early, before any work, unless a file can be created in `dir`.
+fn check_writable(dir: &Path, path: &Path, flag: &str) -> Result<()> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "{flag} {}: folder {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    tempfile::Builder::new()
+        .prefix(".stac-gdal-check-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{flag} {}: cannot write in {}: {e}",
+                path.display(),
+                dir.display()
+            )
+        })
+}
+
+/// An output folder: an existing writable folder, or a new one in an
+/// existing writable folder (created by the writer).
+pub fn check_output_dir(path: &Path, flag: &str) -> Result<PathBuf> {
+    if path.exists() {
+        if !path.is_dir() {
+            anyhow::bail!("{flag} {}: exists and is not a folder", path.display());
+        }
+        check_writable(path, path, flag)?;
+    } else {
+        check_writable(&parent_of(path), path, flag)?;
+    }
+    Ok(path.to_owned())
+}
+
+/// An output file (not `-`): its folder exists and is writable.
+pub fn check_output_file(path: &Path, flag: &str) -> Result<()> {
+    if is_std(path) {
+        return Ok(());
+    }
+    if path.is_dir() {
+        anyhow::bail!("{flag} {}: is a folder", path.display());
+    }
+    check_writable(&parent_of(path), path, flag)
+}
