@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use stac_gdal::cube::{
     Anchor, CubeData, CubeOptions, DatasetCollection, Fusion, Grid, GroupBy, QuicklookOptions,
     Resampling, TimeOrder,
 };
-use stac_gdal::raster::{Crs, Pixel};
+use stac_gdal::raster::Pixel;
 
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
@@ -127,7 +127,7 @@ fn four(v: &[f64], flag: &str) -> Result<[f64; 4]> {
 fn options(args: &CubeArgs) -> Result<CubeOptions> {
     let mut grid = Grid::default();
     if let Some(c) = &args.crs {
-        grid = grid.crs(Crs::parse(c).with_context(|| format!("--crs {c:?}"))?);
+        grid = grid.crs(crate::input::parse_crs(c)?);
     }
     if let Some(r) = &args.resolution
         && let Some(bad) = r.iter().find(|v| !(v.is_finite() && **v > 0.0))

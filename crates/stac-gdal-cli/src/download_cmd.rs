@@ -134,6 +134,19 @@ pub fn download(args: DownloadArgs) -> Result<()> {
         .expect("clap requires DIR or --output");
     crate::output::check_output_dir(&dir, "DIR")?;
     let items = args.select.read_items(&args.items)?;
+    // An asset key no item has is a typo, not "nothing to do".
+    for key in &args.include {
+        let known = items
+            .iter()
+            .any(|i| i.get("assets").and_then(|a| a.get(key)).is_some());
+        if !known {
+            anyhow::bail!(
+                "--include {key:?}: no item has an asset with that key ({} item{} read)",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" }
+            );
+        }
+    }
     let (bar, update) = progress_bar(crate::logging::quiet());
     let mut options = DownloadOptions::default()
         .with_include(args.include.iter().cloned())

@@ -167,6 +167,18 @@ pub fn check_bbox(b: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// `--crs` (or `--t_srs`): a CRS GDAL knows, checked before any work.
+pub fn parse_crs(text: &str) -> Result<stac_gdal::raster::Crs> {
+    stac_gdal::raster::Crs::parse(text)
+        .ok()
+        .filter(|c| c.to_spatial_ref().is_ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--crs {text:?}: unknown CRS (give EPSG:CODE, a WKT or a PROJ string GDAL knows)"
+            )
+        })
+}
+
 /// Replace each asset's `href` (and `type`, when the alternate names one)
 /// by its first alternate in `names` that has an href, as
 /// `resolved_href_with` chooses; assets without one keep theirs.
@@ -244,9 +256,10 @@ pub fn pick_item(items: Vec<Value>, id: Option<&str>, path: &Path) -> Result<Val
             match found {
                 Some(pos) => Ok(items.into_iter().nth(pos).expect("position is in range")),
                 None => bail!(
-                    "no item with id {id:?} in {} ({} items)",
+                    "--item {id:?}: no such item in {} ({} item{})",
                     path.display(),
-                    items.len()
+                    items.len(),
+                    if items.len() == 1 { "" } else { "s" }
                 ),
             }
         }

@@ -81,6 +81,11 @@ pub fn item(args: ItemArgs) -> Result<()> {
     // fine; connection strings and special files are refused all the same.
     let timeouts = args.policy.timeouts()?;
     crate::output::check_output_file(&args.output, "--output")?;
+    // A local path that is not there: say so plainly, before GDAL does.
+    let local = !args.raster.contains("://") && !args.raster.starts_with("/vsi");
+    if local && !std::path::Path::new(&args.raster).exists() {
+        anyhow::bail!("raster {}: no such file", args.raster);
+    }
     let open = OpenOptions::default()
         .with_policy(
             args.policy

@@ -26,7 +26,8 @@ pub enum MethodArg {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The STAC API root (landing page) URL, or a stac-geoparquet catalog:
-    /// a file, a folder of files (hive partitions too) or a glob.
+    /// a file, a folder of files (hive partitions too) or a glob; `-` reads
+    /// items (JSON, NDJSON or stac-geoparquet) from standard input.
     url: String,
     /// Collection ids; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
@@ -74,6 +75,9 @@ pub struct SearchArgs {
     /// instead of standard output (`-`).
     #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
     output: Option<std::path::PathBuf>,
+    /// Decoding threads for a catalog search (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Deadline in seconds for each response (a page, the landing page:
     /// every attempt and backoff together), also for each token request.
     #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
@@ -136,18 +140,30 @@ pub fn search(args: SearchArgs) -> Result<()> {
         .unwrap_or_else(|| std::path::PathBuf::from("-"));
     crate::output::check_output_file(&output, "--output")?;
     let params = args.params()?;
-    if crate::search_file::is_catalog(&args.url) {
+    if args.url == "-" || crate::search_file::is_catalog(&args.url) {
         let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
+        // Standard input is spooled (a catalog file is read by seeking).
+        let spooled = crate::output::InputFile::open(std::path::Path::new(&args.url))?;
+        let source = spooled.path().to_string_lossy().into_owned();
         let mut out = crate::output::Destination::open(&output, "--output")?;
-        crate::search_file::search(
-            &args.url,
-            params,
-            args.method.is_some(),
+        let found = crate::search_file::Found {
+            method_given: args.method.is_some(),
             signer,
-            args.ndjson,
-            &mut out,
-        )?;
+            ndjson: args.ndjson,
+            threads: args.threads,
+        };
+        if args.url == "-" && !crate::input::is_catalog(spooled.path()) {
+            crate::search_file::search_json(spooled.path(), params, &found, &mut out)?;
+        } else {
+            crate::search_file::search(&source, params, &found, &mut out)?;
+        }
         return out.finish();
+    }
+    if args.threads.is_some() {
+        anyhow::bail!(
+            "--threads applies to catalog files; {} is a STAC API",
+            args.url
+        );
     }
     let signer = args.signer.build_with_timeout(args.timeout)?;
     let mut options = ClientOptions::default()

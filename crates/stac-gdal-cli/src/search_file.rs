@@ -10,7 +10,9 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use stac_gdal::client::SearchParams;
 use stac_gdal::cube::DatasetCollection;
-use stac_gdal::geoparquet::search::{Sources, search as search_catalog};
+use stac_gdal::geoparquet::search::{
+    SearchOptions, Sources, search as search_catalog, search_with,
+};
 use stac_gdal::signers::Signer;
 use stac_gdal::{PointOptions, PointQuery};
 
@@ -25,23 +27,38 @@ fn path_of(source: &str) -> &str {
     source.strip_prefix("file://").unwrap_or(source)
 }
 
+/// How found items are written.
+pub struct Found {
+    /// `--method` was given (an error for a catalog).
+    pub method_given: bool,
+    /// `--sign-items`: the signer applied to each item.
+    pub signer: Option<Arc<dyn Signer>>,
+    /// One item a line instead of an ItemCollection.
+    pub ndjson: bool,
+    /// Decoding threads (default: all cores).
+    pub threads: Option<usize>,
+}
+
 /// Search the catalog and write the items to `out` (an ItemCollection,
 /// or NDJSON).
 pub fn search(
     source: &str,
     params: SearchParams,
-    method_given: bool,
-    signer: Option<Arc<dyn Signer>>,
-    ndjson: bool,
+    found: &Found,
     out: &mut dyn Write,
 ) -> Result<()> {
-    if method_given {
+    if found.method_given {
         bail!("--method applies to STAC APIs; {source} is a catalog file");
     }
-    let mut items = search_catalog(Sources::from(path_of(source)), &params)
+    let mut options = SearchOptions::default();
+    if let Some(n) = found.threads {
+        options = options.with_threads(n);
+    }
+    let mut items = search_with(Sources::from(path_of(source)), &params, &options)
         .with_context(|| format!("searching {source}"))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-    match signer {
+    let ndjson = found.ndjson;
+    match &found.signer {
         // Unsigned items are decoded and serialised on every core.
         None if ndjson => {
             items.write_ndjson(&mut out)?;
@@ -73,6 +90,55 @@ pub fn search(
                 out.write_all(b"]}\n")?;
             }
         }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Items read from JSON (standard input), filtered by the search
+/// parameters with the catalog search's semantics, then written as
+/// [`search`] writes them.
+pub fn search_json(
+    path: &std::path::Path,
+    params: SearchParams,
+    found: &Found,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if found.method_given {
+        bail!("--method applies to STAC APIs, not to items on standard input");
+    }
+    if !params.sortby.is_empty() || params.fields.is_some() {
+        bail!("--sortby and --fields apply to catalogs and APIs, not to JSON on standard input");
+    }
+    let matcher = stac_gdal::geoparquet::search::Matcher::new(&params)?;
+    let max = params.max_items.unwrap_or(usize::MAX);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    if !found.ndjson {
+        out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
+    }
+    let mut n = 0;
+    for mut item in crate::input::read_items(path)? {
+        if n == max {
+            break;
+        }
+        if !matcher.matches(&item)? {
+            continue;
+        }
+        if let Some(s) = &found.signer {
+            s.sign_item(&mut item)
+                .with_context(|| format!("signing item {}", stac_gdal::meta::item_id(&item)))?;
+        }
+        if !found.ndjson && n > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut out, &item)?;
+        if found.ndjson {
+            out.write_all(b"\n")?;
+        }
+        n += 1;
+    }
+    if !found.ndjson {
+        out.write_all(b"]}\n")?;
     }
     out.flush()?;
     Ok(())

@@ -87,12 +87,17 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
             Order::Earlier => MosaicOrder::EarlierOnTop,
         });
     if let Some(r) = &args.resolution {
+        let sizes: Vec<f64> = r.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+        if let Some(bad) = sizes.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            bail!("--resolution must be a positive cell size in CRS units, got {bad}");
+        }
         let Some(res) = Resolution::parse(r) else {
             bail!("--resolution must be highest, lowest, average, RES or XRES,YRES; got {r:?}");
         };
         opts = opts.resolution(res);
     }
     if let Some(crs) = args.crs {
+        crate::input::parse_crs(&crs)?;
         opts = opts.crs(crs);
     }
     if let Some(b) = &args.bounds {
