@@ -86,13 +86,24 @@ pub fn point(args: PointArgs) -> Result<()> {
     if let Some(png) = &args.preview {
         crate::output::check_output_file(png, "--preview")?;
     }
+    // Items from a catalog file named on the command line may name local
+    // files, as in `cube`; items from a STAC API may not (unless --allow-local).
+    let local_catalog = args
+        .url
+        .as_deref()
+        .is_some_and(crate::search_file::is_catalog);
+    let provenance = if local_catalog {
+        Provenance::LocalFile
+    } else {
+        Provenance::Remote
+    };
     let mut options = PointOptions::default()
         .with_units(args.units.parse::<EdgeUnits>()?)
         .with_align(!args.no_align)
-        .with_allow_local(args.policy.allow_local())
+        .with_allow_local(args.policy.allow_local() || local_catalog)
         .with_cube(
             stac_gdal::cube::CubeOptions::default()
-                .href_policy(args.policy.policy(Provenance::Remote))
+                .href_policy(args.policy.policy(provenance))
                 .with_timeouts(args.policy.timeouts()?),
         );
     if let Some(url) = &args.url {

@@ -143,7 +143,9 @@ pub fn search(args: SearchArgs) -> Result<()> {
     if args.url == "-" || crate::search_file::is_catalog(&args.url) {
         let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
         // Standard input is spooled (a catalog file is read by seeking).
-        let spooled = crate::output::InputFile::open(std::path::Path::new(&args.url))?;
+        let spooled = crate::output::InputFile::open(std::path::Path::new(
+            crate::search_file::path_of(&args.url),
+        ))?;
         let source = spooled.path().to_string_lossy().into_owned();
         let mut out = crate::output::Destination::open(&output, "--output")?;
         let found = crate::search_file::Found {
@@ -152,7 +154,7 @@ pub fn search(args: SearchArgs) -> Result<()> {
             ndjson: args.ndjson,
             threads: args.threads,
         };
-        if args.url == "-" && !crate::input::is_catalog(spooled.path()) {
+        if !crate::input::is_catalog(spooled.path()) {
             crate::search_file::search_json(spooled.path(), params, &found, &mut out)?;
         } else {
             crate::search_file::search(&source, params, &found, &mut out)?;

@@ -1,7 +1,9 @@
 //! `search` over a catalog file, a folder of files or a glob: the same
 //! flags and output as a STAC API search, evaluated by
 //! `stac_geoparquet::search` (no network). A source that is not an
-//! `http://` or `https://` URL is a catalog.
+//! `http://` or `https://` URL is a catalog; a JSON or NDJSON items file
+//! (or `-`, standard input) is filtered in memory with the same semantics
+//! (`Matcher`).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -23,7 +25,7 @@ pub fn is_catalog(source: &str) -> bool {
 }
 
 /// The catalog path of a source (`file://` stripped).
-fn path_of(source: &str) -> &str {
+pub fn path_of(source: &str) -> &str {
     source.strip_prefix("file://").unwrap_or(source)
 }
 
@@ -112,12 +114,13 @@ pub fn search_json(
     }
     let matcher = stac_gdal::geoparquet::search::Matcher::new(&params)?;
     let max = params.max_items.unwrap_or(usize::MAX);
+    let items = crate::input::read_items(path)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     if !found.ndjson {
         out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
     }
     let mut n = 0;
-    for mut item in crate::input::read_items(path)? {
+    for mut item in items {
         if n == max {
             break;
         }
@@ -204,10 +207,23 @@ pub fn point_cube(
     if let Some(q) = &options.query {
         params = params.query(q.clone());
     }
-    let items: Vec<Value> = search_catalog(Sources::from(path_of(catalog)), &params)
-        .with_context(|| format!("searching {catalog}"))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("searching {catalog}"))?;
+    let path = std::path::Path::new(path_of(catalog));
+    let items: Vec<Value> = if crate::input::is_catalog(path) {
+        search_catalog(Sources::from(path_of(catalog)), &params)
+            .with_context(|| format!("searching {catalog}"))?
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("searching {catalog}"))?
+    } else {
+        // A JSON items file: the same parameters as a filter.
+        let matcher = stac_gdal::geoparquet::search::Matcher::new(&params)?;
+        let mut kept = Vec::new();
+        for item in crate::input::read_items(path)? {
+            if matcher.matches(&item)? {
+                kept.push(item);
+            }
+        }
+        kept
+    };
     DatasetCollection::from_stac(&items, query.bands, &options.cube_options(&grid)).with_context(
         || {
             format!(
