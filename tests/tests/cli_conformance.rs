@@ -809,9 +809,16 @@ fn bad_rows(f: &Fixture) -> Vec<Bad> {
             no_output: vec![out],
         });
     }
-    // Outputs in a missing folder and in a read-only one.
+    // Outputs in a missing folder, a read-only one, and under a file.
+    // Folder outputs (`cube -o`, `download DIR`, `point -o`) are created
+    // with their missing parents, as `mkdir -p` does: a missing folder is
+    // not an error for them.
     let ro = read_only_dir(f);
-    for folder in [f.path("no/such/folder"), ro] {
+    for (folder, folder_outputs) in [
+        (f.path("no/such/folder"), false),
+        (ro, true),
+        (f.items.clone(), true),
+    ] {
         let o = |name: &str| folder.join(name);
         let folder_name = folder.display().to_string();
         for (what, args, flag, out) in [
@@ -900,6 +907,10 @@ fn bad_rows(f: &Fixture) -> Vec<Bad> {
                 o("pt"),
             ),
         ] {
+            let is_folder_output = ["cube", "download", "point"].contains(&what);
+            if is_folder_output && !folder_outputs {
+                continue;
+            }
             rows.push(Bad {
                 what: Box::leak(format!("{what}: output in {folder_name}").into_boxed_str()),
                 args,
@@ -1109,6 +1120,17 @@ fn the_unified_flags_and_aliases_are_accepted() {
         &f.p("pt-bands"),
         "-q",
     ]);
+    // Folder outputs are created with their missing parents (mkdir -p).
+    ok(&[
+        "cube",
+        items,
+        "--asset",
+        "data",
+        "-o",
+        &f.p("new/parent/cube"),
+        "-q",
+    ]);
+    assert!(f.path("new/parent/cube").is_dir());
     // download --asset beside --include, --threads beside --concurrency.
     ok(&[
         "download",

@@ -82,7 +82,8 @@ pub fn item(args: ItemArgs) -> Result<()> {
     let timeouts = args.policy.timeouts()?;
     crate::output::check_output_file(&args.output, "--output")?;
     // A local path that is not there: say so plainly, before GDAL does.
-    let local = !args.raster.contains("://") && !args.raster.starts_with("/vsi");
+    // (Connection strings, URLs and /vsi paths go to the href policy.)
+    let local = !args.raster.contains(':') && !args.raster.starts_with("/vsi");
     if local && !std::path::Path::new(&args.raster).exists() {
         anyhow::bail!("raster {}: no such file", args.raster);
     }

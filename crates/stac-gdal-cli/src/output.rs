@@ -212,6 +212,13 @@ fn parent_of(path: &Path) -> PathBuf {
 
 /// Fail early, before any work, unless a file can be created in `dir`.
 fn check_writable(dir: &Path, path: &Path, flag: &str) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "{flag} {}: {} is a file, not a folder",
+            path.display(),
+            dir.display()
+        );
+    }
     if !dir.is_dir() {
         anyhow::bail!(
             "{flag} {}: folder {} does not exist",
@@ -232,17 +239,22 @@ fn check_writable(dir: &Path, path: &Path, flag: &str) -> Result<()> {
         })
 }
 
-/// An output folder: an existing writable folder, or a new one in an
-/// existing writable folder (created by the writer).
+/// An output folder: an existing writable folder, or a new one (created,
+/// with its missing parents, by the writer, as `mkdir -p` does) under a
+/// writable folder. A file in the way is an error.
 pub fn check_output_dir(path: &Path, flag: &str) -> Result<PathBuf> {
-    if path.exists() {
-        if !path.is_dir() {
-            anyhow::bail!("{flag} {}: exists and is not a folder", path.display());
-        }
-        check_writable(path, path, flag)?;
-    } else {
-        check_writable(&parent_of(path), path, flag)?;
+    let mut existing = path.to_path_buf();
+    while !existing.exists() {
+        existing = parent_of(&existing);
     }
+    if !existing.is_dir() {
+        anyhow::bail!(
+            "{flag} {}: {} is a file, not a folder",
+            path.display(),
+            existing.display()
+        );
+    }
+    check_writable(&existing, path, flag)?;
     Ok(path.to_owned())
 }
 
