@@ -252,14 +252,20 @@ pub fn cube(args: CubeArgs) -> Result<()> {
             .with_creation_option("COMPRESS=DEFLATE")
             .with_creation_option("TILED=YES")
     };
-    let files = cube.to_files_with(&out, &write)?;
+    // Staged beside the folder and moved in when every file is complete.
+    let files = crate::output::write_staged(&out, "--output", |staging| {
+        Ok(cube.to_files_with(staging, &write)?)
+    })?;
     let mut summary = cube.summary();
     if args.checksum {
         add_checksums(&mut summary, cube.data(), load_seconds);
     }
     summary["files"] = files.iter().map(|p| p.display().to_string()).collect();
     if let Some(png) = &args.preview {
-        cube.write_quicklook(0, png, &QuicklookOptions::default())?;
+        crate::output::write_file_staged(png, "--preview", |tmp| {
+            cube.write_quicklook(0, tmp, &QuicklookOptions::default())?;
+            Ok(())
+        })?;
         summary["preview"] = png.display().to_string().into();
     }
     for f in cube.failures() {

@@ -140,10 +140,22 @@ pub fn download(args: DownloadArgs) -> Result<()> {
             .iter()
             .any(|i| i.get("assets").and_then(|a| a.get(key)).is_some());
         if !known {
+            let keys: std::collections::BTreeSet<&str> = items
+                .iter()
+                .filter_map(|i| i.get("assets").and_then(|a| a.as_object()))
+                .flat_map(|a| a.keys().map(String::as_str))
+                .collect();
+            let shown: Vec<&str> = keys.iter().copied().take(20).collect();
             anyhow::bail!(
-                "--include {key:?}: no item has an asset with that key ({} item{} read)",
+                "--include {key:?}: no item has an asset with that key ({} item{} read; assets: {}{})",
                 items.len(),
-                if items.len() == 1 { "" } else { "s" }
+                if items.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if keys.len() > shown.len() {
+                    ", …"
+                } else {
+                    ""
+                }
             );
         }
     }

@@ -82,8 +82,9 @@ pub fn item(args: ItemArgs) -> Result<()> {
     let timeouts = args.policy.timeouts()?;
     crate::output::check_output_file(&args.output, "--output")?;
     // A local path that is not there: say so plainly, before GDAL does.
-    // (Connection strings, URLs and /vsi paths go to the href policy.)
-    let local = !args.raster.contains(':') && !args.raster.starts_with("/vsi");
+    // (Connection strings, URLs, inline documents and /vsi paths go to the
+    // href policy.)
+    let local = !args.raster.contains([':', '<', '{', '\n']) && !args.raster.starts_with("/vsi");
     if local && !std::path::Path::new(&args.raster).exists() {
         anyhow::bail!("raster {}: no such file", args.raster);
     }

@@ -268,3 +268,91 @@ pub fn check_output_file(path: &Path, flag: &str) -> Result<()> {
     }
     check_writable(&parent_of(path), path, flag)
 }
+
+/// Files written into a fresh staging folder beside `dir` (registered with
+/// [`crate::interrupt`]), then renamed into `dir` once all are complete:
+/// an error or Ctrl-C part-way leaves no file of this run in `dir`.
+/// `write` gets the staging folder and returns the files it wrote there;
+/// the result is their final paths.
+pub fn write_staged(
+    dir: &Path,
+    flag: &str,
+    write: impl FnOnce(&Path) -> Result<Vec<PathBuf>>,
+) -> Result<Vec<PathBuf>> {
+    let parent = parent_of(dir);
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", dir.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".stac-gdal-staging-")
+        .tempdir_in(&parent)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{flag} {}: cannot write in {}: {e}",
+                dir.display(),
+                parent.display()
+            )
+        })?;
+    let _staged = crate::interrupt::register(staging.path());
+    let written = write(staging.path())?;
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", dir.display()))?;
+    let mut placed = Vec::with_capacity(written.len());
+    for file in written {
+        let name = file
+            .file_name()
+            .ok_or_else(|| anyhow::anyhow!("{}: not a file name", file.display()))?;
+        let target = dir.join(name);
+        std::fs::rename(&file, &target)
+            .map_err(|e| anyhow::anyhow!("{flag}: moving {} into place: {e}", target.display()))?;
+        placed.push(target);
+    }
+    Ok(placed)
+}
+
+/// One file written by `write` under a temp name beside `path` (keeping
+/// its extension, for writers that pick a format by it), then renamed
+/// into place; removed on an error or Ctrl-C.
+pub fn write_file_staged(
+    path: &Path,
+    flag: &str,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    let parent = parent_of(path);
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let tmp = tempfile::Builder::new()
+        .prefix(".stac-gdal-")
+        .suffix(&ext)
+        .tempfile_in(&parent)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{flag} {}: cannot write in {}: {e}",
+                path.display(),
+                parent.display()
+            )
+        })?;
+    // GDAL may write a sidecar (`.aux.xml`: the georeferencing of a PNG)
+    // next to the temp name: it follows the file, or goes on an error.
+    let sidecar = |p: &Path| {
+        let mut s = p.as_os_str().to_owned();
+        s.push(".aux.xml");
+        PathBuf::from(s)
+    };
+    let tmp_sidecar = sidecar(tmp.path());
+    let _staged = (
+        crate::interrupt::register(tmp.path()),
+        crate::interrupt::register(&tmp_sidecar),
+    );
+    if let Err(e) = write(tmp.path()) {
+        let _ = std::fs::remove_file(&tmp_sidecar);
+        return Err(e);
+    }
+    tmp.persist(path)
+        .map_err(|e| anyhow::anyhow!("{flag} {}: {}", path.display(), e.error))?;
+    if tmp_sidecar.exists() {
+        std::fs::rename(&tmp_sidecar, sidecar(path))
+            .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", sidecar(path).display()))?;
+    }
+    Ok(())
+}

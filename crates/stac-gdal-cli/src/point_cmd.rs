@@ -134,11 +134,16 @@ pub fn point(args: PointArgs) -> Result<()> {
         Some(catalog) => crate::search_file::point_cube(catalog, &query, &options)?,
         None => DatasetCollection::from_point(&query, &options)?,
     };
-    let files = cube.to_files(&args.output)?;
+    let files = crate::output::write_staged(&args.output, "--output", |staging| {
+        Ok(cube.to_files(staging)?)
+    })?;
     let mut summary = cube.summary();
     summary["files"] = files.iter().map(|p| p.display().to_string()).collect();
     if let Some(png) = &args.preview {
-        cube.write_quicklook(0, png, &QuicklookOptions::default())?;
+        crate::output::write_file_staged(png, "--preview", |tmp| {
+            cube.write_quicklook(0, tmp, &QuicklookOptions::default())?;
+            Ok(())
+        })?;
         summary["preview"] = png.display().to_string().into();
     }
     for f in cube.failures() {
