@@ -86,7 +86,7 @@ pub fn item(args: ItemArgs) -> Result<()> {
     // href policy.)
     let local = !args.raster.contains([':', '<', '{', '\n']) && !args.raster.starts_with("/vsi");
     if local && !std::path::Path::new(&args.raster).exists() {
-        anyhow::bail!("raster {}: no such file", args.raster);
+        anyhow::bail!("raster {}: no such file", stac_gdal::redact(&args.raster));
     }
     let open = OpenOptions::default()
         .with_policy(
