@@ -628,6 +628,37 @@ fn bad_rows(f: &Fixture) -> Vec<Bad> {
         Some(f.path("cube-nope")),
     ));
     rows.push(nope(
+        "vrt: unknown asset",
+        v(&["vrt", &items, "--asset", "NOPE", "-o", &f.p("nope.vrt")]),
+        Some(f.path("nope.vrt")),
+    ));
+    rows.push(nope(
+        "point: unknown asset",
+        v(&[
+            "point",
+            s(&f.catalog),
+            "--collection",
+            "c",
+            "--asset",
+            "NOPE",
+            "--lat",
+            "47.8449",
+            "--lon",
+            "-1.6612",
+            "--start",
+            "2021-05-01",
+            "--end",
+            "2021-07-01",
+            "--edge-size",
+            "4",
+            "--resolution",
+            "10",
+            "-o",
+            &f.p("pt-nope"),
+        ]),
+        Some(f.path("pt-nope")),
+    ));
+    rows.push(nope(
         "download: unknown asset",
         v(&["download", &items, &f.p("dl-nope"), "--asset", "NOPE"]),
         Some(f.path("dl-nope")),

@@ -136,28 +136,7 @@ pub fn download(args: DownloadArgs) -> Result<()> {
     let items = args.select.read_items(&args.items)?;
     // An asset key no item has is a typo, not "nothing to do".
     for key in &args.include {
-        let known = items
-            .iter()
-            .any(|i| i.get("assets").and_then(|a| a.get(key)).is_some());
-        if !known {
-            let keys: std::collections::BTreeSet<&str> = items
-                .iter()
-                .filter_map(|i| i.get("assets").and_then(|a| a.as_object()))
-                .flat_map(|a| a.keys().map(String::as_str))
-                .collect();
-            let shown: Vec<&str> = keys.iter().copied().take(20).collect();
-            anyhow::bail!(
-                "--include {key:?}: no item has an asset with that key ({} item{} read; assets: {}{})",
-                items.len(),
-                if items.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-                if keys.len() > shown.len() {
-                    ", …"
-                } else {
-                    ""
-                }
-            );
-        }
+        crate::input::check_asset(&items, key, "--include")?;
     }
     let (bar, update) = progress_bar(crate::logging::quiet());
     let mut options = DownloadOptions::default()

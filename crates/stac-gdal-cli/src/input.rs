@@ -167,6 +167,32 @@ pub fn check_bbox(b: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// Fail unless some item has an asset `key` (a typo is not "nothing to
+/// do"); the message lists the keys the items have.
+pub fn check_asset(items: &[Value], key: &str, flag: &str) -> Result<()> {
+    let has = |i: &Value| i.get("assets").and_then(|a| a.get(key)).is_some();
+    if items.is_empty() || items.iter().any(has) {
+        return Ok(());
+    }
+    let keys: std::collections::BTreeSet<&str> = items
+        .iter()
+        .filter_map(|i| i.get("assets").and_then(Value::as_object))
+        .flat_map(|a| a.keys().map(String::as_str))
+        .collect();
+    let shown: Vec<&str> = keys.iter().copied().take(20).collect();
+    bail!(
+        "{flag} {key:?}: no item has an asset with that key ({} item{} read; assets: {}{})",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        shown.join(", "),
+        if keys.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
 /// `--crs` (or `--t_srs`): a CRS GDAL knows, checked before any work.
 pub fn parse_crs(text: &str) -> Result<stac_gdal::raster::Crs> {
     stac_gdal::raster::Crs::parse(text)

@@ -77,6 +77,7 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "vrt")?;
     crate::output::check_output_file(&args.output, "--output")?;
     let items = args.select.read_items(&args.items)?;
+    crate::input::check_asset(&items, &args.asset, "--asset")?;
     let mut opts = VrtOptions::default()
         .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
         .with_timeouts(args.policy.timeouts()?)
