@@ -1256,3 +1256,41 @@ fn alternate_hrefs_are_chosen_like_resolved_href() {
     let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(summary["shape"], json!([1, 1, 16, 16]));
 }
+
+/// Ctrl-C (and `kill`) while an output file is being written: the temp
+/// file goes, the target never appears, the exit status is the shell's.
+#[test]
+fn ctrl_c_while_writing_an_output_leaves_nothing() {
+    let f = Fixture::new();
+    let ndjson = run(&["convert", s(&f.items), "-", "--to", "ndjson"]).stdout;
+    let first_line = text(&ndjson).lines().next().unwrap().to_owned();
+    for (signal, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let out = f.path(&format!("out-{signal}.json"));
+        // NDJSON from stdin streams into the output: the run waits for
+        // more lines with its temp file open.
+        let mut child = command(&["convert", "-", "--from", "ndjson", "-o", s(&out)])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{first_line}").unwrap();
+        stdin.flush().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while f.leftovers().is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no temp file appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // SAFETY: signalling our own child by its pid.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let o = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert_eq!(o.status.code(), Some(code), "{}", text(&o.stderr));
+        assert!(!out.exists());
+        assert_eq!(f.leftovers(), Vec::<String>::new());
+    }
+}
