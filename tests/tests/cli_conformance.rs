@@ -1218,6 +1218,12 @@ fn gdal_messages_follow_q_and_v() {
         "raw GDAL line: {}",
         text(&plain.stderr)
     );
+    // CPL_DEBUG=ON, GDAL's own switch, shows GDAL's lines even with -q.
+    let debug = command(&[&args[..], &["-q"]].concat())
+        .env("CPL_DEBUG", "ON")
+        .output()
+        .unwrap();
+    assert!(gdal_line(&debug), "{}", text(&debug.stderr));
 }
 
 /// `--alternate s3` reads the alternate href wherever hrefs are resolved.

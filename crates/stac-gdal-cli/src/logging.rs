@@ -7,7 +7,8 @@
 //! terminal), `info` (`-v`: also GDAL's own `Warning 1: …` and
 //! `ERROR 1: …` lines, which the tool otherwise replaces by its own error)
 //! and `debug` (`-vv`: also GDAL's debug lines, emitted when `CPL_DEBUG`
-//! is on; `CPL_DEBUG=ON` alone selects this level when no flag is given).
+//! is on). `CPL_DEBUG=ON`, GDAL's own switch, shows every GDAL line
+//! whatever the flags (`-q` still hides the tool's warnings and bars).
 //!
 //! GDAL's messages arrive through `stac_raster::set_gdal_message_handler`,
 //! already redacted by stac-raster (remembered secrets, query strings, URL
@@ -49,13 +50,15 @@ pub struct LogArgs {
 }
 
 static LEVEL: AtomicU8 = AtomicU8::new(Level::Warn as u8);
+/// The level GDAL's lines are held to: [`LEVEL`], or debug with `CPL_DEBUG=ON`.
+static GDAL_LEVEL: AtomicU8 = AtomicU8::new(Level::Warn as u8);
 
 fn level() -> u8 {
     LEVEL.load(Ordering::Relaxed)
 }
 
 impl LogArgs {
-    /// The level these flags select (`CPL_DEBUG=ON` means debug when no flag is given).
+    /// The level these flags select.
     pub fn level(&self) -> Level {
         if let Some(l) = self.log_level {
             return l;
@@ -64,7 +67,6 @@ impl LogArgs {
             return Level::Error;
         }
         match self.verbose {
-            0 if cpl_debug_on() => Level::Debug,
             0 => Level::Warn,
             1 => Level::Info,
             _ => Level::Debug,
@@ -73,7 +75,10 @@ impl LogArgs {
 
     /// Set the level and route GDAL's messages through it.
     pub fn install(&self) {
-        LEVEL.store(self.level() as u8, Ordering::Relaxed);
+        let level = self.level();
+        LEVEL.store(level as u8, Ordering::Relaxed);
+        let gdal = if cpl_debug_on() { Level::Debug } else { level };
+        GDAL_LEVEL.store(gdal as u8, Ordering::Relaxed);
         stac_gdal::raster::set_gdal_message_handler(gdal_message);
     }
 }
@@ -94,7 +99,7 @@ fn gdal_message(m: GdalMessage<'_>) {
         GdalMessageLevel::Debug => Level::Debug,
         _ => Level::Info,
     };
-    if level() >= wanted as u8 {
+    if GDAL_LEVEL.load(Ordering::Relaxed) >= wanted as u8 {
         line(format_args!("stac-gdal: gdal: {m}"));
     }
 }
@@ -104,6 +109,11 @@ pub fn warn(message: impl Display) {
     if level() >= Level::Warn as u8 {
         line(format_args!("stac-gdal: warning: {message}"));
     }
+}
+
+/// `stac-gdal: warning: …`, even under `-q` (context for the final error).
+pub fn warning_always(message: impl Display) {
+    line(format_args!("stac-gdal: warning: {message}"));
 }
 
 /// A one-line note (a count, where the output went), unless `-q`.

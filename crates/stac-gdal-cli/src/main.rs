@@ -163,8 +163,14 @@ fn main() -> ExitCode {
         Command::Completions { shell } => completions(shell),
     };
     interrupt::settle();
+    // A --host that matched nothing explains a failure (a 401): shown with
+    // the error even under -q.
     for warning in signer_args::unused_host_warnings() {
-        logging::warn(warning);
+        if result.is_err() {
+            logging::warning_always(warning);
+        } else {
+            logging::warn(warning);
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
