@@ -43,7 +43,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Logging (any subcommand)")]
     log: logging::LogArgs,
 }
 
@@ -58,9 +58,9 @@ enum Command {
     /// Print an asset's resolved href (or, with --gdal, the GDAL path).
     #[command(after_help = "Example:\n  stac-gdal href item.json --asset B04 --gdal")]
     Href(meta_cmds::HrefArgs),
-    /// Convert items between .json, .ndjson/.jsonl and stac-geoparquet (.parquet), by extension.
+    /// Convert items between .json, .ndjson/.jsonl and stac-geoparquet (.parquet), by extension or --from/--to.
     #[command(
-        after_help = "Example:\n  stac-gdal convert items.ndjson items.parquet --compression zstd --collection collection.json"
+        after_help = "Examples:\n  stac-gdal convert items.ndjson items.parquet --compression zstd --collection collection.json\n  cat items.ndjson | stac-gdal convert - --from ndjson -o - --to parquet > items.parquet"
     )]
     Convert(convert::ConvertArgs),
     /// Sign an href with a signer and print it (e.g. append a Planetary Computer SAS token).
