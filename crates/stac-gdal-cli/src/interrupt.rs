@@ -11,8 +11,12 @@
 //! resumes from) what it leaves, which is why every writer keeps its temp
 //! files in one staging place of its own.
 //!
-//! `download` uses it; `convert` and `cube --out` are meant to (register
-//! their staging directory the same way).
+//! `download` registers its staging directory; every file written through
+//! `output::AtomicFile` (`convert`, `search -o`, `vrt -o`, `item -o`) its
+//! temp file; `cube -o` and `point -o` their staging folder and preview
+//! (`output::write_staged`, `output::write_file_staged`). A Parquet
+//! `convert` output is staged by the geoparquet writer itself (nothing
+//! appears before it finishes), but its temp file is not registered.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
