@@ -460,6 +460,71 @@ fn dash_reads_items_from_stdin_everywhere() {
         &["vrt", "-", "--asset", "data", "-o", "-", "--allow-local"],
         &items,
     );
+    // point: the items on stdin are searched like a catalog file's.
+    let point = |src: &str, out: &str, extra: &[&str]| {
+        let args = [
+            &[
+                "point",
+                src,
+                "--collection",
+                "c",
+                "--asset",
+                "data",
+                "--lat",
+                "47.8449",
+                "--lon",
+                "-1.6612",
+                "--start",
+                "2021-05-01",
+                "--end",
+                "2021-07-01",
+                "--edge-size",
+                "4",
+                "--resolution",
+                "10",
+                "-o",
+                out,
+                "-q",
+            ][..],
+            extra,
+        ]
+        .concat();
+        let o = run_stdin(&args, &items);
+        assert!(o.status.success(), "point {src}: {}", text(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        (v["shape"].clone(), v["time"].clone())
+    };
+    let from_file = point(fi, &f.p("pt-file"), &[]);
+    assert_eq!(from_file.0, json!([2, 1, 4, 4]));
+    assert_eq!(point("-", &f.p("pt-stdin"), &["--allow-local"]), from_file);
+    // Without --allow-local, stdin items may not name local files.
+    let o = run_stdin(
+        &[
+            "point",
+            "-",
+            "--collection",
+            "c",
+            "--asset",
+            "data",
+            "--lat",
+            "47.8449",
+            "--lon",
+            "-1.6612",
+            "--start",
+            "2021-05-01",
+            "--end",
+            "2021-07-01",
+            "--edge-size",
+            "4",
+            "--resolution",
+            "10",
+            "-o",
+            &f.p("pt-refused"),
+        ],
+        &items,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("local"), "{}", text(&o.stderr));
     let cube: Value =
         serde_json::from_slice(&run(&["cube", fi, "--asset", "data", "--plan"]).stdout).unwrap();
     assert_eq!(cube["shape"], json!([2, 1, 16, 32]));

@@ -16,7 +16,8 @@ use crate::signer_args::SignerOpts;
 #[derive(Debug, Args)]
 pub struct PointArgs {
     /// STAC API root URL (default: Microsoft Planetary Computer), or a
-    /// stac-geoparquet catalog (file, folder, glob) searched instead.
+    /// stac-geoparquet catalog (file, folder, glob) or a JSON/NDJSON items
+    /// file (`-`: standard input) searched instead.
     url: Option<String>,
     /// Collection searched.
     #[arg(long)]
@@ -88,10 +89,11 @@ pub fn point(args: PointArgs) -> Result<()> {
     }
     // Items from a catalog file named on the command line may name local
     // files, as in `cube`; items from a STAC API may not (unless --allow-local).
+    // (`-`, items on standard input, are remote items, as in `cube`.)
     let local_catalog = args
         .url
         .as_deref()
-        .is_some_and(crate::search_file::is_catalog);
+        .is_some_and(|u| u != "-" && crate::search_file::is_catalog(u));
     let provenance = if local_catalog {
         Provenance::LocalFile
     } else {
