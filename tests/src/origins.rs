@@ -366,9 +366,18 @@ http {{
     }
 
     /// The requests origin `name` received so far.
+    ///
+    /// nginx writes a line when it finalises a request, which can come just
+    /// after the client has its response: an empty log is read again for up
+    /// to a second before it is believed.
     pub fn log(&self, name: &str) -> Vec<Logged> {
-        self.raw_log(name)
-            .lines()
+        let mut raw = self.raw_log(name);
+        let start = std::time::Instant::now();
+        while raw.trim().is_empty() && start.elapsed() < std::time::Duration::from_secs(1) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            raw = self.raw_log(name);
+        }
+        raw.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|line| {
                 let v: serde_json::Value = serde_json::from_str(line)

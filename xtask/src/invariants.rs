@@ -150,7 +150,19 @@ mod tests {
     fn finds_forbidden_crates_by_name_and_prefix() {
         let tree = "stac-gdal v0.1.0 (/w/crates/stac-gdal)\nserde v1.0.0\nreqwest v0.12.0\naws-sigv4 v1.3.0\nreqwest v0.12.0\ngdal-sys v0.12.0\n";
         assert_eq!(forbidden_in(tree, &RULES[0]), ["aws-sigv4", "reqwest"]);
-        assert_eq!(forbidden_in(tree, &RULES[2]), ["gdal-sys"]);
+        let gdal_only = RULES
+            .iter()
+            .find(|r| r.what == "the facade with only `geoparquet` links no GDAL")
+            .expect("the rule exists");
+        assert_eq!(forbidden_in(tree, gdal_only), ["gdal-sys"]);
+        let both = RULES
+            .iter()
+            .find(|r| r.what.starts_with("stac-geoparquet"))
+            .expect("the rule exists");
+        assert_eq!(
+            forbidden_in(tree, both),
+            ["aws-sigv4", "gdal-sys", "reqwest"]
+        );
         assert!(
             forbidden_in(
                 "stac-meta v0.1.0\nserde_json v1\nhyperlocal-ish v1\n",
