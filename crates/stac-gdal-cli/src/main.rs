@@ -118,7 +118,7 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "stac-gdal", &mut script);
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::Stdout::lock();
     out.write_all(&script)?;
     out.flush()?;
     Ok(())

@@ -81,7 +81,7 @@ pub fn meta(args: MetaArgs) -> Result<()> {
         None if items.is_empty() => anyhow::bail!("{} holds no items", args.file.display()),
         None => items,
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = std::io::BufWriter::new(crate::output::Stdout::lock());
     for item in &items {
         let id = stac_gdal::meta::item_id(item);
         let keys: Vec<&str> = match &args.asset {

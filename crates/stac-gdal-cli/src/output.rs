@@ -16,6 +16,7 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -25,9 +26,43 @@ pub fn is_std(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// Set when a write to stdout failed with `EPIPE`: only then does a
+/// `BrokenPipe` error mean "the reader went away" (a socket's `EPIPE`
+/// deep in a network error is a real failure).
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Standard output, recording a closed pipe in [`STDOUT_CLOSED`].
+pub struct Stdout(std::io::StdoutLock<'static>);
+
+impl Stdout {
+    /// The locked standard output.
+    pub fn lock() -> Self {
+        Self(std::io::stdout().lock())
+    }
+}
+
+fn note_closed<T>(r: std::io::Result<T>) -> std::io::Result<T> {
+    if let Err(e) = &r
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_CLOSED.store(true, Ordering::SeqCst);
+    }
+    r
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        note_closed(self.0.write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        note_closed(self.0.flush())
+    }
+}
+
 /// `text` and a newline on stdout, flushed.
 pub fn print(text: impl std::fmt::Display) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout::lock();
     writeln!(out, "{text}").context("writing to standard output")?;
     out.flush().context("writing to standard output")?;
     Ok(())
@@ -38,17 +73,19 @@ pub fn print_json(value: &impl Serialize) -> Result<()> {
     print(serde_json::to_string_pretty(value)?)
 }
 
-/// Whether any error of the chain is a closed pipe (`EPIPE`).
+/// Whether the error is stdout's reader going away: a write to stdout
+/// failed with `EPIPE`, and the error chain holds a `BrokenPipe`.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            return io.kind() == std::io::ErrorKind::BrokenPipe;
-        }
-        if let Some(j) = c.downcast_ref::<serde_json::Error>() {
-            return j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
-        }
-        false
-    })
+    STDOUT_CLOSED.load(Ordering::SeqCst)
+        && e.chain().any(|c| {
+            if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                return io.kind() == std::io::ErrorKind::BrokenPipe;
+            }
+            if let Some(j) = c.downcast_ref::<serde_json::Error>() {
+                return j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe);
+            }
+            false
+        })
 }
 
 /// A file written under a temp name beside `path` and renamed into place
@@ -99,9 +136,6 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| e.into_error())
             .with_context(|| format!("writing {shown}"))?;
-        tmp.as_file()
-            .sync_all()
-            .with_context(|| format!("writing {shown}"))?;
         tmp.persist(&self.path)
             .map_err(|e| anyhow::anyhow!("writing {shown}: {}", e.error))?;
         Ok(())
@@ -121,7 +155,7 @@ impl Write for AtomicFile {
 /// Standard output or an [`AtomicFile`].
 pub enum Destination {
     /// `-`.
-    Stdout(BufWriter<std::io::StdoutLock<'static>>),
+    Stdout(BufWriter<Stdout>),
     /// A file, renamed into place by [`finish`](Self::finish).
     File(AtomicFile),
 }
@@ -132,7 +166,7 @@ impl Destination {
         if is_std(path) {
             Ok(Self::Stdout(BufWriter::with_capacity(
                 1 << 16,
-                std::io::stdout().lock(),
+                Stdout::lock(),
             )))
         } else {
             Ok(Self::File(AtomicFile::create(path, flag)?))
@@ -196,7 +230,7 @@ impl InputFile {
 /// Copy a finished file to standard output.
 pub fn copy_to_stdout(path: &Path) -> Result<()> {
     let mut f = File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = std::io::stdout().lock();
+    let mut out = Stdout::lock();
     std::io::copy(&mut f, &mut out).context("writing to standard output")?;
     out.flush().context("writing to standard output")?;
     Ok(())
@@ -355,4 +389,28 @@ pub fn write_file_staged(
             .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", sidecar(path).display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_pipe_is_quiet_only_once_stdout_itself_was_closed() {
+        let socket_epipe = || {
+            anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+                .context("POST https://api.example/search")
+        };
+        // A socket's EPIPE deep in a network error is a real failure.
+        assert!(!is_broken_pipe(&socket_epipe()));
+        assert_eq!(
+            note_closed::<()>(Err(std::io::ErrorKind::BrokenPipe.into()))
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::BrokenPipe
+        );
+        assert!(is_broken_pipe(&socket_epipe()));
+        let other = anyhow::anyhow!("--bbox needs 4 numbers");
+        assert!(!is_broken_pipe(&other));
+    }
 }
