@@ -267,13 +267,19 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
-    let bar = match total {
-        Some(n) => ProgressBar::new(n),
-        None => ProgressBar::no_length(),
+    let (bar, template) = match total {
+        Some(n) => (
+            ProgressBar::new(n),
+            "{spinner} {msg} {pos}/{len} items ({per_sec})",
+        ),
+        // NDJSON: the count is unknown until the end (no "12000/12000").
+        None => (
+            ProgressBar::no_length(),
+            "{spinner} {msg} {pos} items ({per_sec})",
+        ),
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} {pos}/{len} items ({per_sec})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar
 }
@@ -352,6 +358,12 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                 Progress::Pushed(n) => progress_bar.set_position(n),
                 Progress::Written { done, total } => {
                     if done == 0 || progress_bar.length() != Some(total) {
+                        // The total is known now: show it.
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "{spinner} {msg} {pos}/{len} items ({per_sec})",
+                        ) {
+                            progress_bar.set_style(style);
+                        }
                         progress_bar.set_message("writing");
                         progress_bar.set_length(total);
                     }

@@ -174,8 +174,9 @@ pub fn download(args: DownloadArgs) -> Result<()> {
             .and_then(|a| a.as_object())
             .map_or(0, |a| a.len());
         crate::logging::note(format_args!(
-            "{}: {n} asset(s) in {}",
+            "{}: {n} asset{} in {}",
             stac_gdal::meta::item_id(item),
+            if n == 1 { "" } else { "s" },
             dir.display()
         ));
     }
