@@ -206,7 +206,8 @@ pub fn search(args: SearchArgs) -> Result<()> {
         }
     } else {
         // Streamed as the items arrive (never all of them in memory): a
-        // failure part-way leaves the output cut short, and the exit code 1.
+        // failure part-way leaves stdout cut short (with `-o FILE`, no
+        // file at all), and the exit code 1.
         // Each item is redacted as `print` redacts.
         out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
         for (i, item) in items.enumerate() {
