@@ -1365,3 +1365,68 @@ fn ctrl_c_while_writing_an_output_leaves_nothing() {
         assert_eq!(f.leftovers(), Vec::<String>::new());
     }
 }
+
+/// `search URL -o FILE` against a real HTTP STAC API: the items land in
+/// the file; a page failing part-way leaves no file and no temp file
+/// (stdout would have held the first pages).
+#[test]
+fn search_output_file_is_complete_or_absent() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, OnceLock};
+    let fail_page_2 = Arc::new(AtomicBool::new(false));
+    let base = Arc::new(OnceLock::<String>::new());
+    let (b, fail) = (base.clone(), fail_page_2.clone());
+    let server = FaultServer::start(move |r| {
+        let base = b.get().expect("base set");
+        let page = if r.target.contains("token=2") { 2 } else { 1 };
+        match (r.path(), page) {
+            ("/", _) => Reply::json(&json!({
+                "type": "Catalog", "id": "t", "description": "t", "stac_version": "1.0.0",
+                "conformsTo": ["https://api.stacspec.org/v1.0.0/core",
+                               "https://api.stacspec.org/v1.0.0/item-search"],
+                "links": [{"rel": "search", "type": "application/geo+json", "method": "GET",
+                           "href": format!("{base}/search")}]})),
+            ("/search", 2) if fail.load(Ordering::SeqCst) => Reply::status(404, &[]),
+            ("/search", n) => {
+                let features: Vec<Value> = (0..3)
+                    .map(|i| {
+                        json!({"type": "Feature", "id": format!("p{n}-{i}"),
+                                    "properties": {}, "assets": {}})
+                    })
+                    .collect();
+                let links = if n == 1 {
+                    vec![json!({"rel": "next", "href": format!("{base}/search?token=2")})]
+                } else {
+                    vec![]
+                };
+                Reply::json(&json!({"type": "FeatureCollection", "features": features,
+                                    "links": links}))
+            }
+            _ => Reply::status(404, &[]),
+        }
+    });
+    base.set(server.url("")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("items.json");
+    let url = server.url("/");
+    let o = run(&["search", &url, "-o", s(&out), "--timeout", "10"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let got: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(got["features"].as_array().unwrap().len(), 6);
+    // Page 2 now fails: the old file stays as it was, no temp file is left.
+    fail_page_2.store(true, Ordering::SeqCst);
+    let before = std::fs::read(&out).unwrap();
+    let o = run(&["search", &url, "-o", s(&out), "--ndjson", "--timeout", "10"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+    let fresh = dir.path().join("fresh.ndjson");
+    let o = run(&["search", &url, "--output", s(&fresh), "--timeout", "10"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!fresh.exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["items.json"]);
+}
