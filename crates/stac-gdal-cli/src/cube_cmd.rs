@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use stac_gdal::cube::{
     Anchor, CubeData, CubeOptions, DatasetCollection, Fusion, Grid, GroupBy, QuicklookOptions,
     Resampling, TimeOrder,
 };
-use stac_gdal::raster::{Crs, Pixel};
+use stac_gdal::raster::Pixel;
 
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
@@ -25,9 +25,14 @@ pub struct CubeArgs {
     /// Asset keys, in band order (`key.N` or `key.name` pick a band of a multi-band asset).
     #[arg(long, value_delimiter = ',', required = true)]
     asset: Vec<String>,
-    /// Output directory (one GeoTIFF per timestep).
-    #[arg(long)]
-    out: PathBuf,
+    /// Output directory (one GeoTIFF per timestep); not needed with --plan or --no-write.
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        value_name = "DIR"
+    )]
+    output: Option<PathBuf>,
     /// Warp sources onto the grid (default). Use --no-align to require aligned sources.
     #[arg(long, overrides_with = "no_align")]
     align: bool,
@@ -41,13 +46,23 @@ pub struct CubeArgs {
     #[arg(long, default_value = "first")]
     fuse: String,
     /// Output CRS (e.g. EPSG:32630); default: the most common among the sources.
-    #[arg(long)]
+    #[arg(long, visible_alias = "t_srs")]
     crs: Option<String>,
     /// Pixel size in CRS units (RES or XRES,YRES); default: the finest source's.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(
+        long,
+        visible_alias = "tr",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     resolution: Option<Vec<f64>>,
     /// Output bounds MINX,MINY,MAXX,MAXY in the output CRS.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(
+        long,
+        visible_alias = "te",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     bounds: Option<Vec<f64>>,
     /// Keep only items whose bbox overlaps W,S,E,N (degrees); also the output bounds unless --bounds.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
@@ -91,15 +106,12 @@ pub struct CubeArgs {
     /// Plan only: print the grid, bands and timesteps without reading pixels.
     #[arg(long)]
     plan: bool,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
-    /// Load the cube but write no file (`--out` is then ignored): for timing loads.
-    #[arg(long)]
+    /// Load the cube but write no file (`--output` is then ignored): for timing loads.
+    #[arg(long, help_heading = "Benchmarking")]
     no_write: bool,
     /// Add pixel checksums and the plan + load time to the summary (per-band
     /// sums, and the sum over planes of plane sum x (t * bands + b + 1)).
-    #[arg(long)]
+    #[arg(long, help_heading = "Benchmarking")]
     checksum: bool,
     #[command(flatten)]
     signer: SignerOpts,
@@ -115,7 +127,12 @@ fn four(v: &[f64], flag: &str) -> Result<[f64; 4]> {
 fn options(args: &CubeArgs) -> Result<CubeOptions> {
     let mut grid = Grid::default();
     if let Some(c) = &args.crs {
-        grid = grid.crs(Crs::parse(c).with_context(|| format!("--crs {c:?}"))?);
+        grid = grid.crs(crate::input::parse_crs(c)?);
+    }
+    if let Some(r) = &args.resolution
+        && let Some(bad) = r.iter().find(|v| !(v.is_finite() && **v > 0.0))
+    {
+        bail!("--resolution must be a positive pixel size in CRS units, got {bad}");
     }
     match args.resolution.as_deref() {
         None => {}
@@ -175,14 +192,21 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 pub fn cube(args: CubeArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
     // Output paths checked and staged before any work (crate::staging).
-    let output = (!args.plan && !args.no_write)
-        .then(|| crate::staging::CubeOutput::prepare(&args.out, args.preview.as_deref()))
-        .transpose()?;
+    let output = match (&args.output, args.plan || args.no_write) {
+        (Some(dir), false) => Some(crate::staging::CubeOutput::prepare(
+            dir,
+            args.preview.as_deref(),
+        )?),
+        (None, false) => bail!(
+            "cube writes one GeoTIFF per timestep: give -o/--output DIR (or --plan, or --no-write)"
+        ),
+        (_, true) => None,
+    };
     let items = args
         .catalog
         .read(&args.items, args.bbox.as_deref(), false)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
-    let bar = if args.quiet || args.plan {
+    let bar = if crate::logging::quiet() || args.plan {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(0)
@@ -209,8 +233,7 @@ pub fn cube(args: CubeArgs) -> Result<()> {
             "grid": {"crs": plan.crs_label(), "geotransform": g.geotransform, "rows": g.rows, "cols": g.cols,
                      "report": plan.grid_report()},
         });
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
+        return crate::output::print_json(&summary);
     }
     let cube = plan.load()?;
     let load_seconds = started.elapsed().as_secs_f64();
@@ -220,8 +243,7 @@ pub fn cube(args: CubeArgs) -> Result<()> {
         if args.checksum {
             add_checksums(&mut summary, cube.data(), load_seconds);
         }
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
+        return crate::output::print_json(&summary);
     }
     let write = if args.cog {
         stac_gdal::raster::WriteOptions::default().with_format(stac_gdal::raster::Format::Cog)
@@ -230,7 +252,7 @@ pub fn cube(args: CubeArgs) -> Result<()> {
             .with_creation_option("COMPRESS=DEFLATE")
             .with_creation_option("TILED=YES")
     };
-    let output = output.context("the output was not prepared")?;
+    let output = output.expect("checked above: an output unless --plan or --no-write");
     let files = cube.to_files_with(output.dir(), &write)?;
     let mut summary = cube.summary();
     if args.checksum {
@@ -245,16 +267,15 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     }
     output.commit()?;
     for f in cube.failures() {
-        eprintln!("stac-gdal: warning: {f}");
+        crate::logging::warn(f);
     }
     for o in &cube.grid_report().outside {
-        eprintln!(
-            "stac-gdal: warning: item {:?} asset {:?} is outside the grid",
+        crate::logging::warn(format_args!(
+            "item {:?} asset {:?} is outside the grid",
             o.item, o.asset
-        );
+        ));
     }
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    crate::output::print_json(&summary)
 }
 
 /// `summary["checksum"]`: per-band pixel sums and a plane-order-sensitive

@@ -11,11 +11,14 @@
 //! resumes from) what it leaves, which is why every writer keeps its temp
 //! files in one staging place of its own.
 //!
-//! `download` registers its staging directory; `convert` and `cube --out`
-//! register theirs through [`crate::staging`]. A step that must not be cut
-//! in the middle (`cube --out` swapping the old output folder for the new
-//! one: two renames) runs inside [`critical`]: the handler waits for it to
-//! end before it cleans up.
+//! `download` registers its staging directory; `convert` (Parquet) and
+//! `cube --out` theirs through [`crate::staging`]; every file written
+//! through `output::AtomicFile` (`convert` JSON, `search -o`, `vrt -o`,
+//! `item -o`) its temp file; `point -o` its staging folder and preview
+//! (`output::write_staged`, `output::write_file_staged`). A step that must
+//! not be cut in the middle (`cube --out` swapping the old output folder
+//! for the new one: two renames) runs inside [`critical`]: the handler
+//! waits for it to end before it cleans up.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
