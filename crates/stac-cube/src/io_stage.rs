@@ -104,6 +104,18 @@ pub(crate) struct Prepared {
     pub fetched: Option<Fetched>,
 }
 
+/// A task and its slice of the output, until a decode thread takes it.
+type TaskSlot<'a, T> = Mutex<Option<(Task, &'a mut [T])>>;
+
+/// One source of a task, opened from the stage, with the byte ranges its
+/// read needs.
+struct Planned {
+    source: usize,
+    dataset: Dataset,
+    ranges: Vec<(u64, u64)>,
+    id: StagedId,
+}
+
 /// Admission of tasks for fetching: in task order, under the byte cap.
 struct Admission {
     next: usize,
@@ -142,8 +154,7 @@ where
         .iter()
         .map(|(t, _)| (t.r0, t.rows, t.sources.clone()))
         .collect();
-    let tasks: Vec<Mutex<Option<(Task, &mut [T])>>> =
-        slices.into_iter().map(|s| Mutex::new(Some(s))).collect();
+    let tasks: Vec<TaskSlot<'_, T>> = slices.into_iter().map(|s| Mutex::new(Some(s))).collect();
     let prepared: Vec<Mutex<Vec<Prepared>>> = (0..n).map(|_| Mutex::new(Vec::new())).collect();
     let task_bytes: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
     let ready: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
@@ -180,7 +191,10 @@ where
                     } else {
                         plan_task(spec, &stage, &staged, *r0, *rows, sources)
                     };
-                    let est: u64 = planned.iter().flat_map(|p| p.2.iter().map(|r| r.1)).sum();
+                    let est: u64 = planned
+                        .iter()
+                        .flat_map(|p| p.ranges.iter().map(|r| r.1))
+                        .sum();
                     {
                         let mut a = lock(&admission);
                         while a.next != j || (a.bytes > 0 && a.bytes + est > io.max_bytes) {
@@ -196,7 +210,13 @@ where
                         changed.notify_all();
                     }
                     let mut out = Vec::with_capacity(planned.len());
-                    for (source, dataset, ranges, id) in planned {
+                    for Planned {
+                        source,
+                        dataset,
+                        ranges,
+                        id,
+                    } in planned
+                    {
                         let fetched = (!ranges.is_empty() && !abort.load(Ordering::Relaxed))
                             .then(|| stage.fetch(id, &ranges));
                         out.push(Prepared {
@@ -342,7 +362,7 @@ fn plan_task(
     r0: usize,
     rows: usize,
     sources: &[usize],
-) -> Vec<(usize, Dataset, Vec<(u64, u64)>, StagedId)> {
+) -> Vec<Planned> {
     let mut out = Vec::new();
     for &si in sources {
         let Some(id) = staged[si] else { continue };
@@ -362,7 +382,12 @@ fn plan_task(
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        out.push((si, ds, ranges, id));
+        out.push(Planned {
+            source: si,
+            dataset: ds,
+            ranges,
+            id,
+        });
     }
     out
 }

@@ -106,6 +106,9 @@ pub struct StageStats {
     pub miss_bytes: u64,
 }
 
+/// Fetched bytes: (offset, bytes, the ticket of the [`Fetched`] owning them).
+type Range = (u64, Arc<Vec<u8>>, u64);
+
 /// One remote file: its size, header and the ranges fetched for tasks in flight.
 struct StagedFile {
     real: CString,
@@ -113,8 +116,7 @@ struct StagedFile {
     limit: Option<Limit>,
     size: u64,
     header: Vec<u8>,
-    /// (offset, bytes, owner ticket).
-    ranges: Mutex<Vec<(u64, Arc<Vec<u8>>, u64)>>,
+    ranges: Mutex<Vec<Range>>,
     counters: Arc<Counters>,
 }
 
@@ -357,7 +359,7 @@ struct Handle {
 impl Handle {
     /// Copy `out.len()` bytes at `pos` from the header or a fetched range;
     /// the number copied (0 when neither holds `pos`).
-    fn from_memory(&self, pos: u64, out: &mut [u8]) -> usize {
+    fn read_memory(&self, pos: u64, out: &mut [u8]) -> usize {
         let hl = self.file.header.len() as u64;
         if pos < hl {
             let n = ((hl - pos) as usize).min(out.len());
@@ -377,7 +379,7 @@ impl Handle {
     }
 
     /// Read from the real file (a miss); the number of bytes read.
-    fn from_real(&mut self, pos: u64, out: &mut [u8]) -> usize {
+    fn read_real(&mut self, pos: u64, out: &mut [u8]) -> usize {
         let f = &self.file;
         let _scope = EnvScope::install(&f.env);
         let _call = f.limit.as_ref().map(Limit::call);
@@ -484,7 +486,7 @@ unsafe extern "C" fn cb_close(h: *mut c_void) -> c_int {
     // SAFETY: `h` is a `Handle` from `cb_open`, closed once.
     let h = unsafe { Box::from_raw(h.cast::<Handle>()) };
     if !h.real.is_null() {
-        // SAFETY: opened in `from_real`, closed once.
+        // SAFETY: opened in `read_real`, closed once.
         unsafe { gdal_sys::VSIFCloseL(h.real) };
     }
     0
@@ -506,7 +508,7 @@ unsafe extern "C" fn cb_read(h: *mut c_void, buf: *mut c_void, size: usize, coun
     let mut w = 0;
     while w < len {
         let pos = h.pos + w as u64;
-        let n = h.from_memory(pos, &mut out[w..]);
+        let n = h.read_memory(pos, &mut out[w..]);
         if n > 0 {
             w += n;
             continue;
@@ -522,7 +524,7 @@ unsafe extern "C" fn cb_read(h: *mut c_void, buf: *mut c_void, size: usize, coun
                 .unwrap_or(u64::MAX)
         };
         let upto = (next.min(end) - pos) as usize;
-        let n = h.from_real(pos, &mut out[w..w + upto]);
+        let n = h.read_real(pos, &mut out[w..w + upto]);
         w += n;
         if n < upto {
             break;
