@@ -173,7 +173,7 @@ fn open_raw(
 /// GDAL's network file systems cache "does not exist" for a URL that
 /// failed (e.g. 401 before credentials were given); forget it so a retry
 /// with a signer can succeed.
-fn forget_failed_remote(path: &str) {
+pub(crate) fn forget_failed_remote(path: &str) {
     let remote = [
         "/vsicurl",
         "/vsis3",

@@ -193,6 +193,9 @@ impl ByteStage {
             // SAFETY: a valid C string; the handle is closed below.
             let fp = unsafe { gdal_sys::VSIFOpenL(real.as_ptr(), c"rb".as_ptr()) };
             if fp.is_null() {
+                // The real open (on the decode thread) reports the error:
+                // GDAL must not answer it from its "does not exist" cache.
+                crate::dataset::forget_failed_remote(path);
                 return None;
             }
             let mut buf = vec![0u8; HEADER_BYTES];
@@ -210,6 +213,7 @@ impl ByteStage {
         self.counters.record(2, header.len() as u64, started);
         self.counters.headers.fetch_add(1, Ordering::Relaxed);
         if header.len() < 8 || size < header.len() as u64 {
+            crate::dataset::forget_failed_remote(path);
             return None;
         }
         let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
