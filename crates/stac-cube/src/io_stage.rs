@@ -16,8 +16,10 @@
 //!    the I/O thread opened (a handle still lives only inside its task).
 //! 3. **Memory cap.** A task is admitted for fetching, in task order, only
 //!    while the fetched-but-not-decoded bytes stay under `io_bytes` (a task
-//!    larger than the cap runs alone); the decode stage returns a task's
-//!    bytes when it is done with it.
+//!    larger than the cap runs alone; a single source whose tiles claim more
+//!    than the cap is not fetched ahead at all, GDAL reads it through the
+//!    stage's misses); the decode stage returns a task's bytes when it is
+//!    done with it.
 //!
 //! What the stage cannot predict falls back to today's behaviour: sources
 //! that are warped, not TIFF, or whose header fetch failed are opened on
@@ -189,7 +191,7 @@ where
                     let planned = if abort.load(Ordering::Relaxed) {
                         Vec::new()
                     } else {
-                        plan_task(spec, &stage, &staged, *r0, *rows, sources)
+                        plan_task(spec, &stage, &staged, *r0, *rows, sources, io.max_bytes)
                     };
                     let est: u64 = planned
                         .iter()
@@ -362,6 +364,7 @@ fn plan_task(
     r0: usize,
     rows: usize,
     sources: &[usize],
+    max_bytes: u64,
 ) -> Vec<Planned> {
     let mut out = Vec::new();
     for &si in sources {
@@ -376,12 +379,19 @@ fn plan_task(
         if src.band == 0 || src.band > ds.band_count() {
             continue;
         }
-        let ranges = match direct_map(spec, src, spec.landings[si], &ds, r0, rows) {
+        let mut ranges = match direct_map(spec, src, spec.landings[si], &ds, r0, rows) {
             Ok(Some(m)) => ds
                 .tile_ranges(src.band, m.level, m.window, MERGE_GAP)
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
+        // The sizes come from the file: a source whose tiles claim more
+        // than the whole cap is not fetched ahead (GDAL reads it through
+        // the stage's misses, with its own limits), so a hostile header
+        // cannot make the stage allocate what it names.
+        if ranges.iter().map(|r| r.1).sum::<u64>() > max_bytes {
+            ranges.clear();
+        }
         out.push(Planned {
             source: si,
             dataset: ds,

@@ -270,7 +270,12 @@ impl ByteStage {
                             continue;
                         }
                         let started = Instant::now();
-                        let mut buf = vec![0u8; len];
+                        // Lengths come from the file: never abort on one.
+                        let mut buf = Vec::new();
+                        if buf.try_reserve_exact(len).is_err() {
+                            continue;
+                        }
+                        buf.resize(len, 0);
                         // SAFETY: `fp` is open; `buf` holds `len` bytes.
                         let n = unsafe {
                             gdal_sys::VSIFSeekL(fp, off, 0);
