@@ -1097,7 +1097,11 @@ struct Dict {
 impl Dict {
     fn value(&mut self, key: usize, ctx: &mut Ctx<'_>) -> Result<Option<Value>, Fail> {
         if key >= self.len {
-            return Err(format!("dictionary key {key} out of range ({} values)", self.len).into());
+            return Err(format!(
+                "dictionary key {key} out of range ({} values)",
+                self.len
+            )
+            .into());
         }
         if let Some((v, cost)) = self.cache.get(&key) {
             ctx.spend(*cost)?;
