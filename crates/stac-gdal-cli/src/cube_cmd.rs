@@ -94,6 +94,11 @@ pub struct CubeArgs {
     /// Reader threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Requests in flight for remote files: I/O threads fetching ahead of
+    /// the reader threads (default 16, or STAC_GDAL_IO_CONCURRENCY; 0 reads
+    /// remote files on the reader threads).
+    #[arg(long)]
+    io_concurrency: Option<usize>,
     /// Refuse grids with more pixels per plane than this.
     #[arg(long, default_value_t = 250_000_000)]
     max_pixels: u64,
@@ -184,6 +189,9 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
     }
     if let Some(n) = args.threads {
         o = o.threads(n);
+    }
+    if let Some(n) = args.io_concurrency {
+        o = o.with_io_concurrency(n);
     }
     Ok(o)
 }

@@ -63,6 +63,10 @@ pub struct PointArgs {
     /// Also write a quick-look PNG of the first timestep.
     #[arg(long)]
     preview: Option<PathBuf>,
+    /// Requests in flight for remote files (default 16, or
+    /// STAC_GDAL_IO_CONCURRENCY; 0 reads them on the reader threads).
+    #[arg(long)]
+    io_concurrency: Option<usize>,
     #[command(flatten)]
     signer: SignerOpts,
     #[command(flatten)]
@@ -99,15 +103,17 @@ pub fn point(args: PointArgs) -> Result<()> {
     } else {
         Provenance::Remote
     };
+    let mut cube_options = stac_gdal::cube::CubeOptions::default()
+        .href_policy(args.policy.policy(provenance))
+        .with_timeouts(args.policy.timeouts()?);
+    if let Some(n) = args.io_concurrency {
+        cube_options = cube_options.with_io_concurrency(n);
+    }
     let mut options = PointOptions::default()
         .with_units(args.units.parse::<EdgeUnits>()?)
         .with_align(!args.no_align)
         .with_allow_local(args.policy.allow_local() || local_catalog)
-        .with_cube(
-            stac_gdal::cube::CubeOptions::default()
-                .href_policy(args.policy.policy(provenance))
-                .with_timeouts(args.policy.timeouts()?),
-        );
+        .with_cube(cube_options);
     if let Some(url) = &args.url {
         options = options.with_endpoint(url.clone());
     }

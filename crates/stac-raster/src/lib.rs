@@ -42,6 +42,7 @@ mod resampling;
 mod secrets;
 mod source;
 mod stac_item;
+pub mod stage;
 mod thread_env;
 mod valid_data;
 mod vrt_guard;
