@@ -114,13 +114,6 @@ const EXPECTED_FAILURES: &[ExpectedFailure] = &[
         test: "zarr_store_written_by_gdal",
         reason: "the wheel's GDAL is built without the Zarr driver",
     },
-    ExpectedFailure {
-        target: "dataset",
-        test: "roundtrip_i8",
-        reason: "stac-raster bug on GDAL >= 3.7 (reported with issue 13): an i8 raster \
-                 written to GeoTIFF keeps its negative values as 127, and a native Int8 \
-                 band reads back as DataType::Other",
-    },
 ];
 
 /// `cargo xtask gdal-3.12`: this step alone (after `setup`).

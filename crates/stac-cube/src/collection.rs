@@ -11,6 +11,7 @@ use crate::error::{CubeError, Result, invalid};
 use crate::failure::{Failure, Outside};
 use crate::fusion::Fusion;
 use crate::grid::{GridReport, close, plan_grid};
+use crate::io_stage::IoReport;
 use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
 use crate::options::CubeOptions;
 use crate::sources::{
@@ -41,6 +42,7 @@ pub struct DatasetCollection {
     timesteps: Vec<Timestep>,
     failures: Vec<Failure>,
     report: GridReport,
+    io: IoReport,
 }
 
 /// A planned cube: grid, time axis, bands and sources are known, no pixel
@@ -409,7 +411,13 @@ impl DatasetCollection {
             },
             "failures": self.failures,
             "outside": self.report.outside,
+            "io": self.io,
         })
+    }
+
+    /// What the load fetched and where its time went (see [`IoReport`]).
+    pub fn io_report(&self) -> &IoReport {
+        &self.io
     }
 }
 
@@ -609,12 +617,18 @@ impl CubePlan {
             fail_on_error: o.fail_on_error,
             use_overviews: o.use_overviews,
             progress: o.progress.as_ref(),
+            io: crate::io_stage::IoSettings {
+                concurrency: o.effective_io_concurrency(),
+                max_bytes: o.io_bytes,
+            },
         };
         let mut failures = self.plan_failures.clone();
         let planned = failures.len();
+        let io;
         let data = dispatch_type!(dtype, T => {
-            let (arr, f) = load::<T>(&spec)?;
+            let (arr, f, r) = load::<T>(&spec)?;
             failures.extend(f);
+            io = r;
             arr
         });
         // At most one failure per source: when every readable source failed,
@@ -631,6 +645,7 @@ impl CubePlan {
             timesteps: self.timesteps.clone(),
             failures,
             report,
+            io,
         })
     }
 }

@@ -46,7 +46,10 @@
 //!    parallel; each source is read from the window it covers (COG
 //!    overviews when the grid is coarser), mapped by index when on the same
 //!    CRS and nearest resampling, else warped by GDAL; fused per pixel
-//!    ([`Fusion`]; nodata/NaN never valid).
+//!    ([`Fusion`]; nodata/NaN never valid). With remote sources, an I/O
+//!    stage of [`CubeOptions::io_concurrency`] threads fetches every file's
+//!    header once and each block's tiles ahead of the decode threads, with
+//!    the bytes in flight capped ([`IoReport`] says what it did).
 //! 7. **Failures**: with `fail_on_error(false)`, unreadable sources stay
 //!    nodata and are listed in [`DatasetCollection::failures`]; sources whose
 //!    footprint misses the grid are listed in [`GridReport::outside`]; a cube
@@ -60,6 +63,7 @@ mod error;
 mod failure;
 mod fusion;
 mod grid;
+mod io_stage;
 mod load;
 mod options;
 mod sources;
@@ -72,7 +76,11 @@ pub use error::{CubeError, Result};
 pub use failure::{Failure, Outside};
 pub use fusion::{FuseFn, Fusion};
 pub use grid::{Anchor, Bounds, Grid, GridReport};
-pub use options::{AssetOptions, CubeOptions, PatchUrl, Progress, ProgressFn, TimeOrder};
+pub use io_stage::IoReport;
+pub use options::{
+    AssetOptions, CubeOptions, DEFAULT_IO_CONCURRENCY, IO_CONCURRENCY_ENV, PatchUrl, Progress,
+    ProgressFn, TimeOrder,
+};
 pub use stac_meta::{GroupBy, GroupKey};
 pub use stac_raster::{Crs, Resampling, TargetGrid, Window};
 pub use timeline::Timestep;

@@ -10,16 +10,18 @@
 //! plus the fusion accumulators of one block.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
 
 use ndarray::Array4;
 use rayon::prelude::*;
-use stac_raster::{CrsCache, Pixel, Resampling, TargetGrid, WarpOptions, Window};
+use stac_raster::{CrsCache, Dataset, Pixel, Resampling, TargetGrid, WarpOptions, Window};
 
 use crate::error::{CubeError, Result};
 use crate::failure::Failure;
 use crate::fusion::{FuseFn, Fusion};
 use crate::grid::{close, near_integer};
+use crate::io_stage::{IoReport, IoSettings, Prepared};
 use crate::options::{Progress, ProgressFn};
 use crate::sources::Source;
 use crate::timeline::Timestep;
@@ -133,20 +135,23 @@ pub(crate) struct LoadSpec<'a> {
     pub fail_on_error: bool,
     pub use_overviews: bool,
     pub progress: Option<&'a ProgressFn>,
+    /// The I/O stage for remote sources (`concurrency` 0: none).
+    pub io: IoSettings,
 }
 
 /// The usual tile height of COGs (GDAL's default `BLOCKSIZE`).
 const COG_TILE: usize = 512;
 
-struct Task {
-    r0: usize,
-    rows: usize,
-    sources: Vec<usize>,
+pub(crate) struct Task {
+    pub r0: usize,
+    pub rows: usize,
+    pub sources: Vec<usize>,
 }
 
 /// Load the cube as `T`. Failures of individual sources are returned
 /// (and turn into an error when `fail_on_error`).
-pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Failure>)> {
+pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Failure>, IoReport)> {
+    let started = Instant::now();
     let (h, w) = (spec.grid.rows, spec.grid.cols);
     let nt = spec.timesteps.len();
     let nb = spec.slots;
@@ -246,79 +251,101 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
         slices.push((t, head));
         rest = tail;
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(spec.threads)
-        .build()
-        .map_err(|e| crate::error::invalid("threads", e.to_string()))?;
-    pool.install(|| {
-        // Buffers are reused across the tasks a thread runs: a fresh
-        // multi-megabyte allocation per task costs page faults and kernel
-        // page zeroing that rival the decoding itself.
-        slices
-            .into_par_iter()
-            .for_each_init(Scratch::<T>::default, |scratch, (task, out)| {
-                let mut acc = Accum::new(spec.fusion, out.len(), scratch);
-                if task.sources.len() > 1 && matches!(acc, Accum::First { .. }) {
-                    // First-valid fusion reads pixels back (`take_first`): a
-                    // first access that is a read maps the shared zero page
-                    // and the write after it faults again, with a TLB
-                    // shootdown. Writing the (unchanged) fill first costs a
-                    // memset and leaves one plain fault per page.
-                    out.fill(fill);
-                }
-                for &si in &task.sources {
-                    let skip = abort.load(Ordering::Relaxed) || acc.complete();
-                    if !skip {
-                        let src = &spec.sources[si];
-                        let (scale, offset) = if spec.rescale {
-                            (src.scale, src.offset)
-                        } else {
-                            (1.0, 0.0)
-                        };
-                        acc.begin_source();
-                        let r = read_source(
-                            spec,
-                            src,
-                            spec.landings[si],
-                            task.r0,
-                            task.rows,
-                            scratch,
-                            Fuse {
-                                acc: &mut acc,
-                                out: &mut *out,
-                                scale,
-                                offset,
-                                fill,
-                                alone: task.sources.len() == 1,
-                            },
-                        );
-                        acc.end_source();
-                        if let Err(e) = r {
-                            let mut f = failures.lock().unwrap_or_else(|p| p.into_inner());
-                            if !f.iter().any(|(i, _)| *i == si) {
-                                f.push((
-                                    si,
-                                    Failure::new(&src.item_id, &src.asset, &src.href, e)
-                                        .with_timed_out(
-                                            src.raster.as_ref().is_some_and(|r| r.expired()),
-                                        ),
-                                ));
-                            }
-                            if spec.fail_on_error {
-                                abort.store(true, Ordering::Relaxed);
-                            }
-                        }
+    // Decode and fuse one task; `pre` are sources the I/O stage opened.
+    let run_task = |scratch: &mut Scratch<T>, task: Task, out: &mut [T], mut pre: Vec<Prepared>| {
+        let mut acc = Accum::new(spec.fusion, out.len(), scratch);
+        if task.sources.len() > 1 && matches!(acc, Accum::First { .. }) {
+            // First-valid fusion reads pixels back (`take_first`): a
+            // first access that is a read maps the shared zero page
+            // and the write after it faults again, with a TLB
+            // shootdown. Writing the (unchanged) fill first costs a
+            // memset and leaves one plain fault per page.
+            out.fill(fill);
+        }
+        for &si in &task.sources {
+            let skip = abort.load(Ordering::Relaxed) || acc.complete();
+            // The handle the I/O stage opened, and its fetched bytes (kept
+            // until the read below is done).
+            let (opened, _bytes) = pre
+                .iter()
+                .position(|p| p.source == si)
+                .map(|k| pre.swap_remove(k))
+                .map_or((None, None), |p| (Some(p.dataset), p.fetched));
+            if !skip {
+                let src = &spec.sources[si];
+                let (scale, offset) = if spec.rescale {
+                    (src.scale, src.offset)
+                } else {
+                    (1.0, 0.0)
+                };
+                acc.begin_source();
+                let r = read_source(
+                    spec,
+                    src,
+                    spec.landings[si],
+                    (task.r0, task.rows),
+                    scratch,
+                    opened,
+                    Fuse {
+                        acc: &mut acc,
+                        out: &mut *out,
+                        scale,
+                        offset,
+                        fill,
+                        alone: task.sources.len() == 1,
+                    },
+                );
+                acc.end_source();
+                if let Err(e) = r {
+                    let mut f = failures.lock().unwrap_or_else(|p| p.into_inner());
+                    if !f.iter().any(|(i, _)| *i == si) {
+                        f.push((
+                            si,
+                            Failure::new(&src.item_id, &src.asset, &src.href, e)
+                                .with_timed_out(src.raster.as_ref().is_some_and(|r| r.expired())),
+                        ));
                     }
-                    if remaining[si].fetch_sub(1, Ordering::AcqRel) == 1 {
-                        let d = done.fetch_add(1, Ordering::AcqRel) + 1;
-                        if let Some(p) = spec.progress {
-                            p(Progress { done: d, total });
-                        }
+                    if spec.fail_on_error {
+                        abort.store(true, Ordering::Relaxed);
                     }
                 }
-                acc.finish(out, scratch);
-            });
-    });
+            }
+            if remaining[si].fetch_sub(1, Ordering::AcqRel) == 1 {
+                let d = done.fetch_add(1, Ordering::AcqRel) + 1;
+                if let Some(p) = spec.progress {
+                    p(Progress { done: d, total });
+                }
+            }
+        }
+        acc.finish(out, scratch);
+    };
+    let report = if spec.io.concurrency > 0 && crate::io_stage::wanted(spec) {
+        crate::io_stage::run(spec, slices, spec.io, &abort, &run_task)
+    } else {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(spec.threads)
+            .build()
+            .map_err(|e| crate::error::invalid("threads", e.to_string()))?;
+        let decode_ns = AtomicU64::new(0);
+        pool.install(|| {
+            // Buffers are reused across the tasks a thread runs: a fresh
+            // multi-megabyte allocation per task costs page faults and kernel
+            // page zeroing that rival the decoding itself.
+            slices
+                .into_par_iter()
+                .for_each_init(Scratch::<T>::default, |scratch, (task, out)| {
+                    let t0 = Instant::now();
+                    run_task(scratch, task, out, Vec::new());
+                    crate::io_stage::add_ns(&decode_ns, t0);
+                });
+        });
+        IoReport {
+            decode_threads: spec.threads,
+            decode_seconds: crate::io_stage::ns_secs(&decode_ns),
+            load_seconds: started.elapsed().as_secs_f64(),
+            ..IoReport::default()
+        }
+    };
     let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     failures.sort_by_key(|(i, _)| *i);
     let failures: Vec<Failure> = failures.into_iter().map(|(_, f)| f).collect();
@@ -327,11 +354,11 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
     }
     let arr =
         Array4::from_shape_vec((nt, nb, h, w), data).map_err(|e| CubeError::Grid(e.to_string()))?;
-    Ok((arr, failures))
+    Ok((arr, failures, report))
 }
 
 /// Per-thread buffers, reused from one task to the next.
-struct Scratch<T> {
+pub(crate) struct Scratch<T> {
     /// A source window as `f64` (general path and warps).
     wide: Vec<f64>,
     /// A source window in the cube's type (typed path).
@@ -456,22 +483,103 @@ fn no_huge_pages<T>(ptr: *mut T, bytes: usize) {
 #[cfg(not(target_os = "linux"))]
 fn no_huge_pages<T>(_ptr: *mut T, _bytes: usize) {}
 
+/// How a `Placement::Direct` source maps onto grid rows `[r0, r0 + rows)`:
+/// the level read (`None`: full resolution), grid column → source column
+/// and grid row → source row (both in that level's pixels), and the
+/// source window covering them. `None` when the block misses the source.
+pub(crate) struct DirectMap {
+    pub level: Option<usize>,
+    pub colmap: Vec<(usize, usize)>,
+    pub rowmap: Vec<(usize, usize)>,
+    pub window: Window,
+}
+
+/// See [`DirectMap`]; the I/O stage uses it to know the bytes a task will
+/// read, so it is the one place this arithmetic lives.
+pub(crate) fn direct_map(
+    spec: &LoadSpec<'_>,
+    src: &Source,
+    landing: Landing,
+    ds: &Dataset,
+    r0: usize,
+    rows: usize,
+) -> std::result::Result<Option<DirectMap>, String> {
+    let g = spec.grid.geotransform;
+    let sgt = ds
+        .geotransform()
+        .ok_or_else(|| "the file has no geotransform".to_string())?;
+    let (srows, scols) = (ds.rows(), ds.cols());
+    let (mut lgt, mut lrows, mut lcols, mut level) = (sgt, srows, scols, None);
+    if spec.use_overviews && g[1] > sgt[1] * (1.0 + 1e-9) {
+        for (i, (ovr, ovc)) in ds
+            .overview_shapes(src.band)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .enumerate()
+        {
+            let rx = sgt[1] * scols as f64 / ovc as f64;
+            let ry = sgt[5] * srows as f64 / ovr as f64;
+            if rx <= g[1] * (1.0 + 1e-6) && ry.abs() <= g[5].abs() * (1.0 + 1e-6) {
+                lgt = [sgt[0], rx, 0.0, sgt[3], 0.0, ry];
+                (lrows, lcols, level) = (ovr, ovc, Some(i));
+            }
+        }
+    }
+    let colmap: Vec<(usize, usize)> = (landing.extent[2]..landing.extent[3])
+        .filter_map(|c| {
+            let x = g[0] + (c as f64 + 0.5) * g[1];
+            let f = ((x - lgt[0]) / lgt[1]).floor();
+            (f >= 0.0 && f < lcols as f64).then_some((c, f as usize))
+        })
+        .collect();
+    let rowmap: Vec<(usize, usize)> = (r0.max(landing.extent[0])
+        ..(r0 + rows).min(landing.extent[1]))
+        .filter_map(|r| {
+            let y = g[3] + (r as f64 + 0.5) * g[5];
+            let f = ((y - lgt[3]) / lgt[5]).floor();
+            (f >= 0.0 && f < lrows as f64).then_some((r, f as usize))
+        })
+        .collect();
+    let (Some(cmin), Some(cmax)) = (
+        colmap.iter().map(|p| p.1).min(),
+        colmap.iter().map(|p| p.1).max(),
+    ) else {
+        return Ok(None);
+    };
+    let (Some(rmin), Some(rmax)) = (
+        rowmap.iter().map(|p| p.1).min(),
+        rowmap.iter().map(|p| p.1).max(),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(DirectMap {
+        level,
+        colmap,
+        rowmap,
+        window: Window::new(cmin, rmin, cmax - cmin + 1, rmax - rmin + 1),
+    }))
+}
+
 /// Read the part of `src` that falls in grid rows `[r0, r0 + rows)` and
 /// fuse every valid pixel into the block.
 fn read_source<T: Pixel>(
     spec: &LoadSpec<'_>,
     src: &Source,
     landing: Landing,
-    r0: usize,
-    rows: usize,
+    (r0, rows): (usize, usize),
     scratch: &mut Scratch<T>,
+    pre: Option<Dataset>,
     mut fuse: Fuse<'_, T>,
 ) -> std::result::Result<(), String> {
-    let raster = src
-        .raster
-        .as_deref()
-        .ok_or_else(|| "the source was not resolved".to_string())?;
-    let ds = raster.open().map_err(|e| e.to_string())?;
+    let ds = match pre {
+        Some(ds) => ds,
+        None => src
+            .raster
+            .as_deref()
+            .ok_or_else(|| "the source was not resolved".to_string())?
+            .open()
+            .map_err(|e| e.to_string())?,
+    };
     if src.band > ds.band_count() {
         return Err(format!(
             "band {} requested, the file has {}",
@@ -485,55 +593,17 @@ fn read_source<T: Pixel>(
     let w = grid.cols;
     match landing.placement {
         Placement::Direct => {
-            let sgt = ds
-                .geotransform()
-                .ok_or_else(|| "the file has no geotransform".to_string())?;
-            let (srows, scols) = (ds.rows(), ds.cols());
-            let (mut lgt, mut lrows, mut lcols, mut level) = (sgt, srows, scols, None);
-            if spec.use_overviews && g[1] > sgt[1] * (1.0 + 1e-9) {
-                for (i, (ovr, ovc)) in ds
-                    .overview_shapes(src.band)
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .enumerate()
-                {
-                    let rx = sgt[1] * scols as f64 / ovc as f64;
-                    let ry = sgt[5] * srows as f64 / ovr as f64;
-                    if rx <= g[1] * (1.0 + 1e-6) && ry.abs() <= g[5].abs() * (1.0 + 1e-6) {
-                        lgt = [sgt[0], rx, 0.0, sgt[3], 0.0, ry];
-                        (lrows, lcols, level) = (ovr, ovc, Some(i));
-                    }
-                }
-            }
-            let colmap: Vec<(usize, usize)> = (landing.extent[2]..landing.extent[3])
-                .filter_map(|c| {
-                    let x = g[0] + (c as f64 + 0.5) * g[1];
-                    let f = ((x - lgt[0]) / lgt[1]).floor();
-                    (f >= 0.0 && f < lcols as f64).then_some((c, f as usize))
-                })
-                .collect();
-            let rowmap: Vec<(usize, usize)> = (r0.max(landing.extent[0])
-                ..(r0 + rows).min(landing.extent[1]))
-                .filter_map(|r| {
-                    let y = g[3] + (r as f64 + 0.5) * g[5];
-                    let f = ((y - lgt[3]) / lgt[5]).floor();
-                    (f >= 0.0 && f < lrows as f64).then_some((r, f as usize))
-                })
-                .collect();
-            let (Some(cmin), Some(cmax)) = (
-                colmap.iter().map(|p| p.1).min(),
-                colmap.iter().map(|p| p.1).max(),
-            ) else {
+            let Some(DirectMap {
+                level,
+                colmap,
+                rowmap,
+                window,
+            }) = direct_map(spec, src, landing, &ds, r0, rows)?
+            else {
                 return Ok(());
             };
-            let (Some(rmin), Some(rmax)) = (
-                rowmap.iter().map(|p| p.1).min(),
-                rowmap.iter().map(|p| p.1).max(),
-            ) else {
-                return Ok(());
-            };
-            let (wc, wr) = (cmax - cmin + 1, rmax - rmin + 1);
-            let window = Window::new(cmin, rmin, wc, wr);
+            let (cmin, rmin, wc, wr) = (window.col_off, window.row_off, window.cols, window.rows);
+            let cmax = cmin + wc - 1;
             if fuse.typed() && ds.data_types().get(src.band - 1) == Some(&T::DATA_TYPE) {
                 // Same type in and out, no scaling: read in the cube's type
                 // (a quarter of the f64 window for uint16, no conversions)

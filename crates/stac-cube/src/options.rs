@@ -154,7 +154,24 @@ pub struct CubeOptions {
     /// Time bounds on every source's open and reads (connect, stall,
     /// per-source deadline).
     pub timeouts: Timeouts,
+    /// Requests in flight for remote sources: the I/O threads that fetch
+    /// COG bytes ahead of the decode threads (`threads`). `None`: the
+    /// `STAC_GDAL_IO_CONCURRENCY` environment variable when set, else
+    /// [`DEFAULT_IO_CONCURRENCY`]. `0` reads remote sources like local ones
+    /// (on the decode threads). Local-only loads never use it.
+    pub io_concurrency: Option<usize>,
+    /// Cap on bytes fetched but not yet decoded (default 64 MiB; a task
+    /// needing more runs alone).
+    pub io_bytes: u64,
 }
+
+/// Default I/O threads for loads with remote sources: enough to hide
+/// 60 ms per request behind two decode threads (docs/object-storage-io.md).
+pub const DEFAULT_IO_CONCURRENCY: usize = 16;
+
+/// The environment variable that sets the I/O concurrency when the
+/// options do not.
+pub const IO_CONCURRENCY_ENV: &str = "STAC_GDAL_IO_CONCURRENCY";
 
 impl Default for CubeOptions {
     fn default() -> Self {
@@ -183,6 +200,8 @@ impl Default for CubeOptions {
             use_overviews: true,
             href_policy: HrefPolicy::default(),
             timeouts: Timeouts::default(),
+            io_concurrency: None,
+            io_bytes: 64 << 20,
         }
     }
 }
@@ -214,6 +233,8 @@ impl fmt::Debug for CubeOptions {
             .field("use_overviews", &self.use_overviews)
             .field("href_policy", &self.href_policy)
             .field("timeouts", &self.timeouts)
+            .field("io_concurrency", &self.io_concurrency)
+            .field("io_bytes", &self.io_bytes)
             .finish()
     }
 }
@@ -346,6 +367,38 @@ impl CubeOptions {
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
+    }
+
+    /// Requests in flight for remote sources (see [`io_concurrency`](Self::io_concurrency)).
+    ///
+    /// ```
+    /// use stac_cube::CubeOptions;
+    /// let o = CubeOptions::default().with_io_concurrency(32);
+    /// assert_eq!(o.effective_io_concurrency(), 32);
+    /// ```
+    pub fn with_io_concurrency(mut self, n: usize) -> Self {
+        self.io_concurrency = Some(n);
+        self
+    }
+
+    /// Cap on fetched-but-not-decoded bytes (at least 1 MiB).
+    pub fn with_io_bytes(mut self, bytes: u64) -> Self {
+        self.io_bytes = bytes.max(1 << 20);
+        self
+    }
+
+    /// The I/O concurrency a load uses: the option, else
+    /// `STAC_GDAL_IO_CONCURRENCY` (an unsigned integer; anything else is
+    /// ignored), else [`DEFAULT_IO_CONCURRENCY`]; at most 256.
+    pub fn effective_io_concurrency(&self) -> usize {
+        self.io_concurrency
+            .or_else(|| {
+                std::env::var(IO_CONCURRENCY_ENV)
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+            })
+            .unwrap_or(DEFAULT_IO_CONCURRENCY)
+            .min(256)
     }
 
     /// The source-layer options of every source of the cube.

@@ -42,6 +42,18 @@ impl QuicklookOptions {
     }
 }
 
+/// Files written by one [`DatasetCollection::to_files_with`] call, removed
+/// on drop unless taken out.
+struct Written(Vec<PathBuf>);
+
+impl Drop for Written {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// A file-name-safe form of a time label (`A-Za-z0-9_.+-` kept, 60 chars max).
 pub(crate) fn slug(label: &str) -> String {
     let s: String = label
@@ -62,6 +74,12 @@ impl DatasetCollection {
     /// Write one GeoTIFF per timestep into `dir` (created if needed):
     /// `<index:04>_<label>.tif`, DEFLATE-compressed and tiled, with band
     /// descriptions and nodata set. Returns the paths in time order.
+    ///
+    /// Each file is written under a temporary name inside `dir` and renamed;
+    /// when a timestep fails, the files this call wrote are removed, so an
+    /// error never leaves a partial set. Files already in `dir` are left as
+    /// they are: to replace a previous output whole, write into a new
+    /// folder and rename it into place (the CLI's `cube --out` does).
     pub fn to_files(&self, dir: impl AsRef<Path>) -> Result<Vec<PathBuf>> {
         self.to_files_with(
             dir,
@@ -84,14 +102,16 @@ impl DatasetCollection {
             source,
         })?;
         let cog = matches!(options.format, Some(stac_raster::Format::Cog));
-        let mut out = Vec::with_capacity(self.time_length());
+        // Until every timestep is written, the files written so far are
+        // removed on drop: an error leaves no partial set that looks whole.
+        let mut written = Written(Vec::with_capacity(self.time_length()));
         for (t, ts) in self.timesteps().iter().enumerate() {
             let ext = if cog { "cog.tif" } else { "tif" };
             let path = dir.join(format!("{t:04}_{}.{ext}", slug(&ts.label)));
             self.dataset(t)?.to_file_with(&path, options)?;
-            out.push(path);
+            written.0.push(path);
         }
-        Ok(out)
+        Ok(std::mem::take(&mut written.0))
     }
 
     /// Write timestep `t` as an 8-bit PNG with a percentile stretch per band

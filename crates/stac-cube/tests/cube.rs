@@ -781,6 +781,20 @@ fn patch_url_progress_windowed_load_and_outputs() {
     let look = Dataset::open(png.to_str().unwrap()).unwrap();
     assert_eq!(look.shape(), (2, 8, 8));
     assert_eq!(look.driver_name(), "PNG");
+
+    // A timestep that cannot be written (a folder holds its name): the
+    // files this call wrote are removed, no temp file stays, and what was
+    // in the folder before is untouched.
+    let out = w.path("failing");
+    std::fs::create_dir_all(out.join("0002_2021-06-03T00_00_00Z.tif/x")).unwrap();
+    std::fs::write(out.join("keep.txt"), b"mine").unwrap();
+    assert!(cube.to_files(&out).is_err());
+    let mut left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["0002_2021-06-03T00_00_00Z.tif", "keep.txt"]);
 }
 
 #[test]

@@ -1,7 +1,10 @@
-//! `convert`: items between JSON, NDJSON and stac-geoparquet, by extension.
+//! `convert`: items between JSON, NDJSON and stac-geoparquet, by extension
+//! (or `--from`/`--to`); `-` is standard input or output. A Parquet
+//! output is written in its staging folder (`crate::staging`) with every
+//! temp file, then renamed into place; JSON goes through `output::AtomicFile`.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -16,10 +19,27 @@ use stac_gdal::geoparquet::{
 /// Arguments of `stac-gdal convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Input: .json/.geojson (Item, FeatureCollection or array), .ndjson/.jsonl, or .parquet.
+    /// Input: .json/.geojson (Item, FeatureCollection or array), .ndjson/.jsonl, or .parquet; `-` for stdin.
     input: PathBuf,
-    /// Output: .json (FeatureCollection), .ndjson/.jsonl, or .parquet.
-    output: PathBuf,
+    /// Output: .json (FeatureCollection), .ndjson/.jsonl, or .parquet; `-` for stdout.
+    #[arg(required_unless_present = "output_flag")]
+    output: Option<PathBuf>,
+    /// The output, as an option (instead of OUTPUT).
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        id = "output_flag",
+        value_name = "FILE",
+        conflicts_with = "output"
+    )]
+    output_flag: Option<PathBuf>,
+    /// Input format, when the input has no telling extension (stdin).
+    #[arg(long, value_enum)]
+    from: Option<Format>,
+    /// Output format, when the output has no telling extension (stdout).
+    #[arg(long, value_enum)]
+    to: Option<Format>,
     /// Parquet layout: the stac-geoparquet spec, or pyramids' JSON blob.
     #[arg(long, value_enum, default_value_t = LayoutArg::Spec)]
     layout: LayoutArg,
@@ -40,9 +60,6 @@ pub struct ConvertArgs {
     /// `collection,year` → collection=…/year=…/part-0.parquet.
     #[arg(long, value_delimiter = ',')]
     partition_by: Vec<String>,
-    /// Never show a progress bar.
-    #[arg(long)]
-    quiet: bool,
     #[command(flatten)]
     read: ReadArgs,
 }
@@ -156,11 +173,29 @@ enum CompressionArg {
     None,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An items file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    /// A FeatureCollection (also reads an Item or an array).
+    #[value(alias = "geojson")]
     Json,
+    /// One item a line.
+    #[value(alias = "jsonl")]
     Ndjson,
+    /// stac-geoparquet.
+    #[value(alias = "geoparquet")]
     Parquet,
+}
+
+/// `given` (`--from`/`--to`), else the format `path`'s extension names.
+fn format_for(path: &Path, given: Option<Format>, flag: &str) -> Result<Format> {
+    if let Some(f) = given {
+        return Ok(f);
+    }
+    if crate::output::is_std(path) {
+        bail!("{flag} json|ndjson|parquet is needed with `-` (no extension tells the format)");
+    }
+    format_of(path).map_err(|e| anyhow::anyhow!("{e}, or give {flag} json|ndjson|parquet"))
 }
 
 fn format_of(path: &Path) -> Result<Format> {
@@ -183,20 +218,28 @@ fn format_of(path: &Path) -> Result<Format> {
 /// Items of a file, one at a time.
 type Items = Box<dyn Iterator<Item = Result<Value>>>;
 
-fn read(path: &Path, options: &ReadOptions) -> Result<(Items, Option<u64>)> {
-    Ok(match format_of(path)? {
+/// `path` as a buffered reader (`-`: standard input).
+fn open_lines(path: &Path) -> Result<Box<dyn BufRead>> {
+    if crate::output::is_std(path) {
+        return Ok(Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::io::stdin(),
+        )));
+    }
+    let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
+fn read(path: &Path, format: Format, options: &ReadOptions) -> Result<(Items, Option<u64>)> {
+    Ok(match format {
         Format::Json => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            let items = stac_gdal::parse_items(&text)
-                .with_context(|| format!("parsing {}", path.display()))?;
+            let items = crate::input::read_items(path)?;
             let n = items.len() as u64;
             (Box::new(items.into_iter().map(Ok)), Some(n))
         }
         Format::Ndjson => {
-            let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
             let shown = path.display().to_string();
-            let lines = BufReader::with_capacity(1 << 20, file).lines().enumerate();
+            let lines = open_lines(path)?.lines().enumerate();
             let items = lines.filter_map(move |(n, line)| match line {
                 Err(e) => Some(Err(anyhow::anyhow!("{shown}: line {}: {e}", n + 1))),
                 Ok(l) if l.trim().is_empty() => None,
@@ -208,9 +251,16 @@ fn read(path: &Path, options: &ReadOptions) -> Result<(Items, Option<u64>)> {
             (Box::new(items), None)
         }
         Format::Parquet => {
-            let reader = Reader::open_with(path, options).map_err(read_error)?;
+            // A Parquet reader seeks: standard input is spooled to a temp
+            // file first, kept alive as long as the reader.
+            let spooled = crate::output::InputFile::open(path)?;
+            let reader = Reader::open_with(spooled.path(), options).map_err(read_error)?;
             let n = reader.num_rows();
-            (Box::new(reader.map(|r| r.map_err(read_error))), Some(n))
+            let items = reader.map(move |r| {
+                let _keep = &spooled;
+                r.map_err(read_error)
+            });
+            (Box::new(items), Some(n))
         }
     })
 }
@@ -219,9 +269,16 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
-    let bar = match total {
-        Some(n) => ProgressBar::new(n),
-        None => ProgressBar::no_length(),
+    let (bar, template) = match total {
+        Some(n) => (
+            ProgressBar::new(n),
+            "{spinner} {msg} {pos}/{len} items ({per_sec})",
+        ),
+        // NDJSON: the count is unknown until the end (no "12000/12000").
+        None => (
+            ProgressBar::no_length(),
+            "{spinner} {msg} {pos} items ({per_sec})",
+        ),
     };
     // An unknown total (NDJSON read as a stream) shows a count, not "n/n".
     let template = if total.is_some() {
@@ -237,31 +294,62 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
 
 /// Run `stac-gdal convert`.
 pub fn convert(args: ConvertArgs) -> Result<()> {
+    let output = args
+        .output_flag
+        .clone()
+        .or_else(|| args.output.clone())
+        .expect("clap requires OUTPUT or --output");
     let out_format = if args.partition_by.is_empty() {
-        format_of(&args.output)?
+        format_for(&output, args.to, "--to")?
     } else {
+        if crate::output::is_std(&output) {
+            bail!("--partition-by writes a folder: give a folder, not `-`");
+        }
         Format::Parquet
     };
-    let ndjson_to_parquet =
-        out_format == Format::Parquet && format_of(&args.input)? == Format::Ndjson;
+    if args.partition_by.is_empty() {
+        crate::output::check_output_file(&output, "OUTPUT")?;
+    } else {
+        crate::output::check_output_dir(&output, "OUTPUT")?;
+    }
+    let in_format = format_for(&args.input, args.from, "--from")?;
+    // A Parquet output on stdout: written to a temp file, then copied.
+    let spool = (out_format == Format::Parquet && crate::output::is_std(&output))
+        .then(tempfile::TempDir::new)
+        .transpose()
+        .context("creating a temp folder for the Parquet output")?;
+    // Every temp file of a Parquet run goes here; checked and created
+    // before any input is read; removed on Ctrl-C and when the command ends.
+    let staged = (out_format == Format::Parquet && spool.is_none())
+        .then(|| crate::staging::for_convert(&output, !args.partition_by.is_empty()))
+        .transpose()?;
+    let target = match (&spool, &staged) {
+        (Some(dir), _) => dir.path().join("out.parquet"),
+        (None, Some(staged)) => staged.target(),
+        (None, None) => output.clone(),
+    };
+    let temp_dir = match (&spool, &staged) {
+        (Some(dir), _) => dir.path().to_owned(),
+        (None, Some(staged)) => staged.path().to_owned(),
+        (None, None) => std::env::temp_dir(),
+    };
+    let ndjson_to_parquet = out_format == Format::Parquet && in_format == Format::Ndjson;
     let (items, total, raw_lines) = if ndjson_to_parquet {
-        let file =
-            File::open(&args.input).with_context(|| format!("reading {}", args.input.display()))?;
-        let lines = BufReader::with_capacity(1 << 20, file)
-            .lines()
-            .enumerate()
-            .map(|(n, l)| {
-                l.map(|l| (n, l))
-                    .with_context(|| format!("reading line {}", n + 1))
-            });
+        let lines = open_lines(&args.input)?.lines().enumerate().map(|(n, l)| {
+            l.map(|l| (n, l))
+                .with_context(|| format!("reading line {}", n + 1))
+        });
         let none: Items = Box::new(std::iter::empty());
         (none, None, Some(lines))
     } else {
-        let (items, total) = read(&args.input, &args.read.options())?;
+        let (items, total) = read(&args.input, in_format, &args.read.options())?;
         (items, total, None)
     };
     // A bar only for large inputs (or unknown sizes); indicatif hides it off a terminal.
-    let bar = bar(args.quiet || total.is_some_and(|n| n < 10_000), total);
+    let bar = bar(
+        crate::logging::quiet() || total.is_some_and(|n| n < 10_000),
+        total,
+    );
     bar.set_message("reading");
     let count = match out_format {
         Format::Parquet => {
@@ -276,7 +364,8 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     CompressionArg::None => Compression::None,
                 })
                 .with_row_group_size(args.row_group_size)
-                .with_sort(args.sort);
+                .with_sort(args.sort)
+                .with_temp_dir(&temp_dir);
             if let Some(c) = &args.collection {
                 let text = std::fs::read_to_string(c)
                     .with_context(|| format!("reading {}", c.display()))?;
@@ -289,6 +378,12 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                 Progress::Pushed(n) => progress_bar.set_position(n),
                 Progress::Written { done, total } => {
                     if done == 0 || progress_bar.length() != Some(total) {
+                        // The total is known now: show it.
+                        if let Ok(style) = ProgressStyle::with_template(
+                            "{spinner} {msg} {pos}/{len} items ({per_sec})",
+                        ) {
+                            progress_bar.set_style(style);
+                        }
                         progress_bar.set_message("writing");
                         progress_bar.set_length(total);
                     }
@@ -298,7 +393,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
             };
             let mut writer = if args.partition_by.is_empty() {
                 Sink::One(Box::new(
-                    Writer::create(&args.output, options)?.with_progress(progress),
+                    Writer::create(&target, options)?.with_progress(progress),
                 ))
             } else {
                 let keys = args
@@ -307,7 +402,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     .map(|k| k.parse::<PartitionKey>().map_err(anyhow::Error::msg))
                     .collect::<Result<Vec<_>>>()?;
                 Sink::Parts(Box::new(
-                    PartitionedWriter::create(&args.output, keys, options)?.with_progress(progress),
+                    PartitionedWriter::create(&target, keys, options)?.with_progress(progress),
                 ))
             };
             match raw_lines {
@@ -328,36 +423,31 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     }
                 }
             }
-            writer.finish()?
+            let n = writer.finish()?;
+            if spool.is_some() {
+                crate::output::copy_to_stdout(&target)?;
+            }
+            n
         }
-        Format::Json | Format::Ndjson => write_json(&args.output, out_format, items, &bar)?,
+        Format::Json | Format::Ndjson => write_json(&output, out_format, items, &bar)?,
     };
-    bar.finish_and_clear();
-    if !args.quiet {
-        eprintln!(
-            "{count} item{}: {} → {}",
-            if count == 1 { "" } else { "s" },
-            args.input.display(),
-            args.output.display()
-        );
+    if let Some(staged) = staged {
+        staged.commit()?;
     }
+    bar.finish_and_clear();
+    crate::logging::note(format_args!(
+        "{count} item{}: {} → {}",
+        if count == 1 { "" } else { "s" },
+        args.input.display(),
+        output.display()
+    ));
     Ok(())
 }
 
-/// Write JSON or NDJSON atomically (temp file beside the output, then rename).
+/// Write JSON or NDJSON atomically (temp file beside the output, then
+/// rename), or to standard output for `-`.
 fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> Result<u64> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    // NamedTempFile's default is 0600; the output should be an ordinary 0644 file.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let tmp = builder
-        .tempfile_in(&dir)
-        .with_context(|| format!("creating a file in {}", dir.display()))?;
-    let mut out = BufWriter::with_capacity(1 << 20, tmp);
+    let mut out = crate::output::Destination::open(path, "OUTPUT")?;
     let mut n = 0u64;
     if format == Format::Json {
         out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
@@ -379,9 +469,7 @@ fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> R
     if format == Format::Json {
         out.write_all(b"]}\n")?;
     }
-    let tmp = out.into_inner().map_err(|e| e.into_error())?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
+    out.finish()?;
     Ok(n)
 }
 

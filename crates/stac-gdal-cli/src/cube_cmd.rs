@@ -25,9 +25,14 @@ pub struct CubeArgs {
     /// Asset keys, in band order (`key.N` or `key.name` pick a band of a multi-band asset).
     #[arg(long, value_delimiter = ',', required = true)]
     asset: Vec<String>,
-    /// Output directory (one GeoTIFF per timestep).
-    #[arg(long)]
-    out: PathBuf,
+    /// Output directory (one GeoTIFF per timestep); not needed with --plan or --no-write.
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        value_name = "DIR"
+    )]
+    output: Option<PathBuf>,
     /// Warp sources onto the grid (default). Use --no-align to require aligned sources.
     #[arg(long, overrides_with = "no_align")]
     align: bool,
@@ -41,13 +46,23 @@ pub struct CubeArgs {
     #[arg(long, default_value = "first")]
     fuse: String,
     /// Output CRS (e.g. EPSG:32630); default: the most common among the sources.
-    #[arg(long)]
+    #[arg(long, visible_alias = "t_srs")]
     crs: Option<String>,
     /// Pixel size in CRS units (RES or XRES,YRES); default: the finest source's.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(
+        long,
+        visible_alias = "tr",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     resolution: Option<Vec<f64>>,
     /// Output bounds MINX,MINY,MAXX,MAXY in the output CRS.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(
+        long,
+        visible_alias = "te",
+        value_delimiter = ',',
+        allow_hyphen_values = true
+    )]
     bounds: Option<Vec<f64>>,
     /// Keep only items whose bbox overlaps W,S,E,N (degrees); also the output bounds unless --bounds.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
@@ -84,6 +99,11 @@ pub struct CubeArgs {
     /// Reader threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Requests in flight for remote files: I/O threads fetching ahead of
+    /// the reader threads (default 16, or STAC_GDAL_IO_CONCURRENCY; 0 reads
+    /// remote files on the reader threads).
+    #[arg(long)]
+    io_concurrency: Option<usize>,
     /// Refuse grids with more pixels per plane than this.
     #[arg(long, default_value_t = 250_000_000)]
     max_pixels: u64,
@@ -96,15 +116,12 @@ pub struct CubeArgs {
     /// Plan only: print the grid, bands and timesteps without reading pixels.
     #[arg(long)]
     plan: bool,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
-    /// Load the cube but write no file (`--out` is then ignored): for timing loads.
-    #[arg(long)]
+    /// Load the cube but write no file (`--output` is then ignored): for timing loads.
+    #[arg(long, help_heading = "Benchmarking")]
     no_write: bool,
     /// Add pixel checksums and the plan + load time to the summary (per-band
     /// sums, and the sum over planes of plane sum x (t * bands + b + 1)).
-    #[arg(long)]
+    #[arg(long, help_heading = "Benchmarking")]
     checksum: bool,
     #[command(flatten)]
     signer: SignerOpts,
@@ -121,6 +138,11 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
     let mut grid = Grid::default();
     if let Some(c) = &args.crs {
         grid = grid.crs(crate::arg_checks::crs("--crs", c)?);
+    }
+    if let Some(r) = &args.resolution
+        && let Some(bad) = r.iter().find(|v| !(v.is_finite() && **v > 0.0))
+    {
+        bail!("--resolution must be a positive pixel size in CRS units, got {bad}");
     }
     match args.resolution.as_deref() {
         None => {}
@@ -174,6 +196,9 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
     if let Some(n) = args.threads {
         o = o.threads(n);
     }
+    if let Some(n) = args.io_concurrency {
+        o = o.with_io_concurrency(n);
+    }
     Ok(o)
 }
 
@@ -186,11 +211,22 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     if let Some(p) = &args.preview {
         crate::arg_checks::preview_path(p)?;
     }
+    // Output paths checked and staged before any work (crate::staging).
+    let output = match (&args.output, args.plan || args.no_write) {
+        (Some(dir), false) => Some(crate::staging::CubeOutput::prepare(
+            dir,
+            args.preview.as_deref(),
+        )?),
+        (None, false) => bail!(
+            "cube writes one GeoTIFF per timestep: give -o/--output DIR (or --plan, or --no-write)"
+        ),
+        (_, true) => None,
+    };
     let items = args
         .catalog
         .read(&args.items, args.bbox.as_deref(), false)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
-    let bar = if args.quiet || args.plan {
+    let bar = if crate::logging::quiet() || args.plan {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(0)
@@ -213,10 +249,9 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     if args.plan {
         // The type decides output_bytes: from metadata, or one file's header.
         if let Err(e) = plan.resolve_data_type() {
-            eprintln!("stac-gdal: warning: data type unknown until a source is read: {e}");
+            crate::logging::warn(format_args!("data type unknown until a source is read: {e}"));
         }
-        println!("{}", serde_json::to_string_pretty(&plan.summary())?);
-        return Ok(());
+        return crate::output::print_json(&plan.summary());
     }
     let cube = plan.load().map_err(crate::arg_checks::cube_error)?;
     let load_seconds = started.elapsed().as_secs_f64();
@@ -226,8 +261,7 @@ pub fn cube(args: CubeArgs) -> Result<()> {
         if args.checksum {
             add_checksums(&mut summary, cube.data(), load_seconds);
         }
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
+        return crate::output::print_json(&summary);
     }
     let write = if args.cog {
         stac_gdal::raster::WriteOptions::default().with_format(stac_gdal::raster::Format::Cog)
@@ -236,27 +270,30 @@ pub fn cube(args: CubeArgs) -> Result<()> {
             .with_creation_option("COMPRESS=DEFLATE")
             .with_creation_option("TILED=YES")
     };
-    let files = cube.to_files_with(&args.out, &write)?;
+    let output = output.expect("checked above: an output unless --plan or --no-write");
+    let files = cube.to_files_with(output.dir(), &write)?;
     let mut summary = cube.summary();
     if args.checksum {
         add_checksums(&mut summary, cube.data(), load_seconds);
     }
-    summary["files"] = files.iter().map(|p| p.display().to_string()).collect();
+    summary["files"] = (output.final_paths(&files).iter())
+        .map(|p| p.display().to_string())
+        .collect();
     if let Some(png) = &args.preview {
-        cube.write_quicklook(0, png, &QuicklookOptions::default())?;
+        cube.write_quicklook(0, output.preview_path(png), &QuicklookOptions::default())?;
         summary["preview"] = png.display().to_string().into();
     }
+    output.commit()?;
     for f in cube.failures() {
-        eprintln!("stac-gdal: warning: {f}");
+        crate::logging::warn(f);
     }
     for o in &cube.grid_report().outside {
-        eprintln!(
-            "stac-gdal: warning: item {:?} asset {:?} is outside the grid",
+        crate::logging::warn(format_args!(
+            "item {:?} asset {:?} is outside the grid",
             o.item, o.asset
-        );
+        ));
     }
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    crate::output::print_json(&summary)
 }
 
 /// `summary["checksum"]`: per-band pixel sums and a plane-order-sensitive

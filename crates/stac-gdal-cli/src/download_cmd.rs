@@ -40,9 +40,19 @@ pub struct DownloadArgs {
     #[command(flatten)]
     select: crate::input::CatalogSelect,
     /// The target directory (one sub-directory per item when there are several).
-    dir: PathBuf,
+    #[arg(required_unless_present = "output")]
+    dir: Option<PathBuf>,
+    /// The target directory, as an option (instead of DIR).
+    #[arg(
+        short = 'o',
+        long,
+        visible_alias = "out",
+        value_name = "DIR",
+        conflicts_with = "dir"
+    )]
+    output: Option<PathBuf>,
     /// Only these asset keys; repeat or comma-separate.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, visible_alias = "asset", value_delimiter = ',')]
     include: Vec<String>,
     /// Not these asset keys; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
@@ -53,7 +63,7 @@ pub struct DownloadArgs {
     #[arg(long)]
     rasters: bool,
     /// Assets downloaded at the same time.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, visible_alias = "threads", default_value_t = 4)]
     concurrency: usize,
     /// Existing files.
     #[arg(long, value_enum, default_value = "error")]
@@ -64,9 +74,6 @@ pub struct DownloadArgs {
     /// Do not check file:size and file:checksum.
     #[arg(long)]
     no_verify: bool,
-    /// No progress bar.
-    #[arg(long)]
-    quiet: bool,
     /// Deadline per asset in seconds (every attempt, resume and backoff
     /// together), also the deadline of each token request.
     #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
@@ -125,8 +132,18 @@ pub fn download(args: DownloadArgs) -> Result<()> {
              item names"
         );
     }
+    let dir = args
+        .output
+        .clone()
+        .or_else(|| args.dir.clone())
+        .expect("clap requires DIR or --output");
+    crate::output::check_output_dir(&dir, "DIR")?;
     let items = args.select.read_items(&args.items)?;
-    let (bar, update) = progress_bar(args.quiet);
+    // An asset key no item has is a typo, not "nothing to do".
+    for key in &args.include {
+        crate::input::check_asset(&items, key, "--include")?;
+    }
+    let (bar, update) = progress_bar(crate::logging::quiet());
     let mut options = DownloadOptions::default()
         .with_include(args.include.iter().cloned())
         .with_exclude(args.exclude.iter().cloned())
@@ -149,11 +166,11 @@ pub fn download(args: DownloadArgs) -> Result<()> {
         options = options.with_s3_endpoint(S3Endpoint::path_style(e.clone()));
     }
     // Ctrl-C / SIGTERM: the staging directory goes, nothing else.
-    let _staged = crate::interrupt::register(&stac_gdal::client::staging_dir(&args.dir));
+    let _staged = crate::interrupt::register(&stac_gdal::client::staging_dir(&dir));
     let result = if items.len() == 1 {
-        download_item(&items[0], &args.dir, &options).map(|i| vec![i])
+        download_item(&items[0], &dir, &options).map(|i| vec![i])
     } else {
-        download_items(&items, &args.dir, &options)
+        download_items(&items, &dir, &options)
     };
     bar.finish_and_clear();
     let written = result?;
@@ -172,16 +189,16 @@ pub fn download(args: DownloadArgs) -> Result<()> {
                     })
                     .count()
             });
-        eprintln!(
+        crate::logging::note(format_args!(
             "{}: {n} asset{} in {}",
             stac_gdal::meta::item_id(item),
             if n == 1 { "" } else { "s" },
-            args.dir.display()
-        );
+            dir.display()
+        ));
     }
-    eprintln!(
+    crate::logging::note(format_args!(
         "manifest: {}",
-        args.dir.join(stac_gdal::client::MANIFEST_NAME).display()
-    );
+        dir.join(stac_gdal::client::MANIFEST_NAME).display()
+    ));
     Ok(())
 }

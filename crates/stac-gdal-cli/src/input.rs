@@ -23,6 +23,10 @@ pub struct CatalogQuery {
     /// Only items matching this CQL2 filter (text, or JSON when it starts with `{`).
     #[arg(long)]
     pub filter: Option<String>,
+    /// Read each asset from this alternate href when it has one
+    /// (alternate-assets extension, e.g. `s3`); several names: first found wins.
+    #[arg(long, value_delimiter = ',', value_name = "NAME")]
+    pub alternate: Vec<String>,
 }
 
 /// `--bbox`, `--datetime` and `--filter` for commands that read items.
@@ -76,6 +80,20 @@ impl CatalogQuery {
         bbox: Option<&[f64]>,
         bbox_on_json: bool,
     ) -> Result<Vec<Value>> {
+        let mut items = self.read_selected(path, bbox, bbox_on_json)?;
+        apply_alternates(&mut items, &self.alternate);
+        Ok(items)
+    }
+
+    fn read_selected(
+        &self,
+        path: &Path,
+        bbox: Option<&[f64]>,
+        bbox_on_json: bool,
+    ) -> Result<Vec<Value>> {
+        if let Some(b) = bbox {
+            check_bbox(b)?;
+        }
         if is_catalog(path) {
             let params = self.params(bbox)?.unwrap_or_default();
             let found = search(Sources::from(path), &params)
@@ -126,6 +144,105 @@ pub fn is_catalog(path: &Path) -> bool {
         .is_ok_and(|()| &magic == b"PAR1")
 }
 
+/// `--bbox W,S,E,N`: four finite numbers, south <= north, latitudes in
+/// [-90, 90]. (West > east is an antimeridian crossing for the library.)
+pub fn check_bbox(b: &[f64]) -> Result<()> {
+    let [w, s, e, n] = <[f64; 4]>::try_from(b).map_err(|_| {
+        anyhow::anyhow!("--bbox needs 4 numbers W,S,E,N (degrees), got {}", b.len())
+    })?;
+    if !b.iter().all(|v| v.is_finite()) {
+        bail!("--bbox values must be finite numbers");
+    }
+    if s > n {
+        bail!("--bbox south ({s}) is greater than north ({n})");
+    }
+    if !(-90.0..=90.0).contains(&s) || !(-90.0..=90.0).contains(&n) {
+        bail!("--bbox latitudes must lie in [-90, 90], got south {s}, north {n}");
+    }
+    if !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e) {
+        bail!("--bbox longitudes must lie in [-180, 180], got west {w}, east {e}");
+    }
+    // West > east crosses the antimeridian; a crossing wider than half the
+    // globe is a swapped pair far more often than a wish.
+    if w > e && 360.0 - (w - e) > 180.0 {
+        bail!(
+            "--bbox west ({w}) is greater than east ({e}): that box would cross the \
+             antimeridian and span {}° (swap them if they are reversed)",
+            360.0 - (w - e)
+        );
+    }
+    Ok(())
+}
+
+/// Fail unless some item has an asset `key` (a typo is not "nothing to
+/// do"); the message lists the keys the items have.
+pub fn check_asset(items: &[Value], key: &str, flag: &str) -> Result<()> {
+    let has = |i: &Value| i.get("assets").and_then(|a| a.get(key)).is_some();
+    if items.is_empty() || items.iter().any(has) {
+        return Ok(());
+    }
+    let keys: std::collections::BTreeSet<&str> = items
+        .iter()
+        .filter_map(|i| i.get("assets").and_then(Value::as_object))
+        .flat_map(|a| a.keys().map(String::as_str))
+        .collect();
+    let shown: Vec<&str> = keys.iter().copied().take(20).collect();
+    bail!(
+        "{flag} {key:?}: no item has an asset with that key ({} item{} read; assets: {}{})",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        shown.join(", "),
+        if keys.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        }
+    )
+}
+
+/// `--crs` (or `--t_srs`): a CRS GDAL knows, checked before any work.
+pub fn parse_crs(text: &str) -> Result<stac_gdal::raster::Crs> {
+    stac_gdal::raster::Crs::parse(text)
+        .ok()
+        .filter(|c| c.to_spatial_ref().is_ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--crs {text:?}: unknown CRS (give EPSG:CODE, a WKT or a PROJ string GDAL knows)"
+            )
+        })
+}
+
+/// Replace each asset's `href` (and `type`, when the alternate names one)
+/// by its first alternate in `names` that has an href, as
+/// `resolved_href_with` chooses; assets without one keep theirs.
+pub fn apply_alternates(items: &mut [Value], names: &[String]) {
+    if names.is_empty() {
+        return;
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for item in items.iter_mut() {
+        let keys: Vec<String> = item
+            .get("assets")
+            .and_then(Value::as_object)
+            .map(|a| a.keys().cloned().collect())
+            .unwrap_or_default();
+        for key in keys {
+            let Ok(src) = stac_gdal::meta::asset_source(item, Some(&key), &names) else {
+                continue;
+            };
+            if src.alternate.is_none() {
+                continue;
+            }
+            let (href, media_type) = (src.href.to_owned(), src.media_type.map(str::to_owned));
+            let asset = &mut item["assets"][&key];
+            asset["href"] = href.into();
+            if let Some(t) = media_type {
+                asset["type"] = t.into();
+            }
+        }
+    }
+}
+
 /// All items of a JSON file (`-` reads standard input), or of a catalog.
 pub fn read_items(path: &Path) -> Result<Vec<Value>> {
     if is_catalog(path) {
@@ -134,9 +251,34 @@ pub fn read_items(path: &Path) -> Result<Vec<Value>> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).context("reading standard input")?
     } else {
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read items file {}: {e}", path.display()))?
     };
-    stac_gdal::parse_items(&text).with_context(|| format!("parsing {}", path.display()))
+    let shown = if path.as_os_str() == "-" {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    if text.trim().is_empty() {
+        bail!("{shown} is empty: expected a STAC Item, FeatureCollection, array or NDJSON");
+    }
+    let items = stac_gdal::parse_items(&text).with_context(|| format!("parsing {shown}"))?;
+    for (i, item) in items.iter().enumerate() {
+        let is_item = item.get("type").and_then(Value::as_str) == Some("Feature")
+            || item.get("assets").is_some_and(Value::is_object);
+        if !is_item {
+            bail!(
+                "{shown}: {} is not a STAC Item (no \"type\": \"Feature\" and no assets); \
+                 expected a STAC Item, FeatureCollection, array or NDJSON",
+                if items.len() == 1 {
+                    "the document".to_owned()
+                } else {
+                    format!("entry {}", i + 1)
+                }
+            );
+        }
+    }
+    Ok(items)
 }
 
 /// The item with `id`, or the only item when `id` is `None`.
@@ -147,7 +289,7 @@ pub fn pick_item(items: Vec<Value>, id: Option<&str>, path: &Path) -> Result<Val
             match found {
                 Some(pos) => Ok(items.into_iter().nth(pos).expect("position is in range")),
                 None => bail!(
-                    "no item with id {id:?} in {} ({} item{})",
+                    "--item {id:?}: no such item in {} ({} item{})",
                     path.display(),
                     items.len(),
                     if items.len() == 1 { "" } else { "s" }

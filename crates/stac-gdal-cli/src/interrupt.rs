@@ -11,8 +11,14 @@
 //! resumes from) what it leaves, which is why every writer keeps its temp
 //! files in one staging place of its own.
 //!
-//! `download` uses it; `convert` and `cube --out` are meant to (register
-//! their staging directory the same way).
+//! `download` registers its staging directory; `convert` (Parquet) and
+//! `cube --out` theirs through [`crate::staging`]; every file written
+//! through `output::AtomicFile` (`convert` JSON, `search -o`, `vrt -o`,
+//! `item -o`) its temp file; `point -o` its staging folder and preview
+//! (`output::write_staged`, `output::write_file_staged`). A step that must
+//! not be cut in the middle (`cube --out` swapping the old output folder
+//! for the new one: two renames) runs inside [`critical`]: the handler
+//! waits for it to end before it cleans up.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +36,17 @@ pub fn settle() {
             std::thread::park();
         }
     }
+}
+
+/// Held by [`critical`] sections; the handler takes it before cleaning.
+static CRITICAL: Mutex<()> = Mutex::new(());
+
+/// Run `f` (a few renames, nothing slow) without a signal's clean-up
+/// starting in the middle of it: a `SIGINT`/`SIGTERM` arriving meanwhile is
+/// handled when `f` returns.
+pub fn critical<T>(f: impl FnOnce() -> T) -> T {
+    let _held = CRITICAL.lock().unwrap_or_else(|e| e.into_inner());
+    f()
 }
 
 /// The places to remove on a signal.
@@ -97,6 +114,7 @@ fn install() {
             .spawn(move || {
                 if let Some(sig) = signals.forever().next() {
                     INTERRUPTED.store(true, Ordering::SeqCst);
+                    let _held = CRITICAL.lock().unwrap_or_else(|e| e.into_inner());
                     clean();
                     eprintln!(
                         "\nstac-gdal: interrupted ({}); temp files removed",

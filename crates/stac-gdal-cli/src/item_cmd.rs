@@ -1,6 +1,8 @@
 //! `stac-gdal item`: describe a raster as a STAC Item (projection + raster
 //! extensions) and print it as JSON.
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use stac_gdal::raster::{
@@ -60,6 +62,15 @@ pub struct ItemArgs {
     /// Print compact JSON instead of pretty-printed.
     #[arg(long)]
     compact: bool,
+    /// Where the Item goes (`-`: standard output); a file is written atomically.
+    #[arg(
+        short = 'o',
+        long,
+        visible_alias = "out",
+        value_name = "FILE",
+        default_value = "-"
+    )]
+    output: std::path::PathBuf,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -69,6 +80,14 @@ pub fn item(args: ItemArgs) -> Result<()> {
     // The raster is named on the command line: local paths and VRTs are
     // fine; connection strings and special files are refused all the same.
     let timeouts = args.policy.timeouts()?;
+    crate::output::check_output_file(&args.output, "--output")?;
+    // A local path that is not there: say so plainly, before GDAL does.
+    // (Connection strings, URLs, inline documents and /vsi paths go to the
+    // href policy.)
+    let local = !args.raster.contains([':', '<', '{', '\n']) && !args.raster.starts_with("/vsi");
+    if local && !std::path::Path::new(&args.raster).exists() {
+        anyhow::bail!("raster {}: no such file", stac_gdal::redact(&args.raster));
+    }
     let open = OpenOptions::default()
         .with_policy(
             args.policy
@@ -107,6 +126,7 @@ pub fn item(args: ItemArgs) -> Result<()> {
     } else {
         serde_json::to_string_pretty(&item)?
     };
-    println!("{text}");
-    Ok(())
+    let mut dest = crate::output::Destination::open(&args.output, "--output")?;
+    writeln!(dest, "{text}").with_context(|| format!("writing {}", args.output.display()))?;
+    dest.finish()
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod arg_checks;
 mod convert;
@@ -11,13 +11,16 @@ mod download_cmd;
 mod input;
 mod interrupt;
 mod item_cmd;
+mod logging;
 mod meta_cmds;
+mod output;
 mod point_cmd;
 mod policy_args;
 mod search_cmd;
 mod search_file;
 mod sign_cmds;
 mod signer_args;
+mod staging;
 mod vrt_cmd;
 
 /// glibc malloc spends much of a large GeoParquet conversion consolidating
@@ -25,12 +28,25 @@ mod vrt_cmd;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// STAC catalogs as GDAL-native rasters.
+/// Read STAC catalogs (JSON, NDJSON, stac-geoparquet, STAC APIs) as GDAL rasters:
+/// metadata without I/O, VRT mosaics, time x band x y x x cubes, searches,
+/// downloads, format conversion and cloud signing.
 #[derive(Debug, Parser)]
-#[command(name = "stac-gdal", version, about, long_about = None)]
+#[command(
+    name = "stac-gdal",
+    version,
+    about = "Read STAC catalogs as GDAL rasters: metadata without I/O, VRT mosaics, \
+             time x band x y x x cubes, searches, downloads, conversion and cloud signing",
+    long_about = None,
+    after_help = "Items are read from a file (.json, .ndjson, .parquet, a folder or glob of \
+                  stac-geoparquet files) or `-` for standard input; -o/--output `-` writes to \
+                  standard output."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten, next_help_heading = "Logging (any subcommand)")]
+    log: logging::LogArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,9 +60,9 @@ enum Command {
     /// Print an asset's resolved href (or, with --gdal, the GDAL path).
     #[command(after_help = "Example:\n  stac-gdal href item.json --asset B04 --gdal")]
     Href(meta_cmds::HrefArgs),
-    /// Convert items between .json, .ndjson/.jsonl and stac-geoparquet (.parquet), by extension.
+    /// Convert items between .json, .ndjson/.jsonl and stac-geoparquet (.parquet), by extension or --from/--to.
     #[command(
-        after_help = "Example:\n  stac-gdal convert items.ndjson items.parquet --compression zstd --collection collection.json"
+        after_help = "Examples:\n  stac-gdal convert items.ndjson items.parquet --compression zstd --collection collection.json\n  cat items.ndjson | stac-gdal convert - --from ndjson -o - --to parquet > items.parquet"
     )]
     Convert(convert::ConvertArgs),
     /// Sign an href with a signer and print it (e.g. append a Planetary Computer SAS token).
@@ -71,12 +87,12 @@ enum Command {
     Item(item_cmd::ItemArgs),
     /// Build a time x band x y x x cube from items; write one GeoTIFF per timestep and print a JSON summary.
     #[command(
-        after_help = "Example:\n  stac-gdal cube items.json --asset B04,B08 --groupby solar_day --fuse first --resolution 20 --out cube/ --preview cube.png"
+        after_help = "Example:\n  stac-gdal cube items.json --asset B04,B08 --groupby solar_day --fuse first --resolution 20 -o cube/ --preview cube.png"
     )]
     Cube(cube_cmd::CubeArgs),
-    /// Search a STAC API around a point and load an edge-size square cube on the local UTM grid (the seed's from_point).
+    /// Search a STAC API around a point and load an edge-size square cube on the local UTM grid.
     #[command(
-        after_help = "Example:\n  stac-gdal point https://earth-search.aws.element84.com/v1 --collection sentinel-2-l2a --bands red,green,blue --lat 46.0 --lon 11.0 --start 2021-06-01 --end 2021-06-10 --edge-size 64 --resolution 10 --out point/"
+        after_help = "Example:\n  stac-gdal point https://earth-search.aws.element84.com/v1 --collection sentinel-2-l2a --asset red,green,blue --lat 46.0 --lon 11.0 --start 2021-06-01 --end 2021-06-10 --edge-size 64 --resolution 10 -o point/"
     )]
     Point(point_cmd::PointArgs),
     /// Search a STAC API, or a stac-geoparquet catalog file or folder, and print the items (an ItemCollection, or --ndjson).
@@ -89,10 +105,50 @@ enum Command {
         after_help = "Example:\n  stac-gdal download item.json out/ --include B04,B08 --concurrency 8"
     )]
     Download(download_cmd::DownloadArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  stac-gdal completions bash > ~/.local/share/bash-completion/completions/stac-gdal"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `stac-gdal completions SHELL`.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "stac-gdal", &mut script);
+    use std::io::Write;
+    let mut out = output::Stdout::lock();
+    out.write_all(&script)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A `println!` left somewhere on a closed stdout panics with "failed
+/// printing to stdout"; end quietly as a closed pipe does, any other
+/// panic as before.
+fn quiet_broken_pipe_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if text.contains("failed printing to std") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn main() -> ExitCode {
+    quiet_broken_pipe_panics();
     let cli = Cli::parse();
+    cli.log.install();
     let result = match cli.command {
         Command::Meta(args) => meta_cmds::meta(args),
         Command::Engine(args) => meta_cmds::engine(args),
@@ -106,20 +162,32 @@ fn main() -> ExitCode {
         Command::Point(args) => point_cmd::point(args),
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),
+        Command::Completions { shell } => completions(shell),
     };
     interrupt::settle();
+    // A --host that matched nothing explains a failure (a 401): shown with
+    // the error even under -q.
     for warning in signer_args::unused_host_warnings() {
-        eprintln!("{warning}");
+        if result.is_err() {
+            logging::warning_always(warning);
+        } else {
+            logging::warn(warning);
+        }
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): nothing to report.
+        Err(e) if output::is_broken_pipe(&e) => ExitCode::from(141),
         Err(e) => {
-            // Redacted by value: no secret of this run's signers, whatever a
-            // server echoed into the error.
-            eprintln!(
-                "stac-gdal: error: {}",
-                signer_args::redact(&arg_checks::error_text(&e))
-            );
+            // One line, redacted by value (no secret of this run's signers,
+            // whatever a server echoed into the error).
+            let text = arg_checks::error_text(&e);
+            let one_line: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            logging::error(one_line.join(" "));
             ExitCode::from(1)
         }
     }

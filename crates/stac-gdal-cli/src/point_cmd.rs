@@ -1,4 +1,4 @@
-//! `stac-gdal point`: the seed's `from_point` — search a STAC API around a
+//! `stac-gdal point`: `from_point` — search a STAC API around a
 //! point and load an `edge_size` x `edge_size` cube on the local UTM grid;
 //! writes one GeoTIFF per timestep and prints a JSON summary.
 
@@ -15,15 +15,16 @@ use crate::signer_args::SignerOpts;
 /// Arguments of `stac-gdal point`.
 #[derive(Debug, Args)]
 pub struct PointArgs {
-    /// STAC API root URL (default: Planetary Computer, as the seed), or a
-    /// stac-geoparquet catalog (file, folder, glob) searched instead.
+    /// STAC API root URL (default: Microsoft Planetary Computer), or a
+    /// stac-geoparquet catalog (file, folder, glob) or a JSON/NDJSON items
+    /// file (`-`: standard input) searched instead.
     url: Option<String>,
     /// Collection searched.
     #[arg(long)]
     collection: String,
     /// Asset keys, one cube band each.
-    #[arg(long, value_delimiter = ',', required = true)]
-    bands: Vec<String>,
+    #[arg(long, visible_alias = "bands", value_delimiter = ',', required = true)]
+    asset: Vec<String>,
     /// Latitude of the centre (degrees).
     #[arg(long, allow_hyphen_values = true)]
     lat: f64,
@@ -40,7 +41,7 @@ pub struct PointArgs {
     #[arg(long)]
     edge_size: u32,
     /// Pixel size in metres.
-    #[arg(long)]
+    #[arg(long, visible_alias = "tr", allow_hyphen_values = true)]
     resolution: f64,
     /// Unit of --edge-size: px or m.
     #[arg(long, default_value = "px")]
@@ -52,11 +53,20 @@ pub struct PointArgs {
     #[arg(long)]
     no_align: bool,
     /// Output directory (one GeoTIFF per timestep).
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(
+        short = 'o',
+        long = "output",
+        visible_alias = "out",
+        value_name = "DIR"
+    )]
+    output: PathBuf,
     /// Also write a quick-look PNG of the first timestep.
     #[arg(long)]
     preview: Option<PathBuf>,
+    /// Requests in flight for remote files (default 16, or
+    /// STAC_GDAL_IO_CONCURRENCY; 0 reads them on the reader threads).
+    #[arg(long)]
+    io_concurrency: Option<usize>,
     #[command(flatten)]
     signer: SignerOpts,
     #[command(flatten)]
@@ -66,20 +76,44 @@ pub struct PointArgs {
 /// Run `stac-gdal point`.
 pub fn point(args: PointArgs) -> Result<()> {
     if args.signer.is_unscoped_bearer() {
-        eprintln!(
-            "stac-gdal: warning: --signer bearer without --host: the token goes to the STAC \
-             API only; asset reads run without it (name their origins with --host)"
+        crate::logging::warn(
+            "--signer bearer without --host: the token goes to the STAC API only; asset reads \
+             run without it (name their origins with --host)",
         );
+    }
+    if !(args.resolution.is_finite() && args.resolution > 0.0) {
+        anyhow::bail!(
+            "--resolution must be a positive pixel size in metres, got {}",
+            args.resolution
+        );
+    }
+    crate::output::check_output_dir(&args.output, "--output")?;
+    if let Some(png) = &args.preview {
+        crate::output::check_output_file(png, "--preview")?;
+    }
+    // Items from a catalog file named on the command line may name local
+    // files, as in `cube`; items from a STAC API may not (unless --allow-local).
+    // (`-`, items on standard input, are remote items, as in `cube`.)
+    let local_catalog = args
+        .url
+        .as_deref()
+        .is_some_and(|u| u != "-" && crate::search_file::is_catalog(u));
+    let provenance = if local_catalog {
+        Provenance::LocalFile
+    } else {
+        Provenance::Remote
+    };
+    let mut cube_options = stac_gdal::cube::CubeOptions::default()
+        .href_policy(args.policy.policy(provenance))
+        .with_timeouts(args.policy.timeouts()?);
+    if let Some(n) = args.io_concurrency {
+        cube_options = cube_options.with_io_concurrency(n);
     }
     let mut options = PointOptions::default()
         .with_units(args.units.parse::<EdgeUnits>()?)
         .with_align(!args.no_align)
-        .with_allow_local(args.policy.allow_local())
-        .with_cube(
-            stac_gdal::cube::CubeOptions::default()
-                .href_policy(args.policy.policy(Provenance::Remote))
-                .with_timeouts(args.policy.timeouts()?),
-        );
+        .with_allow_local(args.policy.allow_local() || local_catalog)
+        .with_cube(cube_options);
     if let Some(url) = &args.url {
         options = options.with_endpoint(url.clone());
     }
@@ -89,7 +123,7 @@ pub fn point(args: PointArgs) -> Result<()> {
     if let Some(q) = &args.query {
         options = options.with_query(serde_json::from_str(q).context("--query is not JSON")?);
     }
-    let bands: Vec<&str> = args.bands.iter().map(String::as_str).collect();
+    let bands: Vec<&str> = args.asset.iter().map(String::as_str).collect();
     let query = PointQuery {
         lat: args.lat,
         lon: args.lon,
@@ -108,16 +142,20 @@ pub fn point(args: PointArgs) -> Result<()> {
         Some(catalog) => crate::search_file::point_cube(catalog, &query, &options)?,
         None => DatasetCollection::from_point(&query, &options)?,
     };
-    let files = cube.to_files(&args.out)?;
+    let files = crate::output::write_staged(&args.output, "--output", |staging| {
+        Ok(cube.to_files(staging)?)
+    })?;
     let mut summary = cube.summary();
     summary["files"] = files.iter().map(|p| p.display().to_string()).collect();
     if let Some(png) = &args.preview {
-        cube.write_quicklook(0, png, &QuicklookOptions::default())?;
+        crate::output::write_file_staged(png, "--preview", |tmp| {
+            cube.write_quicklook(0, tmp, &QuicklookOptions::default())?;
+            Ok(())
+        })?;
         summary["preview"] = png.display().to_string().into();
     }
     for f in cube.failures() {
-        eprintln!("stac-gdal: warning: {f}");
+        crate::logging::warn(f);
     }
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    crate::output::print_json(&summary)
 }

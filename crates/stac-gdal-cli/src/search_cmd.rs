@@ -26,7 +26,8 @@ pub enum MethodArg {
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The STAC API root (landing page) URL, or a stac-geoparquet catalog:
-    /// a file, a folder of files (hive partitions too) or a glob.
+    /// a file, a folder of files (hive partitions too) or a glob; `-` reads
+    /// items (JSON, NDJSON or stac-geoparquet) from standard input.
     url: String,
     /// Collection ids; repeat or comma-separate.
     #[arg(long, value_delimiter = ',')]
@@ -74,6 +75,13 @@ pub struct SearchArgs {
     /// One item per line instead of an ItemCollection.
     #[arg(long)]
     ndjson: bool,
+    /// Write the items to this file (atomically: complete, or not at all)
+    /// instead of standard output (`-`).
+    #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// Decoding threads for a catalog search (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Deadline in seconds for each response (a page, the landing page:
     /// every attempt and backoff together), also for each token request.
     #[arg(long, value_parser = parse_timeout, value_name = "SECONDS")]
@@ -133,18 +141,39 @@ impl SearchArgs {
 
 /// `stac-gdal search`.
 pub fn search(args: SearchArgs) -> Result<()> {
-    if crate::search_file::is_catalog(&args.url) {
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("-"));
+    crate::output::check_output_file(&output, "--output")?;
+    let params = args.params()?;
+    if args.url == "-" || crate::search_file::is_catalog(&args.url) {
         let signer = args.sign_items.then(|| args.signer.build()).transpose()?;
-        let params = args.params()?;
-        return crate::search_file::search(
-            &args.url,
-            params,
-            args.method.is_some(),
+        // Standard input is spooled (a catalog file is read by seeking).
+        let spooled = crate::output::InputFile::open(std::path::Path::new(
+            crate::search_file::path_of(&args.url),
+        ))?;
+        let source = spooled.path().to_string_lossy().into_owned();
+        let mut out = crate::output::Destination::open(&output, "--output")?;
+        let found = crate::search_file::Found {
+            method_given: args.method.is_some(),
             signer,
-            args.ndjson,
+            ndjson: args.ndjson,
+            threads: args.threads,
+        };
+        if !crate::input::is_catalog(spooled.path()) {
+            crate::search_file::search_json(spooled.path(), params, &found, &mut out)?;
+        } else {
+            crate::search_file::search(&source, params, &found, &mut out)?;
+        }
+        return out.finish();
+    }
+    if args.threads.is_some() {
+        anyhow::bail!(
+            "--threads applies to catalog files; {} is a STAC API",
+            args.url
         );
     }
-    let params = args.params()?;
     let signer = args.signer.build_with_timeout(args.timeout)?;
     let mut options = ClientOptions::default()
         .with_shared_signer(signer.clone())
@@ -163,8 +192,8 @@ pub fn search(args: SearchArgs) -> Result<()> {
     }
     let client = Client::new(&args.url, options)?;
     let items = client.search(params)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
+    // Standard output, or a temp file renamed into place when complete.
+    let mut out = crate::output::Destination::open(&output, "--output")?;
     // A server may echo a credential inside its items: printed redacted, by
     // value, unless the items were signed on purpose (`--sign-items`).
     let print = |out: &mut dyn Write, value: &Value| -> Result<()> {
@@ -184,7 +213,8 @@ pub fn search(args: SearchArgs) -> Result<()> {
         }
     } else {
         // Streamed as the items arrive (never all of them in memory): a
-        // failure part-way leaves the output cut short, and the exit code 1.
+        // failure part-way leaves stdout cut short (with `-o FILE`, no
+        // file at all), and the exit code 1.
         // Each item is redacted as `print` redacts.
         out.write_all(br#"{"type":"FeatureCollection","features":["#)?;
         for (i, item) in items.enumerate() {
@@ -201,6 +231,5 @@ pub fn search(args: SearchArgs) -> Result<()> {
         }
         out.write_all(b"]}\n")?;
     }
-    out.flush()?;
-    Ok(())
+    out.finish()
 }

@@ -51,7 +51,7 @@ pub fn unused_host_warnings() -> Vec<String> {
     registered()
         .iter()
         .flat_map(|s| s.unused_hosts())
-        .map(|u| format!("stac-gdal: warning: {u}"))
+        .map(|u| u.to_string())
         .collect()
 }
 
@@ -65,7 +65,7 @@ pub enum SignerName {
     AwsRequesterPays,
     /// A Bearer token (`--token` or `STAC_GDAL_TOKEN`).
     Bearer,
-    /// Planetary Computer SAS tokens (`--sas-url`, `PC_SDK_SAS_URL`, `PC_SDK_SUBSCRIPTION_KEY`).
+    /// Planetary Computer SAS tokens (`--token-url`, `PC_SDK_SAS_URL`, `PC_SDK_SUBSCRIPTION_KEY`).
     #[value(alias = "pc", alias = "mpc-sas")]
     PlanetaryComputer,
     /// NASA Earthdata (`EARTHDATA_TOKEN`/`EARTHDATA_PAT` or `EARTHDATA_USERNAME`+`EARTHDATA_PASSWORD`).
@@ -164,7 +164,12 @@ impl SignerSettings {
                     .token
                     .clone()
                     .or_else(|| std::env::var("STAC_GDAL_TOKEN").ok())
-                    .unwrap_or_default();
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "--signer bearer needs a token: set STAC_GDAL_TOKEN (or pass --token)"
+                        )
+                    })?;
                 let s = BearerTokenSigner::new(token).with_allow_http(allow_http);
                 Arc::new(match hosts {
                     Some(h) => s.with_hosts(h),

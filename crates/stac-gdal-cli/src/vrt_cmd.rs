@@ -1,6 +1,7 @@
 //! `stac-gdal vrt`: a VRT mosaic of one asset across items, written from STAC
 //! metadata when the items carry it; prints a JSON summary.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -29,17 +30,17 @@ pub struct VrtArgs {
     /// Asset key to mosaic.
     #[arg(long)]
     asset: String,
-    /// Output VRT path.
-    #[arg(short, long)]
+    /// Output VRT path (`-` writes the XML to stdout, and no summary).
+    #[arg(short = 'o', long, visible_alias = "out", value_name = "FILE")]
     output: PathBuf,
     /// highest (default), lowest, average, a cell size, or XRES,YRES.
-    #[arg(long)]
+    #[arg(long, visible_alias = "tr", allow_hyphen_values = true)]
     resolution: Option<String>,
     /// Target CRS (e.g. EPSG:32630); default: the most common among the items.
-    #[arg(long)]
+    #[arg(long, visible_alias = "t_srs")]
     crs: Option<String>,
     /// Target bounds MINX,MINY,MAXX,MAXY in the target CRS.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, visible_alias = "te", allow_hyphen_values = true)]
     bounds: Option<String>,
     /// Data type (uint8, int16, uint16, float32, ...) for items whose
     /// raster:bands lack one, so no file is opened to learn it.
@@ -78,7 +79,9 @@ pub struct VrtArgs {
 /// Run `stac-gdal vrt`.
 pub fn vrt(args: VrtArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "vrt")?;
+    crate::output::check_output_file(&args.output, "--output")?;
     let items = args.select.read_items(&args.items)?;
+    crate::input::check_asset(&items, &args.asset, "--asset")?;
     let mut opts = VrtOptions::default()
         .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
         .with_timeouts(args.policy.timeouts()?)
@@ -89,6 +92,10 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
             Order::Earlier => MosaicOrder::EarlierOnTop,
         });
     if let Some(r) = &args.resolution {
+        let sizes: Vec<f64> = r.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+        if let Some(bad) = sizes.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+            bail!("--resolution must be a positive cell size in CRS units, got {bad}");
+        }
         let Some(res) = Resolution::parse(r) else {
             bail!("--resolution must be highest, lowest, average, RES or XRES,YRES; got {r:?}");
         };
@@ -132,18 +139,33 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
     if let Some(bands) = args.bands {
         opts = opts.bands(bands);
     }
-    let vrt =
-        build_vrt_from_stac(&items, &args.asset, &opts).map_err(crate::arg_checks::vrt_error)?;
-    if args.embed_credentials {
-        vrt.to_file_with_credentials(&args.output)?;
+    let vrt = build_vrt_from_stac(&items, &args.asset, &opts).map_err(crate::arg_checks::vrt_error)?;
+    let xml = if args.embed_credentials {
+        if vrt.xml() != vrt.public_xml() && stac_gdal::raster::gdal_version() < (3, 7) {
+            bail!(
+                "--embed-credentials: GDAL {}.{} cannot carry HTTP headers inside a VRT file \
+                 (needs GDAL >= 3.7)",
+                stac_gdal::raster::gdal_version().0,
+                stac_gdal::raster::gdal_version().1
+            );
+        }
+        vrt.xml()
     } else {
-        vrt.to_file(&args.output)?;
-    }
+        vrt.public_xml()
+    };
+    // Written atomically (temp file, then rename), or to stdout for `-`.
+    let mut dest = crate::output::Destination::open(&args.output, "--output")?;
+    dest.write_all(xml.as_bytes())
+        .and_then(|()| dest.flush())
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    dest.finish()?;
     for w in vrt.warnings() {
-        eprintln!("stac-gdal: warning: {w}");
+        crate::logging::warn(w);
+    }
+    if crate::output::is_std(&args.output) {
+        return Ok(());
     }
     let mut summary = serde_json::to_value(vrt.summary())?;
     summary["output"] = serde_json::Value::String(args.output.display().to_string());
-    println!("{}", serde_json::to_string_pretty(&summary)?);
-    Ok(())
+    crate::output::print_json(&summary)
 }

@@ -54,16 +54,31 @@ fn meta_prints_the_seed_metadata_json() {
 }
 
 #[test]
-fn meta_on_a_feature_collection_needs_an_item_id() {
+fn meta_on_a_feature_collection_lists_every_item_or_picks_one() {
     let file = fixture("earthsearch-sentinel-2-c1-l2a.json");
-    let o = stac_gdal(&["meta", &file, "--asset", "red"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("10 items"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
     let items = stac_gdal::parse_items(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    // Without --item: NDJSON, one line per item, each the metadata of that item's asset.
+    let listed = stdout(&stac_gdal(&["meta", &file, "--asset", "red"]));
+    let lines: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 10);
+    for (line, item) in lines.iter().zip(&items) {
+        assert_eq!(line["item"], stac_gdal::meta::item_id(item));
+        assert_eq!(line["asset"], "red");
+        let want =
+            serde_json::to_value(stac_gdal::read_extension_metadata(item, Some("red")).unwrap())
+                .unwrap();
+        assert_eq!(line["meta"], want);
+    }
+    // Without --asset either: one line per item and asset.
+    let all = stdout(&stac_gdal(&["meta", &file]));
+    let assets: usize = items
+        .iter()
+        .map(|i| i["assets"].as_object().unwrap().len())
+        .sum();
+    assert_eq!(all.lines().count(), assets);
     let id = stac_gdal::meta::item_id(&items[3]).to_owned();
     let out: serde_json::Value = serde_json::from_str(&stdout(&stac_gdal(&[
         "meta", &file, "--asset", "red", "--item", &id,
@@ -147,8 +162,19 @@ fn errors_name_item_asset_and_field_and_exit_1() {
 fn help_lists_every_subcommand_and_each_has_an_example() {
     let help = stdout(&stac_gdal(&["--help"]));
     let expected = [
-        "meta", "engine", "href", "convert", "sign", "env", "vrt", "item", "cube", "point",
-        "search", "download",
+        "meta",
+        "engine",
+        "href",
+        "convert",
+        "sign",
+        "env",
+        "vrt",
+        "item",
+        "cube",
+        "point",
+        "search",
+        "download",
+        "completions",
     ];
     let listed: Vec<(String, String)> = help
         .lines()

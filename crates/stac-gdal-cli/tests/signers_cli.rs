@@ -192,7 +192,12 @@ fn errors_are_clear_and_carry_no_secret() {
         &[],
     );
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("non-empty string"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--signer bearer needs a token"));
+    // `sign` refuses the same way (it used to print the href unsigned, exit 0).
+    let o = stac_gdal(&["sign", "--signer", "bearer", "https://h.example/x"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--signer bearer needs a token"));
 
     // A refused token request: the password is not echoed.
     let server = TokenServer::start(TokenServerConfig::default());
@@ -251,4 +256,93 @@ fn sign_prints_the_signed_href() {
         format!("{other}\n")
     );
     assert_eq!(server.count("pc"), 2);
+}
+
+/// `env --format sh --show-secrets` is `eval`-safe: a token with quotes,
+/// `$(…)`, backticks and spaces comes back byte for byte from a real `sh`,
+/// and nothing in it runs. `--format json` is one object.
+#[test]
+fn env_format_sh_round_trips_through_a_real_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let canary = dir.path().join("ran");
+    let token = format!(
+        "tok 'q' \"d\" $(touch {c}) `touch {c}` ; x",
+        c = canary.display()
+    );
+    let args = [
+        "env",
+        "--signer",
+        "bearer",
+        "--host",
+        "h.example",
+        "--href",
+        "https://h.example/x.tif",
+        "--show-secrets",
+        "--format",
+        "sh",
+    ];
+    let o = stac_gdal(&args, &[("STAC_GDAL_TOKEN", &token)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let script = String::from_utf8(o.stdout).unwrap();
+    assert!(script.starts_with("export "), "{script}");
+    let sh = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{script}\nprintf '%s' \"$GDAL_HTTP_HEADERS\""))
+        .output()
+        .unwrap();
+    assert!(
+        sh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sh.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(sh.stdout).unwrap(),
+        format!("Authorization: Bearer {token}")
+    );
+    assert!(!canary.exists(), "the token's $(…) ran");
+
+    let mut json_args = args.to_vec();
+    json_args.truncate(json_args.len() - 3);
+    json_args.extend(["--format", "json"]);
+    let o = stac_gdal(&json_args, &[("STAC_GDAL_TOKEN", &token)]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["GDAL_HTTP_HEADERS"], "<redacted>");
+}
+
+/// `env --signer aws` for an href that is not S3 prints no AWS option and
+/// says why on stderr.
+#[test]
+fn env_aws_for_a_non_aws_href_prints_nothing() {
+    let o = stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "aws",
+            "--region",
+            "us-west-2",
+            "--href",
+            "https://example.com/a.tif",
+        ],
+        &[],
+    );
+    assert!(o.status.success());
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sets no GDAL option"));
+    let o = stac_gdal(
+        &[
+            "env",
+            "--signer",
+            "aws",
+            "--region",
+            "us-west-2",
+            "--href",
+            "s3://b/a.tif",
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("AWS_REQUEST_PAYER=requester"));
 }

@@ -79,6 +79,7 @@ pub struct WriteOptions {
     page_rows: usize,
     sort: crate::order::SortOrder,
     collections: Vec<Value>,
+    temp_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for WriteOptions {
@@ -90,6 +91,7 @@ impl Default for WriteOptions {
             page_rows: 4096,
             sort: crate::order::SortOrder::None,
             collections: Vec::new(),
+            temp_dir: None,
         }
     }
 }
@@ -131,8 +133,9 @@ impl WriteOptions {
     /// or [`SortOrder::Time`](crate::SortOrder::Time) make row groups and
     /// pages cover compact areas or periods, so that searches (ours,
     /// DuckDB, GDAL, GeoPandas) skip most of the file. Items are then
-    /// spilled to a temporary file next to the output and read back in
-    /// order (spec layout only).
+    /// spilled to a temporary file next to the output (or in
+    /// [`with_temp_dir`](Self::with_temp_dir)) and read back in order (spec
+    /// layout only).
     pub fn with_sort(mut self, sort: crate::order::SortOrder) -> Self {
         self.sort = sort;
         self
@@ -142,6 +145,29 @@ impl WriteOptions {
     pub fn with_collection(mut self, collection: Value) -> Self {
         self.collections.push(collection);
         self
+    }
+
+    /// Where temporary files go (default: the output's directory): the
+    /// spill of items, the Parquet file until it is complete (renamed over
+    /// the output then, so `dir` must be on the output's file system), and a
+    /// partitioned write's temporary folder. A caller that must clean up
+    /// after an interrupted process (the CLI on `SIGINT`) points this at a
+    /// directory of its own, and removes it. Every temporary file is also
+    /// removed when the writer is dropped or fails.
+    ///
+    /// ```
+    /// use stac_geoparquet::WriteOptions;
+    /// let options = WriteOptions::default().with_temp_dir("out/.staging");
+    /// assert_eq!(options.temp_dir(), Some(std::path::Path::new("out/.staging")));
+    /// ```
+    pub fn with_temp_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.temp_dir = Some(dir.into());
+        self
+    }
+
+    /// Where temporary files go, when set ([`with_temp_dir`](Self::with_temp_dir)).
+    pub fn temp_dir(&self) -> Option<&std::path::Path> {
+        self.temp_dir.as_deref()
     }
 
     /// The layout.

@@ -1,7 +1,7 @@
 //! Hive-style partitioned output: `collection=…/year=…/part-0.parquet`.
 //!
 //! Every item is spilled once (as NDJSON, in a temporary folder next to the
-//! destination) and remembered by partition; at the end each partition is
+//! destination, or in [`WriteOptions::with_temp_dir`]) and remembered by partition; at the end each partition is
 //! written by a [`Writer`] of its own, one at a time (so the number of
 //! partitions does not multiply memory or open files), and the whole
 //! folder is renamed into place: a failed write leaves nothing at the
@@ -184,13 +184,9 @@ impl PartitionedWriter {
         if dir.is_file() || std::fs::read_dir(&dir).is_ok_and(|mut d| d.next().is_some()) {
             return Err(invalid("the destination exists and is not an empty folder"));
         }
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         let tmp = tempfile::Builder::new()
             .prefix(".stac-geoparquet-")
-            .tempdir_in(&parent)
+            .tempdir_in(crate::writer::temp_dir(&dir, &options))
             .map_err(|e| GeoParquetError::io(&dir, e))?;
         let spill = NamedTempFile::new_in(tmp.path()).map_err(|e| GeoParquetError::io(&dir, e))?;
         Ok(Self {
@@ -321,16 +317,18 @@ impl PartitionedWriter {
             }
         }
         drop(file);
-        let tmp = self.tmp.keep();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755));
-        }
         // The spill file is gone with its handle (NamedTempFile removed it).
+        // Until the rename, `self.tmp` is a drop guard: an error removes it.
         if self.dir.is_dir() {
             std::fs::remove_dir(&self.dir).map_err(|e| GeoParquetError::io(&self.dir, e))?;
         }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ =
+                std::fs::set_permissions(self.tmp.path(), std::fs::Permissions::from_mode(0o755));
+        }
+        let tmp = self.tmp.keep();
         if let Err(e) = std::fs::rename(&tmp, &self.dir) {
             let _ = std::fs::remove_dir_all(&tmp);
             return Err(GeoParquetError::io(&self.dir, e));

@@ -10,8 +10,11 @@
 //! written as soon as it is complete.
 //!
 //! Either way the Parquet file is written to a temporary file next to the
-//! destination and renamed over it only when complete: a failed write
-//! leaves no partial file behind.
+//! destination (or in [`WriteOptions::with_temp_dir`]) and renamed over it
+//! only when complete: a failed write leaves no partial file behind. Every
+//! temporary file is a `NamedTempFile`, removed when the writer is dropped
+//! (an error, a panic unwinding); only a killed process leaves them, which
+//! is why a caller can put them all in one directory of its own.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Seek, Write};
@@ -257,7 +260,7 @@ impl Writer {
             }
             _ => {
                 if self.spill.is_none() {
-                    let tmp = NamedTempFile::new_in(parent_dir(&self.path))
+                    let tmp = NamedTempFile::new_in(temp_dir(&self.path, &self.options))
                         .map_err(|e| GeoParquetError::io(&self.path, e))?;
                     self.spill = Some(BufWriter::with_capacity(1 << 20, tmp));
                 }
@@ -503,6 +506,14 @@ fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// Where the temporary files of a write to `path` go: the options'
+/// [`WriteOptions::temp_dir`], else the output's directory.
+pub(crate) fn temp_dir(path: &Path, options: &WriteOptions) -> PathBuf {
+    options
+        .temp_dir()
+        .map_or_else(|| parent_dir(path), Path::to_path_buf)
+}
+
 /// The temp file that becomes the output on rename. `NamedTempFile` creates
 /// files readable by the owner only (0600); an output file gets the usual
 /// 0644 instead.
@@ -519,7 +530,8 @@ fn open_parquet(
     options: &WriteOptions,
     schema: arrow_schema::SchemaRef,
 ) -> Result<(ArrowWriter<File>, NamedTempFile)> {
-    let tmp = output_tempfile(&parent_dir(path)).map_err(|e| GeoParquetError::io(path, e))?;
+    let tmp =
+        output_tempfile(&temp_dir(path, options)).map_err(|e| GeoParquetError::io(path, e))?;
     let file = tmp.reopen().map_err(|e| GeoParquetError::io(path, e))?;
     let compression = match options.compression() {
         Compression::None => PqCompression::UNCOMPRESSED,

@@ -11,6 +11,7 @@ use crate::error::{RasterError, Result};
 use crate::grid::{Crs, GridSpec};
 use crate::limits::{Budget, Limit};
 use crate::pixel::data_type_of;
+use crate::read::Window;
 use crate::thread_env::EnvScope;
 
 /// A GDAL raster and the [`GdalEnv`] it was opened under.
@@ -145,6 +146,10 @@ impl OpenOptions {
     }
 }
 
+/// Bytes read around a tile besides its own: a COG's `BLOCK_LEADER` and
+/// `BLOCK_TRAILER` (4 bytes each), with room to spare.
+const TILE_PAD: u64 = 8;
+
 /// `GDALOpenEx` read-only, raster, verbose errors, with these drivers only.
 fn open_raw(
     path: &str,
@@ -168,7 +173,7 @@ fn open_raw(
 /// GDAL's network file systems cache "does not exist" for a URL that
 /// failed (e.g. 401 before credentials were given); forget it so a retry
 /// with a signer can succeed.
-fn forget_failed_remote(path: &str) {
+pub(crate) fn forget_failed_remote(path: &str) {
     let remote = [
         "/vsicurl",
         "/vsis3",
@@ -271,6 +276,91 @@ impl Dataset {
             keep_alive: Vec::new(),
             limit,
         })
+    }
+
+    /// Open a file of the byte stage (`crate::stage`): GTiff only, the
+    /// source's env and limit; `label` (the source's redacted href) names it
+    /// in messages. The policy judged the real path when the source was
+    /// resolved; the staged path is ours.
+    pub(crate) fn open_staged(
+        path: &str,
+        label: &str,
+        env: &GdalEnv,
+        limit: Option<Limit>,
+    ) -> Result<Self> {
+        let env = crate::limits::guarded_env(env);
+        let inner = {
+            let _scope = EnvScope::install(&env);
+            let _call = limit.as_ref().map(Limit::call);
+            open_raw(path, &["GTiff"], &[])
+        }
+        .map_err(|e| RasterError::Gdal {
+            operation: "open",
+            path: label.to_owned(),
+            message: crate::secrets::redact_message(&e.to_string()),
+        })?;
+        Ok(Self {
+            inner,
+            env,
+            label: label.to_owned(),
+            keep_alive: Vec::new(),
+            limit,
+        })
+    }
+
+    /// The byte ranges `(offset, length)` of the TIFF tiles or strips (with
+    /// the 4-byte leader and trailer a COG keeps around each) that
+    /// hold `window` of band `band` (1-based) at full resolution or at
+    /// overview `overview`, sorted, merged across gaps of at most `gap`
+    /// bytes (COG tiles are separated by 8-byte leaders and trailers).
+    /// `None` when the file does not expose its tile offsets (not a TIFF)
+    /// or the window is empty. No I/O beyond the TIFF header.
+    pub fn tile_ranges(
+        &self,
+        band: usize,
+        overview: Option<usize>,
+        window: Window,
+        gap: u64,
+    ) -> Option<Vec<(u64, u64)>> {
+        if window.cols == 0 || window.rows == 0 {
+            return None;
+        }
+        let _scope = EnvScope::install(&self.env);
+        let _call = self.limit_call();
+        let b = self.band(band).ok()?;
+        let target = match overview {
+            None => b,
+            Some(i) => b.overview(i).ok()?,
+        };
+        let (bw, bh) = target.block_size();
+        if bw == 0 || bh == 0 {
+            return None;
+        }
+        let mut r = Vec::new();
+        for by in window.row_off / bh..=(window.row_off + window.rows - 1) / bh {
+            for bx in window.col_off / bw..=(window.col_off + window.cols - 1) / bw {
+                let off = target.metadata_item(&format!("BLOCK_OFFSET_{bx}_{by}"), "TIFF")?;
+                let size = target.metadata_item(&format!("BLOCK_SIZE_{bx}_{by}"), "TIFF")?;
+                let (o, s) = (off.parse::<u64>().ok()?, size.parse::<u64>().ok()?);
+                if s > 0 {
+                    // GDAL also reads the 4-byte size leader before a COG
+                    // tile and the 4-byte trailer after it.
+                    let a = o.saturating_sub(TILE_PAD);
+                    r.push((a, s + (o - a) + TILE_PAD));
+                }
+            }
+        }
+        r.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(r.len());
+        for (o, s) in r {
+            match merged.last_mut() {
+                Some((mo, ms)) if o <= (*mo + *ms).saturating_add(gap) => {
+                    *ms = (*ms).max(o + s - *mo);
+                }
+                _ => merged.push((o, s)),
+            }
+        }
+        Some(merged)
     }
 
     /// Open a VRT document this process built (every source already judged

@@ -42,6 +42,7 @@ mod resampling;
 mod secrets;
 mod source;
 mod stac_item;
+pub mod stage;
 mod thread_env;
 mod valid_data;
 mod vrt_guard;
@@ -66,7 +67,9 @@ pub use stac_item::{
 };
 pub use stac_meta::{DataType, HrefPolicy, HrefRule};
 pub use stac_signers::GdalEnv;
-pub use thread_env::{EnvScope, thread_config, with_env};
+pub use thread_env::{
+    EnvScope, GdalMessage, GdalMessageLevel, set_gdal_message_handler, thread_config, with_env,
+};
 pub use warp::WarpOptions;
 pub use window::{
     Part, PartOptions, read_item_part, read_item_point, read_item_preview, transform_bounds,

@@ -117,9 +117,16 @@ pub fn fast_read_preset() -> GdalEnv {
             GdalEnv::new()
                 .with("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR")
                 .with("GDAL_HTTP_MULTIPLEX", "YES")
-                .with("GDAL_HTTP_VERSION", "2")
-                .with("GDAL_HTTP_MULTIRANGE", "YES")
+                // HTTP/2 over https only: "2" also sends `Upgrade: h2c`
+                // on every plain-http request.
+                .with("GDAL_HTTP_VERSION", "2TLS")
+                // What "YES" meant to GDAL 3.6; the documented value.
+                .with("GDAL_HTTP_MULTIRANGE", "PARALLEL")
                 .with("GDAL_HTTP_MERGE_CONSECUTIVE_RANGES", "YES")
+                .with(
+                    "GDAL_HTTP_USERAGENT",
+                    concat!("stac-gdal/", env!("CARGO_PKG_VERSION")),
+                )
         })
         .clone()
 }
@@ -366,6 +373,32 @@ impl RasterSource {
             .with_policy(self.policy.clone())
             .with_budget(self.budget.clone());
         Dataset::open_with(path, &options).map_err(|e| self.error("cannot open", e))
+    }
+
+    /// Whether the policy lets this source be opened as a GeoTIFF.
+    pub(crate) fn allows_gtiff(&self) -> bool {
+        matches!(self.engine, Some(Engine::Gdal) | None)
+            && self
+                .policy
+                .allowed_drivers(&self.path)
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case("GTiff"))
+    }
+
+    /// The time limit of this source's GDAL calls (its budget).
+    pub(crate) fn limit(&self) -> Option<Limit> {
+        self.budget.clone().map(Limit::Budget)
+    }
+
+    /// Open a byte-stage path standing for this source's file
+    /// (`crate::stage`): GTiff only, this source's env and budget, errors
+    /// naming this source.
+    pub(crate) fn open_staged(&self, staged: &str) -> Result<Dataset> {
+        if self.expired() {
+            return Err(self.deadline_error());
+        }
+        Dataset::open_staged(staged, &self.redacted, &self.env, self.limit())
+            .map_err(|e| self.error("cannot open", e))
     }
 
     /// Open and describe: grid, size and bands.

@@ -89,9 +89,79 @@ fn redact_default_handler() {
     });
 }
 
-/// GDAL error handler: the default handler's output, redacted. Debug
-/// messages (which GDAL only emits when `CPL_DEBUG` is on) are printed as
-/// the default handler prints them.
+/// How serious a GDAL message is (GDAL's `CPLErr` class).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum GdalMessageLevel {
+    /// `CE_Debug`: emitted only when `CPL_DEBUG` is on.
+    Debug,
+    /// `CE_Warning`: printed by GDAL as `Warning N: …`.
+    Warning,
+    /// `CE_Failure` or `CE_Fatal`: printed by GDAL as `ERROR N: …`.
+    Error,
+}
+
+/// One message GDAL emitted, already redacted (remembered secrets, query
+/// strings and URL userinfo removed).
+#[derive(Debug, Clone, Copy)]
+pub struct GdalMessage<'a> {
+    /// The message class.
+    pub level: GdalMessageLevel,
+    /// GDAL's error number (`CPLE_*`).
+    pub number: i32,
+    /// The redacted text.
+    pub text: &'a str,
+}
+
+impl std::fmt::Display for GdalMessage<'_> {
+    /// As GDAL's default handler prints it: `Warning 1: …`, `ERROR 1: …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.level {
+            GdalMessageLevel::Debug => write!(f, "{}", self.text),
+            GdalMessageLevel::Warning => write!(f, "Warning {}: {}", self.number, self.text),
+            GdalMessageLevel::Error => write!(f, "ERROR {}: {}", self.number, self.text),
+        }
+    }
+}
+
+type MessageHandler = Box<dyn Fn(GdalMessage<'_>) + Send + Sync>;
+
+fn message_handler() -> &'static std::sync::OnceLock<MessageHandler> {
+    static HANDLER: std::sync::OnceLock<MessageHandler> = std::sync::OnceLock::new();
+    &HANDLER
+}
+
+/// Send every GDAL message of the process (every thread, inside an
+/// [`EnvScope`] or not) to `handler`, redacted, instead of printing it to
+/// stderr: an application routes GDAL's `Warning 1: …` and `ERROR 1: …`
+/// lines through its own logging this way. Set once per process; returns
+/// `false` (and keeps the first) when a handler was already set.
+///
+/// The redaction is the one [`EnvScope`]'s handler applies; `handler` must
+/// not panic (a panic is caught and the message dropped).
+///
+/// ```
+/// use stac_raster::GdalMessageLevel;
+/// let first = stac_raster::set_gdal_message_handler(|m| {
+///     if m.level >= GdalMessageLevel::Warning {
+///         eprintln!("myapp: gdal: {}", m.text);
+///     }
+/// });
+/// assert!(first);
+/// // The first handler stays.
+/// assert!(!stac_raster::set_gdal_message_handler(|_| {}));
+/// ```
+pub fn set_gdal_message_handler(handler: impl Fn(GdalMessage<'_>) + Send + Sync + 'static) -> bool {
+    let set = message_handler().set(Box::new(handler)).is_ok();
+    redact_default_handler();
+    set
+}
+
+/// GDAL error handler: the redacted message goes to the handler set with
+/// [`set_gdal_message_handler`], else to stderr as GDAL's default handler
+/// prints it (debug messages, which GDAL only emits when `CPL_DEBUG` is
+/// on, too). Never panics (a closed stderr is ignored): it runs inside
+/// GDAL's C frames.
 unsafe extern "C" fn redacting_handler(
     class: gdal_sys::CPLErr::Type,
     number: gdal_sys::CPLErrorNum,
@@ -103,10 +173,24 @@ unsafe extern "C" fn redacting_handler(
     // SAFETY: GDAL passes a valid NUL-terminated message for the call.
     let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
     let text = crate::secrets::redact_message(&text);
-    match class {
-        gdal_sys::CPLErr::CE_Debug => eprintln!("{text}"),
-        gdal_sys::CPLErr::CE_Warning => eprintln!("Warning {number}: {text}"),
-        _ => eprintln!("ERROR {number}: {text}"),
+    let level = match class {
+        gdal_sys::CPLErr::CE_Debug => GdalMessageLevel::Debug,
+        gdal_sys::CPLErr::CE_Warning => GdalMessageLevel::Warning,
+        _ => GdalMessageLevel::Error,
+    };
+    let msg = GdalMessage {
+        level,
+        number,
+        text: &text,
+    };
+    match message_handler().get() {
+        Some(handler) => {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(msg)));
+        }
+        None => {
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "{msg}");
+        }
     }
 }
 

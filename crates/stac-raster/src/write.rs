@@ -121,27 +121,18 @@ impl Dataset {
                 .set_name_value(k, v)
                 .map_err(|e| RasterError::gdal("creation option", &shown, e))?;
         }
-        let tmp = temp_sibling(path)?;
-        let result = self.scoped(|ds| ds.create_copy(&driver, &tmp, &copts));
-        let out = match result {
-            Ok(out) => out,
-            Err(e) => {
-                remove_with_sidecars(&tmp);
-                return Err(RasterError::gdal("write", &shown, e));
-            }
-        };
-        if let Err(e) = out.close() {
-            remove_with_sidecars(&tmp);
-            return Err(RasterError::gdal("write", &shown, e));
-        }
-        std::fs::rename(&tmp, path).map_err(|source| {
-            remove_with_sidecars(&tmp);
-            RasterError::Io {
-                operation: "rename into",
-                path: shown.clone(),
-                source,
-            }
+        let tmp = TempGuard(temp_sibling(path)?);
+        let out = self
+            .scoped(|ds| ds.create_copy(&driver, &tmp.0, &copts))
+            .map_err(|e| RasterError::gdal("write", &shown, e))?;
+        out.close()
+            .map_err(|e| RasterError::gdal("write", &shown, e))?;
+        std::fs::rename(&tmp.0, path).map_err(|source| RasterError::Io {
+            operation: "rename into",
+            path: shown.clone(),
+            source,
         })?;
+        let tmp = tmp.disarm();
         // A PAM side-car (.aux.xml) written next to the temp file follows it.
         let tmp_aux = sidecar(&tmp, ".aux.xml");
         if tmp_aux.exists() {
@@ -161,6 +152,24 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
+}
+
+/// A temp file (and its side-car) removed when dropped: on an error, a
+/// panic unwinding, anything but [`TempGuard::disarm`] after the rename.
+struct TempGuard(PathBuf);
+
+impl TempGuard {
+    /// The path, no longer removed on drop.
+    fn disarm(self) -> PathBuf {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        std::mem::take(&mut me.0)
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        remove_with_sidecars(&self.0);
+    }
 }
 
 fn remove_with_sidecars(path: &Path) {

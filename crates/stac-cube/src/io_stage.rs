@@ -1,0 +1,442 @@
+//! The remote load path: an I/O stage of `io_concurrency` threads that
+//! fetches each task's bytes ahead of a decode stage of `threads` threads
+//! (the cores), with the bytes in flight capped.
+//!
+//! 1. **Headers once.** The size and first 64 KiB of every distinct remote
+//!    file read by index (`Placement::Direct`) are fetched once, all files
+//!    concurrently on the I/O threads, into the load's
+//!    [`ByteStage`]; every later open of the file parses them from memory.
+//! 2. **I/O apart from decode.** I/O threads take tasks in the order the
+//!    decode threads will, open each source of the task from the stage
+//!    (no network), work out the tiles of the window the task reads
+//!    (`Dataset::tile_ranges`, the same window arithmetic as the read) and
+//!    fetch them through GDAL's VSI on the real path (one request per run
+//!    of consecutive tiles). Decode threads wait for their task's bytes,
+//!    then decode and fuse exactly as the local path does, on the handles
+//!    the I/O thread opened (a handle still lives only inside its task).
+//! 3. **Memory cap.** A task is admitted for fetching, in task order, only
+//!    while the fetched-but-not-decoded bytes stay under `io_bytes` (a task
+//!    larger than the cap runs alone; a single source whose tiles claim more
+//!    than the cap is not fetched ahead at all, GDAL reads it through the
+//!    stage's misses); the decode stage returns a task's bytes when it is
+//!    done with it.
+//!
+//! What the stage cannot predict falls back to today's behaviour: sources
+//! that are warped, not TIFF, or whose header fetch failed are opened on
+//! their real path by the decode thread (which reports any error, typed,
+//! as before); reads outside the fetched bytes are served from the real
+//! path and counted as misses.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use stac_raster::stage::{ByteStage, Fetched, StagedId, stageable};
+use stac_raster::{Dataset, Pixel};
+
+use crate::load::{LoadSpec, Placement, Scratch, Task, direct_map};
+
+/// Gaps between tiles up to this many bytes are fetched with them (COG
+/// tiles are separated by 8 bytes; one request beats two round trips).
+const MERGE_GAP: u64 = 64 << 10;
+
+/// The I/O settings of one load.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct IoSettings {
+    /// I/O threads (0: no I/O stage).
+    pub concurrency: usize,
+    /// Cap on fetched-but-not-decoded bytes.
+    pub max_bytes: u64,
+}
+
+/// How the load spent its time and what it fetched: the `io` part of
+/// [`DatasetCollection::summary`](crate::DatasetCollection::summary).
+///
+/// Counting: `requests` and `bytes_fetched` are what the byte stage asked
+/// GDAL for (a file header counts two requests: its size and its first
+/// bytes; each run of tiles one; each miss one); `request_seconds` is the
+/// sum of their durations and `mean_requests_in_flight` that sum divided
+/// by `load_seconds`. `io_wait_seconds` is the time decode threads waited
+/// for their task's bytes, `decode_seconds` the time they spent opening,
+/// decoding and fusing (both summed over decode threads). Without the
+/// stage (local loads, or `io_concurrency` 0) the network fields are
+/// `None`: GDAL's own reads are not counted.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct IoReport {
+    /// Whether the I/O stage ran (some source was remote and
+    /// `io_concurrency` > 0).
+    pub staged: bool,
+    /// I/O threads (0 without the stage).
+    pub io_concurrency: usize,
+    /// Decode threads.
+    pub decode_threads: usize,
+    /// The cap on fetched-but-not-decoded bytes (0 without the stage).
+    pub io_bytes_cap: u64,
+    /// The most bytes fetched but not yet decoded at any time.
+    pub peak_bytes_in_flight: u64,
+    /// Requests issued by the stage.
+    pub requests: Option<u64>,
+    /// Bytes received by the stage.
+    pub bytes_fetched: Option<u64>,
+    /// Sum of the requests' durations.
+    pub request_seconds: Option<f64>,
+    /// `request_seconds / load_seconds`.
+    pub mean_requests_in_flight: Option<f64>,
+    /// File headers fetched (one per distinct remote file).
+    pub headers: Option<u64>,
+    /// Reads served from the real path because they were not prefetched.
+    pub misses: Option<u64>,
+    /// Bytes of those reads.
+    pub miss_bytes: Option<u64>,
+    /// Decode threads waiting for bytes, summed.
+    pub io_wait_seconds: f64,
+    /// Decode threads opening, decoding and fusing, summed.
+    pub decode_seconds: f64,
+    /// Wall time of the load (headers, fetches and decoding).
+    pub load_seconds: f64,
+}
+
+/// A task's sources opened from the stage, with their fetched bytes.
+pub(crate) struct Prepared {
+    pub source: usize,
+    pub dataset: Dataset,
+    /// The task's bytes of this source: keep it until the read is done.
+    pub fetched: Option<Fetched>,
+}
+
+/// A task and its slice of the output, until a decode thread takes it.
+type TaskSlot<'a, T> = Mutex<Option<(Task, &'a mut [T])>>;
+
+/// One source of a task, opened from the stage, with the byte ranges its
+/// read needs.
+struct Planned {
+    source: usize,
+    dataset: Dataset,
+    ranges: Vec<(u64, u64)>,
+    id: StagedId,
+}
+
+/// Admission of tasks for fetching: in task order, under the byte cap.
+struct Admission {
+    next: usize,
+    bytes: u64,
+    peak: u64,
+}
+
+/// Whether any readable source of the load can go through the stage.
+pub(crate) fn wanted(spec: &LoadSpec<'_>) -> bool {
+    spec.sources.iter().zip(spec.landings).any(|(s, l)| {
+        matches!(l.placement, Placement::Direct | Placement::Warp)
+            && s.raster.as_ref().is_some_and(|r| stageable(r.gdal_path()))
+    })
+}
+
+/// Run the tasks through the I/O and decode stages; `run_task` is the
+/// decode and fusion of one task (as on the local path), given the
+/// handles the I/O stage opened.
+pub(crate) fn run<T: Pixel, F>(
+    spec: &LoadSpec<'_>,
+    slices: Vec<(Task, &mut [T])>,
+    io: IoSettings,
+    abort: &AtomicBool,
+    run_task: &F,
+) -> IoReport
+where
+    F: Fn(&mut Scratch<T>, Task, &mut [T], Vec<Prepared>) + Sync,
+{
+    let started = Instant::now();
+    let stage = ByteStage::new();
+    let n_io = io.concurrency.max(1);
+    let staged = stage_headers(spec, &stage, n_io);
+
+    let n = slices.len();
+    let plans: Vec<(usize, usize, Vec<usize>)> = slices
+        .iter()
+        .map(|(t, _)| (t.r0, t.rows, t.sources.clone()))
+        .collect();
+    let tasks: Vec<TaskSlot<'_, T>> = slices.into_iter().map(|s| Mutex::new(Some(s))).collect();
+    let prepared: Vec<Mutex<Vec<Prepared>>> = (0..n).map(|_| Mutex::new(Vec::new())).collect();
+    let task_bytes: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let ready: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
+    let admission = Mutex::new(Admission {
+        next: 0,
+        bytes: 0,
+        peak: 0,
+    });
+    let changed = Condvar::new();
+    let next_io = AtomicUsize::new(0);
+    let next_decode = AtomicUsize::new(0);
+    let wait_ns = AtomicU64::new(0);
+    let decode_ns = AtomicU64::new(0);
+
+    std::thread::scope(|s| {
+        for _ in 0..n_io {
+            s.spawn(|| {
+                loop {
+                    let j = next_io.fetch_add(1, Ordering::AcqRel);
+                    if j >= n {
+                        break;
+                    }
+                    // Marks the task ready (and admits it, if the planning
+                    // below failed to) even if this thread unwinds.
+                    let done = ReadyOnDrop {
+                        ready: &ready[j],
+                        admission: &admission,
+                        changed: &changed,
+                        index: j,
+                    };
+                    let (r0, rows, sources) = &plans[j];
+                    let planned = if abort.load(Ordering::Relaxed) {
+                        Vec::new()
+                    } else {
+                        plan_task(spec, &stage, &staged, *r0, *rows, sources, io.max_bytes)
+                    };
+                    let est: u64 = planned
+                        .iter()
+                        .flat_map(|p| p.ranges.iter().map(|r| r.1))
+                        .sum();
+                    {
+                        let mut a = lock(&admission);
+                        while a.next != j || (a.bytes > 0 && a.bytes + est > io.max_bytes) {
+                            a = changed
+                                .wait_timeout(a, Duration::from_millis(50))
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
+                        }
+                        a.next += 1;
+                        a.bytes += est;
+                        a.peak = a.peak.max(a.bytes);
+                        task_bytes[j].store(est, Ordering::Relaxed);
+                        changed.notify_all();
+                    }
+                    let mut out = Vec::with_capacity(planned.len());
+                    for Planned {
+                        source,
+                        dataset,
+                        ranges,
+                        id,
+                    } in planned
+                    {
+                        let fetched = (!ranges.is_empty() && !abort.load(Ordering::Relaxed))
+                            .then(|| stage.fetch(id, &ranges));
+                        out.push(Prepared {
+                            source,
+                            dataset,
+                            fetched,
+                        });
+                    }
+                    *prepared[j].lock().unwrap_or_else(|e| e.into_inner()) = out;
+                    drop(done);
+                }
+            });
+        }
+        for _ in 0..spec.threads.max(1) {
+            s.spawn(|| {
+                let mut scratch = Scratch::<T>::default();
+                loop {
+                    let i = next_decode.fetch_add(1, Ordering::AcqRel);
+                    if i >= n {
+                        break;
+                    }
+                    let t0 = Instant::now();
+                    {
+                        let mut a = lock(&admission);
+                        while !ready[i].load(Ordering::Acquire) {
+                            a = changed
+                                .wait_timeout(a, Duration::from_millis(50))
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
+                        }
+                    }
+                    add_ns(&wait_ns, t0);
+                    let _release = ReleaseOnDrop {
+                        bytes: task_bytes[i].load(Ordering::Relaxed),
+                        admission: &admission,
+                        changed: &changed,
+                    };
+                    let handles =
+                        std::mem::take(&mut *prepared[i].lock().unwrap_or_else(|e| e.into_inner()));
+                    let taken = tasks[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+                    if let Some((task, out)) = taken {
+                        let t1 = Instant::now();
+                        run_task(&mut scratch, task, out, handles);
+                        add_ns(&decode_ns, t1);
+                    }
+                }
+            });
+        }
+    });
+    let st = stage.stats();
+    let load_seconds = started.elapsed().as_secs_f64();
+    IoReport {
+        staged: true,
+        io_concurrency: n_io,
+        decode_threads: spec.threads.max(1),
+        io_bytes_cap: io.max_bytes,
+        peak_bytes_in_flight: lock(&admission).peak,
+        requests: Some(st.requests),
+        bytes_fetched: Some(st.bytes),
+        request_seconds: Some(st.request_seconds),
+        mean_requests_in_flight: Some(if load_seconds > 0.0 {
+            st.request_seconds / load_seconds
+        } else {
+            0.0
+        }),
+        headers: Some(st.headers),
+        misses: Some(st.misses),
+        miss_bytes: Some(st.miss_bytes),
+        io_wait_seconds: ns_secs(&wait_ns),
+        decode_seconds: ns_secs(&decode_ns),
+        load_seconds,
+    }
+}
+
+pub(crate) fn add_ns(counter: &AtomicU64, since: Instant) {
+    let ns = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    counter.fetch_add(ns, Ordering::Relaxed);
+}
+
+pub(crate) fn ns_secs(counter: &AtomicU64) -> f64 {
+    counter.load(Ordering::Relaxed) as f64 / 1e9
+}
+
+/// Fetch the header of every distinct stageable file read by index, on
+/// `n` threads; the staged id of each source (by source index).
+fn stage_headers(spec: &LoadSpec<'_>, stage: &ByteStage, n: usize) -> Vec<Option<StagedId>> {
+    // One fetch per distinct (path, env): the same URL under two envs
+    // (two signers' origins) is two files.
+    let mut first: Vec<usize> = Vec::new();
+    let mut by_path: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    let mut key_of: Vec<Option<usize>> = vec![None; spec.sources.len()];
+    for (si, s) in spec.sources.iter().enumerate() {
+        if spec.landings[si].placement != Placement::Direct {
+            continue;
+        }
+        let Some(r) = s.raster.as_deref() else {
+            continue;
+        };
+        if !stageable(r.gdal_path()) {
+            continue;
+        }
+        let keys = by_path.entry(r.gdal_path()).or_default();
+        let same = keys.iter().copied().find(|&k| {
+            spec.sources[first[k]]
+                .raster
+                .as_deref()
+                .is_some_and(|o| o.env() == r.env())
+        });
+        key_of[si] = Some(same.unwrap_or_else(|| {
+            first.push(si);
+            keys.push(first.len() - 1);
+            first.len() - 1
+        }));
+    }
+    let ids: Vec<Mutex<Option<StagedId>>> = (0..first.len()).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..n.min(first.len()) {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&si) = first.get(k) else { break };
+                    if let Some(r) = spec.sources[si].raster.as_deref() {
+                        *ids[k].lock().unwrap_or_else(|e| e.into_inner()) = stage.stage_header(r);
+                    }
+                }
+            });
+        }
+    });
+    let ids: Vec<Option<StagedId>> = ids
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    key_of.into_iter().map(|k| k.and_then(|k| ids[k])).collect()
+}
+
+/// Open a task's staged sources and work out their tile ranges (no
+/// network: headers are in memory).
+fn plan_task(
+    spec: &LoadSpec<'_>,
+    stage: &ByteStage,
+    staged: &[Option<StagedId>],
+    r0: usize,
+    rows: usize,
+    sources: &[usize],
+    max_bytes: u64,
+) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for &si in sources {
+        let Some(id) = staged[si] else { continue };
+        let src = &spec.sources[si];
+        let Some(raster) = src.raster.as_deref() else {
+            continue;
+        };
+        let Ok(ds) = stage.open(raster, id) else {
+            continue;
+        };
+        if src.band == 0 || src.band > ds.band_count() {
+            continue;
+        }
+        let mut ranges = match direct_map(spec, src, spec.landings[si], &ds, r0, rows) {
+            Ok(Some(m)) => ds
+                .tile_ranges(src.band, m.level, m.window, MERGE_GAP)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        // The sizes come from the file: a source whose tiles claim more
+        // than the whole cap is not fetched ahead (GDAL reads it through
+        // the stage's misses, with its own limits), so a hostile header
+        // cannot make the stage allocate what it names.
+        if ranges.iter().map(|r| r.1).sum::<u64>() > max_bytes {
+            ranges.clear();
+        }
+        out.push(Planned {
+            source: si,
+            dataset: ds,
+            ranges,
+            id,
+        });
+    }
+    out
+}
+
+/// Marks an I/O task ready when dropped (after its fetch, or when its
+/// thread unwinds), admitting it first if it was not.
+struct ReadyOnDrop<'a> {
+    ready: &'a AtomicBool,
+    admission: &'a Mutex<Admission>,
+    changed: &'a Condvar,
+    index: usize,
+}
+
+impl Drop for ReadyOnDrop<'_> {
+    fn drop(&mut self) {
+        let mut a = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+        if a.next == self.index {
+            a.next += 1;
+        }
+        self.ready.store(true, Ordering::Release);
+        self.changed.notify_all();
+    }
+}
+
+/// Returns a task's bytes to the admission when its decode is done.
+struct ReleaseOnDrop<'a> {
+    bytes: u64,
+    admission: &'a Mutex<Admission>,
+    changed: &'a Condvar,
+}
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        let mut a = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+        a.bytes = a.bytes.saturating_sub(self.bytes);
+        self.changed.notify_all();
+    }
+}
+
+fn lock(m: &Mutex<Admission>) -> std::sync::MutexGuard<'_, Admission> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
