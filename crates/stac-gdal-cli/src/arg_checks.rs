@@ -66,7 +66,7 @@ pub fn preview_path(path: &Path) -> Result<()> {
         .map(str::to_ascii_lowercase);
     if ext.as_deref() != Some("png") {
         bail!(
-            "--preview {}: the quick-look is written as PNG; name the file *.png",
+            "--preview {}: the extension must be .png (the quick-look is written as PNG)",
             path.display()
         );
     }

@@ -269,16 +269,10 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     if quiet {
         return ProgressBar::hidden();
     }
-    let (bar, template) = match total {
-        Some(n) => (
-            ProgressBar::new(n),
-            "{spinner} {msg} {pos}/{len} items ({per_sec})",
-        ),
+    let bar = match total {
+        Some(n) => ProgressBar::new(n),
         // NDJSON: the count is unknown until the end (no "12000/12000").
-        None => (
-            ProgressBar::no_length(),
-            "{spinner} {msg} {pos} items ({per_sec})",
-        ),
+        None => ProgressBar::no_length(),
     };
     // An unknown total (NDJSON read as a stream) shows a count, not "n/n".
     let template = if total.is_some() {

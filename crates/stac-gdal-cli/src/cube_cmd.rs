@@ -249,7 +249,9 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     if args.plan {
         // The type decides output_bytes: from metadata, or one file's header.
         if let Err(e) = plan.resolve_data_type() {
-            crate::logging::warn(format_args!("data type unknown until a source is read: {e}"));
+            crate::logging::warn(format_args!(
+                "data type unknown until a source is read: {e}"
+            ));
         }
         return crate::output::print_json(&plan.summary());
     }

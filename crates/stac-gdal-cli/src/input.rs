@@ -145,7 +145,7 @@ pub fn is_catalog(path: &Path) -> bool {
 }
 
 /// `--bbox W,S,E,N`: four finite numbers, south <= north, latitudes in
-/// [-90, 90]. (West > east is an antimeridian crossing for the library.)
+/// [-90, 90], longitudes in [-180, 180]. (West > east: `arg_checks::lonlat_bbox`.)
 pub fn check_bbox(b: &[f64]) -> Result<()> {
     let [w, s, e, n] = <[f64; 4]>::try_from(b).map_err(|_| {
         anyhow::anyhow!("--bbox needs 4 numbers W,S,E,N (degrees), got {}", b.len())
@@ -162,15 +162,7 @@ pub fn check_bbox(b: &[f64]) -> Result<()> {
     if !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e) {
         bail!("--bbox longitudes must lie in [-180, 180], got west {w}, east {e}");
     }
-    // West > east crosses the antimeridian; a crossing wider than half the
-    // globe is a swapped pair far more often than a wish.
-    if w > e && 360.0 - (w - e) > 180.0 {
-        bail!(
-            "--bbox west ({w}) is greater than east ({e}): that box would cross the \
-             antimeridian and span {}° (swap them if they are reversed)",
-            360.0 - (w - e)
-        );
-    }
+    // West > east: `arg_checks::lonlat_bbox` (the library's one rule).
     Ok(())
 }
 
@@ -198,18 +190,6 @@ pub fn check_asset(items: &[Value], key: &str, flag: &str) -> Result<()> {
             ""
         }
     )
-}
-
-/// `--crs` (or `--t_srs`): a CRS GDAL knows, checked before any work.
-pub fn parse_crs(text: &str) -> Result<stac_gdal::raster::Crs> {
-    stac_gdal::raster::Crs::parse(text)
-        .ok()
-        .filter(|c| c.to_spatial_ref().is_ok())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--crs {text:?}: unknown CRS (give EPSG:CODE, a WKT or a PROJ string GDAL knows)"
-            )
-        })
 }
 
 /// Replace each asset's `href` (and `type`, when the alternate names one)

@@ -175,7 +175,7 @@ pub fn check_preview(path: &Path, cube_dir: &Path, flag: &str) -> Result<()> {
     }
     if in_cube_dir(path, cube_dir) {
         name_of(path, flag)?;
-        return check_cube_dir(cube_dir, "--out");
+        return check_cube_dir(cube_dir, "--output");
     }
     if absolute(path).starts_with(absolute(cube_dir)) {
         bail!(
@@ -458,11 +458,18 @@ impl CubeOutput {
         let out = &plain(out);
         let preview = preview.map(plain);
         let preview = preview.as_deref();
-        check_cube_dir(out, "--out")?;
+        // Missing parent folders are made, as `mkdir -p` would, once the
+        // nearest existing one is known to be a writable folder.
+        crate::output::check_output_dir(out, "--output")?;
+        let parent = parent_of(out);
+        std::fs::create_dir_all(&parent).with_context(|| {
+            format!("--output {}: creating {}", out.display(), parent.display())
+        })?;
+        check_cube_dir(out, "--output")?;
         if let Some(p) = preview {
             check_preview(p, out, "--preview")?;
         }
-        let staging = Staging::for_output(out, "--out")?;
+        let staging = Staging::for_output(out, "--output")?;
         let preview = match preview {
             None => None,
             Some(p) if in_cube_dir(p, out) => Some((p.to_path_buf(), None)),

@@ -139,7 +139,8 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
     if let Some(bands) = args.bands {
         opts = opts.bands(bands);
     }
-    let vrt = build_vrt_from_stac(&items, &args.asset, &opts).map_err(crate::arg_checks::vrt_error)?;
+    let vrt =
+        build_vrt_from_stac(&items, &args.asset, &opts).map_err(crate::arg_checks::vrt_error)?;
     let xml = if args.embed_credentials {
         if vrt.xml() != vrt.public_xml() && stac_gdal::raster::gdal_version() < (3, 7) {
             bail!(

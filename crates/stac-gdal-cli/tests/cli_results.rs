@@ -156,7 +156,7 @@ fn download_selects_by_the_same_rule_and_refuses_unknown_keys() {
     let work = tempfile::tempdir().unwrap();
     let items_path = shaped::write_items(work.path(), "landsat.json", &items);
     let dest = work.path().join("dl");
-    let o = stac_gdal(&["download", p(&items_path), p(&dest), "--rasters", "--quiet"]);
+    let o = stac_gdal(&["download", p(&items_path), p(&dest), "--rasters"]);
     assert!(o.status.success(), "{}", err(&o));
     let mut names: Vec<String> = std::fs::read_dir(&dest)
         .unwrap()
