@@ -424,7 +424,7 @@ fn live_catalog_against_pgstac() {
         matches!(&e, ClientError::Cube { source, .. } if matches!(**source, CubeError::NoItems { .. })),
         "{e:?}"
     );
-    assert!(text.contains("no timesteps"), "{text}");
+    assert!(text.contains("no items to build a cube from"), "{text}");
     assert!(text.contains("0 item(s) found"), "{text}");
     assert!(text.contains("EPSG:32632"), "{text}");
 
