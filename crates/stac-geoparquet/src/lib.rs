@@ -8,7 +8,7 @@
 //!   size ([`WriteOptions::with_row_group_size`]) whatever the item count.
 //! - [`Reader`]: an iterator of items, or of Arrow record batches.
 //! - [`search()`]: STAC API Item Search over a file, a list, a glob or a
-//!   hive-partitioned folder, pruned with the file statistics ([`search`]
+//!   hive-partitioned folder, pruned with the file statistics ([`search()`]
 //!   module).
 //!
 //! ## Layouts
@@ -59,7 +59,7 @@
 //! along a Hilbert curve, then time) or [`SortOrder::Time`]. Every column
 //! has row-group and page statistics (pages of at most 4096 rows,
 //! [`WriteOptions::with_page_rows`]), and the GeoParquet 1.1 bbox
-//! `covering` is declared, so sorted files let [`search`], DuckDB, GDAL and
+//! `covering` is declared, so sorted files let [`search()`], DuckDB, GDAL and
 //! pyarrow skip most row groups and pages of a selective query.
 //! [`write_partitioned`] writes a hive-partitioned folder
 //! (`collection=…/year=…/part-0.parquet`).

@@ -358,7 +358,9 @@ fn refusal(href: &str, rule: HrefRule, reason: String) -> crate::MetaError {
 /// Whether a GDAL path names a VRT file (by extension).
 fn is_vrt_name(path: &str) -> bool {
     let p = path.split(['?', '#']).next().unwrap_or(path);
-    p.len() >= 4 && p[p.len() - 4..].eq_ignore_ascii_case(".vrt")
+    // Bytes, not `str` slicing: the last four bytes may cut a character.
+    let b = p.as_bytes();
+    b.len() >= 4 && b[b.len() - 4..].eq_ignore_ascii_case(b".vrt")
 }
 
 /// What GDAL would make of an href that is not a file name: an inline
@@ -511,6 +513,15 @@ fn connection_prefix(path: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vrt_names_ending_in_multibyte_characters_do_not_panic() {
+        // Found by the `vrt` fuzz target: slicing the last four bytes cut a
+        // three-byte character.
+        assert!(!is_vrt_name("band]\u{e1e1}\u{e1e1}]>"));
+        assert!(!is_vrt_name("x\u{e1e1}"));
+        assert!(is_vrt_name("/data/m\u{e9}.VRT?x=1"));
+    }
     use crate::MetaError;
 
     fn rule(p: &HrefPolicy, href: &str) -> Option<HrefRule> {
