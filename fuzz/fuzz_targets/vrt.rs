@@ -170,7 +170,13 @@ fuzz_target!(|data: &[u8]| {
         }
         Err(e) => {
             let text = e.to_string();
-            assert!(!text.contains("SECRETTOKEN"), "the token leaked: {text}");
+            // The fuzzer may write the token's text into an id or href
+            // itself; only a message that holds it otherwise is a leak.
+            let planted = items.iter().any(|i| i.to_string().contains("SECRETTOKEN"));
+            assert!(
+                planted || !text.contains("SECRETTOKEN"),
+                "the token leaked: {text}"
+            );
         }
     }
 });

@@ -410,6 +410,20 @@ fn special(reason: impl Into<String>) -> Refusal {
     (HrefRule::SpecialFile, reason.into())
 }
 
+/// Classify the path inside an archive or `/vsigzip/` prefix. GDAL reads it
+/// as a file name, never as a URL: `/vsi7z/https://h/x.7z` names a relative
+/// local path, so a URL there is a local file (only a `/vsi…` prefix makes
+/// it remote).
+fn classify_inner(path: &str, depth: usize) -> Result<Class, Refusal> {
+    if !starts_with_ci(path, "/") && scheme(path).is_some() {
+        return Ok(Class {
+            kind: "file".into(),
+            local: true,
+        });
+    }
+    classify(path, depth)
+}
+
 /// Classify a GDAL path, refusing the always-refused classes.
 fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
     if depth > 8 {
@@ -440,10 +454,10 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
         let rest = rest
             .strip_prefix('{')
             .map_or(rest, |r| r.split('}').next().unwrap_or(r));
-        return classify(rest, depth + 1);
+        return classify_inner(rest, depth + 1);
     }
     if starts_with_ci(path, "/vsigzip/") {
-        let inner = classify(&path["/vsigzip/".len()..], depth + 1)?;
+        let inner = classify_inner(&path["/vsigzip/".len()..], depth + 1)?;
         if inner.local {
             return Err(special("it is /vsigzip/ over a local file"));
         }
@@ -521,6 +535,20 @@ mod tests {
         assert!(!is_vrt_name("band]\u{e1e1}\u{e1e1}]>"));
         assert!(!is_vrt_name("x\u{e1e1}"));
         assert!(is_vrt_name("/data/m\u{e9}.VRT?x=1"));
+    }
+
+    #[test]
+    fn a_url_inside_an_archive_prefix_is_a_local_path() {
+        // Found by the `href` fuzz target: GDAL reads what follows /vsi7z/
+        // as a file name, so remote_only must not take it for a URL.
+        for href in ["/vsi7z/https://h/x.7z", "/vsizip/https://h/x.zip/a.tif"] {
+            assert!(HrefPolicy::remote_only().check(href).is_err(), "{href}");
+        }
+        assert!(
+            HrefPolicy::remote_only()
+                .check("/vsizip//vsicurl/https://h/x.zip/a.tif")
+                .is_ok()
+        );
     }
     use crate::MetaError;
 
