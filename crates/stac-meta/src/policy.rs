@@ -429,14 +429,17 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
     if depth > 8 {
         return Err(special("it nests too many GDAL prefixes"));
     }
-    if let Some((_, kind)) = NETWORK.iter().find(|(p, _)| starts_with_ci(path, p)) {
+    // GDAL matches its prefixes case-sensitively: `/Vsis3/x` is a local
+    // path to it. Only the exact spelling is remote; other spellings of a
+    // `/vsi` prefix are refused below.
+    if let Some((_, kind)) = NETWORK.iter().find(|(p, _)| path.starts_with(p)) {
         return Ok(Class {
             kind: (*kind).into(),
             local: false,
         });
     }
     for prefix in ["/vsicurl/", "/vsicurl_streaming/"] {
-        if starts_with_ci(path, prefix) {
+        if path.starts_with(prefix) {
             let url = &path[prefix.len()..];
             return match scheme(url).as_deref() {
                 Some(s @ ("http" | "https")) => Ok(Class {
@@ -449,14 +452,14 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
             };
         }
     }
-    if let Some(p) = ARCHIVES.iter().find(|p| starts_with_ci(path, p)) {
+    if let Some(p) = ARCHIVES.iter().find(|p| path.starts_with(*p)) {
         let rest = &path[p.len()..];
         let rest = rest
             .strip_prefix('{')
             .map_or(rest, |r| r.split('}').next().unwrap_or(r));
         return classify_inner(rest, depth + 1);
     }
-    if starts_with_ci(path, "/vsigzip/") {
+    if path.starts_with("/vsigzip/") {
         let inner = classify_inner(&path["/vsigzip/".len()..], depth + 1)?;
         if inner.local {
             return Err(special("it is /vsigzip/ over a local file"));
@@ -535,6 +538,24 @@ mod tests {
         assert!(!is_vrt_name("band]\u{e1e1}\u{e1e1}]>"));
         assert!(!is_vrt_name("x\u{e1e1}"));
         assert!(is_vrt_name("/data/m\u{e9}.VRT?x=1"));
+    }
+
+    #[test]
+    fn only_the_exact_spelling_of_a_network_prefix_is_remote() {
+        // Found by the `href` fuzz target: GDAL's prefixes are
+        // case-sensitive, so `/Vsis3_streaming/x` is a local path.
+        for href in [
+            "/Vsis3_streaming/x",
+            "/VSICURL/https://h/a.tif",
+            "/VSIZIP//vsis3/b/x.zip",
+        ] {
+            assert!(HrefPolicy::remote_only().check(href).is_err(), "{href}");
+        }
+        assert!(
+            HrefPolicy::remote_only()
+                .check("/vsis3_streaming/b/x.tif")
+                .is_ok()
+        );
     }
 
     #[test]
