@@ -439,8 +439,7 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
         });
     }
     for prefix in ["/vsicurl/", "/vsicurl_streaming/"] {
-        if path.starts_with(prefix) {
-            let url = &path[prefix.len()..];
+        if let Some(url) = path.strip_prefix(prefix) {
             return match scheme(url).as_deref() {
                 Some(s @ ("http" | "https")) => Ok(Class {
                     kind: s.into(),
@@ -452,15 +451,14 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
             };
         }
     }
-    if let Some(p) = ARCHIVES.iter().find(|p| path.starts_with(*p)) {
-        let rest = &path[p.len()..];
+    if let Some(rest) = ARCHIVES.iter().find_map(|p| path.strip_prefix(*p)) {
         let rest = rest
             .strip_prefix('{')
             .map_or(rest, |r| r.split('}').next().unwrap_or(r));
         return classify_inner(rest, depth + 1);
     }
-    if path.starts_with("/vsigzip/") {
-        let inner = classify_inner(&path["/vsigzip/".len()..], depth + 1)?;
+    if let Some(inner) = path.strip_prefix("/vsigzip/") {
+        let inner = classify_inner(inner, depth + 1)?;
         if inner.local {
             return Err(special("it is /vsigzip/ over a local file"));
         }
