@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
     // or connection string.
     if verdict.is_ok() {
         assert!(
-            kind == "file" || ["http", "https", "s3", "gs", "az", "abfs", "oss", "swift"].contains(&kind.as_str()),
+            kind == "file" || ["http", "https", "s3", "gs", "az", "abfs", "oss", "swift", "zarr"].contains(&kind.as_str()),
             "HrefPolicy::any allowed {href:?} ({kind})"
         );
     }
