@@ -415,7 +415,9 @@ fn special(reason: impl Into<String>) -> Refusal {
 /// local path, so a URL there is a local file (only a `/vsi…` prefix makes
 /// it remote).
 fn classify_inner(path: &str, depth: usize) -> Result<Class, Refusal> {
-    if !starts_with_ci(path, "/") && scheme(path).is_some() {
+    // Not an absolute path or `/vsi` chain: a relative file name to GDAL
+    // (a URL or a driver prefix there is just text in the name).
+    if !path.starts_with('/') {
         return Ok(Class {
             kind: "file".into(),
             local: true,
