@@ -67,6 +67,10 @@ const VENVS: &[(&str, &[&str])] = &[
             "numpy==2.4.6",
             "pandas==2.3.3",
             "pyproj==3.7.2",
+            "zarr==3.1.6",
+            "numcodecs==0.16.6",
+            "donfig==0.8.1.post1",
+            "google-crc32c==1.9.0",
         ],
     ),
 ];
