@@ -66,6 +66,7 @@ mod grid;
 mod io_stage;
 pub mod layout;
 mod load;
+mod netcdf;
 mod options;
 mod sources;
 mod timeline;
@@ -79,6 +80,7 @@ pub use fusion::{FuseFn, Fusion};
 pub use grid::{Anchor, Bounds, Grid, GridReport};
 pub use io_stage::IoReport;
 pub use layout::{BandInfo, CubeLayout};
+pub use netcdf::{NetcdfOptions, NetcdfReport};
 pub use options::{
     AssetOptions, CubeOptions, DEFAULT_IO_CONCURRENCY, IO_CONCURRENCY_ENV, PatchUrl, Progress,
     ProgressFn, TimeOrder,
