@@ -437,6 +437,11 @@ impl NcFile {
     }
 
     fn close(self) -> Result<()> {
-        Ok(self.w.close()?)
+        // The arrays hold the file open (GDAL shares it between the dataset
+        // and its arrays): release them first, so the close below is the
+        // real one and its errors (a full disk at the last flush) are seen.
+        let Self { w, bands, .. } = self;
+        drop(bands);
+        Ok(w.close()?)
     }
 }

@@ -183,6 +183,7 @@ fn cstring(s: &str) -> Result<CString> {
 /// let a = w.array("v", &[&x], MdType::Raster(DataType::Uint16), &[])?;
 /// w.array_attribute(&a, "units", &AttrValue::Text("m".into()))?;
 /// w.write(&a, &[0], &[3], &[1u16, 2, 3])?;
+/// drop((a, x));
 /// w.close()?;
 /// assert!(path.exists());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -485,7 +486,9 @@ impl MdWriter {
     }
 
     /// Flush and close the file; an error GDAL reports while closing (a
-    /// full disk) is returned.
+    /// full disk) is returned. Drop every [`MdArray`] and [`MdDimension`]
+    /// first: GDAL keeps the file open while one of them lives, so the
+    /// close (and its errors) would happen only when the last is dropped.
     pub fn close(mut self) -> Result<()> {
         // SAFETY: handles we own, released once and nulled for Drop.
         unsafe {
