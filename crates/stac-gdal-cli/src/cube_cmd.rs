@@ -312,6 +312,12 @@ pub fn cube(args: CubeArgs) -> Result<()> {
 /// plan while the next strip loads (`crate::cube_netcdf`).
 fn netcdf_cube(args: CubeArgs) -> Result<()> {
     let out = args.output.clone().unwrap_or_default();
+    if args.cog {
+        bail!(
+            "--cog writes a folder of GeoTIFFs; --output {} is one NetCDF file",
+            out.display()
+        );
+    }
     // The path checked and staged before any work.
     let output = crate::cube_netcdf::NetcdfOutput::prepare(&out, args.preview.as_deref())?;
     let items = args
