@@ -127,20 +127,29 @@ impl CubePlan {
         let mut failures = Vec::new();
         let strips = windows.len();
         write_file(path, &layout, options, |send| {
+            let mut nothing = None;
+            let mut loaded = 0;
             for w in windows {
                 let part = match self.load_window(w) {
                     Ok(p) => p,
-                    // A strip no source reaches is nodata, not an error.
-                    Err(CubeError::Empty { .. }) => {
+                    // A strip no source reaches is nodata, not an error
+                    // (unless no strip has any source: below).
+                    Err(e @ CubeError::Empty { .. }) => {
+                        nothing = Some(e);
                         send(w, Pixels::Owned(empty_strip(&layout, w)))?;
                         continue;
                     }
                     Err(e) => return Err(e),
                 };
+                loaded += 1;
                 failures.extend(part.failures().iter().cloned());
                 send(w, Pixels::Loaded(Box::new(part)))?;
             }
-            Ok(())
+            // A cube no source reaches is an error, never an all-nodata file.
+            match (loaded, nothing) {
+                (0, Some(e)) => Err(e),
+                _ => Ok(()),
+            }
         })?;
         failures.sort_by(|a, b| (&a.item, &a.asset).cmp(&(&b.item, &b.asset)));
         failures.dedup_by(|a, b| a.item == b.item && a.asset == b.asset);

@@ -221,6 +221,22 @@ fn a_failed_write_leaves_no_file_and_no_temp_file() {
     assert!(cube.to_netcdf(&out, &NetcdfOptions::default()).is_err());
     assert!(out.is_dir());
     assert_eq!(names(dir.path()), ["cube.nc"]);
+    // A grid no source reaches: an error, never an all-nodata file.
+    let far = CubeOptions::default().grid(Grid::default().bounds([
+        TL.0 + 50_000.0,
+        TL.1 - 1000.0,
+        TL.0 + 51_000.0,
+        TL.1,
+    ]));
+    let plan = DatasetCollection::plan(&items[..1], &["B04"], &far).unwrap();
+    let e = plan
+        .to_netcdf(
+            dir.path().join("far.nc"),
+            &NetcdfOptions::default().with_chunk(16, 16),
+        )
+        .unwrap_err();
+    assert!(matches!(e, stac_cube::CubeError::Empty { .. }), "{e}");
+    assert_eq!(names(dir.path()), ["cube.nc"]);
     // Bad options are typed errors before anything is written.
     let e = cube
         .to_netcdf(
