@@ -8,6 +8,8 @@
 //! - `cube --out` (GeoTIFF sources written here with GDAL, many timesteps,
 //!   over a previous output of two timesteps): signalled when the first
 //!   timestep file appears, and when the last one does.
+//! - `cube -o X.nc` (the same sources, over a previous `X.nc`): signalled
+//!   while the NetCDF file is being written.
 //!
 //! After `SIGINT`/`SIGTERM` the process exits 130/143 and no temp file is
 //! left in or beside the destination; the output is absent (convert) or the
@@ -699,4 +701,73 @@ fn a_partitioned_rerun_replaces_the_folder_whole() {
         "{:?}",
         names(w)
     );
+}
+
+// ------------------------------------------------------------ cube -o X.nc
+
+/// `cube -o X.nc` (issue 19) interrupted while the file is being written
+/// (its temp file in the staging folder holds a strip): after
+/// `SIGINT`/`SIGTERM` nothing is left but the previous `X.nc`, byte for
+/// byte; after `SIGKILL` at most the staging folder, which the rerun
+/// empties; the rerun gives the file of an uninterrupted run, byte for
+/// byte (netCDF-4 files carry no write time).
+#[test]
+fn interrupted_netcdf_cube_leaves_the_previous_file_and_reruns_to_the_same_bytes() {
+    const T: usize = 8;
+    let work = tempfile::tempdir().unwrap();
+    let items = cube_sources(work.path(), T);
+    let all = write_items(&work.path().join("items.json"), &items);
+    let two = write_items(&work.path().join("two.json"), &items[..2]);
+    let reference = work.path().join("reference.nc");
+    let started = Instant::now();
+    ok(
+        &cube_cmd(&all, &reference, &[]).output().unwrap(),
+        "reference",
+    );
+    eprintln!("cube -o X.nc, uninterrupted: {:?}", started.elapsed());
+    let want = std::fs::read(&reference).unwrap();
+    assert_eq!(&want[..4], b"\x89HDF", "a netCDF-4 (HDF5) file");
+    let old_ref = work.path().join("old.nc");
+    ok(&cube_cmd(&two, &old_ref, &[]).output().unwrap(), "old");
+    let old = std::fs::read(&old_ref).unwrap();
+
+    for (n, &signal) in SIGNALS.iter().enumerate() {
+        let case = format!("cube -o X.nc, {signal:?} mid-write");
+        let base = work.path().join(format!("nc-case-{n}"));
+        std::fs::create_dir(&base).unwrap();
+        let out = base.join("cube.nc");
+        ok(&cube_cmd(&two, &out, &[]).output().unwrap(), "previous");
+        let staging = base.join(".stac-gdal-staging-cube.nc");
+        let mut child = cube_cmd(&all, &out, &[]).spawn().unwrap();
+        // A temp file that holds more than its coordinates: a strip written.
+        let caught = wait_until(&mut child, "the NetCDF temp file", 120, || {
+            !files_in(&staging, |f| {
+                f.starts_with(".cube.nc.tmp-") || f == "cube.nc"
+            })
+            .iter()
+            .all(|(_, size)| *size < 256 * 1024)
+        });
+        assert!(caught, "{case}: the run ended before the signal");
+        signal.send(child.id());
+        let stderr = finish(child, &case, signal);
+        assert!(
+            std::fs::read(&out).unwrap() == old,
+            "{case}: the previous file is intact ({stderr})"
+        );
+        let left = names(&base);
+        match signal {
+            Signal::Int | Signal::Term => assert_eq!(left, ["cube.nc"], "{case}: {stderr}"),
+            Signal::Kill => assert!(
+                left.iter()
+                    .all(|n| n == "cube.nc" || n == ".stac-gdal-staging-cube.nc"),
+                "{case}: {left:?}"
+            ),
+        }
+        ok(
+            &cube_cmd(&all, &out, &[]).output().unwrap(),
+            &format!("{case}: rerun"),
+        );
+        assert_eq!(names(&base), ["cube.nc"], "{case}: after the rerun");
+        assert!(std::fs::read(&out).unwrap() == want, "{case}: rerun bytes");
+    }
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 mod bench;
 mod bench_client;
 mod bench_cube;
+mod bench_cube_e2e;
 mod bench_geoparquet;
 mod bench_latency;
 mod bench_vrt;

@@ -67,6 +67,13 @@ const VENVS: &[(&str, &[&str])] = &[
             "numpy==2.4.6",
             "pandas==2.3.3",
             "pyproj==3.7.2",
+            "zarr==3.1.6",
+            "numcodecs==0.16.6",
+            "donfig==0.8.1.post1",
+            "google-crc32c==1.9.0",
+            // xarray's NetCDF engine, for the NetCDF output tests (wheel bundles libnetcdf).
+            "netCDF4==1.7.5.1.post1",
+            "cftime==1.6.6.1",
         ],
     ),
 ];

@@ -64,7 +64,9 @@ mod failure;
 mod fusion;
 mod grid;
 mod io_stage;
+pub mod layout;
 mod load;
+mod netcdf;
 mod options;
 mod sources;
 mod timeline;
@@ -77,6 +79,8 @@ pub use failure::{Failure, Outside};
 pub use fusion::{FuseFn, Fusion};
 pub use grid::{Anchor, Bounds, Grid, GridReport};
 pub use io_stage::IoReport;
+pub use layout::{BandInfo, CubeLayout};
+pub use netcdf::{NetcdfOptions, NetcdfReport};
 pub use options::{
     AssetOptions, CubeOptions, DEFAULT_IO_CONCURRENCY, IO_CONCURRENCY_ENV, PatchUrl, Progress,
     ProgressFn, TimeOrder,

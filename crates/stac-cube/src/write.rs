@@ -70,6 +70,25 @@ pub(crate) fn slug(label: &str) -> String {
     if s.is_empty() { "t".into() } else { s }
 }
 
+/// `options` with `NUM_THREADS=<threads>` added when it compresses with a
+/// driver that reads it (GTiff, COG), `threads` > 1 and no `NUM_THREADS`
+/// was given.
+fn with_compression_threads(options: &WriteOptions, threads: usize) -> WriteOptions {
+    let mut options = options.clone();
+    let set = (options.creation_options.iter())
+        .any(|o| o.to_ascii_uppercase().starts_with("NUM_THREADS="));
+    let format_reads_it = matches!(
+        options.format,
+        None | Some(stac_raster::Format::GTiff | stac_raster::Format::Cog)
+    );
+    if threads > 1 && !set && format_reads_it {
+        options
+            .creation_options
+            .push(format!("NUM_THREADS={threads}"));
+    }
+    options
+}
+
 impl DatasetCollection {
     /// Write one GeoTIFF per timestep into `dir` (created if needed):
     /// `<index:04>_<label>.tif`, DEFLATE-compressed and tiled, with band
@@ -91,6 +110,13 @@ impl DatasetCollection {
 
     /// [`to_files`](Self::to_files) with explicit write options (e.g. the COG
     /// format or other creation options).
+    ///
+    /// Timesteps are compressed in parallel: up to one thread per core, each
+    /// writing its own timestep. When there are fewer timesteps than cores,
+    /// each write also gets GDAL's `NUM_THREADS` creation option (the GTiff
+    /// and COG drivers compress blocks on that many threads) unless
+    /// `options` sets it. The files are the same, byte for byte, as written
+    /// one at a time on one thread.
     pub fn to_files_with(
         &self,
         dir: impl AsRef<Path>,
@@ -102,16 +128,61 @@ impl DatasetCollection {
             source,
         })?;
         let cog = matches!(options.format, Some(stac_raster::Format::Cog));
+        let ext = if cog { "cog.tif" } else { "tif" };
+        let paths: Vec<PathBuf> = (self.timesteps().iter().enumerate())
+            .map(|(t, ts)| dir.join(format!("{t:04}_{}.{ext}", slug(&ts.label))))
+            .collect();
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let workers = cores.min(paths.len()).max(1);
+        let options = with_compression_threads(options, cores / workers);
         // Until every timestep is written, the files written so far are
         // removed on drop: an error leaves no partial set that looks whole.
-        let mut written = Written(Vec::with_capacity(self.time_length()));
-        for (t, ts) in self.timesteps().iter().enumerate() {
-            let ext = if cog { "cog.tif" } else { "tif" };
-            let path = dir.join(format!("{t:04}_{}.{ext}", slug(&ts.label)));
-            self.dataset(t)?.to_file_with(&path, options)?;
-            written.0.push(path);
+        let written = std::sync::Mutex::new(Written(Vec::with_capacity(paths.len())));
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let write_one = |t: usize| -> Result<()> {
+            self.dataset(t)?.to_file_with(&paths[t], &options)?;
+            written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0
+                .push(paths[t].clone());
+            Ok(())
+        };
+        // Each worker takes the next timestep until none is left or one
+        // failed; the first error (in time order) is returned.
+        let errors: Vec<(usize, CubeError)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut errors = Vec::new();
+                        loop {
+                            use std::sync::atomic::Ordering::SeqCst;
+                            let t = next.fetch_add(1, SeqCst);
+                            if t >= paths.len() || failed.load(SeqCst) {
+                                return errors;
+                            }
+                            if let Err(e) = write_one(t) {
+                                failed.store(true, SeqCst);
+                                errors.push((t, e));
+                            }
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut written = written
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, e)) = errors.into_iter().min_by_key(|(t, _)| *t) {
+            return Err(e);
         }
-        Ok(std::mem::take(&mut written.0))
+        std::mem::take(&mut written.0);
+        Ok(paths)
     }
 
     /// Write timestep `t` as an 8-bit PNG with a percentile stretch per band

@@ -25,7 +25,9 @@ pub struct CubeArgs {
     /// Asset keys, in band order (`key.N` or `key.name` pick a band of a multi-band asset).
     #[arg(long, value_delimiter = ',', required = true)]
     asset: Vec<String>,
-    /// Output directory (one GeoTIFF per timestep); not needed with --plan or --no-write.
+    /// Output: a folder (one GeoTIFF per timestep), or X.nc (one netCDF-4
+    /// file, as xarray's `to_netcdf`, written strip by strip); not needed
+    /// with --plan or --no-write.
     #[arg(
         short = 'o',
         long = "output",
@@ -211,6 +213,14 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     if let Some(p) = &args.preview {
         crate::arg_checks::preview_path(p)?;
     }
+    if !(args.plan || args.no_write)
+        && args
+            .output
+            .as_deref()
+            .is_some_and(crate::cube_netcdf::is_netcdf)
+    {
+        return netcdf_cube(args);
+    }
     // Output paths checked and staged before any work (crate::staging).
     let output = match (&args.output, args.plan || args.no_write) {
         (Some(dir), false) => Some(crate::staging::CubeOutput::prepare(
@@ -295,6 +305,46 @@ pub fn cube(args: CubeArgs) -> Result<()> {
             o.item, o.asset
         ));
     }
+    crate::output::print_json(&summary)
+}
+
+/// `cube -o X.nc`: one netCDF-4 file, written strip by strip through the
+/// plan while the next strip loads (`crate::cube_netcdf`).
+fn netcdf_cube(args: CubeArgs) -> Result<()> {
+    let out = args.output.clone().unwrap_or_default();
+    if args.cog {
+        bail!(
+            "--cog writes a folder of GeoTIFFs; --output {} is one NetCDF file",
+            out.display()
+        );
+    }
+    // The path checked and staged before any work.
+    let output = crate::cube_netcdf::NetcdfOutput::prepare(&out, args.preview.as_deref())?;
+    let items = args
+        .catalog
+        .read(&args.items, args.bbox.as_deref(), false)?;
+    let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
+    let bar = if crate::logging::quiet() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} sources [{wide_bar}] {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let opts = options(&args)?.progress(move |p| {
+        b.set_length(p.total as u64);
+        b.set_position(p.done as u64);
+    });
+    let plan =
+        DatasetCollection::plan(&items, &assets, &opts).map_err(crate::arg_checks::cube_error)?;
+    for w in &plan.grid_report().warnings {
+        eprintln!("stac-gdal: warning: {w}");
+    }
+    let summary = output.write(&plan)?;
+    bar.finish_and_clear();
     crate::output::print_json(&summary)
 }
 

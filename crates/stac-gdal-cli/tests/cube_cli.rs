@@ -110,3 +110,65 @@ fn cube_writes_one_geotiff_per_timestep_a_preview_and_a_summary() {
     let plan: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(plan["shape"], json!([3, 1, 4, 4]));
 }
+
+/// `cube -o X.nc` writes one NetCDF file and prints the summary naming
+/// it; folder-only flags (`--cog`, `--preview`) and a missing parent
+/// folder are refused before any work, writing nothing.
+#[test]
+fn cube_to_netcdf_writes_one_file_and_refuses_folder_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t0.tif");
+    Dataset::create_from_array(
+        &Array2::from_elem((4, 4), 7u16),
+        &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32630),
+        Some(0.0),
+    )
+    .unwrap()
+    .to_file(&p)
+    .unwrap();
+    let item = json!({"id": "t0", "bbox": [0.0, 0.0, 1.0, 1.0],
+        "properties": {"datetime": "2021-06-01T10:00:00Z"},
+        "assets": {"data": {"href": p.to_string_lossy()}}});
+    let items = dir.path().join("items.json");
+    std::fs::write(&items, item.to_string()).unwrap();
+    let items = items.to_str().unwrap();
+    let nc = dir.path().join("cube.nc");
+    let nc = nc.to_str().unwrap();
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    for (flags, says) in [
+        (vec!["--cog"], "--cog"),
+        (vec!["--preview", "look.png"], "--preview"),
+    ] {
+        let o = stac_gdal(&[&["cube", items, "--asset", "data", "-o", nc][..], &flags].concat());
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains(says));
+        assert_eq!(listing(), ["items.json", "t0.tif"]);
+    }
+    let missing = dir.path().join("no/such/cube.nc");
+    let o = stac_gdal(&[
+        "cube",
+        items,
+        "--asset",
+        "data",
+        "-o",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(listing(), ["items.json", "t0.tif"]);
+
+    let o = stac_gdal(&["cube", items, "--asset", "data", "-q", "-o", nc]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(summary["files"], json!([nc]));
+    assert_eq!(summary["shape"], json!([1, 1, 4, 4]));
+    assert_eq!(listing(), ["cube.nc", "items.json", "t0.tif"]);
+    let back = Dataset::open(&format!("NETCDF:\"{nc}\":data")).unwrap();
+    assert!(back.read_array::<u16>().unwrap().iter().all(|&v| v == 7));
+}

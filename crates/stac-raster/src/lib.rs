@@ -36,6 +36,7 @@ mod footprint;
 mod grid;
 mod limits;
 mod load;
+pub mod multidim;
 mod pixel;
 mod read;
 mod resampling;
