@@ -1,7 +1,9 @@
 //! `stac-gdal cube`: build a time x band x y x x cube from items and write
-//! one GeoTIFF per timestep; prints a JSON summary, progress on stderr.
+//! it: one GeoTIFF per timestep (a folder), or a Zarr store (`X.zarr`,
+//! written block by block, see [`crate::cube_format`]); prints a JSON
+//! summary, progress on stderr.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
@@ -12,6 +14,7 @@ use stac_gdal::cube::{
 };
 use stac_gdal::raster::Pixel;
 
+use crate::cube_format::{OutputFormat, ZarrArgs};
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
 
@@ -25,12 +28,14 @@ pub struct CubeArgs {
     /// Asset keys, in band order (`key.N` or `key.name` pick a band of a multi-band asset).
     #[arg(long, value_delimiter = ',', required = true)]
     asset: Vec<String>,
-    /// Output directory (one GeoTIFF per timestep); not needed with --plan or --no-write.
+    /// Output: a folder (one GeoTIFF per timestep), or X.zarr (a Zarr v2
+    /// store, written block by block: larger than memory is fine); not
+    /// needed with --plan or --no-write.
     #[arg(
         short = 'o',
         long = "output",
         visible_alias = "out",
-        value_name = "DIR"
+        value_name = "DIR|X.zarr"
     )]
     output: Option<PathBuf>,
     /// Warp sources onto the grid (default). Use --no-align to require aligned sources.
@@ -124,6 +129,8 @@ pub struct CubeArgs {
     #[arg(long, help_heading = "Benchmarking")]
     checksum: bool,
     #[command(flatten)]
+    zarr: ZarrArgs,
+    #[command(flatten)]
     signer: SignerOpts,
     #[command(flatten)]
     policy: PolicyArgs,
@@ -211,6 +218,21 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     if let Some(p) = &args.preview {
         crate::arg_checks::preview_path(p)?;
     }
+    let format = args
+        .output
+        .as_deref()
+        .map_or(OutputFormat::GeoTiffDir, OutputFormat::from_path);
+    if args.zarr.any() && format != OutputFormat::Zarr && !(args.plan || args.no_write) {
+        bail!("--chunks, --codec, --part and --finalize are for a Zarr output (-o X.zarr)");
+    }
+    match format {
+        OutputFormat::Zarr if !(args.plan || args.no_write) => return zarr_cube(args),
+        OutputFormat::NetCdf if !(args.plan || args.no_write) => bail!(
+            "-o {}: NetCDF output is not available in this build; use X.zarr or a folder",
+            args.output.as_deref().unwrap_or(Path::new("")).display()
+        ),
+        _ => {}
+    }
     // Output paths checked and staged before any work (crate::staging).
     let output = match (&args.output, args.plan || args.no_write) {
         (Some(dir), false) => Some(crate::staging::CubeOutput::prepare(
@@ -293,6 +315,83 @@ pub fn cube(args: CubeArgs) -> Result<()> {
         crate::logging::warn(format_args!(
             "item {:?} asset {:?} is outside the grid",
             o.item, o.asset
+        ));
+    }
+    crate::output::print_json(&summary)
+}
+
+/// `cube -o X.zarr`: the store written block by block through the plan
+/// (staged and renamed into place whole; in place with `--part` or
+/// `--finalize`, where the store's own bookkeeping makes it complete only
+/// once every part is done).
+fn zarr_cube(args: CubeArgs) -> Result<()> {
+    let out = args
+        .output
+        .clone()
+        .expect("a Zarr format comes from --output");
+    if args.preview.is_some() {
+        bail!("--preview is for folder outputs; open the Zarr store in xarray to look at it");
+    }
+    let zopts = args.zarr.options()?;
+    // The path checked (and staged) before any work.
+    let staged = if args.zarr.in_place() {
+        crate::output::check_output_dir(&out, "--output")?;
+        crate::staging::check_zarr_store(&out, "--output")?;
+        None
+    } else {
+        Some(crate::staging::ZarrOutput::prepare(&out)?)
+    };
+    let items = args
+        .catalog
+        .read(&args.items, args.bbox.as_deref(), false)?;
+    let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let plan = DatasetCollection::plan(&items, &assets, &options(&args)?)
+        .map_err(crate::arg_checks::cube_error)?;
+    for w in &plan.grid_report().warnings {
+        eprintln!("stac-gdal: warning: {w}");
+    }
+    let dir = staged.as_ref().map_or_else(|| out.clone(), |s| s.dir());
+    let store = stac_gdal::cube::zarr::LocalStore::new(&dir);
+    let mut summary = plan.summary();
+    if args.zarr.finalize {
+        plan.finalize_zarr(&store, &zopts)
+            .map_err(crate::arg_checks::cube_error)?;
+        summary["zarr"] = serde_json::json!({"finalized": true});
+        summary["output"] = out.display().to_string().into();
+        return crate::output::print_json(&summary);
+    }
+    let bar = if crate::logging::quiet() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} chunk blocks [{wide_bar}] {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let zopts = zopts.with_progress(move |p| {
+        b.set_length(p.total as u64);
+        b.set_position(p.done as u64);
+    });
+    let report = plan
+        .write_zarr(&store, &zopts)
+        .map_err(crate::arg_checks::cube_error)?;
+    bar.finish_and_clear();
+    if let Some(s) = staged {
+        s.commit()?;
+    }
+    for f in &report.failures {
+        crate::logging::warn(f);
+    }
+    summary["zarr"] = serde_json::to_value(&report)?;
+    summary["output"] = out.display().to_string().into();
+    summary["seconds"] = started.elapsed().as_secs_f64().into();
+    if !report.finalized {
+        crate::logging::warn(format_args!(
+            "{}: part written; the store is complete once every part has run",
+            out.display()
         ));
     }
     crate::output::print_json(&summary)

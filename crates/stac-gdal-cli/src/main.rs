@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod arg_checks;
 mod convert;
 mod cube_cmd;
+mod cube_format;
 mod download_cmd;
 mod input;
 mod interrupt;
