@@ -158,8 +158,9 @@ pub fn check_cube_dir(path: &Path, flag: &str) -> Result<()> {
 
 /// Check a Zarr store path before any work: parent exists, not a link;
 /// when it exists, a folder that is empty or a store stac-gdal started
-/// (`.stac-gdal/plan.json`), so that replacing or completing it deletes
-/// nobody's files.
+/// (a `.stac-gdal` folder; the library then checks its `plan.json`
+/// against the cube), so that replacing or completing it deletes nobody's
+/// files.
 pub fn check_zarr_store(path: &Path, flag: &str) -> Result<()> {
     let Some(m) = check_common(path, flag)? else {
         return Ok(());
@@ -170,15 +171,16 @@ pub fn check_zarr_store(path: &Path, flag: &str) -> Result<()> {
             path.display()
         );
     }
-    let ours = std::fs::symlink_metadata(path.join(".stac-gdal").join("plan.json"))
-        .is_ok_and(|m| m.is_file());
+    // A `.stac-gdal` folder: a store stac-gdal started (plan.json lands
+    // in it a moment after the folder, while a concurrent part starts).
+    let ours = std::fs::symlink_metadata(path.join(".stac-gdal")).is_ok_and(|m| m.is_dir());
     let empty = std::fs::read_dir(path)
         .with_context(|| format!("{flag} {}", path.display()))?
         .next()
         .is_none();
     if !ours && !empty {
         bail!(
-            "{flag} {}: the folder is not a Zarr store stac-gdal wrote (no .stac-gdal/plan.json); \
+            "{flag} {}: the folder is not a Zarr store stac-gdal wrote (no .stac-gdal folder); \
              give a new or empty folder",
             path.display()
         );
