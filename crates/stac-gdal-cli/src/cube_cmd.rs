@@ -333,8 +333,15 @@ fn zarr_cube(args: CubeArgs) -> Result<()> {
         bail!("--preview is for folder outputs; open the Zarr store in xarray to look at it");
     }
     let zopts = args.zarr.options()?;
-    // The path checked (and staged) before any work.
-    let staged = if args.zarr.in_place() {
+    let s3 = out
+        .to_str()
+        .filter(|u| u.starts_with("s3://"))
+        .map(str::to_owned);
+    // The path checked (and staged) before any work; an S3 store is
+    // written in place (its metadata last, as parts do).
+    let staged = if s3.is_some() {
+        None
+    } else if args.zarr.in_place() {
         crate::output::check_output_dir(&out, "--output")?;
         crate::staging::check_zarr_store(&out, "--output")?;
         None
@@ -351,11 +358,24 @@ fn zarr_cube(args: CubeArgs) -> Result<()> {
     for w in &plan.grid_report().warnings {
         eprintln!("stac-gdal: warning: {w}");
     }
-    let dir = staged.as_ref().map_or_else(|| out.clone(), |s| s.dir());
-    let store = stac_gdal::cube::zarr::LocalStore::new(&dir);
+    let store: Box<dyn stac_gdal::cube::zarr::Store> = match &s3 {
+        Some(url) => Box::new(
+            stac_gdal::cube::zarr::S3Store::new(
+                url,
+                &args.zarr.endpoint(),
+                args.signer.build()?,
+                std::time::Duration::from_secs(120),
+            )
+            .map_err(crate::arg_checks::cube_error)?,
+        ),
+        None => Box::new(stac_gdal::cube::zarr::LocalStore::new(
+            staged.as_ref().map_or_else(|| out.clone(), |s| s.dir()),
+        )),
+    };
+    let store = store.as_ref();
     let mut summary = plan.summary();
     if args.zarr.finalize {
-        plan.finalize_zarr(&store, &zopts)
+        plan.finalize_zarr(store, &zopts)
             .map_err(crate::arg_checks::cube_error)?;
         summary["zarr"] = serde_json::json!({"finalized": true});
         summary["output"] = out.display().to_string().into();
@@ -376,7 +396,7 @@ fn zarr_cube(args: CubeArgs) -> Result<()> {
         b.set_position(p.done as u64);
     });
     let report = plan
-        .write_zarr(&store, &zopts)
+        .write_zarr(store, &zopts)
         .map_err(crate::arg_checks::cube_error)?;
     bar.finish_and_clear();
     if let Some(s) = staged {

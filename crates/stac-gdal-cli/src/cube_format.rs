@@ -1,7 +1,8 @@
 //! `cube --out`'s output formats, chosen by the path's extension
 //! ([`OutputFormat`]), and the Zarr writer's flags ([`ZarrArgs`]).
 //!
-//! `X.zarr` is a Zarr v2 store (see `stac_cube::zarr`), `X.nc` NetCDF
+//! `X.zarr` is a Zarr v2 store (see `stac_cube::zarr`; `s3://bucket/X.zarr`
+//! one on S3, signed by `--signer`), `X.nc` NetCDF
 //! (issue 19's NetCDF part fills [`OutputFormat::NetCdf`]), anything else
 //! a folder of GeoTIFFs, one per timestep.
 
@@ -56,12 +57,34 @@ pub struct ZarrArgs {
     /// when some part has not finished.
     #[arg(long)]
     pub finalize: bool,
+    /// S3 endpoint for an s3:// output (default: $AWS_ENDPOINT_URL, else
+    /// https://s3.$AWS_REGION.amazonaws.com); requests are signed by --signer.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
 }
 
 impl ZarrArgs {
     /// Whether any Zarr flag was given (they need a `.zarr` output).
     pub fn any(&self) -> bool {
-        self.chunks.is_some() || self.codec != "zstd" || self.part.is_some() || self.finalize
+        self.chunks.is_some()
+            || self.codec != "zstd"
+            || self.part.is_some()
+            || self.finalize
+            || self.s3_endpoint.is_some()
+    }
+
+    /// The S3 endpoint: the flag, `$AWS_ENDPOINT_URL`, or AWS's for
+    /// `$AWS_REGION` (default us-east-1).
+    pub fn endpoint(&self) -> String {
+        self.s3_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_else(|| {
+                let region = std::env::var("AWS_REGION")
+                    .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                    .unwrap_or_else(|_| "us-east-1".into());
+                format!("https://s3.{region}.amazonaws.com")
+            })
     }
 
     /// The writer's options.

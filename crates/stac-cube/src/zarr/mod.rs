@@ -30,6 +30,8 @@
 
 mod codec;
 mod meta;
+#[cfg(feature = "s3")]
+mod s3;
 mod store;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -40,6 +42,8 @@ use sha2::{Digest, Sha256};
 use stac_raster::{Pixel, Window};
 
 pub use codec::Codec;
+#[cfg(feature = "s3")]
+pub use s3::S3Store;
 pub use store::{LocalStore, Store};
 
 use crate::collection::CubePlan;
@@ -278,14 +282,16 @@ fn verified(job: &Job<'_>, u: [usize; 3]) -> Result<bool> {
 /// Raw little-endian bytes of band `b`, timesteps `0..ct` of a block,
 /// padded with `fill` to the full chunk (Zarr v2 edge chunks are whole).
 fn chunk_bytes<T: Pixel>(a: &ndarray::Array4<T>, b: usize, chunks: [usize; 3], fill: T) -> Vec<u8> {
-    let (nt, _, ny, nx) = a.dim();
+    let (nt, _, _, nx) = a.dim();
     let [ct, cy, cx] = chunks;
     let mut out: Vec<T> = vec![fill; ct * cy * cx];
     for t in 0..nt {
-        for y in 0..ny {
+        let plane = a.slice(ndarray::s![t, b, .., ..]);
+        for (y, src) in plane.rows().into_iter().enumerate() {
             let row = &mut out[(t * cy + y) * cx..(t * cy + y) * cx + nx];
-            for (x, v) in row.iter_mut().enumerate() {
-                *v = a[[t, b, y, x]];
+            match src.as_slice() {
+                Some(s) => row.copy_from_slice(s),
+                None => row.iter_mut().zip(src.iter()).for_each(|(d, s)| *d = *s),
             }
         }
     }
