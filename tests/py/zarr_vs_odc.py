@@ -7,7 +7,7 @@ Usage:
       stack.json (4 dates of one tile; B02/B03 at 10 m, B05 at 20 m),
       mosaic.json (2 days x 2 overlapping tiles, seconds apart),
       multiband.json (2 dates of a 3-band uint8 asset with eo:bands).
-  python zarr_vs_odc.py compare STORE ITEMS BANDS GROUPBY
+  python zarr_vs_odc.py compare STORE ITEMS BANDS GROUPBY [DTYPE]
       Opens STORE with xarray.open_zarr and loads ITEMS with
       odc.stac.load on the store's own geobox (odc-geo reads it from
       spatial_ref), then asserts: same data variables, every pixel equal
@@ -110,7 +110,7 @@ def generate(out):
         json.dump({"type": "FeatureCollection", "features": items}, f)
 
 
-def compare(store, items_path, bands, groupby):
+def compare(store, items_path, bands, groupby, dtype=None):
     import odc.geo.xr  # noqa: F401  (the .odc accessor)
     import odc.stac
     import pystac
@@ -126,6 +126,7 @@ def compare(store, items_path, bands, groupby):
         groupby=groupby,
         resampling="nearest",
         chunks=None,
+        **({"dtype": dtype} if dtype else {}),
     )
     problems = []
     names = list(their.data_vars)
@@ -178,6 +179,7 @@ if __name__ == "__main__":
         generate(sys.argv[2])
     elif sys.argv[1] == "compare":
         groupby = None if sys.argv[5] == "none" else sys.argv[5]
-        sys.exit(compare(sys.argv[2], sys.argv[3], sys.argv[4].split(","), groupby))
+        dtype = sys.argv[6] if len(sys.argv) > 6 else None
+        sys.exit(compare(sys.argv[2], sys.argv[3], sys.argv[4].split(","), groupby, dtype))
     else:
         sys.exit(f"unknown command {sys.argv[1]}")

@@ -101,11 +101,22 @@ fn assert_same_store(a: &Path, b: &Path) {
 }
 
 fn compare_with_odc(store: &Path, items: &str, bands: &str, groupby: &str) -> serde_json::Value {
+    compare_as(store, items, bands, groupby, &[])
+}
+
+fn compare_as(
+    store: &Path,
+    items: &str,
+    bands: &str,
+    groupby: &str,
+    dtype: &[&str],
+) -> serde_json::Value {
     let out = Command::new(venv_bin("cube-peers", "python"))
         .arg(script())
         .args(["compare", s(store)])
         .arg(data().join(items))
         .args([bands, groupby])
+        .args(dtype)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -139,6 +150,18 @@ fn zarr_stores_equal_odc_stac_loads_of_the_same_items() {
     assert_eq!(r["shape"], serde_json::json!([4, 256, 256]));
     assert_eq!(r["epsg"], 32632);
     assert_eq!(r["time_units"], "seconds since 2023-01-01 10:30:00");
+    // A float cube (odc-stac's dtype=float32): NaN fill_value, nodata 0.
+    let float = tmp.path().join("float.zarr");
+    ok(&cube(&[
+        s(&data().join("stack.json")),
+        "--asset",
+        "B02,B05",
+        "--dtype",
+        "float32",
+        "-o",
+        s(&float),
+    ]));
+    compare_as(&float, "stack.json", "B02,B05", "none", &["float32"]);
     // Solar-day mosaic of overlapping tiles (first valid pixel wins).
     let mosaic = tmp.path().join("mosaic.zarr");
     ok(&cube(&[

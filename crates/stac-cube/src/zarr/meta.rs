@@ -147,13 +147,30 @@ pub(crate) fn consolidated(vars: &[Var], attrs: &Map<String, Value>) -> Value {
     json!({"metadata": m, "zarr_consolidated_format": 1})
 }
 
-/// JSON as zarr-python writes metadata: indented by 4, sorted as built.
+/// JSON as zarr-python writes metadata: indented by 4, in the order built.
 pub(crate) fn to_bytes(v: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
     serde::Serialize::serialize(v, &mut ser).unwrap_or_default();
     out
+}
+
+/// Attribute documents (`.zattrs`, `.zmetadata`): as [`to_bytes`], with
+/// a non-finite `nodata` written as the bare `NaN`/`Infinity`/`-Infinity`
+/// tokens Python's `json` (and so zarr-python and xarray) writes and reads
+/// for a float attribute. (`.zarray`'s `fill_value` keeps the quoted
+/// strings the Zarr v2 spec asks for.)
+pub(crate) fn attrs_to_bytes(v: &Value) -> Vec<u8> {
+    let text = String::from_utf8(to_bytes(v)).unwrap_or_default();
+    let mut text = text;
+    for token in ["NaN", "Infinity", "-Infinity"] {
+        text = text.replace(
+            &format!("\"nodata\": \"{token}\""),
+            &format!("\"nodata\": {token}"),
+        );
+    }
+    text.into_bytes()
 }
 
 #[cfg(test)]
@@ -205,5 +222,21 @@ mod tests {
         assert_eq!(c["metadata"][".zgroup"]["zarr_format"], 2);
         assert_eq!(c["zarr_consolidated_format"], 1);
         assert_eq!(vars[3].chunk.as_ref().unwrap().1, 32630i32.to_le_bytes());
+        // A NaN nodata: a bare NaN token, as Python's json writes it.
+        let f = CubeLayout::new(
+            &g,
+            &[],
+            &[BandInfo::new("F")],
+            DataType::Float32,
+            Some(f64::NAN),
+        );
+        let vars = variables(&f, [1, 4, 8], &Codec::default());
+        let text = String::from_utf8(attrs_to_bytes(&vars[5].zattrs)).unwrap();
+        assert!(text.contains("\"nodata\": NaN,"), "{text}");
+        assert!(
+            String::from_utf8(to_bytes(&vars[5].zarray))
+                .unwrap()
+                .contains("\"fill_value\": \"NaN\"")
+        );
     }
 }

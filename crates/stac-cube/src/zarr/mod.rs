@@ -400,17 +400,21 @@ fn try_finalize(job: &Job<'_>) -> Result<bool> {
         }
         job.store
             .put(&format!("{}/.zarray", v.name), &meta::to_bytes(&v.zarray))?;
-        job.store
-            .put(&format!("{}/.zattrs", v.name), &meta::to_bytes(&v.zattrs))?;
+        job.store.put(
+            &format!("{}/.zattrs", v.name),
+            &meta::attrs_to_bytes(&v.zattrs),
+        )?;
     }
     let attrs = job.layout.global_attrs();
-    job.store
-        .put(".zattrs", &meta::to_bytes(&Value::Object(attrs.clone())))?;
+    job.store.put(
+        ".zattrs",
+        &meta::attrs_to_bytes(&Value::Object(attrs.clone())),
+    )?;
     job.store
         .put(".zgroup", &meta::to_bytes(&json!({"zarr_format": 2})))?;
     job.store.put(
         ".zmetadata",
-        &meta::to_bytes(&meta::consolidated(&vars, &attrs)),
+        &meta::attrs_to_bytes(&meta::consolidated(&vars, &attrs)),
     )?;
     Ok(true)
 }
