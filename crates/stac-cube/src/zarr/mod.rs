@@ -208,9 +208,68 @@ fn default_chunks(bytes: usize, rows: usize, cols: usize) -> [usize; 3] {
     [1, side.min(rows.max(1)), side.min(cols.max(1))]
 }
 
+/// Where a write's blocks come from: a plan (loaded block by block) or a
+/// loaded cube (sliced).
+pub(crate) trait Blocks: Sync {
+    /// The cube's layout.
+    fn layout(&self) -> Result<CubeLayout>;
+    /// Timesteps `times` of `window`, `(time, band, y, x)`, and the sources
+    /// that failed, on `threads` threads.
+    fn block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        threads: usize,
+        layout: &CubeLayout,
+    ) -> Result<(CubeData, Vec<Failure>)>;
+    /// The default number of workers.
+    fn threads(&self) -> Option<usize>;
+}
+
+impl Blocks for CubePlan {
+    fn layout(&self) -> Result<CubeLayout> {
+        CubePlan::layout(self)
+    }
+
+    fn block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        threads: usize,
+        layout: &CubeLayout,
+    ) -> Result<(CubeData, Vec<Failure>)> {
+        let b = &layout.bands[0];
+        self.load_block(window, times, threads, b.dtype, b.nodata)
+    }
+
+    fn threads(&self) -> Option<usize> {
+        self.options().threads
+    }
+}
+
+impl Blocks for crate::DatasetCollection {
+    fn layout(&self) -> Result<CubeLayout> {
+        crate::DatasetCollection::layout(self)
+    }
+
+    fn block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        _threads: usize,
+        _layout: &CubeLayout,
+    ) -> Result<(CubeData, Vec<Failure>)> {
+        Ok((self.data().block(window, times), Vec::new()))
+    }
+
+    fn threads(&self) -> Option<usize> {
+        None
+    }
+}
+
 /// Everything a write needs, shared by the workers.
 struct Job<'a> {
-    plan: &'a CubePlan,
+    plan: &'a dyn Blocks,
     store: &'a dyn Store,
     layout: CubeLayout,
     chunks: [usize; 3],
@@ -315,11 +374,10 @@ fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<
     let t0 = u[0] * ct;
     let (r0, c0) = (u[1] * cy, u[2] * cx);
     let window = Window::new(c0, r0, cx.min(nx - c0), cy.min(ny - r0));
-    let dtype = job.layout.bands[0].dtype;
     let nodata = job.layout.bands[0].nodata;
-    let (data, failures) =
-        job.plan
-            .load_block(window, t0..(t0 + ct).min(nt), threads, dtype, nodata)?;
+    let (data, failures) = job
+        .plan
+        .block(window, t0..(t0 + ct).min(nt), threads, &job.layout)?;
     let mut entries = Vec::new();
     let mut written = 0u64;
     for (b, band) in job.layout.bands.iter().enumerate() {
@@ -419,7 +477,11 @@ fn try_finalize(job: &Job<'_>) -> Result<bool> {
     Ok(true)
 }
 
-fn prepare<'a>(plan: &'a CubePlan, store: &'a dyn Store, options: &ZarrOptions) -> Result<Job<'a>> {
+fn prepare<'a>(
+    plan: &'a dyn Blocks,
+    store: &'a dyn Store,
+    options: &ZarrOptions,
+) -> Result<Job<'a>> {
     let layout = plan.layout()?;
     for b in &layout.bands {
         let reserved = [
@@ -477,7 +539,7 @@ fn prepare<'a>(plan: &'a CubePlan, store: &'a dyn Store, options: &ZarrOptions) 
 /// Write (part of) a planned cube into a Zarr v2 store (see the module
 /// docs). Returns what was written and whether the store is complete.
 pub(crate) fn write_zarr(
-    plan: &CubePlan,
+    plan: &dyn Blocks,
     store: &dyn Store,
     options: &ZarrOptions,
 ) -> Result<ZarrReport> {
@@ -487,7 +549,7 @@ pub(crate) fn write_zarr(
     let units: Vec<usize> = part.range(job.units()).collect();
     let threads = options
         .threads
-        .or(plan.options().threads)
+        .or(plan.threads())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let workers = threads.min(units.len()).max(1);
@@ -567,7 +629,7 @@ pub(crate) fn write_zarr(
 /// ends). Returns whether the store is complete; it is an error when some
 /// unit is missing.
 pub(crate) fn finalize_zarr(
-    plan: &CubePlan,
+    plan: &dyn Blocks,
     store: &dyn Store,
     options: &ZarrOptions,
 ) -> Result<bool> {
@@ -626,6 +688,24 @@ impl CubePlan {
     /// there); an error naming how many units are missing otherwise.
     pub fn finalize_zarr(&self, store: &dyn Store, options: &ZarrOptions) -> Result<bool> {
         finalize_zarr(self, store, options)
+    }
+}
+
+impl crate::DatasetCollection {
+    /// Write the loaded cube into a Zarr v2 store in the folder `path`,
+    /// chunk by chunk from memory (the same store
+    /// [`CubePlan::to_zarr`] writes, without reading the sources again).
+    pub fn to_zarr(
+        &self,
+        path: impl Into<std::path::PathBuf>,
+        options: &ZarrOptions,
+    ) -> Result<ZarrReport> {
+        write_zarr(self, &LocalStore::new(path), options)
+    }
+
+    /// Write the loaded cube (or part `options.part`) into any [`Store`].
+    pub fn write_zarr(&self, store: &dyn Store, options: &ZarrOptions) -> Result<ZarrReport> {
+        write_zarr(self, store, options)
     }
 }
 
