@@ -3,10 +3,11 @@
 //! written from the same files on disk, and what the block-by-block write
 //! asks of the server is counted from nginx's log: requests, HEADs and
 //! header re-reads per file (each block's load opens the sources it needs
-//! again; GDAL's process-wide `/vsicurl/` cache answers the repeats, so a
-//! header reaches the server at most once per worker), and the requests
-//! in flight (about one per worker: the finding recorded in
-//! docs/ARCHITECTURE.md). The figures are printed for the report.
+//! again; GDAL's process-wide `/vsicurl/` cache answers most repeats, so a
+//! header reaches the server at most once per block in flight), and the
+//! requests in flight (remote blocks are fetched 4 per thread at once;
+//! recorded in docs/ARCHITECTURE.md). The figures are printed for the
+//! report.
 
 use std::path::Path;
 use std::process::Command;
@@ -142,14 +143,15 @@ fn a_zarr_write_over_http_equals_the_local_one_and_its_traffic_is_counted() {
     );
     assert_eq!(traffic.errors, 0);
     assert_eq!(traffic.files, FILES);
-    // Each block's load opens the files it reads again, but GDAL's
-    // process-wide /vsicurl/ cache answers the repeats: a file's HEAD and
-    // header read reach the server at most once per worker (two workers
-    // may miss the cache together), not once per block.
-    assert!(traffic.heads <= FILES * WORKERS, "{traffic:?}");
-    assert!(traffic.header_reads <= FILES * WORKERS, "{traffic:?}");
-    // What the block-by-block write gives up (see docs/ARCHITECTURE.md):
-    // a block's load has few tiles to fetch, so the requests in flight are
-    // about one per worker, not the whole-cube load's 8+.
-    assert!(traffic.mean_in_flight < 8.0, "{traffic:?}");
+    // Each block's load opens the files it reads again; GDAL's
+    // process-wide /vsicurl/ cache answers repeats, but blocks in flight at
+    // once may each miss it: a file's HEAD and header read reach the
+    // server at most once per block in flight (threads x 4), not once per
+    // block.
+    let in_flight = WORKERS * stac_gdal::cube::zarr::REMOTE_BLOCKS_PER_THREAD;
+    assert!(traffic.heads <= FILES * in_flight, "{traffic:?}");
+    assert!(traffic.header_reads <= FILES * in_flight, "{traffic:?}");
+    // Remote blocks are fetched 4 per thread at once: several requests
+    // in flight (1.9 on average with one block per thread).
+    assert!(traffic.mean_in_flight >= 3.0, "{traffic:?}");
 }

@@ -577,6 +577,17 @@ impl CubePlan {
         &self.options
     }
 
+    /// Whether a load would run the I/O stage (some source is remote and
+    /// `io_concurrency` > 0).
+    pub(crate) fn reads_remote(&self) -> bool {
+        self.options.effective_io_concurrency() > 0
+            && self.sources.iter().any(|s| {
+                s.raster
+                    .as_ref()
+                    .is_some_and(|r| stac_raster::stage::stageable(r.gdal_path()))
+            })
+    }
+
     /// Timesteps `times` of one window, for the block writers, on
     /// `threads` threads and without progress: `(time, band, y, x)`
     /// pixels and the sources that failed. A block no source reaches is

@@ -56,6 +56,9 @@ use crate::options::{Progress, ProgressFn};
 /// Target bytes of a default chunk (one timestep; y and x a power of two).
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
+/// Blocks in flight per thread when the sources are remote.
+pub const REMOTE_BLOCKS_PER_THREAD: usize = 4;
+
 /// Where the bookkeeping lives inside a store.
 const BOOKKEEPING: &str = ".stac-gdal";
 
@@ -224,6 +227,10 @@ pub(crate) trait Blocks: Sync {
     ) -> Result<(CubeData, Vec<Failure>)>;
     /// The default number of workers.
     fn threads(&self) -> Option<usize>;
+    /// Whether blocks are read over the network (latency-bound).
+    fn remote(&self) -> bool {
+        false
+    }
 }
 
 impl Blocks for CubePlan {
@@ -244,6 +251,10 @@ impl Blocks for CubePlan {
 
     fn threads(&self) -> Option<usize> {
         self.options().threads
+    }
+
+    fn remote(&self) -> bool {
+        self.reads_remote()
     }
 }
 
@@ -552,7 +563,15 @@ pub(crate) fn write_zarr(
         .or(plan.threads())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let workers = threads.min(units.len()).max(1);
+    // Remote blocks wait on the network more than they decode: more
+    // blocks in flight than threads (each decoded on one thread), still a
+    // fixed number of blocks in memory.
+    let in_flight = if plan.remote() {
+        threads * REMOTE_BLOCKS_PER_THREAD
+    } else {
+        threads
+    };
+    let workers = in_flight.min(units.len()).max(1);
     let per_load = (threads / workers).max(1);
     let next = AtomicUsize::new(0);
     let finished = AtomicUsize::new(0);
