@@ -494,3 +494,76 @@ fn an_s3_store_through_sigv4_equals_the_local_store_in_one_or_four_parts() {
     );
     assert!(s3_objects(&server, "denied.zarr").is_empty());
 }
+
+#[test]
+fn a_signal_mid_write_leaves_no_store_and_bad_flags_fail_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    // SIGTERM while the staged store is being written (1 thread, small
+    // chunks: 256 blocks): exit 143, no store, no staging folder.
+    let store = tmp.path().join("cube.zarr");
+    let staging = tmp.path().join(".stac-gdal-staging-cube.zarr");
+    let child = Command::new(stac_gdal_bin())
+        .arg("cube")
+        .args([s(&items), "-o", s(&store), "-q", "--asset", "B02,B03,B05"])
+        .args(["--chunks", "1,32,32", "--threads", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let units = staging.join("new/.stac-gdal/units");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(&units).map_or(0, Iterator::count) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no block written in 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // SAFETY: a plain kill(2) on our own child's PID.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!store.exists(), "a store appeared after SIGTERM");
+    assert!(!staging.exists(), "the staging folder was left");
+    // Bad flags: one line naming the flag, nothing created.
+    for (args, says) in [
+        (vec!["--chunks", "0,1,1"], "--chunks"),
+        (vec!["--chunks", "1,2"], "--chunks"),
+        (vec!["--codec", "gzip"], "--codec"),
+        (vec!["--part", "5/4"], "--part"),
+    ] {
+        let mut a = vec![s(&items), "--asset", "B02", "-o", s(&store)];
+        a.extend(args.iter().copied());
+        let out = cube(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !store.exists() && !staging.exists(),
+            "{args:?} created something"
+        );
+    }
+    let dir = tmp.path().join("tifs");
+    let out = cube(&[
+        s(&items),
+        "--asset",
+        "B02",
+        "-o",
+        s(&dir),
+        "--chunks",
+        "1,8,8",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("for a Zarr output"));
+    assert!(!dir.exists());
+    let nc = tmp.path().join("cube.nc");
+    let out = cube(&[s(&items), "--asset", "B02", "-o", s(&nc)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NetCDF"));
+    assert!(!nc.exists());
+}
