@@ -25,7 +25,8 @@ pub trait Store: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// A store in a local folder (created when missing).
+/// A store in a local folder (created when missing; its parent folder
+/// must exist).
 #[derive(Debug, Clone)]
 pub struct LocalStore {
     root: PathBuf,
@@ -59,6 +60,26 @@ impl LocalStore {
         Ok(self.root.join(key))
     }
 
+    /// Create the root (its parent must exist) and the folders of `key`
+    /// below it, one level at a time: never a parent of the root, so a
+    /// store whose folder was removed under it (a staging folder cleaned
+    /// on Ctrl-C) is not recreated by a late write.
+    fn make_dirs(&self, key: &str) -> std::io::Result<()> {
+        let mut dir = self.root.clone();
+        let parts: Vec<&str> = key.split('/').collect();
+        for p in std::iter::once(None).chain(parts[..parts.len() - 1].iter().map(Some)) {
+            if let Some(p) = p {
+                dir.push(p);
+            }
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     fn err(&self, key: &str, message: impl std::fmt::Display) -> CubeError {
         CubeError::Store {
             store: self.describe(),
@@ -72,7 +93,7 @@ impl Store for LocalStore {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path(key)?;
         let dir = path.parent().unwrap_or(&self.root);
-        std::fs::create_dir_all(dir).map_err(|e| self.err(key, e))?;
+        self.make_dirs(key).map_err(|e| self.err(key, e))?;
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
         let write = || -> std::io::Result<()> {
@@ -167,5 +188,9 @@ mod tests {
         for bad in ["", "../x", "a//b", "/abs", "a/./b"] {
             assert!(s.put(bad, b"").is_err(), "{bad}");
         }
+        // A store whose parent is gone is not recreated by a late write.
+        let gone = LocalStore::new(dir.path().join("staging/new"));
+        assert!(gone.put("B04/0.0.0", b"x").is_err());
+        assert!(!dir.path().join("staging").exists());
     }
 }
