@@ -492,7 +492,9 @@ fuzz_target!(|data: &[u8]| {
             // The writer's WKB of the GeoJSON reads back to it.
             if !expect.non_finite {
                 if let Ok(back) = stac_geoparquet::geojson_to_wkb(&v) {
+                    // As generous as the limits the value passed (its depth too).
                     let generous = ReadOptions::default()
+                        .with_wkb_max_depth(depth_limit)
                         .with_max_value_bytes(u64::MAX)
                         .with_wkb_max_count(u64::MAX);
                     let again = stac_geoparquet::wkb_to_geojson(&back, &generous)

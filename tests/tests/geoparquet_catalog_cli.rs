@@ -274,3 +274,74 @@ fn every_command_reads_a_catalog_file_or_folder_with_pushdown() {
     // Every read went to nginx (the catalog itself was read locally).
     assert!(nginx.access_log().contains("/public/i0.tif"));
 }
+
+/// `convert` to the spec layout sorts rows along the Hilbert curve unless
+/// told otherwise (so searches, DuckDB and GDAL prune row groups and pages by
+/// bbox); `--sort none` and the blob layout (which cannot sort) keep the
+/// input order. Nothing is lost either way.
+#[test]
+fn convert_sorts_spec_parquet_along_hilbert_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A 4 x 4 grid of 1° tiles listed row by row: not the Hilbert order.
+    let items: Vec<Value> = (0..16)
+        .map(|k| {
+            let (x, y) = (f64::from(k % 4), f64::from(k / 4));
+            json!({"type": "Feature", "stac_version": "1.1.0", "id": format!("t{k:02}"),
+                "bbox": [x, y, x + 1.0, y + 1.0],
+                "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + 1.0, y], [x + 1.0, y + 1.0], [x, y + 1.0], [x, y]]]},
+                "properties": {"datetime": "2021-06-01T10:00:00Z"}, "assets": {}, "links": []})
+        })
+        .collect();
+    let ndjson = d.join("items.ndjson");
+    std::fs::write(
+        &ndjson,
+        items.iter().map(|i| format!("{i}\n")).collect::<String>(),
+    )
+    .unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let ids_of = |parquet: &Path| -> Vec<String> {
+        let out = stac_gdal(&["convert", &s(parquet), "-", "--to", "ndjson", "--quiet"]);
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let input: Vec<String> = (0..16).map(|k| format!("t{k:02}")).collect();
+    let write = |name: &str, extra: &[&str]| {
+        let out = d.join(name);
+        let mut args = vec![
+            "convert".to_owned(),
+            s(&ndjson),
+            s(&out),
+            "--quiet".to_owned(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        stac_gdal(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        ids_of(&out)
+    };
+    let default = write("default.parquet", &[]);
+    let hilbert = write("hilbert.parquet", &["--sort", "hilbert"]);
+    assert_eq!(default, hilbert);
+    assert_ne!(default, input, "the default order is not the input order");
+    // Along the curve, consecutive tiles are neighbours (one step apart).
+    let xy = |id: &str| {
+        let k: i32 = id[1..].parse().unwrap();
+        (k % 4, k / 4)
+    };
+    for pair in default.windows(2) {
+        let ((x0, y0), (x1, y1)) = (xy(&pair[0]), xy(&pair[1]));
+        assert_eq!((x0 - x1).abs() + (y0 - y1).abs(), 1, "{default:?}");
+    }
+    let mut sorted = default.clone();
+    sorted.sort();
+    assert_eq!(sorted, input, "every item is kept");
+    assert_eq!(write("none.parquet", &["--sort", "none"]), input);
+    assert_eq!(write("blob.parquet", &["--layout", "blob"]), input);
+}

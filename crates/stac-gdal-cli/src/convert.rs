@@ -52,10 +52,13 @@ pub struct ConvertArgs {
     /// Rows per Parquet row group (also bounds memory use).
     #[arg(long, default_value_t = 100_000)]
     row_group_size: usize,
-    /// Row order of a Parquet output: as given (none), along a Hilbert curve
-    /// (hilbert), or by time (time). Sorted files are pruned far better by searches.
-    #[arg(long, default_value = "none", value_parser = parse_sort)]
-    sort: SortOrder,
+    /// Row order of a Parquet output: along a Hilbert curve through the bbox
+    /// centres, then by time (hilbert, the default for the spec layout), by
+    /// time then space (time), or as given (none, the only order of the blob
+    /// layout). Sorted row groups and pages let searches (ours, DuckDB, GDAL,
+    /// GeoPandas) skip most of a file; `--sort none` keeps the input order.
+    #[arg(long, value_parser = parse_sort)]
+    sort: Option<SortOrder>,
     /// Write a hive-partitioned folder (OUTPUT is a folder), e.g.
     /// `collection,year` → collection=…/year=…/part-0.parquet.
     #[arg(long, value_delimiter = ',')]
@@ -358,7 +361,7 @@ pub fn convert(args: ConvertArgs) -> Result<()> {
                     CompressionArg::None => Compression::None,
                 })
                 .with_row_group_size(args.row_group_size)
-                .with_sort(args.sort)
+                .with_sort(sort_order(args.sort, args.layout))
                 .with_temp_dir(&temp_dir);
             if let Some(c) = &args.collection {
                 let text = std::fs::read_to_string(c)
@@ -469,6 +472,17 @@ fn write_json(path: &Path, format: Format, items: Items, bar: &ProgressBar) -> R
 
 fn parse_sort(text: &str) -> Result<SortOrder, String> {
     text.parse()
+}
+
+/// The row order a Parquet output gets: the one asked for, else Hilbert for
+/// the spec layout (so that readers prune row groups and pages by bbox) and
+/// input order for the blob layout (which cannot sort).
+fn sort_order(asked: Option<SortOrder>, layout: LayoutArg) -> SortOrder {
+    match (asked, layout) {
+        (Some(order), _) => order,
+        (None, LayoutArg::Spec) => SortOrder::Hilbert,
+        (None, LayoutArg::Blob) => SortOrder::None,
+    }
 }
 
 /// One Parquet file, or a partitioned folder.

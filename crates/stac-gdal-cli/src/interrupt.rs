@@ -2,7 +2,9 @@
 //! run, then end the process with the shell's codes (130 and 143).
 //!
 //! A writer registers its staging place (a directory or a file) with
-//! [`register`] before it creates anything there, and drops the returned
+//! [`register`] before it creates anything there (or creates it through
+//! [`create_registered`], which leaves a signal no moment between the
+//! place's creation and its registration), and drops the returned
 //! [`Staged`] when the place is gone (moved into place or cleaned). On a
 //! signal, a dedicated thread removes every registered place (again a few
 //! times, in case a worker was creating a file at that moment) and exits.
@@ -66,6 +68,23 @@ impl Drop for Staged {
             p.remove(i);
         }
     }
+}
+
+/// Create a temp place with `create` and register the path `path_of` gives
+/// for it, with no moment at which a signal could leave it behind: the
+/// handler is installed first, and creation and registration run as one
+/// [`critical`] section (a signal arriving in between is handled after the
+/// place is registered, so its clean-up removes it).
+pub fn create_registered<T, E>(
+    create: impl FnOnce() -> Result<T, E>,
+    path_of: impl FnOnce(&T) -> &Path,
+) -> Result<(T, Staged), E> {
+    install();
+    critical(|| {
+        let made = create()?;
+        let staged = register(path_of(&made));
+        Ok((made, staged))
+    })
 }
 
 /// Remove `path` on `SIGINT`/`SIGTERM` until the returned guard drops.

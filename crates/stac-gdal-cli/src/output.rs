@@ -112,15 +112,16 @@ impl AtomicFile {
         // NamedTempFile's default is 0600; the output is an ordinary 0644 file.
         #[cfg(unix)]
         builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-        let tmp = builder.tempfile_in(&dir).map_err(|e| {
-            anyhow::anyhow!(
-                "{flag} {}: cannot create a file in {}: {}",
-                path.display(),
-                dir.display(),
-                e
-            )
-        })?;
-        let staged = crate::interrupt::register(tmp.path());
+        let (tmp, staged) =
+            crate::interrupt::create_registered(|| builder.tempfile_in(&dir), |t| t.path())
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{flag} {}: cannot create a file in {}: {}",
+                        path.display(),
+                        dir.display(),
+                        e
+                    )
+                })?;
         Ok(Self {
             out: BufWriter::with_capacity(1 << 20, tmp),
             path: path.to_owned(),
@@ -316,17 +317,21 @@ pub fn write_staged(
     let parent = parent_of(dir);
     std::fs::create_dir_all(&parent)
         .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", dir.display()))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".stac-gdal-staging-")
-        .tempdir_in(&parent)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{flag} {}: cannot write in {}: {e}",
-                dir.display(),
-                parent.display()
-            )
-        })?;
-    let _staged = crate::interrupt::register(staging.path());
+    let (staging, _staged) = crate::interrupt::create_registered(
+        || {
+            tempfile::Builder::new()
+                .prefix(".stac-gdal-staging-")
+                .tempdir_in(&parent)
+        },
+        |t| t.path(),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{flag} {}: cannot write in {}: {e}",
+            dir.display(),
+            parent.display()
+        )
+    })?;
     let written = write(staging.path())?;
     std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", dir.display()))?;
     let mut placed = Vec::with_capacity(written.len());
@@ -355,17 +360,22 @@ pub fn write_file_staged(
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    let tmp = tempfile::Builder::new()
-        .prefix(".stac-gdal-")
-        .suffix(&ext)
-        .tempfile_in(&parent)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{flag} {}: cannot write in {}: {e}",
-                path.display(),
-                parent.display()
-            )
-        })?;
+    let (tmp, staged_tmp) = crate::interrupt::create_registered(
+        || {
+            tempfile::Builder::new()
+                .prefix(".stac-gdal-")
+                .suffix(&ext)
+                .tempfile_in(&parent)
+        },
+        |t| t.path(),
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{flag} {}: cannot write in {}: {e}",
+            path.display(),
+            parent.display()
+        )
+    })?;
     // GDAL may write a sidecar (`.aux.xml`: the georeferencing of a PNG)
     // next to the temp name: it follows the file, or goes on an error.
     let sidecar = |p: &Path| {
@@ -374,10 +384,7 @@ pub fn write_file_staged(
         PathBuf::from(s)
     };
     let tmp_sidecar = sidecar(tmp.path());
-    let _staged = (
-        crate::interrupt::register(tmp.path()),
-        crate::interrupt::register(&tmp_sidecar),
-    );
+    let _staged = (staged_tmp, crate::interrupt::register(&tmp_sidecar));
     if let Err(e) = write(tmp.path()) {
         let _ = std::fs::remove_file(&tmp_sidecar);
         return Err(e);

@@ -294,44 +294,11 @@ impl Staging {
         let mut staging_name = std::ffi::OsString::from(PREFIX);
         staging_name.push(name);
         let dir = parent_of(output).join(staging_name);
-        let lock = open_locked(&dir).with_context(|| {
-            format!(
-                "{flag} {}: cannot write in {}",
-                output.display(),
-                parent_of(output).display()
-            )
-        })?;
-        let Some(lock) = lock else {
-            bail!(
-                "{flag} {}: another stac-gdal run is writing it (its staging folder {} is locked)",
-                output.display(),
-                dir.display()
-            );
-        };
-        let old = dir.join(OLD);
-        if std::fs::symlink_metadata(output).is_err() && old.is_dir() {
-            std::fs::rename(&old, output).with_context(|| {
-                format!("restoring {} from {}", output.display(), old.display())
-            })?;
-            eprintln!(
-                "stac-gdal: warning: {} was left aside by a killed run; put back",
-                output.display()
-            );
-        }
-        for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
-            let e = e.with_context(|| format!("reading {}", dir.display()))?;
-            if e.file_name() == LOCK {
-                continue;
-            }
-            let p = e.path();
-            let gone = if e.file_type().is_ok_and(|t| t.is_dir()) {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
-            gone.with_context(|| format!("removing {} (left by an earlier run)", p.display()))?;
-        }
-        let registered = interrupt::register(&dir);
+        // Taking over and registering is one critical section: a signal
+        // meanwhile neither leaves the folder behind nor removes a cube
+        // folder being put back.
+        let ((dir, lock), registered) =
+            interrupt::create_registered(|| take_over(output, flag, dir), |(d, _)| d.as_path())?;
         Ok(Self {
             dir,
             _lock: lock,
@@ -595,6 +562,48 @@ impl CubeOutput {
         }
         Ok(())
     }
+}
+
+/// Lock the staging folder `dir` of `output` (creating it), put back a cube
+/// folder a killed run left aside, and empty it.
+fn take_over(output: &Path, flag: &str, dir: PathBuf) -> Result<(PathBuf, File)> {
+    let lock = open_locked(&dir).with_context(|| {
+        format!(
+            "{flag} {}: cannot write in {}",
+            output.display(),
+            parent_of(output).display()
+        )
+    })?;
+    let Some(lock) = lock else {
+        bail!(
+            "{flag} {}: another stac-gdal run is writing it (its staging folder {} is locked)",
+            output.display(),
+            dir.display()
+        );
+    };
+    let old = dir.join(OLD);
+    if std::fs::symlink_metadata(output).is_err() && old.is_dir() {
+        std::fs::rename(&old, output)
+            .with_context(|| format!("restoring {} from {}", output.display(), old.display()))?;
+        eprintln!(
+            "stac-gdal: warning: {} was left aside by a killed run; put back",
+            output.display()
+        );
+    }
+    for e in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let e = e.with_context(|| format!("reading {}", dir.display()))?;
+        if e.file_name() == LOCK {
+            continue;
+        }
+        let p = e.path();
+        let gone = if e.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+        gone.with_context(|| format!("removing {} (left by an earlier run)", p.display()))?;
+    }
+    Ok((dir, lock))
 }
 
 #[cfg(test)]
