@@ -162,6 +162,18 @@ fn zarr_stores_equal_odc_stac_loads_of_the_same_items() {
         s(&float),
     ]));
     compare_as(&float, "stack.json", "B02,B05", "none", &["float32"]);
+    // LZ4 chunks (numcodecs' framing) read by zarr-python as well.
+    let lz4 = tmp.path().join("lz4.zarr");
+    ok(&cube(&[
+        s(&data().join("stack.json")),
+        "--asset",
+        "B02,B05",
+        "--codec",
+        "lz4",
+        "-o",
+        s(&lz4),
+    ]));
+    compare_with_odc(&lz4, "stack.json", "B02,B05", "none");
     // Solar-day mosaic of overlapping tiles (first valid pixel wins).
     let mosaic = tmp.path().join("mosaic.zarr");
     ok(&cube(&[

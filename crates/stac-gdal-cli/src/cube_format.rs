@@ -45,7 +45,7 @@ pub struct ZarrArgs {
     /// the largest power-of-two square of at most 4 MiB.
     #[arg(long, value_delimiter = ',', value_name = "T,Y,X")]
     pub chunks: Option<Vec<usize>>,
-    /// Chunk compressor: zstd (level 3), zstd:LEVEL (1-22) or none.
+    /// Chunk compressor: zstd (level 3), zstd:LEVEL (1-22), lz4 or none.
     #[arg(long, default_value = "zstd")]
     pub codec: String,
     /// Write only part K of N (K/N): N processes, on one machine or many,

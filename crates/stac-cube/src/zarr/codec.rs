@@ -15,6 +15,9 @@ pub enum Codec {
         /// Compression level (1..=22; 3 is zstd's and numcodecs' default).
         level: i32,
     },
+    /// LZ4 (numcodecs `LZ4`: the uncompressed size as 4 little-endian
+    /// bytes, then one LZ4 block); faster, larger than zstd.
+    Lz4,
     /// No compression (`compressor: null`).
     None,
 }
@@ -30,6 +33,7 @@ impl Codec {
     pub fn config(&self) -> Value {
         match self {
             Self::Zstd { level } => json!({"id": "zstd", "level": level}),
+            Self::Lz4 => json!({"id": "lz4", "acceleration": 1}),
             Self::None => Value::Null,
         }
     }
@@ -38,6 +42,12 @@ impl Codec {
     pub fn encode(&self, raw: &[u8]) -> std::io::Result<Vec<u8>> {
         match self {
             Self::Zstd { level } => zstd::bulk::compress(raw, *level),
+            Self::Lz4 => {
+                if u32::try_from(raw.len()).is_err() {
+                    return Err(std::io::Error::other("an LZ4 chunk must be under 4 GiB"));
+                }
+                Ok(lz4_flex::block::compress_prepend_size(raw))
+            }
             Self::None => Ok(raw.to_vec()),
         }
     }
@@ -46,7 +56,7 @@ impl Codec {
 impl FromStr for Codec {
     type Err = String;
 
-    /// `zstd`, `zstd:LEVEL` (1..=22), or `none`.
+    /// `zstd`, `zstd:LEVEL` (1..=22), `lz4`, or `none`.
     fn from_str(s: &str) -> Result<Self, String> {
         let lower = s.trim().to_ascii_lowercase();
         let (name, level) = match lower.split_once(':') {
@@ -59,9 +69,10 @@ impl FromStr for Codec {
                 Ok(v) if (1..=22).contains(&v) => Ok(Self::Zstd { level: v }),
                 _ => Err(format!("zstd level {l:?} is not a number from 1 to 22")),
             },
+            ("lz4", None) => Ok(Self::Lz4),
             ("none" | "raw", None) => Ok(Self::None),
             _ => Err(format!(
-                "unknown codec {s:?} (expected zstd, zstd:LEVEL or none)"
+                "unknown codec {s:?} (expected zstd, zstd:LEVEL, lz4 or none)"
             )),
         }
     }
@@ -85,5 +96,13 @@ mod tests {
         assert_eq!(&z[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
         assert_eq!(zstd::bulk::decompress(&z, raw.len()).unwrap(), raw);
         assert_eq!(Codec::default().config(), json!({"id": "zstd", "level": 3}));
+        // numcodecs' LZ4: 4-byte little-endian size, then the block.
+        assert_eq!("lz4".parse::<Codec>().unwrap(), Codec::Lz4);
+        let l = Codec::Lz4.encode(&raw).unwrap();
+        assert_eq!(&l[..4], &(raw.len() as u32).to_le_bytes());
+        assert_eq!(
+            lz4_flex::block::decompress(&l[4..], raw.len()).unwrap(),
+            raw
+        );
     }
 }
