@@ -71,6 +71,7 @@ mod options;
 mod sources;
 mod timeline;
 mod write;
+pub mod zarr;
 
 pub use collection::{CubePlan, DatasetCollection};
 pub use data::CubeData;
