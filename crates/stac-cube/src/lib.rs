@@ -67,6 +67,7 @@ mod io_stage;
 mod load;
 mod options;
 mod sources;
+mod spec;
 mod timeline;
 mod write;
 
@@ -81,6 +82,7 @@ pub use options::{
     AssetOptions, CubeOptions, DEFAULT_IO_CONCURRENCY, IO_CONCURRENCY_ENV, PatchUrl, Progress,
     ProgressFn, TimeOrder,
 };
+pub use spec::{CubeSpec, SpecGrid, SpecOptions};
 pub use stac_meta::{GroupBy, GroupKey};
 pub use stac_raster::{Crs, Resampling, TargetGrid, Window};
 pub use timeline::Timestep;
