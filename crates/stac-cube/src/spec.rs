@@ -373,8 +373,9 @@ impl CubeSpec {
     }
 
     /// This spec with what `plan` decided fixed: the grid, the data type
-    /// and the nodata, and only the items the plan kept (after `bbox` and
-    /// `max_items`, which are then dropped). Re-planning it, or any
+    /// and the nodata, one asset request per cube band (a multi-band
+    /// `key` becomes `key.1`, `key.2`, ...), and only the items the plan
+    /// kept (after `bbox` and `max_items`, which are then dropped). Re-planning it, or any
     /// [`subset`](Self::subset), gives the same grid, type and nodata.
     /// Resolves the plan's data type (may open one file header when no
     /// metadata declares it).
@@ -388,6 +389,10 @@ impl CubeSpec {
             .collect();
         let mut out = self.clone();
         out.items.retain(|item| kept.contains(item_id(item)));
+        // One request per cube band (`key`, `key.N`, `key.name`: the band
+        // names are requests that address exactly that band), so a subset
+        // picks bands by index.
+        out.assets = plan.band_names();
         let o = &mut out.options;
         o.grid = Some(SpecGrid::from_target(plan.grid())?);
         o.crs = None;
@@ -403,7 +408,8 @@ impl CubeSpec {
     }
 
     /// The spec of timesteps `times` (indices into `timesteps`, the plan's
-    /// time axis) and bands `assets` (indices into [`assets`](Self::assets)):
+    /// time axis) and bands `assets` (indices into [`assets`](Self::assets),
+    /// which are the cube's bands in a pinned spec):
     /// only their items and asset keys. Meant for a [`pinned`](Self::pinned)
     /// spec, whose grid, type and nodata do not depend on the items.
     pub fn subset(

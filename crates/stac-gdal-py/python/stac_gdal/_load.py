@@ -133,9 +133,17 @@ def plan(
     return _native.Cube(spec, patch_url=patch_url, progress=prog, signer=signer)
 
 
-def _chunk(cube: "_native.Cube", t0: int, t1: int, band: int, window: tuple) -> np.ndarray:
-    """One Dask task: timesteps t0..t1 of one band over one window."""
-    return cube.load_chunk(t0, t1, [band], window)[:, 0]
+def _chunk(cube: "_native.Cube", t0: int, t1: int, band: int, window: tuple,
+           dtype: str, fill: Any) -> np.ndarray:
+    """One Dask task: timesteps t0..t1 of one band over one window. A window
+    no source of these timesteps overlaps is nodata (the whole cube was
+    checked not to be empty when it was planned)."""
+    try:
+        return cube.load_chunk(t0, t1, [band], window)[:, 0]
+    except _native.CubeError as e:
+        if getattr(e, "kind", None) != "Empty":
+            raise
+        return np.full((t1 - t0, window[2], window[3]), fill, dtype=dtype)
 
 
 def _splits(n: int, size: int) -> tuple[int, ...]:
@@ -154,6 +162,8 @@ def _dask_bands(cube: "_native.Cube", summary: dict, chunks: Mapping[str, int]) 
     want = {**DEFAULT_CHUNKS, **{k: v for k, v in chunks.items() if k in DEFAULT_CHUNKS}}
     tc, yc, xc = (_splits(n, want[d]) for n, d in ((nt, "time"), (rows, "y"), (cols, "x")))
     dtype = np.dtype(summary["dtype"])
+    fill = summary.get("nodata")
+    fill = (np.nan if dtype.kind == "f" else 0) if fill is None else fill
     token = tokenize(cube.spec_json())
     plan_name = f"stac_gdal-plan-{token}"
     plan_key = (plan_name, 0)
@@ -167,7 +177,9 @@ def _dask_bands(cube: "_native.Cube", summary: dict, chunks: Mapping[str, int]) 
             for j in range(len(yc)):
                 for k in range(len(xc)):
                     window = (int(yo[j]), int(xo[k]), int(yc[j]), int(xc[k]))
-                    dsk[(layer, i, j, k)] = (_chunk, plan_key, int(to[i]), int(to[i + 1]), b, window)
+                    dsk[(layer, i, j, k)] = (
+                        _chunk, plan_key, int(to[i]), int(to[i + 1]), b, window, dtype.str, fill,
+                    )
         graph = HighLevelGraph(
             {plan_name: {plan_key: cube}, layer: dsk},
             {plan_name: set(), layer: {plan_name}},
