@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 mod cube;
 mod errors;
+mod io;
 mod meta;
 
 /// The extension module.
@@ -18,6 +19,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     m.add_class::<cube::Cube>()?;
     meta::register(m)?;
+    io::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -8,10 +8,11 @@ enums (``CubeError``, ``MetaError``, ...), with the same messages.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from . import _native
-from ._items import item_dicts
+from ._items import item_dicts, items_json
 from ._load import load, plan
 from ._native import (
     CubeError,
@@ -35,11 +36,15 @@ __all__ = [
     "SignerError",
     "StacGdalError",
     "VrtError",
+    "build_vrt_from_stac",
+    "from_geoparquet",
     "item_dicts",
     "load",
     "plan",
     "read_extension_metadata",
     "resolved_href",
+    "to_geoparquet",
+    "to_stac_item",
     "which_engine",
 ]
 
@@ -67,3 +72,30 @@ def which_engine(item: Any, asset: str | None = None) -> str:
 def resolved_href(item: Any, asset: str | None = None, signer: Signer | None = None) -> str:
     """The asset's href resolved against the item's ``self`` link, then signed."""
     return _native.resolved_href(_item_json(item), asset, signer)
+
+
+def to_geoparquet(items: Any, path: str | os.PathLike) -> int:
+    """Write items (any form ``load`` takes) to a stac-geoparquet file,
+    written under a temp name and renamed; returns the number of rows."""
+    return _native.to_geoparquet(items_json(items), os.fspath(path))
+
+
+def from_geoparquet(path: str | os.PathLike) -> list[dict]:
+    """The items of a stac-geoparquet file (ours, stac-geoparquet's,
+    rustac's or pyramids' JSON-blob layout) as dicts."""
+    return item_dicts(os.fspath(path))
+
+
+def build_vrt_from_stac(items: Any, asset: str, path: str | os.PathLike | None = None) -> str:
+    """A VRT mosaic of one asset of the items (from the metadata alone when
+    the items carry it). Written to ``path`` when given; returns the XML."""
+    return _native.build_vrt_from_stac(
+        items_json(items), asset, None if path is None else os.fspath(path)
+    )
+
+
+def to_stac_item(path: str | os.PathLike, id: str, datetime: str | None = None,
+                 asset_key: str = "data") -> dict:
+    """A STAC Item describing a raster file (pyramids' ``Dataset.to_stac_item``):
+    projection, raster bands and footprint read from the file."""
+    return json.loads(_native.to_stac_item(os.fspath(path), id, datetime, asset_key))

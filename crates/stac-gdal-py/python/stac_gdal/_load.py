@@ -30,8 +30,21 @@ def _crs_text(crs: Any) -> str:
 
 
 def _like_grid(like: Any) -> dict:
-    """A complete grid from an xarray object with `.odc.geobox` or a GeoBox."""
-    gbox = getattr(getattr(like, "odc", None), "geobox", None) or like
+    """A complete grid from an xarray object (its `spatial_ref` coordinate's
+    `GeoTransform` and CRS, as stac_gdal and odc-stac write it, else odc-geo's
+    `.odc.geobox`) or an odc-geo GeoBox."""
+    coords = getattr(like, "coords", None)
+    if coords is not None and "spatial_ref" in coords and "GeoTransform" in coords["spatial_ref"].attrs:
+        sref = coords["spatial_ref"]
+        gt = [float(v) for v in sref.attrs["GeoTransform"].split()]
+        code = int(sref.values)
+        crs = f"EPSG:{code}" if code else sref.attrs.get("crs_wkt") or sref.attrs["spatial_ref"]
+        return {"crs": crs, "geotransform": gt, "rows": int(like.sizes["y"]),
+                "cols": int(like.sizes["x"])}
+    try:
+        gbox = like.odc.geobox
+    except AttributeError:
+        gbox = like
     a = gbox.affine
     h, w = gbox.shape
     return {
@@ -44,8 +57,9 @@ def _like_grid(like: Any) -> dict:
 
 def _options(
     *,
-    crs, resolution, bbox, x, y, like, groupby, fusion, resampling, dtype, nodata,
-    pool, fail_on_error, anchor, time_order,
+    crs=None, resolution=None, bbox=None, x=None, y=None, like=None, groupby=None,
+    fusion="first", resampling="nearest", dtype=None, nodata=None, pool=None,
+    fail_on_error=True, anchor="auto", time_order="sorted",
 ) -> dict:
     o: dict[str, Any] = {}
     if like is not None:
