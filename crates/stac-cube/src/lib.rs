@@ -64,6 +64,7 @@ mod failure;
 mod fusion;
 mod grid;
 mod io_stage;
+pub mod layout;
 mod load;
 mod options;
 mod sources;
@@ -78,6 +79,7 @@ pub use failure::{Failure, Outside};
 pub use fusion::{FuseFn, Fusion};
 pub use grid::{Anchor, Bounds, Grid, GridReport};
 pub use io_stage::IoReport;
+pub use layout::{BandInfo, CubeLayout};
 pub use options::{
     AssetOptions, CubeOptions, DEFAULT_IO_CONCURRENCY, IO_CONCURRENCY_ENV, PatchUrl, Progress,
     ProgressFn, TimeOrder,

@@ -23,6 +23,43 @@ pub(crate) struct Slot {
     pub asset: String,
     /// The band inside the asset's file (1-based).
     pub band: usize,
+    /// Its STAC band metadata (common name, wavelength, unit), from the
+    /// first item that has the asset.
+    pub meta: BandMeta,
+}
+
+/// STAC band metadata of a cube band, for the layout's attributes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct BandMeta {
+    pub common_name: Option<String>,
+    pub wavelength: Option<f64>,
+    pub unit: Option<String>,
+}
+
+/// The metadata of band `band` (1-based) of `item`'s asset `key`:
+/// `common_name` and `unit` as stac-meta reads them, the wavelength from
+/// `eo:bands` `center_wavelength` or STAC 1.1 `bands` `eo:center_wavelength`.
+fn band_meta(item: &Value, key: &str, band: usize) -> BandMeta {
+    let Ok(md) = read_extension_metadata(item, Some(key)) else {
+        return BandMeta::default();
+    };
+    let b = md.bands.get(band - 1);
+    let from = |list: Option<&[Value]>, field: &str| {
+        list.and_then(|l| l.get(band - 1))
+            .and_then(|v| v.get(field))
+            .and_then(stac_meta::parse_number)
+    };
+    let common = assets(item)
+        .and_then(|a| a.get(key))
+        .and_then(|a| a.get("bands"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice);
+    BandMeta {
+        common_name: b.and_then(|b| b.common_name).map(str::to_owned),
+        wavelength: from(md.eo_bands, "center_wavelength")
+            .or_else(|| from(common, "eo:center_wavelength")),
+        unit: b.and_then(|b| b.unit).map(str::to_owned),
+    }
 }
 
 /// One read: item x slot.
@@ -141,6 +178,7 @@ pub(crate) fn resolve_slots(
                     name: req.to_string(),
                     asset: req.to_string(),
                     band: 1,
+                    meta: band_meta(item, req, 1),
                 });
             } else {
                 let names = md.band_names.clone();
@@ -153,6 +191,7 @@ pub(crate) fn resolve_slots(
                         name: format!("{req}.{suffix}"),
                         asset: req.to_string(),
                         band: b,
+                        meta: band_meta(item, req, b),
                     });
                 }
             }
@@ -222,6 +261,7 @@ pub(crate) fn resolve_slots(
             name: req.to_string(),
             asset: key.to_owned(),
             band,
+            meta: band_meta(item, key, band),
         });
     }
     Ok(slots)

@@ -138,3 +138,62 @@ fn modis_sinusoidal_plans_on_its_own_grid() {
             .any(|n| n.contains("antimeridian"))
     );
 }
+
+#[test]
+fn a_plan_describes_its_xarray_layout_without_reading_pixels() {
+    let items = fixture("earthsearch-sentinel-2-c1-l2a.json");
+    let plan = DatasetCollection::plan(&items, &["red", "nir"], &big()).unwrap();
+    let layout = plan.layout().unwrap();
+    assert_eq!(plan.grid_report().opened, 0, "no file opened");
+    assert_eq!(layout.dims(), ["time", "y", "x"]);
+    assert_eq!(layout.shape(), [10, 10980, 10980]);
+    // Time: sorted, microseconds since the first, as xarray encodes it.
+    assert_eq!(
+        layout.time.units,
+        "milliseconds since 2024-03-31 18:02:54.659000"
+    );
+    assert_eq!(layout.time.encoded[0], 0);
+    assert_eq!(layout.item_ids[0], ["S2B_T13TDE_20240331T175111_L2A"]);
+    assert!(layout.group_keys.is_none());
+    // Pixel centres of the 10 m grid.
+    assert_eq!(layout.x.values[0], 399965.0);
+    assert_eq!(layout.y.values[0], 4499995.0);
+    assert_eq!(layout.x.units, "metre");
+    // The grid mapping: EPSG, WKT naming the zone, GeoTransform.
+    assert_eq!(layout.spatial_ref.epsg, 32613);
+    assert!(layout.spatial_ref.crs_wkt.contains("UTM zone 13N"));
+    assert_eq!(
+        layout.spatial_ref.geo_transform,
+        "399960 10 0 4500000 0 -10"
+    );
+    // Bands: raster:bands type, nodata, scale/offset; eo:bands metadata.
+    let red = &layout.bands[0];
+    assert_eq!(red.name, "red");
+    assert_eq!(red.dtype, stac_meta::DataType::Uint16);
+    let a = red.attrs();
+    assert_eq!(a["nodata"], 0);
+    assert_eq!(a["scale_factor"], 0.0001);
+    assert_eq!(a["add_offset"], -0.1);
+    assert_eq!(a["common_name"], "red");
+    assert_eq!(a["wavelength"], 0.665);
+    assert_eq!(layout.bands[1].attrs()["common_name"], "nir");
+    // Rescaled cubes store physical values: no scale attributes, NaN fill.
+    let plan = DatasetCollection::plan(&items, &["red"], &big().rescale(true)).unwrap();
+    let layout = plan.layout().unwrap();
+    assert_eq!(layout.bands[0].dtype, stac_meta::DataType::Float32);
+    assert!(!layout.bands[0].attrs().contains_key("scale_factor"));
+    assert!(layout.bands[0].fill_value.unwrap().is_nan());
+    // Grouped by solar day: the key per timestep.
+    let plan = DatasetCollection::plan(
+        &items,
+        &["red"],
+        &big().groupby(stac_cube::GroupBy::SolarDay),
+    )
+    .unwrap();
+    let layout = plan.layout().unwrap();
+    assert_eq!(layout.group_keys.as_ref().unwrap()[0], "2024-03-31");
+    assert_eq!(
+        layout.bands[0].attrs()["coordinates"],
+        "stac_items group_key"
+    );
+}
