@@ -6,7 +6,8 @@
 use numpy::PyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use stac_gdal::cube::{CubeData, CubeOptions, CubePlan, CubeSpec, Timestep, Window};
+use serde_json::json;
+use stac_gdal::cube::{CubeData, CubeLayout, CubeOptions, CubePlan, CubeSpec, Timestep, Window};
 
 use crate::errors::py_err;
 
@@ -18,6 +19,7 @@ use crate::errors::py_err;
 pub struct Cube {
     spec: CubeSpec,
     spec_json: String,
+    layout: String,
     plan: CubePlan,
     timesteps: Vec<Timestep>,
     summary: String,
@@ -58,6 +60,24 @@ fn options_for(
         o = o.signer(arc);
     }
     Ok(o)
+}
+
+/// The layout as the Python half builds its Dataset from it (attributes
+/// computed by the layout's own methods).
+fn layout_json(l: &CubeLayout) -> serde_json::Value {
+    let coord = |c: &stac_gdal::cube::layout::SpatialCoord| json!({"name": c.name, "values": c.values, "attrs": c.attrs()});
+    json!({
+        "dims": l.dims(),
+        "time": {"values": l.time.values, "attrs": l.time_attrs()},
+        "y": coord(&l.y),
+        "x": coord(&l.x),
+        "spatial_ref": {"value": l.spatial_ref.epsg, "attrs": l.spatial_ref.attrs()},
+        "bands": l.bands.iter().map(|b| json!({
+            "name": b.name, "dtype": b.dtype.as_str(), "attrs": b.attrs(),
+        })).collect::<Vec<_>>(),
+        "string_coords": l.string_coords(),
+        "attrs": l.global_attrs(),
+    })
 }
 
 /// A cube's pixels as a NumPy array that owns the buffer.
@@ -111,11 +131,13 @@ impl Cube {
                 Ok::<_, stac_gdal::cube::CubeError>((pinned, plan))
             })
             .map_err(py_err)?;
+        let layout = plan.layout().map_err(py_err)?;
         let mut summary = plan.summary();
         summary["nodata"] = plan
             .nodata()
             .map_or(serde_json::Value::Null, |v| serde_json::json!(v));
         Ok(Self {
+            layout: layout_json(&layout).to_string(),
             spec_json: spec.to_json(),
             spec,
             timesteps: plan.timesteps().to_vec(),
@@ -129,6 +151,15 @@ impl Cube {
     /// The pinned spec as JSON (re-planning it gives the same cube).
     fn spec_json(&self) -> &str {
         &self.spec_json
+    }
+
+    /// The cube as an xarray Dataset (`stac_cube::layout::CubeLayout`, the
+    /// description the Zarr and NetCDF writers use), as JSON: `dims`,
+    /// `time` (`values` in ns, NaT as null; `attrs`: CF encoding), `y`/`x`
+    /// (`name`, `values`, `attrs`), `spatial_ref` (`value`, `attrs`),
+    /// `bands` (`name`, `dtype`, `attrs`), `string_coords`, `attrs`.
+    fn layout_json(&self) -> &str {
+        &self.layout
     }
 
     /// The plan's summary as JSON: `time` (label, datetime, items), `bands`,

@@ -269,13 +269,13 @@ def load(
         time_order=time_order,
     )
     summary = json.loads(cube.summary_json())
-    summary["fusion"] = fusion
+    layout = json.loads(cube.layout_json())
     if chunks is None:
         arr, failures = cube.load()
         # Views of the one Rust buffer: no copy per band.
-        ds = _layout.dataset(summary, {n: arr[:, i] for i, n in enumerate(summary["bands"])})
+        ds = _layout.dataset(layout, {n: arr[:, i] for i, n in enumerate(summary["bands"])})
         fails = json.loads(failures)
         if fails:
             ds.attrs["failures"] = json.dumps(fails)
         return ds
-    return _layout.dataset(summary, _dask_bands(cube, summary, chunks))
+    return _layout.dataset(layout, _dask_bands(cube, summary, chunks))
