@@ -126,11 +126,11 @@ impl Cube {
         )?;
         let (spec, plan) = py
             .detach(|| {
-                let mut plan = spec.plan_with(&options)?;
-                let pinned = spec.pinned(&mut plan)?;
-                Ok::<_, stac_gdal::cube::CubeError>((pinned, plan))
+                let mut plan = spec.plan_with(&options).map_err(Box::new)?;
+                let pinned = spec.pinned(&mut plan).map_err(Box::new)?;
+                Ok::<_, Box<stac_gdal::cube::CubeError>>((pinned, plan))
             })
-            .map_err(py_err)?;
+            .map_err(|e| py_err(*e))?;
         let layout = plan.layout().map_err(py_err)?;
         let mut summary = plan.summary();
         summary["nodata"] = plan
@@ -171,7 +171,9 @@ impl Cube {
     /// Load the whole cube: `(array (time, band, y, x), failures JSON)`.
     /// The GIL is released while loading; the array owns the Rust buffer.
     fn load(&self, py: Python<'_>) -> PyResult<(Py<PyAny>, String)> {
-        let cube = py.detach(|| self.plan.load()).map_err(py_err)?;
+        let cube = py
+            .detach(|| self.plan.load().map_err(Box::new))
+            .map_err(|e| py_err(*e))?;
         let failures = serde_json::to_string(cube.failures()).unwrap_or_else(|_| "[]".into());
         Ok((to_numpy(py, cube.into_data())?, failures))
     }
@@ -199,17 +201,17 @@ impl Cube {
         let w = self.window(window);
         let data = py
             .detach(|| {
-                let plan = sub.plan_with(&options)?;
+                let plan = sub.plan_with(&options).map_err(Box::new)?;
                 if plan.timesteps().len() != t1 - t0 {
-                    return Err(stac_gdal::cube::CubeError::Grid(format!(
+                    return Err(Box::new(stac_gdal::cube::CubeError::Grid(format!(
                         "the chunk's items give {} timesteps, expected {}",
                         plan.timesteps().len(),
                         t1 - t0
-                    )));
+                    ))));
                 }
-                Ok(plan.load_window(w)?.into_data())
+                Ok(plan.load_window(w).map_err(Box::new)?.into_data())
             })
-            .map_err(py_err)?;
+            .map_err(|e| py_err(*e))?;
         to_numpy(py, data)
     }
 
