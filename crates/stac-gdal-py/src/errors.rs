@@ -35,6 +35,13 @@ create_exception!(
     "stac_geoparquet::GeoParquetError."
 );
 
+create_exception!(
+    _native,
+    ClientError,
+    StacGdalError,
+    "stac_client::ClientError."
+);
+
 /// Add the exception classes to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -45,6 +52,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SignerError", py.get_type::<SignerError>())?;
     m.add("VrtError", py.get_type::<VrtError>())?;
     m.add("GeoParquetError", py.get_type::<GeoParquetError>())?;
+    m.add("ClientError", py.get_type::<ClientError>())?;
     Ok(())
 }
 
@@ -58,7 +66,7 @@ fn kind(debug: &str) -> String {
 }
 
 /// An exception of class `E` with the error's message and `.kind`.
-fn raise<E: pyo3::PyTypeInfo>(e: &(impl std::fmt::Display + std::fmt::Debug)) -> PyErr {
+pub fn raise<E: pyo3::PyTypeInfo>(e: &(impl std::fmt::Display + std::fmt::Debug)) -> PyErr {
     let err = PyErr::new::<E, _>(e.to_string());
     let k = kind(&format!("{e:?}"));
     Python::attach(|py| {

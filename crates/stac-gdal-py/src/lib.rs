@@ -8,6 +8,7 @@
 
 use pyo3::prelude::*;
 
+mod client;
 mod cube;
 mod errors;
 mod io;
@@ -20,6 +21,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cube::Cube>()?;
     meta::register(m)?;
     io::register(m)?;
+    client::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Iterator
 
 from . import _native
 from ._items import item_dicts, items_json
 from ._load import load, plan
 from ._native import (
+    ClientError,
     CubeError,
     GeoParquetError,
     MetaError,
@@ -28,7 +29,10 @@ from ._native import (
 __version__ = _native.__version__
 
 __all__ = [
+    "ClientError",
     "CubeError",
+    "download_item",
+    "search",
     "GeoParquetError",
     "MetaError",
     "RasterError",
@@ -99,3 +103,39 @@ def to_stac_item(path: str | os.PathLike, id: str, datetime: str | None = None,
     """A STAC Item describing a raster file (pyramids' ``Dataset.to_stac_item``):
     projection, raster bands and footprint read from the file."""
     return json.loads(_native.to_stac_item(os.fspath(path), id, datetime, asset_key))
+
+
+def search(
+    url: str,
+    *,
+    collections: list[str] | None = None,
+    ids: list[str] | None = None,
+    bbox: list[float] | None = None,
+    datetime: str | None = None,
+    query: dict | None = None,
+    limit: int | None = None,
+    max_items: int | None = None,
+    signer: Signer | None = None,
+) -> Iterator[dict]:
+    """STAC API Item Search: a generator of item dicts. Pages are fetched
+    as the generator is consumed (the next one prefetched), with retries,
+    deadlines and loop detection; the signer signs requests to the API's
+    origin and the origins it is scoped to."""
+    params = {
+        "collections": collections, "ids": ids, "bbox": bbox, "datetime": datetime,
+        "query": query, "limit": limit, "max_items": max_items,
+    }
+    params = {k: v for k, v in params.items() if v is not None}
+    for text in _native.search(url, json.dumps(params), signer):
+        yield json.loads(text)
+
+
+def download_item(item: Any, directory: str | os.PathLike, *, signer: Signer | None = None,
+                  include: list[str] | None = None, rasters_only: bool = False) -> dict:
+    """Download an item's assets into ``directory`` (sizes and checksums
+    verified; nothing appears under a final name unless every asset
+    arrived). Returns the item with hrefs pointing at the local files."""
+    return json.loads(
+        _native.download_item(_item_json(item), os.fspath(directory), signer, include,
+                              rasters_only)
+    )
