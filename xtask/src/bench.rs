@@ -93,6 +93,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if filter.is_none_or(|f| "stac-cube".contains(f)) {
         crate::bench_cube::append(&mut report)?;
     }
+    if filter.is_none_or(|f| "stac-gdal-py".contains(f)) {
+        crate::bench_python::append(&mut report)?;
+    }
     if filter.is_none_or(|f| "stac-cube-latency".contains(f)) {
         let opts = if filter == Some("latency") {
             &args[1..]

@@ -17,6 +17,7 @@ mod bench_client;
 mod bench_cube;
 mod bench_geoparquet;
 mod bench_latency;
+mod bench_python;
 mod bench_vrt;
 mod fuzz;
 mod gdal_wheel;

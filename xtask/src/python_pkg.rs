@@ -48,6 +48,17 @@ pub fn install() -> Result<(), String> {
     step("maturin develop (stac_gdal into venv cube-peers)", m)
 }
 
+/// The same, built in release (for `cargo xtask bench`; the next `setup`
+/// installs the dev build again).
+pub fn install_release() -> Result<(), String> {
+    let mut m = in_venv("maturin");
+    m.args(["develop", "--release", "--quiet", "-m", MANIFEST]);
+    step(
+        "maturin develop --release (stac_gdal, for the benchmark)",
+        m,
+    )
+}
+
 /// Run the pytest suite of `stac_gdal`.
 pub fn test() -> Result<(), String> {
     let mut t = in_venv("python");
