@@ -184,6 +184,21 @@ impl Signer {
         self.inner.name().to_owned()
     }
 
+    /// The GDAL config options for reading `href` (empty unless the
+    /// credential is for its origin), as `(key, value)` pairs in order.
+    fn gdal_env(&self, href: &str) -> PyResult<Vec<(String, String)>> {
+        let env = self.inner.gdal_env_for(href).map_err(py_err)?;
+        Ok(env
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect())
+    }
+
+    /// `href` signed (e.g. a SAS token appended), or unchanged.
+    fn sign_href(&self, href: &str) -> PyResult<String> {
+        self.inner.sign_href(href).map_err(py_err)
+    }
+
     fn __repr__(&self) -> String {
         format!("Signer({})", self.inner.name())
     }
