@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 
 /// Everything CI checks, in the order that fails fastest; the fuzz targets last.
 fn test() -> Result<(), String> {
-    setup::run()?;
+    setup::prepare()?;
     process::step(
         "cargo fmt --check",
         process::cargo(&["fmt", "--all", "--check"]),
@@ -83,7 +83,9 @@ fn test() -> Result<(), String> {
         "cargo test -p stac-signers (without `network`)",
         process::cargo(&["test", "-p", "stac-signers", "--test", "without_network"]),
     )?;
-    // The Python package (built and installed by `setup`): pytest.
+    // The Python package: built now (reusing what `cargo test` compiled),
+    // installed into venv cube-peers, and its pytest suite.
+    python_pkg::install()?;
     python_pkg::test()?;
     // The GDAL-facing tests again, against libgdal 3.12 (its own target dir).
     gdal_wheel::ci()?;
@@ -97,7 +99,7 @@ fn test() -> Result<(), String> {
 
 /// Run the offline tour: the seed notebook's cells, in Rust, on generated data.
 fn tour() -> Result<(), String> {
-    setup::run()?;
+    setup::prepare()?;
     process::step(
         "offline tour",
         process::cargo(&[
