@@ -4,7 +4,6 @@ eagerly into NumPy or lazily as Dask arrays (one task per chunk)."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 from typing import Any, Callable, Mapping, Sequence
 
@@ -39,8 +38,10 @@ def _like_grid(like: Any) -> dict:
         gt = [float(v) for v in sref.attrs["GeoTransform"].split()]
         code = int(sref.values)
         crs = f"EPSG:{code}" if code else sref.attrs.get("crs_wkt") or sref.attrs["spatial_ref"]
-        return {"crs": crs, "geotransform": gt, "rows": int(like.sizes["y"]),
-                "cols": int(like.sizes["x"])}
+        sizes = like.sizes
+        rows = sizes["y"] if "y" in sizes else sizes["latitude"]
+        cols = sizes["x"] if "x" in sizes else sizes["longitude"]
+        return {"crs": crs, "geotransform": gt, "rows": int(rows), "cols": int(cols)}
     try:
         gbox = like.odc.geobox
     except AttributeError:
