@@ -32,11 +32,12 @@ def assert_same(ours: xr.Dataset, ref: xr.Dataset):
     ours = ours.drop_vars(["stac_items", "group_key"], errors="ignore")
     assert set(ours.data_vars) == set(ref.data_vars)
     for name in ref.data_vars:
-        assert ours[name].dims == ref[name].dims == ("time", "y", "x"), name
+        assert ours[name].dims == ref[name].dims, name
+        assert ref[name].dims in (("time", "y", "x"), ("time", "latitude", "longitude"))
         assert ours[name].dtype == ref[name].dtype, name
         assert ours[name].attrs.get("nodata") == ref[name].attrs.get("nodata"), name
         np.testing.assert_array_equal(ours[name].values, ref[name].values, err_msg=name)
-    for c in ("time", "y", "x"):
+    for c in ref[next(iter(ref.data_vars))].dims:
         np.testing.assert_array_equal(ours[c].values, ref[c].values, err_msg=c)
         assert ours[c].attrs == ref[c].attrs, c
     assert int(ours.spatial_ref) == int(ref.spatial_ref)
@@ -103,4 +104,15 @@ def test_mixed_utm_zones(data, chunks):
     ref = odc_load(items, bands=["B02"], groupby="time", crs="EPSG:32632", resolution=10,
                    chunks=chunks)
     ours = stac_gdal.load(items, bands=["B02"], crs="EPSG:32632", resolution=10, chunks=chunks)
+    assert_same(ours.compute(), ref)
+
+
+@pytest.mark.parametrize("chunks", CHUNKS, ids=["eager", "dask"])
+def test_geographic_grid(data, chunks):
+    # EPSG:4326 output: dims latitude/longitude, every source warped.
+    items = data["stack"][:2]
+    ref = odc_load(items, bands=["B02"], groupby="time", crs="EPSG:4326", resolution=0.0001,
+                   chunks=chunks)
+    ours = stac_gdal.load(items, bands=["B02"], crs="EPSG:4326", resolution=0.0001, chunks=chunks)
+    assert ours.B02.dims == ("time", "latitude", "longitude")
     assert_same(ours.compute(), ref)

@@ -174,7 +174,12 @@ def _dask_bands(cube: "_native.Cube", summary: dict, chunks: Mapping[str, int]) 
     from dask.highlevelgraph import HighLevelGraph
 
     nt, nb, rows, cols = summary["shape"]
-    want = {**DEFAULT_CHUNKS, **{k: v for k, v in chunks.items() if k in DEFAULT_CHUNKS}}
+    alias = {"latitude": "y", "longitude": "x"}
+    named = {alias.get(k, k): v for k, v in chunks.items()}
+    unknown = set(named) - set(DEFAULT_CHUNKS)
+    if unknown:
+        raise ValueError(f"chunks: unknown dimension(s) {sorted(unknown)}; use time, y, x")
+    want = {**DEFAULT_CHUNKS, **named}
     tc, yc, xc = (_splits(n, want[d]) for n, d in ((nt, "time"), (rows, "y"), (cols, "x")))
     dtype = np.dtype(summary["dtype"])
     fill = summary.get("nodata")
