@@ -43,7 +43,8 @@ pub fn append(report: &mut String) -> Result<(), String> {
          chunked on Dask's threaded scheduler ({threads} workers), chunked on a LocalCluster \
          of {threads} worker processes (1 thread each; result gathered to the client). \
          Best of 2 runs, tools alternated; peak = sampled RSS (this process, plus the \
-         workers on the cluster) above its level before the load. Target: at least \
+         workers on the cluster) above its level before the load, lower of the 2 runs \
+         (the first also imports). Target: at least \
          {TARGET_SPEEDUP}x odc-stac, peak memory no higher. Load average before/after: \
          {load_before} / {load_after} (the machine was shared).\n"
     )
