@@ -116,3 +116,26 @@ def test_geographic_grid(data, chunks):
     ours = stac_gdal.load(items, bands=["B02"], crs="EPSG:4326", resolution=0.0001, chunks=chunks)
     assert ours.B02.dims == ("time", "latitude", "longitude")
     assert_same(ours.compute(), ref)
+
+
+def test_sources_off_the_resolution_lattice_keep_their_pixels(data, tmp_path):
+    # Sources 5 m off the 10 m lattice: both tools keep the sources' own
+    # pixel alignment (no resampling); anchor="edge" snaps to multiples of
+    # the resolution instead (one more row and column, half-pixel shift).
+    from conftest import T0, scene
+
+    items = [scene(tmp_path, "off", T0, x0=399965.0, y0=5300045.0, seed=3, bands=(("B02", 10),))]
+    ref = odc_load(items, bands=["B02"], groupby="time", resolution=10, chunks=None)
+    native = stac_gdal.load(items, bands="B02", resolution=10)
+    assert float(native.x[0]) == 399970.0 and native.sizes["x"] == 128
+    np.testing.assert_array_equal(native.B02.values[0], rasterio_read(items[0]["assets"]["B02"]["href"]))
+    assert_same(native, ref)
+    edge = stac_gdal.load(items, bands="B02", resolution=10, anchor="edge")
+    assert float(edge.x[0]) % 10 == 5.0 and edge.sizes["x"] == 129
+
+
+def rasterio_read(path):
+    import rasterio
+
+    with rasterio.open(path) as src:
+        return src.read(1)

@@ -81,11 +81,7 @@ def test_odc_stac_choices_as_options(data):
     assert stac_gdal.load(items, bands="B02").sizes["time"] == 4
     assert stac_gdal.load(items, bands="B02", groupby="time").sizes["time"] == 4
     assert stac_gdal.load(items, bands="B02", groupby="solar_day").sizes["time"] == 2
-    # anchor="edge": pixel edges on multiples of the resolution (odc-stac).
-    native = stac_gdal.load(items[:1], bands="B02", resolution=30)
-    edge = stac_gdal.load(items[:1], bands="B02", resolution=30, anchor="edge")
-    assert float(edge.x[0] - 15) % 30 == 0
-    assert native.odc.geobox != edge.odc.geobox or float(native.x[0] - 15) % 30 == 0
+    # anchor: see test_equality_odc.py::test_sources_off_the_resolution_lattice_keep_their_pixels
 
 
 def test_grid_arguments(data):

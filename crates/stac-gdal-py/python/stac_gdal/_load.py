@@ -247,9 +247,9 @@ def load(
     Grid: ``crs`` (default the most common), ``resolution`` (default the
     finest), ``bbox`` (lon/lat; also filters items) or ``x``/``y`` ranges in
     the grid CRS, or ``like`` (an xarray object with ``.odc.geobox``, or a
-    GeoBox). ``anchor="auto"`` keeps the sources' own pixel alignment;
-    ``anchor="edge"`` puts pixel edges on multiples of the resolution
-    (odc-stac's choice).
+    GeoBox). ``anchor="auto"`` keeps the sources' own pixel alignment (as
+    odc-stac does for sources on one lattice); ``anchor="edge"`` puts pixel
+    edges on multiples of the resolution (``gdalwarp -tap``).
 
     Time: one timestep per item sorted by (datetime, id) by default;
     ``groupby="time"`` is odc-stac's default (items with equal datetimes
