@@ -26,7 +26,7 @@ const CRITERION: &[(&str, &str, &str)] = &[
 
 /// Run the benches (optionally only those whose package matches `filter`) and write the report.
 pub fn run(args: &[String]) -> Result<(), String> {
-    crate::setup::run()?;
+    crate::setup::prepare()?;
     let filter = args.first().map(String::as_str);
     if filter == Some("latency") && args.iter().any(|a| a == "--variants") {
         // Comparing builds or settings: the report goes under target/.
@@ -95,6 +95,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     if filter.is_none_or(|f| "stac-cube-e2e".contains(f)) {
         crate::bench_cube_e2e::append(&mut report)?;
+    }
+    if filter.is_none_or(|f| "stac-gdal-py".contains(f)) {
+        crate::bench_python::append(&mut report)?;
     }
     if filter.is_none_or(|f| "stac-cube-latency".contains(f)) {
         let opts = if filter == Some("latency") {

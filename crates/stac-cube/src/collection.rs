@@ -341,6 +341,11 @@ impl DatasetCollection {
         &self.data
     }
 
+    /// The pixels, moved out of the cube (no copy; e.g. handed to NumPy).
+    pub fn into_data(self) -> CubeData {
+        self.data
+    }
+
     /// Sources that could not be read (with `fail_on_error(false)`).
     pub fn failures(&self) -> &[Failure] {
         &self.failures
@@ -522,6 +527,16 @@ impl CubePlan {
             },
             "failures": self.plan_failures,
         })
+    }
+
+    /// The nodata a load will use: the option, else the first declared
+    /// source nodata the cube type can hold, else NaN for floats and 0 for
+    /// integers (`None` for count cubes). Needs the data type
+    /// ([`resolve_data_type`](Self::resolve_data_type)); `None` before.
+    pub fn nodata(&self) -> Option<f64> {
+        let dtype = self.dtype?;
+        let mut scratch = self.report.clone();
+        choose_nodata(&self.sources, &self.options, dtype, &mut scratch)
     }
 
     /// Windows of at most `rows` x `cols` covering the grid, row-major.
