@@ -251,7 +251,8 @@ mod tests {
 
     #[test]
     fn a_partial_run_keeps_old_sections_and_the_runs_note() {
-        let old = "# B\n\nintro\n\n- machine: a\n- runs: from run 1\n\n## one\nold 1\n## two\nold 2\n";
+        let old =
+            "# B\n\nintro\n\n- machine: a\n- runs: from run 1\n\n## one\nold 1\n## two\nold 2\n";
         let new = "# B\n\nintro\n\n- machine: b\n- rustc: r\n\n## two\nnew 2\n## three\nnew 3\n";
         assert_eq!(
             merge_sections(old, new),
