@@ -1,5 +1,5 @@
 //! Zarr v2 output: a cube written block by block through its
-//! [`CubePlan`], in the layout of [`CubeLayout`](crate::CubeLayout) (what
+//! [`CubePlan`], in the layout of [`CubeLayout`] (what
 //! `odc.stac.load(...).to_zarr(...)` gives), with consolidated metadata
 //! and zstd chunks by default.
 //!
@@ -26,7 +26,7 @@
 //! its chunks. A rerun skips a unit only when its manifest is there and
 //! every chunk it lists reads back with that checksum; every part that
 //! finishes finalizes when all units are done (the metadata is the same
-//! whoever writes it), and [`finalize_zarr`] does it alone.
+//! whoever writes it), and [`CubePlan::finalize_zarr`] does it alone.
 
 mod codec;
 mod meta;
