@@ -26,7 +26,7 @@ const CRITERION: &[(&str, &str, &str)] = &[
 
 /// Run the benches (optionally only those whose package matches `filter`) and write the report.
 pub fn run(args: &[String]) -> Result<(), String> {
-    crate::setup::run()?;
+    crate::setup::prepare()?;
     let filter = args.first().map(String::as_str);
     if filter == Some("latency") && args.iter().any(|a| a == "--variants") {
         // Comparing builds or settings: the report goes under target/.
@@ -96,6 +96,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if filter.is_none_or(|f| "stac-cube-e2e".contains(f)) {
         crate::bench_cube_e2e::append(&mut report)?;
     }
+    if filter.is_none_or(|f| "stac-gdal-py".contains(f)) {
+        crate::bench_python::append(&mut report)?;
+    }
     if filter.is_none_or(|f| "stac-cube-latency".contains(f)) {
         let opts = if filter == Some("latency") {
             &args[1..]
@@ -132,11 +135,25 @@ fn sections(text: &str) -> (String, Vec<(String, String)>) {
 }
 
 /// `old` with the sections that `new` has replaced (same title), the new
-/// ones appended, and `new`'s preamble (machine, rustc).
+/// ones appended, and `new`'s preamble (machine, rustc) followed by the old
+/// preamble's `- runs:` note (which run each section comes from: the
+/// sections kept from `old` still need it).
 fn merge_sections(old: &str, new: &str) -> String {
-    let (_, old_sections) = sections(old);
+    let (old_pre, old_sections) = sections(old);
     let (pre, mut new_sections) = sections(new);
     let mut out = pre;
+    if let Some(runs) = old_pre.lines().find(|l| l.starts_with("- runs:")) {
+        // After the preamble's last bullet (machine, rustc).
+        let mut at = out.len();
+        let mut offset = 0;
+        for line in out.split_inclusive('\n') {
+            offset += line.len();
+            if line.starts_with("- ") {
+                at = offset;
+            }
+        }
+        out.insert_str(at, &format!("{runs}\n"));
+    }
     for (title, body) in old_sections {
         match new_sections.iter().position(|(t, _)| *t == title) {
             Some(i) => out.push_str(&new_sections.remove(i).1),
@@ -225,5 +242,21 @@ fn visit(dir: &Path, since: std::time::SystemTime, out: &mut Vec<(String, f64, O
         } else if path.is_dir() && path.file_name().is_some_and(|n| n != "report") {
             visit(&path, since, out);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_sections;
+
+    #[test]
+    fn a_partial_run_keeps_old_sections_and_the_runs_note() {
+        let old =
+            "# B\n\nintro\n\n- machine: a\n- runs: from run 1\n\n## one\nold 1\n## two\nold 2\n";
+        let new = "# B\n\nintro\n\n- machine: b\n- rustc: r\n\n## two\nnew 2\n## three\nnew 3\n";
+        assert_eq!(
+            merge_sections(old, new),
+            "# B\n\nintro\n\n- machine: b\n- rustc: r\n- runs: from run 1\n\n## one\nold 1\n## two\nnew 2\n## three\nnew 3\n"
+        );
     }
 }

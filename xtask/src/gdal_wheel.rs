@@ -118,7 +118,7 @@ const EXPECTED_FAILURES: &[ExpectedFailure] = &[
 
 /// `cargo xtask gdal-3.12`: this step alone (after `setup`).
 pub fn run() -> Result<(), String> {
-    crate::setup::run()?;
+    crate::setup::prepare()?;
     ci()
 }
 

@@ -1,7 +1,9 @@
 //! `cargo xtask`: the project's automation, in Rust (rust-analyzer style).
 //!
-//! - `setup`: make a fresh machine ready (system packages, Python venvs).
-//! - `test`: setup, fmt, clippy, the whole test suite, docs, invariants.
+//! - `setup`: make a fresh machine ready (system packages, Python venvs,
+//!   the `stac_gdal` Python package built into venv `cube-peers`).
+//! - `test`: setup, fmt, clippy, the whole test suite, the `stac_gdal`
+//!   pytest suite, docs, invariants.
 //! - `tour`: run the offline tour example (the seed notebook in Rust).
 //! - `bench`: criterion benches and side-by-side peer runs → docs/benchmarks.md.
 //! - `fuzz`: the cargo-fuzz targets of `fuzz/` (`fuzz <target|all> --time S`).
@@ -16,11 +18,13 @@ mod bench_cube;
 mod bench_cube_e2e;
 mod bench_geoparquet;
 mod bench_latency;
+mod bench_python;
 mod bench_vrt;
 mod fuzz;
 mod gdal_wheel;
 mod invariants;
 mod process;
+mod python_pkg;
 mod setup;
 
 const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|fuzz|gdal-3.12>";
@@ -52,7 +56,7 @@ fn main() -> ExitCode {
 
 /// Everything CI checks, in the order that fails fastest; the fuzz targets last.
 fn test() -> Result<(), String> {
-    setup::run()?;
+    setup::prepare()?;
     process::step(
         "cargo fmt --check",
         process::cargo(&["fmt", "--all", "--check"]),
@@ -80,6 +84,10 @@ fn test() -> Result<(), String> {
         "cargo test -p stac-signers (without `network`)",
         process::cargo(&["test", "-p", "stac-signers", "--test", "without_network"]),
     )?;
+    // The Python package: built now (reusing what `cargo test` compiled),
+    // installed into venv cube-peers, and its pytest suite.
+    python_pkg::install()?;
+    python_pkg::test()?;
     // The GDAL-facing tests again, against libgdal 3.12 (its own target dir).
     gdal_wheel::ci()?;
     let mut doc = process::cargo(&["doc", "--workspace", "--all-features", "--no-deps"]);
@@ -92,7 +100,7 @@ fn test() -> Result<(), String> {
 
 /// Run the offline tour: the seed notebook's cells, in Rust, on generated data.
 fn tour() -> Result<(), String> {
-    setup::run()?;
+    setup::prepare()?;
     process::step(
         "offline tour",
         process::cargo(&[

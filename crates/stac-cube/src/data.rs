@@ -110,6 +110,26 @@ impl CubeData {
         with_data!(self, a => convert(a.view()))
     }
 
+    /// Timesteps `times` of `window`, all bands, as a new cube array.
+    pub(crate) fn block(&self, window: stac_raster::Window, times: std::ops::Range<usize>) -> Self {
+        let s = ndarray::s![
+            times,
+            ..,
+            window.row_off..window.row_off + window.rows,
+            window.col_off..window.col_off + window.cols
+        ];
+        match self {
+            Self::U8(a) => Self::U8(a.slice(s).to_owned()),
+            Self::I8(a) => Self::I8(a.slice(s).to_owned()),
+            Self::U16(a) => Self::U16(a.slice(s).to_owned()),
+            Self::I16(a) => Self::I16(a.slice(s).to_owned()),
+            Self::U32(a) => Self::U32(a.slice(s).to_owned()),
+            Self::I32(a) => Self::I32(a.slice(s).to_owned()),
+            Self::F32(a) => Self::F32(a.slice(s).to_owned()),
+            Self::F64(a) => Self::F64(a.slice(s).to_owned()),
+        }
+    }
+
     /// The typed array when `T` is the cube's type (no copy).
     pub fn as_array<T: Pixel>(&self) -> Option<ArrayView4<'_, T>> {
         fn cast_view<'a, S: Pixel, T: Pixel>(a: &'a Array4<S>) -> Option<ArrayView4<'a, T>> {

@@ -89,6 +89,17 @@ pub enum CubeError {
         #[source]
         source: std::io::Error,
     },
+    /// A Zarr store cannot be written, or holds something this write would
+    /// contradict (another plan, a chunk whose checksum does not match).
+    #[error("zarr store {store}: {key}: {message}")]
+    Store {
+        /// The store (path, or redacted URL).
+        store: String,
+        /// The key (object) involved.
+        key: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 fn summarize(failures: &[Failure]) -> String {

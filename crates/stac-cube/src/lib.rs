@@ -69,8 +69,10 @@ mod load;
 mod netcdf;
 mod options;
 mod sources;
+mod spec;
 mod timeline;
 mod write;
+pub mod zarr;
 
 pub use collection::{CubePlan, DatasetCollection};
 pub use data::CubeData;
@@ -85,6 +87,7 @@ pub use options::{
     AssetOptions, CubeOptions, DEFAULT_IO_CONCURRENCY, IO_CONCURRENCY_ENV, PatchUrl, Progress,
     ProgressFn, TimeOrder,
 };
+pub use spec::{CubeSpec, SpecGrid, SpecOptions};
 pub use stac_meta::{GroupBy, GroupKey};
 pub use stac_raster::{Crs, Resampling, TargetGrid, Window};
 pub use timeline::Timestep;

@@ -1,5 +1,7 @@
 //! `stac-gdal cube`: build a time x band x y x x cube from items and write
-//! one GeoTIFF per timestep; prints a JSON summary, progress on stderr.
+//! it: one GeoTIFF per timestep (a folder), or a Zarr store (`X.zarr`,
+//! written block by block, see [`crate::cube_format`]); prints a JSON
+//! summary, progress on stderr.
 
 use std::path::PathBuf;
 
@@ -12,6 +14,7 @@ use stac_gdal::cube::{
 };
 use stac_gdal::raster::Pixel;
 
+use crate::cube_format::{OutputFormat, ZarrArgs};
 use crate::policy_args::{PolicyArgs, Provenance};
 use crate::signer_args::SignerOpts;
 
@@ -25,14 +28,15 @@ pub struct CubeArgs {
     /// Asset keys, in band order (`key.N` or `key.name` pick a band of a multi-band asset).
     #[arg(long, value_delimiter = ',', required = true)]
     asset: Vec<String>,
-    /// Output: a folder (one GeoTIFF per timestep), or X.nc (one netCDF-4
-    /// file, as xarray's `to_netcdf`, written strip by strip); not needed
-    /// with --plan or --no-write.
+    /// Output: a folder (one GeoTIFF per timestep), X.zarr (a Zarr v2
+    /// store, written block by block: larger than memory is fine), or X.nc
+    /// (one netCDF-4 file, as xarray's `to_netcdf`, written strip by strip);
+    /// not needed with --plan or --no-write.
     #[arg(
         short = 'o',
         long = "output",
         visible_alias = "out",
-        value_name = "DIR"
+        value_name = "DIR|X.zarr"
     )]
     output: Option<PathBuf>,
     /// Warp sources onto the grid (default). Use --no-align to require aligned sources.
@@ -126,6 +130,8 @@ pub struct CubeArgs {
     #[arg(long, help_heading = "Benchmarking")]
     checksum: bool,
     #[command(flatten)]
+    zarr: ZarrArgs,
+    #[command(flatten)]
     signer: SignerOpts,
     #[command(flatten)]
     policy: PolicyArgs,
@@ -213,13 +219,17 @@ pub fn cube(args: CubeArgs) -> Result<()> {
     if let Some(p) = &args.preview {
         crate::arg_checks::preview_path(p)?;
     }
-    if !(args.plan || args.no_write)
-        && args
-            .output
-            .as_deref()
-            .is_some_and(crate::cube_netcdf::is_netcdf)
-    {
-        return netcdf_cube(args);
+    let format = args
+        .output
+        .as_deref()
+        .map_or(OutputFormat::GeoTiffDir, OutputFormat::from_path);
+    if args.zarr.any() && format != OutputFormat::Zarr && !(args.plan || args.no_write) {
+        bail!("--chunks, --codec, --part and --finalize are for a Zarr output (-o X.zarr)");
+    }
+    match format {
+        OutputFormat::Zarr if !(args.plan || args.no_write) => return zarr_cube(args),
+        OutputFormat::NetCdf if !(args.plan || args.no_write) => return netcdf_cube(args),
+        _ => {}
     }
     // Output paths checked and staged before any work (crate::staging).
     let output = match (&args.output, args.plan || args.no_write) {
@@ -345,6 +355,103 @@ fn netcdf_cube(args: CubeArgs) -> Result<()> {
     }
     let summary = output.write(&plan)?;
     bar.finish_and_clear();
+    crate::output::print_json(&summary)
+}
+
+/// `cube -o X.zarr`: the store written block by block through the plan
+/// (staged and renamed into place whole; in place with `--part` or
+/// `--finalize`, where the store's own bookkeeping makes it complete only
+/// once every part is done).
+fn zarr_cube(args: CubeArgs) -> Result<()> {
+    let out = args
+        .output
+        .clone()
+        .expect("a Zarr format comes from --output");
+    if args.preview.is_some() {
+        bail!("--preview is for folder outputs; open the Zarr store in xarray to look at it");
+    }
+    let zopts = args.zarr.options()?;
+    let s3 = out
+        .to_str()
+        .filter(|u| u.starts_with("s3://"))
+        .map(str::to_owned);
+    // The path checked (and staged) before any work; an S3 store is
+    // written in place (its metadata last, as parts do).
+    let staged = if s3.is_some() {
+        None
+    } else if args.zarr.in_place() {
+        crate::output::check_output_dir(&out, "--output")?;
+        crate::staging::check_zarr_store(&out, "--output")?;
+        None
+    } else {
+        Some(crate::staging::ZarrOutput::prepare(&out)?)
+    };
+    let items = args
+        .catalog
+        .read(&args.items, args.bbox.as_deref(), false)?;
+    let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
+    let started = std::time::Instant::now();
+    let plan = DatasetCollection::plan(&items, &assets, &options(&args)?)
+        .map_err(crate::arg_checks::cube_error)?;
+    for w in &plan.grid_report().warnings {
+        eprintln!("stac-gdal: warning: {w}");
+    }
+    let store: Box<dyn stac_gdal::cube::zarr::Store> = match &s3 {
+        Some(url) => Box::new(
+            stac_gdal::cube::zarr::S3Store::new(
+                url,
+                &args.zarr.endpoint(),
+                args.signer.build()?,
+                std::time::Duration::from_secs(120),
+            )
+            .map_err(crate::arg_checks::cube_error)?,
+        ),
+        None => Box::new(stac_gdal::cube::zarr::LocalStore::new(
+            staged.as_ref().map_or_else(|| out.clone(), |s| s.dir()),
+        )),
+    };
+    let store = store.as_ref();
+    let mut summary = plan.summary();
+    if args.zarr.finalize {
+        plan.finalize_zarr(store, &zopts)
+            .map_err(crate::arg_checks::cube_error)?;
+        summary["zarr"] = serde_json::json!({"finalized": true});
+        summary["output"] = out.display().to_string().into();
+        return crate::output::print_json(&summary);
+    }
+    let bar = if crate::logging::quiet() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} chunk blocks [{wide_bar}] {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let zopts = zopts.with_progress(move |p| {
+        b.set_length(p.total as u64);
+        b.set_position(p.done as u64);
+    });
+    let report = plan
+        .write_zarr(store, &zopts)
+        .map_err(crate::arg_checks::cube_error)?;
+    bar.finish_and_clear();
+    if let Some(s) = staged {
+        s.commit()?;
+    }
+    for f in &report.failures {
+        crate::logging::warn(f);
+    }
+    summary["zarr"] = serde_json::to_value(&report)?;
+    summary["output"] = out.display().to_string().into();
+    summary["seconds"] = started.elapsed().as_secs_f64().into();
+    if !report.finalized {
+        crate::logging::warn(format_args!(
+            "{}: part written; the store is complete once every part has run",
+            out.display()
+        ));
+    }
     crate::output::print_json(&summary)
 }
 

@@ -14,12 +14,6 @@ use stac_gdal::cube::{CubePlan, NetcdfOptions};
 
 use crate::staging::Staging;
 
-/// Whether `--out` names a NetCDF file (`.nc`, `.nc4`, any case).
-pub fn is_netcdf(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("nc") || e.eq_ignore_ascii_case("nc4"))
-}
-
 /// A NetCDF output, checked and staged before any work.
 #[derive(Debug)]
 pub struct NetcdfOutput {

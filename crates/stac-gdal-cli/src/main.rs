@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod arg_checks;
 mod convert;
 mod cube_cmd;
+mod cube_format;
 mod cube_netcdf;
 mod download_cmd;
 mod input;
@@ -86,11 +87,11 @@ enum Command {
         after_help = "Example:\n  stac-gdal item B04.tif --id scene-0 --datetime 2021-06-01T00:00:00Z --media-type 'image/tiff; application=geotiff'"
     )]
     Item(item_cmd::ItemArgs),
-    /// Build a time x band x y x x cube from items; write one GeoTIFF per timestep and print a JSON summary.
+    /// Build a time x band x y x x cube from items; write one GeoTIFF per timestep (a folder) or a Zarr store (X.zarr), and print a JSON summary.
     #[command(
         after_help = "Example:\n  stac-gdal cube items.json --asset B04,B08 --groupby solar_day --fuse first --resolution 20 -o cube/ --preview cube.png"
     )]
-    Cube(cube_cmd::CubeArgs),
+    Cube(Box<cube_cmd::CubeArgs>),
     /// Search a STAC API around a point and load an edge-size square cube on the local UTM grid.
     #[command(
         after_help = "Example:\n  stac-gdal point https://earth-search.aws.element84.com/v1 --collection sentinel-2-l2a --asset red,green,blue --lat 46.0 --lon 11.0 --start 2021-06-01 --end 2021-06-10 --edge-size 64 --resolution 10 -o point/"
@@ -159,7 +160,7 @@ fn main() -> ExitCode {
         Command::Env(args) => sign_cmds::env(args),
         Command::Vrt(args) => vrt_cmd::vrt(args),
         Command::Item(args) => item_cmd::item(args),
-        Command::Cube(args) => cube_cmd::cube(args),
+        Command::Cube(args) => cube_cmd::cube(*args),
         Command::Point(args) => point_cmd::point(args),
         Command::Search(args) => search_cmd::search(args),
         Command::Download(args) => download_cmd::download(args),

@@ -156,6 +156,75 @@ pub fn check_cube_dir(path: &Path, flag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Check a Zarr store path before any work: parent exists, not a link;
+/// when it exists, a folder that is empty or a store stac-gdal started
+/// (a `.stac-gdal` folder; the library then checks its `plan.json`
+/// against the cube), so that replacing or completing it deletes nobody's
+/// files.
+pub fn check_zarr_store(path: &Path, flag: &str) -> Result<()> {
+    let Some(m) = check_common(path, flag)? else {
+        return Ok(());
+    };
+    if !m.is_dir() {
+        bail!(
+            "{flag} {}: is a file, not a Zarr store folder",
+            path.display()
+        );
+    }
+    // A `.stac-gdal` folder: a store stac-gdal started (plan.json lands
+    // in it a moment after the folder, while a concurrent part starts).
+    let ours = std::fs::symlink_metadata(path.join(".stac-gdal")).is_ok_and(|m| m.is_dir());
+    let empty = std::fs::read_dir(path)
+        .with_context(|| format!("{flag} {}", path.display()))?
+        .next()
+        .is_none();
+    if !ours && !empty {
+        bail!(
+            "{flag} {}: the folder is not a Zarr store stac-gdal wrote (no .stac-gdal folder); \
+             give a new or empty folder",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// What `cube --out X.zarr` writes (one process, no `--part`): the store
+/// built in the staging directory, then put into place whole (replacing a
+/// previous store stac-gdal wrote).
+#[derive(Debug)]
+pub struct ZarrOutput {
+    out: PathBuf,
+    staging: Staging,
+}
+
+impl ZarrOutput {
+    /// Check the store path and create its staging directory, before any work.
+    pub fn prepare(out: &Path) -> Result<Self> {
+        let out = &plain(out);
+        crate::output::check_output_dir(out, "--output")?;
+        let parent = parent_of(out);
+        std::fs::create_dir_all(&parent).with_context(|| {
+            format!("--output {}: creating {}", out.display(), parent.display())
+        })?;
+        check_zarr_store(out, "--output")?;
+        let staging = Staging::for_output(out, "--output")?;
+        Ok(Self {
+            out: out.to_path_buf(),
+            staging,
+        })
+    }
+
+    /// The folder the store is written into (inside the staging directory).
+    pub fn dir(&self) -> PathBuf {
+        self.staging.path().join("new")
+    }
+
+    /// Put the store into place, replacing the previous one whole.
+    pub fn commit(self) -> Result<()> {
+        self.staging.replace_dir(&self.dir(), &self.out)
+    }
+}
+
 /// Check a preview image path: a known image extension, then as a file
 /// output (its folder may be the cube folder, written with it).
 pub fn check_preview(path: &Path, cube_dir: &Path, flag: &str) -> Result<()> {

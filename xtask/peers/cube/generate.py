@@ -61,20 +61,23 @@ def field(col0, row0, n, res, seed, band, offset):
     return np.clip(v, 1, 65535).astype(np.uint16)
 
 
-def write_cog(path, data, transform):
+def write_cog(path, data, transform, epsg=EPSG):
+    """A DEFLATE COG of `data` (rows x cols, or bands x rows x cols), uint16,
+    nodata 0. Also used by the stac_gdal pytest suite (crates/stac-gdal-py)."""
+    data = data if data.ndim == 3 else data[None]
     profile = dict(
         driver="GTiff",
-        width=data.shape[1],
-        height=data.shape[0],
-        count=1,
+        width=data.shape[2],
+        height=data.shape[1],
+        count=data.shape[0],
         dtype="uint16",
-        crs=f"EPSG:{EPSG}",
+        crs=f"EPSG:{epsg}",
         transform=transform,
         nodata=0,
     )
     with MemoryFile() as mem:
         with mem.open(**profile) as ds:
-            ds.write(data, 1)
+            ds.write(data)
         with mem.open() as ds:
             rasterio.shutil.copy(
                 ds,

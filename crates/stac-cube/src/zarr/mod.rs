@@ -1,0 +1,773 @@
+//! Zarr v2 output: a cube written block by block through its
+//! [`CubePlan`], in the layout of [`CubeLayout`](crate::CubeLayout) (what
+//! `odc.stac.load(...).to_zarr(...)` gives), with consolidated metadata
+//! and zstd chunks by default.
+//!
+//! **Blocks.** The cube is cut into *units*: `chunk time × chunk rows ×
+//! chunk cols` of every band, i.e. exactly one chunk per band. Units are
+//! loaded ([`CubePlan`]'s block load: the sources reaching the window,
+//! for those timesteps only), encoded, compressed and stored by
+//! `threads` workers at once, so at most `threads` units are in memory:
+//! peak memory is bounded by threads × bands × chunk bytes, not by the
+//! cube.
+//!
+//! **Parts.** [`Part`] `K/N` takes the K-th of N contiguous, disjoint runs
+//! of units; N processes (on one machine or many, sharing the store) write
+//! the same chunks one process would, byte for byte.
+//!
+//! **Completion.** Chunks come first; the metadata (`.zgroup`, `.zattrs`,
+//! each array's `.zarray`/`.zattrs`, the coordinate arrays) and, last,
+//! `.zmetadata` are written only once every unit is done, so an
+//! interrupted store has no `.zgroup`/`.zmetadata` and no reader takes it
+//! for a complete one. The bookkeeping lives under `.stac-gdal/`:
+//! `plan.json` (a fingerprint of layout, chunking and codec: a store holding
+//! another cube is refused, never mixed) and one manifest per unit
+//! (`units/T.Y.X.json`: each chunk's key, size and SHA-256), written after
+//! its chunks. A rerun skips a unit only when its manifest is there and
+//! every chunk it lists reads back with that checksum; every part that
+//! finishes finalizes when all units are done (the metadata is the same
+//! whoever writes it), and [`finalize_zarr`] does it alone.
+
+mod codec;
+mod meta;
+#[cfg(feature = "s3")]
+mod s3;
+mod store;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use stac_raster::{Pixel, Window};
+
+pub use codec::Codec;
+#[cfg(feature = "s3")]
+pub use s3::S3Store;
+pub use store::{LocalStore, Store};
+
+use crate::collection::CubePlan;
+use crate::data::{CubeData, with_data};
+use crate::error::{CubeError, Result, invalid};
+use crate::failure::Failure;
+use crate::layout::{CubeLayout, GRID_MAPPING, GROUP_KEY_COORD, ITEMS_COORD};
+use crate::options::{Progress, ProgressFn};
+
+/// Target bytes of a default chunk (one timestep; y and x a power of two).
+pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
+
+/// Blocks in flight per thread when the sources are remote.
+pub const REMOTE_BLOCKS_PER_THREAD: usize = 4;
+
+/// Where the bookkeeping lives inside a store.
+const BOOKKEEPING: &str = ".stac-gdal";
+
+/// One of N parts of a write (`K/N`, K from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    index: usize,
+    count: usize,
+}
+
+impl Part {
+    /// Part `index` (1-based) of `count`.
+    pub fn new(index: usize, count: usize) -> Result<Self> {
+        if count == 0 || index == 0 || index > count {
+            return Err(invalid(
+                "part",
+                format!("{index}/{count}: K/N needs 1 <= K <= N"),
+            ));
+        }
+        Ok(Self { index, count })
+    }
+
+    /// The whole write (1/1).
+    pub fn whole() -> Self {
+        Self { index: 1, count: 1 }
+    }
+
+    /// K.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// N.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// This part's units among `total` (contiguous, disjoint; the N parts
+    /// cover `0..total`).
+    pub fn range(&self, total: usize) -> std::ops::Range<usize> {
+        let (k, n) = (self.index - 1, self.count);
+        (k * total / n)..((k + 1) * total / n)
+    }
+}
+
+impl std::str::FromStr for Part {
+    type Err = CubeError;
+
+    /// `K/N`.
+    fn from_str(s: &str) -> Result<Self> {
+        let bad = || invalid("part", format!("{s:?} is not K/N (e.g. 2/4)"));
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        Self::new(
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        )
+    }
+}
+
+/// How a cube is written to Zarr.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct ZarrOptions {
+    /// Chunk shape `(time, y, x)`; default: 1 timestep × the largest
+    /// power-of-two square of at most [`DEFAULT_CHUNK_BYTES`].
+    pub chunks: Option<[usize; 3]>,
+    /// The chunk compressor (zstd level 3 by default).
+    pub codec: Codec,
+    /// Worker threads (default: the plan's `threads`, or the cores).
+    pub threads: Option<usize>,
+    /// Which part of the units this call writes (default: all).
+    pub part: Option<Part>,
+    /// Called as units finish (`done` / `total` of this part's units).
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for ZarrOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZarrOptions")
+            .field("chunks", &self.chunks)
+            .field("codec", &self.codec)
+            .field("threads", &self.threads)
+            .field("part", &self.part)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ZarrOptions {
+    /// With a chunk shape `(time, y, x)`.
+    pub fn with_chunks(mut self, chunks: [usize; 3]) -> Self {
+        self.chunks = Some(chunks);
+        self
+    }
+
+    /// With a compressor.
+    pub fn with_codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// With a number of worker threads.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Write only part `K/N` of the units.
+    pub fn with_part(mut self, part: Part) -> Self {
+        self.part = Some(part);
+        self
+    }
+
+    /// With a progress callback (units done / total).
+    pub fn with_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+}
+
+/// What a Zarr write did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct ZarrReport {
+    /// The chunk shape used `(time, y, x)`.
+    pub chunks: [usize; 3],
+    /// Units in the whole cube.
+    pub units_total: usize,
+    /// Units this call was given (its part).
+    pub units_in_part: usize,
+    /// Units written now.
+    pub units_written: usize,
+    /// Units skipped: already complete, every chunk verified.
+    pub units_skipped: usize,
+    /// Chunk bytes written (compressed).
+    pub bytes_written: u64,
+    /// Whether the store is complete (metadata written) after this call.
+    pub finalized: bool,
+    /// Sources that could not be read (with `fail_on_error(false)`).
+    pub failures: Vec<Failure>,
+}
+
+/// The default chunk shape for a type: 1 × side × side, side the largest
+/// power of two with side² × bytes ≤ [`DEFAULT_CHUNK_BYTES`] (clamped
+/// to the grid).
+fn default_chunks(bytes: usize, rows: usize, cols: usize) -> [usize; 3] {
+    let mut side = 1usize;
+    while (side * 2) * (side * 2) * bytes <= DEFAULT_CHUNK_BYTES {
+        side *= 2;
+    }
+    [1, side.min(rows.max(1)), side.min(cols.max(1))]
+}
+
+/// Where a write's blocks come from: a plan (loaded block by block) or a
+/// loaded cube (sliced).
+pub(crate) trait Blocks: Sync {
+    /// The cube's layout.
+    fn layout(&self) -> Result<CubeLayout>;
+    /// Timesteps `times` of `window`, `(time, band, y, x)`, and the sources
+    /// that failed, on `threads` threads.
+    fn block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        threads: usize,
+        layout: &CubeLayout,
+    ) -> Result<(CubeData, Vec<Failure>)>;
+    /// The default number of workers.
+    fn threads(&self) -> Option<usize>;
+    /// Whether blocks are read over the network (latency-bound).
+    fn remote(&self) -> bool {
+        false
+    }
+}
+
+impl Blocks for CubePlan {
+    fn layout(&self) -> Result<CubeLayout> {
+        CubePlan::layout(self)
+    }
+
+    fn block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        threads: usize,
+        layout: &CubeLayout,
+    ) -> Result<(CubeData, Vec<Failure>)> {
+        let b = &layout.bands[0];
+        self.load_block(window, times, threads, b.dtype, b.nodata)
+    }
+
+    fn threads(&self) -> Option<usize> {
+        self.options().threads
+    }
+
+    fn remote(&self) -> bool {
+        self.reads_remote()
+    }
+}
+
+impl Blocks for crate::DatasetCollection {
+    fn layout(&self) -> Result<CubeLayout> {
+        crate::DatasetCollection::layout(self)
+    }
+
+    fn block(
+        &self,
+        window: Window,
+        times: std::ops::Range<usize>,
+        _threads: usize,
+        _layout: &CubeLayout,
+    ) -> Result<(CubeData, Vec<Failure>)> {
+        Ok((self.data().block(window, times), Vec::new()))
+    }
+
+    fn threads(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// Everything a write needs, shared by the workers.
+struct Job<'a> {
+    plan: &'a dyn Blocks,
+    store: &'a dyn Store,
+    layout: CubeLayout,
+    chunks: [usize; 3],
+    grid: [usize; 3],
+    codec: Codec,
+}
+
+impl Job<'_> {
+    fn units(&self) -> usize {
+        self.grid.iter().product()
+    }
+
+    /// Unit `i` as (time block, chunk row, chunk col), row-major.
+    fn unit(&self, i: usize) -> [usize; 3] {
+        let [_, gy, gx] = self.grid;
+        [i / (gy * gx), (i / gx) % gy, i % gx]
+    }
+
+    fn err(&self, key: &str, message: impl std::fmt::Display) -> CubeError {
+        CubeError::Store {
+            store: self.store.describe(),
+            key: key.to_owned(),
+            message: message.to_string(),
+        }
+    }
+}
+
+fn manifest_key(u: [usize; 3]) -> String {
+    format!("{BOOKKEEPING}/units/{}.{}.{}.json", u[0], u[1], u[2])
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Is unit `u` complete: its manifest there, each chunk reading back with
+/// the size and checksum it lists?
+fn verified(job: &Job<'_>, u: [usize; 3]) -> Result<bool> {
+    let Some(bytes) = job.store.get(&manifest_key(u))? else {
+        return Ok(false);
+    };
+    let Ok(m) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(false);
+    };
+    let Some(chunks) = m.get("chunks").and_then(Value::as_array) else {
+        return Ok(false);
+    };
+    if chunks.len() != job.layout.bands.len() {
+        return Ok(false);
+    }
+    for c in chunks {
+        let (Some(key), Some(sum)) = (
+            c.get("key").and_then(Value::as_str),
+            c.get("sha256").and_then(Value::as_str),
+        ) else {
+            return Ok(false);
+        };
+        match job.store.get(key)? {
+            Some(b) if sha256_hex(&b) == sum => {}
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+/// Raw little-endian bytes of band `b`, timesteps `0..ct` of a block,
+/// padded with `fill` to the full chunk (Zarr v2 edge chunks are whole).
+fn chunk_bytes<T: Pixel>(a: &ndarray::Array4<T>, b: usize, chunks: [usize; 3], fill: T) -> Vec<u8> {
+    let (nt, _, _, nx) = a.dim();
+    let [ct, cy, cx] = chunks;
+    let mut out: Vec<T> = vec![fill; ct * cy * cx];
+    for t in 0..nt {
+        let plane = a.slice(ndarray::s![t, b, .., ..]);
+        for (y, src) in plane.rows().into_iter().enumerate() {
+            let row = &mut out[(t * cy + y) * cx..(t * cy + y) * cx + nx];
+            match src.as_slice() {
+                Some(s) => row.copy_from_slice(s),
+                None => row.iter_mut().zip(src.iter()).for_each(|(d, s)| *d = *s),
+            }
+        }
+    }
+    let size = std::mem::size_of::<T>();
+    // SAFETY: T is a plain numeric type (Pixel is sealed to u8..f64), no
+    // padding; the slice covers exactly `out`'s initialised elements.
+    let raw = unsafe { std::slice::from_raw_parts(out.as_ptr().cast::<u8>(), out.len() * size) };
+    let mut bytes = raw.to_vec();
+    if cfg!(target_endian = "big") {
+        for e in bytes.chunks_exact_mut(size) {
+            e.reverse();
+        }
+    }
+    bytes
+}
+
+/// Load, encode and store unit `u`; returns the bytes written.
+fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<Failure>)> {
+    let [ct, cy, cx] = job.chunks;
+    let [nt, ny, nx] = job.layout.shape();
+    let t0 = u[0] * ct;
+    let (r0, c0) = (u[1] * cy, u[2] * cx);
+    let window = Window::new(c0, r0, cx.min(nx - c0), cy.min(ny - r0));
+    let nodata = job.layout.bands[0].nodata;
+    let (data, failures) = job
+        .plan
+        .block(window, t0..(t0 + ct).min(nt), threads, &job.layout)?;
+    let mut entries = Vec::new();
+    let mut written = 0u64;
+    for (b, band) in job.layout.bands.iter().enumerate() {
+        let raw = block_chunk(&data, b, job.chunks, nodata);
+        let z = job
+            .codec
+            .encode(&raw)
+            .map_err(|e| job.err(&band.name, format!("compressing: {e}")))?;
+        let key = format!("{}/{}.{}.{}", band.name, u[0], u[1], u[2]);
+        job.store.put(&key, &z)?;
+        written += z.len() as u64;
+        entries.push(json!({"key": key, "bytes": z.len(), "sha256": sha256_hex(&z)}));
+    }
+    let manifest = json!({"unit": u, "chunks": entries});
+    job.store
+        .put(&manifest_key(u), &meta::to_bytes(&manifest))?;
+    Ok((written, failures))
+}
+
+fn block_chunk(data: &CubeData, b: usize, chunks: [usize; 3], nodata: Option<f64>) -> Vec<u8> {
+    fn go<T: Pixel>(
+        a: &ndarray::Array4<T>,
+        b: usize,
+        chunks: [usize; 3],
+        nodata: Option<f64>,
+    ) -> Vec<u8> {
+        let fill = nodata.map_or_else(T::default, |v| crate::load::cast::<T>(v));
+        chunk_bytes(a, b, chunks, fill)
+    }
+    with_data!(data, a => go(a, b, chunks, nodata))
+}
+
+/// Check the plan against the store: a fingerprint of everything that
+/// decides the bytes (layout, chunks, codec). A store holding another
+/// cube, or files that are not a stac-gdal store's, is refused.
+fn claim(job: &Job<'_>) -> Result<()> {
+    let layout = serde_json::to_value(&job.layout).unwrap_or_default();
+    let doc = json!({"layout": layout, "chunks": job.chunks, "codec": job.codec.config()});
+    let fingerprint = sha256_hex(&meta::to_bytes(&doc));
+    let key = format!("{BOOKKEEPING}/plan.json");
+    let ours = meta::to_bytes(&json!({"format": "stac-gdal zarr v2", "fingerprint": fingerprint}));
+    match job.store.get(&key)? {
+        Some(b) if b == ours => Ok(()),
+        Some(_) => Err(job.err(
+            &key,
+            "the store holds another cube (other items, grid, bands, chunks or codec); \
+             remove it or write elsewhere",
+        )),
+        None => {
+            let existing = job.store.list("")?;
+            if let Some(k) = existing.first() {
+                return Err(job.err(
+                    k,
+                    "the store is not empty and was not started by stac-gdal; \
+                     refusing to write into it",
+                ));
+            }
+            job.store.put(&key, &ours)
+        }
+    }
+}
+
+/// Write the metadata when every unit's manifest is present; `.zmetadata`
+/// last. Returns whether the store is complete.
+fn try_finalize(job: &Job<'_>) -> Result<bool> {
+    let done = job.store.list(&format!("{BOOKKEEPING}/units/"))?.len();
+    if done < job.units() {
+        return Ok(false);
+    }
+    let vars = meta::variables(&job.layout, job.chunks, &job.codec);
+    for v in &vars {
+        if let Some((k, raw)) = &v.chunk {
+            let z = job
+                .codec
+                .encode(raw)
+                .map_err(|e| job.err(&v.name, format!("compressing: {e}")))?;
+            job.store.put(&format!("{}/{k}", v.name), &z)?;
+        }
+        job.store
+            .put(&format!("{}/.zarray", v.name), &meta::to_bytes(&v.zarray))?;
+        job.store.put(
+            &format!("{}/.zattrs", v.name),
+            &meta::attrs_to_bytes(&v.zattrs),
+        )?;
+    }
+    let attrs = job.layout.global_attrs();
+    job.store.put(
+        ".zattrs",
+        &meta::attrs_to_bytes(&Value::Object(attrs.clone())),
+    )?;
+    job.store
+        .put(".zgroup", &meta::to_bytes(&json!({"zarr_format": 2})))?;
+    job.store.put(
+        ".zmetadata",
+        &meta::attrs_to_bytes(&meta::consolidated(&vars, &attrs)),
+    )?;
+    Ok(true)
+}
+
+fn prepare<'a>(
+    plan: &'a dyn Blocks,
+    store: &'a dyn Store,
+    options: &ZarrOptions,
+) -> Result<Job<'a>> {
+    let layout = plan.layout()?;
+    for b in &layout.bands {
+        let reserved = [
+            "time",
+            layout.y.name.as_str(),
+            layout.x.name.as_str(),
+            GRID_MAPPING,
+            ITEMS_COORD,
+            GROUP_KEY_COORD,
+        ];
+        if b.name.is_empty()
+            || b.name.starts_with('.')
+            || b.name.contains(['/', '\\'])
+            || reserved.contains(&b.name.as_str())
+        {
+            return Err(invalid(
+                "band name",
+                format!(
+                    "{:?} cannot name a Zarr variable (empty, '/', leading '.', or a coordinate's name)",
+                    b.name
+                ),
+            ));
+        }
+    }
+    let [nt, ny, nx] = layout.shape();
+    let bytes = layout.bands[0]
+        .dtype
+        .bits()
+        .map_or(8, |b| (b / 8).max(1) as usize);
+    let chunks = match options.chunks {
+        Some(c) if c.contains(&0) => {
+            return Err(invalid(
+                "chunks",
+                format!("{c:?}: every side must be at least 1"),
+            ));
+        }
+        Some([t, y, x]) => [t.min(nt.max(1)), y.min(ny.max(1)), x.min(nx.max(1))],
+        None => default_chunks(bytes, ny, nx),
+    };
+    let grid = [
+        nt.div_ceil(chunks[0]),
+        ny.div_ceil(chunks[1]),
+        nx.div_ceil(chunks[2]),
+    ];
+    Ok(Job {
+        plan,
+        store,
+        layout,
+        chunks,
+        grid,
+        codec: options.codec,
+    })
+}
+
+/// Write (part of) a planned cube into a Zarr v2 store (see the module
+/// docs). Returns what was written and whether the store is complete.
+pub(crate) fn write_zarr(
+    plan: &dyn Blocks,
+    store: &dyn Store,
+    options: &ZarrOptions,
+) -> Result<ZarrReport> {
+    let job = prepare(plan, store, options)?;
+    claim(&job)?;
+    let part = options.part.unwrap_or_else(Part::whole);
+    let units: Vec<usize> = part.range(job.units()).collect();
+    let threads = options
+        .threads
+        .or(plan.threads())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // Remote blocks wait on the network more than they decode: more
+    // blocks in flight than threads (each decoded on one thread), still a
+    // fixed number of blocks in memory.
+    let in_flight = if plan.remote() {
+        threads * REMOTE_BLOCKS_PER_THREAD
+    } else {
+        threads
+    };
+    let workers = in_flight.min(units.len()).max(1);
+    let per_load = (threads / workers).max(1);
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    let state: Mutex<(ZarrReport, Option<CubeError>)> = Mutex::new((ZarrReport::default(), None));
+    let total = units.len();
+    if let Some(p) = &options.progress {
+        p(Progress { done: 0, total });
+    }
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    if abort.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&unit) = units.get(i) else { return };
+                    let u = job.unit(unit);
+                    let r = verified(&job, u).and_then(|ok| {
+                        if ok {
+                            Ok(None)
+                        } else {
+                            write_unit(&job, u, per_load).map(Some)
+                        }
+                    });
+                    let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                    match r {
+                        Ok(None) => st.0.units_skipped += 1,
+                        Ok(Some((bytes, failures))) => {
+                            st.0.units_written += 1;
+                            st.0.bytes_written += bytes;
+                            for f in failures {
+                                if !st
+                                    .0
+                                    .failures
+                                    .iter()
+                                    .any(|g| g.item == f.item && g.asset == f.asset)
+                                {
+                                    st.0.failures.push(f);
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            abort.store(true, Ordering::Relaxed);
+                            if st.1.is_none() {
+                                st.1 = Some(e);
+                            }
+                            return;
+                        }
+                    }
+                    drop(st);
+                    let d = finished.fetch_add(1, Ordering::AcqRel) + 1;
+                    if let Some(p) = &options.progress {
+                        p(Progress { done: d, total });
+                    }
+                }
+            });
+        }
+    });
+    let (mut report, err) = state.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(e) = err {
+        return Err(e);
+    }
+    report.chunks = job.chunks;
+    report.units_total = job.units();
+    report.units_in_part = total;
+    report.finalized = try_finalize(&job)?;
+    Ok(report)
+}
+
+/// Complete a store whose units were written by parts: writes the
+/// metadata when every unit is done (each part also does this when it
+/// ends). Returns whether the store is complete; it is an error when some
+/// unit is missing.
+pub(crate) fn finalize_zarr(
+    plan: &dyn Blocks,
+    store: &dyn Store,
+    options: &ZarrOptions,
+) -> Result<bool> {
+    let job = prepare(plan, store, options)?;
+    claim(&job)?;
+    if try_finalize(&job)? {
+        return Ok(true);
+    }
+    let done = job.store.list(&format!("{BOOKKEEPING}/units/"))?.len();
+    Err(job.err(
+        BOOKKEEPING,
+        format!(
+            "{} of {} units are not written yet; run the missing parts first",
+            job.units() - done,
+            job.units()
+        ),
+    ))
+}
+
+impl CubePlan {
+    /// Write the cube into a Zarr v2 store in the folder `path` (created
+    /// when missing), block by block (see [`crate::zarr`]).
+    ///
+    /// ```
+    /// # use ndarray::Array2;
+    /// # use serde_json::json;
+    /// # use stac_raster::{Dataset, GridSpec};
+    /// use stac_cube::{CubeOptions, DatasetCollection, zarr::ZarrOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let tif = dir.path().join("B04.tif");
+    /// # Dataset::create_from_array(&Array2::from_elem((4, 4), 7u16), &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32630), Some(0.0))?.to_file(&tif)?;
+    /// # let items = vec![json!({"id": "scene-0", "bbox": [0.0, 0.0, 1.0, 1.0], "properties": {"datetime": "2021-06-01T10:00:00Z"},
+    /// #     "assets": {"B04": {"href": tif.to_string_lossy()}}})];
+    /// let plan = DatasetCollection::plan(&items, &["B04"], &CubeOptions::default())?;
+    /// let report = plan.to_zarr(dir.path().join("cube.zarr"), &ZarrOptions::default())?;
+    /// assert!(report.finalized);
+    /// assert!(dir.path().join("cube.zarr/.zmetadata").exists());
+    /// assert!(dir.path().join("cube.zarr/B04/0.0.0").exists());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_zarr(
+        &self,
+        path: impl Into<std::path::PathBuf>,
+        options: &ZarrOptions,
+    ) -> Result<ZarrReport> {
+        write_zarr(self, &LocalStore::new(path), options)
+    }
+
+    /// Write the cube (or the part `options.part` says) into any
+    /// [`Store`]; see [`to_zarr`](Self::to_zarr).
+    pub fn write_zarr(&self, store: &dyn Store, options: &ZarrOptions) -> Result<ZarrReport> {
+        write_zarr(self, store, options)
+    }
+
+    /// Complete a store written by parts (the metadata, once every unit is
+    /// there); an error naming how many units are missing otherwise.
+    pub fn finalize_zarr(&self, store: &dyn Store, options: &ZarrOptions) -> Result<bool> {
+        finalize_zarr(self, store, options)
+    }
+}
+
+impl crate::DatasetCollection {
+    /// Write the loaded cube into a Zarr v2 store in the folder `path`,
+    /// chunk by chunk from memory (the same store
+    /// [`CubePlan::to_zarr`] writes, without reading the sources again).
+    pub fn to_zarr(
+        &self,
+        path: impl Into<std::path::PathBuf>,
+        options: &ZarrOptions,
+    ) -> Result<ZarrReport> {
+        write_zarr(self, &LocalStore::new(path), options)
+    }
+
+    /// Write the loaded cube (or part `options.part`) into any [`Store`].
+    pub fn write_zarr(&self, store: &dyn Store, options: &ZarrOptions) -> Result<ZarrReport> {
+        write_zarr(self, store, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_cover_every_unit_once() {
+        for total in [0, 1, 5, 17, 100] {
+            for n in 1..=6 {
+                let mut seen = vec![0; total];
+                for k in 1..=n {
+                    for u in Part::new(k, n).unwrap().range(total) {
+                        seen[u] += 1;
+                    }
+                }
+                assert!(seen.iter().all(|&c| c == 1), "{total} {n}");
+            }
+        }
+        assert_eq!("2/4".parse::<Part>().unwrap(), Part::new(2, 4).unwrap());
+        for bad in ["0/4", "5/4", "1/0", "x", "1/", "a/b"] {
+            assert!(bad.parse::<Part>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn default_chunks_are_a_few_megabytes() {
+        assert_eq!(default_chunks(2, 10980, 10980), [1, 1024, 1024]);
+        assert_eq!(default_chunks(1, 10980, 10980), [1, 2048, 2048]);
+        assert_eq!(default_chunks(8, 100, 5000), [1, 100, 512]);
+    }
+
+    #[test]
+    fn chunks_are_padded_with_the_fill() {
+        let a = ndarray::Array4::from_shape_fn((1, 2, 2, 3), |(_, b, y, x)| {
+            (b * 100 + y * 10 + x) as u16
+        });
+        let raw = chunk_bytes(&a, 1, [1, 3, 4], 9u16);
+        let v: Vec<u16> = raw
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(v, [100, 101, 102, 9, 110, 111, 112, 9, 9, 9, 9, 9]);
+    }
+}

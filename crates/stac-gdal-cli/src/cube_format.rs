@@ -1,0 +1,149 @@
+//! `cube --out`'s output formats, chosen by the path's extension
+//! ([`OutputFormat`]), and the Zarr writer's flags ([`ZarrArgs`]).
+//!
+//! `X.zarr` is a Zarr v2 store (see `stac_cube::zarr`; `s3://bucket/X.zarr`
+//! one on S3, signed by `--signer`), `X.nc` NetCDF
+//! (issue 19's NetCDF part fills [`OutputFormat::NetCdf`]), anything else
+//! a folder of GeoTIFFs, one per timestep.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use stac_gdal::cube::zarr::{Codec, Part, ZarrOptions};
+
+/// What `cube --out PATH` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// A folder of GeoTIFFs (COGs with `--cog`), one per timestep.
+    GeoTiffDir,
+    /// A Zarr v2 store (`.zarr`).
+    Zarr,
+    /// A NetCDF file (`.nc`).
+    NetCdf,
+}
+
+impl OutputFormat {
+    /// The format a path's extension names (case-insensitive).
+    pub fn from_path(path: &Path) -> Self {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("zarr") => Self::Zarr,
+            Some("nc" | "nc4" | "netcdf") => Self::NetCdf,
+            _ => Self::GeoTiffDir,
+        }
+    }
+}
+
+/// Flags of the Zarr output.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Zarr output (--out X.zarr)")]
+pub struct ZarrArgs {
+    /// Chunk shape T,Y,X (timesteps, rows, columns); default 1 timestep x
+    /// the largest power-of-two square of at most 4 MiB.
+    #[arg(long, value_delimiter = ',', value_name = "T,Y,X")]
+    pub chunks: Option<Vec<usize>>,
+    /// Chunk compressor: zstd (level 3), zstd:LEVEL (1-22), lz4 or none.
+    #[arg(long, default_value = "zstd")]
+    pub codec: String,
+    /// Write only part K of N (K/N): N processes, on one machine or many,
+    /// write the same store concurrently; the last to finish completes it.
+    /// Writes in place (no staging); a rerun skips verified chunks.
+    #[arg(long, value_name = "K/N")]
+    pub part: Option<String>,
+    /// Only complete a store written by --part runs (its metadata), failing
+    /// when some part has not finished.
+    #[arg(long)]
+    pub finalize: bool,
+    /// S3 endpoint for an s3:// output (default: $AWS_ENDPOINT_URL, else
+    /// https://s3.$AWS_REGION.amazonaws.com); requests are signed by --signer.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+}
+
+impl ZarrArgs {
+    /// Whether any Zarr flag was given (they need a `.zarr` output).
+    pub fn any(&self) -> bool {
+        self.chunks.is_some()
+            || self.codec != "zstd"
+            || self.part.is_some()
+            || self.finalize
+            || self.s3_endpoint.is_some()
+    }
+
+    /// The S3 endpoint: the flag, `$AWS_ENDPOINT_URL`, or AWS's for
+    /// `$AWS_REGION` (default us-east-1).
+    pub fn endpoint(&self) -> String {
+        self.s3_endpoint
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+            .unwrap_or_else(|| {
+                let region = std::env::var("AWS_REGION")
+                    .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                    .unwrap_or_else(|_| "us-east-1".into());
+                format!("https://s3.{region}.amazonaws.com")
+            })
+    }
+
+    /// The writer's options.
+    pub fn options(&self) -> Result<ZarrOptions> {
+        let mut o = ZarrOptions::default().with_codec(
+            self.codec
+                .parse::<Codec>()
+                .map_err(|e| anyhow::anyhow!("--codec: {e}"))?,
+        );
+        if let Some(c) = &self.chunks {
+            let Ok(c) = <[usize; 3]>::try_from(c.as_slice()) else {
+                bail!("--chunks takes T,Y,X (three numbers), got {c:?}");
+            };
+            if c.contains(&0) {
+                bail!("--chunks {c:?}: every side must be at least 1");
+            }
+            o = o.with_chunks(c);
+        }
+        if let Some(p) = &self.part {
+            o = o.with_part(
+                p.parse::<Part>()
+                    .map_err(|_| anyhow::anyhow!("--part {p:?}: expected K/N with 1 <= K <= N"))?,
+            );
+        }
+        Ok(o)
+    }
+
+    /// Whether the store is written in place (parts, finalize) rather than
+    /// staged and renamed.
+    pub fn in_place(&self) -> bool {
+        self.part.is_some() || self.finalize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_picks_the_format() {
+        assert_eq!(
+            OutputFormat::from_path(Path::new("a/b.zarr")),
+            OutputFormat::Zarr
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("b.ZARR")),
+            OutputFormat::Zarr
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("b.nc")),
+            OutputFormat::NetCdf
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("out")),
+            OutputFormat::GeoTiffDir
+        );
+        assert_eq!(
+            OutputFormat::from_path(Path::new("out.d")),
+            OutputFormat::GeoTiffDir
+        );
+    }
+}

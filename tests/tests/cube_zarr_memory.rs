@@ -1,0 +1,143 @@
+//! A Zarr cube larger than memory: `stac-gdal cube -o X.zarr` writes a
+//! 640 MiB cube (10 timesteps × 2 bands × 4096² uint16) while this test
+//! polls the process's resident set from `/proc` and kills it the moment
+//! it passes a 160 MiB cap (a quarter of the cube). The write must
+//! succeed under the cap; the peak it measured is printed.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ndarray::Array2;
+use serde_json::json;
+use stac_gdal::raster::{Dataset, GridSpec, WriteOptions};
+use stac_gdal_e2e::stac_gdal_bin;
+
+const CAP: u64 = 160 << 20;
+const SIDE: usize = 4096;
+const TIMESTEPS: usize = 10;
+
+/// `VmRSS` and `VmHWM` of a live process, in bytes.
+fn rss(pid: u32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+#[test]
+fn a_cube_four_times_the_memory_cap_is_written_under_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Two bands, one 4096² DEFLATE GeoTIFF each, shared by every timestep
+    // (the items differ; the pixels need not).
+    let grid = GridSpec::north_up([600000.0, 5300000.0], 10.0, 32630);
+    let write = WriteOptions::default()
+        .with_creation_option("COMPRESS=DEFLATE")
+        .with_creation_option("TILED=YES");
+    let mut assets = serde_json::Map::new();
+    for (b, key) in ["B04", "B08"].iter().enumerate() {
+        let a = Array2::from_shape_fn((SIDE, SIDE), |(r, c)| {
+            ((r * 7 + c * 13 + b * 101) % 4000 + 1) as u16
+        });
+        let path = tmp.path().join(format!("{key}.tif"));
+        Dataset::create_from_array(&a, &grid, Some(0.0))
+            .unwrap()
+            .to_file_with(&path, &write)
+            .unwrap();
+        assets.insert(
+            (*key).into(),
+            json!({"href": path.to_str().unwrap(), "type": "image/tiff; application=geotiff",
+                   "proj:epsg": 32630, "proj:shape": [SIDE, SIDE],
+                   "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
+                   "raster:bands": [{"data_type": "uint16", "nodata": 0}]}),
+        );
+    }
+    let items: Vec<_> = (0..TIMESTEPS)
+        .map(|t| {
+            json!({"type": "Feature", "stac_version": "1.0.0", "id": format!("scene-{t}"),
+                   "bbox": [-3.0, 47.0, -2.0, 48.0], "geometry": null,
+                   "properties": {"datetime": format!("2023-01-{:02}T10:00:00Z", t + 1)},
+                   "assets": assets, "links": []})
+        })
+        .collect();
+    let items_path = tmp.path().join("items.json");
+    std::fs::write(&items_path, serde_json::to_vec(&items).unwrap()).unwrap();
+    let cube_bytes = (TIMESTEPS * 2 * SIDE * SIDE * 2) as u64;
+    assert!(cube_bytes >= 4 * CAP);
+
+    let store = tmp.path().join("big.zarr");
+    let mut child = Command::new(stac_gdal_bin())
+        .arg("cube")
+        .arg(&items_path)
+        .args(["--asset", "B04,B08", "-q", "--threads", "2", "-o"])
+        .arg(&store)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let started = Instant::now();
+    let mut peak = 0u64;
+    let mut over = None;
+    loop {
+        if let Some((now, hwm)) = rss(pid) {
+            peak = peak.max(hwm).max(now);
+            if now > CAP {
+                over = Some(now);
+                child.kill().unwrap();
+                break;
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "no end in 600 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let out = child.wait_with_output().unwrap();
+    eprintln!(
+        "zarr cube of {} MiB written with a peak RSS of {:.1} MiB (cap {} MiB) in {:.1} s",
+        cube_bytes >> 20,
+        peak as f64 / (1 << 20) as f64,
+        CAP >> 20,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        over.is_none(),
+        "killed at {} MiB RSS, over the cap",
+        over.unwrap_or(0) >> 20
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["zarr"]["finalized"], true);
+    assert_eq!(summary["zarr"]["units_total"], TIMESTEPS * 4 * 4);
+    // The pixels: one chunk read back against the source's formula.
+    let z = std::fs::read(store.join("B08/5.3.2")).unwrap();
+    let raw = zstd_decode(&z, 1024 * 1024 * 2);
+    let at = |r: usize, c: usize| {
+        u16::from_le_bytes([raw[(r * 1024 + c) * 2], raw[(r * 1024 + c) * 2 + 1]])
+    };
+    let (r0, c0) = (3 * 1024, 2 * 1024);
+    for (r, c) in [(0, 0), (17, 900), (1023, 1023)] {
+        assert_eq!(
+            at(r, c) as usize,
+            ((r0 + r) * 7 + (c0 + c) * 13 + 101) % 4000 + 1
+        );
+    }
+}
+
+/// Decode one zstd frame (numcodecs' Zstd chunk).
+fn zstd_decode(bytes: &[u8], size: usize) -> Vec<u8> {
+    let out = zstd::bulk::decompress(bytes, size).unwrap();
+    assert_eq!(out.len(), size);
+    out
+}

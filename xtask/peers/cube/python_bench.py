@@ -1,0 +1,140 @@
+"""stac_gdal (Python) against odc-stac, in one Python process, on the cube
+benchmark's data (generate.py): eager, chunked on Dask's threaded scheduler,
+and chunked on a LocalCluster of worker processes.
+
+Usage: python python_bench.py DATA_DIR THREADS
+
+For each case (stack, mosaic) and mode, each tool loads B02, B03, B05 as a
+uint16 cube (fill 0) on the 10 m grid, grouped by solar day for the mosaic;
+the same chunks for both tools. Times are taken around the load (plan +
+load + compute; imports, item parsing and cluster start excluded), best of
+RUNS, tools alternated. Peak memory is sampled every 5 ms while a load
+runs: the RSS of this process plus, on the cluster, its workers, above what
+it was before the load (the lower of the runs: the first also imports). Checksums (per-band sums) must agree. Prints JSON.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+import numpy as np
+
+BANDS = ["B02", "B03", "B05"]
+RUNS = 2
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss(pid):
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE
+    except OSError:
+        return 0
+
+
+class Peak:
+    """Peak summed RSS of `pids` above the level at start, sampled."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.base = sum(rss(p) for p in pids)
+        self.peak = self.base
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.peak = max(self.peak, sum(rss(p) for p in self.pids))
+            time.sleep(0.005)
+
+    def done(self):
+        self.stop.set()
+        self.t.join()
+        return (self.peak - self.base) / 2**20
+
+
+def sums(ds):
+    return [int(ds[b].values.sum(dtype=np.uint64)) for b in BANDS]
+
+
+def main():
+    data, threads = sys.argv[1], int(sys.argv[2])
+    import dask
+    import odc.stac
+    import pystac
+    from distributed import Client, LocalCluster
+
+    import stac_gdal
+
+    out = {"threads": threads, "cases": {}}
+    cluster = LocalCluster(n_workers=threads, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None, silence_logs=40)
+    client = Client(cluster)
+    worker_pids = list(client.run(os.getpid).values())
+    client.close()
+    for case in ("stack", "mosaic"):
+        with open(os.path.join(data, f"{case}.json")) as f:
+            dicts = json.load(f)["features"]
+        items = [pystac.Item.from_dict(d) for d in dicts]
+        groupby = "solar_day" if case == "mosaic" else None
+        kw = dict(bands=BANDS, resolution=10, dtype="uint16", nodata=0)
+        chunks = {"time": 1, "y": 2048, "x": 2048}
+
+        def ours(mode):
+            if mode == "eager":
+                return stac_gdal.load(dicts, groupby=groupby, pool=threads, **kw)
+            ds = stac_gdal.load(dicts, groupby=groupby, chunks=chunks, **kw)
+            if mode == "threads":
+                with dask.config.set(scheduler="threads", num_workers=threads):
+                    return ds.compute()
+            with Client(cluster):
+                return ds.compute()
+
+        def theirs(mode):
+            g = groupby or "time"
+            if mode == "eager":
+                return odc.stac.load(items, groupby=g, chunks=None, pool=threads, **kw)
+            ds = odc.stac.load(items, groupby=g, chunks=chunks, **kw)
+            if mode == "threads":
+                with dask.config.set(scheduler="threads", num_workers=threads):
+                    return ds.compute()
+            with Client(cluster):
+                return ds.compute()
+
+        res = {}
+        for mode in ("eager", "threads", "cluster"):
+            best = {}
+            for r in range(RUNS):
+                for name, fn in (("stac_gdal", ours), ("odc-stac", theirs))[:: 1 if r % 2 == 0 else -1]:
+                    pids = [os.getpid()] + (worker_pids if mode == "cluster" else [])
+                    peak = Peak(pids)
+                    t0 = time.perf_counter()
+                    ds = fn(mode)
+                    secs = time.perf_counter() - t0
+                    mib = peak.done()
+                    s = sums(ds)
+                    shape = [ds.sizes["time"], ds.sizes["y"], ds.sizes["x"]]
+                    del ds
+                    b = best.setdefault(name, {"seconds": secs, "peak_mib": mib, "sums": s,
+                                               "shape": shape})
+                    b["seconds"] = min(b["seconds"], secs)
+                    # The first run of a mode also imports and warms
+                    # (workers load stac_gdal / odc on first use): the
+                    # lower of the two is the load's own.
+                    b["peak_mib"] = min(b["peak_mib"], mib)
+            best["same"] = best["stac_gdal"]["sums"] == best["odc-stac"]["sums"] and \
+                best["stac_gdal"]["shape"] == best["odc-stac"]["shape"]
+            res[mode] = best
+            print(case, mode, json.dumps({k: (v if k == "same" else
+                                               {"s": round(v["seconds"], 2), "mib": round(v["peak_mib"])})
+                                           for k, v in best.items()}), file=sys.stderr, flush=True)
+        out["cases"][case] = res
+    cluster.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

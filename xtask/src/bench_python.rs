@@ -1,0 +1,84 @@
+//! `cargo xtask bench stac-gdal-py`: the Python package `stac_gdal`
+//! against odc-stac, in one Python process (`xtask/peers/cube/python_bench.py`),
+//! on the cube benchmark's data: eager (`chunks=None`, `pool=N`), chunked
+//! on Dask's threaded scheduler, chunked on a `LocalCluster` of N worker
+//! processes, the same chunks for both. The extension is built in release
+//! (`maturin develop --release`) for the run.
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::process::{output, root};
+
+/// Issue 17's targets: 2x odc-stac in each mode, peak memory no higher.
+const TARGET_SPEEDUP: f64 = 2.0;
+
+/// Run the comparison and append its section to `report`.
+pub fn append(report: &mut String) -> Result<(), String> {
+    crate::python_pkg::install_release()?;
+    let dir = crate::bench::target_dir().join("bench-data/cube");
+    crate::bench_cube::ensure_data(&dir)?;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let load_before = crate::bench_cube::loadavg();
+    let mut cmd = Command::new(crate::bench_cube::venv_python());
+    cmd.arg(root().join("xtask/peers/cube/python_bench.py"))
+        .arg(&dir)
+        .arg(threads.to_string());
+    eprintln!("xtask: ── stac_gdal vs odc-stac (Python, one process)");
+    let text = output(cmd)?;
+    let out: Value = serde_json::from_str(text.lines().last().unwrap_or(""))
+        .map_err(|e| format!("python_bench.py: no JSON ({e}): {text}"))?;
+    let load_after = crate::bench_cube::loadavg();
+    writeln!(
+        report,
+        "## stac-gdal-py: stac_gdal.load vs odc.stac.load\n\n\
+         The cube benchmark's data (24 scenes x 3 bands for `stack`, 12 days x 2 tiles \
+         grouped by solar day for `mosaic`; uint16 DEFLATE COGs), loaded in one Python \
+         process by `stac_gdal.load` (extension built in release) and `odc.stac.load` with \
+         the same arguments and chunks (`time` 1, 2048 x 2048): eager with `pool={threads}`, \
+         chunked on Dask's threaded scheduler ({threads} workers), chunked on a LocalCluster \
+         of {threads} worker processes (1 thread each; result gathered to the client). \
+         Best of 2 runs, tools alternated; peak = sampled RSS (this process, plus the \
+         workers on the cluster) above its level before the load, lower of the 2 runs \
+         (the first also imports). Target: at least \
+         {TARGET_SPEEDUP}x odc-stac, peak memory no higher. Load average before/after: \
+         {load_before} / {load_after} (the machine was shared).\n"
+    )
+    .unwrap();
+    writeln!(
+        report,
+        "| case | mode | stac_gdal | odc-stac | speed-up | peak MiB (ours / odc) | same pixels |\n|---|---|---|---|---|---|---|"
+    )
+    .unwrap();
+    for case in ["stack", "mosaic"] {
+        for mode in ["eager", "threads", "cluster"] {
+            let r = &out["cases"][case][mode];
+            let s = |t: &str, k: &str| r[t][k].as_f64().unwrap_or(f64::NAN);
+            let (ours, odc) = (s("stac_gdal", "seconds"), s("odc-stac", "seconds"));
+            writeln!(
+                report,
+                "| {case} | {mode} | {ours:.2} s | {odc:.2} s | {:.2}x{} | {:.0} / {:.0} | {} |",
+                odc / ours,
+                if odc / ours >= TARGET_SPEEDUP {
+                    ""
+                } else {
+                    " (below target)"
+                },
+                s("stac_gdal", "peak_mib"),
+                s("odc-stac", "peak_mib"),
+                if r["same"].as_bool() == Some(true) {
+                    "yes"
+                } else {
+                    "**no**"
+                },
+            )
+            .unwrap();
+        }
+    }
+    writeln!(report).unwrap();
+    Ok(())
+}
