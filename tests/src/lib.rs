@@ -22,38 +22,14 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The shared folder beside the repository (`../shared`), or `$STAC_GDAL_SHARED`.
-///
-/// Panics with a clear message when it is missing: the end-to-end tests need it.
-pub fn shared_dir() -> PathBuf {
-    let dir = std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("..").join("shared"));
-    assert!(
-        dir.join("data").is_dir(),
-        "shared fixtures not found at {} (set STAC_GDAL_SHARED)",
-        dir.display()
-    );
-    dir
-}
+/// The shared folder beside the repository (`../shared`), or
+/// `$STAC_GDAL_SHARED`; panics with a clear message when it is missing (the
+/// workspace's one copy of that rule, `stac-fixtures`).
+pub use stac_fixtures::shared_dir;
 
-/// Every JSON fixture file under `shared/data/stac-items` (Items, arrays, FeatureCollections).
-pub fn stac_item_fixtures() -> Vec<PathBuf> {
-    let dir = shared_dir().join("data").join("stac-items");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("json" | "geojson")
-            )
-        })
-        .filter(|p| !p.to_string_lossy().ends_with(".collection.json"))
-        .collect();
-    files.sort();
-    files
-}
+/// Every JSON fixture file under `shared/data/stac-items` (Items, arrays,
+/// FeatureCollections), sorted.
+pub use stac_fixtures::stac_item_files as stac_item_fixtures;
 
 /// Read and parse a JSON file.
 pub fn read_json(path: &Path) -> serde_json::Value {

@@ -11,6 +11,7 @@
 //! - `int8` bands become a VRT `Int8` band on GDAL ≥ 3.7, and a lossless
 //!   `Int16` on 3.6, which has no `Int8` type.
 
+#[path = "../../crates/stac-vrt/tests/mosaic/support.rs"]
 mod vrt_support;
 
 use std::sync::Arc;

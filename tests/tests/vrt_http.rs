@@ -2,6 +2,7 @@
 //! header travels inside each `/vsicurl?header...&url=` source, building and
 //! opening the VRT send no request, and pixels come through only with it.
 
+#[path = "../../crates/stac-vrt/tests/mosaic/support.rs"]
 mod vrt_support;
 
 use std::sync::Arc;

@@ -81,7 +81,7 @@ fn peers() -> PathBuf {
 }
 
 fn template() -> PathBuf {
-    root().join("../shared/data/stac-items/earthsearch-sentinel-2-c1-l2a.json")
+    stac_fixtures::stac_item_file("earthsearch-sentinel-2-c1-l2a.json")
 }
 
 fn size(p: &Path) -> u64 {

@@ -225,11 +225,10 @@ fn corpus_size(target: &str) -> usize {
     fs::read_dir(fuzz_dir().join("corpus").join(target)).map_or(0, |d| d.count())
 }
 
-/// `../shared/data/stac-items`, next to the repository.
+/// `../shared/data/stac-items`, next to the repository (or under
+/// `$STAC_GDAL_SHARED`); may be missing.
 fn data_dir() -> PathBuf {
-    root()
-        .join("..")
-        .join("shared")
+    stac_fixtures::locate_shared()
         .join("data")
         .join("stac-items")
 }

@@ -1,18 +1,12 @@
 //! Grid planning on real STAC items from `../shared/data/stac-items`, with
 //! no file opened (the hrefs point at the internet, which tests never reach).
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 use stac_cube::{CubeOptions, DatasetCollection, Grid};
 use stac_raster::Crs;
 
 fn fixture(name: &str) -> Vec<Value> {
-    let dir: PathBuf = std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/stac-items");
-    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    let text = std::fs::read_to_string(stac_fixtures::stac_item_file(name)).unwrap();
     stac_meta::parse_items(&text).unwrap()
 }
 

@@ -1,6 +1,5 @@
 //! `stac-gdal meta | engine | href` as a user runs them: real files, real process.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn stac_gdal(args: &[&str]) -> Output {
@@ -11,10 +10,7 @@ fn stac_gdal(args: &[&str]) -> Output {
 }
 
 fn fixture(name: &str) -> String {
-    let dir = std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    dir.join("data/stac-items").join(name).display().to_string()
+    stac_fixtures::stac_item_file(name).display().to_string()
 }
 
 fn stdout(o: &Output) -> String {

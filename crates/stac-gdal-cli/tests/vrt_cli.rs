@@ -1,7 +1,7 @@
 //! `stac-gdal vrt <ITEMS> --asset KEY -o out.vrt`: writes the VRT and prints
 //! a JSON summary (shape, geotransform, crs, sources, skipped).
 
-#[path = "../../../tests/tests/vrt_support/mod.rs"]
+#[path = "../../stac-vrt/tests/mosaic/support.rs"]
 mod vrt_support;
 
 use std::path::PathBuf;

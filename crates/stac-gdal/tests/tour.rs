@@ -3,18 +3,12 @@
 //! `../shared/reference/seed-reference-output.md` (section 3).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-
-fn shared() -> PathBuf {
-    std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
 
 /// `N -> output` from the reference table: the first backticked span of the third column.
 fn reference_cells() -> BTreeMap<u32, String> {
-    let path = shared().join("reference/seed-reference-output.md");
+    let path = stac_fixtures::shared_file("reference/seed-reference-output.md");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let section = text
         .split("## 3.")

@@ -5,27 +5,16 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
 use stac_geoparquet::{WriteOptions, from_geoparquet, to_geoparquet};
 
 fn load_items() -> Vec<Value> {
-    let dir = std::env::var_os("STAC_GDAL_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/stac-items");
     let mut items = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
-        let path = entry.expect("entry").path();
-        let name = path.to_string_lossy();
-        if (name.ends_with(".json") || name.ends_with(".geojson"))
-            && !name.ends_with(".collection.json")
-        {
-            let text = std::fs::read_to_string(&path).expect("read fixture");
-            items.extend(stac_meta::parse_items(&text).expect("fixture parses"));
-        }
+    for path in stac_fixtures::stac_item_files() {
+        let text = std::fs::read_to_string(&path).expect("read fixture");
+        items.extend(stac_meta::parse_items(&text).expect("fixture parses"));
     }
     items
 }

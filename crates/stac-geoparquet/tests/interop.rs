@@ -1,22 +1,15 @@
 //! Reading files written by others, the seed cell, and bad input.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::{Value, json};
 use stac_geoparquet::{
     GeoParquetError, Layout, Reader, WriteOptions, Writer, from_geoparquet, to_geoparquet,
 };
 
-fn shared() -> PathBuf {
-    std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
 fn seed_item() -> Value {
-    let text =
-        std::fs::read_to_string(shared().join("reference/pyramids-outputs/to_stac_item.json"))
-            .unwrap();
+    let text = std::fs::read_to_string(stac_fixtures::shared_file(
+        "reference/pyramids-outputs/to_stac_item.json",
+    ))
+    .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -43,9 +36,9 @@ fn seed_cell_round_trips_scene_0() {
         );
     }
     // pyramids' own round trip of the same item agrees with ours.
-    let text = std::fs::read_to_string(
-        shared().join("reference/pyramids-outputs/geoparquet_roundtrip_item.json"),
-    )
+    let text = std::fs::read_to_string(stac_fixtures::shared_file(
+        "reference/pyramids-outputs/geoparquet_roundtrip_item.json",
+    ))
     .unwrap();
     let pyramids: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(pyramids, item);
@@ -53,7 +46,7 @@ fn seed_cell_round_trips_scene_0() {
 
 #[test]
 fn reads_the_pyramids_blob_catalog() {
-    let path = shared().join("reference/pyramids-outputs/catalog.parquet");
+    let path = stac_fixtures::shared_file("reference/pyramids-outputs/catalog.parquet");
     let reader = Reader::open(&path).unwrap();
     assert_eq!(reader.layout(), Layout::Blob);
     let items = from_geoparquet(&path).unwrap();
@@ -71,7 +64,7 @@ fn reads_the_pyramids_blob_catalog() {
 
 #[test]
 fn reads_geoparquet_0_4_from_geopandas() {
-    let path = shared().join("data/stac-items/pc-naip.parquet");
+    let path = stac_fixtures::shared_file("data/stac-items/pc-naip.parquet");
     let items = from_geoparquet(&path).unwrap();
     assert_eq!(items.len(), 5);
     for item in &items {
@@ -103,7 +96,7 @@ fn reads_rustac_files_and_rewrites_them_identically() {
         "rustac-100-sentinel-2-items.parquet",
         "rustac-100-landsat-items.parquet",
     ] {
-        let path = shared().join("data/stac-items").join(name);
+        let path = stac_fixtures::stac_item_file(name);
         let items = from_geoparquet(&path).unwrap();
         assert_eq!(items.len(), 100, "{name}");
         for item in &items {

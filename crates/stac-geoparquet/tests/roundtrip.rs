@@ -1,32 +1,16 @@
 //! Round trips of every fixture item, one file per fixture and all fixtures
 //! in one file (the heterogeneous case), in both layouts.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::{Map, Value};
 use stac_geoparquet::{Layout, Reader, WriteOptions, Writer, from_geoparquet, to_geoparquet};
 
-fn shared() -> PathBuf {
-    std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-}
-
 fn fixtures() -> Vec<(String, Vec<Value>)> {
-    let dir = shared().join("data/stac-items");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("json" | "geojson")
-            )
-        })
-        .filter(|p| !p.to_string_lossy().ends_with(".collection.json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 20, "fixtures missing in {}", dir.display());
+    let files = stac_fixtures::stac_item_files();
+    assert!(
+        files.len() >= 20,
+        "fixtures missing in {}",
+        stac_fixtures::stac_items_dir().display()
+    );
     files
         .into_iter()
         .map(|p| {

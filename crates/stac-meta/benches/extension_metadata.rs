@@ -8,7 +8,6 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
@@ -20,20 +19,10 @@ use serde_json::Value;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn load_items() -> Vec<Value> {
-    let dir = std::env::var_os("STAC_GDAL_SHARED")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/stac-items");
-    let mut texts = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("fixtures dir") {
-        let path = entry.expect("entry").path();
-        let name = path.to_string_lossy();
-        if (name.ends_with(".json") || name.ends_with(".geojson"))
-            && !name.ends_with(".collection.json")
-        {
-            texts.push(std::fs::read_to_string(&path).expect("read fixture"));
-        }
-    }
+    let texts: Vec<String> = stac_fixtures::stac_item_files()
+        .iter()
+        .map(|path| std::fs::read_to_string(path).expect("read fixture"))
+        .collect();
     let mut items = Vec::new();
     for _ in 0..20 {
         for text in &texts {

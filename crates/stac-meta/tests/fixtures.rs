@@ -1,38 +1,14 @@
 //! stac-meta over every real-world fixture in `../shared/data/stac-items`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use stac_meta::{
     asset_href, assets, item_id, parse_items, properties, read_extension_metadata, which_engine,
 };
 
-fn fixtures_dir() -> PathBuf {
-    let dir = std::env::var_os("STAC_GDAL_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
-        .join("data/stac-items");
-    assert!(
-        dir.is_dir(),
-        "fixtures not found at {} (set STAC_GDAL_SHARED)",
-        dir.display()
-    );
-    dir
-}
-
 fn fixture_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("json" | "geojson")
-            )
-        })
-        .filter(|p| !p.to_string_lossy().ends_with(".collection.json"))
-        .collect();
-    files.sort();
+    let files = stac_fixtures::stac_item_files();
     assert!(
         files.len() >= 20,
         "expected the full fixture set, found {}",
@@ -42,7 +18,7 @@ fn fixture_files() -> Vec<PathBuf> {
 }
 
 fn load(name: &str) -> Vec<Value> {
-    parse_items(&std::fs::read_to_string(fixtures_dir().join(name)).unwrap()).unwrap()
+    parse_items(&std::fs::read_to_string(stac_fixtures::stac_item_file(name)).unwrap()).unwrap()
 }
 
 #[test]

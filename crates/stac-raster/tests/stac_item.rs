@@ -7,10 +7,6 @@ use ndarray::Array2;
 use serde_json::Value;
 use stac_raster::{BandOptions, Crs, Dataset, FootprintOptions, GridSpec, ItemOptions};
 
-fn shared() -> PathBuf {
-    PathBuf::from(std::env::var("STAC_GDAL_SHARED").unwrap_or_else(|_| "/work/shared".into()))
-}
-
 fn seed_b04(dir: &std::path::Path) -> PathBuf {
     let path = dir.join("B04.tif");
     Dataset::create_from_array(
@@ -38,9 +34,10 @@ fn seed_cell_equals_pyramids_reference_except_href() {
                 .datetime("2021-06-01T00:00:00Z"),
         )
         .unwrap();
-    let text =
-        std::fs::read_to_string(shared().join("reference/pyramids-outputs/to_stac_item.json"))
-            .unwrap();
+    let text = std::fs::read_to_string(stac_fixtures::shared_file(
+        "reference/pyramids-outputs/to_stac_item.json",
+    ))
+    .unwrap();
     let mut expected: Value = serde_json::from_str(&text).unwrap();
     expected["assets"]["data"]["href"] = Value::String(href.to_owned());
     assert_eq!(item, expected);

@@ -1,10 +1,8 @@
 //! Hrefs are XML-escaped: a file whose name holds `"`, `<`, `&`, `'` and
 //! `]]>` is mosaicked correctly on both paths, and cannot add or break elements.
 
-mod vrt_support;
-
+use crate::support::{Tile, read_u16};
 use stac_vrt::{VrtOptions, build_vrt_from_stac};
-use vrt_support::{Tile, read_u16};
 
 #[test]
 fn hostile_hrefs_cannot_break_the_vrt() {

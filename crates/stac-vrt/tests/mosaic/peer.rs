@@ -5,12 +5,10 @@
 //! the other-zone tile warped by `gdalwarp` onto the same window (gdalbuildvrt
 //! itself cannot mix CRSs).
 
-mod vrt_support;
-
 use std::path::Path;
 
+use crate::support::{Tile, gdalbuildvrt, read_u16, run};
 use stac_vrt::{Resampling, Resolution, VrtOptions, build_vrt_from_stac};
-use vrt_support::{Tile, gdalbuildvrt, read_u16, run};
 
 fn tiles(dir: &Path) -> (Vec<Tile>, Tile) {
     let mut out = Vec::new();

@@ -1,10 +1,8 @@
 //! The seed cell "Mosaic an asset across items": two 4x4 uint16 EPSG:32630
 //! tiles (10 and 20), items without proj metadata → a (4, 8) mosaic.
 
-mod vrt_support;
-
+use crate::support::{Tile, read_u16};
 use stac_vrt::{VrtOptions, build_vrt_from_stac};
-use vrt_support::{Tile, read_u16};
 
 fn seed_tiles(dir: &std::path::Path) -> [Tile; 2] {
     let a = Tile::new(dir, "tile-a", 32630, (600000.0, 5300000.0), 10.0, 10);

@@ -2,13 +2,11 @@
 //! (warped sources), mosaic order, separate, band selection, nodata, signer
 //! headers embedded in `/vsicurl?` paths, and option validation.
 
-mod vrt_support;
-
 use std::sync::Arc;
 
-use stac_gdal::signers::{GdalEnv, Signer, SignerError};
+use crate::support::{Tile, read_u16};
+use stac_signers::{GdalEnv, Signer, SignerError};
 use stac_vrt::{MosaicOrder, Resolution, VrtError, VrtOptions, build_vrt_from_stac};
-use vrt_support::{Tile, read_u16};
 
 fn seed(dir: &std::path::Path) -> [Tile; 2] {
     let a = Tile::new(dir, "a", 32630, (600000.0, 5300000.0), 10.0, 10);
@@ -146,7 +144,7 @@ fn a_data_type_option_lets_items_without_raster_bands_use_the_metadata_path() {
         .remove("raster:bands");
     let opened = build_vrt_from_stac([&item], "data", &VrtOptions::default()).unwrap();
     assert_eq!(opened.summary().opened, 1);
-    let opts = VrtOptions::default().data_type(stac_gdal::meta::DataType::Uint16);
+    let opts = VrtOptions::default().data_type(stac_meta::DataType::Uint16);
     let vrt = build_vrt_from_stac([&item], "data", &opts).unwrap();
     assert_eq!(vrt.summary().opened, 0);
     assert_eq!(read_u16(vrt.open().unwrap().inner(), 1).0[0], 10);
@@ -159,7 +157,7 @@ impl Signer for HeaderSigner {
     fn name(&self) -> &str {
         "test-header"
     }
-    fn sign_request(&self, _request: &mut stac_gdal::signers::Request) -> Result<(), SignerError> {
+    fn sign_request(&self, _request: &mut stac_signers::Request) -> Result<(), SignerError> {
         Ok(())
     }
     fn sign_href(&self, href: &str) -> Result<String, SignerError> {

@@ -2,10 +2,8 @@
 //! of tiles that do not exist yet; the tiles are written afterwards, and the
 //! pixels read then are theirs.
 
-mod vrt_support;
-
+use crate::support::{Tile, read_u16};
 use stac_vrt::{VrtOptions, build_vrt_from_stac};
-use vrt_support::{Tile, read_u16};
 
 #[test]
 fn metadata_path_opens_no_source_until_pixels_are_read() {

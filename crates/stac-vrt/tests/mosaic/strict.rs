@@ -1,11 +1,9 @@
 //! Skipped sources: `strict` (default) fails naming them, redacted;
 //! `strict(false)` builds a partial mosaic and lists them.
 
-mod vrt_support;
-
+use crate::support::{Tile, read_u16};
 use serde_json::json;
 use stac_vrt::{VrtError, VrtOptions, build_vrt_from_stac};
-use vrt_support::{Tile, read_u16};
 
 fn inputs(dir: &std::path::Path) -> Vec<serde_json::Value> {
     let a = Tile::new(dir, "good-a", 32630, (600000.0, 5300000.0), 10.0, 10);

@@ -1,4 +1,5 @@
-//! Shared helpers of the `vrt_*` tests: real GeoTIFF tiles written with GDAL,
+//! Shared helpers of the VRT tests (these, e2e `vrt_http` and `gdal_branches`,
+//! the CLI's `vrt_cli`): real GeoTIFF tiles written with GDAL,
 //! STAC items describing them, and `gdalbuildvrt` as the peer.
 
 #![allow(dead_code)]
