@@ -96,6 +96,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if filter.is_none_or(|f| "stac-cube-e2e".contains(f)) {
         crate::bench_cube_e2e::append(&mut report)?;
     }
+    if filter.is_none_or(|f| "stac-cube-zarr".contains(f)) {
+        crate::bench_zarr::append(&mut report)?;
+    }
     if filter.is_none_or(|f| "stac-gdal-py".contains(f)) {
         crate::bench_python::append(&mut report)?;
     }

@@ -20,6 +20,7 @@ mod bench_geoparquet;
 mod bench_latency;
 mod bench_python;
 mod bench_vrt;
+mod bench_zarr;
 mod fuzz;
 mod gdal_wheel;
 mod invariants;
