@@ -591,6 +591,12 @@ impl Rows {
                         JsonBudgetError::TooLarge { .. } => fail(too_large(&ctx.budget)),
                         other => fail(format!("bad JSON: {other}").into()),
                     })?;
+                    // An item is a JSON object; `42` or `[..]` in the blob is not one.
+                    if !item.is_object() {
+                        return Err(fail(
+                            format!("not a JSON object but {}", json_kind(&item)).into(),
+                        ));
+                    }
                     self.buf.push(Some(item));
                 }
                 Ok(())
@@ -1267,6 +1273,18 @@ impl Bins {
             Bins::Large(a) => a.is_valid(row).then(|| a.value(row)),
             Bins::View(a) => a.is_valid(row).then(|| a.value(row)),
         }
+    }
+}
+
+/// What kind of JSON value `v` is, for error messages.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

@@ -727,6 +727,31 @@ mod tests {
         assert!(from_geoparquet(&path).is_err());
     }
 
+    /// A blob row whose JSON is not an object (found by the `arrow_schema`
+    /// fuzz target: `66666` came back as an item) is a row error naming the
+    /// row, the column and what the value is.
+    #[test]
+    fn blob_rows_that_are_not_objects_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (text, kind) in [
+            ("66666", "a number"),
+            ("[1, 2]", "an array"),
+            (r#""id""#, "a string"),
+            ("null", "null"),
+        ] {
+            let path = blob_file(dir.path(), &[r#"{"id":"a"}"#, text], 10);
+            let mut reader = Reader::open(&path).unwrap();
+            assert_eq!(reader.next().unwrap().unwrap(), json!({"id": "a"}));
+            let err = reader.next().unwrap().unwrap_err();
+            assert!(
+                matches!(&err, GeoParquetError::InvalidRow { row: 1, column, .. } if column == "stac_item"),
+                "{text}: {err}"
+            );
+            assert!(err.to_string().contains(kind), "{text}: {err}");
+            assert!(from_geoparquet(&path).is_err());
+        }
+    }
+
     #[test]
     fn next_batch_continues_where_next_stopped() {
         let dir = tempfile::tempdir().unwrap();
