@@ -141,6 +141,26 @@ fn four(v: &[f64], flag: &str) -> Result<[f64; 4]> {
     <[f64; 4]>::try_from(v).map_err(|_| anyhow::anyhow!("{flag} needs 4 numbers, got {v:?}"))
 }
 
+/// The cube options of `args` driving a progress bar that counts the
+/// sources read (hidden with `-q`, or when `hidden`).
+fn options_with_sources_bar(args: &CubeArgs, hidden: bool) -> Result<(ProgressBar, CubeOptions)> {
+    let bar = if crate::logging::quiet() || hidden {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(0)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} sources [{wide_bar}] {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let b = bar.clone();
+    let opts = options(args)?.progress(move |p| {
+        b.set_length(p.total as u64);
+        b.set_position(p.done as u64);
+    });
+    Ok((bar, opts))
+}
+
 /// The cube options the arguments describe.
 fn options(args: &CubeArgs) -> Result<CubeOptions> {
     let mut grid = Grid::default();
@@ -246,20 +266,7 @@ pub fn cube(args: CubeArgs) -> Result<()> {
         .catalog
         .read(&args.items, args.bbox.as_deref(), false)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
-    let bar = if crate::logging::quiet() || args.plan {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} sources [{wide_bar}] {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let b = bar.clone();
-    let opts = options(&args)?.progress(move |p| {
-        b.set_length(p.total as u64);
-        b.set_position(p.done as u64);
-    });
+    let (bar, opts) = options_with_sources_bar(&args, args.plan)?;
     let started = std::time::Instant::now();
     let mut plan =
         DatasetCollection::plan(&items, &assets, &opts).map_err(crate::arg_checks::cube_error)?;
@@ -334,20 +341,7 @@ fn netcdf_cube(args: CubeArgs) -> Result<()> {
         .catalog
         .read(&args.items, args.bbox.as_deref(), false)?;
     let assets: Vec<&str> = args.asset.iter().map(String::as_str).collect();
-    let bar = if crate::logging::quiet() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} sources [{wide_bar}] {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let b = bar.clone();
-    let opts = options(&args)?.progress(move |p| {
-        b.set_length(p.total as u64);
-        b.set_position(p.done as u64);
-    });
+    let (bar, opts) = options_with_sources_bar(&args, false)?;
     let plan =
         DatasetCollection::plan(&items, &assets, &opts).map_err(crate::arg_checks::cube_error)?;
     for w in &plan.grid_report().warnings {
