@@ -63,17 +63,36 @@ impl LocalStore {
     /// Create the root (its parent must exist) and the folders of `key`
     /// below it, one level at a time: never a parent of the root, so a
     /// store whose folder was removed under it (a staging folder cleaned
-    /// on Ctrl-C) is not recreated by a late write.
+    /// on Ctrl-C) is not recreated by a late write. A folder inside the
+    /// store must be a real folder: a symbolic link planted there (which
+    /// would send chunks outside the store) is refused.
     fn make_dirs(&self, key: &str) -> std::io::Result<()> {
         let mut dir = self.root.clone();
         let parts: Vec<&str> = key.split('/').collect();
         for p in std::iter::once(None).chain(parts[..parts.len() - 1].iter().map(Some)) {
+            let inside = p.is_some();
             if let Some(p) = p {
                 dir.push(p);
             }
             match std::fs::create_dir(&dir) {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    // The root may be reached through a link the user chose.
+                    let real_dir = if inside {
+                        std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir())
+                    } else {
+                        dir.is_dir()
+                    };
+                    if !real_dir {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::AlreadyExists,
+                            format!(
+                                "{} is not a folder of the store (a file or a link)",
+                                dir.display()
+                            ),
+                        ));
+                    }
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -168,6 +187,34 @@ impl Store for LocalStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A link planted where the store keeps a band's chunks is refused:
+    /// nothing is written through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_link_inside_the_store_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let root = dir.path().join("a.zarr");
+        std::fs::create_dir(&root).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("B04")).unwrap();
+        let store = LocalStore::new(&root);
+        let err = store.put("B04/0.0.0", b"chunk").unwrap_err();
+        assert!(
+            err.to_string().contains("not a folder of the store"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        // A real folder works; the root itself may be reached through a link.
+        std::fs::remove_file(root.join("B04")).unwrap();
+        let via_link = dir.path().join("link.zarr");
+        std::os::unix::fs::symlink(&root, &via_link).unwrap();
+        LocalStore::new(&via_link)
+            .put("B04/0.0.0", b"chunk")
+            .unwrap();
+        assert_eq!(std::fs::read(root.join("B04/0.0.0")).unwrap(), b"chunk");
+    }
 
     #[test]
     fn puts_are_whole_objects_and_listing_skips_temporaries() {
