@@ -98,25 +98,26 @@ pub fn register(path: &Path) -> Staged {
     Staged(path.to_owned())
 }
 
-/// Remove every registered place (a few passes: a worker may be creating
-/// a file in one at this moment).
+/// Remove every registered place, pass after pass until all are gone (a
+/// worker may be creating a file in one at this moment, which makes a
+/// `remove_dir_all` fail; writers never recreate a removed place's
+/// parent, so this ends), for at most about two seconds.
 fn clean() {
     let list = places().lock().unwrap_or_else(|e| e.into_inner()).clone();
-    for pass in 0..4 {
+    for _ in 0..80 {
+        let mut left = false;
         for p in &list {
-            match std::fs::symlink_metadata(p) {
-                Ok(m) if m.is_dir() => {
-                    let _ = std::fs::remove_dir_all(p);
-                }
-                Ok(_) => {
-                    let _ = std::fs::remove_file(p);
-                }
-                Err(_) => {}
-            }
+            let gone = match std::fs::symlink_metadata(p) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(p).is_ok(),
+                Ok(_) => std::fs::remove_file(p).is_ok(),
+                Err(_) => true,
+            };
+            left |= !gone && std::fs::symlink_metadata(p).is_ok();
         }
-        if pass < 3 {
-            std::thread::sleep(std::time::Duration::from_millis(25));
+        if !left {
+            return;
         }
+        std::thread::sleep(std::time::Duration::from_millis(25));
     }
 }
 
