@@ -164,3 +164,20 @@ def test_signer_pickles_and_hides_its_secret():
     assert "s3cr3t" not in repr(s)
     back = pickle.loads(pickle.dumps(s))
     assert back.name == s.name
+
+
+def test_nodata_per_band(data):
+    items = data["stack"]
+    plain = stac_gdal.load(items, bands=["B02", "B05"], resolution=10)
+    b02 = plain.B02.values
+    v = int(b02[1][b02[1] != 0][0])  # a real value of B02
+    assert (b02 == v).sum() > 0
+    for chunks in (None, {"time": 1, "y": 48, "x": 40}):
+        ours = stac_gdal.load(items, bands=["B02", "B05"], resolution=10,
+                              nodata={"B02": v, "*": 0}, chunks=chunks).compute()
+        # B02's pixels equal to v are nodata now (filled with the cube's 0);
+        # every other pixel, and all of B05, is unchanged.
+        expected = np.where(b02 == v, 0, b02)
+        np.testing.assert_array_equal(ours.B02.values, expected)
+        np.testing.assert_array_equal(ours.B05.values, plain.B05.values)
+        assert ours.B02.attrs["nodata"] == 0
