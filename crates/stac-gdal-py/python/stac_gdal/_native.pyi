@@ -25,15 +25,52 @@ class Signer:
     @staticmethod
     def anonymous() -> Signer: ...
     @staticmethod
-    def bearer(token: str, hosts: Optional[list[str]] = None) -> Signer: ...
+    def bearer(
+        token: str, hosts: Optional[list[str]] = None, *, allow_http: Optional[list[str]] = None
+    ) -> Signer: ...
     @staticmethod
-    def aws_requester_pays(region: Optional[str] = None) -> Signer: ...
+    def aws_requester_pays(
+        region: Optional[str] = None,
+        *,
+        access_key_id: Optional[str] = None,
+        secret_access_key: Optional[str] = None,
+        session_token: Optional[str] = None,
+        hosts: Optional[list[str]] = None,
+        allow_http: Optional[list[str]] = None,
+        credentials_in_gdal_env: Optional[bool] = None,
+    ) -> Signer: ...
     @staticmethod
-    def planetary_computer() -> Signer: ...
+    def planetary_computer(
+        *,
+        sas_url: Optional[str] = None,
+        subscription_key: Optional[str] = None,
+        refresh_window: Optional[float] = None,
+        timeout: Optional[float] = None,
+    ) -> Signer: ...
     @staticmethod
-    def earthdata() -> Signer: ...
+    def earthdata(
+        *,
+        token: Optional[str] = None,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        token_url: Optional[str] = None,
+        hosts: Optional[list[str]] = None,
+        allow_http: Optional[list[str]] = None,
+        refresh_window: Optional[float] = None,
+        timeout: Optional[float] = None,
+    ) -> Signer: ...
     @staticmethod
-    def cdse() -> Signer: ...
+    def cdse(
+        *,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        client_id: Optional[str] = None,
+        token_url: Optional[str] = None,
+        hosts: Optional[list[str]] = None,
+        allow_http: Optional[list[str]] = None,
+        refresh_window: Optional[float] = None,
+        timeout: Optional[float] = None,
+    ) -> Signer: ...
     @property
     def name(self) -> str: ...
     def gdal_env(self, href: str) -> list[tuple[str, str]]: ...
