@@ -80,6 +80,11 @@ const VENVS: &[(&str, &[&str])] = &[
             // xarray's NetCDF engine, for the NetCDF output tests (wheel bundles libnetcdf).
             "netCDF4==1.7.5.1.post1",
             "cftime==1.6.6.1",
+            // stac_gdal's Arrow exchange tests: pyarrow and the Python
+            // stac-geoparquet (its table through our writer and back).
+            "pyarrow==26.0.1",
+            "geopandas==1.2.0",
+            "stac-geoparquet==0.8.3",
         ],
     ),
 ];

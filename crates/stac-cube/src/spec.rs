@@ -81,6 +81,10 @@ pub struct SpecOptions {
     pub resampling: Option<String>,
     /// Resampling per asset key.
     pub asset_resampling: BTreeMap<String, String>,
+    /// Nodata of the pixels of one asset key, replacing what
+    /// `raster:bands` or the file declares (odc-stac's per-band nodata).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub asset_nodata: BTreeMap<String, f64>,
     /// Grouping: `none`, `solar_day`, `time`, `id`, or a property name.
     pub groupby: Option<String>,
     /// Fusion name (`first`, `last`, `min`, `max`, `mean`, `median`, `sum`, `count`).
@@ -177,13 +181,10 @@ impl CubeSpec {
             GroupBy::Property(p) => Some(p.clone()),
             _ => return Err(invalid("groupby", "a closure grouping is not data")),
         };
-        if o.assets
-            .values()
-            .any(|a| a.nodata.is_some() || a.dtype.is_some())
-        {
+        if o.assets.values().any(|a| a.dtype.is_some()) {
             return Err(invalid(
                 "assets",
-                "per-asset nodata/dtype overrides are not part of a spec yet",
+                "per-asset dtype overrides are not part of a spec yet",
             ));
         }
         let g = &o.grid;
@@ -209,6 +210,11 @@ impl CubeSpec {
                 .assets
                 .iter()
                 .filter_map(|(k, a)| a.resampling.map(|r| (k.clone(), r.to_string())))
+                .collect(),
+            asset_nodata: o
+                .assets
+                .iter()
+                .filter_map(|(k, a)| a.nodata.map(|v| (k.clone(), v)))
                 .collect(),
             groupby,
             fusion: (!matches!(o.fusion, Fusion::First)).then(|| o.fusion.name().to_owned()),
@@ -294,6 +300,9 @@ impl CubeSpec {
                     "a resampling",
                 )?),
             );
+        }
+        for (k, v) in &s.asset_nodata {
+            o.assets.entry(k.clone()).or_default().nodata = Some(*v);
         }
         if let Some(g) = &s.groupby {
             o = o.groupby(GroupBy::parse(g));

@@ -122,3 +122,52 @@ fn what_is_not_data_is_refused_and_bad_json_is_a_typed_error() {
             .contains("resolution")
     );
 }
+
+#[test]
+fn per_asset_nodata_is_data_and_loads_as_the_options_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = items(dir.path());
+    // 101 is a real value of day 0, tile 0 (where (r + c) % 7 == 0); the
+    // cube's own nodata stays 0.
+    let options = CubeOptions::default()
+        .asset("B04", stac_cube::AssetOptions::default().nodata(101.0))
+        .nodata(0.0)
+        .grid(Grid::default().resolution(10.0));
+    let direct = DatasetCollection::from_stac(&items, &["B04", "B05"], &options).unwrap();
+    let spec = CubeSpec::from_options(items.clone(), &["B04", "B05"], &options).unwrap();
+    let text = spec.to_json();
+    assert!(text.contains(r#""asset_nodata":{"B04":101.0}"#), "{text}");
+    let back = CubeSpec::from_json(&text).unwrap();
+    let mut plan = back.plan_with(&back.options().unwrap()).unwrap();
+    let pinned = back.pinned(&mut plan).unwrap();
+    let again = CubeSpec::from_json(&pinned.to_json())
+        .unwrap()
+        .plan_with(&pinned.options().unwrap())
+        .unwrap()
+        .load()
+        .unwrap();
+    assert_eq!(again.data(), direct.data());
+    // The override took effect on B04 only: its 101 pixels are gone.
+    let without = DatasetCollection::from_stac(
+        &items,
+        &["B04", "B05"],
+        &CubeOptions::default()
+            .nodata(0.0)
+            .grid(Grid::default().resolution(10.0)),
+    )
+    .unwrap()
+    .read_array::<u16>();
+    let with = again.read_array::<u16>();
+    let b04 = |a: &ndarray::Array4<u16>, v: u16| {
+        a.slice(s![.., 0, .., ..])
+            .iter()
+            .filter(|&&x| x == v)
+            .count()
+    };
+    assert!(b04(&without, 101) > 0);
+    assert_eq!(b04(&with, 101), 0);
+    assert_eq!(
+        with.slice(s![.., 1, .., ..]),
+        without.slice(s![.., 1, .., ..])
+    );
+}

@@ -8,6 +8,7 @@
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod client;
 mod cube;
 mod errors;
@@ -21,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<cube::Cube>()?;
     meta::register(m)?;
     io::register(m)?;
+    arrow::register(m)?;
     client::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
