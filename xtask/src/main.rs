@@ -9,6 +9,7 @@
 //! - `fuzz`: the cargo-fuzz targets of `fuzz/` (`fuzz <target|all> --time S`).
 //! - `gdal-3.12`: the GDAL-facing tests against libgdal 3.12 from the
 //!   `gdal-wheel` PyPI wheel (also a step of `test`).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::ExitCode;
 

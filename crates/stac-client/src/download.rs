@@ -130,7 +130,7 @@ pub struct DownloadProgress {
 }
 
 /// A progress callback.
-pub type ProgressFn = Arc<dyn Fn(&DownloadProgress) + Send + Sync>;
+pub(crate) type ProgressFn = Arc<dyn Fn(&DownloadProgress) + Send + Sync>;
 
 /// The low-speed limit of a transfer: when fewer than `bytes_per_second`
 /// arrive on average over `window`, the connection is dropped and the
@@ -307,15 +307,16 @@ impl DownloadOptions {
         self.overwrite = o;
         self
     }
-    /// The signer.
-    pub fn with_signer(mut self, signer: impl Signer + 'static) -> Self {
-        self.signer = Arc::new(signer);
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = signer.into();
         self
     }
-    /// A shared signer.
-    pub fn with_shared_signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = signer;
-        self
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "`with_signer` takes an `Arc<dyn Signer>` too")]
+    pub fn with_shared_signer(self, signer: Arc<dyn Signer>) -> Self {
+        self.with_signer(signer)
     }
     /// Where `s3://` hrefs go.
     pub fn with_s3_endpoint(mut self, e: S3Endpoint) -> Self {

@@ -35,7 +35,7 @@ pub enum Bounds {
 ///
 /// ```
 /// use stac_cube::Grid;
-/// let g = Grid::default().crs_epsg(32630).resolution(10.0).bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
+/// let g = Grid::default().with_crs_epsg(32630).with_resolution(10.0).with_bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
 /// assert_eq!(g.resolution, Some([10.0, 10.0]));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,44 +79,79 @@ impl Grid {
     }
 
     /// Set the CRS.
-    pub fn crs(mut self, crs: Crs) -> Self {
+    pub fn with_crs(mut self, crs: Crs) -> Self {
         self.crs = Some(crs);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_crs`")]
+    pub fn crs(self, crs: Crs) -> Self {
+        self.with_crs(crs)
+    }
 
     /// Set the CRS by EPSG code.
+    pub fn with_crs_epsg(self, code: u32) -> Self {
+        self.with_crs(Crs::Epsg(code))
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_crs_epsg`")]
     pub fn crs_epsg(self, code: u32) -> Self {
-        self.crs(Crs::Epsg(code))
+        self.with_crs_epsg(code)
     }
 
     /// Square pixels of `res` CRS units.
-    pub fn resolution(mut self, res: f64) -> Self {
+    pub fn with_resolution(mut self, res: f64) -> Self {
         self.resolution = Some([res, res]);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resolution`")]
+    pub fn resolution(self, res: f64) -> Self {
+        self.with_resolution(res)
+    }
 
     /// Pixels of `x` by `y` CRS units.
-    pub fn resolution_xy(mut self, x: f64, y: f64) -> Self {
+    pub fn with_resolution_xy(mut self, x: f64, y: f64) -> Self {
         self.resolution = Some([x, y]);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resolution_xy`")]
+    pub fn resolution_xy(self, x: f64, y: f64) -> Self {
+        self.with_resolution_xy(x, y)
+    }
 
     /// Bounds in the grid's CRS.
-    pub fn bounds(mut self, bounds: [f64; 4]) -> Self {
+    pub fn with_bounds(mut self, bounds: [f64; 4]) -> Self {
         self.bounds = Some(Bounds::Grid(bounds));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bounds`")]
+    pub fn bounds(self, bounds: [f64; 4]) -> Self {
+        self.with_bounds(bounds)
+    }
 
     /// Bounds in lon/lat degrees.
-    pub fn bounds_lonlat(mut self, bounds: [f64; 4]) -> Self {
+    pub fn with_bounds_lonlat(mut self, bounds: [f64; 4]) -> Self {
         self.bounds = Some(Bounds::LonLat(bounds));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bounds_lonlat`")]
+    pub fn bounds_lonlat(self, bounds: [f64; 4]) -> Self {
+        self.with_bounds_lonlat(bounds)
+    }
 
     /// Set the anchor.
-    pub fn anchor(mut self, anchor: Anchor) -> Self {
+    pub fn with_anchor(mut self, anchor: Anchor) -> Self {
         self.anchor = anchor;
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_anchor`")]
+    pub fn anchor(self, anchor: Anchor) -> Self {
+        self.with_anchor(anchor)
     }
 }
 
@@ -130,24 +165,24 @@ pub(crate) struct SrcGrid {
 }
 
 impl SrcGrid {
-    pub fn bounds(&self) -> [f64; 4] {
+    pub(crate) fn bounds(&self) -> [f64; 4] {
         stac_meta::geotransform::bounds(&self.gt, self.rows, self.cols)
     }
 
     /// Whether the grid is north-up without rotation.
-    pub fn north_up(&self) -> bool {
+    pub(crate) fn north_up(&self) -> bool {
         self.gt[2] == 0.0 && self.gt[4] == 0.0 && self.gt[1] > 0.0 && self.gt[5] < 0.0
     }
 
     /// `[|dx|, |dy|]` (for rotated grids, the lengths of the pixel edges).
-    pub fn res(&self) -> [f64; 2] {
+    pub(crate) fn res(&self) -> [f64; 2] {
         [self.gt[1].hypot(self.gt[4]), self.gt[2].hypot(self.gt[5])]
     }
 
     /// Refuse grids no real raster has: non-finite or zero pixel sizes,
     /// sides beyond GDAL's `INT_MAX`, footprints beyond ±1e9 CRS units
     /// (which make PROJ spin for minutes).
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         if !self.gt.iter().all(|v| v.is_finite()) {
             return Err(format!("geotransform {:?} is not finite", self.gt));
         }
@@ -172,7 +207,7 @@ impl SrcGrid {
         Ok(())
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let [rx, ry] = self.res();
         format!(
             "{} {}x{} px of {}x{} at ({}, {})",
@@ -661,7 +696,7 @@ mod tests {
         assert_eq!(auto.geotransform[0], 224085.0);
         assert_eq!((auto.rows, auto.cols), (10, 10));
         let edge = plan_grid(
-            &Grid::default().anchor(Anchor::Edge),
+            &Grid::default().with_anchor(Anchor::Edge),
             &srcs,
             1 << 30,
             &mut CrsCache::default(),

@@ -107,6 +107,7 @@
 //! ```
 //!
 //! Does not link GDAL.
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod decode;
 mod encode;

@@ -123,7 +123,7 @@ pub(crate) struct FileHints {
 }
 
 impl FileHints {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let formats: Map<String, Value> = self
             .timestamp_formats
             .iter()
@@ -144,7 +144,7 @@ impl FileHints {
     }
 
     /// Parse the hints; `None` when the value is not ours.
-    pub fn from_json(v: &Value) -> Option<Self> {
+    pub(crate) fn from_json(v: &Value) -> Option<Self> {
         let paths = |key: &str| -> Vec<Path> {
             v.get(key)
                 .and_then(|p| serde_json::from_value(p.clone()).ok())

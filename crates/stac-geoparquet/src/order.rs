@@ -54,7 +54,7 @@ pub(crate) struct RowKey {
 
 impl RowKey {
     /// The key of one item (centre of `bbox`, else of the geometry's coordinates).
-    pub fn of(item: &Value) -> Self {
+    pub(crate) fn of(item: &Value) -> Self {
         let center = item
             .get("bbox")
             .and_then(bbox_center)

@@ -80,7 +80,7 @@ impl Vrt {
     ///     "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
     ///     "raster:bands": [{"data_type": "uint16"}]}}});
     /// let signer = BearerTokenSigner::new("t0k3n-secret").with_hosts(HostList::new(["data.example"]));
-    /// let vrt = build_vrt_from_stac([item], "B04", &VrtOptions::default().signer(Arc::new(signer)))?;
+    /// let vrt = build_vrt_from_stac([item], "B04", &VrtOptions::default().with_signer(Arc::new(signer)))?;
     /// assert!(vrt.public_xml().contains("url=https%3A%2F%2Fdata.example%2Fa.tif"));
     /// assert!(!vrt.public_xml().contains("header"));
     /// # Ok::<(), stac_vrt::VrtError>(())
