@@ -170,7 +170,7 @@ impl SrcGrid {
     }
 
     /// Whether the grid is north-up without rotation.
-    pub(crate) fn north_up(&self) -> bool {
+    pub(crate) fn is_north_up(&self) -> bool {
         self.gt[2] == 0.0 && self.gt[4] == 0.0 && self.gt[1] > 0.0 && self.gt[5] < 0.0
     }
 
@@ -578,7 +578,7 @@ pub(crate) fn plan_grid(
         let natives: Vec<[f64; 2]> = in_crs
             .iter()
             .filter(|(_, g)| {
-                g.north_up() && divides(g.res()[0], res[0]) && divides(g.res()[1], res[1])
+                g.is_north_up() && divides(g.res()[0], res[0]) && divides(g.res()[1], res[1])
             })
             .map(|(_, g)| [g.gt[0].rem_euclid(res[0]), g.gt[3].rem_euclid(res[1])])
             .collect();

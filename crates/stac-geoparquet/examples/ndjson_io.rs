@@ -66,12 +66,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "write" => {
             let compression = positional
                 .get(3)
-                .map(|c| Compression::parse(c).ok_or("bad compression"))
+                .map(|c| c.parse::<Compression>().map_err(|_| "bad compression"))
                 .transpose()?
                 .unwrap_or_default();
             let layout = positional
                 .get(4)
-                .map(|l| Layout::parse(l).ok_or("bad layout"))
+                .map(|l| l.parse::<Layout>().map_err(|_| "bad layout"))
                 .transpose()?
                 .unwrap_or_default();
             let sort: SortOrder = flag("--sort").as_deref().unwrap_or("none").parse()?;

@@ -154,7 +154,7 @@ impl FileHints {
             layout: v
                 .get("layout")
                 .and_then(Value::as_str)
-                .and_then(Layout::parse),
+                .and_then(|name| name.parse::<Layout>().ok()),
             json_columns: paths("json_columns"),
             explicit_nulls: paths("explicit_nulls"),
             int_numbers: paths("int_numbers"),

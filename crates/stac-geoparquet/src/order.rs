@@ -29,6 +29,16 @@ pub enum SortOrder {
     Time,
 }
 
+impl std::fmt::Display for SortOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::Hilbert => "hilbert",
+            Self::Time => "time",
+        })
+    }
+}
+
 impl FromStr for SortOrder {
     type Err = String;
 

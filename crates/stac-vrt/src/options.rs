@@ -94,7 +94,7 @@ pub(crate) fn vrt_names(r: Resampling) -> Option<(&'static str, &'static str)> {
 ///     .with_nodata(0.0)
 ///     .with_order(MosaicOrder::EarlierOnTop)
 ///     .with_fail_on_error(false);
-/// assert!(!opts.strict);
+/// assert!(!opts.fail_on_error);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]

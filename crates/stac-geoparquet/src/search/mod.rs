@@ -164,7 +164,7 @@ pub fn search(sources: impl Into<Sources>, params: &SearchParams) -> Result<Sear
 ///
 /// ```
 /// use stac_geoparquet::search::SearchOptions;
-/// assert_eq!(SearchOptions::default().with_threads(3).with_threads(), 3);
+/// assert_eq!(SearchOptions::default().with_threads(3).threads(), 3);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchOptions {
@@ -274,7 +274,7 @@ impl Search {
     /// use stac_geoparquet::search::{search, SearchParams};
     /// let mut out = Vec::new();
     /// let n = search(&path, &SearchParams::new().with_ids(["3", "4"]))?.write_ndjson(&mut out)?;
-    /// assert_eq!((n, out.iter().with_filter(|b| **b == b'\n').count()), (2, 2));
+    /// assert_eq!((n, out.iter().filter(|b| **b == b'\n').count()), (2, 2));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn write_ndjson(&mut self, out: &mut dyn std::io::Write) -> Result<u64> {
