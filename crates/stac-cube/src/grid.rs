@@ -391,8 +391,37 @@ pub(crate) fn plan_grid(
         check_size(like.rows as u64, like.cols as u64, max_pixels)?;
         return Ok(like.clone());
     }
-    // CRS.
-    let crs = match &request.crs {
+    let crs = choose_crs(request, sources, report)?;
+    let in_crs: Vec<&(String, &SrcGrid)> = sources
+        .iter()
+        .filter(|(_, g)| same.same(&g.crs, &crs))
+        .collect();
+    let res = choose_resolution(request, sources, &in_crs, &crs, report)?;
+    let bounds = choose_bounds(request, sources, &crs, same, report)?;
+    let anchor = choose_anchor(request, &in_crs, res, report);
+    let minx = snap_down(bounds[0], anchor[0], res[0]);
+    let maxx = snap_up(bounds[2], anchor[0], res[0]);
+    let miny = snap_down(bounds[1], anchor[1], res[1]);
+    let maxy = snap_up(bounds[3], anchor[1], res[1]);
+    let cols = ((maxx - minx) / res[0]).round().max(1.0);
+    let rows = ((maxy - miny) / res[1]).round().max(1.0);
+    check_size(rows as u64, cols as u64, max_pixels)?;
+    Ok(TargetGrid::new(
+        crs,
+        [minx, res[0], 0.0, maxy, 0.0, -res[1]],
+        rows as usize,
+        cols as usize,
+    ))
+}
+
+/// The grid's CRS: the requested one (checked), else the most common
+/// among the sources.
+fn choose_crs(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    report: &mut GridReport,
+) -> Result<Crs> {
+    Ok(match &request.crs {
         Some(c) => {
             if c.to_spatial_ref().is_err() {
                 return Err(CubeError::Grid(format!(
@@ -429,13 +458,19 @@ pub(crate) fn plan_grid(
             };
             best.2.clone()
         }
-    };
-    let in_crs: Vec<&(String, &SrcGrid)> = sources
-        .iter()
-        .filter(|(_, g)| same.same(&g.crs, &crs))
-        .collect();
-    // Resolution.
-    let res = match request.resolution {
+    })
+}
+
+/// The grid's resolution: the requested one (checked), else the finest of
+/// the sources in `crs`, else estimated from reprojected footprints.
+fn choose_resolution(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    in_crs: &[&(String, &SrcGrid)],
+    crs: &Crs,
+    report: &mut GridReport,
+) -> Result<[f64; 2]> {
+    Ok(match request.resolution {
         Some(r) => {
             if !(r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[1] > 0.0) {
                 return Err(CubeError::Grid(format!(
@@ -443,14 +478,14 @@ pub(crate) fn plan_grid(
                 )));
             }
             report.resolution = format!("{} x {} (requested)", r[0], r[1]);
-            if let Some(w) = implausible_resolution(r, &crs) {
+            if let Some(w) = implausible_resolution(r, crs) {
                 report.warnings.push(w);
             }
             r
         }
         None => {
             let mut best: Option<([f64; 2], &str)> = None;
-            for (label, g) in &in_crs {
+            for (label, g) in in_crs {
                 let r = g.res();
                 best = match best {
                     Some((b, l)) => Some(([b[0].min(r[0]), b[1].min(r[1])], {
@@ -471,7 +506,7 @@ pub(crate) fn plan_grid(
                     // No source in the chosen CRS: estimate from transformed footprints.
                     let mut r = [f64::INFINITY, f64::INFINITY];
                     for (_, g) in sources {
-                        if let Ok(b) = transform_bounds(&g.bounds(), &g.crs, &crs) {
+                        if let Ok(b) = transform_bounds(&g.bounds(), &g.crs, crs) {
                             r[0] = r[0].min((b[2] - b[0]) / g.cols as f64);
                             r[1] = r[1].min((b[3] - b[1]) / g.rows as f64);
                         }
@@ -492,8 +527,18 @@ pub(crate) fn plan_grid(
                 }
             }
         }
-    };
-    // Bounds.
+    })
+}
+
+/// The grid's bounds in `crs`: requested (grid CRS or lon/lat, across the
+/// antimeridian too), else the union of the source footprints.
+fn choose_bounds(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    crs: &Crs,
+    same: &mut CrsCache,
+    report: &mut GridReport,
+) -> Result<[f64; 4]> {
     let bounds = match request.bounds {
         Some(Bounds::Grid(b)) => {
             report.bounds = format!("{b:?} (requested, grid CRS)");
@@ -501,9 +546,9 @@ pub(crate) fn plan_grid(
         }
         Some(Bounds::LonLat(b)) => {
             let t = if b[0] > b[2] {
-                crossing_bounds(b, &crs, report)?
+                crossing_bounds(b, crs, report)?
             } else {
-                transform_bounds(&b, &Crs::Epsg(4326), &crs)?
+                transform_bounds(&b, &Crs::Epsg(4326), crs)?
             };
             report.bounds = format!("{b:?} lon/lat (requested) = {t:?} in {}", crs.short());
             t
@@ -517,10 +562,10 @@ pub(crate) fn plan_grid(
             ];
             let mut skipped = Vec::new();
             for (label, g) in sources {
-                let b = if same.same(&g.crs, &crs) {
+                let b = if same.same(&g.crs, crs) {
                     g.bounds()
                 } else {
-                    match transform_bounds(&g.bounds(), &g.crs, &crs) {
+                    match transform_bounds(&g.bounds(), &g.crs, crs) {
                         // GDAL reports a box across the antimeridian as
                         // west > east: continue eastwards past 180.
                         Ok(b) if b.iter().all(|v| v.is_finite()) && b[0] > b[2] => {
@@ -562,7 +607,18 @@ pub(crate) fn plan_grid(
             "empty or invalid bounds {bounds:?}"
         )));
     }
-    // Anchor: the sources' own pixel edges are kept whenever they agree,
+    Ok(bounds)
+}
+
+/// The offset of the grid's pixel edges from multiples of `res`: the
+/// sources' native alignment when they agree (with `Anchor::Auto`), else 0.
+fn choose_anchor(
+    request: &Grid,
+    in_crs: &[&(String, &SrcGrid)],
+    res: [f64; 2],
+    report: &mut GridReport,
+) -> [f64; 2] {
+    // The sources' own pixel edges are kept whenever they agree,
     // whether the bounds and resolution were derived or requested, so a
     // subset (`bounds`) or a coarser multiple (`resolution`) of a cube stays
     // on the full cube's lattice.
@@ -611,19 +667,7 @@ pub(crate) fn plan_grid(
             }
         }
     }
-    let minx = snap_down(bounds[0], anchor[0], res[0]);
-    let maxx = snap_up(bounds[2], anchor[0], res[0]);
-    let miny = snap_down(bounds[1], anchor[1], res[1]);
-    let maxy = snap_up(bounds[3], anchor[1], res[1]);
-    let cols = ((maxx - minx) / res[0]).round().max(1.0);
-    let rows = ((maxy - miny) / res[1]).round().max(1.0);
-    check_size(rows as u64, cols as u64, max_pixels)?;
-    Ok(TargetGrid::new(
-        crs,
-        [minx, res[0], 0.0, maxy, 0.0, -res[1]],
-        rows as usize,
-        cols as usize,
-    ))
+    anchor
 }
 
 fn check_size(rows: u64, cols: u64, limit: u64) -> Result<()> {
