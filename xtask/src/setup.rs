@@ -91,14 +91,14 @@ const VENVS: &[(&str, &[&str])] = &[
 
 /// Install what is missing, then build and install the Python package
 /// `stac_gdal` into venv `cube-peers`.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     prepare()?;
     crate::python_pkg::install()
 }
 
 /// System packages and venvs only (`cargo xtask test` builds the Python
 /// package after `cargo test`, so its build reuses what that compiled).
-pub fn prepare() -> Result<(), String> {
+pub(crate) fn prepare() -> Result<(), String> {
     let missing: Vec<&str> = APT
         .iter()
         .filter(|(probe, _)| !probe_ok(probe))

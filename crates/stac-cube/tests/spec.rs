@@ -1,6 +1,7 @@
 //! `CubeSpec`: a cube request as JSON. A pinned spec re-planned from its
 //! JSON, whole or as subsets of timesteps and bands, loads exactly the
 //! pixels of the original plan (what each Dask task of `stac_gdal` does).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use ndarray::{Array2, s};
 use serde_json::{Value, json};
@@ -52,9 +53,9 @@ fn a_pinned_spec_from_json_loads_the_same_pixels_whole_and_by_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let items = items(dir.path());
     let options = CubeOptions::default()
-        .groupby(GroupBy::SolarDay)
-        .fusion(Fusion::First)
-        .grid(Grid::default().resolution(10.0));
+        .with_groupby(GroupBy::SolarDay)
+        .with_fusion(Fusion::First)
+        .with_grid(Grid::default().with_resolution(10.0));
     let whole = DatasetCollection::from_stac(&items, &["B04", "B05"], &options).unwrap();
 
     let spec = CubeSpec::from_options(items.clone(), &["B04", "B05"], &options).unwrap();
@@ -102,7 +103,7 @@ fn a_pinned_spec_from_json_loads_the_same_pixels_whole_and_by_chunk() {
 #[test]
 fn what_is_not_data_is_refused_and_bad_json_is_a_typed_error() {
     let items = vec![json!({"id": "a", "assets": {"B": {"href": "a.tif"}}})];
-    let custom = CubeOptions::default().fusion(Fusion::custom(|_, _| {}));
+    let custom = CubeOptions::default().with_fusion(Fusion::custom(|_, _| {}));
     let e = CubeSpec::from_options(items.clone(), &["B"], &custom).unwrap_err();
     assert!(e.to_string().contains("fusion"), "{e}");
     let e = CubeSpec::from_json(r#"{"items": [], "assets": ["B"], "optoins": {}}"#).unwrap_err();

@@ -288,6 +288,15 @@ fn login_pair(who: &str, username: &Option<String>, password: &Option<String>) -
     Ok(())
 }
 
+/// The signer's name only: the recipe holds its secrets.
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("name", &self.inner.name())
+            .finish_non_exhaustive()
+    }
+}
+
 #[pymethods]
 impl Signer {
     /// No signing (public data).
@@ -468,7 +477,7 @@ impl Signer {
 }
 
 /// The Rust signer of a Python `Signer`.
-pub fn signer_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn RustSigner>> {
+pub(crate) fn signer_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn RustSigner>> {
     let s = obj
         .cast::<Signer>()
         .map_err(|_| PyTypeError::new_err("signer= takes a stac_gdal.Signer"))?;
@@ -476,7 +485,7 @@ pub fn signer_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn RustSigner>> {
 }
 
 /// Add the functions and classes to the module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_items_json, m)?)?;
     m.add_function(wrap_pyfunction!(raster_asset_keys, m)?)?;
     m.add_function(wrap_pyfunction!(read_extension_metadata, m)?)?;

@@ -109,6 +109,7 @@
 //! ```
 //!
 //! Does not link GDAL.
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod batches;
 mod decode;

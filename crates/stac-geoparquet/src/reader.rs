@@ -413,7 +413,7 @@ pub(crate) struct FileInfo {
 
 impl FileInfo {
     /// Detect the layout and read the metadata keys of a file.
-    pub fn read(
+    pub(crate) fn read(
         path: &Path,
         metadata: &parquet::file::metadata::ParquetMetaData,
         schema: &arrow_schema::Schema,
@@ -509,7 +509,7 @@ impl FileInfo {
 
     /// The bbox covering columns the `geo` metadata declares for the
     /// primary geometry (`xmin`, `ymin`, `xmax`, `ymax` as column paths).
-    pub fn covering(&self) -> Option<[Vec<String>; 4]> {
+    pub(crate) fn covering(&self) -> Option<[Vec<String>; 4]> {
         let geo = self.geo.as_ref()?;
         let primary = geo.get("primary_column").and_then(Value::as_str)?;
         let bbox = geo
