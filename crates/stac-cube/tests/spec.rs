@@ -131,9 +131,9 @@ fn per_asset_nodata_is_data_and_loads_as_the_options_do() {
     // 101 is a real value of day 0, tile 0 (where (r + c) % 7 == 0); the
     // cube's own nodata stays 0.
     let options = CubeOptions::default()
-        .asset("B04", stac_cube::AssetOptions::default().nodata(101.0))
-        .nodata(0.0)
-        .grid(Grid::default().resolution(10.0));
+        .with_asset("B04", stac_cube::AssetOptions::default().with_nodata(101.0))
+        .with_nodata(0.0)
+        .with_grid(Grid::default().with_resolution(10.0));
     let direct = DatasetCollection::from_stac(&items, &["B04", "B05"], &options).unwrap();
     let spec = CubeSpec::from_options(items.clone(), &["B04", "B05"], &options).unwrap();
     let text = spec.to_json();
@@ -153,8 +153,8 @@ fn per_asset_nodata_is_data_and_loads_as_the_options_do() {
         &items,
         &["B04", "B05"],
         &CubeOptions::default()
-            .nodata(0.0)
-            .grid(Grid::default().resolution(10.0)),
+            .with_nodata(0.0)
+            .with_grid(Grid::default().with_resolution(10.0)),
     )
     .unwrap()
     .read_array::<u16>();

@@ -44,6 +44,7 @@ const SCHEMA: &CStr = c"arrow_schema";
 /// Arrow libraries read it without copying (`pyarrow.table(t)`,
 /// `pyarrow.RecordBatchReader.from_stream(t)`, `polars.DataFrame(t)`),
 /// as many times as they like.
+#[derive(Debug)]
 #[pyclass(module = "stac_gdal._native", frozen)]
 pub struct ArrowTable {
     schema: SchemaRef,
@@ -153,7 +154,7 @@ fn stream_error(e: &ArrowError) -> PyErr {
 /// The stream of an object with `__arrow_c_stream__`: a `TypeError` when
 /// it has none, a `GeoParquetError` when its capsule or schema is not a
 /// valid stream.
-pub fn import_stream(data: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
+pub(crate) fn import_stream(data: &Bound<'_, PyAny>) -> PyResult<RecordBatchStreamReader> {
     let method = data.getattr("__arrow_c_stream__").map_err(|_| {
         PyTypeError::new_err(format!(
             "expected an object with __arrow_c_stream__ (a pyarrow Table or RecordBatchReader, ...), got {}",
@@ -266,7 +267,7 @@ fn arrow_to_geoparquet(py: Python<'_>, data: &Bound<'_, PyAny>, path: PathBuf) -
 }
 
 /// Add the class and functions to the module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ArrowTable>()?;
     m.add_function(wrap_pyfunction!(items_to_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(read_geoparquet_arrow, m)?)?;
