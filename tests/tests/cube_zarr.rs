@@ -233,6 +233,124 @@ fn zarr_stores_equal_odc_stac_loads_of_the_same_items() {
     );
 }
 
+fn same_chunks(blosc: &Path, raw: &Path) -> serde_json::Value {
+    let out = Command::new(venv_bin("cube-peers", "python"))
+        .arg(script())
+        .args(["same-chunks", s(blosc), s(raw)])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "numcodecs' Blosc decodes {blosc:?} differently: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+/// Zarr v3 (sharded, consolidated root `zarr.json`) and blosc stores,
+/// read by xarray through zarr-python 3 and numcodecs, equal odc-stac.
+#[test]
+fn zarr_v3_sharded_and_blosc_stores_equal_odc_stac_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = data().join("stack.json");
+    // v3, inner chunks 50 x 48 in shards of 100 x 96: edge shards hold
+    // inner chunks wholly outside the 256 x 256 grid (not stored).
+    let v3 = tmp.path().join("v3.zarr");
+    let summary = ok(&cube(&[
+        s(&stack),
+        "--asset",
+        "B02,B03,B05",
+        "-o",
+        s(&v3),
+        "--zarr-format",
+        "3",
+        "--chunks",
+        "1,50,48",
+        "--shards",
+        "1,100,96",
+    ]));
+    assert_eq!(summary["zarr"]["zarr_format"], 3);
+    assert_eq!(summary["zarr"]["shards"], serde_json::json!([1, 100, 96]));
+    assert_eq!(summary["zarr"]["units_total"], 4 * 3 * 3);
+    let r = compare_with_odc(&v3, "stack.json", "B02,B03,B05", "none");
+    assert_eq!(r["shape"], serde_json::json!([4, 256, 256]));
+    assert_eq!(r["time_units"], "seconds since 2023-01-01 10:30:00");
+    assert!(v3.join("zarr.json").exists() && v3.join("B05/c/3/2/2").exists());
+    assert!(!v3.join(".zmetadata").exists() && !v3.join("B05/.zattrs").exists());
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v3.join("zarr.json")).unwrap()).unwrap();
+    let b05 = &root["consolidated_metadata"]["metadata"]["B05"];
+    assert_eq!(
+        b05["dimension_names"],
+        serde_json::json!(["time", "y", "x"])
+    );
+    assert_eq!(b05["codecs"][0]["name"], "sharding_indexed");
+    // The float cube (NaN fill), v3 with blosc-lz4 and default sharding.
+    let float = tmp.path().join("float3.zarr");
+    ok(&cube(&[
+        s(&stack),
+        "--asset",
+        "B02,B05",
+        "--dtype",
+        "float32",
+        "-o",
+        s(&float),
+        "--zarr-format",
+        "3",
+        "--codec",
+        "blosc-lz4",
+    ]));
+    compare_as(&float, "stack.json", "B02,B05", "none", &["float32"]);
+    // A solar-day mosaic and a 3-band uint8 asset in v3 (blosc-zstd).
+    let mosaic = tmp.path().join("mosaic3.zarr");
+    ok(&cube(&[
+        s(&data().join("mosaic.json")),
+        "--asset",
+        "B02,B03,B05",
+        "--groupby",
+        "solar_day",
+        "-o",
+        s(&mosaic),
+        "--zarr-format",
+        "3",
+        "--chunks",
+        "1,64,64",
+        "--codec",
+        "blosc-zstd",
+    ]));
+    compare_with_odc(&mosaic, "mosaic.json", "B02,B03,B05", "solar_day");
+    let rgb = tmp.path().join("rgb3.zarr");
+    ok(&cube(&[
+        s(&data().join("multiband.json")),
+        "--asset",
+        "visual",
+        "-o",
+        s(&rgb),
+        "--zarr-format",
+        "3",
+    ]));
+    compare_with_odc(&rgb, "multiband.json", "visual.1,visual.2,visual.3", "none");
+    // Blosc in v2: numcodecs' c-blosc decodes every chunk to the bytes of
+    // an uncompressed store, and xarray reads the store equal to odc-stac.
+    let common = ["--asset", "B02,B05", "--chunks", "1,100,96"];
+    let raw = tmp.path().join("raw.zarr");
+    let mut a = vec![s(&stack), "-o", s(&raw), "--codec", "none"];
+    a.extend(common);
+    ok(&cube(&a));
+    for codec in ["blosc-lz4", "blosc-zstd:9", "blosc-lz4:noshuffle"] {
+        let b = tmp.path().join(format!("{}.zarr", codec.replace(':', "-")));
+        let mut a = vec![s(&stack), "-o", s(&b), "--codec", codec];
+        a.extend(common);
+        ok(&cube(&a));
+        let r = same_chunks(&b, &raw);
+        assert_eq!(r["chunks"], 2 * 4 * 3 * 3, "{codec}: {r}");
+        if codec == "blosc-lz4" {
+            compare_with_odc(&b, "stack.json", "B02,B05", "none");
+        }
+    }
+}
+
 #[test]
 fn four_concurrent_parts_write_the_store_one_process_writes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -286,6 +404,68 @@ fn four_concurrent_parts_write_the_store_one_process_writes() {
     args.extend(common);
     ok(&cube(&args));
     assert_same_store(&one, &split);
+}
+
+/// v3: a shard is the unit of a part; 4 concurrent parts write the
+/// store one process writes, and a damaged shard is rewritten alone.
+#[test]
+fn four_concurrent_v3_parts_write_the_sharded_store_one_process_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    let common = [
+        "--asset",
+        "B02,B05",
+        "--zarr-format",
+        "3",
+        "--chunks",
+        "1,32,32",
+        "--shards",
+        "1,64,128",
+        "--threads",
+        "1",
+    ];
+    let one = tmp.path().join("one.zarr");
+    let mut args = vec![s(&items), "-o", s(&one)];
+    args.extend(common);
+    let v = ok(&cube(&args));
+    assert_eq!(v["zarr"]["units_total"], 4 * 4 * 2);
+    let split = tmp.path().join("split.zarr");
+    let children: Vec<_> = (1..=4)
+        .map(|k| {
+            Command::new(stac_gdal_bin())
+                .arg("cube")
+                .args([s(&items), "-o", s(&split), "-q"])
+                .args(["--part", &format!("{k}/4")])
+                .args(common)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let v = ok(&c.wait_with_output().unwrap());
+        assert_eq!(v["zarr"]["units_written"], 8);
+    }
+    assert_same_store(&one, &split);
+    // One byte of one shard changed: found by its checksum, rewritten.
+    let shard = split.join("B05/c/2/1/0");
+    let mut bytes = std::fs::read(&shard).unwrap();
+    bytes[3] ^= 0x5a;
+    std::fs::write(&shard, &bytes).unwrap();
+    let mut args = vec![s(&items), "-o", s(&split), "--part", "1/1"];
+    args.extend(common);
+    let v = ok(&cube(&args));
+    assert_eq!(v["zarr"]["units_written"], 1, "{v}");
+    assert_same_store(&one, &split);
+    // Another shard shape into the same store is refused, never mixed.
+    let mut args = vec![s(&items), "-o", s(&split), "--part", "1/1"];
+    args.extend(common);
+    let i = args.iter().position(|a| *a == "1,64,128").unwrap();
+    args[i] = "1,64,64";
+    let out = cube(&args);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds another cube"));
 }
 
 #[test]
@@ -485,6 +665,29 @@ fn an_s3_store_through_sigv4_equals_the_local_store_in_one_or_four_parts() {
         ok(&p.wait_with_output().unwrap());
     }
     assert_eq!(s3_objects(&server, "split.zarr"), one);
+    // A sharded v3 store on S3, in two parts, equals the local one.
+    let v3 = ["--zarr-format", "3", "--shards", "1,256,256"];
+    let local3 = tmp.path().join("local3.zarr");
+    let mut args = vec![s(&items), "-o", s(&local3)];
+    args.extend(common);
+    args.extend(v3);
+    ok(&cube(&args));
+    let parts: Vec<_> = (1..=2)
+        .map(|k| {
+            let part = format!("{k}/2");
+            let mut extra = vec!["--part", part.as_str()];
+            extra.extend(v3);
+            run(&format!("s3://{BUCKET}/v3.zarr"), &extra, SECRET_KEY)
+        })
+        .collect();
+    for p in parts {
+        ok(&p.wait_with_output().unwrap());
+    }
+    assert_eq!(
+        s3_objects(&server, "v3.zarr"),
+        files(&local3),
+        "the S3 v3 store differs from the local one"
+    );
     // A wrong secret: the server refuses the signature, the CLI says so
     // (no secret in the message) and writes nothing.
     let out = run(
@@ -549,6 +752,21 @@ fn a_signal_mid_write_leaves_no_store_and_bad_flags_fail_before_any_work() {
         (vec!["--chunks", "1,2"], "--chunks"),
         (vec!["--codec", "gzip"], "--codec"),
         (vec!["--part", "5/4"], "--part"),
+        (vec!["--zarr-format", "4"], "--zarr-format"),
+        (vec!["--shards", "1,64,64"], "--shards"),
+        (vec!["--zarr-format", "3", "--codec", "lz4"], "--codec"),
+        (vec!["--codec", "blosc-lz4:12"], "--codec"),
+        (
+            vec![
+                "--zarr-format",
+                "3",
+                "--chunks",
+                "1,32,32",
+                "--shards",
+                "1,48,64",
+            ],
+            "shards",
+        ),
     ] {
         let mut a = vec![s(&items), "--asset", "B02", "-o", s(&store)];
         a.extend(args.iter().copied());

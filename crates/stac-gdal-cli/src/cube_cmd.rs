@@ -244,7 +244,9 @@ pub fn cube(args: CubeArgs) -> Result<()> {
         .as_deref()
         .map_or(OutputFormat::GeoTiffDir, OutputFormat::from_path);
     if args.zarr.any() && format != OutputFormat::Zarr && !(args.plan || args.no_write) {
-        bail!("--chunks, --codec, --part and --finalize are for a Zarr output (-o X.zarr)");
+        bail!(
+            "--chunks, --shards, --zarr-format, --codec, --part and --finalize are for a Zarr output (-o X.zarr)"
+        );
     }
     match format {
         OutputFormat::Zarr if !(args.plan || args.no_write) => return zarr_cube(args),
