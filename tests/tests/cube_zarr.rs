@@ -85,6 +85,28 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Temporary files and folders (`.stac-gdal-tmp-*`) anywhere in a store.
+fn temps(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(".stac-gdal-tmp-")
+            {
+                out.push(e.path());
+            } else if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            }
+        }
+    }
+    out
+}
+
 fn assert_same_store(a: &Path, b: &Path) {
     let (fa, fb) = (files(a), files(b));
     let ka: Vec<&String> = fa.keys().collect();
@@ -520,6 +542,12 @@ fn a_killed_part_or_a_damaged_chunk_is_repaired_by_a_rerun() {
         "killed after the end; make the cube larger"
     );
     assert!(!store.join(".zgroup").exists());
+    // The killed run's temporary folder is left (SIGKILL cannot be
+    // caught)...
+    assert!(
+        !temps(&store).is_empty(),
+        "no temporary folder after SIGKILL"
+    );
     let done = manifests();
     let mut args = vec![s(&items), "-o", s(&store), "--part", "1/1"];
     args.extend(common);
@@ -529,6 +557,8 @@ fn a_killed_part_or_a_damaged_chunk_is_repaired_by_a_rerun() {
     assert_eq!(v["zarr"]["units_skipped"], done, "{v}");
     assert_eq!(v["zarr"]["units_written"], 256 - done, "{v}");
     assert_eq!(v["zarr"]["finalized"], true);
+    // ... and the rerun removes it (its process is gone) and its own.
+    assert_eq!(temps(&store), Vec::<PathBuf>::new());
     assert_same_store(&reference, &store);
     // A chunk damaged after the fact (same size, one byte changed) is
     // found by its checksum and rewritten; nothing else is.
@@ -708,6 +738,63 @@ fn an_s3_store_through_sigv4_equals_the_local_store_in_one_or_four_parts() {
         "{err}"
     );
     assert!(s3_objects(&server, "denied.zarr").is_empty());
+}
+
+/// Ctrl-C (SIGINT) during an in-place `--part` run: exit 130, no
+/// temporary file or folder left in the store, no metadata; the rerun
+/// completes it.
+#[test]
+fn ctrl_c_during_a_part_run_leaves_no_temporary_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    let store = tmp.path().join("parts.zarr");
+    let common = [
+        "--asset",
+        "B02,B03,B05",
+        "--chunks",
+        "1,32,32",
+        "--threads",
+        "2",
+        "--part",
+        "1/1",
+    ];
+    let child = Command::new(stac_gdal_bin())
+        .arg("cube")
+        .args([s(&items), "-o", s(&store), "-q"])
+        .args(common)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let units = store.join(".stac-gdal/units");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(&units).map_or(0, Iterator::count) < 3 {
+        assert!(std::time::Instant::now() < deadline, "no unit in 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(
+        !temps(&store).is_empty(),
+        "the run has its temporary folder"
+    );
+    // SAFETY: a plain kill(2) on our own child's PID.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(temps(&store), Vec::<PathBuf>::new());
+    assert!(
+        !store.join(".zmetadata").exists(),
+        "finished before the signal"
+    );
+    let mut args = vec![s(&items), "-o", s(&store)];
+    args.extend(common);
+    let v = ok(&cube(&args));
+    assert_eq!(v["zarr"]["finalized"], true);
+    assert_eq!(temps(&store), Vec::<PathBuf>::new());
 }
 
 #[test]

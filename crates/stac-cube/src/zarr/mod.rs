@@ -745,6 +745,15 @@ pub(crate) fn write_zarr(
 ) -> Result<ZarrReport> {
     let job = prepare(plan, store, options)?;
     claim(&job)?;
+    store.begin()?;
+    let r = write_units(plan, &job, options);
+    store.end();
+    r
+}
+
+/// The units of this part, by `threads` workers, then the metadata when
+/// every unit is there.
+fn write_units(plan: &dyn Blocks, job: &Job<'_>, options: &ZarrOptions) -> Result<ZarrReport> {
     let part = options.part.unwrap_or_else(Part::whole);
     let units: Vec<usize> = part.range(job.units()).collect();
     let threads = options
@@ -845,7 +854,10 @@ pub(crate) fn finalize_zarr(
 ) -> Result<bool> {
     let job = prepare(plan, store, options)?;
     claim(&job)?;
-    if try_finalize(&job)? {
+    store.begin()?;
+    let done = try_finalize(&job);
+    store.end();
+    if done? {
         return Ok(true);
     }
     let done = job.store.list(&format!("{BOOKKEEPING}/units/"))?.len();
