@@ -789,11 +789,11 @@ fn write_units(plan: &dyn Blocks, job: &Job<'_>, options: &ZarrOptions) -> Resul
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&unit) = units.get(i) else { return };
                     let u = job.unit(unit);
-                    let r = verified(&job, u).and_then(|ok| {
+                    let r = verified(job, u).and_then(|ok| {
                         if ok {
                             Ok(None)
                         } else {
-                            write_unit(&job, u, per_load).map(Some)
+                            write_unit(job, u, per_load).map(Some)
                         }
                     });
                     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -839,7 +839,7 @@ fn write_units(plan: &dyn Blocks, job: &Job<'_>, options: &ZarrOptions) -> Resul
     report.shards = (job.format == ZarrFormat::V3).then_some(job.unit_shape);
     report.units_total = job.units();
     report.units_in_part = total;
-    report.finalized = try_finalize(&job)?;
+    report.finalized = try_finalize(job)?;
     Ok(report)
 }
 
