@@ -885,3 +885,43 @@ fn a_signal_mid_write_leaves_no_store_and_bad_flags_fail_before_any_work() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("for a Zarr output"));
     assert!(!nc.exists());
 }
+
+/// A link planted at the staging name of a Zarr or NetCDF output (or at
+/// the staged store's folder inside a staging folder a killed run left)
+/// is refused or removed, never followed: nothing is written through it.
+#[test]
+fn a_link_planted_at_the_staging_name_is_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let nothing_outside = || std::fs::read_dir(&outside).unwrap().count() == 0;
+    for name in ["cube.zarr", "cube.nc"] {
+        let out = tmp.path().join(name);
+        let staging = tmp.path().join(format!(".stac-gdal-staging-{name}"));
+        std::os::unix::fs::symlink(&outside, &staging).unwrap();
+        let o = cube(&[s(&items), "--asset", "B02", "-o", s(&out)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{name}: written through a link");
+        assert!(
+            err.contains("link") || err.contains("not a folder"),
+            "{name}: {err}"
+        );
+        assert!(
+            nothing_outside(),
+            "{name}: something was written through the link"
+        );
+        assert!(!out.exists(), "{name}: an output appeared");
+        std::fs::remove_file(&staging).unwrap();
+    }
+    // A staging folder left by a killed run, with a link at the store's
+    // name inside it: the next run removes the link, writes its own store.
+    let out = tmp.path().join("again.zarr");
+    let staging = tmp.path().join(".stac-gdal-staging-again.zarr");
+    std::fs::create_dir(&staging).unwrap();
+    std::os::unix::fs::symlink(&outside, staging.join("new")).unwrap();
+    ok(&cube(&[s(&items), "--asset", "B02", "-o", s(&out)]));
+    assert!(nothing_outside(), "written through the planted link");
+    assert!(out.join(".zmetadata").is_file());
+    assert!(!staging.exists());
+}
