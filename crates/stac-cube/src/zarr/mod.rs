@@ -425,16 +425,16 @@ fn verified(job: &Job<'_>, u: [usize; 3]) -> Result<bool> {
     Ok(true)
 }
 
-/// Raw little-endian bytes of band `b` of a block, the chunk of shape
-/// `chunks` starting at `at` (time, row, col) inside the block, padded
-/// with `fill` to the full chunk (edge chunks are whole).
-fn chunk_bytes<T: Pixel>(
+/// The values of band `b` of a block, the chunk of shape `chunks`
+/// starting at `at` (time, row, col) inside the block, padded with `fill`
+/// to the full chunk (edge chunks are whole).
+fn chunk_values<T: Pixel>(
     a: &ndarray::Array4<T>,
     b: usize,
     at: [usize; 3],
     chunks: [usize; 3],
     fill: T,
-) -> Vec<u8> {
+) -> Vec<T> {
     let (bt, _, by, bx) = a.dim();
     let [ct, cy, cx] = chunks;
     let nt = ct.min(bt.saturating_sub(at[0]));
@@ -456,17 +456,50 @@ fn chunk_bytes<T: Pixel>(
             }
         }
     }
+    out
+}
+
+/// `f` of the little-endian bytes of `values`: a view of them on a
+/// little-endian machine (no copy), a swapped copy elsewhere.
+fn with_le_bytes<T: Pixel, R>(values: &[T], f: impl FnOnce(&[u8]) -> R) -> R {
     let size = std::mem::size_of::<T>();
     // SAFETY: T is a plain numeric type (Pixel is sealed to u8..f64), no
-    // padding; the slice covers exactly `out`'s initialised elements.
-    let raw = unsafe { std::slice::from_raw_parts(out.as_ptr().cast::<u8>(), out.len() * size) };
-    let mut bytes = raw.to_vec();
+    // padding; the slice covers exactly `values`' initialised elements.
+    let raw = unsafe {
+        std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+    };
     if cfg!(target_endian = "big") {
+        let mut bytes = raw.to_vec();
         for e in bytes.chunks_exact_mut(size) {
             e.reverse();
         }
+        f(&bytes)
+    } else {
+        f(raw)
     }
-    bytes
+}
+
+/// `f` of the raw little-endian bytes of a chunk (see [`chunk_values`]).
+/// A chunk that is the whole block's band plane, contiguous in memory
+/// (interior chunks of one timestep: the common case), is passed as a
+/// view of the block: no copy, so a worker holds its block and the
+/// compressed chunk only.
+fn with_chunk<T: Pixel, R>(
+    a: &ndarray::Array4<T>,
+    b: usize,
+    at: [usize; 3],
+    chunks: [usize; 3],
+    fill: T,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let (bt, _, by, bx) = a.dim();
+    if at == [0, 0, 0] && [bt, by, bx] == chunks {
+        let view = a.slice(ndarray::s![.., b, .., ..]);
+        if let Some(values) = view.as_slice() {
+            return with_le_bytes(values, f);
+        }
+    }
+    with_le_bytes(&chunk_values(a, b, at, chunks, fill), f)
 }
 
 /// Load, encode and store unit `u`; returns the bytes written.
@@ -488,9 +521,7 @@ fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<
     let (bt, by, bx) = ((t0 + ct).min(nt) - t0, window.rows, window.cols);
     for (b, band) in job.layout.bands.iter().enumerate() {
         let encode = |at: [usize; 3]| {
-            let raw = block_chunk(&data, b, at, job.chunks, nodata);
-            job.codec
-                .encode(&raw, typesize)
+            encode_chunk(&data, b, at, job.chunks, nodata, &job.codec, typesize)
                 .map_err(|e| job.err(&band.name, format!("compressing: {e}")))
         };
         let (key, z) = match job.format {
@@ -523,24 +554,29 @@ fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<
     Ok((written, failures))
 }
 
-fn block_chunk(
+/// Compress chunk `at` of band `b` of a block (see [`with_chunk`]).
+fn encode_chunk(
     data: &CubeData,
     b: usize,
     at: [usize; 3],
     chunks: [usize; 3],
     nodata: Option<f64>,
-) -> Vec<u8> {
+    codec: &Codec,
+    typesize: usize,
+) -> std::io::Result<Vec<u8>> {
     fn go<T: Pixel>(
         a: &ndarray::Array4<T>,
         b: usize,
         at: [usize; 3],
         chunks: [usize; 3],
         nodata: Option<f64>,
-    ) -> Vec<u8> {
+        codec: &Codec,
+        typesize: usize,
+    ) -> std::io::Result<Vec<u8>> {
         let fill = nodata.map_or_else(T::default, |v| crate::load::cast::<T>(v));
-        chunk_bytes(a, b, at, chunks, fill)
+        with_chunk(a, b, at, chunks, fill, |raw| codec.encode(raw, typesize))
     }
-    with_data!(data, a => go(a, b, at, chunks, nodata))
+    with_data!(data, a => go(a, b, at, chunks, nodata, codec, typesize))
 }
 
 /// Check the plan against the store: a fingerprint of everything that
@@ -962,11 +998,29 @@ mod tests {
     }
 
     #[test]
+    fn whole_block_chunks_are_views_and_inner_chunks_are_cut() {
+        let a = ndarray::Array4::from_shape_fn((1, 2, 4, 6), |(_, b, y, x)| {
+            (b * 100 + y * 10 + x) as u16
+        });
+        // The whole plane of band 1: the block's own memory.
+        let plane = a.slice(ndarray::s![0, 1, .., ..]);
+        let ptr = plane.as_ptr().cast::<u8>();
+        assert!(with_chunk(&a, 1, [0, 0, 0], [1, 4, 6], 0, |r| r.as_ptr() == ptr));
+        // An inner chunk (v3) at rows 2.., cols 3..: cut and copied.
+        let raw = with_chunk(&a, 1, [0, 2, 3], [1, 2, 3], 0, <[u8]>::to_vec);
+        let v: Vec<u16> = raw
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(v, [123, 124, 125, 133, 134, 135]);
+    }
+
+    #[test]
     fn chunks_are_padded_with_the_fill() {
         let a = ndarray::Array4::from_shape_fn((1, 2, 2, 3), |(_, b, y, x)| {
             (b * 100 + y * 10 + x) as u16
         });
-        let raw = chunk_bytes(&a, 1, [0, 0, 0], [1, 3, 4], 9u16);
+        let raw = with_chunk(&a, 1, [0, 0, 0], [1, 3, 4], 9u16, <[u8]>::to_vec);
         let v: Vec<u16> = raw
             .chunks(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
