@@ -1,6 +1,6 @@
 //! `stac-gdal cube -o X.zarr` end to end: the stores equal `odc.stac.load`
 //! on the same items and grid (xarray and odc-stac in the `cube-peers`
-//! venv, `tests/py/zarr_vs_odc.py`), GDAL's multidimensional API opens
+//! venv, `tests/python/zarr_vs_odc.py`), GDAL's multidimensional API opens
 //! them, N concurrent `--part K/N` processes write the store one process
 //! writes, byte for byte, and a killed part (or a damaged chunk) is
 //! repaired by a rerun that skips only verified chunks.
@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use stac_gdal_e2e::{repo_root, stac_gdal_bin, venv_bin};
 
 fn script() -> PathBuf {
-    repo_root().join("tests/py/zarr_vs_odc.py")
+    repo_root().join("tests/python/zarr_vs_odc.py")
 }
 
 /// The generated items and COGs (once per test binary).
