@@ -127,6 +127,18 @@ impl std::str::FromStr for Part {
 }
 
 /// The Zarr format version of a store.
+///
+/// ```
+/// use stac_cube::zarr::{Codec, ZarrFormat, ZarrOptions};
+/// // v3, inner chunks of 256² in shards of 1024², blosc-zstd.
+/// let options = ZarrOptions::default()
+///     .with_format("3".parse::<ZarrFormat>()?)
+///     .with_chunks([1, 256, 256])
+///     .with_shards([1, 1024, 1024])
+///     .with_codec("blosc-zstd".parse::<Codec>().map_err(std::io::Error::other)?);
+/// assert_eq!(options.format.version(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum ZarrFormat {
