@@ -1,6 +1,6 @@
 //! `stac-gdal cube -o X.zarr` end to end: the stores equal `odc.stac.load`
 //! on the same items and grid (xarray and odc-stac in the `cube-peers`
-//! venv, `tests/py/zarr_vs_odc.py`), GDAL's multidimensional API opens
+//! venv, `tests/python/zarr_vs_odc.py`), GDAL's multidimensional API opens
 //! them, N concurrent `--part K/N` processes write the store one process
 //! writes, byte for byte, and a killed part (or a damaged chunk) is
 //! repaired by a rerun that skips only verified chunks.
@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use stac_gdal_e2e::{repo_root, stac_gdal_bin, venv_bin};
 
 fn script() -> PathBuf {
-    repo_root().join("tests/py/zarr_vs_odc.py")
+    repo_root().join("tests/python/zarr_vs_odc.py")
 }
 
 /// The generated items and COGs (once per test binary).
@@ -80,6 +80,28 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
                 if !rel.contains(".stac-gdal-tmp-") {
                     out.insert(rel, std::fs::read(&p).unwrap());
                 }
+            }
+        }
+    }
+    out
+}
+
+/// Temporary files and folders (`.stac-gdal-tmp-*`) anywhere in a store.
+fn temps(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_string_lossy()
+                .starts_with(".stac-gdal-tmp-")
+            {
+                out.push(e.path());
+            } else if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
             }
         }
     }
@@ -234,6 +256,124 @@ fn zarr_stores_equal_odc_stac_loads_of_the_same_items() {
     );
 }
 
+fn same_chunks(blosc: &Path, raw: &Path) -> serde_json::Value {
+    let out = Command::new(venv_bin("cube-peers", "python"))
+        .arg(script())
+        .args(["same-chunks", s(blosc), s(raw)])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "numcodecs' Blosc decodes {blosc:?} differently: {text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+/// Zarr v3 (sharded, consolidated root `zarr.json`) and blosc stores,
+/// read by xarray through zarr-python 3 and numcodecs, equal odc-stac.
+#[test]
+fn zarr_v3_sharded_and_blosc_stores_equal_odc_stac_loads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stack = data().join("stack.json");
+    // v3, inner chunks 50 x 48 in shards of 100 x 96: edge shards hold
+    // inner chunks wholly outside the 256 x 256 grid (not stored).
+    let v3 = tmp.path().join("v3.zarr");
+    let summary = ok(&cube(&[
+        s(&stack),
+        "--asset",
+        "B02,B03,B05",
+        "-o",
+        s(&v3),
+        "--zarr-format",
+        "3",
+        "--chunks",
+        "1,50,48",
+        "--shards",
+        "1,100,96",
+    ]));
+    assert_eq!(summary["zarr"]["zarr_format"], 3);
+    assert_eq!(summary["zarr"]["shards"], serde_json::json!([1, 100, 96]));
+    assert_eq!(summary["zarr"]["units_total"], 4 * 3 * 3);
+    let r = compare_with_odc(&v3, "stack.json", "B02,B03,B05", "none");
+    assert_eq!(r["shape"], serde_json::json!([4, 256, 256]));
+    assert_eq!(r["time_units"], "seconds since 2023-01-01 10:30:00");
+    assert!(v3.join("zarr.json").exists() && v3.join("B05/c/3/2/2").exists());
+    assert!(!v3.join(".zmetadata").exists() && !v3.join("B05/.zattrs").exists());
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(v3.join("zarr.json")).unwrap()).unwrap();
+    let b05 = &root["consolidated_metadata"]["metadata"]["B05"];
+    assert_eq!(
+        b05["dimension_names"],
+        serde_json::json!(["time", "y", "x"])
+    );
+    assert_eq!(b05["codecs"][0]["name"], "sharding_indexed");
+    // The float cube (NaN fill), v3 with blosc-lz4 and default sharding.
+    let float = tmp.path().join("float3.zarr");
+    ok(&cube(&[
+        s(&stack),
+        "--asset",
+        "B02,B05",
+        "--dtype",
+        "float32",
+        "-o",
+        s(&float),
+        "--zarr-format",
+        "3",
+        "--codec",
+        "blosc-lz4",
+    ]));
+    compare_as(&float, "stack.json", "B02,B05", "none", &["float32"]);
+    // A solar-day mosaic and a 3-band uint8 asset in v3 (blosc-zstd).
+    let mosaic = tmp.path().join("mosaic3.zarr");
+    ok(&cube(&[
+        s(&data().join("mosaic.json")),
+        "--asset",
+        "B02,B03,B05",
+        "--groupby",
+        "solar_day",
+        "-o",
+        s(&mosaic),
+        "--zarr-format",
+        "3",
+        "--chunks",
+        "1,64,64",
+        "--codec",
+        "blosc-zstd",
+    ]));
+    compare_with_odc(&mosaic, "mosaic.json", "B02,B03,B05", "solar_day");
+    let rgb = tmp.path().join("rgb3.zarr");
+    ok(&cube(&[
+        s(&data().join("multiband.json")),
+        "--asset",
+        "visual",
+        "-o",
+        s(&rgb),
+        "--zarr-format",
+        "3",
+    ]));
+    compare_with_odc(&rgb, "multiband.json", "visual.1,visual.2,visual.3", "none");
+    // Blosc in v2: numcodecs' c-blosc decodes every chunk to the bytes of
+    // an uncompressed store, and xarray reads the store equal to odc-stac.
+    let common = ["--asset", "B02,B05", "--chunks", "1,100,96"];
+    let raw = tmp.path().join("raw.zarr");
+    let mut a = vec![s(&stack), "-o", s(&raw), "--codec", "none"];
+    a.extend(common);
+    ok(&cube(&a));
+    for codec in ["blosc-lz4", "blosc-zstd:9", "blosc-lz4:noshuffle"] {
+        let b = tmp.path().join(format!("{}.zarr", codec.replace(':', "-")));
+        let mut a = vec![s(&stack), "-o", s(&b), "--codec", codec];
+        a.extend(common);
+        ok(&cube(&a));
+        let r = same_chunks(&b, &raw);
+        assert_eq!(r["chunks"], 2 * 4 * 3 * 3, "{codec}: {r}");
+        if codec == "blosc-lz4" {
+            compare_with_odc(&b, "stack.json", "B02,B05", "none");
+        }
+    }
+}
+
 #[test]
 fn four_concurrent_parts_write_the_store_one_process_writes() {
     let tmp = tempfile::tempdir().unwrap();
@@ -289,6 +429,68 @@ fn four_concurrent_parts_write_the_store_one_process_writes() {
     assert_same_store(&one, &split);
 }
 
+/// v3: a shard is the unit of a part; 4 concurrent parts write the
+/// store one process writes, and a damaged shard is rewritten alone.
+#[test]
+fn four_concurrent_v3_parts_write_the_sharded_store_one_process_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    let common = [
+        "--asset",
+        "B02,B05",
+        "--zarr-format",
+        "3",
+        "--chunks",
+        "1,32,32",
+        "--shards",
+        "1,64,128",
+        "--threads",
+        "1",
+    ];
+    let one = tmp.path().join("one.zarr");
+    let mut args = vec![s(&items), "-o", s(&one)];
+    args.extend(common);
+    let v = ok(&cube(&args));
+    assert_eq!(v["zarr"]["units_total"], 4 * 4 * 2);
+    let split = tmp.path().join("split.zarr");
+    let children: Vec<_> = (1..=4)
+        .map(|k| {
+            Command::new(stac_gdal_bin())
+                .arg("cube")
+                .args([s(&items), "-o", s(&split), "-q"])
+                .args(["--part", &format!("{k}/4")])
+                .args(common)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let v = ok(&c.wait_with_output().unwrap());
+        assert_eq!(v["zarr"]["units_written"], 8);
+    }
+    assert_same_store(&one, &split);
+    // One byte of one shard changed: found by its checksum, rewritten.
+    let shard = split.join("B05/c/2/1/0");
+    let mut bytes = std::fs::read(&shard).unwrap();
+    bytes[3] ^= 0x5a;
+    std::fs::write(&shard, &bytes).unwrap();
+    let mut args = vec![s(&items), "-o", s(&split), "--part", "1/1"];
+    args.extend(common);
+    let v = ok(&cube(&args));
+    assert_eq!(v["zarr"]["units_written"], 1, "{v}");
+    assert_same_store(&one, &split);
+    // Another shard shape into the same store is refused, never mixed.
+    let mut args = vec![s(&items), "-o", s(&split), "--part", "1/1"];
+    args.extend(common);
+    let i = args.iter().position(|a| *a == "1,64,128").unwrap();
+    args[i] = "1,64,64";
+    let out = cube(&args);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds another cube"));
+}
+
 #[test]
 fn a_killed_part_or_a_damaged_chunk_is_repaired_by_a_rerun() {
     let tmp = tempfile::tempdir().unwrap();
@@ -341,6 +543,12 @@ fn a_killed_part_or_a_damaged_chunk_is_repaired_by_a_rerun() {
         "killed after the end; make the cube larger"
     );
     assert!(!store.join(".zgroup").exists());
+    // The killed run's temporary folder is left (SIGKILL cannot be
+    // caught)...
+    assert!(
+        !temps(&store).is_empty(),
+        "no temporary folder after SIGKILL"
+    );
     let done = manifests();
     let mut args = vec![s(&items), "-o", s(&store), "--part", "1/1"];
     args.extend(common);
@@ -350,6 +558,8 @@ fn a_killed_part_or_a_damaged_chunk_is_repaired_by_a_rerun() {
     assert_eq!(v["zarr"]["units_skipped"], done, "{v}");
     assert_eq!(v["zarr"]["units_written"], 256 - done, "{v}");
     assert_eq!(v["zarr"]["finalized"], true);
+    // ... and the rerun removes it (its process is gone) and its own.
+    assert_eq!(temps(&store), Vec::<PathBuf>::new());
     assert_same_store(&reference, &store);
     // A chunk damaged after the fact (same size, one byte changed) is
     // found by its checksum and rewritten; nothing else is.
@@ -486,6 +696,29 @@ fn an_s3_store_through_sigv4_equals_the_local_store_in_one_or_four_parts() {
         ok(&p.wait_with_output().unwrap());
     }
     assert_eq!(s3_objects(&server, "split.zarr"), one);
+    // A sharded v3 store on S3, in two parts, equals the local one.
+    let v3 = ["--zarr-format", "3", "--shards", "1,256,256"];
+    let local3 = tmp.path().join("local3.zarr");
+    let mut args = vec![s(&items), "-o", s(&local3)];
+    args.extend(common);
+    args.extend(v3);
+    ok(&cube(&args));
+    let parts: Vec<_> = (1..=2)
+        .map(|k| {
+            let part = format!("{k}/2");
+            let mut extra = vec!["--part", part.as_str()];
+            extra.extend(v3);
+            run(&format!("s3://{BUCKET}/v3.zarr"), &extra, SECRET_KEY)
+        })
+        .collect();
+    for p in parts {
+        ok(&p.wait_with_output().unwrap());
+    }
+    assert_eq!(
+        s3_objects(&server, "v3.zarr"),
+        files(&local3),
+        "the S3 v3 store differs from the local one"
+    );
     // A wrong secret: the server refuses the signature, the CLI says so
     // (no secret in the message) and writes nothing.
     let out = run(
@@ -506,6 +739,63 @@ fn an_s3_store_through_sigv4_equals_the_local_store_in_one_or_four_parts() {
         "{err}"
     );
     assert!(s3_objects(&server, "denied.zarr").is_empty());
+}
+
+/// Ctrl-C (SIGINT) during an in-place `--part` run: exit 130, no
+/// temporary file or folder left in the store, no metadata; the rerun
+/// completes it.
+#[test]
+fn ctrl_c_during_a_part_run_leaves_no_temporary_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    let store = tmp.path().join("parts.zarr");
+    let common = [
+        "--asset",
+        "B02,B03,B05",
+        "--chunks",
+        "1,32,32",
+        "--threads",
+        "2",
+        "--part",
+        "1/1",
+    ];
+    let child = Command::new(stac_gdal_bin())
+        .arg("cube")
+        .args([s(&items), "-o", s(&store), "-q"])
+        .args(common)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let units = store.join(".stac-gdal/units");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::fs::read_dir(&units).map_or(0, Iterator::count) < 3 {
+        assert!(std::time::Instant::now() < deadline, "no unit in 60 s");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(
+        !temps(&store).is_empty(),
+        "the run has its temporary folder"
+    );
+    // SAFETY: a plain kill(2) on our own child's PID.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(temps(&store), Vec::<PathBuf>::new());
+    assert!(
+        !store.join(".zmetadata").exists(),
+        "finished before the signal"
+    );
+    let mut args = vec![s(&items), "-o", s(&store)];
+    args.extend(common);
+    let v = ok(&cube(&args));
+    assert_eq!(v["zarr"]["finalized"], true);
+    assert_eq!(temps(&store), Vec::<PathBuf>::new());
 }
 
 #[test]
@@ -550,6 +840,21 @@ fn a_signal_mid_write_leaves_no_store_and_bad_flags_fail_before_any_work() {
         (vec!["--chunks", "1,2"], "--chunks"),
         (vec!["--codec", "gzip"], "--codec"),
         (vec!["--part", "5/4"], "--part"),
+        (vec!["--zarr-format", "4"], "--zarr-format"),
+        (vec!["--shards", "1,64,64"], "--shards"),
+        (vec!["--zarr-format", "3", "--codec", "lz4"], "--codec"),
+        (vec!["--codec", "blosc-lz4:12"], "--codec"),
+        (
+            vec![
+                "--zarr-format",
+                "3",
+                "--chunks",
+                "1,32,32",
+                "--shards",
+                "1,48,64",
+            ],
+            "shards",
+        ),
     ] {
         let mut a = vec![s(&items), "--asset", "B02", "-o", s(&store)];
         a.extend(args.iter().copied());
@@ -580,4 +885,44 @@ fn a_signal_mid_write_leaves_no_store_and_bad_flags_fail_before_any_work() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("for a Zarr output"));
     assert!(!nc.exists());
+}
+
+/// A link planted at the staging name of a Zarr or NetCDF output (or at
+/// the staged store's folder inside a staging folder a killed run left)
+/// is refused or removed, never followed: nothing is written through it.
+#[test]
+fn a_link_planted_at_the_staging_name_is_never_written_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let items = data().join("stack.json");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let nothing_outside = || std::fs::read_dir(&outside).unwrap().count() == 0;
+    for name in ["cube.zarr", "cube.nc"] {
+        let out = tmp.path().join(name);
+        let staging = tmp.path().join(format!(".stac-gdal-staging-{name}"));
+        std::os::unix::fs::symlink(&outside, &staging).unwrap();
+        let o = cube(&[s(&items), "--asset", "B02", "-o", s(&out)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{name}: written through a link");
+        assert!(
+            err.contains("link") || err.contains("not a folder"),
+            "{name}: {err}"
+        );
+        assert!(
+            nothing_outside(),
+            "{name}: something was written through the link"
+        );
+        assert!(!out.exists(), "{name}: an output appeared");
+        std::fs::remove_file(&staging).unwrap();
+    }
+    // A staging folder left by a killed run, with a link at the store's
+    // name inside it: the next run removes the link, writes its own store.
+    let out = tmp.path().join("again.zarr");
+    let staging = tmp.path().join(".stac-gdal-staging-again.zarr");
+    std::fs::create_dir(&staging).unwrap();
+    std::os::unix::fs::symlink(&outside, staging.join("new")).unwrap();
+    ok(&cube(&[s(&items), "--asset", "B02", "-o", s(&out)]));
+    assert!(nothing_outside(), "written through the planted link");
+    assert!(out.join(".zmetadata").is_file());
+    assert!(!staging.exists());
 }

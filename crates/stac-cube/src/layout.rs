@@ -210,6 +210,27 @@ impl SpatialCoord {
         m.insert("crs".into(), json!(self.crs));
         m
     }
+
+    /// The CF axis attributes a NetCDF reader (GDAL's classic netCDF
+    /// driver, CF checkers) looks for, as rioxarray writes them from
+    /// pyproj's `CRS.cs_to_cf()`: `axis`, `standard_name`
+    /// (`projection_x_coordinate`/`projection_y_coordinate`, or
+    /// `longitude`/`latitude`) and `long_name` (`units` is in
+    /// [`attrs`](Self::attrs)). Empty for a coordinate of another name.
+    pub fn cf_attrs(&self) -> Map<String, Value> {
+        let (axis, standard, long) = match self.name.as_str() {
+            "x" => ("X", "projection_x_coordinate", "x coordinate of projection"),
+            "y" => ("Y", "projection_y_coordinate", "y coordinate of projection"),
+            "longitude" => ("X", "longitude", "longitude coordinate"),
+            "latitude" => ("Y", "latitude", "latitude coordinate"),
+            _ => return Map::new(),
+        };
+        let mut m = Map::new();
+        m.insert("axis".into(), json!(axis));
+        m.insert("standard_name".into(), json!(standard));
+        m.insert("long_name".into(), json!(long));
+        m
+    }
 }
 
 /// The `spatial_ref` grid-mapping variable.

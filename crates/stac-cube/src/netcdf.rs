@@ -98,6 +98,9 @@ pub struct NetcdfReport {
     pub strips: usize,
     /// Sources that failed (with `fail_on_error(false)`), over all strips.
     pub failures: Vec<crate::Failure>,
+    /// Strips written as nodata because every source reaching them failed
+    /// (with `fail_on_error(false)`; their sources are in `failures`).
+    pub failed_strips: usize,
 }
 
 impl CubePlan {
@@ -107,7 +110,10 @@ impl CubePlan {
     ///
     /// A strip that no source reaches is written as nodata; a source that
     /// fails is an error (`fail_on_error`, the default) or listed in the
-    /// report. The file appears at `path` only when complete.
+    /// report; with `fail_on_error(false)` a strip whose every source
+    /// failed is written as nodata and counted in `failed_strips` (the
+    /// file is still an error when no strip could be read at all). The
+    /// file appears at `path` only when complete.
     pub fn to_netcdf(
         &self,
         path: impl AsRef<Path>,
@@ -125,6 +131,8 @@ impl CubePlan {
             * chunk_rows;
         let windows = self.windows(strip, cols.max(1));
         let mut failures = Vec::new();
+        let mut failed_strips = 0;
+        let keep_going = !self.options().fail_on_error;
         let strips = windows.len();
         write_file(path, &layout, options, |send| {
             let mut nothing = None;
@@ -136,6 +144,16 @@ impl CubePlan {
                     // (unless no strip has any source: below).
                     Err(e @ CubeError::Empty { .. }) => {
                         nothing = Some(e);
+                        send(w, Pixels::Owned(empty_strip(&layout, w)))?;
+                        continue;
+                    }
+                    // Every source of this strip failed, and the caller
+                    // keeps going: a nodata strip and its failures, not a
+                    // failed file (other strips have data).
+                    Err(CubeError::Read { failures: f }) if keep_going => {
+                        failures.extend(f.iter().cloned());
+                        failed_strips += 1;
+                        nothing = Some(CubeError::Read { failures: f });
                         send(w, Pixels::Owned(empty_strip(&layout, w)))?;
                         continue;
                     }
@@ -157,6 +175,7 @@ impl CubePlan {
             path: path.to_path_buf(),
             strips,
             failures,
+            failed_strips,
         })
     }
 }
@@ -347,7 +366,7 @@ impl NcFile {
         let y = w.array(yname, &[&yd], MdType::Raster(DataType::Float64), &[])?;
         let x = w.array(xname, &[&xd], MdType::Raster(DataType::Float64), &[])?;
         for (arr, coord) in [(&y, &layout.y), (&x, &layout.x)] {
-            for (k, v) in coord.attrs() {
+            for (k, v) in coord.attrs().into_iter().chain(coord.cf_attrs()) {
                 if let Some(a) = attr(&v) {
                     w.array_attribute(arr, &k, &a)?;
                 }

@@ -175,6 +175,17 @@ fn strips_equal_the_whole_cube_through_gdal_classic_and_multidimensional() {
     let xs = x.read_as::<f64>(vec![0], vec![cols]).unwrap();
     assert_eq!((xs[0], xs[1]), (TL.0 + 5.0, TL.0 + 15.0));
     let y = root.open_md_array("y", CslStringList::new()).unwrap();
+    // CF axis attributes, as rioxarray writes them.
+    for (arr, axis, standard) in [
+        (&x, "X", "projection_x_coordinate"),
+        (&y, "Y", "projection_y_coordinate"),
+    ] {
+        let a = |k: &str| arr.attribute(k).unwrap().read_as_string();
+        assert_eq!(a("axis"), axis);
+        assert_eq!(a("standard_name"), standard);
+        assert_eq!(a("units"), "metre");
+        assert!(a("long_name").contains("coordinate of projection"));
+    }
     assert_eq!(
         y.read_as::<f64>(vec![0], vec![1]).unwrap(),
         [TL.1 + 400.0 - 5.0]
@@ -247,4 +258,64 @@ fn a_failed_write_leaves_no_file_and_no_temp_file() {
         .unwrap_err();
     assert!(e.to_string().contains("deflate_level"), "{e}");
     assert_eq!(names(dir.path()), ["cube.nc"]);
+}
+
+/// One uint16 scene of `rows` x COLS starting `row0` rows below TL, with
+/// grid metadata (planning opens nothing).
+fn band_scene(dir: &Path, id: &str, row0: usize, rows: usize, day: u32) -> Value {
+    let arr = Array2::from_shape_fn((rows, COLS), |(r, c)| 1 + (r * 3 + c) as u16);
+    let p = dir.join(format!("{id}.tif"));
+    let top = TL.1 - row0 as f64 * 10.0;
+    Dataset::create_from_array(
+        &arr,
+        &GridSpec::north_up([TL.0, top], 10.0, 32630),
+        Some(0.0),
+    )
+    .unwrap()
+    .to_file(&p)
+    .unwrap();
+    json!({"type": "Feature", "id": id, "bbox": [-3.0, 47.0, -2.9, 47.1], "geometry": null,
+           "properties": {"datetime": format!("2021-06-0{day}T10:00:00Z"), "proj:epsg": 32630},
+           "assets": {"B04": {"href": p.display().to_string(), "type": "image/tiff",
+               "proj:shape": [rows, COLS],
+               "proj:transform": [10.0, 0.0, TL.0, 0.0, -10.0, top],
+               "raster:bands": [{"data_type": "uint16", "nodata": 0}]}}})
+}
+
+/// `fail_on_error(false)` (the CLI's `--keep-going`): a strip whose every
+/// source fails is written as nodata and reported, the file is written;
+/// by default the same write is an error and leaves no file.
+#[test]
+fn keep_going_writes_a_strip_whose_every_source_failed_as_nodata() {
+    let dir = tempfile::tempdir().unwrap();
+    // "north" covers rows 0..30 (alone in the first strip of 16 rows),
+    // "south" rows 30..70.
+    let items = vec![
+        band_scene(dir.path(), "north", 0, 30, 1),
+        band_scene(dir.path(), "south", 30, 40, 2),
+    ];
+    let nc = NetcdfOptions::default().with_chunk(16, 32);
+    let keep = CubeOptions::default().fail_on_error(false);
+    let plan = DatasetCollection::plan(&items, &["B04"], &keep).unwrap();
+    let strict = DatasetCollection::plan(&items, &["B04"], &CubeOptions::default()).unwrap();
+    // The north scene becomes unreadable after planning.
+    std::fs::write(dir.path().join("north.tif"), b"not a tiff any more").unwrap();
+    let out = dir.path().join("kept.nc");
+    let report = plan.to_netcdf(&out, &nc).unwrap();
+    assert_eq!(report.strips, 70usize.div_ceil(16));
+    assert_eq!(report.failed_strips, 1, "{report:?}");
+    let failed: Vec<&str> = report.failures.iter().map(|f| f.item.as_str()).collect();
+    assert_eq!(failed, ["north"]);
+    let ds = Dataset::open(&format!("NETCDF:\"{}\":B04", out.display())).unwrap();
+    let got = ds.read_array::<u16>().unwrap();
+    assert_eq!(got.dim(), (2, 70, COLS));
+    // The north timestep is nodata everywhere; the south one has its data.
+    assert!(got.index_axis(Axis(0), 0).iter().all(|&v| v == 0));
+    let south = got.index_axis(Axis(0), 1);
+    assert_eq!(south[[30, 0]], 1);
+    assert_eq!(south[[69, 5]], 1 + 39 * 3 + 5);
+    // Without --keep-going: an error, no file.
+    let strict_out = dir.path().join("strict.nc");
+    assert!(strict.to_netcdf(&strict_out, &nc).is_err());
+    assert!(!strict_out.exists());
 }

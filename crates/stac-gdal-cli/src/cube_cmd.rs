@@ -244,7 +244,9 @@ pub(crate) fn cube(args: CubeArgs) -> Result<()> {
         .as_deref()
         .map_or(OutputFormat::GeoTiffDir, OutputFormat::from_path);
     if args.zarr.any() && format != OutputFormat::Zarr && !(args.plan || args.no_write) {
-        bail!("--chunks, --codec, --part and --finalize are for a Zarr output (-o X.zarr)");
+        bail!(
+            "--chunks, --shards, --zarr-format, --codec, --part and --finalize are for a Zarr output (-o X.zarr)"
+        );
     }
     match format {
         OutputFormat::Zarr if !(args.plan || args.no_write) => return zarr_cube(args),
@@ -405,6 +407,11 @@ fn zarr_cube(args: CubeArgs) -> Result<()> {
         )),
     };
     let store = store.as_ref();
+    // In place (--part, --finalize): this process's temporary folder in
+    // the store goes on Ctrl-C (a staged store goes with its staging).
+    let _temp = (s3.is_none() && staged.is_none()).then(|| {
+        crate::interrupt::register(&stac_gdal::cube::zarr::LocalStore::new(&out).temp_dir())
+    });
     let mut summary = plan.summary();
     if args.zarr.finalize {
         plan.finalize_zarr(store, &zopts)

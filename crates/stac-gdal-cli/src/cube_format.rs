@@ -1,7 +1,8 @@
 //! `cube --out`'s output formats, chosen by the path's extension
 //! ([`OutputFormat`]), and the Zarr writer's flags ([`ZarrArgs`]).
 //!
-//! `X.zarr` is a Zarr v2 store (see `stac_cube::zarr`; `s3://bucket/X.zarr`
+//! `X.zarr` is a Zarr v2 store, v3 (sharded) with `--zarr-format 3` (see
+//! `stac_cube::zarr`; `s3://bucket/X.zarr`
 //! one on S3, signed by `--signer`), `X.nc` NetCDF
 //! (issue 19's NetCDF part fills [`OutputFormat::NetCdf`]), anything else
 //! a folder of GeoTIFFs, one per timestep.
@@ -10,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use stac_gdal::cube::zarr::{Codec, Part, ZarrOptions};
+use stac_gdal::cube::zarr::{Codec, Part, ZarrFormat, ZarrOptions};
 
 /// What `cube --out PATH` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +43,21 @@ impl OutputFormat {
 #[command(next_help_heading = "Zarr output (--out X.zarr)")]
 pub(crate) struct ZarrArgs {
     /// Chunk shape T,Y,X (timesteps, rows, columns); default 1 timestep x
-    /// the largest power-of-two square of at most 4 MiB.
+    /// the largest power-of-two square of at most 4 MiB (v3: the inner
+    /// chunks of a shard, a quarter of that side by default).
     #[arg(long, value_delimiter = ',', value_name = "T,Y,X")]
     pub chunks: Option<Vec<usize>>,
-    /// Chunk compressor: zstd (level 3), zstd:LEVEL (1-22), lz4 or none.
+    /// Zarr format: 2 (consolidated .zmetadata, xarray's default) or 3
+    /// (zarr.json, consolidated inline; band arrays sharded).
+    #[arg(long, value_name = "2|3", default_value = "2")]
+    pub zarr_format: String,
+    /// v3 shard shape T,Y,X, each side a multiple of the chunk's (default
+    /// 1 x 4 x 4 chunks); a shard is the unit of work and of --part.
+    #[arg(long, value_delimiter = ',', value_name = "T,Y,X")]
+    pub shards: Option<Vec<usize>>,
+    /// Chunk compressor: zstd (level 3), zstd:LEVEL (1-22), lz4,
+    /// blosc-lz4 or blosc-zstd (level 5, byte shuffle; blosc-lz4:LEVEL,
+    /// blosc-lz4:noshuffle), or none. lz4 is v2 only.
     #[arg(long, default_value = "zstd")]
     pub codec: String,
     /// Write only part K of N (K/N): N processes, on one machine or many,
@@ -67,6 +79,8 @@ impl ZarrArgs {
     /// Whether any Zarr flag was given (they need a `.zarr` output).
     pub(crate) fn any(&self) -> bool {
         self.chunks.is_some()
+            || self.zarr_format != "2"
+            || self.shards.is_some()
             || self.codec != "zstd"
             || self.part.is_some()
             || self.finalize
@@ -102,6 +116,25 @@ impl ZarrArgs {
                 bail!("--chunks {c:?}: every side must be at least 1");
             }
             o = o.with_chunks(c);
+        }
+        let format = self.zarr_format.parse::<ZarrFormat>().map_err(|_| {
+            anyhow::anyhow!("--zarr-format {:?}: expected 2 or 3", self.zarr_format)
+        })?;
+        o = o.with_format(format);
+        if let Some(c) = &self.shards {
+            let Ok(c) = <[usize; 3]>::try_from(c.as_slice()) else {
+                bail!("--shards takes T,Y,X (three numbers), got {c:?}");
+            };
+            if format != ZarrFormat::V3 {
+                bail!("--shards is for a Zarr v3 store (--zarr-format 3)");
+            }
+            o = o.with_shards(c);
+        }
+        if format == ZarrFormat::V3 && o.codec.v3_chain(1).is_none() {
+            bail!(
+                "--codec {}: no Zarr v3 codec; use blosc-lz4, zstd or none with --zarr-format 3",
+                self.codec
+            );
         }
         if let Some(p) = &self.part {
             o = o.with_part(

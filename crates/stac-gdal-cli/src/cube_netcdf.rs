@@ -51,6 +51,9 @@ impl NetcdfOutput {
         let mut summary = plan.summary();
         summary["files"] = serde_json::json!([self.out.display().to_string()]);
         summary["failures"] = serde_json::to_value(&report.failures)?;
+        // Strips written as nodata because every source reaching them
+        // failed (--keep-going).
+        summary["failed_strips"] = report.failed_strips.into();
         for f in &report.failures {
             crate::logging::warn(f);
         }

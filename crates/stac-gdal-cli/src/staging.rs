@@ -362,7 +362,17 @@ fn open_locked(dir: &Path) -> std::io::Result<Option<File>> {
         dir,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
-    )?;
+    )
+    .map_err(|e| {
+        if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::io::Error::other(format!(
+                "the staging folder {} is a link (never followed; remove it)",
+                dir.display()
+            ))
+        } else {
+            e.into()
+        }
+    })?;
     let lock = rustix::fs::openat(
         &fd,
         LOCK,

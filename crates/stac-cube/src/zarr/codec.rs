@@ -1,10 +1,14 @@
-//! [`Codec`]: how chunks are compressed, and its numcodecs configuration
-//! (the `compressor` of `.zarray`). A numcodecs `Zstd` chunk is one plain
-//! zstd frame, so the `zstd` crate (already linked for Parquet) writes it.
+//! [`Codec`]: how chunks are compressed, its numcodecs configuration
+//! (the `compressor` of a v2 `.zarray`) and its Zarr v3 codec chain
+//! (`bytes`, then the compressor). A numcodecs `Zstd` chunk is one plain
+//! zstd frame, so the `zstd` crate (already linked for Parquet) writes it;
+//! a blosc chunk is a c-blosc1 frame written by [`super::blosc`].
 
 use std::str::FromStr;
 
 use serde_json::{Value, json};
+
+pub use super::blosc::BloscCompressor;
 
 /// A chunk compressor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +22,16 @@ pub enum Codec {
     /// LZ4 (numcodecs `LZ4`: the uncompressed size as 4 little-endian
     /// bytes, then one LZ4 block); faster, larger than zstd.
     Lz4,
+    /// Blosc (numcodecs `Blosc`, Zarr v3 `blosc`): a c-blosc1 frame,
+    /// blocks compressed by LZ4 or zstd, optionally byte-shuffled.
+    Blosc {
+        /// The compressor inside the frame.
+        cname: BloscCompressor,
+        /// Level 1..=9 (blosc's scale; 5 is numcodecs' default).
+        clevel: u8,
+        /// Byte shuffle (numcodecs' default `SHUFFLE`) before compressing.
+        shuffle: bool,
+    },
     /// No compression (`compressor: null`).
     None,
 }
@@ -29,19 +43,58 @@ impl Default for Codec {
 }
 
 impl Codec {
-    /// The `.zarray` `compressor` value.
+    /// The `.zarray` `compressor` value (Zarr v2).
     pub fn config(&self) -> Value {
         match self {
             Self::Zstd { level } => json!({"id": "zstd", "level": level}),
             Self::Lz4 => json!({"id": "lz4", "acceleration": 1}),
+            Self::Blosc {
+                cname,
+                clevel,
+                shuffle,
+            } => json!({"id": "blosc", "cname": cname.name(), "clevel": clevel,
+                        "shuffle": u8::from(*shuffle), "blocksize": 0}),
             Self::None => Value::Null,
         }
     }
 
-    /// Compress one chunk's bytes.
-    pub fn encode(&self, raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    /// The Zarr v3 codec chain of an array of `typesize`-byte elements:
+    /// `bytes` (little endian; no configuration for one-byte types, as
+    /// zarr-python writes it), then the compressor. `None` for a codec
+    /// without a Zarr v3 spelling (LZ4: use blosc-lz4).
+    pub fn v3_chain(&self, typesize: usize) -> Option<Vec<Value>> {
+        let bytes = if typesize == 1 {
+            json!({"name": "bytes"})
+        } else {
+            json!({"name": "bytes", "configuration": {"endian": "little"}})
+        };
+        let compressor = match self {
+            Self::Zstd { level } => {
+                json!({"name": "zstd", "configuration": {"level": level, "checksum": false}})
+            }
+            Self::Blosc {
+                cname,
+                clevel,
+                shuffle,
+            } => json!({"name": "blosc", "configuration": {
+                "typesize": typesize, "cname": cname.name(), "clevel": clevel,
+                "shuffle": if *shuffle { "shuffle" } else { "noshuffle" }, "blocksize": 0}}),
+            Self::None => return Some(vec![bytes]),
+            Self::Lz4 => return None,
+        };
+        Some(vec![bytes, compressor])
+    }
+
+    /// Compress one chunk's bytes (`typesize`: the element size, which
+    /// blosc's shuffle needs).
+    pub fn encode(&self, raw: &[u8], typesize: usize) -> std::io::Result<Vec<u8>> {
         match self {
             Self::Zstd { level } => zstd::bulk::compress(raw, *level),
+            Self::Blosc {
+                cname,
+                clevel,
+                shuffle,
+            } => super::blosc::compress(raw, *cname, *clevel, *shuffle, typesize),
             Self::Lz4 => {
                 if u32::try_from(raw.len()).is_err() {
                     return Err(std::io::Error::other("an LZ4 chunk must be under 4 GiB"));
@@ -56,9 +109,43 @@ impl Codec {
 impl FromStr for Codec {
     type Err = String;
 
-    /// `zstd`, `zstd:LEVEL` (1..=22), `lz4`, or `none`.
+    /// `zstd`, `zstd:LEVEL` (1..=22), `lz4`, `blosc-lz4`, `blosc-zstd`
+    /// (blosc level 5, byte shuffle; `blosc-lz4:LEVEL` 1..=9, and
+    /// `:noshuffle` after it or the name), or `none`.
     fn from_str(s: &str) -> Result<Self, String> {
         let lower = s.trim().to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix("blosc-") {
+            let mut parts = rest.split(':');
+            let cname = match parts.next() {
+                Some("lz4") => BloscCompressor::Lz4,
+                Some("zstd") => BloscCompressor::Zstd,
+                _ => {
+                    return Err(format!(
+                        "unknown blosc compressor in {s:?} (blosc-lz4 or blosc-zstd)"
+                    ));
+                }
+            };
+            let (mut clevel, mut shuffle) = (5u8, true);
+            for p in parts {
+                match p {
+                    "noshuffle" => shuffle = false,
+                    "shuffle" => shuffle = true,
+                    l => match l.parse::<u8>() {
+                        Ok(v) if (1..=9).contains(&v) => clevel = v,
+                        _ => {
+                            return Err(format!(
+                                "blosc level {l:?} in {s:?} is not a number from 1 to 9 (or noshuffle)"
+                            ));
+                        }
+                    },
+                }
+            }
+            return Ok(Self::Blosc {
+                cname,
+                clevel,
+                shuffle,
+            });
+        }
         let (name, level) = match lower.split_once(':') {
             Some((n, l)) => (n, Some(l)),
             None => (lower.as_str(), None),
@@ -72,7 +159,7 @@ impl FromStr for Codec {
             ("lz4", None) => Ok(Self::Lz4),
             ("none" | "raw", None) => Ok(Self::None),
             _ => Err(format!(
-                "unknown codec {s:?} (expected zstd, zstd:LEVEL, lz4 or none)"
+                "unknown codec {s:?} (expected zstd, zstd:LEVEL, lz4, blosc-lz4, blosc-zstd or none)"
             )),
         }
     }
@@ -90,7 +177,7 @@ mod tests {
         assert!("zstd:0".parse::<Codec>().is_err());
         assert!("gzip".parse::<Codec>().is_err());
         let raw: Vec<u8> = (0..10_000u32).map(|i| (i % 7) as u8).collect();
-        let z = Codec::default().encode(&raw).unwrap();
+        let z = Codec::default().encode(&raw, 1).unwrap();
         assert!(z.len() < raw.len() / 10);
         // One plain frame with its content size (what numcodecs decodes).
         assert_eq!(&z[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
@@ -98,11 +185,37 @@ mod tests {
         assert_eq!(Codec::default().config(), json!({"id": "zstd", "level": 3}));
         // numcodecs' LZ4: 4-byte little-endian size, then the block.
         assert_eq!("lz4".parse::<Codec>().unwrap(), Codec::Lz4);
-        let l = Codec::Lz4.encode(&raw).unwrap();
+        let l = Codec::Lz4.encode(&raw, 1).unwrap();
         assert_eq!(&l[..4], &(raw.len() as u32).to_le_bytes());
         assert_eq!(
             lz4_flex::block::decompress(&l[4..], raw.len()).unwrap(),
             raw
         );
+        // Blosc: names, levels, shuffle; both configurations.
+        let b: Codec = "blosc-zstd:7:noshuffle".parse().unwrap();
+        assert_eq!(
+            b,
+            Codec::Blosc {
+                cname: BloscCompressor::Zstd,
+                clevel: 7,
+                shuffle: false
+            }
+        );
+        assert_eq!(
+            "blosc-lz4".parse::<Codec>().unwrap().config(),
+            json!({"id": "blosc", "cname": "lz4", "clevel": 5, "shuffle": 1, "blocksize": 0})
+        );
+        assert_eq!(
+            b.v3_chain(2).unwrap()[1],
+            json!({"name": "blosc", "configuration": {"typesize": 2, "cname": "zstd",
+                   "clevel": 7, "shuffle": "noshuffle", "blocksize": 0}})
+        );
+        for bad in ["blosc-gzip", "blosc-lz4:0", "blosc-lz4:10", "blosc-zstd:x"] {
+            assert!(bad.parse::<Codec>().is_err(), "{bad}");
+        }
+        assert_eq!(&b.encode(&raw, 2).unwrap()[..4], &[2, 1, 0x90, 2]);
+        // Zarr v3 chains; LZ4 has none.
+        assert_eq!(Codec::None.v3_chain(1).unwrap(), [json!({"name": "bytes"})]);
+        assert!(Codec::Lz4.v3_chain(2).is_none());
     }
 }

@@ -50,8 +50,9 @@ pub(crate) struct Var {
     pub name: String,
     pub zarray: Value,
     pub zattrs: Value,
-    /// Raw (uncompressed) bytes of chunk `0[.0...]`, for coordinates.
-    pub chunk: Option<(String, Vec<u8>)>,
+    /// Raw (uncompressed) bytes of chunk `0[.0...]`, for coordinates,
+    /// and their element size.
+    pub chunk: Option<(String, Vec<u8>, usize)>,
 }
 
 /// Fixed-width numpy unicode (`<U{n}`): UTF-32LE code points, zero-padded.
@@ -96,6 +97,7 @@ pub(crate) fn variables(layout: &CubeLayout, chunks: [usize; 3], codec: &Codec) 
                 .iter()
                 .flat_map(|v| v.to_le_bytes())
                 .collect(),
+            8,
         )),
     });
     for (coord, n) in [(&layout.y, ny), (&layout.x, nx)] {
@@ -103,14 +105,18 @@ pub(crate) fn variables(layout: &CubeLayout, chunks: [usize; 3], codec: &Codec) 
             name: coord.name.clone(),
             zarray: zarray(&[n], &[n.max(1)], "<f8", json!("NaN"), codec),
             zattrs: with_dims(coord.attrs(), &[&coord.name]),
-            chunk: Some(("0".into(), le_f64(&coord.values))),
+            chunk: Some(("0".into(), le_f64(&coord.values), 8)),
         });
     }
     vars.push(Var {
         name: GRID_MAPPING.into(),
         zarray: zarray(&[], &[], "<i4", Value::Null, codec),
         zattrs: with_dims(layout.spatial_ref.attrs(), &[]),
-        chunk: Some(("0".into(), layout.spatial_ref.epsg.to_le_bytes().to_vec())),
+        chunk: Some((
+            "0".into(),
+            layout.spatial_ref.epsg.to_le_bytes().to_vec(),
+            4,
+        )),
     });
     for (name, values) in layout.string_coords() {
         let (dtype, bytes) = unicode(&values);
@@ -118,7 +124,7 @@ pub(crate) fn variables(layout: &CubeLayout, chunks: [usize; 3], codec: &Codec) 
             name: name.into(),
             zarray: zarray(&[nt], &[nt.max(1)], &dtype, Value::Null, codec),
             zattrs: with_dims(Map::new(), &["time"]),
-            chunk: Some(("0".into(), bytes)),
+            chunk: Some(("0".into(), bytes, 4)),
         });
     }
     let dims = layout.dims();

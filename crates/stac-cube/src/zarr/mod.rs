@@ -1,10 +1,15 @@
-//! Zarr v2 output: a cube written block by block through its
+//! Zarr output: a cube written block by block through its
 //! [`CubePlan`], in the layout of [`CubeLayout`] (what
-//! `odc.stac.load(...).to_zarr(...)` gives), with consolidated metadata
-//! and zstd chunks by default.
+//! `odc.stac.load(...).to_zarr(...)` gives): Zarr v2 with consolidated
+//! metadata and zstd chunks by default; Zarr v3 with sharding
+//! ([`ZarrFormat::V3`], metadata as zarr-python 3 writes it: [`v3`]) as
+//! an option. Codecs: zstd, LZ4, blosc (a c-blosc1 frame written in Rust,
+//! [`blosc`]) or none ([`Codec`]).
 //!
 //! **Blocks.** The cube is cut into *units*: `chunk time × chunk rows ×
-//! chunk cols` of every band, i.e. exactly one chunk per band. Units are
+//! chunk cols` of every band, i.e. exactly one chunk per band (in v3 one
+//! *shard* per band: the shard is the unit of work, of the manifest and of
+//! `--part`, its inner chunks encoded one by one). Units are
 //! loaded ([`CubePlan`]'s block load: the sources reaching the window,
 //! for those timesteps only), encoded, compressed and stored by
 //! `threads` workers at once, so at most `threads` units are in memory:
@@ -19,7 +24,8 @@
 //! each array's `.zarray`/`.zattrs`, the coordinate arrays) and, last,
 //! `.zmetadata` are written only once every unit is done, so an
 //! interrupted store has no `.zgroup`/`.zmetadata` and no reader takes it
-//! for a complete one. The bookkeeping lives under `.stac-gdal/`:
+//! for a complete one (in v3: each array's `zarr.json`, then the root
+//! `zarr.json` with the consolidated metadata, last). The bookkeeping lives under `.stac-gdal/`:
 //! `plan.json` (a fingerprint of layout, chunking and codec: a store holding
 //! another cube is refused, never mixed) and one manifest per unit
 //! (`units/T.Y.X.json`: each chunk's key, size and SHA-256), written after
@@ -28,11 +34,13 @@
 //! finishes finalizes when all units are done (the metadata is the same
 //! whoever writes it), and [`CubePlan::finalize_zarr`] does it alone.
 
+pub mod blosc;
 mod codec;
 mod meta;
 #[cfg(feature = "s3")]
 mod s3;
 mod store;
+mod v3;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,7 +49,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use stac_raster::{Pixel, Window};
 
-pub use codec::Codec;
+pub use codec::{BloscCompressor, Codec};
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
 pub use store::{LocalStore, Store};
@@ -118,13 +126,70 @@ impl std::str::FromStr for Part {
     }
 }
 
+/// The Zarr format version of a store.
+///
+/// ```
+/// use stac_cube::zarr::{Codec, ZarrFormat, ZarrOptions};
+/// // v3, inner chunks of 256² in shards of 1024², blosc-zstd.
+/// let options = ZarrOptions::default()
+///     .with_format("3".parse::<ZarrFormat>()?)
+///     .with_chunks([1, 256, 256])
+///     .with_shards([1, 1024, 1024])
+///     .with_codec("blosc-zstd".parse::<Codec>().map_err(std::io::Error::other)?);
+/// assert_eq!(options.format.version(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ZarrFormat {
+    /// Zarr v2, consolidated `.zmetadata` (xarray's default).
+    #[default]
+    V2,
+    /// Zarr v3: `zarr.json` documents (consolidated inline in the root's),
+    /// band arrays sharded (`sharding_indexed`, CRC-32C index).
+    V3,
+}
+
+impl ZarrFormat {
+    /// 2 or 3.
+    pub fn version(self) -> u8 {
+        match self {
+            Self::V2 => 2,
+            Self::V3 => 3,
+        }
+    }
+}
+
+impl std::str::FromStr for ZarrFormat {
+    type Err = CubeError;
+
+    /// `2` or `3` (also `v2`, `v3`).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "2" | "v2" => Ok(Self::V2),
+            "3" | "v3" => Ok(Self::V3),
+            _ => Err(invalid(
+                "zarr format",
+                format!("{s:?} is not a Zarr format (2 or 3)"),
+            )),
+        }
+    }
+}
+
 /// How a cube is written to Zarr.
 #[derive(Clone, Default)]
 #[non_exhaustive]
 pub struct ZarrOptions {
-    /// Chunk shape `(time, y, x)`; default: 1 timestep × the largest
-    /// power-of-two square of at most [`DEFAULT_CHUNK_BYTES`].
+    /// Chunk shape `(time, y, x)` (in v3 the inner chunks of a shard);
+    /// default: 1 timestep × the largest power-of-two square of at most
+    /// [`DEFAULT_CHUNK_BYTES`] (in v3 a quarter of that side, 16 inner
+    /// chunks per default shard).
     pub chunks: Option<[usize; 3]>,
+    /// Zarr v2 (default) or v3.
+    pub format: ZarrFormat,
+    /// v3 shard shape `(time, y, x)`, each side a multiple of the chunk's;
+    /// default 1 × 4 × 4 chunks (clamped to the grid). Only for v3.
+    pub shards: Option<[usize; 3]>,
     /// The chunk compressor (zstd level 3 by default).
     pub codec: Codec,
     /// Worker threads (default: the plan's `threads`, or the cores).
@@ -139,6 +204,8 @@ impl std::fmt::Debug for ZarrOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ZarrOptions")
             .field("chunks", &self.chunks)
+            .field("format", &self.format)
+            .field("shards", &self.shards)
             .field("codec", &self.codec)
             .field("threads", &self.threads)
             .field("part", &self.part)
@@ -150,6 +217,18 @@ impl ZarrOptions {
     /// With a chunk shape `(time, y, x)`.
     pub fn with_chunks(mut self, chunks: [usize; 3]) -> Self {
         self.chunks = Some(chunks);
+        self
+    }
+
+    /// With a Zarr format (v2 default, v3 sharded).
+    pub fn with_format(mut self, format: ZarrFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// With a v3 shard shape `(time, y, x)` (multiples of the chunks).
+    pub fn with_shards(mut self, shards: [usize; 3]) -> Self {
+        self.shards = Some(shards);
         self
     }
 
@@ -182,8 +261,12 @@ impl ZarrOptions {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ZarrReport {
-    /// The chunk shape used `(time, y, x)`.
+    /// The Zarr format version written (2 or 3).
+    pub zarr_format: u8,
+    /// The chunk shape used `(time, y, x)` (v3: the inner chunks).
     pub chunks: [usize; 3],
+    /// The v3 shard shape `(time, y, x)` (`None` in v2).
+    pub shards: Option<[usize; 3]>,
     /// Units in the whole cube.
     pub units_total: usize,
     /// Units this call was given (its part).
@@ -283,7 +366,12 @@ struct Job<'a> {
     plan: &'a dyn Blocks,
     store: &'a dyn Store,
     layout: CubeLayout,
+    format: ZarrFormat,
+    /// The (inner) chunk shape.
     chunks: [usize; 3],
+    /// The shape of a unit of work: the chunk (v2) or the shard (v3).
+    unit_shape: [usize; 3],
+    /// Units along each axis.
     grid: [usize; 3],
     codec: Codec,
 }
@@ -349,14 +437,29 @@ fn verified(job: &Job<'_>, u: [usize; 3]) -> Result<bool> {
     Ok(true)
 }
 
-/// Raw little-endian bytes of band `b`, timesteps `0..ct` of a block,
-/// padded with `fill` to the full chunk (Zarr v2 edge chunks are whole).
-fn chunk_bytes<T: Pixel>(a: &ndarray::Array4<T>, b: usize, chunks: [usize; 3], fill: T) -> Vec<u8> {
-    let (nt, _, _, nx) = a.dim();
+/// The values of band `b` of a block, the chunk of shape `chunks`
+/// starting at `at` (time, row, col) inside the block, padded with `fill`
+/// to the full chunk (edge chunks are whole).
+fn chunk_values<T: Pixel>(
+    a: &ndarray::Array4<T>,
+    b: usize,
+    at: [usize; 3],
+    chunks: [usize; 3],
+    fill: T,
+) -> Vec<T> {
+    let (bt, _, by, bx) = a.dim();
     let [ct, cy, cx] = chunks;
+    let nt = ct.min(bt.saturating_sub(at[0]));
+    let ny = cy.min(by.saturating_sub(at[1]));
+    let nx = cx.min(bx.saturating_sub(at[2]));
     let mut out: Vec<T> = vec![fill; ct * cy * cx];
     for t in 0..nt {
-        let plane = a.slice(ndarray::s![t, b, .., ..]);
+        let plane = a.slice(ndarray::s![
+            at[0] + t,
+            b,
+            at[1]..at[1] + ny,
+            at[2]..at[2] + nx
+        ]);
         for (y, src) in plane.rows().into_iter().enumerate() {
             let row = &mut out[(t * cy + y) * cx..(t * cy + y) * cx + nx];
             match src.as_slice() {
@@ -365,22 +468,55 @@ fn chunk_bytes<T: Pixel>(a: &ndarray::Array4<T>, b: usize, chunks: [usize; 3], f
             }
         }
     }
+    out
+}
+
+/// `f` of the little-endian bytes of `values`: a view of them on a
+/// little-endian machine (no copy), a swapped copy elsewhere.
+fn with_le_bytes<T: Pixel, R>(values: &[T], f: impl FnOnce(&[u8]) -> R) -> R {
     let size = std::mem::size_of::<T>();
     // SAFETY: T is a plain numeric type (Pixel is sealed to u8..f64), no
-    // padding; the slice covers exactly `out`'s initialised elements.
-    let raw = unsafe { std::slice::from_raw_parts(out.as_ptr().cast::<u8>(), out.len() * size) };
-    let mut bytes = raw.to_vec();
+    // padding; the slice covers exactly `values`' initialised elements.
+    let raw = unsafe {
+        std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+    };
     if cfg!(target_endian = "big") {
+        let mut bytes = raw.to_vec();
         for e in bytes.chunks_exact_mut(size) {
             e.reverse();
         }
+        f(&bytes)
+    } else {
+        f(raw)
     }
-    bytes
+}
+
+/// `f` of the raw little-endian bytes of a chunk (see [`chunk_values`]).
+/// A chunk that is the whole block's band plane, contiguous in memory
+/// (interior chunks of one timestep: the common case), is passed as a
+/// view of the block: no copy, so a worker holds its block and the
+/// compressed chunk only.
+fn with_chunk<T: Pixel, R>(
+    a: &ndarray::Array4<T>,
+    b: usize,
+    at: [usize; 3],
+    chunks: [usize; 3],
+    fill: T,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    let (bt, _, by, bx) = a.dim();
+    if at == [0, 0, 0] && [bt, by, bx] == chunks {
+        let view = a.slice(ndarray::s![.., b, .., ..]);
+        if let Some(values) = view.as_slice() {
+            return with_le_bytes(values, f);
+        }
+    }
+    with_le_bytes(&chunk_values(a, b, at, chunks, fill), f)
 }
 
 /// Load, encode and store unit `u`; returns the bytes written.
 fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<Failure>)> {
-    let [ct, cy, cx] = job.chunks;
+    let [ct, cy, cx] = job.unit_shape;
     let [nt, ny, nx] = job.layout.shape();
     let t0 = u[0] * ct;
     let (r0, c0) = (u[1] * cy, u[2] * cx);
@@ -391,13 +527,35 @@ fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<
         .block(window, t0..(t0 + ct).min(nt), threads, &job.layout)?;
     let mut entries = Vec::new();
     let mut written = 0u64;
+    let typesize = v3::type_size(job.layout.bands[0].dtype);
+    let [it, iy, ix] = job.chunks;
+    let inner = [ct / it, cy / iy, cx / ix];
+    let (bt, by, bx) = ((t0 + ct).min(nt) - t0, window.rows, window.cols);
     for (b, band) in job.layout.bands.iter().enumerate() {
-        let raw = block_chunk(&data, b, job.chunks, nodata);
-        let z = job
-            .codec
-            .encode(&raw)
-            .map_err(|e| job.err(&band.name, format!("compressing: {e}")))?;
-        let key = format!("{}/{}.{}.{}", band.name, u[0], u[1], u[2]);
+        let encode = |at: [usize; 3]| {
+            encode_chunk(&data, b, at, job.chunks, nodata, &job.codec, typesize)
+                .map_err(|e| job.err(&band.name, format!("compressing: {e}")))
+        };
+        let (key, z) = match job.format {
+            ZarrFormat::V2 => (
+                format!("{}/{}.{}.{}", band.name, u[0], u[1], u[2]),
+                encode([0, 0, 0])?,
+            ),
+            ZarrFormat::V3 => {
+                let z = v3::shard(inner.iter().product(), |i| {
+                    let at = [
+                        i / (inner[1] * inner[2]) * it,
+                        (i / inner[2]) % inner[1] * iy,
+                        i % inner[2] * ix,
+                    ];
+                    if at[0] >= bt || at[1] >= by || at[2] >= bx {
+                        return Ok(None);
+                    }
+                    encode(at).map(Some)
+                })?;
+                (v3::chunk_key(&band.name, &u), z)
+            }
+        };
         job.store.put(&key, &z)?;
         written += z.len() as u64;
         entries.push(json!({"key": key, "bytes": z.len(), "sha256": sha256_hex(&z)}));
@@ -408,17 +566,29 @@ fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<
     Ok((written, failures))
 }
 
-fn block_chunk(data: &CubeData, b: usize, chunks: [usize; 3], nodata: Option<f64>) -> Vec<u8> {
+/// Compress chunk `at` of band `b` of a block (see [`with_chunk`]).
+fn encode_chunk(
+    data: &CubeData,
+    b: usize,
+    at: [usize; 3],
+    chunks: [usize; 3],
+    nodata: Option<f64>,
+    codec: &Codec,
+    typesize: usize,
+) -> std::io::Result<Vec<u8>> {
     fn go<T: Pixel>(
         a: &ndarray::Array4<T>,
         b: usize,
+        at: [usize; 3],
         chunks: [usize; 3],
         nodata: Option<f64>,
-    ) -> Vec<u8> {
+        codec: &Codec,
+        typesize: usize,
+    ) -> std::io::Result<Vec<u8>> {
         let fill = nodata.map_or_else(T::default, |v| crate::load::cast::<T>(v));
-        chunk_bytes(a, b, chunks, fill)
+        with_chunk(a, b, at, chunks, fill, |raw| codec.encode(raw, typesize))
     }
-    with_data!(data, a => go(a, b, chunks, nodata))
+    with_data!(data, a => go(a, b, at, chunks, nodata, codec, typesize))
 }
 
 /// Check the plan against the store: a fingerprint of everything that
@@ -426,10 +596,14 @@ fn block_chunk(data: &CubeData, b: usize, chunks: [usize; 3], nodata: Option<f64
 /// cube, or files that are not a stac-gdal store's, is refused.
 fn claim(job: &Job<'_>) -> Result<()> {
     let layout = serde_json::to_value(&job.layout).unwrap_or_default();
-    let doc = json!({"layout": layout, "chunks": job.chunks, "codec": job.codec.config()});
+    let mut doc = json!({"layout": layout, "chunks": job.chunks, "codec": job.codec.config()});
+    if job.format == ZarrFormat::V3 {
+        doc["shards"] = json!(job.unit_shape);
+    }
     let fingerprint = sha256_hex(&meta::to_bytes(&doc));
     let key = format!("{BOOKKEEPING}/plan.json");
-    let ours = meta::to_bytes(&json!({"format": "stac-gdal zarr v2", "fingerprint": fingerprint}));
+    let format = format!("stac-gdal zarr v{}", job.format.version());
+    let ours = meta::to_bytes(&json!({"format": format, "fingerprint": fingerprint}));
     match job.store.get(&key)? {
         Some(b) if b == ours => Ok(()),
         Some(_) => Err(job.err(
@@ -458,12 +632,15 @@ fn try_finalize(job: &Job<'_>) -> Result<bool> {
     if done < job.units() {
         return Ok(false);
     }
+    if job.format == ZarrFormat::V3 {
+        return finalize_v3(job);
+    }
     let vars = meta::variables(&job.layout, job.chunks, &job.codec);
     for v in &vars {
-        if let Some((k, raw)) = &v.chunk {
+        if let Some((k, raw, typesize)) = &v.chunk {
             let z = job
                 .codec
-                .encode(raw)
+                .encode(raw, *typesize)
                 .map_err(|e| job.err(&v.name, format!("compressing: {e}")))?;
             job.store.put(&format!("{}/{k}", v.name), &z)?;
         }
@@ -485,6 +662,28 @@ fn try_finalize(job: &Job<'_>) -> Result<bool> {
         ".zmetadata",
         &meta::attrs_to_bytes(&meta::consolidated(&vars, &attrs)),
     )?;
+    Ok(true)
+}
+
+/// [`try_finalize`] of a v3 store: each array's `zarr.json` (and a
+/// coordinate's chunk), then the root `zarr.json`, consolidated, last.
+fn finalize_v3(job: &Job<'_>) -> Result<bool> {
+    let arrays = v3::arrays(&job.layout, job.chunks, job.unit_shape, &job.codec)
+        .ok_or_else(|| job.err("zarr.json", "the codec has no Zarr v3 spelling"))?;
+    for a in &arrays {
+        if let Some((key, raw, typesize)) = &a.chunk {
+            let z = job
+                .codec
+                .encode(raw, *typesize)
+                .map_err(|e| job.err(&a.name, format!("compressing: {e}")))?;
+            job.store.put(key, &z)?;
+        }
+        job.store
+            .put(&format!("{}/zarr.json", a.name), &v3::to_bytes(&a.doc))?;
+    }
+    let attrs = job.layout.global_attrs();
+    job.store
+        .put("zarr.json", &v3::to_bytes(&v3::root(&arrays, &attrs)))?;
     Ok(true)
 }
 
@@ -522,26 +721,64 @@ fn prepare<'a>(
         .dtype
         .bits()
         .map_or(8, |b| (b / 8).max(1) as usize);
-    let chunks = match options.chunks {
+    let v3 = options.format == ZarrFormat::V3;
+    if !v3 && options.shards.is_some() {
+        return Err(invalid("shards", "shards are for a Zarr v3 store"));
+    }
+    if v3 && options.codec.v3_chain(1).is_none() {
+        return Err(invalid(
+            "codec",
+            format!(
+                "{:?} has no Zarr v3 codec; use blosc-lz4, zstd or none",
+                options.codec
+            ),
+        ));
+    }
+    let dims = [nt.max(1), ny.max(1), nx.max(1)];
+    let asked = match options.chunks {
         Some(c) if c.contains(&0) => {
             return Err(invalid(
                 "chunks",
                 format!("{c:?}: every side must be at least 1"),
             ));
         }
-        Some([t, y, x]) => [t.min(nt.max(1)), y.min(ny.max(1)), x.min(nx.max(1))],
-        None => default_chunks(bytes, ny, nx),
+        Some(c) => c,
+        None if v3 => {
+            let [t, y, x] = default_chunks(bytes, usize::MAX, usize::MAX);
+            [t, (y / 4).max(1), (x / 4).max(1)]
+        }
+        None => default_chunks(bytes, usize::MAX, usize::MAX),
     };
-    let grid = [
-        nt.div_ceil(chunks[0]),
-        ny.div_ceil(chunks[1]),
-        nx.div_ceil(chunks[2]),
-    ];
+    let chunks: [usize; 3] = std::array::from_fn(|i| asked[i].min(dims[i]));
+    let unit_shape = if v3 {
+        let shards = match options.shards {
+            Some(s) => {
+                if let Some(i) = (0..3).find(|&i| s[i] == 0 || s[i] % asked[i] != 0) {
+                    return Err(invalid(
+                        "shards",
+                        format!(
+                            "{s:?}: side {i} is not a (non-zero) multiple of the chunk's {}",
+                            asked[i]
+                        ),
+                    ));
+                }
+                s
+            }
+            None => [asked[0], asked[1] * 4, asked[2] * 4],
+        };
+        // Clamped to the grid rounded up to whole chunks.
+        std::array::from_fn(|i| shards[i].min(dims[i].div_ceil(chunks[i]) * chunks[i]))
+    } else {
+        chunks
+    };
+    let grid = std::array::from_fn(|i| [nt, ny, nx][i].div_ceil(unit_shape[i]));
     Ok(Job {
         plan,
         store,
         layout,
+        format: options.format,
         chunks,
+        unit_shape,
         grid,
         codec: options.codec,
     })
@@ -556,6 +793,15 @@ pub(crate) fn write_zarr(
 ) -> Result<ZarrReport> {
     let job = prepare(plan, store, options)?;
     claim(&job)?;
+    store.begin()?;
+    let r = write_units(plan, &job, options);
+    store.end();
+    r
+}
+
+/// The units of this part, by `threads` workers, then the metadata when
+/// every unit is there.
+fn write_units(plan: &dyn Blocks, job: &Job<'_>, options: &ZarrOptions) -> Result<ZarrReport> {
     let part = options.part.unwrap_or_else(Part::whole);
     let units: Vec<usize> = part.range(job.units()).collect();
     let threads = options
@@ -591,11 +837,11 @@ pub(crate) fn write_zarr(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&unit) = units.get(i) else { return };
                     let u = job.unit(unit);
-                    let r = verified(&job, u).and_then(|ok| {
+                    let r = verified(job, u).and_then(|ok| {
                         if ok {
                             Ok(None)
                         } else {
-                            write_unit(&job, u, per_load).map(Some)
+                            write_unit(job, u, per_load).map(Some)
                         }
                     });
                     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -636,10 +882,12 @@ pub(crate) fn write_zarr(
     if let Some(e) = err {
         return Err(e);
     }
+    report.zarr_format = job.format.version();
     report.chunks = job.chunks;
+    report.shards = (job.format == ZarrFormat::V3).then_some(job.unit_shape);
     report.units_total = job.units();
     report.units_in_part = total;
-    report.finalized = try_finalize(&job)?;
+    report.finalized = try_finalize(job)?;
     Ok(report)
 }
 
@@ -654,7 +902,10 @@ pub(crate) fn finalize_zarr(
 ) -> Result<bool> {
     let job = prepare(plan, store, options)?;
     claim(&job)?;
-    if try_finalize(&job)? {
+    store.begin()?;
+    let done = try_finalize(&job);
+    store.end();
+    if done? {
         return Ok(true);
     }
     let done = job.store.list(&format!("{BOOKKEEPING}/units/"))?.len();
@@ -759,11 +1010,29 @@ mod tests {
     }
 
     #[test]
+    fn whole_block_chunks_are_views_and_inner_chunks_are_cut() {
+        let a = ndarray::Array4::from_shape_fn((1, 2, 4, 6), |(_, b, y, x)| {
+            (b * 100 + y * 10 + x) as u16
+        });
+        // The whole plane of band 1: the block's own memory.
+        let plane = a.slice(ndarray::s![0, 1, .., ..]);
+        let ptr = plane.as_ptr().cast::<u8>();
+        assert!(with_chunk(&a, 1, [0, 0, 0], [1, 4, 6], 0, |r| r.as_ptr() == ptr));
+        // An inner chunk (v3) at rows 2.., cols 3..: cut and copied.
+        let raw = with_chunk(&a, 1, [0, 2, 3], [1, 2, 3], 0, <[u8]>::to_vec);
+        let v: Vec<u16> = raw
+            .chunks(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        assert_eq!(v, [123, 124, 125, 133, 134, 135]);
+    }
+
+    #[test]
     fn chunks_are_padded_with_the_fill() {
         let a = ndarray::Array4::from_shape_fn((1, 2, 2, 3), |(_, b, y, x)| {
             (b * 100 + y * 10 + x) as u16
         });
-        let raw = chunk_bytes(&a, 1, [1, 3, 4], 9u16);
+        let raw = with_chunk(&a, 1, [0, 0, 0], [1, 3, 4], 9u16, <[u8]>::to_vec);
         let v: Vec<u16> = raw
             .chunks(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))

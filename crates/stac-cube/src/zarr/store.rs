@@ -2,8 +2,16 @@
 //! path inside the store), and [`LocalStore`], a folder.
 //!
 //! Every `put` is atomic: a reader (or a rerun) sees the whole object or
-//! none of it. Locally the bytes go to a temporary name in the object's
-//! folder and are renamed; on S3 a PUT is atomic by itself.
+//! none of it. Locally the bytes go to a file in the process's own
+//! temporary folder at the store's root (`.stac-gdal-tmp-<host>-<pid>`,
+//! [`LocalStore::temp_dir`]) and are renamed into place; on S3 a PUT is
+//! atomic by itself. A write [`begin`](Store::begin)s by removing the
+//! temporary folders of this host's processes that are gone (a killed
+//! `--part` run's) and creating its own, and [`end`](Store::end)s by
+//! removing its own; the CLI registers that folder for Ctrl-C. Once begun,
+//! a `put` never recreates the folder: a write whose folder was removed
+//! under it (Ctrl-C) fails instead of leaving files behind. Other hosts'
+//! folders (a store shared over NFS) are left alone and ignored.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,13 +31,49 @@ pub trait Store: Send + Sync {
     fn list(&self, prefix: &str) -> Result<Vec<String>>;
     /// How the store is named in messages (a path, a redacted URL).
     fn describe(&self) -> String;
+    /// Before a write: clean what killed writers left, prepare temporary
+    /// space (nothing by default).
+    fn begin(&self) -> Result<()> {
+        Ok(())
+    }
+    /// After a write (success or error): remove this process's temporary
+    /// space (nothing by default).
+    fn end(&self) {}
 }
 
 /// A store in a local folder (created when missing; its parent folder
 /// must exist).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LocalStore {
     root: PathBuf,
+    /// Whether [`Store::begin`] created the temporary folder (then a put
+    /// never recreates it).
+    began: std::sync::atomic::AtomicBool,
+}
+
+impl Clone for LocalStore {
+    fn clone(&self) -> Self {
+        Self::new(self.root.clone())
+    }
+}
+
+/// This host's name as temp folder names carry it (`[A-Za-z0-9.-]`).
+fn host() -> String {
+    let h = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let h: String = h
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        .collect();
+    if h.is_empty() { "host".into() } else { h }
+}
+
+/// Whether process `pid` of this host is gone (Linux: no `/proc/<pid>`;
+/// elsewhere never known, so nothing is cleaned).
+fn gone(pid: u32) -> bool {
+    cfg!(target_os = "linux")
+        && Path::new("/proc/self").exists()
+        && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -40,7 +84,75 @@ const TEMP_PREFIX: &str = ".stac-gdal-tmp-";
 impl LocalStore {
     /// A store rooted at `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            began: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// This process's temporary folder in the store
+    /// (`<root>/.stac-gdal-tmp-<host>-<pid>`), where puts stage their
+    /// bytes; register it for Ctrl-C clean-up.
+    pub fn temp_dir(&self) -> PathBuf {
+        self.root
+            .join(format!("{TEMP_PREFIX}{}-{}", host(), std::process::id()))
+    }
+
+    /// Remove the temporary folders (and loose temporary files of older
+    /// versions) that this host's processes which are gone left at the
+    /// root; returns how many.
+    pub fn clean_stale(&self) -> Result<usize> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(self.err("", e)),
+        };
+        let me = format!("{TEMP_PREFIX}{}-", host());
+        let mut n = 0;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix(&me)
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if pid == std::process::id() || !gone(pid) {
+                continue;
+            }
+            let p = e.path();
+            let r = match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p),
+                Ok(_) => std::fs::remove_file(&p),
+                Err(_) => continue,
+            };
+            match r {
+                Ok(()) => n += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(self.err(&name, err)),
+            }
+        }
+        Ok(n)
+    }
+
+    /// Create the temporary folder (a real folder, not a link).
+    fn make_temp_dir(&self) -> std::io::Result<PathBuf> {
+        let t = self.temp_dir();
+        match std::fs::create_dir(&t) {
+            Ok(()) => Ok(t),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if std::fs::symlink_metadata(&t).is_ok_and(|m| m.is_dir()) {
+                    Ok(t)
+                } else {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        format!("{} is not a folder (a file or a link)", t.display()),
+                    ))
+                }
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The folder.
@@ -111,10 +223,21 @@ impl LocalStore {
 impl Store for LocalStore {
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path(key)?;
-        let dir = path.parent().unwrap_or(&self.root);
         self.make_dirs(key).map_err(|e| self.err(key, e))?;
+        let dir = if self.began.load(Ordering::Acquire) {
+            let t = self.temp_dir();
+            if !std::fs::symlink_metadata(&t).is_ok_and(|m| m.is_dir()) {
+                return Err(self.err(
+                    key,
+                    "the store's temporary folder is gone (the write was interrupted)",
+                ));
+            }
+            t
+        } else {
+            self.make_temp_dir().map_err(|e| self.err(key, e))?
+        };
         let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+        let tmp = dir.join(n.to_string());
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::OpenOptions::new()
                 .write(true)
@@ -182,6 +305,19 @@ impl Store for LocalStore {
     fn describe(&self) -> String {
         self.root.display().to_string()
     }
+
+    fn begin(&self) -> Result<()> {
+        self.make_dirs("x").map_err(|e| self.err("", e))?;
+        self.clean_stale()?;
+        self.make_temp_dir().map_err(|e| self.err("", e))?;
+        self.began.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    fn end(&self) {
+        self.began.store(false, Ordering::Release);
+        let _ = std::fs::remove_dir_all(self.temp_dir());
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +352,40 @@ mod tests {
         assert_eq!(std::fs::read(root.join("B04/0.0.0")).unwrap(), b"chunk");
     }
 
+    /// What a killed writer left (its folder, a dead PID of this host) is
+    /// removed when a write begins; a live process's folder stays; once
+    /// begun, a put whose folder was removed fails and recreates nothing.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_cleans_what_killed_writers_left_and_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = LocalStore::new(dir.path().join("a.zarr"));
+        s.put(".stac-gdal/plan.json", b"{}").unwrap();
+        // A PID that is gone: a child that has exited and been reaped.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let root = dir.path().join("a.zarr");
+        let stale = root.join(format!("{TEMP_PREFIX}{}-{dead}", host()));
+        std::fs::create_dir(&stale).unwrap();
+        std::fs::write(stale.join("7"), b"half a chunk").unwrap();
+        let parent = root.join(format!("{TEMP_PREFIX}{}-1", host()));
+        std::fs::create_dir(&parent).unwrap();
+        let other_host = root.join(format!("{TEMP_PREFIX}elsewhere-{dead}"));
+        std::fs::create_dir(&other_host).unwrap();
+        s.begin().unwrap();
+        assert!(!stale.exists(), "a dead writer's folder was left");
+        assert!(parent.exists(), "PID 1 is alive: its folder stays");
+        assert!(other_host.exists(), "another host's folder stays");
+        s.put("B04/0.0.0", b"x").unwrap();
+        std::fs::remove_dir_all(s.temp_dir()).unwrap();
+        let err = s.put("B04/0.0.1", b"y").unwrap_err();
+        assert!(err.to_string().contains("interrupted"), "{err}");
+        assert!(!s.temp_dir().exists() && !root.join("B04/0.0.1").exists());
+        s.end();
+        assert_eq!(s.list("").unwrap(), [".stac-gdal/plan.json", "B04/0.0.0"]);
+    }
+
     #[test]
     fn puts_are_whole_objects_and_listing_skips_temporaries() {
         let dir = tempfile::tempdir().unwrap();
@@ -228,6 +398,9 @@ mod tests {
         assert_eq!(s.get("B04/0.0.0").unwrap().unwrap(), b"abc");
         assert_eq!(s.get("B04/1.0.0").unwrap(), None);
         s.put("B04/0.0.0", b"de").unwrap();
+        // Puts stage in this process's folder at the root, skipped too.
+        assert!(s.temp_dir().is_dir());
+        assert_eq!(std::fs::read_dir(s.temp_dir()).unwrap().count(), 0);
         assert_eq!(s.get("B04/0.0.0").unwrap().unwrap(), b"de");
         s.delete("B04/0.0.0").unwrap();
         s.delete("B04/0.0.0").unwrap();
