@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+mod allocator;
 mod arg_checks;
 mod convert;
 mod cube_cmd;
@@ -148,6 +149,7 @@ fn quiet_broken_pipe_panics() {
 }
 
 fn main() -> ExitCode {
+    allocator::return_freed_memory();
     quiet_broken_pipe_panics();
     let cli = Cli::parse();
     cli.log.install();
