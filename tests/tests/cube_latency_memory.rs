@@ -32,8 +32,8 @@ const BANDS: [&str; 3] = ["B1", "B2", "B3"];
 /// Pixel of band `b` at (r, c): hashed, so DEFLATE keeps ~70 % of the
 /// bytes (like real reflectances, unlike a gradient).
 fn pixel(b: usize, r: usize, c: usize) -> u16 {
-    let h = (r as u64 * 7919 + c as u64 * 104_729 + b as u64 * 1_000_003)
-        .wrapping_mul(2_654_435_761);
+    let h =
+        (r as u64 * 7919 + c as u64 * 104_729 + b as u64 * 1_000_003).wrapping_mul(2_654_435_761);
     ((h >> 20) % 4000 + 1) as u16
 }
 
@@ -121,7 +121,13 @@ fn a_remote_load_stays_under_one_point_three_times_the_output_plus_the_cap() {
     let mut child = Command::new(stac_gdal_bin())
         .arg("cube")
         .arg(&items_path)
-        .args(["--asset", &BANDS.join(","), "-q", "--no-write", "--checksum"])
+        .args([
+            "--asset",
+            &BANDS.join(","),
+            "-q",
+            "--no-write",
+            "--checksum",
+        ])
         .env("NO_PROXY", "127.0.0.1")
         .env("no_proxy", "127.0.0.1")
         .stdout(Stdio::piped())

@@ -323,7 +323,13 @@ fn http_items(dir: &Path, case: &Case, base: &str) -> Result<PathBuf, String> {
             match rel {
                 Some(rel) => a["href"] = Value::String(format!("{base}{rel}")),
                 // A local href would silently benchmark local reads.
-                None => return Err(format!("{}: href {h:?} is not under {}", src.display(), dir.display())),
+                None => {
+                    return Err(format!(
+                        "{}: href {h:?} is not under {}",
+                        src.display(),
+                        dir.display()
+                    ));
+                }
             }
         }
     }
