@@ -90,19 +90,22 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     if filter.is_none_or(|f| "stac-geoparquet-search".contains(f)) {
         crate::bench_geoparquet::append_search(&mut report)?;
     }
+    // Every cube section's name contains `stac-cube`: that filter, given
+    // exactly, runs the local cube benchmark alone.
+    let cube_only = filter == Some("stac-cube");
     if filter.is_none_or(|f| "stac-cube".contains(f)) {
         crate::bench_cube::append(&mut report)?;
     }
-    if filter.is_none_or(|f| "stac-cube-e2e".contains(f)) {
+    if filter.is_none_or(|f| "stac-cube-e2e".contains(f)) && !cube_only {
         crate::bench_cube_e2e::append(&mut report)?;
     }
-    if filter.is_none_or(|f| "stac-cube-zarr".contains(f)) {
+    if filter.is_none_or(|f| "stac-cube-zarr".contains(f)) && !cube_only {
         crate::bench_zarr::append(&mut report)?;
     }
     if filter.is_none_or(|f| "stac-gdal-py".contains(f)) {
         crate::bench_python::append(&mut report)?;
     }
-    if filter.is_none_or(|f| "stac-cube-latency".contains(f)) {
+    if filter.is_none_or(|f| "stac-cube-latency".contains(f)) && !cube_only {
         let opts = if filter == Some("latency") {
             &args[1..]
         } else {

@@ -305,10 +305,31 @@ fn http_items(dir: &Path, case: &Case, base: &str) -> Result<PathBuf, String> {
     let prefix = format!("{}/", dir.display());
     for f in items["features"].as_array_mut().into_iter().flatten() {
         for (_, a) in f["assets"].as_object_mut().into_iter().flatten() {
-            if let Some(h) = a["href"].as_str()
-                && let Some(rel) = h.strip_prefix(&prefix)
-            {
-                a["href"] = Value::String(format!("{base}{rel}"));
+            let Some(h) = a["href"].as_str() else {
+                continue;
+            };
+            // The files sit at `<dir>/<case>/<name>`; a data folder copied
+            // from another checkout (a worktree's warm target) keeps the
+            // other folder in its hrefs: match on the last two parts.
+            let rel = h.strip_prefix(&prefix).map(str::to_string).or_else(|| {
+                let p = Path::new(h);
+                let name = p.file_name()?;
+                let case = p.parent()?.file_name()?;
+                let rel = Path::new(case).join(name);
+                dir.join(&rel)
+                    .is_file()
+                    .then(|| rel.to_string_lossy().into_owned())
+            });
+            match rel {
+                Some(rel) => a["href"] = Value::String(format!("{base}{rel}")),
+                // A local href would silently benchmark local reads.
+                None => {
+                    return Err(format!(
+                        "{}: href {h:?} is not under {}",
+                        src.display(),
+                        dir.display()
+                    ));
+                }
             }
         }
     }

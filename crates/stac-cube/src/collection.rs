@@ -66,6 +66,9 @@ pub struct CubePlan {
     options: CubeOptions,
     report: GridReport,
     plan_failures: Vec<Failure>,
+    /// Remote files' headers, staged once for all loads of the plan
+    /// (`io_stage.rs`); clones share it.
+    stage: std::sync::Arc<crate::io_stage::PlanStage>,
 }
 
 impl std::fmt::Debug for CubePlan {
@@ -266,6 +269,7 @@ impl DatasetCollection {
             options: options.clone(),
             report,
             plan_failures,
+            stage: Default::default(),
         })
     }
 
@@ -648,6 +652,7 @@ impl CubePlan {
                 concurrency: o.effective_io_concurrency(),
                 max_bytes: o.io_bytes,
             },
+            stage: &self.stage,
         };
         let failures;
         let data = dispatch_type!(dtype, T => {
@@ -722,6 +727,7 @@ impl CubePlan {
                 concurrency: o.effective_io_concurrency(),
                 max_bytes: o.io_bytes,
             },
+            stage: &self.stage,
         };
         let mut failures = self.plan_failures.clone();
         let planned = failures.len();

@@ -4,8 +4,12 @@
 //!
 //! 1. **Headers once.** The size and first 64 KiB of every distinct remote
 //!    file read by index (`Placement::Direct`) are fetched once, all files
-//!    concurrently on the I/O threads, into the load's
-//!    [`ByteStage`]; every later open of the file parses them from memory.
+//!    concurrently on the I/O threads, into the plan's [`PlanStage`]; every
+//!    later open of the file parses them from memory. The stage belongs to
+//!    the plan, not to one load: the windows of a Zarr or NetCDF write (or
+//!    any `load_window` calls on one plan, concurrent or not) share it, so
+//!    a file's header is fetched once per plan, however many blocks read
+//!    it (concurrent first readers wait for one fetch).
 //! 2. **I/O apart from decode.** I/O threads take tasks in the order the
 //!    decode threads will, open each source of the task from the stage
 //!    (no network), work out the tiles of the window the task reads
@@ -27,13 +31,15 @@
 //! as before); reads outside the fetched bytes are served from the real
 //! path and counted as misses.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use stac_raster::stage::{ByteStage, Fetched, StagedId, stageable};
-use stac_raster::{Dataset, Pixel};
+use stac_raster::stage::{ByteStage, Fetched, StageStats, StagedId, stageable};
+use stac_raster::{Dataset, Pixel, RasterSource};
+use stac_signers::GdalEnv;
 
 use crate::load::{LoadSpec, Placement, Scratch, Task, direct_map};
 
@@ -98,6 +104,52 @@ pub struct IoReport {
     pub load_seconds: f64,
 }
 
+/// A file's staged header, fetched by its first reader (the others wait).
+type HeaderCell = Arc<OnceLock<Option<StagedId>>>;
+
+/// The byte stage of one plan and the headers staged in it, by GDAL path
+/// and env (one URL under two envs, i.e. two signers' origins, is two
+/// files). Shared by every load of the plan (clones of a plan share it);
+/// staged files live until the last clone drops.
+#[derive(Default)]
+pub(crate) struct PlanStage {
+    stage: ByteStage,
+    headers: Mutex<HashMap<String, Vec<(GdalEnv, HeaderCell)>>>,
+}
+
+impl PlanStage {
+    /// The staged id of `source`'s file, fetching its header on first use
+    /// (`None`: not stageable or the fetch failed; such a file is read on
+    /// its real path, which reports the error, for the rest of the plan).
+    fn header(&self, source: &RasterSource) -> Option<StagedId> {
+        let cell = {
+            let mut m = self.headers.lock().unwrap_or_else(|e| e.into_inner());
+            let cells = m.entry(source.gdal_path().to_string()).or_default();
+            match cells.iter().find(|(env, _)| env == source.env()) {
+                Some((_, c)) => c.clone(),
+                None => {
+                    let c = HeaderCell::default();
+                    cells.push((source.env().clone(), c.clone()));
+                    c
+                }
+            }
+        };
+        *cell.get_or_init(|| self.stage.stage_header(source))
+    }
+}
+
+/// `after - before`, field by field (a shared stage's counters during one load).
+fn stats_since(after: StageStats, before: StageStats) -> StageStats {
+    let mut d = after;
+    d.requests = after.requests.saturating_sub(before.requests);
+    d.bytes = after.bytes.saturating_sub(before.bytes);
+    d.request_seconds = (after.request_seconds - before.request_seconds).max(0.0);
+    d.headers = after.headers.saturating_sub(before.headers);
+    d.misses = after.misses.saturating_sub(before.misses);
+    d.miss_bytes = after.miss_bytes.saturating_sub(before.miss_bytes);
+    d
+}
+
 /// A task's sources opened from the stage, with their fetched bytes.
 pub(crate) struct Prepared {
     pub source: usize,
@@ -147,9 +199,11 @@ where
     F: Fn(&mut Scratch<T>, Task, &mut [T], Vec<Prepared>) + Sync,
 {
     let started = Instant::now();
-    let stage = ByteStage::new();
+    let shared = spec.stage;
+    let stage = &shared.stage;
+    let before = stage.stats();
     let n_io = io.concurrency.max(1);
-    let staged = stage_headers(spec, &stage, n_io);
+    let staged = stage_headers(spec, shared, n_io);
 
     let n = slices.len();
     let plans: Vec<(usize, usize, Vec<usize>)> = slices
@@ -191,7 +245,7 @@ where
                     let planned = if abort.load(Ordering::Relaxed) {
                         Vec::new()
                     } else {
-                        plan_task(spec, &stage, &staged, *r0, *rows, sources, io.max_bytes)
+                        plan_task(spec, stage, &staged, *r0, *rows, sources, io.max_bytes)
                     };
                     let est: u64 = planned
                         .iter()
@@ -268,7 +322,7 @@ where
             });
         }
     });
-    let st = stage.stats();
+    let st = stats_since(stage.stats(), before);
     let load_seconds = started.elapsed().as_secs_f64();
     IoReport {
         staged: true,
@@ -302,9 +356,10 @@ pub(crate) fn ns_secs(counter: &AtomicU64) -> f64 {
     counter.load(Ordering::Relaxed) as f64 / 1e9
 }
 
-/// Fetch the header of every distinct stageable file read by index, on
-/// `n` threads; the staged id of each source (by source index).
-fn stage_headers(spec: &LoadSpec<'_>, stage: &ByteStage, n: usize) -> Vec<Option<StagedId>> {
+/// Fetch the header of every distinct stageable file read by index that
+/// the plan has not staged yet, on `n` threads; the staged id of each
+/// source (by source index).
+fn stage_headers(spec: &LoadSpec<'_>, stage: &PlanStage, n: usize) -> Vec<Option<StagedId>> {
     // One fetch per distinct (path, env): the same URL under two envs
     // (two signers' origins) is two files.
     let mut first: Vec<usize> = Vec::new();
@@ -342,7 +397,7 @@ fn stage_headers(spec: &LoadSpec<'_>, stage: &ByteStage, n: usize) -> Vec<Option
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&si) = first.get(k) else { break };
                     if let Some(r) = spec.sources[si].raster.as_deref() {
-                        *ids[k].lock().unwrap_or_else(|e| e.into_inner()) = stage.stage_header(r);
+                        *ids[k].lock().unwrap_or_else(|e| e.into_inner()) = stage.header(r);
                     }
                 }
             });

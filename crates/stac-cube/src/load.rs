@@ -139,6 +139,8 @@ pub(crate) struct LoadSpec<'a> {
     pub progress: Option<&'a ProgressFn>,
     /// The I/O stage for remote sources (`concurrency` 0: none).
     pub io: IoSettings,
+    /// The plan's byte stage (headers staged once per plan).
+    pub stage: &'a crate::io_stage::PlanStage,
 }
 
 /// The usual tile height of COGs (GDAL's default `BLOCKSIZE`).

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+mod allocator;
 mod arg_checks;
 mod convert;
 mod cube_cmd;
@@ -149,6 +150,7 @@ fn quiet_broken_pipe_panics() {
 }
 
 fn main() -> ExitCode {
+    allocator::return_freed_memory();
     quiet_broken_pipe_panics();
     let cli = Cli::parse();
     cli.log.install();
