@@ -18,11 +18,9 @@ use std::process::Command;
 
 use ndarray::Array2;
 use serde_json::{Value, json};
-use stac_client::{
-    ClientError, ClientOptions, DownloadOptions, EdgeUnits, FromPoint, PointOptions, PointQuery,
-    SearchParams, download_item, search_with, utm_epsg,
-};
+use stac_client::{ClientOptions, DownloadOptions, SearchParams, download_item, search_with};
 use stac_gdal::cube::{CubeError, CubeOptions, DatasetCollection};
+use stac_gdal::point::{EdgeUnits, FromPoint, PointError, PointOptions, PointQuery, utm_epsg};
 use stac_gdal::raster::{Crs, Dataset, GridSpec, transform_bounds, transform_point};
 use stac_gdal_e2e::nginx::Nginx;
 use stac_gdal_e2e::pgstac::PgStac;
@@ -422,7 +420,7 @@ fn live_catalog_against_pgstac() {
         .unwrap_err();
     let text = e.to_string();
     assert!(
-        matches!(&e, ClientError::Cube { source, .. } if matches!(**source, CubeError::NoItems { .. })),
+        matches!(&e, PointError::Cube { source, .. } if matches!(**source, CubeError::NoItems { .. })),
         "{e:?}"
     );
     assert!(text.contains("no items to build a cube from"), "{text}");

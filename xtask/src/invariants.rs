@@ -62,9 +62,16 @@ const RULES: &[Rule] = &[
     },
     Rule {
         package: "stac-client",
-        features: &[],
-        what: "stac-client without `cube` links no GDAL",
+        features: &["--all-features"],
+        what: "stac-client, with every feature, links no GDAL (`from_point` is the facade's glue)",
         forbidden: GDAL_CRATES,
+        forbidden_prefixes: &[],
+    },
+    Rule {
+        package: "stac-gdal",
+        features: &["--no-default-features", "--features", "cube"],
+        what: "the facade's `cube` feature does not pull stac-vrt (stac-cube does not use it)",
+        forbidden: &["stac-vrt"],
         forbidden_prefixes: &[],
     },
     Rule {

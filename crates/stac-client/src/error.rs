@@ -234,20 +234,6 @@ pub enum ClientError {
     /// The blocking API could not start its tokio runtime.
     #[error("cannot start the tokio runtime: {0}")]
     Runtime(String),
-    /// Planning or loading the cube of
-    /// [`from_point`](crate::FromPoint::from_point) failed (feature `cube`),
-    /// e.g. no item matched the search (the cube has no timesteps), an asset
-    /// is unreadable, or the point cannot be projected.
-    #[cfg(feature = "cube")]
-    #[error("{context}: {source}")]
-    Cube {
-        /// What was being done: the point, its UTM grid, the collection and
-        /// dates, how many items the search returned.
-        context: String,
-        /// The cube's error.
-        #[source]
-        source: Box<stac_cube::CubeError>,
-    },
 }
 
 /// `Result` with [`ClientError`].

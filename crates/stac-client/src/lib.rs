@@ -15,7 +15,6 @@
 //! | `download`, `file_name`, `checksum` | [`download_item`]: atomic, resumable, verified, contained, bounded in time |
 //! | `dest`, `staging`, `manifest` | files created through directory handles (no link followed); the staging directory; the manifest |
 //! | `datetime` | [`expand_datetime`]: partial dates (`2023-06/2023-08`) as pystac-client expands them |
-//! | `point` (feature `cube`) | `FromPoint`: `DatasetCollection::from_point`, a cube around a point on its UTM grid |
 //!
 //! Search is POST when the landing page advertises a POST search link, GET
 //! otherwise (and GET for a CQL2-text filter, which POST bodies rarely
@@ -38,9 +37,9 @@
 //! # Ok::<(), stac_client::ClientError>(())
 //! ```
 //!
-//! With the `cube` feature (which pulls `stac-cube` and links GDAL),
-//! `DatasetCollection::from_point` searches around a point and loads the
-//! items onto the point's local UTM grid (see `FromPoint`).
+//! A cube around a point (search, then load) is glue between this crate
+//! and stac-cube: it lives in the facade, `stac_gdal::point` (features
+//! `client` + `cube`), so this crate never links GDAL.
 //!
 //! Credentials never appear in errors: URLs are redacted with
 //! [`stac_meta::redact`].
@@ -59,8 +58,6 @@ mod manifest;
 mod options;
 mod pages;
 mod params;
-#[cfg(feature = "cube")]
-mod point;
 mod retry;
 mod search;
 mod staging;
@@ -81,11 +78,6 @@ pub use manifest::MANIFEST_NAME;
 pub use options::{ClientOptions, SearchMethod};
 pub use pages::{parse_search_page, parse_search_page_with_limit};
 pub use params::{Direction, Fields, Filter, SearchParams, SortBy};
-#[cfg(feature = "cube")]
-pub use point::{
-    EdgeUnits, FromPoint, PLANETARY_COMPUTER_STAC, PointGrid, PointOptions, PointQuery,
-    PointSearch, search_point, utm_epsg,
-};
 pub use retry::RetryPolicy;
 pub use search::ItemStream;
 pub use staging::{STAGING_DIR_NAME, staging_dir};

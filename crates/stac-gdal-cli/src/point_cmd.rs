@@ -109,11 +109,12 @@ pub(crate) fn point(args: PointArgs) -> Result<()> {
     if let Some(n) = args.io_concurrency {
         cube_options = cube_options.with_io_concurrency(n);
     }
+    // The cube options first: `align` lives in them, so `with_align` after.
     let mut options = PointOptions::default()
+        .with_cube(cube_options)
         .with_units(args.units.parse::<EdgeUnits>()?)
         .with_align(!args.no_align)
-        .with_allow_local(args.policy.allow_local() || local_catalog)
-        .with_cube(cube_options);
+        .with_allow_local(args.policy.allow_local() || local_catalog);
     if let Some(url) = &args.url {
         options = options.with_endpoint(url.clone());
     }

@@ -125,7 +125,7 @@ fn main() -> Result<()> {
     let point_url = args
         .url
         .clone()
-        .unwrap_or_else(|| stac_gdal::client::PLANETARY_COMPUTER_STAC.to_owned());
+        .unwrap_or_else(|| stac_gdal::point::PLANETARY_COMPUTER_STAC.to_owned());
     let collection = args.get("collection", "sentinel-2-l2a").to_owned();
     let signer: Arc<dyn Signer> = match args.get("signer", "planetary-computer") {
         "planetary-computer" => Arc::new(PlanetaryComputerSigner::new()),

@@ -70,4 +70,6 @@ pub use stac_client::{
     download_items, search,
 };
 #[cfg(all(feature = "client", feature = "cube"))]
-pub use stac_client::{EdgeUnits, FromPoint, PointOptions, PointQuery, search_point};
+pub mod point;
+#[cfg(all(feature = "client", feature = "cube"))]
+pub use point::{EdgeUnits, FromPoint, PointError, PointOptions, PointQuery, search_point};

@@ -1,21 +1,51 @@
-//! `from_point` (feature `cube`): a cube of `edge_size` pixels around a
-//! point, on the point's local UTM grid, from a STAC API search. The steps
-//! are documented on [`FromPoint`].
+//! `from_point` (features `client` + `cube`): a cube of `edge_size` pixels
+//! around a point, on the point's local UTM grid, from a STAC API search.
+//! The steps are documented on [`FromPoint`]. It is glue between two
+//! capabilities (search, cube), so it lives here and neither crate links
+//! the other.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use serde_json::Value;
+use stac_client::{ClientError, ClientOptions, SearchParams, expand_datetime, search_with};
 use stac_cube::{CubeError, CubeOptions, DatasetCollection, Grid};
 use stac_raster::{Crs, TargetGrid, transform_point};
 use stac_signers::{PlanetaryComputerSigner, Signer};
 
-use crate::blocking::search_with;
-use crate::datetime::expand_datetime;
-use crate::error::{ClientError, Result};
-use crate::options::ClientOptions;
-use crate::params::SearchParams;
+/// What can go wrong in [`FromPoint::from_point`] and [`search_point`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PointError {
+    /// An argument is out of range or two options disagree; nothing was
+    /// requested.
+    #[error("invalid search parameter `{parameter}`: {reason}")]
+    InvalidParameter {
+        /// The argument or option (`lat`, `edge_size`, `signer`, ...).
+        parameter: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The search failed (network, API, limits).
+    #[error(transparent)]
+    Search(#[from] ClientError),
+    /// Planning or loading the cube failed, e.g. no item matched the search
+    /// (the cube has no timesteps), an asset is unreadable, or the point
+    /// cannot be projected.
+    #[error("{context}: {source}")]
+    Cube {
+        /// What was being done: the point, its UTM grid, the collection and
+        /// dates, how many items the search returned.
+        context: String,
+        /// The cube's error.
+        #[source]
+        source: Box<CubeError>,
+    },
+}
+
+/// `Result` with [`PointError`].
+pub type Result<T> = std::result::Result<T, PointError>;
 
 /// Planetary Computer's STAC API, the default endpoint of
 /// [`PointOptions`] (as in pyramids and the seed notebook).
@@ -34,14 +64,14 @@ pub enum EdgeUnits {
 }
 
 impl FromStr for EdgeUnits {
-    type Err = ClientError;
+    type Err = PointError;
 
     /// `"px"` or `"m"`.
     fn from_str(s: &str) -> Result<Self> {
         match s {
             "px" => Ok(Self::Pixels),
             "m" => Ok(Self::Meters),
-            other => Err(ClientError::InvalidParameter {
+            other => Err(PointError::InvalidParameter {
                 parameter: "units",
                 reason: format!("units must be 'px' or 'm', got {other:?}"),
             }),
@@ -62,7 +92,7 @@ impl fmt::Display for EdgeUnits {
 /// arguments, as a struct literal.
 ///
 /// ```
-/// use stac_client::{EdgeUnits, PointQuery};
+/// use stac_gdal::point::{EdgeUnits, PointQuery};
 /// let q = PointQuery {
 ///     lat: 46.0, lon: 11.0, collection: "sentinel-2-l2a", bands: &["B04", "B03", "B02"],
 ///     start_date: "2021-06-01", end_date: "2021-06-10", edge_size: 64, resolution: 10.0,
@@ -71,7 +101,7 @@ impl fmt::Display for EdgeUnits {
 /// assert_eq!(g.epsg, 32632);
 /// assert_eq!((g.grid.rows, g.grid.cols), (64, 64));
 /// assert_eq!(q.datetime(), "2021-06-01T00:00:00Z/2021-06-10T23:59:59Z");
-/// # Ok::<(), stac_client::ClientError>(())
+/// # Ok::<(), stac_gdal::point::PointError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PointQuery<'a> {
@@ -130,7 +160,7 @@ pub struct PointSearch {
 /// ```
 /// use std::sync::Arc;
 /// use serde_json::json;
-/// use stac_client::{EdgeUnits, PointOptions};
+/// use stac_gdal::point::{EdgeUnits, PointOptions};
 /// use stac_cube::{CubeOptions, Fusion};
 /// use stac_signers::AnonymousSigner;
 /// let o = PointOptions::default()
@@ -140,7 +170,7 @@ pub struct PointSearch {
 ///     .with_query(json!({"eo:cloud_cover": {"lt": 20}}))
 ///     .with_cube(CubeOptions::default().with_fusion(Fusion::Median).with_threads(2));
 /// assert_eq!(o.signer.name(), "anonymous");
-/// assert!(o.align);
+/// assert!(o.cube.align);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
@@ -158,15 +188,15 @@ pub struct PointOptions {
     /// The query extension object sent with the search (e.g.
     /// `{"eo:cloud_cover": {"lt": 20}}`).
     pub query: Option<Value>,
-    /// Warp sources onto the UTM grid (default `true`); `false` requires
-    /// every source to sit on it already.
-    pub align: bool,
-    /// Timeouts, retries, headers and search method of the search.
+    /// Timeouts, retries, headers and search method of the search; its
+    /// signer must be left at the default (the one signer is
+    /// [`signer`](Self::signer)).
     pub client: ClientOptions,
-    /// Everything else `from_stac` takes (fusion, groupby, nodata, threads,
-    /// timeouts, ...); its `grid`, `align` and `signer` are set by
-    /// `from_point`, and its href policy is judged for items from a STAC API
-    /// (see [`allow_local`](Self::allow_local)).
+    /// Everything else `from_stac` takes (align, fusion, groupby, nodata,
+    /// threads, timeouts, ...); its `grid` is set by `from_point`, its
+    /// signer must be left unset (the one signer is
+    /// [`signer`](Self::signer)), and its href policy is judged for items
+    /// from a STAC API (see [`allow_local`](Self::allow_local)).
     pub cube: CubeOptions,
     /// Read local paths and `file://` hrefs named by the API's items
     /// (default `false`: items from a STAC API may not make this process
@@ -181,7 +211,6 @@ impl Default for PointOptions {
             signer: Arc::new(PlanetaryComputerSigner::new()),
             units: EdgeUnits::Pixels,
             query: None,
-            align: true,
             client: ClientOptions::default(),
             cube: CubeOptions::default(),
             allow_local: false,
@@ -196,7 +225,6 @@ impl fmt::Debug for PointOptions {
             .field("signer", &self.signer.name())
             .field("units", &self.units)
             .field("query", &self.query)
-            .field("align", &self.align)
             .field("client", &self.client)
             .field("cube", &self.cube)
             .field("allow_local", &self.allow_local)
@@ -235,21 +263,49 @@ impl PointOptions {
         self.query = Some(query);
         self
     }
-    /// Warp sources onto the grid (`true`, default) or require them aligned.
+    /// Warp sources onto the grid (`true`, default) or require them
+    /// aligned: sets the cube options' `align`, its one home.
     pub fn with_align(mut self, align: bool) -> Self {
-        self.align = align;
+        self.cube.align = align;
         self
     }
-    /// Set the search client's options (their signer is replaced by
-    /// [`signer`](Self::signer)).
+    /// Set the search client's options. Leave their signer at the default:
+    /// a signer set there is refused by [`search_point`] (the one signer is
+    /// [`with_signer`](Self::with_signer)).
     pub fn with_client(mut self, client: ClientOptions) -> Self {
         self.client = client;
         self
     }
-    /// Set the cube options (their grid, align and signer are replaced).
+    /// Set the cube options, `align` included (a later
+    /// [`with_align`](Self::with_align) changes it). Leave their signer
+    /// unset: a signer set there is refused by [`search_point`].
     pub fn with_cube(mut self, cube: CubeOptions) -> Self {
         self.cube = cube;
         self
+    }
+
+    /// The one signer, or a refusal when the embedded client or cube
+    /// options carry a signer of their own (it would be ignored).
+    fn one_signer(&self) -> Result<Arc<dyn Signer>> {
+        if let Some(cube) = &self.cube.signer {
+            return Err(invalid(
+                "signer",
+                format!(
+                    "the cube options carry their own signer ({}); set it with PointOptions::with_signer",
+                    cube.name()
+                ),
+            ));
+        }
+        if self.client.signer.name() != "anonymous" {
+            return Err(invalid(
+                "signer",
+                format!(
+                    "the client options carry their own signer ({}); set it with PointOptions::with_signer",
+                    self.client.signer.name()
+                ),
+            ));
+        }
+        Ok(self.signer.clone())
     }
 
     /// Read local paths named by the API's items (default `false`).
@@ -260,7 +316,7 @@ impl PointOptions {
 
     /// The options `from_point` passes to `from_stac` for `grid`:
     /// [`cube`](Self::cube) with the grid set to exactly `grid.grid`,
-    /// [`align`](Self::align) and [`signer`](Self::signer) applied, and the
+    /// [`signer`](Self::signer) applied, and the
     /// cube's href policy narrowed for items from a STAC API: local paths
     /// refused unless [`allow_local`](Self::allow_local).
     pub fn cube_options(&self, grid: &PointGrid) -> CubeOptions {
@@ -273,7 +329,6 @@ impl PointOptions {
         self.cube
             .clone()
             .with_grid(Grid::from_target(grid.grid.clone()))
-            .with_align(self.align)
             .with_signer(self.signer.clone())
             .with_href_policy(policy)
     }
@@ -284,10 +339,10 @@ impl PointOptions {
 /// (no Norway/Svalbard exceptions); `326NN` for `lat >= 0`, `327NN` south.
 ///
 /// ```
-/// assert_eq!(stac_client::utm_epsg(46.0, 11.0), 32632);
-/// assert_eq!(stac_client::utm_epsg(-33.9, 18.4), 32734);
-/// assert_eq!(stac_client::utm_epsg(0.0, 180.0), 32601); // wraps to -180
-/// assert_eq!(stac_client::utm_epsg(10.0, -183.0), 32660); // wraps to 177
+/// assert_eq!(stac_gdal::point::utm_epsg(46.0, 11.0), 32632);
+/// assert_eq!(stac_gdal::point::utm_epsg(-33.9, 18.4), 32734);
+/// assert_eq!(stac_gdal::point::utm_epsg(0.0, 180.0), 32601); // wraps to -180
+/// assert_eq!(stac_gdal::point::utm_epsg(10.0, -183.0), 32660); // wraps to 177
 /// ```
 pub fn utm_epsg(lat: f64, lon: f64) -> u32 {
     let lon = (lon + 180.0).rem_euclid(360.0) - 180.0;
@@ -299,8 +354,8 @@ pub fn utm_epsg(lat: f64, lon: f64) -> u32 {
     }
 }
 
-fn invalid(parameter: &'static str, reason: impl Into<String>) -> ClientError {
-    ClientError::InvalidParameter {
+fn invalid(parameter: &'static str, reason: impl Into<String>) -> PointError {
+    PointError::InvalidParameter {
         parameter,
         reason: reason.into(),
     }
@@ -308,7 +363,7 @@ fn invalid(parameter: &'static str, reason: impl Into<String>) -> ClientError {
 
 impl PointQuery<'_> {
     /// The `datetime` search parameter: `start_date/end_date`, partial dates
-    /// expanded (see [`expand_datetime`](crate::expand_datetime)).
+    /// expanded (see [`expand_datetime`]).
     pub fn datetime(&self) -> String {
         expand_datetime(&format!("{}/{}", self.start_date, self.end_date))
     }
@@ -351,7 +406,7 @@ impl PointQuery<'_> {
         let lon = (self.lon + 180.0).rem_euclid(360.0) - 180.0;
         let (wgs84, utm) = (Crs::Epsg(4326), Crs::Epsg(epsg));
         let project = |x: f64, y: f64, from: &Crs, to: &Crs| {
-            transform_point(x, y, from, to).map_err(|e| ClientError::Cube {
+            transform_point(x, y, from, to).map_err(|e| PointError::Cube {
                 context: format!(
                     "from_point: projecting ({x}, {y}) from {} to {}",
                     from.short(),
@@ -447,7 +502,7 @@ impl PointQuery<'_> {
 /// bbox and the date interval (every page). Network I/O.
 ///
 /// ```no_run
-/// use stac_client::{PointOptions, PointQuery, search_point};
+/// use stac_gdal::point::{PointOptions, PointQuery, search_point};
 /// let found = search_point(
 ///     &PointQuery {
 ///         lat: 46.0, lon: 11.0, collection: "sentinel-2-l2a", bands: &["B04"],
@@ -456,14 +511,14 @@ impl PointQuery<'_> {
 ///     &PointOptions::default(),
 /// )?;
 /// println!("{} items in {:?}", found.items.len(), found.grid.bbox);
-/// # Ok::<(), stac_client::ClientError>(())
+/// # Ok::<(), stac_gdal::point::PointError>(())
 /// ```
 pub fn search_point(query: &PointQuery<'_>, options: &PointOptions) -> Result<PointSearch> {
     let grid = query.grid(options.units)?;
     let pixels = grid.grid.rows as u128 * grid.grid.cols as u128;
     if pixels > u128::from(options.cube.max_pixels) {
         // Refused before any request.
-        return Err(ClientError::Cube {
+        return Err(PointError::Cube {
             context: query.describe(&grid),
             source: Box::new(CubeError::GridTooLarge {
                 rows: grid.grid.rows as u64,
@@ -480,9 +535,9 @@ pub fn search_point(query: &PointQuery<'_>, options: &PointOptions) -> Result<Po
     if let Some(q) = &options.query {
         params = params.with_query(q.clone());
     }
-    let client = options.client.clone().with_signer(options.signer.clone());
+    let client = options.client.clone().with_signer(options.one_signer()?);
     let items = search_with(&options.endpoint, &[query.collection], params, client)?
-        .collect::<Result<Vec<Value>>>()?;
+        .collect::<std::result::Result<Vec<Value>, ClientError>>()?;
     Ok(PointSearch {
         grid,
         datetime,
@@ -521,10 +576,10 @@ pub trait FromPoint: Sized {
     ///
     /// Blocking (network I/O, then GDAL reads); do not call it from inside
     /// a tokio runtime. An empty search is the cube's "no timesteps" error
-    /// ([`ClientError::Cube`] wrapping [`CubeError::NoItems`]).
+    /// ([`PointError::Cube`] wrapping [`CubeError::NoItems`]).
     ///
     /// ```no_run
-    /// use stac_client::{FromPoint, PointOptions, PointQuery};
+    /// use stac_gdal::point::{FromPoint, PointOptions, PointQuery};
     /// use stac_cube::DatasetCollection;
     /// use stac_signers::PlanetaryComputerSigner;
     ///
@@ -536,7 +591,7 @@ pub trait FromPoint: Sized {
     ///     &PointOptions::default().with_signer(PlanetaryComputerSigner::new()),
     /// )?;
     /// assert_eq!(cube.shape().2, 64); // (time, band, 64, 64)
-    /// # Ok::<(), stac_client::ClientError>(())
+    /// # Ok::<(), stac_gdal::point::PointError>(())
     /// ```
     fn from_point(query: &PointQuery<'_>, options: &PointOptions) -> Result<Self>;
 }
@@ -549,7 +604,7 @@ impl FromPoint for DatasetCollection {
             query.bands,
             &options.cube_options(&found.grid),
         )
-        .map_err(|e| ClientError::Cube {
+        .map_err(|e| PointError::Cube {
             context: format!(
                 "{}: {} item(s) found",
                 query.describe(&found.grid),
@@ -660,7 +715,7 @@ mod tests {
             assert!(
                 matches!(
                     q.grid(EdgeUnits::Pixels),
-                    Err(ClientError::InvalidParameter { .. })
+                    Err(PointError::InvalidParameter { .. })
                 ),
                 "{q:?}"
             );
@@ -680,7 +735,7 @@ mod tests {
             .with_endpoint("http://127.0.0.1:9/")
             .with_cube(CubeOptions::default().with_max_pixels(100));
         let e = search_point(&query(46.0, 11.0, 64, 10.0), &options).unwrap_err();
-        let ClientError::Cube { source, .. } = &e else {
+        let PointError::Cube { source, .. } = &e else {
             panic!("{e}")
         };
         assert!(
@@ -702,6 +757,28 @@ mod tests {
         let o = PointOptions::default().with_align(false).cube_options(&g);
         assert_eq!(o.grid.like.as_ref(), Some(&g.grid));
         assert!(!o.align);
+        // A signer on the embedded options would be ignored: refused.
+        let two = PointOptions::default()
+            .with_cube(CubeOptions::default().with_signer(stac_signers::AnonymousSigner));
+        let e = two.one_signer().unwrap_err();
+        assert!(
+            matches!(
+                e,
+                PointError::InvalidParameter {
+                    parameter: "signer",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let two = PointOptions::default()
+            .with_client(ClientOptions::default().with_signer(PlanetaryComputerSigner::new()));
+        assert!(two.one_signer().is_err());
+        // with_align and with_cube share one home: the later call wins.
+        let later = PointOptions::default()
+            .with_cube(CubeOptions::default())
+            .with_align(false);
+        assert!(!later.cube.align);
         assert_eq!(
             o.signer.as_ref().map(|s| s.name().to_owned()).as_deref(),
             Some("planetary-computer")
