@@ -16,6 +16,7 @@
 //! mimalloc). It also checks the load really went through the stage over
 //! HTTP (nginx saw every file's bytes, the summary counts no miss) and that
 //! the pixels are the files' (band sums).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -295,7 +295,7 @@ fn keep_going_writes_a_strip_whose_every_source_failed_as_nodata() {
         band_scene(dir.path(), "south", 30, 40, 2),
     ];
     let nc = NetcdfOptions::default().with_chunk(16, 32);
-    let keep = CubeOptions::default().fail_on_error(false);
+    let keep = CubeOptions::default().with_fail_on_error(false);
     let plan = DatasetCollection::plan(&items, &["B04"], &keep).unwrap();
     let strict = DatasetCollection::plan(&items, &["B04"], &CubeOptions::default()).unwrap();
     // The north scene becomes unreadable after planning.

@@ -3,6 +3,7 @@
 //! within its deadline with a typed error; one that redirects to another
 //! origin (127.0.0.2) sends the credentials nowhere (the store follows no
 //! redirect) and fails with a typed error naming the status.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 #![cfg(feature = "s3")]
 
 use std::io::{Read, Write};
