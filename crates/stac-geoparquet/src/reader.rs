@@ -354,6 +354,78 @@ impl Source {
         }
     }
 
+    /// [`Reader::write_ndjson`].
+    fn write_ndjson(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        let io = |e: std::io::Error| GeoParquetError::io("<output>", e);
+        let mut n = 0u64;
+        let mut buf = Vec::with_capacity(1 << 20);
+        // Items the iterator already decoded come first.
+        for item in self.pending.drain(..) {
+            serde_json::to_writer(&mut buf, &item).map_err(|e| io(e.into()))?;
+            buf.push(b'\n');
+            n += 1;
+        }
+        let result = loop {
+            if let Some(e) = self.error.take() {
+                break Err(e);
+            }
+            match self.ready() {
+                None => break Ok(()),
+                Some(Err(e)) => break Err(e),
+                Some(Ok(())) => {}
+            }
+            let Some((rows, first, next)) = self.rows.as_mut() else {
+                break Ok(());
+            };
+            let options = self.decoder.options();
+            let mut extras = Vec::new();
+            while *next < rows.len() {
+                let at = *first + *next as u64;
+                while self.groups.get(self.group).is_some_and(|g| at >= g.end) {
+                    self.group += 1;
+                    self.group_used = 0;
+                }
+                extras.clear();
+                self.nulls.extras(at, &mut extras);
+                let mark = buf.len();
+                match rows.write_item(*next, &extras, &mut buf, options) {
+                    Ok(bytes) => {
+                        self.group_used = self.group_used.saturating_add(bytes);
+                        if let Some(g) = self.groups.get(self.group) {
+                            if self.group_used > g.budget {
+                                // Nothing past the budget is handed out.
+                                buf.truncate(mark);
+                                self.error =
+                                    Some(g.limit_error(&self.path, self.group, "decodes to"));
+                                self.done = true;
+                                break;
+                            }
+                        }
+                        n += 1;
+                        *next += 1;
+                    }
+                    Err(e) => {
+                        *next = rows.len();
+                        self.error = Some(row_error(&self.path, *first, e));
+                        self.done = true;
+                        break;
+                    }
+                }
+            }
+            if buf.len() >= 1 << 20 {
+                out.write_all(&buf).map_err(io)?;
+                buf.clear();
+            }
+            progress(n);
+        };
+        out.write_all(&buf).map_err(io)?;
+        result.map(|()| n)
+    }
+
     /// The next item.
     fn next_item(&mut self) -> Option<Result<Value>> {
         loop {
@@ -629,6 +701,39 @@ impl Reader {
             }
             Some(next)
         })
+    }
+
+    /// Write every remaining item as NDJSON, one line each, straight from
+    /// the Arrow columns (no [`Value`] built): the same bytes as
+    /// `serde_json::to_writer` of each item the iterator gives, each
+    /// followed by `\n`, with the same limits. Returns the number of items
+    /// written; an error ends the reader after the items before the bad
+    /// row were written.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("items.parquet");
+    /// # let items: Vec<_> = (0..3).map(|i| json!({"id": format!("a{i}"), "geometry": null, "properties": {}})).collect();
+    /// # stac_geoparquet::to_geoparquet(&items, &path, &Default::default())?;
+    /// let mut out = Vec::new();
+    /// let n = stac_geoparquet::Reader::open(&path)?.write_ndjson(&mut out)?;
+    /// assert_eq!(n, 3);
+    /// assert!(out.starts_with(br#"{"id":"a0","geometry":null,"properties":{}}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_ndjson(&mut self, out: &mut dyn std::io::Write) -> Result<u64> {
+        self.source.write_ndjson(out, &mut |_| {})
+    }
+
+    /// [`Reader::write_ndjson`], calling `progress` with the number of
+    /// items written so far after each record batch.
+    pub fn write_ndjson_with(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        self.source.write_ndjson(out, progress)
     }
 
     /// Items of the next record batch (the rest of the current one when

@@ -85,15 +85,16 @@ fn write_float(out: &mut Vec<u8>, f: f64, ints: bool, ctx: &Ctx<'_>) -> Result<(
 
 impl Rows {
     /// Write the item of `row` as one line of NDJSON (the item, then
-    /// `\n`), with the `extras` keys added where absent. On `Err`, nothing
-    /// of the row is left in `out`.
+    /// `\n`), with the `extras` keys added where absent: returns the
+    /// memory budget the row spent (what its `Value` would take). On `Err`,
+    /// nothing of the row is left in `out`.
     pub fn write_item(
         &mut self,
         row: usize,
         extras: &[Extra<'_>],
         out: &mut Vec<u8>,
         options: &ReadOptions,
-    ) -> Result<(), RowError> {
+    ) -> Result<u64, RowError> {
         let start = out.len();
         let mut ctx = Ctx {
             options,
@@ -113,7 +114,7 @@ impl Rows {
         match result {
             Ok(()) => {
                 out.push(b'\n');
-                Ok(())
+                Ok(ctx.budget.used())
             }
             Err(f) => {
                 out.truncate(start);
