@@ -18,7 +18,6 @@
 //! message.
 #![no_main]
 
-use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
@@ -104,14 +103,14 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let mut options = VrtOptions::default()
-        .separate(c[1] & 1 != 0)
-        .strict(c[1] & 2 != 0)
-        .order(if c[1] & 4 != 0 {
+        .with_separate(c[1] & 1 != 0)
+        .with_fail_on_error(c[1] & 2 != 0)
+        .with_order(if c[1] & 4 != 0 {
             MosaicOrder::EarlierOnTop
         } else {
             MosaicOrder::default()
         })
-        .resolution(match (c[1] >> 4) & 3 {
+        .with_resolution(match (c[1] >> 4) & 3 {
             0 => Resolution::Highest,
             1 => Resolution::Lowest,
             2 => Resolution::Average,
@@ -119,19 +118,19 @@ fuzz_target!(|data: &[u8]| {
         });
     if c[1] & 8 != 0 {
         let token = TOKENS[usize::from(c[9] >> 4) % TOKENS.len()];
-        options = options.signer(Arc::new(stac_signers::BearerTokenSigner::new(token)));
+        options = options.with_signer(stac_signers::BearerTokenSigner::new(token));
     }
     if c[1] & 64 != 0 {
-        options = options.bands([1]);
+        options = options.with_bands([1]);
     }
     if c[1] & 128 != 0 {
-        options = options.crs("EPSG:32630");
+        options = options.with_crs("EPSG:32630");
     }
     if c[9] & 1 != 0 {
-        options = options.href_policy(HrefPolicy::remote_only());
+        options = options.with_href_policy(HrefPolicy::remote_only());
     }
     if c[9] & 2 != 0 {
-        options = options.data_type(stac_meta::DataType::Float32);
+        options = options.with_data_type(stac_meta::DataType::Float32);
     }
 
     match stac_vrt::build_vrt_from_stac(&items, "data", &options) {

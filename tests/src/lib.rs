@@ -1,5 +1,9 @@
 //! Support for the workspace's end-to-end tests: where the shared fixtures
 //! live, and how to run the built `stac-gdal` binary.
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
+
+// Used by the `peak_rss` binary of this package, not by the library.
+use libc as _;
 
 pub mod fault_server;
 pub mod latency_nginx;

@@ -15,6 +15,7 @@
 //! Real rasters (GeoTIFFs written by GDAL), items written by `stac-gdal
 //! item`, a stac-geoparquet catalog written by `stac-gdal convert`, and a
 //! real HTTP server (with Range and ETag) for `download`.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::io::Write;
 use std::os::fd::{FromRawFd, OwnedFd};

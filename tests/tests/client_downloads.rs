@@ -2,6 +2,7 @@
 //! Bearer-protected, Range resume) and SeaweedFS S3 (SigV4 with
 //! requester-pays). Checksums and sizes verified, traversal contained,
 //! overwrite policies, `<id>.json` written, the `stac-gdal download` CLI.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeSet;
 use std::path::Path;

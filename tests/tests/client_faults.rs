@@ -3,6 +3,7 @@
 //! looping next links, POST `merge`, conformance checks before searching,
 //! max_items, empty pages, the signer on every request; downloads that are
 //! interrupted and resumed, and a concurrency limit.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -119,7 +120,7 @@ fn all_ids() -> Vec<String> {
 fn crawl(server: &FaultServer, options: ClientOptions) -> Result<Vec<Value>, ClientError> {
     let client = Client::new(&server.url("/"), options)?;
     client
-        .search(SearchParams::new().limit(PAGE as u32))?
+        .search(SearchParams::new().with_limit(PAGE as u32))?
         .collect()
 }
 
@@ -172,7 +173,7 @@ fn connection_dropped_mid_page_is_retried() {
 fn retries_give_up_with_a_typed_error() {
     let server = server_with_fault(2, |_| Some(Reply::status(503, &[])));
     let client = Client::new(&server.url("/"), fast_retry()).unwrap();
-    let mut it = client.search(SearchParams::new().limit(3)).unwrap();
+    let mut it = client.search(SearchParams::new().with_limit(3)).unwrap();
     let first: Vec<Value> = it.by_ref().take(3).map(Result::unwrap).collect();
     assert_eq!(ids(&first), ["i-00", "i-01", "i-02"]);
     let err = it.next().expect("an error").unwrap_err();
@@ -200,7 +201,7 @@ fn malformed_page_names_url_and_page() {
     });
     let client = Client::new(&server.url("/"), fast_retry()).unwrap();
     let results: Vec<Result<Value, ClientError>> = client
-        .search(SearchParams::new().limit(3))
+        .search(SearchParams::new().with_limit(3))
         .unwrap()
         .collect();
     assert_eq!(results.len(), 7, "6 items then one error");
@@ -259,7 +260,7 @@ fn looping_next_link_is_detected() {
     port_cell.set(server.port()).unwrap();
     let client = Client::new(&server.url("/"), fast_retry()).unwrap();
     let results: Vec<_> = client
-        .search(SearchParams::new().limit(3))
+        .search(SearchParams::new().with_limit(3))
         .unwrap()
         .collect();
     assert_eq!(results.len(), 10, "9 items then the loop error");
@@ -310,9 +311,9 @@ fn post_merge_body_headers_and_signer_on_every_request() {
         fast_retry().with_signer(BearerTokenSigner::new("tok-123").with_allow_http([home]));
     let client = Client::new(&server.url("/"), options).unwrap();
     let params = SearchParams::new()
-        .collections(["c1"])
-        .bbox([-10.0, -10.0, 0.0, -5.0])
-        .limit(3);
+        .with_collections(["c1"])
+        .with_bbox([-10.0, -10.0, 0.0, -5.0])
+        .with_limit(3);
     let items: Vec<Value> = client.search(params).unwrap().map(Result::unwrap).collect();
     assert_eq!(ids(&items), all_ids());
     let searches = server.requests_to("/search");
@@ -351,11 +352,14 @@ fn unsupported_parameters_are_rejected_before_searching() {
     let client = Client::new(&server.url("/"), fast_retry()).unwrap();
     for (params, name) in [
         (
-            SearchParams::new().filter(Filter::Text("id = 'x'".into())),
+            SearchParams::new().with_filter(Filter::Text("id = 'x'".into())),
             "filter",
         ),
-        (SearchParams::new().sortby("-id"), "sortby"),
-        (SearchParams::new().query(json!({"x": {"eq": 1}})), "query"),
+        (SearchParams::new().with_sortby("-id"), "sortby"),
+        (
+            SearchParams::new().with_query(json!({"x": {"eq": 1}})),
+            "query",
+        ),
     ] {
         match client.search(params) {
             Err(ClientError::Unsupported { parameter, .. }) => assert_eq!(parameter, name),
@@ -364,7 +368,7 @@ fn unsupported_parameters_are_rejected_before_searching() {
     }
     // Invalid parameters fail without any request at all.
     let before = server.requests().len();
-    let bad = client.search(SearchParams::new().datetime("last tuesday"));
+    let bad = client.search(SearchParams::new().with_datetime("last tuesday"));
     assert!(matches!(
         bad,
         Err(ClientError::InvalidParameter {
@@ -382,7 +386,7 @@ fn max_items_empty_pages_and_get_fallback() {
     let server = server_with_fault(99, |_| None);
     let client = Client::new(&server.url("/"), fast_retry()).unwrap();
     let items: Vec<Value> = client
-        .search(SearchParams::new().limit(3).max_items(5))
+        .search(SearchParams::new().with_limit(3).with_max_items(5))
         .unwrap()
         .map(Result::unwrap)
         .collect();
@@ -462,7 +466,7 @@ async fn async_stream_yields_every_item_once() {
     let stream = stac_client::search_async(
         &server.url("/"),
         &[],
-        SearchParams::new().limit(3),
+        SearchParams::new().with_limit(3),
         fast_retry(),
     )
     .await
@@ -680,7 +684,7 @@ fn next_page_is_prefetched_while_items_are_consumed() {
     client.landing_page().unwrap();
     let start = Instant::now();
     let mut n = 0;
-    for item in client.search(SearchParams::new().limit(3)).unwrap() {
+    for item in client.search(SearchParams::new().with_limit(3)).unwrap() {
         item.unwrap();
         n += 1;
         if n % PAGE == 0 || n == ITEMS {

@@ -10,6 +10,7 @@
 //! the file and position it must come from.
 //!
 //! One pgstac and one nginx for the binary, sub-cases run in turn.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -268,10 +269,10 @@ fn live_catalog_against_pgstac() {
         &url,
         &[COLLECTION],
         SearchParams::new()
-            .bbox(SEARCH_BBOX.to_vec())
-            .datetime("2021-06")
-            .query(json!({"eo:cloud_cover": {"lt": 20}}))
-            .max_items(12),
+            .with_bbox(SEARCH_BBOX.to_vec())
+            .with_datetime("2021-06")
+            .with_query(json!({"eo:cloud_cover": {"lt": 20}}))
+            .with_max_items(12),
         ClientOptions::default(),
     )
     .unwrap()

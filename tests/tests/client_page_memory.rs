@@ -9,6 +9,7 @@
 //! the `peak_rss` helper, printed for docs/reliability.md) stays under
 //! 4 × `max_page_bytes` (the default, 64 MiB) above the baseline: the same
 //! command on a one-item page (about 50 MB: the CLI links GDAL).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::sync::{Arc, OnceLock};
 

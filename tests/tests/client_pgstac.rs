@@ -7,6 +7,7 @@
 //! One server for the whole binary, in one test function running the
 //! sub-cases in turn (pgstac takes ~5 s to start; it is stopped on drop,
 //! also when a sub-case fails).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -18,6 +19,7 @@ use stac_client::{
 };
 use stac_gdal_e2e::pgstac::{PgStac, catalog_item};
 use stac_signers::{GdalEnv, Request, Signer, SignerError};
+use std::sync::Arc;
 
 const N: usize = 25;
 
@@ -146,47 +148,56 @@ fn pgstac_search_collections_and_cli() {
     });
     assert_eq!(june.len(), 14);
     let params = SearchParams::new()
-        .collections(["coll-a"])
-        .bbox(bbox)
-        .datetime("2023-01-01T00:00:00Z/2023-06-01T00:00:00Z")
-        .limit(2);
+        .with_collections(["coll-a"])
+        .with_bbox(bbox)
+        .with_datetime("2023-01-01T00:00:00Z/2023-06-01T00:00:00Z")
+        .with_limit(2);
     assert_eq!(unique_ids(&run(&get, params.clone())), june, "GET paging");
     assert_eq!(unique_ids(&run(&auto, params.clone())), june, "POST paging");
     let march = run(
         &get,
         params
             .clone()
-            .datetime("2023-01-01T00:00:00Z/2023-03-01T00:00:00Z"),
+            .with_datetime("2023-01-01T00:00:00Z/2023-03-01T00:00:00Z"),
     );
     assert_eq!(march.len(), 6);
 
     // max_items caps the total across pages.
-    assert_eq!(run(&get, params.clone().max_items(5)).len(), 5);
-    assert_eq!(run(&auto, params.clone().max_items(5)).len(), 5);
+    assert_eq!(run(&get, params.clone().with_max_items(5)).len(), 5);
+    assert_eq!(run(&auto, params.clone().with_max_items(5)).len(), 5);
 
     // bbox alone over both collections (34), and the same as intersects.
     let all34 = expected(|i| bbox_hits(i, bbox));
     assert_eq!(all34.len(), 34);
     assert_eq!(
-        unique_ids(&run(&get, SearchParams::new().bbox(bbox).limit(10))),
+        unique_ids(&run(
+            &get,
+            SearchParams::new().with_bbox(bbox).with_limit(10)
+        )),
         all34
     );
     let poly = json!({"type": "Polygon", "coordinates": [[[-10, -10], [0, -10], [0, -5], [-10, -5], [-10, -10]]]});
     assert_eq!(
-        unique_ids(&run(&auto, SearchParams::new().intersects(poly).limit(10))),
+        unique_ids(&run(
+            &auto,
+            SearchParams::new().with_intersects(poly).with_limit(10)
+        )),
         all34
     );
 
     // ids; an instant; an open interval.
     let two = run(
         &get,
-        SearchParams::new().ids(["coll-a-item-001", "coll-b-item-002"]),
+        SearchParams::new().with_ids(["coll-a-item-001", "coll-b-item-002"]),
     );
     assert_eq!(
         unique_ids(&two),
         BTreeSet::from(["coll-a-item-001".into(), "coll-b-item-002".into()])
     );
-    let instant = run(&get, SearchParams::new().datetime("2023-01-08T00:00:00Z"));
+    let instant = run(
+        &get,
+        SearchParams::new().with_datetime("2023-01-08T00:00:00Z"),
+    );
     assert_eq!(
         unique_ids(&instant),
         expected(|i| dt(i) == "2023-01-08T00:00:00Z")
@@ -194,9 +205,9 @@ fn pgstac_search_collections_and_cli() {
     let open = run(
         &auto,
         SearchParams::new()
-            .collections(["coll-b"])
-            .datetime_interval(Some("2023-05-01T00:00:00Z"), None)
-            .limit(7),
+            .with_collections(["coll-b"])
+            .with_datetime_interval(Some("2023-05-01T00:00:00Z"), None)
+            .with_limit(7),
     );
     assert_eq!(
         unique_ids(&open),
@@ -209,23 +220,23 @@ fn pgstac_search_collections_and_cli() {
     });
     assert_eq!(cloudy.len(), 9);
     let text = SearchParams::new()
-        .collections(["coll-a"])
-        .filter(Filter::Text("\"eo:cloud_cover\" < 30".into()))
-        .limit(4);
+        .with_collections(["coll-a"])
+        .with_filter(Filter::Text("\"eo:cloud_cover\" < 30".into()))
+        .with_limit(4);
     assert_eq!(unique_ids(&run(&get, text)), cloudy, "CQL2 text");
     let cql_json = SearchParams::new()
-        .collections(["coll-a"])
-        .filter(Filter::Json(
+        .with_collections(["coll-a"])
+        .with_filter(Filter::Json(
             json!({"op": "<", "args": [{"property": "eo:cloud_cover"}, 30]}),
         ))
-        .limit(4);
+        .with_limit(4);
     assert_eq!(unique_ids(&run(&auto, cql_json)), cloudy, "CQL2 JSON");
 
     // Query extension (POST).
     let query = SearchParams::new()
-        .collections(["coll-a"])
-        .query(json!({"eo:cloud_cover": {"lt": 30}}))
-        .limit(4);
+        .with_collections(["coll-a"])
+        .with_query(json!({"eo:cloud_cover": {"lt": 30}}))
+        .with_limit(4);
     assert_eq!(unique_ids(&run(&auto, query)), cloudy, "query");
 
     // sortby, both directions, both methods.
@@ -237,17 +248,17 @@ fn pgstac_search_collections_and_cli() {
         let up = run(
             client,
             SearchParams::new()
-                .collections(["coll-a"])
-                .sortby("+properties.datetime")
-                .limit(10),
+                .with_collections(["coll-a"])
+                .with_sortby("+properties.datetime")
+                .with_limit(10),
         );
         assert_eq!(id_list(&up), asc);
         let down = run(
             client,
             SearchParams::new()
-                .collections(["coll-a"])
-                .sortby("-properties.datetime")
-                .limit(10),
+                .with_collections(["coll-a"])
+                .with_sortby("-properties.datetime")
+                .with_limit(10),
         );
         let mut desc = asc.clone();
         desc.reverse();
@@ -259,9 +270,9 @@ fn pgstac_search_collections_and_cli() {
         let items = run(
             client,
             SearchParams::new()
-                .collections(["coll-a"])
-                .fields(Fields::parse("-properties.proj:transform"))
-                .max_items(3),
+                .with_collections(["coll-a"])
+                .with_fields(Fields::parse("-properties.proj:transform"))
+                .with_max_items(3),
         );
         assert_eq!(items.len(), 3);
         for i in &items {
@@ -274,11 +285,11 @@ fn pgstac_search_collections_and_cli() {
     let signed = Client::new(
         &url,
         ClientOptions::default()
-            .with_signer(QuerySigner)
+            .with_signer(Arc::new(QuerySigner) as Arc<dyn Signer>)
             .with_sign_items(true),
     )
     .unwrap()
-    .search(SearchParams::new().ids(["coll-a-item-003"]))
+    .search(SearchParams::new().with_ids(["coll-a-item-003"]))
     .unwrap()
     .item_collection()
     .unwrap();
@@ -298,7 +309,7 @@ fn pgstac_search_collections_and_cli() {
         stac_client::search_async(
             &url,
             &["coll-b"],
-            SearchParams::new().limit(6),
+            SearchParams::new().with_limit(6),
             ClientOptions::default(),
         )
         .await

@@ -12,6 +12,7 @@
 //!   for a same-day mosaic (two items per day, each file read by two tasks);
 //! - the load's JSON summary counts what nginx saw (requests, bytes) and
 //!   reports no misses.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::Command;
@@ -124,8 +125,8 @@ fn default_load_keeps_requests_in_flight_and_matches_local() {
         (
             "mosaic",
             CubeOptions::default()
-                .groupby(GroupBy::SolarDay)
-                .block_pixels(SIZE * 1024),
+                .with_groupby(GroupBy::SolarDay)
+                .with_block_pixels(SIZE * 1024),
         ),
     ] {
         let remote: Vec<Value> = (0..DAYS * 2)

@@ -12,6 +12,7 @@
 //! geobox, nodata, and the per-timestep item ids. GDAL's own tools open the
 //! same file classically (`gdalinfo NETCDF:"file":band`, georeferenced)
 //! and through the multidimensional API (`gdalmdiminfo`).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::Command;

@@ -9,6 +9,7 @@
 //! (`xtask/peers/cube/generate.py`, scenes of 256 px): a time stack with
 //! mixed resolutions (B02/B03 at 10 m, B05 at 20 m), a solar-day mosaic of
 //! overlapping tiles, and a 3-band asset.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -8,6 +8,7 @@
 //! requests in flight (remote blocks are fetched 4 per thread at once;
 //! recorded in docs/ARCHITECTURE.md). The figures are printed for the
 //! report.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::Command;

@@ -3,6 +3,7 @@
 //! polls the process's resident set from `/proc` and kills it the moment
 //! it passes a 160 MiB cap (a quarter of the cube). The write must
 //! succeed under the cap; the peak it measured is printed.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

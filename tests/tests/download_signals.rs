@@ -4,6 +4,7 @@
 //! the process exits 130/143 and no temp file is left in or beside the
 //! destination; after any of the three, a rerun gives exactly the output of
 //! an uninterrupted run, and leaves no temp file either.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

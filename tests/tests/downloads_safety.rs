@@ -4,6 +4,7 @@
 //! every name the tool uses, names that differ only in case, Windows device
 //! names, hostile ids, an existing file under the item JSON's name, the
 //! manifest, and `--include` of a key no item has.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

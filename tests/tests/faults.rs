@@ -5,6 +5,7 @@
 //! range reads), the CLI killed during a download (then resumed and
 //! verified), and GeoParquet writes that fail midway (injected error, a
 //! failing rename, `RLIMIT_FSIZE`, a read-only mount, a full tmpfs).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -92,7 +93,7 @@ fn all_ids() -> Vec<String> {
 fn crawl(server: &FaultServer, options: ClientOptions) -> Vec<Result<Value, ClientError>> {
     Client::new(&server.url("/"), options)
         .unwrap()
-        .search(SearchParams::new().limit(PAGE as u32))
+        .search(SearchParams::new().with_limit(PAGE as u32))
         .unwrap()
         .collect()
 }
@@ -670,7 +671,9 @@ fn fast_gdal() -> GdalEnv {
 fn cube_lists_unreadable_sources_and_keeps_good_pixels_exact() {
     let dir = tempfile::tempdir().unwrap();
     let (server, items) = faulty_cogs(dir.path());
-    let options = CubeOptions::default().env(fast_gdal()).fail_on_error(false);
+    let options = CubeOptions::default()
+        .with_env(fast_gdal())
+        .with_fail_on_error(false);
     let start = Instant::now();
     let cube = DatasetCollection::from_stac(&items, &["data"], &options).expect("a partial cube");
     assert!(
@@ -706,10 +709,10 @@ fn cube_lists_unreadable_sources_and_keeps_good_pixels_exact() {
         &items,
         &["data"],
         &CubeOptions::default()
-            .env(fast_gdal())
-            .fail_on_error(false)
-            .block_pixels(128 * SIDE)
-            .threads(1),
+            .with_env(fast_gdal())
+            .with_fail_on_error(false)
+            .with_block_pixels(128 * SIDE)
+            .with_threads(1),
     )
     .unwrap();
     assert_eq!(cube.failures().len(), 3);
@@ -754,7 +757,9 @@ fn cube_where_every_source_fails_is_an_error_even_when_keeping_going() {
     let err = DatasetCollection::from_stac(
         &items[1..],
         &["data"],
-        &CubeOptions::default().env(fast_gdal()).fail_on_error(false),
+        &CubeOptions::default()
+            .with_env(fast_gdal())
+            .with_fail_on_error(false),
     )
     .expect_err("an all-nodata cube was returned");
     match &err {
@@ -770,7 +775,7 @@ fn cube_fails_by_default_naming_every_unreadable_source() {
     let err = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().env(fast_gdal()).threads(1),
+        &CubeOptions::default().with_env(fast_gdal()).with_threads(1),
     )
     .expect_err("unreadable sources are an error by default");
     let text = err.to_string();
@@ -789,7 +794,7 @@ fn cube_fails_by_default_naming_every_unreadable_source() {
     let err = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().env(fast_gdal()).threads(4),
+        &CubeOptions::default().with_env(fast_gdal()).with_threads(4),
     )
     .unwrap_err();
     match &err {

@@ -10,6 +10,7 @@
 //!   only), over a real Bearer-protected nginx;
 //! - `int8` bands become a VRT `Int8` band on GDAL ≥ 3.7, and a lossless
 //!   `Int16` on 3.6, which has no `Int8` type.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 #[path = "../../crates/stac-vrt/tests/mosaic/support.rs"]
 mod vrt_support;
@@ -62,7 +63,7 @@ fn vrt_headers_travel_the_way_the_running_gdal_supports() {
     let vrt = build_vrt_from_stac(
         &items,
         "data",
-        &VrtOptions::default().signer(bearer(token, &nginx)),
+        &VrtOptions::default().with_signer(bearer(token, &nginx)),
     )
     .unwrap();
     // The document as built, headers included, written as is.

@@ -2,6 +2,7 @@
 //! once, and checked against `$STAC_GDAL_EXPECT_GDAL` when it is set
 //! (`cargo xtask gdal-3.12` sets it to the wheel's version, so a build that
 //! silently linked the system's GDAL fails here instead of passing on 3.6).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 #[test]
 fn the_running_gdal_is_the_expected_one() {

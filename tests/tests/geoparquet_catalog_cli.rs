@@ -4,6 +4,7 @@
 //! directly, with `--bbox`/`--datetime`/`--filter` pushed down to the
 //! catalog search. The rasters are real GeoTIFFs served by nginx on
 //! 127.0.0.1.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,6 +2,7 @@
 //! 9–13, as seen in the CLI): each exits 1 with a one-line message, writes
 //! no output file and leaves nothing behind, within bounded memory. The
 //! files are generated here.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

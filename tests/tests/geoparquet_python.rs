@@ -6,6 +6,7 @@
 //! xtask setup` creates — which write their own files back, and stac-gdal
 //! reads those. Both directions must give the same items (up to what each
 //! peer is allowed to change, below).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::Command;

@@ -14,6 +14,7 @@
 //! search` CLI on the file must print the same items as on the API.
 //!
 //! One server for the whole binary (pgstac takes seconds to start).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -275,47 +276,47 @@ fn catalog_file_search_equals_pgstac() {
     let cases: Vec<(&str, SearchParams)> = vec![
         // Spatial: the bbox overlaps every coll-c box in the first row, but
         // only some shapes (triangles, multipolygons) reach it.
-        ("bbox", p().bbox([20.7, 0.7, 25.2, 0.95])),
-        ("bbox across coll-a", p().bbox([-9.5, -9.5, -4.5, -4.5])),
-        ("intersects", p().intersects(poly.clone())),
+        ("bbox", p().with_bbox([20.7, 0.7, 25.2, 0.95])),
+        ("bbox across coll-a", p().with_bbox([-9.5, -9.5, -4.5, -4.5])),
+        ("intersects", p().with_intersects(poly.clone())),
         // Time: instants, open and closed intervals, start/end ranges.
-        ("datetime instant", p().datetime("2023-03-13T10:30:00Z")),
-        ("datetime in a range", p().datetime("2023-03-05T00:00:00Z")),
-        ("datetime closed", p().datetime("2023-03-05T00:00:00Z/2023-03-12T00:00:00Z")),
-        ("datetime open end", p().datetime("2023-03-20T00:00:00Z/..")),
-        ("datetime open start", p().datetime("../2023-01-20T00:00:00Z")),
-        ("collections", p().collections(["coll-c"])),
-        ("collections two", p().collections(["coll-a", "coll-c"]).datetime("2023-01-01T00:00:00Z/2023-03-10T00:00:00Z")),
-        ("ids", p().ids(["coll-a-item-003", "coll-c-item-007", "nope"])),
+        ("datetime instant", p().with_datetime("2023-03-13T10:30:00Z")),
+        ("datetime in a range", p().with_datetime("2023-03-05T00:00:00Z")),
+        ("datetime closed", p().with_datetime("2023-03-05T00:00:00Z/2023-03-12T00:00:00Z")),
+        ("datetime open end", p().with_datetime("2023-03-20T00:00:00Z/..")),
+        ("datetime open start", p().with_datetime("../2023-01-20T00:00:00Z")),
+        ("collections", p().with_collections(["coll-c"])),
+        ("collections two", p().with_collections(["coll-a", "coll-c"]).with_datetime("2023-01-01T00:00:00Z/2023-03-10T00:00:00Z")),
+        ("ids", p().with_ids(["coll-a-item-003", "coll-c-item-007", "nope"])),
         // The query extension.
-        ("query lt", p().query(json!({"eo:cloud_cover": {"lt": 20}}))),
-        ("query eq", p().collections(["coll-c"]).query(json!({"platform": {"eq": "landsat-8"}}))),
+        ("query lt", p().with_query(json!({"eo:cloud_cover": {"lt": 20}}))),
+        ("query eq", p().with_collections(["coll-c"]).with_query(json!({"platform": {"eq": "landsat-8"}}))),
         // CQL2 text.
-        ("cql2 <", p().filter(text("\"eo:cloud_cover\" < 30"))),
-        ("cql2 >= and <=", p().filter(text("\"eo:cloud_cover\" >= 30 AND \"eo:cloud_cover\" <= 60"))),
-        ("cql2 in", p().filter(text("platform IN ('sentinel-2a', 'landsat-8')"))),
-        ("cql2 like", p().filter(text("platform LIKE 'sentinel%'"))),
-        ("cql2 id like", p().filter(text("id LIKE 'coll-c-item-01_'"))),
-        ("cql2 between", p().filter(text("\"eo:cloud_cover\" BETWEEN 10 AND 40"))),
-        ("cql2 is null", p().collections(["coll-c"]).filter(text("\"eo:cloud_cover\" IS NULL"))),
-        ("cql2 platform is null", p().collections(["coll-c"]).filter(text("platform IS NULL"))),
-        ("cql2 not", p().filter(text("NOT (\"eo:cloud_cover\" < 50)"))),
-        ("cql2 or", p().filter(text("platform = 'landsat-8' OR \"eo:cloud_cover\" < 10"))),
-        ("cql2 and collection", p().filter(text("collection = 'coll-c' AND gsd = 10"))),
+        ("cql2 <", p().with_filter(text("\"eo:cloud_cover\" < 30"))),
+        ("cql2 >= and <=", p().with_filter(text("\"eo:cloud_cover\" >= 30 AND \"eo:cloud_cover\" <= 60"))),
+        ("cql2 in", p().with_filter(text("platform IN ('sentinel-2a', 'landsat-8')"))),
+        ("cql2 like", p().with_filter(text("platform LIKE 'sentinel%'"))),
+        ("cql2 id like", p().with_filter(text("id LIKE 'coll-c-item-01_'"))),
+        ("cql2 between", p().with_filter(text("\"eo:cloud_cover\" BETWEEN 10 AND 40"))),
+        ("cql2 is null", p().with_collections(["coll-c"]).with_filter(text("\"eo:cloud_cover\" IS NULL"))),
+        ("cql2 platform is null", p().with_collections(["coll-c"]).with_filter(text("platform IS NULL"))),
+        ("cql2 not", p().with_filter(text("NOT (\"eo:cloud_cover\" < 50)"))),
+        ("cql2 or", p().with_filter(text("platform = 'landsat-8' OR \"eo:cloud_cover\" < 10"))),
+        ("cql2 and collection", p().with_filter(text("collection = 'coll-c' AND gsd = 10"))),
         (
             "cql2 s_intersects",
-            p().filter(text("S_INTERSECTS(geometry, POLYGON((20.2 0.2, 24 0.2, 24 0.9, 20.2 0.9, 20.2 0.2)))")),
+            p().with_filter(text("S_INTERSECTS(geometry, POLYGON((20.2 0.2, 24 0.2, 24 0.9, 20.2 0.9, 20.2 0.2)))")),
         ),
         (
             "cql2 t_intersects",
-            p().filter(text("T_INTERSECTS(datetime, INTERVAL('2023-03-10T00:00:00Z', '2023-03-20T00:00:00Z'))")),
+            p().with_filter(text("T_INTERSECTS(datetime, INTERVAL('2023-03-10T00:00:00Z', '2023-03-20T00:00:00Z'))")),
         ),
-        ("cql2 timestamp >", p().filter(text("datetime > TIMESTAMP('2023-03-15T00:00:00Z')"))),
-        ("cql2 end_datetime <", p().filter(text("end_datetime < TIMESTAMP('2023-01-15T00:00:00Z')"))),
+        ("cql2 timestamp >", p().with_filter(text("datetime > TIMESTAMP('2023-03-15T00:00:00Z')"))),
+        ("cql2 end_datetime <", p().with_filter(text("end_datetime < TIMESTAMP('2023-01-15T00:00:00Z')"))),
         // CQL2 JSON.
         (
             "cql2-json and/or/not",
-            p().filter(Filter::Json(json!({"op": "and", "args": [
+            p().with_filter(Filter::Json(json!({"op": "and", "args": [
                 {"op": "or", "args": [
                     {"op": "=", "args": [{"property": "platform"}, "sentinel-2b"]},
                     {"op": "isNull", "args": [{"property": "eo:cloud_cover"}]}]},
@@ -323,41 +324,41 @@ fn catalog_file_search_equals_pgstac() {
         ),
         (
             "cql2-json s_intersects",
-            p().filter(Filter::Json(json!({"op": "s_intersects", "args": [{"property": "geometry"}, poly]}))),
+            p().with_filter(Filter::Json(json!({"op": "s_intersects", "args": [{"property": "geometry"}, poly]}))),
         ),
         (
             "cql2-json t_before",
-            p().filter(Filter::Json(json!({"op": "t_before", "args": [{"property": "datetime"}, {"timestamp": "2023-03-10T00:00:00Z"}]}))),
+            p().with_filter(Filter::Json(json!({"op": "t_before", "args": [{"property": "datetime"}, {"timestamp": "2023-03-10T00:00:00Z"}]}))),
         ),
         (
             "cql2-json t_during",
-            p().filter(Filter::Json(json!({"op": "t_during", "args": [{"property": "datetime"}, {"interval": ["2023-03-01T00:00:00Z", "2023-03-25T00:00:00Z"]}]}))),
+            p().with_filter(Filter::Json(json!({"op": "t_during", "args": [{"property": "datetime"}, {"interval": ["2023-03-01T00:00:00Z", "2023-03-25T00:00:00Z"]}]}))),
         ),
         (
             "cql2-json in + between",
-            p().filter(Filter::Json(json!({"op": "and", "args": [
+            p().with_filter(Filter::Json(json!({"op": "and", "args": [
                 {"op": "in", "args": [{"property": "collection"}, ["coll-b", "coll-c"]]},
                 {"op": "between", "args": [{"property": "eo:cloud_cover"}, 20, 70]}]}))),
         ),
         (
             "cql2-json like",
-            p().filter(Filter::Json(json!({"op": "like", "args": [{"property": "id"}, "coll-b-item-00%"]}))),
+            p().with_filter(Filter::Json(json!({"op": "like", "args": [{"property": "id"}, "coll-b-item-00%"]}))),
         ),
         // Sorting and paging: pages of 3, 7 items.
-        ("sortby -eo:cloud_cover", p().collections(["coll-a"]).sortby("-eo:cloud_cover").limit(3).max_items(7)),
-        ("sortby with nulls", p().collections(["coll-c"]).sortby("eo:cloud_cover").limit(4).max_items(30)),
-        ("sortby -with nulls", p().collections(["coll-c"]).sortby("-eo:cloud_cover").limit(4).max_items(30)),
-        ("sortby datetime", p().bbox([20.0, 0.0, 30.0, 8.0]).sortby("datetime").limit(3).max_items(7)),
-        ("sortby +id", p().filter(text("gsd = 10")).sortby("+id").limit(4).max_items(9)),
-        ("sortby collection, -datetime", p().sortby("collection").sortby("-datetime").limit(5).max_items(12)),
+        ("sortby -eo:cloud_cover", p().with_collections(["coll-a"]).with_sortby("-eo:cloud_cover").with_limit(3).with_max_items(7)),
+        ("sortby with nulls", p().with_collections(["coll-c"]).with_sortby("eo:cloud_cover").with_limit(4).with_max_items(30)),
+        ("sortby -with nulls", p().with_collections(["coll-c"]).with_sortby("-eo:cloud_cover").with_limit(4).with_max_items(30)),
+        ("sortby datetime", p().with_bbox([20.0, 0.0, 30.0, 8.0]).with_sortby("datetime").with_limit(3).with_max_items(7)),
+        ("sortby +id", p().with_filter(text("gsd = 10")).with_sortby("+id").with_limit(4).with_max_items(9)),
+        ("sortby collection, -datetime", p().with_sortby("collection").with_sortby("-datetime").with_limit(5).with_max_items(12)),
         // Fields.
         (
             "fields include",
-            p().collections(["coll-c"]).sortby("id").fields(Fields::parse("properties.gsd,assets")).max_items(4),
+            p().with_collections(["coll-c"]).with_sortby("id").with_fields(Fields::parse("properties.gsd,assets")).with_max_items(4),
         ),
         (
             "fields exclude",
-            p().collections(["coll-a"]).sortby("id").fields(Fields::parse("-assets,-properties.proj:transform,-links")).max_items(4),
+            p().with_collections(["coll-a"]).with_sortby("id").with_fields(Fields::parse("-assets,-properties.proj:transform,-links")).with_max_items(4),
         ),
     ];
     for (what, params) in cases {

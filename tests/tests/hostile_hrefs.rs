@@ -5,6 +5,7 @@
 //! Each hostile href is refused with a typed error naming the item, the
 //! asset and the rule, and nothing is opened: a raw TCP listener standing
 //! in for `PG:` and `WMS:` sees no connection.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::io::Read;
 use std::net::TcpListener;
@@ -231,7 +232,7 @@ fn a_remote_vrt_brings_no_local_pixels_into_a_cube() {
     assert!(server.requests().is_empty(), "the VRT was fetched");
     // Allowed: fetched once, its local source refused, no pixel read.
     let opts =
-        CubeOptions::default().href_policy(HrefPolicy::default().with_allow_remote_vrt(true));
+        CubeOptions::default().with_href_policy(HrefPolicy::default().with_allow_remote_vrt(true));
     let e = DatasetCollection::from_stac(&items, &["data"], &opts).unwrap_err();
     assert!(e.to_string().contains("vrt-source"), "{e}");
     assert!(
@@ -271,7 +272,7 @@ fn local_hrefs_from_remote_items_are_refused_unless_allowed() {
     let cube = DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default()).unwrap();
     assert_eq!(cube.shape(), (2, 1, 4, 4));
     // Items from a STAC API: refused, naming the rule.
-    let api = CubeOptions::default().href_policy(HrefPolicy::for_api_items());
+    let api = CubeOptions::default().with_href_policy(HrefPolicy::for_api_items());
     let e = DatasetCollection::from_stac(&items, &["data"], &api).unwrap_err();
     assert_eq!(cube_rule(&e).as_deref(), Some("local-path"), "{e}");
     let e = load_asset(

@@ -1,6 +1,7 @@
 //! The multi-origin nginx harness itself (`stac_gdal_e2e::origins`): each
 //! origin logs the credentials it received, serves Range, redirects to
 //! another origin, trickles, and proxies.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};

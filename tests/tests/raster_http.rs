@@ -2,6 +2,7 @@
 //! `read_item_part` / `read_item_preview` fetches only the byte ranges it
 //! needs; signer credentials (GDAL env, signed hrefs) are installed per
 //! thread and never appear in errors.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::Command;

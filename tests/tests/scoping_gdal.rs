@@ -23,6 +23,7 @@
 //! Also: a redirect to an S3-style presigned URL, which GDAL would query
 //! directly (with every header) on later reads, gets no credential; and
 //! `CPL_DEBUG=ON` `vrt` output holds no signed query or URL password.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::Command;
@@ -177,9 +178,9 @@ fn library(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
     // The cube.
     let its = items(case, "cube", false, false);
     let options = CubeOptions::default()
-        .signer(case.signer.clone())
-        .env(case.env.clone())
-        .fail_on_error(false);
+        .with_signer(case.signer.clone())
+        .with_env(case.env.clone())
+        .with_fail_on_error(false);
     corpus.debug(&format!("{name}: cube options"), &options);
     let cube = DatasetCollection::from_stac(&its, &["data"], &options)
         .unwrap_or_else(|e| panic!("{name}: cube: {e}"));
@@ -212,7 +213,7 @@ fn library(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
             std::slice::from_ref(&it),
             "data",
             &VrtOptions::default()
-                .signer(case.signer.clone())
+                .with_signer(case.signer.clone())
                 .with_env(case.env.clone()),
         )
         .unwrap_or_else(|e| panic!("{name}: vrt of {id}: {e}"));
@@ -288,11 +289,11 @@ fn library(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
     };
     let point_options = PointOptions::default()
         .with_endpoint(server.url("/"))
-        .with_shared_signer(case.signer.clone())
+        .with_signer(case.signer.clone())
         .with_cube(
             CubeOptions::default()
-                .env(case.env.clone())
-                .fail_on_error(false),
+                .with_env(case.env.clone())
+                .with_fail_on_error(false),
         );
     corpus.debug(&format!("{name}: point options"), &point_options);
     let cube = DatasetCollection::from_point(&query, &point_options)
@@ -309,8 +310,8 @@ fn library(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
     // Failures: a wrong credential, a missing file.
     let a = &items(case, "cube", false, false)[0];
     let wrong = CubeOptions::default()
-        .signer(case.wrong.clone())
-        .env(case.env.clone());
+        .with_signer(case.wrong.clone())
+        .with_env(case.env.clone());
     let mut other_url = a.clone();
     // Another URL of the same bytes: GDAL's cache would serve those the
     // right credential fetched.
@@ -333,8 +334,8 @@ fn library(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
         std::slice::from_ref(&missing),
         &["data"],
         &CubeOptions::default()
-            .signer(case.signer.clone())
-            .env(case.env.clone()),
+            .with_signer(case.signer.clone())
+            .with_env(case.env.clone()),
     )
     .expect_err("a missing file fails the cube");
     corpus.error(&format!("{name}: cube of a missing file"), &e);
@@ -342,7 +343,7 @@ fn library(case: &SignerCase, corpus: &mut Corpus, out: &Path) {
         std::slice::from_ref(&missing),
         "data",
         &VrtOptions::default()
-            .signer(case.signer.clone())
+            .with_signer(case.signer.clone())
             .with_env(case.env.clone()),
     )
     .and_then(|v| v.open())
@@ -621,7 +622,7 @@ fn a_redirect_to_a_presigned_url_gets_no_credential() {
     let cube = DatasetCollection::from_stac(
         &[item("r", 1, &href("cube"), false)],
         &["data"],
-        &CubeOptions::default().signer(signer.clone()),
+        &CubeOptions::default().with_signer(signer.clone()),
     )
     .unwrap();
     assert!(all_value(cube.read_array::<u16>().iter().copied()));
@@ -635,7 +636,7 @@ fn a_redirect_to_a_presigned_url_gets_no_credential() {
     let vrt = build_vrt_from_stac(
         [item("r", 1, &href("vrt"), false)],
         "data",
-        &VrtOptions::default().signer(signer.clone()),
+        &VrtOptions::default().with_signer(signer.clone()),
     )
     .unwrap();
     assert!(all_value(

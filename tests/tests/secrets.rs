@@ -10,6 +10,7 @@
 //! with its warning — and `env --show-secrets`). Also: redirects to another
 //! host drop the credentials (client and GDAL), and an error body that
 //! echoes the credentials is redacted.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 mod signers_common;
 
@@ -278,7 +279,7 @@ fn library_sweep(case: &Case<'_>, corpus: &mut Corpus, dir: &Path) {
     // Downloads.
     let download = |signer: &Arc<dyn Signer>| {
         let mut o = DownloadOptions::default()
-            .with_shared_signer(signer.clone())
+            .with_signer(signer.clone())
             .with_retry(RetryPolicy::none());
         if let Some(e) = &case.s3 {
             o = o.with_s3_endpoint(e.clone());
@@ -308,11 +309,13 @@ fn library_sweep(case: &Case<'_>, corpus: &mut Corpus, dir: &Path) {
 
     // Cube loads.
     let cube_options = |signer: &Arc<dyn Signer>| {
-        CubeOptions::default().signer(signer.clone()).env({
-            let mut e = gdal_env();
-            e.merge(&case.env);
-            e
-        })
+        CubeOptions::default()
+            .with_signer(signer.clone())
+            .with_env({
+                let mut e = gdal_env();
+                e.merge(&case.env);
+                e
+            })
     };
     corpus.debug(&format!("{name}: cube options"), &cube_options(&case.good));
     let cube = DatasetCollection::from_stac(
@@ -331,7 +334,7 @@ fn library_sweep(case: &Case<'_>, corpus: &mut Corpus, dir: &Path) {
     let partial = DatasetCollection::from_stac(
         &both,
         &["data"],
-        &cube_options(&case.good).fail_on_error(false),
+        &cube_options(&case.good).with_fail_on_error(false),
     )
     .unwrap();
     assert_eq!(
@@ -369,7 +372,7 @@ fn library_sweep(case: &Case<'_>, corpus: &mut Corpus, dir: &Path) {
     corpus.error(&format!("{name}: cube, bad credential"), &e);
 
     // VRT: built from metadata, then read through GDAL.
-    let vrt_options = VrtOptions::default().signer(case.good.clone());
+    let vrt_options = VrtOptions::default().with_signer(case.good.clone());
     corpus.debug(&format!("{name}: vrt options"), &vrt_options);
     let vrt = build_vrt_from_stac(std::slice::from_ref(&case.ok_item), "data", &vrt_options)
         .unwrap_or_else(|e| panic!("{name}: vrt failed: {e}"));
@@ -405,7 +408,7 @@ fn library_sweep(case: &Case<'_>, corpus: &mut Corpus, dir: &Path) {
     let bad_vrt = build_vrt_from_stac(
         std::slice::from_ref(&case.missing_item),
         "data",
-        &VrtOptions::default().signer(case.good.clone()),
+        &VrtOptions::default().with_signer(case.good.clone()),
     );
     match bad_vrt.and_then(|v| {
         v.open().and_then(|ds| {
@@ -430,13 +433,13 @@ fn search_sweep(
     let client = Client::new(&server.url("/ok/"), options.clone()).unwrap();
     corpus.debug(&format!("{name}: client"), &client);
     let items: Vec<Value> = client
-        .search(SearchParams::new().limit(5))
+        .search(SearchParams::new().with_limit(5))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("{name}: search failed: {e}"));
     let bad = Client::new(&server.url("/bad/?api_key=QUERY-SECRET"), options).unwrap();
     let e = bad
-        .search(SearchParams::new().limit(5))
+        .search(SearchParams::new().with_limit(5))
         .and_then(|s| s.collect::<Result<Vec<_>, _>>())
         .expect_err("/bad/ refuses");
     assert!(e.to_string().contains("HTTP 403"), "{e}");
@@ -710,7 +713,7 @@ fn earthdata_login_and_token_never_leak() {
         let e = DatasetCollection::from_stac(
             std::slice::from_ref(&ok),
             &["data"],
-            &CubeOptions::default().signer(Arc::new(fresh)),
+            &CubeOptions::default().with_signer(fresh),
         )
         .unwrap_err();
         corpus.error(&format!("earthdata: cube, token endpoint {failure:?}"), &e);
@@ -870,7 +873,7 @@ fn planetary_computer_sas_never_leaks_except_where_it_must() {
     let vrt = build_vrt_from_stac(
         std::slice::from_ref(&ok),
         "data",
-        &VrtOptions::default().signer(case.good.clone()),
+        &VrtOptions::default().with_signer(case.good.clone()),
     )
     .unwrap();
     assert!(vrt.xml().contains(SAS));
@@ -1295,8 +1298,8 @@ fn redirects_to_another_port_drop_the_credentials() {
         &[cube_item],
         &["data"],
         &CubeOptions::default()
-            .signer(Arc::new(unscoped()))
-            .env(gdal_env()),
+            .with_signer(unscoped())
+            .with_env(gdal_env()),
     )
     .unwrap();
     assert_eq!(
@@ -1343,7 +1346,7 @@ fn error_bodies_that_echo_credentials_are_redacted() {
             .with_retry(RetryPolicy::none()),
     )
     .unwrap()
-    .search(SearchParams::new().limit(1))
+    .search(SearchParams::new().with_limit(1))
     .unwrap()
     .collect::<Result<Vec<_>, _>>()
     .unwrap_err();

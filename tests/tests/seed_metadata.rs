@@ -1,4 +1,5 @@
 //! The seed notebook's metadata cells, checked against the Python library's outputs.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::json;
 use stac_gdal_e2e::{read_json, shared_dir};

@@ -1,6 +1,7 @@
 //! Bearer signer end to end: GDAL reads a COG through nginx's token-protected
 //! path with our GDAL env, and is refused (401) without it; signed requests
 //! get 206; the host allow-list keeps the token from other hosts.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 mod signers_common;
 

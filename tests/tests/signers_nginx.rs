@@ -1,4 +1,5 @@
 //! The nginx test server itself: Range → 206 on /public/, Bearer-only /private/.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::io::{Read, Write};
 

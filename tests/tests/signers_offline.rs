@@ -1,6 +1,7 @@
 //! The seed's signer cells (10–12) and the Extras table of
 //! `reference/seed-reference-output.md`, offline; plus secrecy: no token in
 //! `Debug`, `Display` or error messages.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::json;
 use stac_gdal::signers::{

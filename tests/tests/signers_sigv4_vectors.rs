@@ -2,6 +2,7 @@
 //! under our settings) against the official AWS signing test suite in
 //! `shared/data/sigv4-test-suite/v4` (header and query forms) and the S3
 //! examples from the S3 API reference.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};

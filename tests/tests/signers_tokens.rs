@@ -3,6 +3,7 @@
 //! reach): caching, expiry and refresh, single flight across 8 threads,
 //! refresh-failure fallback, server errors as typed errors, secrecy, and the
 //! signed href / token then accepted by nginx.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 mod signers_common;
 

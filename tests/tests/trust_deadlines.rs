@@ -4,6 +4,7 @@
 //! its headers, each command ends within its `--timeout` plus a small
 //! margin, with a typed error naming the item, the asset and the redacted
 //! URL (or the redacted URL for search and token requests).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

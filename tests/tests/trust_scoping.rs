@@ -12,6 +12,7 @@
 //! origins' logs never contain it; a 302 to another port drops it; and
 //! `--host 127.0.0.1` (no port: the default port) or a missing
 //! `--allow-http` sends it nowhere and says so on stderr.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -486,7 +487,7 @@ fn planetary_computer(w: &World) {
     download_item(
         &item,
         &dest,
-        &DownloadOptions::default().with_shared_signer(Arc::new(signer)),
+        &DownloadOptions::default().with_signer(Arc::new(signer) as Arc<dyn Signer>),
     )
     .unwrap();
     assert_eq!(std::fs::read(dest.join("x.bin")).unwrap(), b"private bytes");

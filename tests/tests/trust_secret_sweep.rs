@@ -5,6 +5,7 @@
 //! answers. On success and on failure, through `env`, `sign`, `download`
 //! and `search`, no secret appears in stdout, stderr or any written file,
 //! nor in the library's errors.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,6 +1,7 @@
 //! Over real HTTP (nginx on 127.0.0.1, a Bearer-protected path): the signer's
 //! header travels inside each `/vsicurl?header...&url=` source, building and
 //! opening the VRT send no request, and pixels come through only with it.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 #[path = "../../crates/stac-vrt/tests/mosaic/support.rs"]
 mod vrt_support;
@@ -36,7 +37,8 @@ fn bearer_header_travels_in_the_vrt_and_nothing_is_fetched_before_a_read() {
             .with_allow_http([origin.parse().unwrap()]),
     );
 
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().signer(signer)).unwrap();
+    let vrt =
+        build_vrt_from_stac(&items, "data", &VrtOptions::default().with_signer(signer)).unwrap();
     assert_eq!(vrt.summary().opened, 0);
     let xml = vrt.xml();
     assert!(

@@ -18,6 +18,7 @@
 //! byte the output of an uninterrupted run, with nothing else beside it.
 //! Bad output paths (`--preview`, `convert`'s OUTPUT) fail before any
 //! input is read, and write nothing.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -25,7 +25,7 @@ const CRITERION: &[(&str, &str, &str)] = &[
 ];
 
 /// Run the benches (optionally only those whose package matches `filter`) and write the report.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     crate::setup::prepare()?;
     let filter = args.first().map(String::as_str);
     if filter == Some("latency") && args.iter().any(|a| a == "--variants") {
@@ -202,7 +202,7 @@ fn human_time(ns: f64) -> String {
 }
 
 /// The cargo target directory (`CARGO_TARGET_DIR` or `<root>/target`).
-pub fn target_dir() -> std::path::PathBuf {
+pub(crate) fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| root().join("target"))

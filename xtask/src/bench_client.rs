@@ -191,7 +191,7 @@ fn crawl(mut make: impl FnMut() -> Command, runs: usize) -> Result<(u64, f64), S
 }
 
 /// Run the crawl comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     step(
         "cargo build --release -p stac-client --example crawl",
         cargo(&[

@@ -174,7 +174,7 @@ fn same_cube(ours: &Value, other: &Value) -> bool {
 }
 
 /// Run the comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     step(
         "build stac-gdal (release)",
         cargo(&["build", "--release", "-p", "stac-gdal-cli"]),

@@ -62,7 +62,7 @@ fn remove(path: &Path) {
 }
 
 /// Run the comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     step(
         "build stac-gdal (release)",
         cargo(&["build", "--release", "-p", "stac-gdal-cli"]),

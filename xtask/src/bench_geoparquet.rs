@@ -133,7 +133,7 @@ struct Run {
 }
 
 /// Run the write/read comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     let n: u64 = std::env::var("STAC_GDAL_BENCH_GP_ITEMS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -270,7 +270,7 @@ const QUERIES: [Query; 2] = [
 ];
 
 /// Run the search comparison on 10^6 items and append its section.
-pub fn append_search(report: &mut String) -> Result<(), String> {
+pub(crate) fn append_search(report: &mut String) -> Result<(), String> {
     let parts: u64 = std::env::var("STAC_GDAL_BENCH_GP_PARTS")
         .ok()
         .and_then(|s| s.parse().ok())

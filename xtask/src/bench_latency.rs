@@ -457,7 +457,7 @@ type Key = (u64, &'static str, usize);
 
 /// Run the benchmark and append its section to `report` (standard mode), or
 /// write a variants report under `target/bench-latency/`.
-pub fn append(report: &mut String, args: &[String]) -> Result<(), String> {
+pub(crate) fn append(report: &mut String, args: &[String]) -> Result<(), String> {
     let opts = parse_options(args)?;
     step(
         "build stac-gdal (release)",

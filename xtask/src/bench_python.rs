@@ -16,7 +16,7 @@ use crate::process::{output, root};
 const TARGET_SPEEDUP: f64 = 2.0;
 
 /// Run the comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     crate::python_pkg::install_release()?;
     let dir = crate::bench::target_dir().join("bench-data/cube");
     crate::bench_cube::ensure_data(&dir)?;

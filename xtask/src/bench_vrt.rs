@@ -11,7 +11,7 @@ use crate::process::{cargo, output};
 const TARGET_RATIO: f64 = 50.0;
 
 /// Run the comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     eprintln!("xtask: ── stac-vrt: build_vrt_from_stac vs gdalbuildvrt (10,000 files)");
     let stdout = output(cargo(&[
         "bench",

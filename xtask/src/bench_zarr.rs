@@ -94,7 +94,7 @@ impl Best {
 }
 
 /// Run the comparison and append its section to `report`.
-pub fn append(report: &mut String) -> Result<(), String> {
+pub(crate) fn append(report: &mut String) -> Result<(), String> {
     // A release binary built elsewhere from the same source (e.g. main's,
     // while another build holds the machine) saves a full release build.
     let prebuilt = std::env::var_os("STAC_GDAL_BENCH_BIN").map(std::path::PathBuf::from);

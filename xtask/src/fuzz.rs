@@ -27,7 +27,7 @@ use crate::process::{cargo, output, root, step};
 /// The fuzz targets (binaries of `fuzz/Cargo.toml`): five on bytes, then
 /// three structure-aware ones (the `arbitrary` crate: nested WKB, Arrow
 /// schemas written to Parquet, STAC API pages with deep or huge structures).
-pub const TARGETS: &[&str] = &[
+pub(crate) const TARGETS: &[&str] = &[
     "meta",
     "href",
     "geoparquet",
@@ -44,7 +44,7 @@ const BUILD_FLAGS: &[&str] = &["--sanitizer", "none", "--debug-assertions"];
 const USAGE: &str = "usage: cargo xtask fuzz <meta|href|geoparquet|stac_api_page|vrt|wkb|arrow_schema|page_structure|all> [--time SECONDS] [--dev]";
 
 /// `cargo xtask fuzz ...`.
-pub fn run(args: &[String]) -> Result<(), String> {
+pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let mut target = None;
     let mut seconds = 60u64;
     let mut dev = false;
@@ -79,7 +79,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 /// target for 30 seconds (eight targets: 4 minutes), built with `--dev` (`opt-level = 1` in
 /// `fuzz/Cargo.toml`: several times quicker to build than release, which
 /// matters more than speed for 30 s smoke runs).
-pub fn ci() -> Result<(), String> {
+pub(crate) fn ci() -> Result<(), String> {
     let manifest = fuzz_dir().join("Cargo.toml");
     let manifest = manifest.to_string_lossy();
     step(

@@ -63,7 +63,7 @@ const WHEEL: Wheel = Wheel {
 
 /// Crates whose whole test suites (`--all-features`: unit, integration and
 /// doc tests) run against the second GDAL.
-pub const CRATES: &[&str] = &["stac-raster", "stac-vrt", "stac-cube"];
+pub(crate) const CRATES: &[&str] = &["stac-raster", "stac-vrt", "stac-cube"];
 
 /// The CLI package, and its tests that read rasters through GDAL (`cube`,
 /// `vrt`, `item`). Building them also builds the `stac-gdal` binary the e2e
@@ -74,7 +74,7 @@ const CLI_TESTS: &[&str] = &["cube_cli", "item_cli", "vrt_cli"];
 /// Targets of the e2e package (`tests/tests/<name>.rs`) that run against the
 /// second GDAL. A name whose file does not exist (yet) is skipped with a
 /// note, so the list can name tests that other branches are adding.
-pub const E2E_TESTS: &[&str] = &[
+pub(crate) const E2E_TESTS: &[&str] = &[
     // Checks (and prints) that the tests really run against the wheel's GDAL.
     "gdal_version",
     // Which version branch of the source layer runs, over real HTTP.
@@ -117,13 +117,13 @@ const EXPECTED_FAILURES: &[ExpectedFailure] = &[
 ];
 
 /// `cargo xtask gdal-3.12`: this step alone (after `setup`).
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     crate::setup::prepare()?;
     ci()
 }
 
 /// The step of `cargo xtask test`.
-pub fn ci() -> Result<(), String> {
+pub(crate) fn ci() -> Result<(), String> {
     if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         eprintln!(
             "xtask: note: the gdal-wheel {} step needs x86_64 Linux (the only manylinux \

@@ -77,7 +77,7 @@ const RULES: &[Rule] = &[
 ];
 
 /// Check every rule; a violation names the dependency path that pulled the crate in.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     eprintln!("xtask: ── invariants");
     let mut failures = Vec::new();
     for rule in RULES {

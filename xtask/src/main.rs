@@ -6,9 +6,12 @@
 //!   pytest suite, docs, invariants.
 //! - `tour`: run the offline tour example (the seed notebook in Rust).
 //! - `bench`: criterion benches and side-by-side peer runs → docs/benchmarks.md.
+//! - `package`: crate metadata complete and `cargo package` accepts every
+//!   publishable crate (no upload; also a step of `test`).
 //! - `fuzz`: the cargo-fuzz targets of `fuzz/` (`fuzz <target|all> --time S`).
 //! - `gdal-3.12`: the GDAL-facing tests against libgdal 3.12 from the
 //!   `gdal-wheel` PyPI wheel (also a step of `test`).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::ExitCode;
 
@@ -24,11 +27,12 @@ mod bench_zarr;
 mod fuzz;
 mod gdal_wheel;
 mod invariants;
+mod package;
 mod process;
 mod python_pkg;
 mod setup;
 
-const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|fuzz|gdal-3.12>";
+const USAGE: &str = "usage: cargo xtask <setup|test|tour|bench|invariants|package|fuzz|gdal-3.12>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Some("tour") => tour(),
         Some("bench") => bench::run(&args[1..]),
         Some("invariants") => invariants::run(),
+        Some("package") => package::run(),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("gdal-3.12") => gdal_wheel::run(),
         Some("help" | "--help" | "-h") | None => {
@@ -75,6 +80,7 @@ fn test() -> Result<(), String> {
         ]),
     )?;
     invariants::run()?;
+    package::run()?;
     process::step(
         "cargo test",
         process::cargo(&["test", "--workspace", "--all-features", "--no-fail-fast"]),

@@ -5,7 +5,7 @@ use std::process::Command;
 use std::time::Instant;
 
 /// The workspace root.
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives in the workspace")
@@ -19,7 +19,7 @@ pub fn root() -> PathBuf {
 /// xtask's value, unlike in a plain `cargo build`, and every build from
 /// xtask would rebuild them and everything above them (ring → rustls →
 /// reqwest → stac-client → the CLI), and the next plain build again.
-pub fn cargo(args: &[&str]) -> Command {
+pub(crate) fn cargo(args: &[&str]) -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.args(args).current_dir(root());
     for (key, _) in std::env::vars_os() {
@@ -38,7 +38,7 @@ pub fn cargo(args: &[&str]) -> Command {
 }
 
 /// Run a command, announcing it and timing it; a non-zero exit is an error naming the step.
-pub fn step(name: &str, mut cmd: Command) -> Result<(), String> {
+pub(crate) fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     eprintln!("xtask: ── {name}");
     let start = Instant::now();
     let status = cmd
@@ -57,7 +57,7 @@ pub fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 }
 
 /// Run a command and capture its standard output.
-pub fn output(mut cmd: Command) -> Result<String, String> {
+pub(crate) fn output(mut cmd: Command) -> Result<String, String> {
     let out = cmd
         .output()
         .map_err(|e| format!("cannot start {:?}: {e}", cmd.get_program()))?;
@@ -73,7 +73,7 @@ pub fn output(mut cmd: Command) -> Result<String, String> {
 }
 
 /// Whether a program is on PATH.
-pub fn have(program: &str) -> bool {
+pub(crate) fn have(program: &str) -> bool {
     std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false)

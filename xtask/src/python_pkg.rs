@@ -42,7 +42,7 @@ fn in_venv(program: &str) -> Command {
 }
 
 /// Build the extension and install `stac_gdal` into the venv (editable).
-pub fn install() -> Result<(), String> {
+pub(crate) fn install() -> Result<(), String> {
     let mut m = in_venv("maturin");
     m.args(["develop", "--quiet", "-m", MANIFEST]);
     step("maturin develop (stac_gdal into venv cube-peers)", m)
@@ -50,7 +50,7 @@ pub fn install() -> Result<(), String> {
 
 /// The same, built in release (for `cargo xtask bench`; the next `setup`
 /// installs the dev build again).
-pub fn install_release() -> Result<(), String> {
+pub(crate) fn install_release() -> Result<(), String> {
     let mut m = in_venv("maturin");
     m.args(["develop", "--release", "--quiet", "-m", MANIFEST]);
     step(
@@ -60,7 +60,7 @@ pub fn install_release() -> Result<(), String> {
 }
 
 /// Run the pytest suite of `stac_gdal`.
-pub fn test() -> Result<(), String> {
+pub(crate) fn test() -> Result<(), String> {
     let mut t = in_venv("python");
     t.args([
         "-m",

@@ -80,20 +80,25 @@ const VENVS: &[(&str, &[&str])] = &[
             // xarray's NetCDF engine, for the NetCDF output tests (wheel bundles libnetcdf).
             "netCDF4==1.7.5.1.post1",
             "cftime==1.6.6.1",
+            // stac_gdal's Arrow exchange tests: pyarrow and the Python
+            // stac-geoparquet (its table through our writer and back).
+            "pyarrow==26.0.1",
+            "geopandas==1.2.0",
+            "stac-geoparquet==0.8.3",
         ],
     ),
 ];
 
 /// Install what is missing, then build and install the Python package
 /// `stac_gdal` into venv `cube-peers`.
-pub fn run() -> Result<(), String> {
+pub(crate) fn run() -> Result<(), String> {
     prepare()?;
     crate::python_pkg::install()
 }
 
 /// System packages and venvs only (`cargo xtask test` builds the Python
 /// package after `cargo test`, so its build reuses what that compiled).
-pub fn prepare() -> Result<(), String> {
+pub(crate) fn prepare() -> Result<(), String> {
     let missing: Vec<&str> = APT
         .iter()
         .filter(|(probe, _)| !probe_ok(probe))

@@ -2,6 +2,7 @@
 //! (used by `cargo xtask bench`).
 //!
 //! `cargo run --release -p stac-client --example crawl -- <URL> <COLLECTION> <LIMIT>`
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::time::Instant;
 
@@ -19,7 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     client.conformance()?;
     let start = Instant::now();
     let mut n = 0usize;
-    for item in client.search(SearchParams::new().collections([collection]).limit(limit))? {
+    for item in client.search(
+        SearchParams::new()
+            .with_collections([collection])
+            .with_limit(limit),
+    )? {
         let item = item?;
         if item.get("id").is_some() {
             n += 1;

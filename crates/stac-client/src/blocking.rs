@@ -30,7 +30,7 @@ pub(crate) fn runtime() -> Result<Arc<tokio::runtime::Runtime>> {
 /// ```no_run
 /// use stac_client::{Client, ClientOptions, SearchParams};
 /// let client = Client::new("http://127.0.0.1:8082", ClientOptions::default())?;
-/// for item in client.search(SearchParams::new().collections(["coll-a"]))? {
+/// for item in client.search(SearchParams::new().with_collections(["coll-a"]))? {
 ///     println!("{}", item?["id"]);
 /// }
 /// # Ok::<(), stac_client::ClientError>(())
@@ -122,7 +122,7 @@ impl Iterator for Items {
 /// let items = stac_client::search(
 ///     "http://127.0.0.1:8082",
 ///     &["coll-a"],
-///     SearchParams::new().bbox([-10.0, -10.0, 0.0, -5.0]).max_items(50),
+///     SearchParams::new().with_bbox([-10.0, -10.0, 0.0, -5.0]).with_max_items(50),
 /// )?
 /// .item_collection()?;
 /// # Ok::<(), stac_client::ClientError>(())

@@ -72,14 +72,14 @@ pub(crate) enum Hasher {
 }
 
 impl Hasher {
-    pub fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update(&mut self, data: &[u8]) {
         match self {
             Self::Sha256(h) => h.update(data),
             Self::Sha512(h) => h.update(data),
         }
     }
 
-    pub fn finish(self) -> Multihash {
+    pub(crate) fn finish(self) -> Multihash {
         match self {
             Self::Sha256(h) => Multihash {
                 code: 0x12,

@@ -43,7 +43,7 @@ pub(crate) struct Inner {
 /// use futures::TryStreamExt;
 /// use stac_client::{AsyncClient, ClientOptions, SearchParams};
 /// let client = AsyncClient::new("http://127.0.0.1:8082", ClientOptions::default())?;
-/// let params = SearchParams::new().collections(["coll-a"]).limit(100);
+/// let params = SearchParams::new().with_collections(["coll-a"]).with_limit(100);
 /// let items: Vec<serde_json::Value> = client.search(params).await?.try_collect().await?;
 /// # Ok(()) }
 /// ```

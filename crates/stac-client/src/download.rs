@@ -130,7 +130,7 @@ pub struct DownloadProgress {
 }
 
 /// A progress callback.
-pub type ProgressFn = Arc<dyn Fn(&DownloadProgress) + Send + Sync>;
+pub(crate) type ProgressFn = Arc<dyn Fn(&DownloadProgress) + Send + Sync>;
 
 /// The low-speed limit of a transfer: when fewer than `bytes_per_second`
 /// arrive on average over `window`, the connection is dropped and the
@@ -307,15 +307,16 @@ impl DownloadOptions {
         self.overwrite = o;
         self
     }
-    /// The signer.
-    pub fn with_signer(mut self, signer: impl Signer + 'static) -> Self {
-        self.signer = Arc::new(signer);
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = signer.into();
         self
     }
-    /// A shared signer.
-    pub fn with_shared_signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = signer;
-        self
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "`with_signer` takes an `Arc<dyn Signer>` too")]
+    pub fn with_shared_signer(self, signer: Arc<dyn Signer>) -> Self {
+        self.with_signer(signer)
     }
     /// Where `s3://` hrefs go.
     pub fn with_s3_endpoint(mut self, e: S3Endpoint) -> Self {
@@ -1104,14 +1105,7 @@ async fn run_staged(
     transport: &Transport,
     options: &DownloadOptions,
 ) -> Result<()> {
-    let previous = match root.open_read(MANIFEST_NAME) {
-        Ok(f) => {
-            let mut bytes = Vec::new();
-            let _ = std::io::Read::take(f, 64 << 20).read_to_end(&mut bytes);
-            Manifest::parse(&bytes)
-        }
-        Err(_) => Manifest::default(),
-    };
+    let previous = previous_manifest(root);
     // Item folders, opened without following links.
     let mut subdirs: Vec<Option<Dir>> = Vec::with_capacity(plans.len());
     for p in plans {
@@ -1121,51 +1115,102 @@ async fn run_staged(
         });
     }
     let dir_of = |i: usize| subdirs[i].as_ref().unwrap_or(root);
-    // Preflight: every target decided before any byte is fetched.
+    let (actions, json_actions) = preflight(plans, &dir_of, &previous, options).await?;
+    let staged = fetch_all(plans, &actions, transport, staging, options).await?;
+    // Kept files still report as done.
+    for (p, a) in plans.iter().zip(&actions) {
+        for (job, action) in p.jobs.iter().zip(a) {
+            if let Action::Keep { size, .. } = action {
+                report(options, job, *size, Some(*size), true);
+            }
+        }
+    }
+    let json_temps = stage_item_jsons(plans, &json_actions, staging, options)?;
+    let manifest = if options.write_manifest {
+        let mut manifest = merged_manifest(&previous, plans, &actions, &staged, &json_temps);
+        manifest.1 = false;
+        write_manifest(staging, root, &manifest)?;
+        Some(manifest)
+    } else {
+        None
+    };
+    // Into place.
+    for (i, (p, a)) in plans.iter().zip(&actions).enumerate() {
+        for (job, action) in p.jobs.iter().zip(a) {
+            if let (Action::Write { replace }, Some(s)) = (action, staged.get(&job.key)) {
+                place(staging, &s.part.part_name(), dir_of(i), &job.name, *replace)?;
+                staging.remove(&s.part);
+            }
+        }
+        if let (Some(Action::Write { replace }), Some((tmp, _, _))) =
+            (&json_actions[i], &json_temps[i])
+        {
+            place(staging, tmp, dir_of(i), &p.json_name, *replace)?;
+        }
+    }
+    if let Some(mut m) = manifest {
+        m.1 = true;
+        write_manifest(staging, root, &m)?;
+    }
+    Ok(())
+}
+
+/// The manifest an earlier run left in the destination (at most 64 MiB
+/// read), or an empty one.
+fn previous_manifest(root: &Dir) -> Manifest {
+    match root.open_read(MANIFEST_NAME) {
+        Ok(f) => {
+            let mut bytes = Vec::new();
+            let _ = std::io::Read::take(f, 64 << 20).read_to_end(&mut bytes);
+            Manifest::parse(&bytes)
+        }
+        Err(_) => Manifest::default(),
+    }
+}
+
+/// Every item's asset actions and item-JSON action, decided before any
+/// byte is fetched.
+async fn preflight<'d>(
+    plans: &[Plan],
+    dir_of: &impl Fn(usize) -> &'d Dir,
+    previous: &Manifest,
+    options: &DownloadOptions,
+) -> Result<(Vec<Vec<Action>>, Vec<Option<Action>>)> {
     let mut actions: Vec<Vec<Action>> = Vec::with_capacity(plans.len());
     let mut json_actions: Vec<Option<Action>> = Vec::with_capacity(plans.len());
     for (i, p) in plans.iter().enumerate() {
         let mut a = Vec::with_capacity(p.jobs.len());
         for job in &p.jobs {
-            a.push(
-                decide(
-                    dir_of(i),
-                    &job.name,
-                    &job.rel,
-                    Some(job),
-                    &previous,
-                    options,
-                )
-                .await?,
-            );
+            a.push(decide(dir_of(i), &job.name, &job.rel, Some(job), previous, options).await?);
         }
         actions.push(a);
         json_actions.push(if options.write_item_json {
-            Some(
-                decide(
-                    dir_of(i),
-                    &p.json_name,
-                    &p.rel(&p.json_name),
-                    None,
-                    &previous,
-                    options,
-                )
-                .await?,
-            )
+            let rel = p.rel(&p.json_name);
+            Some(decide(dir_of(i), &p.json_name, &rel, None, previous, options).await?)
         } else {
             None
         });
     }
-    // Fetch.
+    Ok((actions, json_actions))
+}
+
+/// Fetch every asset to be written into the staging folder,
+/// `options.concurrency` at a time, each within `options.timeout`.
+async fn fetch_all(
+    plans: &[Plan],
+    actions: &[Vec<Action>],
+    transport: &Transport,
+    staging: &Staging,
+    options: &DownloadOptions,
+) -> Result<std::collections::HashMap<String, Staged>> {
     let deadline = options.timeout;
-    let staging_ref = staging;
     let work = plans
         .iter()
-        .zip(&actions)
+        .zip(actions)
         .flat_map(|(p, a)| p.jobs.iter().zip(a))
         .filter(|(_, a)| matches!(a, Action::Write { .. }))
         .map(|(job, _)| async move {
-            let fut = fetch(transport, staging_ref, job, options);
+            let fut = fetch(transport, staging, job, options);
             let staged = match deadline {
                 Some(limit) => tokio::time::timeout(limit, fut).await.map_err(|_| {
                     ClientError::TimedOut {
@@ -1180,21 +1225,22 @@ async fn run_staged(
             };
             Ok::<_, ClientError>((job.key.clone(), staged))
         });
-    let staged: std::collections::HashMap<String, Staged> = futures::stream::iter(work)
+    futures::stream::iter(work)
         .buffer_unordered(options.concurrency.max(1))
         .try_collect()
-        .await?;
-    // Kept files still report as done.
-    for (p, a) in plans.iter().zip(&actions) {
-        for (job, action) in p.jobs.iter().zip(a) {
-            if let Action::Keep { size, .. } = action {
-                report(options, job, *size, Some(*size), true);
-            }
-        }
-    }
-    // The item JSONs, staged.
-    let mut json_temps = Vec::new();
-    for (p, action) in plans.iter().zip(&json_actions) {
+        .await
+}
+
+/// The item JSONs to be written, staged: (temp name, size, sha256) per
+/// item, `None` where the item's JSON is kept or not written.
+fn stage_item_jsons(
+    plans: &[Plan],
+    json_actions: &[Option<Action>],
+    staging: &Staging,
+    options: &DownloadOptions,
+) -> Result<Vec<Option<(String, u64, String)>>> {
+    let mut json_temps = Vec::with_capacity(plans.len());
+    for (p, action) in plans.iter().zip(json_actions) {
         if let Some(Action::Write { .. }) = action {
             // Redacted by value: no secret of the signer in a written file,
             // whatever the item carried.
@@ -1213,88 +1259,77 @@ async fn run_staged(
             json_temps.push(None);
         }
     }
-    // The manifest: earlier entries for other paths, and this run's files.
-    let manifest = if options.write_manifest {
-        let mut manifest = previous.clone();
-        for ((p, a), json) in plans.iter().zip(&actions).zip(&json_temps) {
-            for (job, action) in p.jobs.iter().zip(a) {
-                let (size, checksum) = match action {
-                    Action::Keep { size, checksum } => (*size, checksum.clone()),
-                    Action::Write { .. } => match staged.get(&job.key) {
-                        Some(s) => (s.size, Some(s.sha256.clone())),
-                        None => continue,
-                    },
-                };
-                manifest.0.insert(
-                    job.rel.clone(),
-                    Entry {
-                        path: job.rel.clone(),
-                        item: p.id.clone(),
-                        asset: Some(job.asset.clone()),
-                        size,
-                        checksum,
-                    },
-                );
-            }
-            if let Some((_, size, sha)) = json {
-                let rel = p.rel(&p.json_name);
-                manifest.0.insert(
-                    rel.clone(),
-                    Entry {
-                        path: rel,
-                        item: p.id.clone(),
-                        asset: None,
-                        size: *size,
-                        checksum: Some(sha.clone()),
-                    },
-                );
-            }
-        }
-        manifest.1 = false;
-        write_manifest(staging, root, &manifest)?;
-        Some(manifest)
-    } else {
-        None
-    };
-    // Into place.
-    let place = |from: &str, dir: &Dir, to: &str, replace: bool| -> Result<()> {
-        staging
-            .dir
-            .rename(from, dir, to, replace)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => ClientError::FileExists {
-                    path: dir.path().join(to),
-                },
-                _ if e.raw_os_error() == Some(18) => ClientError::Io {
-                    path: dir.path().join(to),
-                    source: std::io::Error::other(
-                        "the staging directory is on another filesystem than the destination",
-                    ),
-                },
-                _ => ClientError::Io {
-                    path: dir.path().join(to),
-                    source: e,
-                },
-            })
-    };
-    for (i, (p, a)) in plans.iter().zip(&actions).enumerate() {
+    Ok(json_temps)
+}
+
+/// The manifest after this run: earlier entries for other paths, and this
+/// run's files (kept or written).
+fn merged_manifest(
+    previous: &Manifest,
+    plans: &[Plan],
+    actions: &[Vec<Action>],
+    staged: &std::collections::HashMap<String, Staged>,
+    json_temps: &[Option<(String, u64, String)>],
+) -> Manifest {
+    let mut manifest = previous.clone();
+    for ((p, a), json) in plans.iter().zip(actions).zip(json_temps) {
         for (job, action) in p.jobs.iter().zip(a) {
-            if let (Action::Write { replace }, Some(s)) = (action, staged.get(&job.key)) {
-                place(&s.part.part_name(), dir_of(i), &job.name, *replace)?;
-                staging.remove(&s.part);
-            }
+            let (size, checksum) = match action {
+                Action::Keep { size, checksum } => (*size, checksum.clone()),
+                Action::Write { .. } => match staged.get(&job.key) {
+                    Some(s) => (s.size, Some(s.sha256.clone())),
+                    None => continue,
+                },
+            };
+            manifest.0.insert(
+                job.rel.clone(),
+                Entry {
+                    path: job.rel.clone(),
+                    item: p.id.clone(),
+                    asset: Some(job.asset.clone()),
+                    size,
+                    checksum,
+                },
+            );
         }
-        if let (Some(Action::Write { replace }), Some((tmp, _, _))) =
-            (&json_actions[i], &json_temps[i])
-        {
-            place(tmp, dir_of(i), &p.json_name, *replace)?;
+        if let Some((_, size, sha)) = json {
+            let rel = p.rel(&p.json_name);
+            manifest.0.insert(
+                rel.clone(),
+                Entry {
+                    path: rel,
+                    item: p.id.clone(),
+                    asset: None,
+                    size: *size,
+                    checksum: Some(sha.clone()),
+                },
+            );
         }
     }
-    if let Some(mut m) = manifest {
-        m.1 = true;
-        write_manifest(staging, root, &m)?;
-    }
-    Ok(())
+    manifest
+}
+
+/// Rename a staged file into its item folder (`replace`: over an existing
+/// file), with the errors a user can act on.
+fn place(staging: &Staging, from: &str, dir: &Dir, to: &str, replace: bool) -> Result<()> {
+    staging
+        .dir
+        .rename(from, dir, to, replace)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => ClientError::FileExists {
+                path: dir.path().join(to),
+            },
+            _ if e.raw_os_error() == Some(18) => ClientError::Io {
+                path: dir.path().join(to),
+                source: std::io::Error::other(
+                    "the staging directory is on another filesystem than the destination",
+                ),
+            },
+            _ => ClientError::Io {
+                path: dir.path().join(to),
+                source: e,
+            },
+        })
 }
 
 /// Write the manifest into the destination (staged, then moved over it).

@@ -28,10 +28,10 @@
 //! ```no_run
 //! use stac_client::{Filter, SearchParams};
 //! let params = SearchParams::new()
-//!     .datetime_interval(Some("2023-01-01T00:00:00Z"), Some("2023-06-01T00:00:00Z"))
-//!     .filter(Filter::Text("\"proj:epsg\" = 4326".into()))
-//!     .sortby("-properties.datetime")
-//!     .limit(100);
+//!     .with_datetime_interval(Some("2023-01-01T00:00:00Z"), Some("2023-06-01T00:00:00Z"))
+//!     .with_filter(Filter::Text("\"proj:epsg\" = 4326".into()))
+//!     .with_sortby("-properties.datetime")
+//!     .with_limit(100);
 //! for item in stac_client::search("http://127.0.0.1:8082", &["coll-a"], params)? {
 //!     println!("{}", item?["id"]);
 //! }
@@ -44,6 +44,7 @@
 //!
 //! Credentials never appear in errors: URLs are redacted with
 //! [`stac_meta::redact`].
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod blocking;
 mod checksum;

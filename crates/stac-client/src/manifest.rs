@@ -45,7 +45,7 @@ pub(crate) struct Manifest(pub BTreeMap<String, Entry>, pub bool);
 
 impl Manifest {
     /// Parse a manifest; anything malformed is skipped.
-    pub fn parse(bytes: &[u8]) -> Self {
+    pub(crate) fn parse(bytes: &[u8]) -> Self {
         let mut out = BTreeMap::new();
         let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
             return Self(out, true);
@@ -75,7 +75,7 @@ impl Manifest {
     }
 
     /// The manifest as JSON text.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let files: Vec<Value> = self
             .0
             .values()

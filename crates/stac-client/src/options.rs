@@ -121,15 +121,16 @@ impl ClientOptions {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Use this signer.
-    pub fn with_signer(mut self, signer: impl Signer + 'static) -> Self {
-        self.signer = Arc::new(signer);
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = signer.into();
         self
     }
-    /// Use this shared signer.
-    pub fn with_shared_signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = signer;
-        self
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "`with_signer` takes an `Arc<dyn Signer>` too")]
+    pub fn with_shared_signer(self, signer: Arc<dyn Signer>) -> Self {
+        self.with_signer(signer)
     }
     /// Pass returned items through the signer's href hook.
     pub fn with_sign_items(mut self, on: bool) -> Self {

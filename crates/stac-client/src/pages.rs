@@ -22,7 +22,7 @@ pub(crate) struct PageRequest {
 
 impl PageRequest {
     /// What identifies a page for loop detection: method, URL and body.
-    pub fn key(&self) -> String {
+    pub(crate) fn key(&self) -> String {
         let body = self
             .body
             .as_ref()
@@ -31,7 +31,7 @@ impl PageRequest {
         format!("{} {} {}", self.method, self.url, body)
     }
 
-    pub fn outgoing(&self) -> Outgoing {
+    pub(crate) fn outgoing(&self) -> Outgoing {
         let mut headers = HeaderMap::new();
         for (k, v) in &self.headers {
             if let (Ok(n), Ok(v)) = (
@@ -200,12 +200,12 @@ impl std::fmt::Debug for Page {
 
 impl Page {
     /// Features not handed out yet.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.left
     }
 
     /// No feature left.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.left == 0
     }
 }

@@ -138,7 +138,7 @@ pub struct PointSearch {
 ///     .with_signer(AnonymousSigner)
 ///     .with_units(EdgeUnits::Meters)
 ///     .with_query(json!({"eo:cloud_cover": {"lt": 20}}))
-///     .with_cube(CubeOptions::default().fusion(Fusion::Median).threads(2));
+///     .with_cube(CubeOptions::default().with_fusion(Fusion::Median).with_threads(2));
 /// assert_eq!(o.signer.name(), "anonymous");
 /// assert!(o.align);
 /// ```
@@ -214,15 +214,16 @@ impl PointOptions {
         self.endpoint = url.into();
         self
     }
-    /// Use this signer.
-    pub fn with_signer(mut self, signer: impl Signer + 'static) -> Self {
-        self.signer = Arc::new(signer);
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = signer.into();
         self
     }
-    /// Use this shared signer.
-    pub fn with_shared_signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = signer;
-        self
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "`with_signer` takes an `Arc<dyn Signer>` too")]
+    pub fn with_shared_signer(self, signer: Arc<dyn Signer>) -> Self {
+        self.with_signer(signer)
     }
     /// Set the unit of `edge_size`.
     pub fn with_units(mut self, units: EdgeUnits) -> Self {
@@ -271,10 +272,10 @@ impl PointOptions {
         };
         self.cube
             .clone()
-            .grid(Grid::from_target(grid.grid.clone()))
-            .align(self.align)
-            .signer(self.signer.clone())
-            .href_policy(policy)
+            .with_grid(Grid::from_target(grid.grid.clone()))
+            .with_align(self.align)
+            .with_signer(self.signer.clone())
+            .with_href_policy(policy)
     }
 }
 
@@ -474,15 +475,12 @@ pub fn search_point(query: &PointQuery<'_>, options: &PointOptions) -> Result<Po
     }
     let datetime = query.datetime();
     let mut params = SearchParams::new()
-        .bbox(grid.bbox.to_vec())
-        .datetime(datetime.clone());
+        .with_bbox(grid.bbox.to_vec())
+        .with_datetime(datetime.clone());
     if let Some(q) = &options.query {
-        params = params.query(q.clone());
+        params = params.with_query(q.clone());
     }
-    let client = options
-        .client
-        .clone()
-        .with_shared_signer(options.signer.clone());
+    let client = options.client.clone().with_signer(options.signer.clone());
     let items = search_with(&options.endpoint, &[query.collection], params, client)?
         .collect::<Result<Vec<Value>>>()?;
     Ok(PointSearch {
@@ -680,7 +678,7 @@ mod tests {
         // The endpoint does not exist: an attempt to search would fail differently.
         let options = PointOptions::default()
             .with_endpoint("http://127.0.0.1:9/")
-            .with_cube(CubeOptions::default().max_pixels(100));
+            .with_cube(CubeOptions::default().with_max_pixels(100));
         let e = search_point(&query(46.0, 11.0, 64, 10.0), &options).unwrap_err();
         let ClientError::Cube { source, .. } = &e else {
             panic!("{e}")

@@ -70,7 +70,7 @@ impl Meta {
     }
 
     /// The validator for `If-Range`: the strong ETag, else Last-Modified.
-    pub fn validator(&self) -> Option<&str> {
+    pub(crate) fn validator(&self) -> Option<&str> {
         self.etag.as_deref().or(self.last_modified.as_deref())
     }
 }
@@ -83,7 +83,7 @@ pub(crate) struct Part {
 }
 
 impl Part {
-    pub fn part_name(&self) -> String {
+    pub(crate) fn part_name(&self) -> String {
         format!("{}.part", self.base)
     }
     fn meta_name(&self) -> String {
@@ -114,7 +114,7 @@ impl Staging {
     /// Open (creating) and lock the staging directory: `custom`, or
     /// [`STAGING_DIR_NAME`] inside `root`; collect the parts earlier runs
     /// left.
-    pub fn open(root: &Dir, custom: Option<&Path>) -> Result<Self> {
+    pub(crate) fn open(root: &Dir, custom: Option<&Path>) -> Result<Self> {
         let (dir, inside) = match custom {
             Some(p) => (Dir::open_root(p).map_err(io_err(p))?, false),
             None => {
@@ -168,7 +168,7 @@ impl Staging {
 
     /// The part for `key`: one an earlier run left (to resume), else a new
     /// random name.
-    pub fn claim(&self, key: &str, resume: bool) -> Part {
+    pub(crate) fn claim(&self, key: &str, resume: bool) -> Part {
         let earlier = self
             .found
             .lock()
@@ -192,13 +192,13 @@ impl Staging {
     }
 
     /// Record `part`'s meta (atomically: a temp file renamed over it).
-    pub fn write_meta(&self, part: &Part) -> Result<()> {
+    pub(crate) fn write_meta(&self, part: &Part) -> Result<()> {
         let text = part.meta.to_json().to_string();
         self.write_file(&part.meta_name(), text.as_bytes())
     }
 
     /// Write `bytes` to `name` here, atomically (temp + rename).
-    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write_file(&self, name: &str, bytes: &[u8]) -> Result<()> {
         let tmp = random_name(".tmp");
         let path = self.dir.path().join(&tmp);
         let result = (|| {
@@ -215,14 +215,14 @@ impl Staging {
     }
 
     /// Remove a part and its meta.
-    pub fn remove(&self, part: &Part) {
+    pub(crate) fn remove(&self, part: &Part) {
         let _ = self.dir.remove_file(&part.part_name());
         let _ = self.dir.remove_file(&part.meta_name());
     }
 
     /// The run failed: remove temp files; keep the parts (to resume) and,
     /// when there are none, remove the directory as [`finish`](Self::finish) does.
-    pub fn release(self, root: &Dir) {
+    pub(crate) fn release(self, root: &Dir) {
         let names = self.dir.names().unwrap_or_default();
         let mut parts = false;
         for n in &names {
@@ -239,7 +239,7 @@ impl Staging {
 
     /// The run succeeded: remove every entry (earlier runs' leftovers too)
     /// and, for the default directory, the directory itself.
-    pub fn finish(self, root: &Dir) {
+    pub(crate) fn finish(self, root: &Dir) {
         if let Ok(names) = self.dir.names() {
             for n in names {
                 if n != "lock" {

@@ -21,7 +21,7 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    pub fn get(url: Url) -> Self {
+    pub(crate) fn get(url: Url) -> Self {
         Self {
             method: Method::GET,
             url,
@@ -197,7 +197,7 @@ pub(crate) struct Limits {
 }
 
 impl Transport {
-    pub fn new(
+    pub(crate) fn new(
         signer: Arc<dyn Signer>,
         retry: RetryPolicy,
         limits: &Limits,
@@ -267,7 +267,7 @@ impl Transport {
 
     /// Whether `url` is on the origin the caller chose (always, for a
     /// transport without one: caller headers are empty there).
-    pub fn is_home(&self, url: &Url) -> bool {
+    pub(crate) fn is_home(&self, url: &Url) -> bool {
         self.home.as_ref().is_none_or(|h| *h == url.origin())
     }
 
@@ -329,7 +329,7 @@ impl Transport {
     }
 
     /// Sign and send once (following redirects).
-    pub async fn attempt(&self, out: &Outgoing, extra: &HeaderMap) -> Result<Attempt> {
+    pub(crate) async fn attempt(&self, out: &Outgoing, extra: &HeaderMap) -> Result<Attempt> {
         let mut current = out.clone();
         let mut redirected = false;
         for _ in 0..=MAX_REDIRECTS {
@@ -379,7 +379,7 @@ impl Transport {
     /// retryable statuses and bodies cut short. Error statuses that are not
     /// retried become [`ClientError::Status`]. Returns the body and its
     /// `Content-Type`.
-    pub async fn fetch_bytes(
+    pub(crate) async fn fetch_bytes(
         &self,
         out: &Outgoing,
         page: Option<u64>,
@@ -466,7 +466,7 @@ impl Transport {
 
     /// [`fetch_bytes`](Self::fetch_bytes) parsed as JSON; a parse failure is
     /// a [`ClientError::MalformedResponse`] naming the `Content-Type`.
-    pub async fn fetch_json(&self, out: &Outgoing) -> Result<serde_json::Value> {
+    pub(crate) async fn fetch_json(&self, out: &Outgoing) -> Result<serde_json::Value> {
         let (bytes, content_type) = self.fetch_bytes(out, None).await?;
         // Parsed within the body limit: tiny JSON values take up to 36 times
         // their text in memory.

@@ -1,6 +1,7 @@
 //! Hostile STAC API pages (docs/reliability.md), through the parser every
 //! search uses: malformed bodies are `MalformedPage` errors that name the
 //! page's redacted URL, never panics.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::json;
 use stac_client::{ClientError, parse_search_page};

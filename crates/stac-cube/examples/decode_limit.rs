@@ -12,6 +12,7 @@
 //! byte per page of a fresh zeroed buffer of that size on the same threads:
 //! the page faults any loader pays to fill a new output array (large on
 //! virtual machines whose memory the host backs lazily).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::time::Instant;
 

@@ -10,6 +10,7 @@
 //! --bounds ...`), loads it with THREADS threads, writes it to OUT.zarr
 //! with chunks `T,Y,X`, zstd level 3 and THREADS threads, and prints
 //! `{"load_seconds", "write_seconds", "shape", "units", "bytes_written"}`.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::time::Instant;
 
@@ -41,9 +42,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let assets: Vec<&str> = args[5..].iter().map(String::as_str).collect();
 
     let options = CubeOptions::default()
-        .grid(Grid::default().resolution(10.0).bounds(bounds))
-        .groupby(GroupBy::parse("none"))
-        .threads(threads);
+        .with_grid(Grid::default().with_resolution(10.0).with_bounds(bounds))
+        .with_groupby(GroupBy::parse("none"))
+        .with_threads(threads);
     let start = Instant::now();
     let cube = DatasetCollection::plan(items, &assets, &options)?.load()?;
     let load_seconds = start.elapsed().as_secs_f64();

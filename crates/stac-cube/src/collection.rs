@@ -969,7 +969,7 @@ fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> 
     for s in sources.iter().filter(|s| s.broken.is_none()) {
         let Some(g) = &s.grid else { continue };
         let ok = same.same(&g.crs, &grid.crs)
-            && g.north_up()
+            && g.is_north_up()
             && close(g.gt[1], grid.geotransform[1])
             && aligned_with(g.gt, grid.geotransform);
         if !ok {

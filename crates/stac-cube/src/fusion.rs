@@ -65,6 +65,12 @@ impl fmt::Debug for Fusion {
     }
 }
 
+impl std::fmt::Display for Fusion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl FromStr for Fusion {
     type Err = CubeError;
 

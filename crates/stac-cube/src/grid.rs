@@ -35,7 +35,7 @@ pub enum Bounds {
 ///
 /// ```
 /// use stac_cube::Grid;
-/// let g = Grid::default().crs_epsg(32630).resolution(10.0).bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
+/// let g = Grid::default().with_crs_epsg(32630).with_resolution(10.0).with_bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
 /// assert_eq!(g.resolution, Some([10.0, 10.0]));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -79,44 +79,79 @@ impl Grid {
     }
 
     /// Set the CRS.
-    pub fn crs(mut self, crs: Crs) -> Self {
+    pub fn with_crs(mut self, crs: Crs) -> Self {
         self.crs = Some(crs);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_crs`")]
+    pub fn crs(self, crs: Crs) -> Self {
+        self.with_crs(crs)
+    }
 
     /// Set the CRS by EPSG code.
+    pub fn with_crs_epsg(self, code: u32) -> Self {
+        self.with_crs(Crs::Epsg(code))
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_crs_epsg`")]
     pub fn crs_epsg(self, code: u32) -> Self {
-        self.crs(Crs::Epsg(code))
+        self.with_crs_epsg(code)
     }
 
     /// Square pixels of `res` CRS units.
-    pub fn resolution(mut self, res: f64) -> Self {
+    pub fn with_resolution(mut self, res: f64) -> Self {
         self.resolution = Some([res, res]);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resolution`")]
+    pub fn resolution(self, res: f64) -> Self {
+        self.with_resolution(res)
+    }
 
     /// Pixels of `x` by `y` CRS units.
-    pub fn resolution_xy(mut self, x: f64, y: f64) -> Self {
+    pub fn with_resolution_xy(mut self, x: f64, y: f64) -> Self {
         self.resolution = Some([x, y]);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resolution_xy`")]
+    pub fn resolution_xy(self, x: f64, y: f64) -> Self {
+        self.with_resolution_xy(x, y)
+    }
 
     /// Bounds in the grid's CRS.
-    pub fn bounds(mut self, bounds: [f64; 4]) -> Self {
+    pub fn with_bounds(mut self, bounds: [f64; 4]) -> Self {
         self.bounds = Some(Bounds::Grid(bounds));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bounds`")]
+    pub fn bounds(self, bounds: [f64; 4]) -> Self {
+        self.with_bounds(bounds)
+    }
 
     /// Bounds in lon/lat degrees.
-    pub fn bounds_lonlat(mut self, bounds: [f64; 4]) -> Self {
+    pub fn with_bounds_lonlat(mut self, bounds: [f64; 4]) -> Self {
         self.bounds = Some(Bounds::LonLat(bounds));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bounds_lonlat`")]
+    pub fn bounds_lonlat(self, bounds: [f64; 4]) -> Self {
+        self.with_bounds_lonlat(bounds)
+    }
 
     /// Set the anchor.
-    pub fn anchor(mut self, anchor: Anchor) -> Self {
+    pub fn with_anchor(mut self, anchor: Anchor) -> Self {
         self.anchor = anchor;
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_anchor`")]
+    pub fn anchor(self, anchor: Anchor) -> Self {
+        self.with_anchor(anchor)
     }
 }
 
@@ -130,24 +165,24 @@ pub(crate) struct SrcGrid {
 }
 
 impl SrcGrid {
-    pub fn bounds(&self) -> [f64; 4] {
+    pub(crate) fn bounds(&self) -> [f64; 4] {
         stac_meta::geotransform::bounds(&self.gt, self.rows, self.cols)
     }
 
     /// Whether the grid is north-up without rotation.
-    pub fn north_up(&self) -> bool {
+    pub(crate) fn is_north_up(&self) -> bool {
         self.gt[2] == 0.0 && self.gt[4] == 0.0 && self.gt[1] > 0.0 && self.gt[5] < 0.0
     }
 
     /// `[|dx|, |dy|]` (for rotated grids, the lengths of the pixel edges).
-    pub fn res(&self) -> [f64; 2] {
+    pub(crate) fn res(&self) -> [f64; 2] {
         [self.gt[1].hypot(self.gt[4]), self.gt[2].hypot(self.gt[5])]
     }
 
     /// Refuse grids no real raster has: non-finite or zero pixel sizes,
     /// sides beyond GDAL's `INT_MAX`, footprints beyond ±1e9 CRS units
     /// (which make PROJ spin for minutes).
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         if !self.gt.iter().all(|v| v.is_finite()) {
             return Err(format!("geotransform {:?} is not finite", self.gt));
         }
@@ -172,7 +207,7 @@ impl SrcGrid {
         Ok(())
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let [rx, ry] = self.res();
         format!(
             "{} {}x{} px of {}x{} at ({}, {})",
@@ -356,8 +391,37 @@ pub(crate) fn plan_grid(
         check_size(like.rows as u64, like.cols as u64, max_pixels)?;
         return Ok(like.clone());
     }
-    // CRS.
-    let crs = match &request.crs {
+    let crs = choose_crs(request, sources, report)?;
+    let in_crs: Vec<&(String, &SrcGrid)> = sources
+        .iter()
+        .filter(|(_, g)| same.same(&g.crs, &crs))
+        .collect();
+    let res = choose_resolution(request, sources, &in_crs, &crs, report)?;
+    let bounds = choose_bounds(request, sources, &crs, same, report)?;
+    let anchor = choose_anchor(request, &in_crs, res, report);
+    let minx = snap_down(bounds[0], anchor[0], res[0]);
+    let maxx = snap_up(bounds[2], anchor[0], res[0]);
+    let miny = snap_down(bounds[1], anchor[1], res[1]);
+    let maxy = snap_up(bounds[3], anchor[1], res[1]);
+    let cols = ((maxx - minx) / res[0]).round().max(1.0);
+    let rows = ((maxy - miny) / res[1]).round().max(1.0);
+    check_size(rows as u64, cols as u64, max_pixels)?;
+    Ok(TargetGrid::new(
+        crs,
+        [minx, res[0], 0.0, maxy, 0.0, -res[1]],
+        rows as usize,
+        cols as usize,
+    ))
+}
+
+/// The grid's CRS: the requested one (checked), else the most common
+/// among the sources.
+fn choose_crs(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    report: &mut GridReport,
+) -> Result<Crs> {
+    Ok(match &request.crs {
         Some(c) => {
             if c.to_spatial_ref().is_err() {
                 return Err(CubeError::Grid(format!(
@@ -394,13 +458,19 @@ pub(crate) fn plan_grid(
             };
             best.2.clone()
         }
-    };
-    let in_crs: Vec<&(String, &SrcGrid)> = sources
-        .iter()
-        .filter(|(_, g)| same.same(&g.crs, &crs))
-        .collect();
-    // Resolution.
-    let res = match request.resolution {
+    })
+}
+
+/// The grid's resolution: the requested one (checked), else the finest of
+/// the sources in `crs`, else estimated from reprojected footprints.
+fn choose_resolution(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    in_crs: &[&(String, &SrcGrid)],
+    crs: &Crs,
+    report: &mut GridReport,
+) -> Result<[f64; 2]> {
+    Ok(match request.resolution {
         Some(r) => {
             if !(r[0].is_finite() && r[1].is_finite() && r[0] > 0.0 && r[1] > 0.0) {
                 return Err(CubeError::Grid(format!(
@@ -408,14 +478,14 @@ pub(crate) fn plan_grid(
                 )));
             }
             report.resolution = format!("{} x {} (requested)", r[0], r[1]);
-            if let Some(w) = implausible_resolution(r, &crs) {
+            if let Some(w) = implausible_resolution(r, crs) {
                 report.warnings.push(w);
             }
             r
         }
         None => {
             let mut best: Option<([f64; 2], &str)> = None;
-            for (label, g) in &in_crs {
+            for (label, g) in in_crs {
                 let r = g.res();
                 best = match best {
                     Some((b, l)) => Some(([b[0].min(r[0]), b[1].min(r[1])], {
@@ -436,7 +506,7 @@ pub(crate) fn plan_grid(
                     // No source in the chosen CRS: estimate from transformed footprints.
                     let mut r = [f64::INFINITY, f64::INFINITY];
                     for (_, g) in sources {
-                        if let Ok(b) = transform_bounds(&g.bounds(), &g.crs, &crs) {
+                        if let Ok(b) = transform_bounds(&g.bounds(), &g.crs, crs) {
                             r[0] = r[0].min((b[2] - b[0]) / g.cols as f64);
                             r[1] = r[1].min((b[3] - b[1]) / g.rows as f64);
                         }
@@ -457,8 +527,18 @@ pub(crate) fn plan_grid(
                 }
             }
         }
-    };
-    // Bounds.
+    })
+}
+
+/// The grid's bounds in `crs`: requested (grid CRS or lon/lat, across the
+/// antimeridian too), else the union of the source footprints.
+fn choose_bounds(
+    request: &Grid,
+    sources: &[(String, &SrcGrid)],
+    crs: &Crs,
+    same: &mut CrsCache,
+    report: &mut GridReport,
+) -> Result<[f64; 4]> {
     let bounds = match request.bounds {
         Some(Bounds::Grid(b)) => {
             report.bounds = format!("{b:?} (requested, grid CRS)");
@@ -466,9 +546,9 @@ pub(crate) fn plan_grid(
         }
         Some(Bounds::LonLat(b)) => {
             let t = if b[0] > b[2] {
-                crossing_bounds(b, &crs, report)?
+                crossing_bounds(b, crs, report)?
             } else {
-                transform_bounds(&b, &Crs::Epsg(4326), &crs)?
+                transform_bounds(&b, &Crs::Epsg(4326), crs)?
             };
             report.bounds = format!("{b:?} lon/lat (requested) = {t:?} in {}", crs.short());
             t
@@ -482,10 +562,10 @@ pub(crate) fn plan_grid(
             ];
             let mut skipped = Vec::new();
             for (label, g) in sources {
-                let b = if same.same(&g.crs, &crs) {
+                let b = if same.same(&g.crs, crs) {
                     g.bounds()
                 } else {
-                    match transform_bounds(&g.bounds(), &g.crs, &crs) {
+                    match transform_bounds(&g.bounds(), &g.crs, crs) {
                         // GDAL reports a box across the antimeridian as
                         // west > east: continue eastwards past 180.
                         Ok(b) if b.iter().all(|v| v.is_finite()) && b[0] > b[2] => {
@@ -527,7 +607,18 @@ pub(crate) fn plan_grid(
             "empty or invalid bounds {bounds:?}"
         )));
     }
-    // Anchor: the sources' own pixel edges are kept whenever they agree,
+    Ok(bounds)
+}
+
+/// The offset of the grid's pixel edges from multiples of `res`: the
+/// sources' native alignment when they agree (with `Anchor::Auto`), else 0.
+fn choose_anchor(
+    request: &Grid,
+    in_crs: &[&(String, &SrcGrid)],
+    res: [f64; 2],
+    report: &mut GridReport,
+) -> [f64; 2] {
+    // The sources' own pixel edges are kept whenever they agree,
     // whether the bounds and resolution were derived or requested, so a
     // subset (`bounds`) or a coarser multiple (`resolution`) of a cube stays
     // on the full cube's lattice.
@@ -543,7 +634,7 @@ pub(crate) fn plan_grid(
         let natives: Vec<[f64; 2]> = in_crs
             .iter()
             .filter(|(_, g)| {
-                g.north_up() && divides(g.res()[0], res[0]) && divides(g.res()[1], res[1])
+                g.is_north_up() && divides(g.res()[0], res[0]) && divides(g.res()[1], res[1])
             })
             .map(|(_, g)| [g.gt[0].rem_euclid(res[0]), g.gt[3].rem_euclid(res[1])])
             .collect();
@@ -576,19 +667,7 @@ pub(crate) fn plan_grid(
             }
         }
     }
-    let minx = snap_down(bounds[0], anchor[0], res[0]);
-    let maxx = snap_up(bounds[2], anchor[0], res[0]);
-    let miny = snap_down(bounds[1], anchor[1], res[1]);
-    let maxy = snap_up(bounds[3], anchor[1], res[1]);
-    let cols = ((maxx - minx) / res[0]).round().max(1.0);
-    let rows = ((maxy - miny) / res[1]).round().max(1.0);
-    check_size(rows as u64, cols as u64, max_pixels)?;
-    Ok(TargetGrid::new(
-        crs,
-        [minx, res[0], 0.0, maxy, 0.0, -res[1]],
-        rows as usize,
-        cols as usize,
-    ))
+    anchor
 }
 
 fn check_size(rows: u64, cols: u64, limit: u64) -> Result<()> {
@@ -661,7 +740,7 @@ mod tests {
         assert_eq!(auto.geotransform[0], 224085.0);
         assert_eq!((auto.rows, auto.cols), (10, 10));
         let edge = plan_grid(
-            &Grid::default().anchor(Anchor::Edge),
+            &Grid::default().with_anchor(Anchor::Edge),
             &srcs,
             1 << 30,
             &mut CrsCache::default(),

@@ -56,6 +56,7 @@
 //!    with nothing readable is an error, never silently empty.
 //!
 //! Links GDAL.
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod collection;
 mod data;

@@ -98,13 +98,15 @@ pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) 
                     extent,
                 };
             }
-            let aligned = same_crs && g.north_up() && aligned_with(g.gt, gt);
-            let placement =
-                if same_crs && g.north_up() && (s.resampling == Resampling::Nearest || aligned) {
-                    Placement::Direct
-                } else {
-                    Placement::Warp
-                };
+            let aligned = same_crs && g.is_north_up() && aligned_with(g.gt, gt);
+            let placement = if same_crs
+                && g.is_north_up()
+                && (s.resampling == Resampling::Nearest || aligned)
+            {
+                Placement::Direct
+            } else {
+                Placement::Warp
+            };
             Landing { placement, extent }
         })
         .collect()

@@ -55,19 +55,34 @@ pub struct AssetOptions {
 
 impl AssetOptions {
     /// Set the nodata override.
-    pub fn nodata(mut self, nodata: f64) -> Self {
+    pub fn with_nodata(mut self, nodata: f64) -> Self {
         self.nodata = Some(nodata);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_nodata`")]
+    pub fn nodata(self, nodata: f64) -> Self {
+        self.with_nodata(nodata)
+    }
     /// Set the data type override.
-    pub fn dtype(mut self, dtype: DataType) -> Self {
+    pub fn with_data_type(mut self, dtype: DataType) -> Self {
         self.dtype = Some(dtype);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_data_type`")]
+    pub fn dtype(self, dtype: DataType) -> Self {
+        self.with_data_type(dtype)
+    }
     /// Set the resampling of this asset.
-    pub fn resampling(mut self, resampling: Resampling) -> Self {
+    pub fn with_resampling(mut self, resampling: Resampling) -> Self {
         self.resampling = Some(resampling);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resampling`")]
+    pub fn resampling(self, resampling: Resampling) -> Self {
+        self.with_resampling(resampling)
     }
 }
 
@@ -77,10 +92,10 @@ impl AssetOptions {
 /// use stac_cube::{CubeOptions, Fusion, Grid};
 /// use stac_meta::GroupBy;
 /// let opts = CubeOptions::default()
-///     .groupby(GroupBy::SolarDay)
-///     .fusion(Fusion::Median)
-///     .grid(Grid::default().crs_epsg(32630).resolution(20.0))
-///     .fail_on_error(false);
+///     .with_groupby(GroupBy::SolarDay)
+///     .with_fusion(Fusion::Median)
+///     .with_grid(Grid::default().with_crs_epsg(32630).with_resolution(20.0))
+///     .with_fail_on_error(false);
 /// assert!(opts.align);
 /// ```
 #[derive(Clone)]
@@ -241,79 +256,159 @@ impl fmt::Debug for CubeOptions {
 
 impl CubeOptions {
     /// Set the grid request.
-    pub fn grid(mut self, grid: Grid) -> Self {
+    pub fn with_grid(mut self, grid: Grid) -> Self {
         self.grid = grid;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_grid`")]
+    pub fn grid(self, grid: Grid) -> Self {
+        self.with_grid(grid)
+    }
     /// Warp sources onto the grid (`true`, default) or require them aligned.
-    pub fn align(mut self, align: bool) -> Self {
+    pub fn with_align(mut self, align: bool) -> Self {
         self.align = align;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_align`")]
+    pub fn align(self, align: bool) -> Self {
+        self.with_align(align)
+    }
     /// Default resampling for warped sources.
-    pub fn resampling(mut self, resampling: Resampling) -> Self {
+    pub fn with_resampling(mut self, resampling: Resampling) -> Self {
         self.resampling = resampling;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resampling`")]
+    pub fn resampling(self, resampling: Resampling) -> Self {
+        self.with_resampling(resampling)
+    }
     /// Resampling for one asset key.
-    pub fn asset_resampling(mut self, asset: impl Into<String>, resampling: Resampling) -> Self {
+    pub fn with_asset_resampling(
+        mut self,
+        asset: impl Into<String>,
+        resampling: Resampling,
+    ) -> Self {
         self.assets.entry(asset.into()).or_default().resampling = Some(resampling);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_asset_resampling`")]
+    pub fn asset_resampling(self, asset: impl Into<String>, resampling: Resampling) -> Self {
+        self.with_asset_resampling(asset, resampling)
+    }
     /// Group items into timesteps.
-    pub fn groupby(mut self, groupby: GroupBy) -> Self {
+    pub fn with_groupby(mut self, groupby: GroupBy) -> Self {
         self.groupby = groupby;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_groupby`")]
+    pub fn groupby(self, groupby: GroupBy) -> Self {
+        self.with_groupby(groupby)
+    }
     /// Fusion inside a group.
-    pub fn fusion(mut self, fusion: Fusion) -> Self {
+    pub fn with_fusion(mut self, fusion: Fusion) -> Self {
         self.fusion = fusion;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_fusion`")]
+    pub fn fusion(self, fusion: Fusion) -> Self {
+        self.with_fusion(fusion)
+    }
     /// Order of the time axis.
-    pub fn time_order(mut self, order: TimeOrder) -> Self {
+    pub fn with_time_order(mut self, order: TimeOrder) -> Self {
         self.time_order = order;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_time_order`")]
+    pub fn time_order(self, order: TimeOrder) -> Self {
+        self.with_time_order(order)
+    }
     /// Data type of the cube.
-    pub fn dtype(mut self, dtype: DataType) -> Self {
+    pub fn with_data_type(mut self, dtype: DataType) -> Self {
         self.dtype = Some(dtype);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_data_type`")]
+    pub fn dtype(self, dtype: DataType) -> Self {
+        self.with_data_type(dtype)
+    }
     /// Nodata of the cube.
-    pub fn nodata(mut self, nodata: f64) -> Self {
+    pub fn with_nodata(mut self, nodata: f64) -> Self {
         self.nodata = Some(nodata);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_nodata`")]
+    pub fn nodata(self, nodata: f64) -> Self {
+        self.with_nodata(nodata)
+    }
     /// Overrides for one asset key.
-    pub fn asset(mut self, key: impl Into<String>, options: AssetOptions) -> Self {
+    pub fn with_asset(mut self, key: impl Into<String>, options: AssetOptions) -> Self {
         self.assets.insert(key.into(), options);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_asset`")]
+    pub fn asset(self, key: impl Into<String>, options: AssetOptions) -> Self {
+        self.with_asset(key, options)
+    }
     /// Apply `raster:bands` scale/offset.
-    pub fn rescale(mut self, rescale: bool) -> Self {
+    pub fn with_rescale(mut self, rescale: bool) -> Self {
         self.rescale = rescale;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_rescale`")]
+    pub fn rescale(self, rescale: bool) -> Self {
+        self.with_rescale(rescale)
+    }
     /// Rewrite hrefs before signing.
-    pub fn patch_url(mut self, f: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+    pub fn with_patch_url(mut self, f: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
         self.patch_url = Some(Arc::new(f));
         self
     }
-    /// Sign hrefs and read with the signer's GDAL env.
-    pub fn signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = Some(signer);
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_patch_url`")]
+    pub fn patch_url(self, f: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        self.with_patch_url(f)
+    }
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = Some(signer.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_signer`")]
+    pub fn signer(self, signer: Arc<dyn Signer>) -> Self {
+        self.with_signer(signer)
+    }
     /// Extra GDAL config for opens and reads.
-    pub fn env(mut self, env: GdalEnv) -> Self {
+    pub fn with_env(mut self, env: GdalEnv) -> Self {
         self.env = env;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_env`")]
+    pub fn env(self, env: GdalEnv) -> Self {
+        self.with_env(env)
+    }
     /// Keep items overlapping a lon/lat box.
-    pub fn bbox(mut self, bbox: [f64; 4]) -> Self {
+    pub fn with_bbox(mut self, bbox: [f64; 4]) -> Self {
         self.bbox = Some(bbox);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bbox`")]
+    pub fn bbox(self, bbox: [f64; 4]) -> Self {
+        self.with_bbox(bbox)
     }
     /// Accept lon/lat boxes with west > east as crossing the antimeridian
     /// whatever their width (see [`antimeridian`](Self::antimeridian)).
@@ -322,45 +417,85 @@ impl CubeOptions {
         self
     }
     /// Keep the first N items (N = 0 is refused when planning).
-    pub fn max_items(mut self, n: usize) -> Self {
+    pub fn with_max_items(mut self, n: usize) -> Self {
         self.max_items = Some(n);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_max_items`")]
+    pub fn max_items(self, n: usize) -> Self {
+        self.with_max_items(n)
+    }
     /// Fail on unreadable sources (`true`) or report them and fill nodata.
-    pub fn fail_on_error(mut self, fail: bool) -> Self {
+    pub fn with_fail_on_error(mut self, fail: bool) -> Self {
         self.fail_on_error = fail;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_fail_on_error`")]
+    pub fn fail_on_error(self, fail: bool) -> Self {
+        self.with_fail_on_error(fail)
+    }
     /// Progress callback.
-    pub fn progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+    pub fn with_progress(mut self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_progress`")]
+    pub fn progress(self, f: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.with_progress(f)
+    }
     /// Reader threads.
-    pub fn threads(mut self, n: usize) -> Self {
+    pub fn with_threads(mut self, n: usize) -> Self {
         self.threads = Some(n.max(1));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_threads`")]
+    pub fn threads(self, n: usize) -> Self {
+        self.with_threads(n)
+    }
     /// Pixels per load block.
-    pub fn block_pixels(mut self, n: usize) -> Self {
+    pub fn with_block_pixels(mut self, n: usize) -> Self {
         self.block_pixels = n.max(1);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_block_pixels`")]
+    pub fn block_pixels(self, n: usize) -> Self {
+        self.with_block_pixels(n)
+    }
     /// Pixel limit per plane.
-    pub fn max_pixels(mut self, n: u64) -> Self {
+    pub fn with_max_pixels(mut self, n: u64) -> Self {
         self.max_pixels = n;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_max_pixels`")]
+    pub fn max_pixels(self, n: u64) -> Self {
+        self.with_max_pixels(n)
+    }
     /// Use COG overviews for coarser grids.
-    pub fn use_overviews(mut self, on: bool) -> Self {
+    pub fn with_use_overviews(mut self, on: bool) -> Self {
         self.use_overviews = on;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_use_overviews`")]
+    pub fn use_overviews(self, on: bool) -> Self {
+        self.with_use_overviews(on)
+    }
 
     /// Restrict which hrefs may be opened (e.g. [`HrefPolicy::remote_only`]).
-    pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
+    pub fn with_href_policy(mut self, policy: HrefPolicy) -> Self {
         self.href_policy = policy;
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_href_policy`")]
+    pub fn href_policy(self, policy: HrefPolicy) -> Self {
+        self.with_href_policy(policy)
     }
 
     /// Set the time bounds of every source's open and reads.

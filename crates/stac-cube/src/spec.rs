@@ -21,7 +21,7 @@
 //! use stac_cube::{CubeOptions, CubeSpec, Fusion};
 //! let items = vec![json!({"id": "a", "properties": {"datetime": "2023-01-01T00:00:00Z"},
 //!     "assets": {"B04": {"href": "B04.tif"}}})];
-//! let spec = CubeSpec::from_options(items, &["B04"], &CubeOptions::default().fusion(Fusion::Max))?;
+//! let spec = CubeSpec::from_options(items, &["B04"], &CubeOptions::default().with_fusion(Fusion::Max))?;
 //! let text = spec.to_json();
 //! let back = CubeSpec::from_json(&text)?;
 //! assert_eq!(back, spec);
@@ -81,6 +81,10 @@ pub struct SpecOptions {
     pub resampling: Option<String>,
     /// Resampling per asset key.
     pub asset_resampling: BTreeMap<String, String>,
+    /// Nodata of the pixels of one asset key, replacing what
+    /// `raster:bands` or the file declares (odc-stac's per-band nodata).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub asset_nodata: BTreeMap<String, f64>,
     /// Grouping: `none`, `solar_day`, `time`, `id`, or a property name.
     pub groupby: Option<String>,
     /// Fusion name (`first`, `last`, `min`, `max`, `mean`, `median`, `sum`, `count`).
@@ -177,13 +181,10 @@ impl CubeSpec {
             GroupBy::Property(p) => Some(p.clone()),
             _ => return Err(invalid("groupby", "a closure grouping is not data")),
         };
-        if o.assets
-            .values()
-            .any(|a| a.nodata.is_some() || a.dtype.is_some())
-        {
+        if o.assets.values().any(|a| a.dtype.is_some()) {
             return Err(invalid(
                 "assets",
-                "per-asset nodata/dtype overrides are not part of a spec yet",
+                "per-asset dtype overrides are not part of a spec yet",
             ));
         }
         let g = &o.grid;
@@ -209,6 +210,11 @@ impl CubeSpec {
                 .assets
                 .iter()
                 .filter_map(|(k, a)| a.resampling.map(|r| (k.clone(), r.to_string())))
+                .collect(),
+            asset_nodata: o
+                .assets
+                .iter()
+                .filter_map(|(k, a)| a.nodata.map(|v| (k.clone(), v)))
                 .collect(),
             groupby,
             fusion: (!matches!(o.fusion, Fusion::First)).then(|| o.fusion.name().to_owned()),
@@ -252,7 +258,7 @@ impl CubeSpec {
             grid = Grid::from_target(g.to_target()?);
         }
         if let Some(c) = &s.crs {
-            grid = grid.crs(Crs::parse(c)?);
+            grid = grid.with_crs(Crs::parse(c)?);
         }
         if let Some([x, y]) = s.resolution {
             if !(x.is_finite() && y.is_finite() && x > 0.0 && y > 0.0) {
@@ -261,7 +267,7 @@ impl CubeSpec {
                     format!("[{x}, {y}] must be positive numbers"),
                 ));
             }
-            grid = grid.resolution_xy(x, y);
+            grid = grid.with_resolution_xy(x, y);
         }
         match (s.bounds, s.bounds_lonlat) {
             (Some(_), Some(_)) => {
@@ -270,39 +276,42 @@ impl CubeSpec {
                     "give bounds in the grid CRS or in lon/lat, not both",
                 ));
             }
-            (Some(b), None) => grid = grid.bounds(b),
-            (None, Some(b)) => grid = grid.bounds_lonlat(b),
+            (Some(b), None) => grid = grid.with_bounds(b),
+            (None, Some(b)) => grid = grid.with_bounds_lonlat(b),
             (None, None) => {}
         }
         if let Some(a) = &s.anchor {
-            grid = grid.anchor(match a.to_ascii_lowercase().as_str() {
+            grid = grid.with_anchor(match a.to_ascii_lowercase().as_str() {
                 "auto" | "native" => Anchor::Auto,
                 "edge" | "tap" => Anchor::Edge,
                 other => return Err(invalid("anchor", format!("{other:?} is not auto or edge"))),
             });
         }
-        o = o.grid(grid);
+        o = o.with_grid(grid);
         if let Some(r) = &s.resampling {
-            o = o.resampling(parse_name::<Resampling>("resampling", r, "a resampling")?);
+            o = o.with_resampling(parse_name::<Resampling>("resampling", r, "a resampling")?);
         }
         for (k, r) in &s.asset_resampling {
-            o = o.asset(
+            o = o.with_asset(
                 k.clone(),
-                AssetOptions::default().resampling(parse_name::<Resampling>(
+                AssetOptions::default().with_resampling(parse_name::<Resampling>(
                     "resampling",
                     r,
                     "a resampling",
                 )?),
             );
         }
+        for (k, v) in &s.asset_nodata {
+            o.assets.entry(k.clone()).or_default().nodata = Some(*v);
+        }
         if let Some(g) = &s.groupby {
-            o = o.groupby(GroupBy::parse(g));
+            o = o.with_groupby(GroupBy::parse(g));
         }
         if let Some(f) = &s.fusion {
-            o = o.fusion(f.parse()?);
+            o = o.with_fusion(f.parse()?);
         }
         if let Some(t) = &s.time_order {
-            o = o.time_order(match t.to_ascii_lowercase().as_str() {
+            o = o.with_time_order(match t.to_ascii_lowercase().as_str() {
                 "sorted" => TimeOrder::Sorted,
                 "input" => TimeOrder::Input,
                 other => {
@@ -314,39 +323,39 @@ impl CubeSpec {
             });
         }
         if let Some(t) = &s.dtype {
-            o = o.dtype(
+            o = o.with_data_type(
                 DataType::parse(t)
                     .ok_or_else(|| invalid("dtype", format!("{t:?} is not a data type")))?,
             );
         }
         if let Some(v) = s.nodata {
-            o = o.nodata(v);
+            o = o.with_nodata(v);
         }
         if let Some(b) = s.bbox {
-            o = o.bbox(b);
+            o = o.with_bbox(b);
         }
         o = o.with_antimeridian(s.antimeridian);
         if let Some(n) = s.max_items {
-            o = o.max_items(n);
+            o = o.with_max_items(n);
         }
         if let Some(f) = s.fail_on_error {
-            o = o.fail_on_error(f);
+            o = o.with_fail_on_error(f);
         }
-        o = o.rescale(s.rescale);
+        o = o.with_rescale(s.rescale);
         if let Some(n) = s.threads {
-            o = o.threads(n);
+            o = o.with_threads(n);
         }
         if let Some(u) = s.use_overviews {
-            o = o.use_overviews(u);
+            o = o.with_use_overviews(u);
         }
         if let Some(n) = s.max_pixels {
-            o = o.max_pixels(n);
+            o = o.with_max_pixels(n);
         }
         if let Some(n) = s.io_concurrency {
             o = o.with_io_concurrency(n);
         }
         if let Some(p) = &s.href_policy {
-            o = o.href_policy(match p.to_ascii_lowercase().as_str() {
+            o = o.with_href_policy(match p.to_ascii_lowercase().as_str() {
                 "local" => HrefPolicy::for_local_items(),
                 "api" => HrefPolicy::for_api_items(),
                 "remote" => HrefPolicy::remote_only(),

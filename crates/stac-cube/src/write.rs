@@ -31,14 +31,24 @@ impl Default for QuicklookOptions {
 
 impl QuicklookOptions {
     /// Choose the bands shown (one, or three for RGB).
-    pub fn bands(mut self, bands: Vec<usize>) -> Self {
+    pub fn with_bands(mut self, bands: Vec<usize>) -> Self {
         self.bands = Some(bands);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bands`")]
+    pub fn bands(self, bands: Vec<usize>) -> Self {
+        self.with_bands(bands)
+    }
     /// Set the stretch percentiles.
-    pub fn percentiles(mut self, low: f64, high: f64) -> Self {
+    pub fn with_percentiles(mut self, low: f64, high: f64) -> Self {
         self.percentiles = (low, high);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_percentiles`")]
+    pub fn percentiles(self, low: f64, high: f64) -> Self {
+        self.with_percentiles(low, high)
     }
 }
 

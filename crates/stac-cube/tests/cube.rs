@@ -1,5 +1,6 @@
 //! DatasetCollection::from_stac on generated rasters: the seed cells, every
 //! fusion method pixel by pixel, alignment, failures, time order, grids.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,9 +107,12 @@ fn seed_cell_5_multi_asset_align_resamples_20m_onto_10m() {
     let b05 = w.band("B05", 2, 20.0, (2, 2), TL);
     let items = vec![json!({"id": "scene-0", "bbox": [0.0, 0.0, 1.0, 1.0],
         "assets": {"B04": {"href": b04}, "B05": {"href": b05}}})];
-    let cube =
-        DatasetCollection::from_stac(&items, &["B04", "B05"], &CubeOptions::default().align(true))
-            .unwrap();
+    let cube = DatasetCollection::from_stac(
+        &items,
+        &["B04", "B05"],
+        &CubeOptions::default().with_align(true),
+    )
+    .unwrap();
     let ds0 = &cube.datasets().unwrap()[0];
     assert_eq!(ds0.band_count(), 2);
     assert_eq!(ds0.band_names(), ["B04", "B05"]);
@@ -142,7 +146,7 @@ fn seed_cell_6_solar_day_first_valid_mosaic() {
     let daily = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().groupby(GroupBy::SolarDay),
+        &CubeOptions::default().with_groupby(GroupBy::SolarDay),
     )
     .unwrap();
     assert_eq!(daily.time_length(), 2);
@@ -247,10 +251,10 @@ fn every_fusion_method_pixel_by_pixel() {
     for (fusion, reduce) in cases {
         let name = fusion.name();
         let opts = CubeOptions::default()
-            .groupby(GroupBy::Property("group".into()))
-            .fusion(fusion)
-            .threads(2)
-            .block_pixels(12);
+            .with_groupby(GroupBy::Property("group".into()))
+            .with_fusion(fusion)
+            .with_threads(2)
+            .with_block_pixels(12);
         let cube = DatasetCollection::from_stac(&items, &["data"], &opts).unwrap();
         assert_eq!(cube.shape(), (1, 1, 6, 8), "{name}");
         let arr = cube.read_array::<f64>();
@@ -300,7 +304,7 @@ fn nan_is_never_a_valid_contribution() {
     let cube = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().groupby(GroupBy::SolarDay),
+        &CubeOptions::default().with_groupby(GroupBy::SolarDay),
     )
     .unwrap();
     let arr = cube.read_array::<f32>();
@@ -309,8 +313,8 @@ fn nan_is_never_a_valid_contribution() {
         &items,
         &["data"],
         &CubeOptions::default()
-            .groupby(GroupBy::SolarDay)
-            .fusion(Fusion::Min),
+            .with_groupby(GroupBy::SolarDay)
+            .with_fusion(Fusion::Min),
     )
     .unwrap();
     assert_eq!(
@@ -362,7 +366,7 @@ fn time_axis_sorted_by_datetime_then_id_or_input_order() {
     let input = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().time_order(TimeOrder::Input),
+        &CubeOptions::default().with_time_order(TimeOrder::Input),
     )
     .unwrap();
     let ids: Vec<&str> = input
@@ -382,7 +386,7 @@ fn align_false_with_differing_grids_is_an_alignment_error() {
     let err = DatasetCollection::from_stac(
         &items,
         &["B04", "B05"],
-        &CubeOptions::default().align(false),
+        &CubeOptions::default().with_align(false),
     )
     .unwrap_err();
     assert!(matches!(err, CubeError::Alignment { .. }), "{err}");
@@ -409,8 +413,8 @@ fn align_false_with_differing_grids_is_an_alignment_error() {
         &tiles,
         &["data"],
         &CubeOptions::default()
-            .align(false)
-            .groupby(GroupBy::SolarDay),
+            .with_align(false)
+            .with_groupby(GroupBy::SolarDay),
     )
     .unwrap();
     let row: Vec<u16> = cube
@@ -472,7 +476,7 @@ fn unreadable_sources_are_listed_or_fail_the_load() {
     let cube = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().fail_on_error(false),
+        &CubeOptions::default().with_fail_on_error(false),
     )
     .unwrap();
     let ids: Vec<&str> = cube.failures().iter().map(|f| f.item.as_str()).collect();
@@ -510,11 +514,12 @@ fn footprints_outside_the_grid_are_reported_and_an_empty_cube_is_an_error() {
         ),
     ];
     let grid = Grid::default()
-        .crs_epsg(32630)
-        .resolution(10.0)
-        .bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
-    let cube = DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default().grid(grid))
-        .unwrap();
+        .with_crs_epsg(32630)
+        .with_resolution(10.0)
+        .with_bounds([600000.0, 5299960.0, 600040.0, 5300000.0]);
+    let cube =
+        DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default().with_grid(grid))
+            .unwrap();
     let outside: Vec<&str> = cube
         .grid_report()
         .outside
@@ -523,12 +528,15 @@ fn footprints_outside_the_grid_are_reported_and_an_empty_cube_is_an_error() {
         .collect();
     assert_eq!(outside, ["far"]);
     let nowhere = Grid::default()
-        .crs_epsg(32630)
-        .resolution(10.0)
-        .bounds([0.0, 0.0, 40.0, 40.0]);
-    let err =
-        DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default().grid(nowhere))
-            .unwrap_err();
+        .with_crs_epsg(32630)
+        .with_resolution(10.0)
+        .with_bounds([0.0, 0.0, 40.0, 40.0]);
+    let err = DatasetCollection::from_stac(
+        &items,
+        &["data"],
+        &CubeOptions::default().with_grid(nowhere),
+    )
+    .unwrap_err();
     assert!(matches!(err, CubeError::Empty { .. }), "{err}");
     assert!(err.to_string().contains("in/data"), "{err}");
 }
@@ -541,11 +549,13 @@ fn grids_over_the_pixel_limit_are_refused_with_their_size() {
         &w.band("a", 1, 10.0, (4, 4), TL),
         "2021-06-01T00:00:00Z",
     )];
-    let grid = Grid::default().resolution(0.01);
+    let grid = Grid::default().with_resolution(0.01);
     let err = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().grid(grid).max_pixels(1_000_000),
+        &CubeOptions::default()
+            .with_grid(grid)
+            .with_max_pixels(1_000_000),
     )
     .unwrap_err();
     let msg = err.to_string();
@@ -684,9 +694,12 @@ fn rescale_nodata_and_dtype_overrides() {
     );
     let items = vec![json!({"id": "s", "assets": {"data": {"href": href,
         "raster:bands": [{"nodata": 0, "scale": 0.0001, "offset": -0.1, "data_type": "uint16"}]}}})];
-    let cube =
-        DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default().rescale(true))
-            .unwrap();
+    let cube = DatasetCollection::from_stac(
+        &items,
+        &["data"],
+        &CubeOptions::default().with_rescale(true),
+    )
+    .unwrap();
     assert_eq!(cube.data_type(), stac_meta::DataType::Float32);
     let a = cube.read_array::<f32>();
     assert!(
@@ -707,9 +720,12 @@ fn rescale_nodata_and_dtype_overrides() {
         &items,
         &["data"],
         &CubeOptions::default()
-            .asset("data", stac_cube::AssetOptions::default().nodata(1000.0))
-            .dtype(stac_meta::DataType::Int32)
-            .nodata(-1.0),
+            .with_asset(
+                "data",
+                stac_cube::AssetOptions::default().with_nodata(1000.0),
+            )
+            .with_data_type(stac_meta::DataType::Int32)
+            .with_nodata(-1.0),
     )
     .unwrap();
     assert_eq!(
@@ -736,8 +752,8 @@ fn patch_url_progress_windowed_load_and_outputs() {
     let (s2, l2) = (seen.clone(), last.clone());
     let real2 = real.clone();
     let opts = CubeOptions::default()
-        .patch_url(move |_| real2.clone())
-        .progress(move |p| {
+        .with_patch_url(move |_| real2.clone())
+        .with_progress(move |p| {
             s2.fetch_add(1, Ordering::SeqCst);
             l2.store(p.done * 100 + p.total, Ordering::SeqCst);
         });
@@ -813,7 +829,7 @@ fn explicit_grid_in_lonlat_and_like() {
     let like = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().grid(Grid::like(&src).unwrap()),
+        &CubeOptions::default().with_grid(Grid::like(&src).unwrap()),
     )
     .unwrap();
     assert_eq!(
@@ -826,7 +842,7 @@ fn explicit_grid_in_lonlat_and_like() {
     let coarse = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().grid(Grid::default().resolution(20.0)),
+        &CubeOptions::default().with_grid(Grid::default().with_resolution(20.0)),
     )
     .unwrap();
     assert_eq!(coarse.shape(), (1, 1, 5, 5));
@@ -842,9 +858,9 @@ fn explicit_grid_in_lonlat_and_like() {
         &items,
         &["data"],
         &CubeOptions::default()
-            .grid(Grid::default().resolution(20.0))
-            .resampling(Resampling::Average)
-            .dtype(stac_meta::DataType::Float32),
+            .with_grid(Grid::default().with_resolution(20.0))
+            .with_resampling(Resampling::Average)
+            .with_data_type(stac_meta::DataType::Float32),
     )
     .unwrap();
     let a = avg.read_array::<f32>();
@@ -862,11 +878,12 @@ fn explicit_grid_in_lonlat_and_like() {
     )
     .unwrap();
     let g = Grid::default()
-        .crs_epsg(32630)
-        .resolution(10.0)
-        .bounds_lonlat(ll);
+        .with_crs_epsg(32630)
+        .with_resolution(10.0)
+        .with_bounds_lonlat(ll);
     let cube =
-        DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default().grid(g)).unwrap();
+        DatasetCollection::from_stac(&items, &["data"], &CubeOptions::default().with_grid(g))
+            .unwrap();
     let (_, _, h, wd) = cube.shape();
     assert!(
         (10..=12).contains(&h) && (10..=12).contains(&wd),
@@ -893,8 +910,8 @@ fn bbox_and_max_items_filter_and_fusion_needs_groupby() {
         &items,
         &["data"],
         &CubeOptions::default()
-            .bbox([-179.0, -1.0, 2.0, 2.0])
-            .max_items(2),
+            .with_bbox([-179.0, -1.0, 2.0, 2.0])
+            .with_max_items(2),
     )
     .unwrap();
     let ids: Vec<&str> = cube
@@ -906,14 +923,14 @@ fn bbox_and_max_items_filter_and_fusion_needs_groupby() {
     let err = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().fusion(Fusion::Mean),
+        &CubeOptions::default().with_fusion(Fusion::Mean),
     )
     .unwrap_err();
     assert!(err.to_string().contains("needs a groupby"), "{err}");
     let err = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().bbox([10.0, 80.0, 20.0, 95.0]),
+        &CubeOptions::default().with_bbox([10.0, 80.0, 20.0, 95.0]),
     )
     .unwrap_err();
     assert!(
@@ -945,17 +962,19 @@ fn coarser_grids_read_cog_overviews() {
         ds.build_overviews("AVERAGE", &[2], &[]).unwrap();
     }
     let items = vec![scene("o", &p.to_string_lossy(), "2021-06-01T00:00:00Z")];
-    let grid = Grid::default().resolution(20.0);
+    let grid = Grid::default().with_resolution(20.0);
     let with = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().grid(grid.clone()),
+        &CubeOptions::default().with_grid(grid.clone()),
     )
     .unwrap();
     let without = DatasetCollection::from_stac(
         &items,
         &["data"],
-        &CubeOptions::default().grid(grid).use_overviews(false),
+        &CubeOptions::default()
+            .with_grid(grid)
+            .with_use_overviews(false),
     )
     .unwrap();
     let (a, b) = (with.read_array::<f32>(), without.read_array::<f32>());
@@ -980,7 +999,7 @@ fn href_policy_and_implausible_metadata() {
     assert_eq!(cube.shape(), (1, 1, 2, 2));
     assert_eq!(cube.grid_report().opened, 1);
     // A local file where only remote hrefs are allowed is a listed failure.
-    let opts = CubeOptions::default().href_policy(stac_meta::HrefPolicy::remote_only());
+    let opts = CubeOptions::default().with_href_policy(stac_meta::HrefPolicy::remote_only());
     let err = DatasetCollection::from_stac(&items, &["data"], &opts).unwrap_err();
     match err {
         CubeError::Read { failures } => {

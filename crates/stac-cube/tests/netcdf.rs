@@ -4,6 +4,7 @@
 //! (`NETCDF:"file":band`, georeferenced) and its multidimensional API
 //! (dimensions, coordinates, CF time, attributes); a failed write leaves
 //! nothing at the path, and no temp file beside it.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 
@@ -70,7 +71,7 @@ fn strips_equal_the_whole_cube_through_gdal_classic_and_multidimensional() {
     let items = scenes(dir.path(), 3);
     // The grid reaches 40 rows north of the scenes: the first strips of
     // 16 rows are outside every source and written as nodata.
-    let opts = CubeOptions::default().grid(Grid::default().bounds([
+    let opts = CubeOptions::default().with_grid(Grid::default().with_bounds([
         TL.0,
         TL.1 - ROWS as f64 * 10.0,
         TL.0 + COLS as f64 * 10.0,
@@ -222,7 +223,7 @@ fn a_failed_write_leaves_no_file_and_no_temp_file() {
     assert!(out.is_dir());
     assert_eq!(names(dir.path()), ["cube.nc"]);
     // A grid no source reaches: an error, never an all-nodata file.
-    let far = CubeOptions::default().grid(Grid::default().bounds([
+    let far = CubeOptions::default().with_grid(Grid::default().with_bounds([
         TL.0 + 50_000.0,
         TL.1 - 1000.0,
         TL.0 + 51_000.0,

@@ -1,5 +1,6 @@
 //! Grid planning on real STAC items from `../shared/data/stac-items`, with
 //! no file opened (the hrefs point at the internet, which tests never reach).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::Value;
 use stac_cube::{CubeOptions, DatasetCollection, Grid};
@@ -11,7 +12,7 @@ fn fixture(name: &str) -> Vec<Value> {
 }
 
 fn big() -> CubeOptions {
-    CubeOptions::default().max_pixels(u64::MAX)
+    CubeOptions::default().with_max_pixels(u64::MAX)
 }
 
 #[test]
@@ -32,10 +33,10 @@ fn sentinel2_per_band_resolutions_plan_the_finest_grid_without_io() {
     assert_eq!(plan.band_names(), ["B04", "B05", "B01"]);
     assert_eq!(plan.timesteps().len(), 2);
     // A coarser explicit resolution and lon/lat bounds.
-    let opts = big().grid(
+    let opts = big().with_grid(
         Grid::default()
-            .resolution(60.0)
-            .bounds_lonlat([-105.5, 40.0, -105.0, 40.5]),
+            .with_resolution(60.0)
+            .with_bounds_lonlat([-105.5, 40.0, -105.0, 40.5]),
     );
     let plan = DatasetCollection::plan(&items, &["B04"], &opts).unwrap();
     assert_eq!(plan.grid().geotransform[1], 60.0);
@@ -116,7 +117,7 @@ fn modis_sinusoidal_plans_on_its_own_grid() {
     assert!((g.geotransform[0] - 18903158.834333).abs() < 1e-6);
     assert_eq!(plan.grid_report().opened, 0);
     // Onto a lon/lat grid instead: the sinusoidal footprint is reprojected.
-    let ll = big().grid(Grid::default().crs_epsg(4326).resolution(0.005));
+    let ll = big().with_grid(Grid::default().with_crs_epsg(4326).with_resolution(0.005));
     let plan = DatasetCollection::plan(&items, &["sur_refl_b01"], &ll).unwrap();
     let gt = plan.grid().geotransform;
     assert!(gt[0] > 170.0 && gt[0] < 180.5, "{gt:?}");
@@ -172,7 +173,7 @@ fn a_plan_describes_its_xarray_layout_without_reading_pixels() {
     assert_eq!(a["wavelength"], 0.665);
     assert_eq!(layout.bands[1].attrs()["common_name"], "nir");
     // Rescaled cubes store physical values: no scale attributes, NaN fill.
-    let plan = DatasetCollection::plan(&items, &["red"], &big().rescale(true)).unwrap();
+    let plan = DatasetCollection::plan(&items, &["red"], &big().with_rescale(true)).unwrap();
     let layout = plan.layout().unwrap();
     assert_eq!(layout.bands[0].dtype, stac_meta::DataType::Float32);
     assert!(!layout.bands[0].attrs().contains_key("scale_factor"));
@@ -181,7 +182,7 @@ fn a_plan_describes_its_xarray_layout_without_reading_pixels() {
     let plan = DatasetCollection::plan(
         &items,
         &["red"],
-        &big().groupby(stac_cube::GroupBy::SolarDay),
+        &big().with_groupby(stac_cube::GroupBy::SolarDay),
     )
     .unwrap();
     let layout = plan.layout().unwrap();

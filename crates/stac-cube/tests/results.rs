@@ -2,6 +2,7 @@
 //! real catalogs (`common/shaped.rs`: MODIS sinusoidal with `proj:wkt2`,
 //! Landsat 15/30 m with MTL assets, ASTER VNIR, a DEM in EPSG:4326, a UTM
 //! land-cover tile) and real GeoTIFFs written by the test.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::Value;
 use stac_cube::{CubeError, CubeOptions, DatasetCollection, Grid};
@@ -63,11 +64,11 @@ fn antimeridian_bounds_plan_the_box_not_the_world() {
     let dir = tempfile::tempdir().unwrap();
     let modis = shaped::modis(dir.path());
     let b = [179.5, 5.0, -179.5, 10.0];
-    let lonlat = CubeOptions::default().bbox(b).grid(
+    let lonlat = CubeOptions::default().with_bbox(b).with_grid(
         Grid::default()
-            .crs_epsg(4326)
-            .resolution(0.005)
-            .bounds_lonlat(b),
+            .with_crs_epsg(4326)
+            .with_resolution(0.005)
+            .with_bounds_lonlat(b),
     );
     let plan = DatasetCollection::plan(&modis, &["sur_refl_b01"], &lonlat).unwrap();
     let g = plan.grid();
@@ -75,21 +76,21 @@ fn antimeridian_bounds_plan_the_box_not_the_world() {
     assert!((g.geotransform[0] - 179.5).abs() < 1e-9);
     // Both tiles, one on each side of 180°, are kept by the bbox filter.
     assert_eq!(plan.source_count(), 2);
-    let utm = CubeOptions::default().grid(
+    let utm = CubeOptions::default().with_grid(
         Grid::default()
-            .crs_epsg(32660)
-            .resolution(shaped::MODIS_RES)
-            .bounds_lonlat(b),
+            .with_crs_epsg(32660)
+            .with_resolution(shaped::MODIS_RES)
+            .with_bounds_lonlat(b),
     );
     let g = DatasetCollection::plan(&modis, &["sur_refl_b01"], &utm)
         .unwrap()
         .grid()
         .clone();
     assert!((200..300).contains(&g.cols), "{} columns", g.cols);
-    let sinu = CubeOptions::default().grid(
+    let sinu = CubeOptions::default().with_grid(
         Grid::default()
-            .resolution(shaped::MODIS_RES)
-            .bounds_lonlat(b),
+            .with_resolution(shaped::MODIS_RES)
+            .with_bounds_lonlat(b),
     );
     let msg = plan_err(&modis, &["sur_refl_b01"], &sinu);
     assert!(
@@ -112,8 +113,8 @@ fn west_greater_than_east_is_a_typo_unless_meant() {
     let dem = shaped::dem(dir.path());
     let typo = [11.04, 46.96, 11.0, 47.0];
     for o in [
-        CubeOptions::default().bbox(typo),
-        CubeOptions::default().grid(Grid::default().bounds_lonlat(typo)),
+        CubeOptions::default().with_bbox(typo),
+        CubeOptions::default().with_grid(Grid::default().with_bounds_lonlat(typo)),
     ] {
         let msg = plan_err(&dem, &["data"], &o);
         assert!(
@@ -124,14 +125,14 @@ fn west_greater_than_east_is_a_typo_unless_meant() {
     // Explicitly asked for: read as a 359.96° box east from 11.04°E, which
     // the DEM overlaps (it is kept) and the grid spans.
     let o = CubeOptions::default()
-        .bbox(typo)
+        .with_bbox(typo)
         .with_antimeridian(true)
-        .grid(Grid::default().bounds_lonlat(typo));
+        .with_grid(Grid::default().with_bounds_lonlat(typo));
     let plan = DatasetCollection::plan(&dem, &["data"], &o).unwrap();
     assert_eq!(plan.source_count(), 1);
     assert_eq!((plan.grid().cols, plan.grid().rows), (359_960, 40));
     // Limited by the pixel limit like any large grid.
-    let msg = plan_err(&dem, &["data"], &o.max_pixels(1_000_000));
+    let msg = plan_err(&dem, &["data"], &o.with_max_pixels(1_000_000));
     assert!(msg.contains("pixel limit"), "{msg}");
 }
 
@@ -140,8 +141,8 @@ fn west_greater_than_east_is_a_typo_unless_meant() {
 fn max_items_zero_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let dem = shaped::dem(dir.path());
-    let e =
-        DatasetCollection::plan(&dem, &["data"], &CubeOptions::default().max_items(0)).unwrap_err();
+    let e = DatasetCollection::plan(&dem, &["data"], &CubeOptions::default().with_max_items(0))
+        .unwrap_err();
     assert!(
         matches!(
             e,
@@ -152,8 +153,8 @@ fn max_items_zero_is_refused() {
         ),
         "{e}"
     );
-    let plan =
-        DatasetCollection::plan(&dem, &["data"], &CubeOptions::default().max_items(1)).unwrap();
+    let plan = DatasetCollection::plan(&dem, &["data"], &CubeOptions::default().with_max_items(1))
+        .unwrap();
     assert_eq!(plan.timesteps().len(), 1);
 }
 
@@ -230,7 +231,7 @@ fn subset_cubes_stay_on_the_full_cubes_lattice() {
     let sub = DatasetCollection::from_stac(
         &lc,
         &["data"],
-        &CubeOptions::default().grid(Grid::default().bounds_lonlat(bbox)),
+        &CubeOptions::default().with_grid(Grid::default().with_bounds_lonlat(bbox)),
     )
     .unwrap();
     let sgt = sub.geotransform();
@@ -254,7 +255,7 @@ fn subset_cubes_stay_on_the_full_cubes_lattice() {
     let coarse = DatasetCollection::plan(
         &lc,
         &["data"],
-        &CubeOptions::default().grid(Grid::default().resolution(20.0).bounds([
+        &CubeOptions::default().with_grid(Grid::default().with_resolution(20.0).with_bounds([
             300_050.0,
             5_099_750.0,
             300_250.0,
@@ -283,7 +284,8 @@ fn implausible_resolutions_are_warned_about() {
     let plan = DatasetCollection::plan(
         &dem,
         &["data"],
-        &CubeOptions::default().grid(Grid::default().crs_epsg(4326).resolution(60.0)),
+        &CubeOptions::default()
+            .with_grid(Grid::default().with_crs_epsg(4326).with_resolution(60.0)),
     )
     .unwrap();
     let w = &plan.grid_report().warnings;
@@ -294,7 +296,8 @@ fn implausible_resolutions_are_warned_about() {
     let ok = DatasetCollection::plan(
         &dem,
         &["data"],
-        &CubeOptions::default().grid(Grid::default().crs_epsg(4326).resolution(0.0005)),
+        &CubeOptions::default()
+            .with_grid(Grid::default().with_crs_epsg(4326).with_resolution(0.0005)),
     )
     .unwrap();
     assert!(ok.grid_report().warnings.is_empty());
@@ -302,8 +305,8 @@ fn implausible_resolutions_are_warned_about() {
     let tiny = DatasetCollection::plan(
         &lc,
         &["data"],
-        &CubeOptions::default().max_pixels(u64::MAX).grid(
-            Grid::default().resolution(0.0001).bounds([
+        &CubeOptions::default().with_max_pixels(u64::MAX).with_grid(
+            Grid::default().with_resolution(0.0001).with_bounds([
                 300_010.0,
                 5_099_990.0,
                 300_010.1,
@@ -331,13 +334,15 @@ fn planning_messages_name_the_problem() {
     let msg = plan_err(
         &dem,
         &["data"],
-        &CubeOptions::default().grid(Grid::default().crs_epsg(99999)),
+        &CubeOptions::default().with_grid(Grid::default().with_crs_epsg(99999)),
     );
     assert!(msg.contains("unknown CRS EPSG:99999"), "{msg}");
     let msg = plan_err(
         &dem,
         &["data"],
-        &CubeOptions::default().max_pixels(10).grid(Grid::default()),
+        &CubeOptions::default()
+            .with_max_pixels(10)
+            .with_grid(Grid::default()),
     );
     assert!(
         !msg.contains("CubeOptions") && msg.contains("pixel limit"),
@@ -346,7 +351,7 @@ fn planning_messages_name_the_problem() {
     let msg = plan_err(
         &dem,
         &["data"],
-        &CubeOptions::default().bbox([0.0, 0.0, 1.0, 1.0]),
+        &CubeOptions::default().with_bbox([0.0, 0.0, 1.0, 1.0]),
     );
     assert!(
         !msg.contains("from_stac") && msg.contains("overlaps the bbox"),

@@ -1,6 +1,7 @@
 //! `CubeSpec`: a cube request as JSON. A pinned spec re-planned from its
 //! JSON, whole or as subsets of timesteps and bands, loads exactly the
 //! pixels of the original plan (what each Dask task of `stac_gdal` does).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use ndarray::{Array2, s};
 use serde_json::{Value, json};
@@ -52,9 +53,9 @@ fn a_pinned_spec_from_json_loads_the_same_pixels_whole_and_by_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let items = items(dir.path());
     let options = CubeOptions::default()
-        .groupby(GroupBy::SolarDay)
-        .fusion(Fusion::First)
-        .grid(Grid::default().resolution(10.0));
+        .with_groupby(GroupBy::SolarDay)
+        .with_fusion(Fusion::First)
+        .with_grid(Grid::default().with_resolution(10.0));
     let whole = DatasetCollection::from_stac(&items, &["B04", "B05"], &options).unwrap();
 
     let spec = CubeSpec::from_options(items.clone(), &["B04", "B05"], &options).unwrap();
@@ -102,7 +103,7 @@ fn a_pinned_spec_from_json_loads_the_same_pixels_whole_and_by_chunk() {
 #[test]
 fn what_is_not_data_is_refused_and_bad_json_is_a_typed_error() {
     let items = vec![json!({"id": "a", "assets": {"B": {"href": "a.tif"}}})];
-    let custom = CubeOptions::default().fusion(Fusion::custom(|_, _| {}));
+    let custom = CubeOptions::default().with_fusion(Fusion::custom(|_, _| {}));
     let e = CubeSpec::from_options(items.clone(), &["B"], &custom).unwrap_err();
     assert!(e.to_string().contains("fusion"), "{e}");
     let e = CubeSpec::from_json(r#"{"items": [], "assets": ["B"], "optoins": {}}"#).unwrap_err();
@@ -120,5 +121,54 @@ fn what_is_not_data_is_refused_and_bad_json_is_a_typed_error() {
             .unwrap_err()
             .to_string()
             .contains("resolution")
+    );
+}
+
+#[test]
+fn per_asset_nodata_is_data_and_loads_as_the_options_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = items(dir.path());
+    // 101 is a real value of day 0, tile 0 (where (r + c) % 7 == 0); the
+    // cube's own nodata stays 0.
+    let options = CubeOptions::default()
+        .asset("B04", stac_cube::AssetOptions::default().nodata(101.0))
+        .nodata(0.0)
+        .grid(Grid::default().resolution(10.0));
+    let direct = DatasetCollection::from_stac(&items, &["B04", "B05"], &options).unwrap();
+    let spec = CubeSpec::from_options(items.clone(), &["B04", "B05"], &options).unwrap();
+    let text = spec.to_json();
+    assert!(text.contains(r#""asset_nodata":{"B04":101.0}"#), "{text}");
+    let back = CubeSpec::from_json(&text).unwrap();
+    let mut plan = back.plan_with(&back.options().unwrap()).unwrap();
+    let pinned = back.pinned(&mut plan).unwrap();
+    let again = CubeSpec::from_json(&pinned.to_json())
+        .unwrap()
+        .plan_with(&pinned.options().unwrap())
+        .unwrap()
+        .load()
+        .unwrap();
+    assert_eq!(again.data(), direct.data());
+    // The override took effect on B04 only: its 101 pixels are gone.
+    let without = DatasetCollection::from_stac(
+        &items,
+        &["B04", "B05"],
+        &CubeOptions::default()
+            .nodata(0.0)
+            .grid(Grid::default().resolution(10.0)),
+    )
+    .unwrap()
+    .read_array::<u16>();
+    let with = again.read_array::<u16>();
+    let b04 = |a: &ndarray::Array4<u16>, v: u16| {
+        a.slice(s![.., 0, .., ..])
+            .iter()
+            .filter(|&&x| x == v)
+            .count()
+    };
+    assert!(b04(&without, 101) > 0);
+    assert_eq!(b04(&with, 101), 0);
+    assert_eq!(
+        with.slice(s![.., 1, .., ..]),
+        without.slice(s![.., 1, .., ..])
     );
 }

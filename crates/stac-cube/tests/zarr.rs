@@ -1,6 +1,7 @@
 //! The Zarr writer from the library: a loaded cube writes the store its
 //! plan writes (byte for byte), chunk contents are the cube's pixels, and
 //! stores that are not this cube's are refused.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,7 +61,7 @@ fn items(dir: &Path) -> Vec<Value> {
 fn a_loaded_cube_writes_the_store_its_plan_writes() {
     let dir = tempfile::tempdir().unwrap();
     let items = items(dir.path());
-    let opts = CubeOptions::default().groupby(GroupBy::SolarDay);
+    let opts = CubeOptions::default().with_groupby(GroupBy::SolarDay);
     let plan = DatasetCollection::plan(&items, &["B04"], &opts).unwrap();
     let z = ZarrOptions::default().with_chunks([1, 16, 32]);
     let a = plan.to_zarr(dir.path().join("plan.zarr"), &z).unwrap();

@@ -11,6 +11,7 @@
 //! assert!(files.iter().all(|p| p.starts_with(stac_fixtures::stac_items_dir())));
 //! assert!(stac_fixtures::shared_file("data/stac-items").is_dir());
 //! ```
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 use std::path::{Path, PathBuf};
 

@@ -15,7 +15,7 @@ use stac_gdal::vrt::VrtError;
 /// (`stac_meta::check_lonlat_bbox`): west > east is read as crossing the
 /// antimeridian only when the wrapped box spans at most 180°, or with
 /// `--antimeridian`.
-pub fn lonlat_bbox(values: &[f64], antimeridian: bool) -> Result<[f64; 4]> {
+pub(crate) fn lonlat_bbox(values: &[f64], antimeridian: bool) -> Result<[f64; 4]> {
     let b = <[f64; 4]>::try_from(values).map_err(|_| {
         anyhow!(
             "--bbox needs 4 numbers WEST,SOUTH,EAST,NORTH, got {}",
@@ -37,7 +37,7 @@ pub fn lonlat_bbox(values: &[f64], antimeridian: bool) -> Result<[f64; 4]> {
 }
 
 /// A `--max-items` count: at least 1 (clap value parser).
-pub fn positive_count(text: &str) -> Result<usize, String> {
+pub(crate) fn positive_count(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(0) => Err("must be at least 1".into()),
         Ok(n) => Ok(n),
@@ -47,7 +47,7 @@ pub fn positive_count(text: &str) -> Result<usize, String> {
 
 /// A CRS given on the command line: `EPSG:CODE`, a WKT or a PROJ string
 /// that GDAL/PROJ can build, or a clear error naming the flag.
-pub fn crs(flag: &str, text: &str) -> Result<Crs> {
+pub(crate) fn crs(flag: &str, text: &str) -> Result<Crs> {
     let unknown = || {
         anyhow!(
             "{flag} {text:?}: unknown CRS (give EPSG:CODE, e.g. EPSG:32633, a WKT or a PROJ string)"
@@ -59,7 +59,7 @@ pub fn crs(flag: &str, text: &str) -> Result<Crs> {
 }
 
 /// `--preview`: a PNG file name (the quick-look is always PNG).
-pub fn preview_path(path: &Path) -> Result<()> {
+pub(crate) fn preview_path(path: &Path) -> Result<()> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -75,7 +75,7 @@ pub fn preview_path(path: &Path) -> Result<()> {
 
 /// A cube error in the CLI's words: the flag to change instead of the
 /// library option.
-pub fn cube_error(e: CubeError) -> anyhow::Error {
+pub(crate) fn cube_error(e: CubeError) -> anyhow::Error {
     match e {
         CubeError::GridTooLarge {
             rows,
@@ -126,12 +126,12 @@ pub fn cube_error(e: CubeError) -> anyhow::Error {
 }
 
 /// A VRT error in the CLI's words.
-pub fn vrt_error(e: VrtError) -> anyhow::Error {
+pub(crate) fn vrt_error(e: VrtError) -> anyhow::Error {
     match e {
         e @ VrtError::SkippedSources { .. } => anyhow!(
             "{}",
             e.to_string().replace(
-                "build a partial mosaic without them (strict off) to get the skipped list instead",
+                "build a partial mosaic without them (fail_on_error off) to get the skipped list instead",
                 "pass --no-strict to build a partial mosaic and list them in the summary"
             )
         ),
@@ -142,7 +142,7 @@ pub fn vrt_error(e: VrtError) -> anyhow::Error {
 /// An error and its causes on one line, each cause once: a cause whose
 /// text the message before it already holds (an `std::io::Error` an error
 /// also prints in its own text) is not repeated.
-pub fn error_text(e: &anyhow::Error) -> String {
+pub(crate) fn error_text(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();

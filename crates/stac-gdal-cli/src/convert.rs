@@ -18,7 +18,7 @@ use stac_gdal::geoparquet::{
 
 /// Arguments of `stac-gdal convert`.
 #[derive(Debug, Args)]
-pub struct ConvertArgs {
+pub(crate) struct ConvertArgs {
     /// Input: .json/.geojson (Item, FeatureCollection or array), .ndjson/.jsonl, or .parquet; `-` for stdin.
     input: PathBuf,
     /// Output: .json (FeatureCollection), .ndjson/.jsonl, or .parquet; `-` for stdout.
@@ -290,7 +290,7 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
 }
 
 /// Run `stac-gdal convert`.
-pub fn convert(args: ConvertArgs) -> Result<()> {
+pub(crate) fn convert(args: ConvertArgs) -> Result<()> {
     let output = args
         .output_flag
         .clone()

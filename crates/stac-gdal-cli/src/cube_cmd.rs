@@ -20,7 +20,7 @@ use crate::signer_args::SignerOpts;
 
 /// Arguments of `stac-gdal cube`.
 #[derive(Debug, Args)]
-pub struct CubeArgs {
+pub(crate) struct CubeArgs {
     /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
     #[command(flatten)]
@@ -154,7 +154,7 @@ fn options_with_sources_bar(args: &CubeArgs, hidden: bool) -> Result<(ProgressBa
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let b = bar.clone();
-    let opts = options(args)?.progress(move |p| {
+    let opts = options(args)?.with_progress(move |p| {
         b.set_length(p.total as u64);
         b.set_position(p.done as u64);
     });
@@ -165,7 +165,7 @@ fn options_with_sources_bar(args: &CubeArgs, hidden: bool) -> Result<(ProgressBa
 fn options(args: &CubeArgs) -> Result<CubeOptions> {
     let mut grid = Grid::default();
     if let Some(c) = &args.crs {
-        grid = grid.crs(crate::arg_checks::crs("--crs", c)?);
+        grid = grid.with_crs(crate::arg_checks::crs("--crs", c)?);
     }
     if let Some(r) = &args.resolution
         && let Some(bad) = r.iter().find(|v| !(v.is_finite() && **v > 0.0))
@@ -174,55 +174,55 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
     }
     match args.resolution.as_deref() {
         None => {}
-        Some([r]) => grid = grid.resolution(*r),
-        Some([x, y]) => grid = grid.resolution_xy(*x, *y),
+        Some([r]) => grid = grid.with_resolution(*r),
+        Some([x, y]) => grid = grid.with_resolution_xy(*x, *y),
         Some(other) => bail!("--resolution takes RES or XRES,YRES, got {other:?}"),
     }
     if let Some(b) = &args.bounds {
-        grid = grid.bounds(four(b, "--bounds")?);
+        grid = grid.with_bounds(four(b, "--bounds")?);
     } else if let Some(b) = &args.bbox {
-        grid = grid.bounds_lonlat(crate::arg_checks::lonlat_bbox(b, args.antimeridian)?);
+        grid = grid.with_bounds_lonlat(crate::arg_checks::lonlat_bbox(b, args.antimeridian)?);
     }
     if args.tap {
-        grid = grid.anchor(Anchor::Edge);
+        grid = grid.with_anchor(Anchor::Edge);
     }
     let mut o = CubeOptions::default()
-        .grid(grid)
-        .align(!args.no_align)
-        .groupby(GroupBy::parse(&args.groupby))
-        .fusion(args.fuse.parse::<Fusion>()?)
-        .resampling(
+        .with_grid(grid)
+        .with_align(!args.no_align)
+        .with_groupby(GroupBy::parse(&args.groupby))
+        .with_fusion(args.fuse.parse::<Fusion>()?)
+        .with_resampling(
             args.resampling
                 .parse::<Resampling>()
                 .map_err(|e| anyhow::anyhow!("--resampling: {e}"))?,
         )
-        .rescale(args.rescale)
-        .fail_on_error(!args.keep_going)
+        .with_rescale(args.rescale)
+        .with_fail_on_error(!args.keep_going)
         .with_antimeridian(args.antimeridian)
-        .max_pixels(args.max_pixels)
-        .signer(args.signer.build()?)
-        .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
+        .with_max_pixels(args.max_pixels)
+        .with_signer(args.signer.build()?)
+        .with_href_policy(args.policy.policy(Provenance::of_items(&args.items)))
         .with_timeouts(args.policy.timeouts()?);
     if args.input_order {
-        o = o.time_order(TimeOrder::Input);
+        o = o.with_time_order(TimeOrder::Input);
     }
     if let Some(b) = &args.bbox {
-        o = o.bbox(crate::arg_checks::lonlat_bbox(b, args.antimeridian)?);
+        o = o.with_bbox(crate::arg_checks::lonlat_bbox(b, args.antimeridian)?);
     }
     if let Some(n) = args.max_items {
-        o = o.max_items(n);
+        o = o.with_max_items(n);
     }
     if let Some(t) = &args.dtype {
         let Some(dt) = stac_gdal::meta::DataType::parse(t) else {
             bail!("unknown --dtype {t:?}");
         };
-        o = o.dtype(dt);
+        o = o.with_data_type(dt);
     }
     if let Some(nd) = args.nodata {
-        o = o.nodata(nd);
+        o = o.with_nodata(nd);
     }
     if let Some(n) = args.threads {
-        o = o.threads(n);
+        o = o.with_threads(n);
     }
     if let Some(n) = args.io_concurrency {
         o = o.with_io_concurrency(n);
@@ -231,7 +231,7 @@ fn options(args: &CubeArgs) -> Result<CubeOptions> {
 }
 
 /// Run `stac-gdal cube`.
-pub fn cube(args: CubeArgs) -> Result<()> {
+pub(crate) fn cube(args: CubeArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "cube")?;
     if let Some(b) = &args.bbox {
         crate::arg_checks::lonlat_bbox(b, args.antimeridian)?;

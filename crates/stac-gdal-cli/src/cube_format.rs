@@ -14,7 +14,7 @@ use stac_gdal::cube::zarr::{Codec, Part, ZarrOptions};
 
 /// What `cube --out PATH` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// A folder of GeoTIFFs (COGs with `--cog`), one per timestep.
     GeoTiffDir,
     /// A Zarr v2 store (`.zarr`).
@@ -25,7 +25,7 @@ pub enum OutputFormat {
 
 impl OutputFormat {
     /// The format a path's extension names (case-insensitive).
-    pub fn from_path(path: &Path) -> Self {
+    pub(crate) fn from_path(path: &Path) -> Self {
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
@@ -40,7 +40,7 @@ impl OutputFormat {
 /// Flags of the Zarr output.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Zarr output (--out X.zarr)")]
-pub struct ZarrArgs {
+pub(crate) struct ZarrArgs {
     /// Chunk shape T,Y,X (timesteps, rows, columns); default 1 timestep x
     /// the largest power-of-two square of at most 4 MiB.
     #[arg(long, value_delimiter = ',', value_name = "T,Y,X")]
@@ -65,7 +65,7 @@ pub struct ZarrArgs {
 
 impl ZarrArgs {
     /// Whether any Zarr flag was given (they need a `.zarr` output).
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.chunks.is_some()
             || self.codec != "zstd"
             || self.part.is_some()
@@ -75,7 +75,7 @@ impl ZarrArgs {
 
     /// The S3 endpoint: the flag, `$AWS_ENDPOINT_URL`, or AWS's for
     /// `$AWS_REGION` (default us-east-1).
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         self.s3_endpoint
             .clone()
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
@@ -88,7 +88,7 @@ impl ZarrArgs {
     }
 
     /// The writer's options.
-    pub fn options(&self) -> Result<ZarrOptions> {
+    pub(crate) fn options(&self) -> Result<ZarrOptions> {
         let mut o = ZarrOptions::default().with_codec(
             self.codec
                 .parse::<Codec>()
@@ -114,7 +114,7 @@ impl ZarrArgs {
 
     /// Whether the store is written in place (parts, finalize) rather than
     /// staged and renamed.
-    pub fn in_place(&self) -> bool {
+    pub(crate) fn in_place(&self) -> bool {
         self.part.is_some() || self.finalize
     }
 }

@@ -16,7 +16,7 @@ use crate::staging::Staging;
 
 /// A NetCDF output, checked and staged before any work.
 #[derive(Debug)]
-pub struct NetcdfOutput {
+pub(crate) struct NetcdfOutput {
     out: PathBuf,
     staging: Staging,
 }
@@ -24,7 +24,7 @@ pub struct NetcdfOutput {
 impl NetcdfOutput {
     /// Check `out` (parent folder exists, no link, not a folder) and create
     /// its staging folder. `--preview` is for folder outputs.
-    pub fn prepare(out: &Path, preview: Option<&Path>) -> Result<Self> {
+    pub(crate) fn prepare(out: &Path, preview: Option<&Path>) -> Result<Self> {
         if preview.is_some() {
             bail!(
                 "--preview writes beside a folder of GeoTIFFs; with --output {} (NetCDF) open the file in xarray or GDAL instead",
@@ -41,7 +41,7 @@ impl NetcdfOutput {
 
     /// Write the plan's cube to the file, put it into place and return the
     /// summary (the plan's, with `files` and `failures`).
-    pub fn write(self, plan: &CubePlan) -> Result<serde_json::Value> {
+    pub(crate) fn write(self, plan: &CubePlan) -> Result<serde_json::Value> {
         let name = self.out.file_name().unwrap_or_default();
         let staged = self.staging.path().join(name);
         let report = plan

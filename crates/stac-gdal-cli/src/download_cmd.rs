@@ -23,7 +23,7 @@ use crate::signer_args::{SignerOpts, parse_timeout};
 
 /// What to do with files that already exist.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum OverwriteArg {
+pub(crate) enum OverwriteArg {
     /// Keep them.
     Skip,
     /// Replace them.
@@ -34,7 +34,7 @@ pub enum OverwriteArg {
 
 /// Arguments of `stac-gdal download`.
 #[derive(Debug, Args)]
-pub struct DownloadArgs {
+pub(crate) struct DownloadArgs {
     /// An Item, an ItemCollection or an array of items (JSON file; `-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
     #[command(flatten)]
@@ -124,7 +124,7 @@ fn progress_bar(
 }
 
 /// `stac-gdal download`.
-pub fn download(args: DownloadArgs) -> Result<()> {
+pub(crate) fn download(args: DownloadArgs) -> Result<()> {
     if args.signer.is_unscoped_bearer() {
         anyhow::bail!(
             "--signer bearer needs --host ORIGIN for downloads: the token goes only to the \
@@ -155,7 +155,7 @@ pub fn download(args: DownloadArgs) -> Result<()> {
             OverwriteArg::Error => Overwrite::Error,
         })
         .with_verify(!args.no_verify)
-        .with_shared_signer(args.signer.build_with_timeout(args.timeout)?)
+        .with_signer(args.signer.build_with_timeout(args.timeout)?)
         .with_progress(update);
     if let Some(t) = args.timeout {
         options = options

@@ -15,7 +15,7 @@ use stac_gdal::geoparquet::search::{Matcher, Sources, search};
 
 /// `--datetime` and `--filter` for commands that read items.
 #[derive(Debug, Args, Default)]
-pub struct CatalogQuery {
+pub(crate) struct CatalogQuery {
     /// Only items whose time range meets this RFC 3339 instant or interval
     /// (`a/b`, `..` for an open end; partial dates like 2023-06 allowed).
     #[arg(long)]
@@ -31,7 +31,7 @@ pub struct CatalogQuery {
 
 /// `--bbox`, `--datetime` and `--filter` for commands that read items.
 #[derive(Debug, Args, Default)]
-pub struct CatalogSelect {
+pub(crate) struct CatalogSelect {
     /// Only items whose geometry meets W,S,E,N (degrees).
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub bbox: Option<Vec<f64>>,
@@ -45,7 +45,7 @@ pub struct CatalogSelect {
 
 impl CatalogSelect {
     /// The items of `path`, selected.
-    pub fn read_items(&self, path: &Path) -> Result<Vec<Value>> {
+    pub(crate) fn read_items(&self, path: &Path) -> Result<Vec<Value>> {
         if let Some(b) = &self.bbox {
             crate::arg_checks::lonlat_bbox(b, self.antimeridian)?;
         }
@@ -60,13 +60,13 @@ impl CatalogQuery {
         }
         let mut p = SearchParams::new();
         if let Some(b) = bbox {
-            p = p.bbox(b.to_vec());
+            p = p.with_bbox(b.to_vec());
         }
         if let Some(d) = &self.datetime {
-            p = p.datetime(d.clone());
+            p = p.with_datetime(d.clone());
         }
         if let Some(f) = &self.filter {
-            p = p.filter(Filter::parse(f).context("--filter")?);
+            p = p.with_filter(Filter::parse(f).context("--filter")?);
         }
         Ok(Some(p))
     }
@@ -74,7 +74,7 @@ impl CatalogQuery {
     /// The items of `path`: a catalog is searched with `bbox`, `--datetime`
     /// and `--filter`; a JSON input is filtered in memory (`bbox` too when
     /// `bbox_on_json`; `cube` applies its own `--bbox` to JSON inputs).
-    pub fn read(
+    pub(crate) fn read(
         &self,
         path: &Path,
         bbox: Option<&[f64]>,
@@ -119,7 +119,7 @@ impl CatalogQuery {
 
 /// Whether `path` names a stac-geoparquet catalog: a folder, a glob, a
 /// `.parquet`/`.geoparquet` file, or a file starting with Parquet's magic.
-pub fn is_catalog(path: &Path) -> bool {
+pub(crate) fn is_catalog(path: &Path) -> bool {
     if path.as_os_str() == "-" {
         return false;
     }
@@ -146,7 +146,7 @@ pub fn is_catalog(path: &Path) -> bool {
 
 /// `--bbox W,S,E,N`: four finite numbers, south <= north, latitudes in
 /// [-90, 90], longitudes in [-180, 180]. (West > east: `arg_checks::lonlat_bbox`.)
-pub fn check_bbox(b: &[f64]) -> Result<()> {
+pub(crate) fn check_bbox(b: &[f64]) -> Result<()> {
     let [w, s, e, n] = <[f64; 4]>::try_from(b).map_err(|_| {
         anyhow::anyhow!("--bbox needs 4 numbers W,S,E,N (degrees), got {}", b.len())
     })?;
@@ -168,7 +168,7 @@ pub fn check_bbox(b: &[f64]) -> Result<()> {
 
 /// Fail unless some item has an asset `key` (a typo is not "nothing to
 /// do"); the message lists the keys the items have.
-pub fn check_asset(items: &[Value], key: &str, flag: &str) -> Result<()> {
+pub(crate) fn check_asset(items: &[Value], key: &str, flag: &str) -> Result<()> {
     let has = |i: &Value| i.get("assets").and_then(|a| a.get(key)).is_some();
     if items.is_empty() || items.iter().any(has) {
         return Ok(());
@@ -195,7 +195,7 @@ pub fn check_asset(items: &[Value], key: &str, flag: &str) -> Result<()> {
 /// Replace each asset's `href` (and `type`, when the alternate names one)
 /// by its first alternate in `names` that has an href, as
 /// `resolved_href_with` chooses; assets without one keep theirs.
-pub fn apply_alternates(items: &mut [Value], names: &[String]) {
+pub(crate) fn apply_alternates(items: &mut [Value], names: &[String]) {
     if names.is_empty() {
         return;
     }
@@ -224,7 +224,7 @@ pub fn apply_alternates(items: &mut [Value], names: &[String]) {
 }
 
 /// All items of a JSON file (`-` reads standard input), or of a catalog.
-pub fn read_items(path: &Path) -> Result<Vec<Value>> {
+pub(crate) fn read_items(path: &Path) -> Result<Vec<Value>> {
     if is_catalog(path) {
         return CatalogQuery::default().read(path, None, false);
     }
@@ -262,7 +262,7 @@ pub fn read_items(path: &Path) -> Result<Vec<Value>> {
 }
 
 /// The item with `id`, or the only item when `id` is `None`.
-pub fn pick_item(items: Vec<Value>, id: Option<&str>, path: &Path) -> Result<Value> {
+pub(crate) fn pick_item(items: Vec<Value>, id: Option<&str>, path: &Path) -> Result<Value> {
     match id {
         Some(id) => {
             let found = items.iter().position(|i| stac_gdal::meta::item_id(i) == id);

@@ -32,7 +32,7 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Call before the process ends on its own: when a signal is being
 /// handled, wait for the handler to clean up and exit with its code.
-pub fn settle() {
+pub(crate) fn settle() {
     if INTERRUPTED.load(Ordering::SeqCst) {
         loop {
             std::thread::park();
@@ -46,7 +46,7 @@ static CRITICAL: Mutex<()> = Mutex::new(());
 /// Run `f` (a few renames, nothing slow) without a signal's clean-up
 /// starting in the middle of it: a `SIGINT`/`SIGTERM` arriving meanwhile is
 /// handled when `f` returns.
-pub fn critical<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn critical<T>(f: impl FnOnce() -> T) -> T {
     let _held = CRITICAL.lock().unwrap_or_else(|e| e.into_inner());
     f()
 }
@@ -59,7 +59,7 @@ fn places() -> &'static Mutex<Vec<PathBuf>> {
 
 /// A registered staging place; unregistered when dropped.
 #[derive(Debug)]
-pub struct Staged(PathBuf);
+pub(crate) struct Staged(PathBuf);
 
 impl Drop for Staged {
     fn drop(&mut self) {
@@ -75,7 +75,7 @@ impl Drop for Staged {
 /// handler is installed first, and creation and registration run as one
 /// [`critical`] section (a signal arriving in between is handled after the
 /// place is registered, so its clean-up removes it).
-pub fn create_registered<T, E>(
+pub(crate) fn create_registered<T, E>(
     create: impl FnOnce() -> Result<T, E>,
     path_of: impl FnOnce(&T) -> &Path,
 ) -> Result<(T, Staged), E> {
@@ -89,7 +89,7 @@ pub fn create_registered<T, E>(
 
 /// Remove `path` on `SIGINT`/`SIGTERM` until the returned guard drops.
 /// Installs the handler on first use.
-pub fn register(path: &Path) -> Staged {
+pub(crate) fn register(path: &Path) -> Staged {
     install();
     places()
         .lock()

@@ -13,7 +13,7 @@ use crate::policy_args::{PolicyArgs, Provenance};
 
 /// Projection-extension flavour of the output.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Projection {
+pub(crate) enum Projection {
     /// pyramids-compatible: declares v1.1.0, writes proj:epsg and proj:code.
     V1,
     /// Declares v2.0.0, writes proj:code only (schema-valid).
@@ -22,7 +22,7 @@ pub enum Projection {
 
 /// Arguments of `stac-gdal item`.
 #[derive(Debug, Args)]
-pub struct ItemArgs {
+pub(crate) struct ItemArgs {
     /// The raster (path, URL or GDAL path); it is opened to read its grid.
     raster: String,
     /// Item id.
@@ -76,7 +76,7 @@ pub struct ItemArgs {
 }
 
 /// Run `stac-gdal item`.
-pub fn item(args: ItemArgs) -> Result<()> {
+pub(crate) fn item(args: ItemArgs) -> Result<()> {
     // The raster is named on the command line: local paths and VRTs are
     // fine; connection strings and special files are refused all the same.
     let timeouts = args.policy.timeouts()?;
@@ -99,26 +99,26 @@ pub fn item(args: ItemArgs) -> Result<()> {
     let ds = Dataset::open_with(&args.raster, &open)
         .with_context(|| format!("cannot open raster '{}'", stac_gdal::redact(&args.raster)))?;
     let mut options = ItemOptions::new(args.href.clone().unwrap_or_else(|| args.raster.clone()))
-        .asset_key(&args.asset_key)
-        .footprint(FootprintOptions::default().densify_points(args.densify))
-        .projection(match args.projection {
+        .with_asset_key(&args.asset_key)
+        .with_footprint(FootprintOptions::default().with_densify_points(args.densify))
+        .with_projection(match args.projection {
             Projection::V1 => ProjectionVersion::V1_1,
             Projection::V2 => ProjectionVersion::V2,
         })
-        .bands(BandOptions {
+        .with_bands(BandOptions {
             with_stats: args.stats,
             with_histogram: args.stats,
             with_eo: args.eo,
             ..BandOptions::default()
         });
     if let Some(t) = &args.media_type {
-        options = options.media_type(t);
+        options = options.with_media_type(t);
     }
     if let Some(d) = &args.datetime {
-        options = options.datetime(d);
+        options = options.with_datetime(d);
     }
     if let (Some(s), Some(e)) = (&args.start, &args.end) {
-        options = options.range(s, e);
+        options = options.with_range(s, e);
     }
     let item = ds.to_stac_item(&args.id, &options)?;
     let text = if args.compact {

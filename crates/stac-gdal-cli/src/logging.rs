@@ -24,7 +24,7 @@ use stac_gdal::raster::{GdalMessage, GdalMessageLevel};
 
 /// How much goes to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Level {
+pub(crate) enum Level {
     /// The final error only.
     Error,
     /// Warnings, notes and progress bars (the default).
@@ -37,7 +37,7 @@ pub enum Level {
 
 /// The global logging flags.
 #[derive(Debug, Args)]
-pub struct LogArgs {
+pub(crate) struct LogArgs {
     /// Print only the final error: no warnings, notes, progress bars or GDAL messages.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
@@ -59,7 +59,7 @@ fn level() -> u8 {
 
 impl LogArgs {
     /// The level these flags select.
-    pub fn level(&self) -> Level {
+    pub(crate) fn level(&self) -> Level {
         if let Some(l) = self.log_level {
             return l;
         }
@@ -74,7 +74,7 @@ impl LogArgs {
     }
 
     /// Set the level and route GDAL's messages through it.
-    pub fn install(&self) {
+    pub(crate) fn install(&self) {
         let level = self.level();
         LEVEL.store(level as u8, Ordering::Relaxed);
         let gdal = if cpl_debug_on() { Level::Debug } else { level };
@@ -105,30 +105,30 @@ fn gdal_message(m: GdalMessage<'_>) {
 }
 
 /// `stac-gdal: warning: …`, unless `-q`.
-pub fn warn(message: impl Display) {
+pub(crate) fn warn(message: impl Display) {
     if level() >= Level::Warn as u8 {
         line(format_args!("stac-gdal: warning: {message}"));
     }
 }
 
 /// `stac-gdal: warning: …`, even under `-q` (context for the final error).
-pub fn warning_always(message: impl Display) {
+pub(crate) fn warning_always(message: impl Display) {
     line(format_args!("stac-gdal: warning: {message}"));
 }
 
 /// A one-line note (a count, where the output went), unless `-q`.
-pub fn note(message: impl Display) {
+pub(crate) fn note(message: impl Display) {
     if level() >= Level::Warn as u8 {
         line(format_args!("{message}"));
     }
 }
 
 /// The final error (always shown).
-pub fn error(message: impl Display) {
+pub(crate) fn error(message: impl Display) {
     line(format_args!("stac-gdal: error: {message}"));
 }
 
 /// Whether progress bars stay hidden (`-q`).
-pub fn quiet() -> bool {
+pub(crate) fn quiet() -> bool {
     level() < Level::Warn as u8
 }

@@ -1,4 +1,5 @@
 //! The `stac-gdal` command-line tool: one subcommand per capability.
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 use std::process::ExitCode;
 

@@ -15,7 +15,7 @@ use crate::input::{apply_alternates, pick_item, read_items};
 
 /// Which asset of which item.
 #[derive(Debug, Args)]
-pub struct AssetSelector {
+pub(crate) struct AssetSelector {
     /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin).
     file: PathBuf,
     /// Asset key.
@@ -31,7 +31,7 @@ pub struct AssetSelector {
 
 /// Arguments of `stac-gdal meta`.
 #[derive(Debug, Args)]
-pub struct MetaArgs {
+pub(crate) struct MetaArgs {
     /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin).
     file: PathBuf,
     /// Asset key; without it, every asset (NDJSON, one line per item and asset).
@@ -44,14 +44,14 @@ pub struct MetaArgs {
 
 /// Arguments of `stac-gdal engine`.
 #[derive(Debug, Args)]
-pub struct EngineArgs {
+pub(crate) struct EngineArgs {
     #[command(flatten)]
     sel: AssetSelector,
 }
 
 /// Arguments of `stac-gdal href`.
 #[derive(Debug, Args)]
-pub struct HrefArgs {
+pub(crate) struct HrefArgs {
     #[command(flatten)]
     sel: AssetSelector,
     /// Print the GDAL path (`/vsis3/...`, `/vsicurl/...`) instead of the href.
@@ -74,7 +74,7 @@ fn meta_json(meta: &stac_gdal::meta::ExtensionMetadata<'_>) -> Result<Value> {
 }
 
 /// `stac-gdal meta`
-pub fn meta(args: MetaArgs) -> Result<()> {
+pub(crate) fn meta(args: MetaArgs) -> Result<()> {
     let items = read_items(&args.file)?;
     // One item and one asset: the metadata object itself.
     if let Some(asset) = &args.asset
@@ -114,7 +114,7 @@ pub fn meta(args: MetaArgs) -> Result<()> {
 }
 
 /// `stac-gdal engine`
-pub fn engine(args: EngineArgs) -> Result<()> {
+pub(crate) fn engine(args: EngineArgs) -> Result<()> {
     let item = load(&args.sel)?;
     let alternates = alternates(&args.sel);
     crate::output::print(stac_gdal::meta::which_engine_with(
@@ -129,7 +129,7 @@ fn alternates(sel: &AssetSelector) -> Vec<&str> {
 }
 
 /// `stac-gdal href`
-pub fn href(args: HrefArgs) -> Result<()> {
+pub(crate) fn href(args: HrefArgs) -> Result<()> {
     let item = load(&args.sel)?;
     let alternates = alternates(&args.sel);
     let href =

@@ -22,7 +22,7 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 /// Whether `path` is `-` (standard input or output).
-pub fn is_std(path: &Path) -> bool {
+pub(crate) fn is_std(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
@@ -32,11 +32,11 @@ pub fn is_std(path: &Path) -> bool {
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Standard output, recording a closed pipe in [`STDOUT_CLOSED`].
-pub struct Stdout(std::io::StdoutLock<'static>);
+pub(crate) struct Stdout(std::io::StdoutLock<'static>);
 
 impl Stdout {
     /// The locked standard output.
-    pub fn lock() -> Self {
+    pub(crate) fn lock() -> Self {
         Self(std::io::stdout().lock())
     }
 }
@@ -61,7 +61,7 @@ impl Write for Stdout {
 }
 
 /// `text` and a newline on stdout, flushed.
-pub fn print(text: impl std::fmt::Display) -> Result<()> {
+pub(crate) fn print(text: impl std::fmt::Display) -> Result<()> {
     let mut out = Stdout::lock();
     writeln!(out, "{text}").context("writing to standard output")?;
     out.flush().context("writing to standard output")?;
@@ -69,13 +69,13 @@ pub fn print(text: impl std::fmt::Display) -> Result<()> {
 }
 
 /// `value` as pretty JSON and a newline on stdout.
-pub fn print_json(value: &impl Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<()> {
     print(serde_json::to_string_pretty(value)?)
 }
 
 /// Whether the error is stdout's reader going away: a write to stdout
 /// failed with `EPIPE`, and the error chain holds a `BrokenPipe`.
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+pub(crate) fn is_broken_pipe(e: &anyhow::Error) -> bool {
     STDOUT_CLOSED.load(Ordering::SeqCst)
         && e.chain().any(|c| {
             if let Some(io) = c.downcast_ref::<std::io::Error>() {
@@ -91,7 +91,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// A file written under a temp name beside `path` and renamed into place
 /// on [`commit`](Self::commit); dropped uncommitted (an error), or on
 /// `SIGINT`/`SIGTERM`, the temp file is removed.
-pub struct AtomicFile {
+pub(crate) struct AtomicFile {
     out: BufWriter<tempfile::NamedTempFile>,
     path: PathBuf,
     _staged: crate::interrupt::Staged,
@@ -99,7 +99,7 @@ pub struct AtomicFile {
 
 impl AtomicFile {
     /// Start writing `path`; `flag` names the option in errors (`--output`).
-    pub fn create(path: &Path, flag: &str) -> Result<Self> {
+    pub(crate) fn create(path: &Path, flag: &str) -> Result<Self> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -130,7 +130,7 @@ impl AtomicFile {
     }
 
     /// Flush and rename into place.
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         let shown = self.path.display().to_string();
         let tmp = self
             .out
@@ -154,7 +154,7 @@ impl Write for AtomicFile {
 }
 
 /// Standard output or an [`AtomicFile`].
-pub enum Destination {
+pub(crate) enum Destination {
     /// `-`.
     Stdout(BufWriter<Stdout>),
     /// A file, renamed into place by [`finish`](Self::finish).
@@ -163,7 +163,7 @@ pub enum Destination {
 
 impl Destination {
     /// `-` is standard output; anything else an [`AtomicFile`].
-    pub fn open(path: &Path, flag: &str) -> Result<Self> {
+    pub(crate) fn open(path: &Path, flag: &str) -> Result<Self> {
         if is_std(path) {
             Ok(Self::Stdout(BufWriter::with_capacity(
                 1 << 16,
@@ -175,7 +175,7 @@ impl Destination {
     }
 
     /// Flush stdout, or commit the file.
-    pub fn finish(self) -> Result<()> {
+    pub(crate) fn finish(self) -> Result<()> {
         match self {
             Self::Stdout(mut out) => out.flush().context("writing to standard output"),
             Self::File(f) => f.commit(),
@@ -201,7 +201,7 @@ impl Write for Destination {
 
 /// A file input: `-` copied from standard input into a temp file (for
 /// readers that need a seekable file, e.g. Parquet), else the path as is.
-pub enum InputFile {
+pub(crate) enum InputFile {
     /// The path given.
     Path(PathBuf),
     /// Standard input's bytes, in a temp file removed when dropped.
@@ -210,7 +210,7 @@ pub enum InputFile {
 
 impl InputFile {
     /// `path`, or standard input spooled to a temp file.
-    pub fn open(path: &Path) -> Result<Self> {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
         if !is_std(path) {
             return Ok(Self::Path(path.to_owned()));
         }
@@ -220,7 +220,7 @@ impl InputFile {
     }
 
     /// The path to read.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Self::Path(p) => p,
             Self::Stdin(t) => t.path(),
@@ -229,7 +229,7 @@ impl InputFile {
 }
 
 /// Copy a finished file to standard output.
-pub fn copy_to_stdout(path: &Path) -> Result<()> {
+pub(crate) fn copy_to_stdout(path: &Path) -> Result<()> {
     let mut f = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = Stdout::lock();
     std::io::copy(&mut f, &mut out).context("writing to standard output")?;
@@ -277,7 +277,7 @@ fn check_writable(dir: &Path, path: &Path, flag: &str) -> Result<()> {
 /// An output folder: an existing writable folder, or a new one (created,
 /// with its missing parents, by the writer, as `mkdir -p` does) under a
 /// writable folder. A file in the way is an error.
-pub fn check_output_dir(path: &Path, flag: &str) -> Result<PathBuf> {
+pub(crate) fn check_output_dir(path: &Path, flag: &str) -> Result<PathBuf> {
     let mut existing = path.to_path_buf();
     while !existing.exists() {
         existing = parent_of(&existing);
@@ -294,7 +294,7 @@ pub fn check_output_dir(path: &Path, flag: &str) -> Result<PathBuf> {
 }
 
 /// An output file (not `-`): its folder exists and is writable.
-pub fn check_output_file(path: &Path, flag: &str) -> Result<()> {
+pub(crate) fn check_output_file(path: &Path, flag: &str) -> Result<()> {
     if is_std(path) {
         return Ok(());
     }
@@ -309,7 +309,7 @@ pub fn check_output_file(path: &Path, flag: &str) -> Result<()> {
 /// an error or Ctrl-C part-way leaves no file of this run in `dir`.
 /// `write` gets the staging folder and returns the files it wrote there;
 /// the result is their final paths.
-pub fn write_staged(
+pub(crate) fn write_staged(
     dir: &Path,
     flag: &str,
     write: impl FnOnce(&Path) -> Result<Vec<PathBuf>>,
@@ -350,7 +350,7 @@ pub fn write_staged(
 /// One file written by `write` under a temp name beside `path` (keeping
 /// its extension, for writers that pick a format by it), then renamed
 /// into place; removed on an error or Ctrl-C.
-pub fn write_file_staged(
+pub(crate) fn write_file_staged(
     path: &Path,
     flag: &str,
     write: impl FnOnce(&Path) -> Result<()>,

@@ -14,7 +14,7 @@ use crate::signer_args::SignerOpts;
 
 /// Arguments of `stac-gdal point`.
 #[derive(Debug, Args)]
-pub struct PointArgs {
+pub(crate) struct PointArgs {
     /// STAC API root URL (default: Microsoft Planetary Computer), or a
     /// stac-geoparquet catalog (file, folder, glob) or a JSON/NDJSON items
     /// file (`-`: standard input) searched instead.
@@ -74,7 +74,7 @@ pub struct PointArgs {
 }
 
 /// Run `stac-gdal point`.
-pub fn point(args: PointArgs) -> Result<()> {
+pub(crate) fn point(args: PointArgs) -> Result<()> {
     if args.signer.is_unscoped_bearer() {
         crate::logging::warn(
             "--signer bearer without --host: the token goes to the STAC API only; asset reads \
@@ -104,7 +104,7 @@ pub fn point(args: PointArgs) -> Result<()> {
         Provenance::Remote
     };
     let mut cube_options = stac_gdal::cube::CubeOptions::default()
-        .href_policy(args.policy.policy(provenance))
+        .with_href_policy(args.policy.policy(provenance))
         .with_timeouts(args.policy.timeouts()?);
     if let Some(n) = args.io_concurrency {
         cube_options = cube_options.with_io_concurrency(n);
@@ -118,7 +118,7 @@ pub fn point(args: PointArgs) -> Result<()> {
         options = options.with_endpoint(url.clone());
     }
     if let Some(signer) = args.signer.build_given()? {
-        options = options.with_shared_signer(signer);
+        options = options.with_signer(signer);
     }
     if let Some(q) = &args.query {
         options = options.with_query(serde_json::from_str(q).context("--query is not JSON")?);

@@ -20,7 +20,7 @@ use stac_gdal::raster::Timeouts;
 
 /// Href policy and time bounds.
 #[derive(Debug, Args, Clone, Default)]
-pub struct PolicyArgs {
+pub(crate) struct PolicyArgs {
     /// Read local paths and file:// hrefs even when the items came from a
     /// STAC API or standard input.
     #[arg(long)]
@@ -44,7 +44,7 @@ pub struct PolicyArgs {
 
 /// Where the items came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provenance {
+pub(crate) enum Provenance {
     /// A file named on the command line.
     LocalFile,
     /// Standard input, or a STAC API.
@@ -53,7 +53,7 @@ pub enum Provenance {
 
 impl Provenance {
     /// The provenance of an items argument (`-` is standard input).
-    pub fn of_items(path: &Path) -> Self {
+    pub(crate) fn of_items(path: &Path) -> Self {
         if path.as_os_str() == "-" {
             Self::Remote
         } else {
@@ -64,7 +64,7 @@ impl Provenance {
 
 impl PolicyArgs {
     /// The href policy for items of this provenance.
-    pub fn policy(&self, provenance: Provenance) -> HrefPolicy {
+    pub(crate) fn policy(&self, provenance: Provenance) -> HrefPolicy {
         let mut p = match provenance {
             Provenance::LocalFile => HrefPolicy::for_local_items(),
             Provenance::Remote => HrefPolicy::for_api_items(),
@@ -79,7 +79,7 @@ impl PolicyArgs {
     }
 
     /// The time bounds (`--timeout`, or the defaults).
-    pub fn timeouts(&self) -> Result<Timeouts> {
+    pub(crate) fn timeouts(&self) -> Result<Timeouts> {
         match self.timeout {
             None => Ok(Timeouts::default()),
             Some(t) if t.is_finite() && t > 0.0 => Ok(Timeouts::total(Duration::from_secs_f64(t))),
@@ -88,7 +88,7 @@ impl PolicyArgs {
     }
 
     /// Whether `--allow-local` was given.
-    pub fn allow_local(&self) -> bool {
+    pub(crate) fn allow_local(&self) -> bool {
         self.allow_local
     }
 }
@@ -96,7 +96,7 @@ impl PolicyArgs {
 /// Refuse `--signer bearer` without `--host` on a command that reads asset
 /// hrefs only (`cube`, `vrt`): a token without a scope is sent to no asset
 /// host, so the reads would run unauthenticated without a word.
-pub fn refuse_unscoped_bearer(signer: &SignerOpts, command: &str) -> Result<()> {
+pub(crate) fn refuse_unscoped_bearer(signer: &SignerOpts, command: &str) -> Result<()> {
     if signer.is_unscoped_bearer() {
         bail!(
             "--signer bearer needs --host ORIGIN for `{command}`: the token goes only to the \

@@ -15,7 +15,7 @@ use crate::signer_args::{SignerOpts, parse_timeout};
 
 /// GET or POST.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum MethodArg {
+pub(crate) enum MethodArg {
     /// `GET /search?…`
     Get,
     /// `POST /search` with a JSON body.
@@ -24,7 +24,7 @@ pub enum MethodArg {
 
 /// Arguments of `stac-gdal search`.
 #[derive(Debug, Args)]
-pub struct SearchArgs {
+pub(crate) struct SearchArgs {
     /// The STAC API root (landing page) URL, or a stac-geoparquet catalog:
     /// a file, a folder of files (hive partitions too) or a glob; `-` reads
     /// items (JSON, NDJSON or stac-geoparquet) from standard input.
@@ -97,50 +97,50 @@ fn json_arg(name: &str, text: &str) -> Result<Value> {
 impl SearchArgs {
     fn params(&self) -> Result<SearchParams> {
         let mut p = SearchParams::new()
-            .collections(self.collections.iter().cloned())
-            .ids(self.ids.iter().cloned());
+            .with_collections(self.collections.iter().cloned())
+            .with_ids(self.ids.iter().cloned());
         if let Some(b) = &self.bbox {
             // 2-D boxes by the shared rule (3-D ones go to the API as given).
             if b.len() != 6 {
                 crate::arg_checks::lonlat_bbox(b, self.antimeridian)?;
             }
-            p = p.bbox(b.clone());
+            p = p.with_bbox(b.clone());
         }
         if let Some(g) = &self.intersects {
-            p = p.intersects(json_arg("intersects", g)?);
+            p = p.with_intersects(json_arg("intersects", g)?);
         }
         if let Some(d) = &self.datetime {
-            p = p.datetime(d.clone());
+            p = p.with_datetime(d.clone());
         }
         if let Some(f) = &self.filter {
             let f = f.trim();
-            p = p.filter(if f.starts_with('{') {
+            p = p.with_filter(if f.starts_with('{') {
                 Filter::Json(json_arg("filter", f)?)
             } else {
                 Filter::Text(f.to_owned())
             });
         }
         if let Some(q) = &self.query {
-            p = p.query(json_arg("query", q)?);
+            p = p.with_query(json_arg("query", q)?);
         }
         for s in &self.sortby {
-            p = p.sortby(s);
+            p = p.with_sortby(s);
         }
         if let Some(f) = &self.fields {
-            p = p.fields(Fields::parse(f));
+            p = p.with_fields(Fields::parse(f));
         }
         if let Some(l) = self.limit {
-            p = p.limit(l);
+            p = p.with_limit(l);
         }
         if let Some(m) = self.max_items {
-            p = p.max_items(m);
+            p = p.with_max_items(m);
         }
         Ok(p)
     }
 }
 
 /// `stac-gdal search`.
-pub fn search(args: SearchArgs) -> Result<()> {
+pub(crate) fn search(args: SearchArgs) -> Result<()> {
     let output = args
         .output
         .clone()
@@ -176,7 +176,7 @@ pub fn search(args: SearchArgs) -> Result<()> {
     }
     let signer = args.signer.build_with_timeout(args.timeout)?;
     let mut options = ClientOptions::default()
-        .with_shared_signer(signer.clone())
+        .with_signer(signer.clone())
         .with_sign_items(args.sign_items);
     if let Some(t) = args.timeout {
         options = options

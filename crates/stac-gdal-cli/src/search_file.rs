@@ -19,18 +19,18 @@ use stac_gdal::signers::Signer;
 use stac_gdal::{PointOptions, PointQuery};
 
 /// Whether `source` names a catalog (file, folder, glob) rather than an API.
-pub fn is_catalog(source: &str) -> bool {
+pub(crate) fn is_catalog(source: &str) -> bool {
     let lower = source.to_ascii_lowercase();
     !(lower.starts_with("http://") || lower.starts_with("https://"))
 }
 
 /// The catalog path of a source (`file://` stripped).
-pub fn path_of(source: &str) -> &str {
+pub(crate) fn path_of(source: &str) -> &str {
     source.strip_prefix("file://").unwrap_or(source)
 }
 
 /// How found items are written.
-pub struct Found {
+pub(crate) struct Found {
     /// `--method` was given (an error for a catalog).
     pub method_given: bool,
     /// `--sign-items`: the signer applied to each item.
@@ -43,7 +43,7 @@ pub struct Found {
 
 /// Search the catalog and write the items to `out` (an ItemCollection,
 /// or NDJSON).
-pub fn search(
+pub(crate) fn search(
     source: &str,
     params: SearchParams,
     found: &Found,
@@ -100,7 +100,7 @@ pub fn search(
 /// Items read from JSON (standard input), filtered by the search
 /// parameters with the catalog search's semantics, then written as
 /// [`search`] writes them.
-pub fn search_json(
+pub(crate) fn search_json(
     path: &std::path::Path,
     params: SearchParams,
     found: &Found,
@@ -193,7 +193,7 @@ impl<W: Write> Write for Commas<W> {
 /// `point` over a catalog: the same UTM grid and search bbox as over an
 /// API (`PointQuery::grid`), the collection, datetime and `--query` pushed
 /// down to the catalog search, then the cube on exactly that grid.
-pub fn point_cube(
+pub(crate) fn point_cube(
     catalog: &str,
     query: &PointQuery<'_>,
     options: &PointOptions,
@@ -201,11 +201,11 @@ pub fn point_cube(
     query.validate()?;
     let grid = query.grid(options.units)?;
     let mut params = SearchParams::new()
-        .collections([query.collection])
-        .bbox(grid.bbox.to_vec())
-        .datetime(query.datetime());
+        .with_collections([query.collection])
+        .with_bbox(grid.bbox.to_vec())
+        .with_datetime(query.datetime());
     if let Some(q) = &options.query {
-        params = params.query(q.clone());
+        params = params.with_query(q.clone());
     }
     let path = std::path::Path::new(path_of(catalog));
     let items: Vec<Value> = if crate::input::is_catalog(path) {

@@ -16,7 +16,7 @@ use crate::signer_args::{SignerArgs, parse_timeout};
 
 /// Arguments of `stac-gdal sign`.
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// The href to sign.
     href: String,
     #[command(flatten)]
@@ -28,7 +28,7 @@ pub struct SignArgs {
 
 /// Arguments of `stac-gdal env`.
 #[derive(Debug, Args)]
-pub struct EnvArgs {
+pub(crate) struct EnvArgs {
     #[command(flatten)]
     signer: SignerArgs,
     /// The href to be read: only the options meant for its origin are printed.
@@ -48,7 +48,7 @@ pub struct EnvArgs {
 
 /// How `env` prints the options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EnvFormat {
+pub(crate) enum EnvFormat {
     /// `KEY=VALUE`, one a line (not quoted).
     Lines,
     /// `export KEY='VALUE'`, quoted for POSIX shells.
@@ -58,13 +58,13 @@ pub enum EnvFormat {
 }
 
 /// `stac-gdal sign`: print the signed href.
-pub fn sign(args: SignArgs) -> Result<()> {
+pub(crate) fn sign(args: SignArgs) -> Result<()> {
     let signer = args.signer.build_with_timeout(args.timeout)?;
     crate::output::print(signer.sign_href(&args.href)?)
 }
 
 /// `stac-gdal env`: print the GDAL options for `--href`.
-pub fn env(args: EnvArgs) -> Result<()> {
+pub(crate) fn env(args: EnvArgs) -> Result<()> {
     let signer = args.signer.build_with_timeout(args.timeout)?;
     let env = signer.gdal_env_for(&args.href)?;
     if env.is_empty() {

@@ -37,7 +37,7 @@ fn registered() -> Vec<Arc<dyn Signer>> {
 
 /// `text` with every secret of every signer of this run (configured, and
 /// minted so far) replaced by `<redacted>`.
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     let mut r = Redactor::default();
     for s in registered() {
         r.extend(s.secrets());
@@ -47,7 +47,7 @@ pub fn redact(text: &str) -> String {
 
 /// The `--host` entries (of every signer of this run) that matched no URL,
 /// as warnings for stderr.
-pub fn unused_host_warnings() -> Vec<String> {
+pub(crate) fn unused_host_warnings() -> Vec<String> {
     registered()
         .iter()
         .flat_map(|s| s.unused_hosts())
@@ -57,7 +57,7 @@ pub fn unused_host_warnings() -> Vec<String> {
 
 /// The signers the CLI knows.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SignerName {
+pub(crate) enum SignerName {
     /// No credentials.
     Anonymous,
     /// AWS requester-pays S3 (`--region`).
@@ -76,7 +76,7 @@ pub enum SignerName {
 
 /// Settings shared by every signer option set.
 #[derive(Debug, Args)]
-pub struct SignerSettings {
+pub(crate) struct SignerSettings {
     /// AWS region (aws-requester-pays).
     #[arg(long)]
     region: Option<String>,
@@ -98,7 +98,7 @@ pub struct SignerSettings {
 
 impl SignerSettings {
     /// The origins given to `--allow-http`.
-    pub fn allow_http_origins(&self) -> Result<Vec<Origin>> {
+    pub(crate) fn allow_http_origins(&self) -> Result<Vec<Origin>> {
         self.allow_http
             .iter()
             .map(|o| {
@@ -110,12 +110,12 @@ impl SignerSettings {
 
     /// The signer `name` configured with these settings (token endpoints
     /// with their default timeout), recorded for this run.
-    pub fn build(&self, name: SignerName) -> Result<Arc<dyn Signer>> {
+    pub(crate) fn build(&self, name: SignerName) -> Result<Arc<dyn Signer>> {
         self.build_with_timeout(name, None)
     }
 
     /// [`build`](Self::build) with a deadline for each token request.
-    pub fn build_with_timeout(
+    pub(crate) fn build_with_timeout(
         &self,
         name: SignerName,
         timeout: Option<Duration>,
@@ -226,7 +226,7 @@ impl SignerSettings {
 
 /// A required `--signer` (for `sign` and `env`).
 #[derive(Debug, Args)]
-pub struct SignerArgs {
+pub(crate) struct SignerArgs {
     /// The signer.
     #[arg(long, value_enum)]
     signer: SignerName,
@@ -236,14 +236,14 @@ pub struct SignerArgs {
 
 impl SignerArgs {
     /// The configured signer, token requests bounded by `timeout`.
-    pub fn build_with_timeout(&self, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
+    pub(crate) fn build_with_timeout(&self, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
         self.settings.build_with_timeout(self.signer, timeout)
     }
 }
 
 /// An optional `--signer` (for `search` and `download`; default anonymous).
 #[derive(Debug, Args)]
-pub struct SignerOpts {
+pub(crate) struct SignerOpts {
     /// The signer applied to every request (and, for download, every href).
     #[arg(long, value_enum)]
     signer: Option<SignerName>,
@@ -253,19 +253,19 @@ pub struct SignerOpts {
 
 impl SignerOpts {
     /// The signer named by `--signer`, if any.
-    pub fn build_given(&self) -> Result<Option<Arc<dyn Signer>>> {
+    pub(crate) fn build_given(&self) -> Result<Option<Arc<dyn Signer>>> {
         self.signer
             .map(|name| self.settings.build(name))
             .transpose()
     }
 
     /// The signer (anonymous when `--signer` is absent).
-    pub fn build(&self) -> Result<Arc<dyn Signer>> {
+    pub(crate) fn build(&self) -> Result<Arc<dyn Signer>> {
         self.build_with_timeout(None)
     }
 
     /// [`build`](Self::build) with a deadline for each token request.
-    pub fn build_with_timeout(&self, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
+    pub(crate) fn build_with_timeout(&self, timeout: Option<Duration>) -> Result<Arc<dyn Signer>> {
         match self.signer {
             Some(name) => self.settings.build_with_timeout(name, timeout),
             None => Ok(Arc::new(AnonymousSigner)),
@@ -274,20 +274,20 @@ impl SignerOpts {
 
     /// Whether `--signer bearer` was given without `--host` (its token then
     /// goes only to a STAC API root the user named, never to asset hosts).
-    pub fn is_unscoped_bearer(&self) -> bool {
+    pub(crate) fn is_unscoped_bearer(&self) -> bool {
         matches!(self.signer, Some(SignerName::Bearer)) && self.settings.host.is_empty()
     }
 
     /// The settings (for commands that add their own options).
     #[allow(dead_code)] // for `cube`/`point`, which read `--allow-http` too
-    pub fn settings(&self) -> &SignerSettings {
+    pub(crate) fn settings(&self) -> &SignerSettings {
         &self.settings
     }
 }
 
 /// `--timeout SECONDS` (fractions allowed, e.g. `2.5`): a positive, finite
 /// number of seconds.
-pub fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     let secs: f64 = text
         .trim()
         .trim_end_matches('s')

@@ -39,7 +39,7 @@ use anyhow::{Context, Result, bail};
 use crate::interrupt;
 
 /// The staging directory's name is this, followed by the output's name.
-pub const PREFIX: &str = ".stac-gdal-staging-";
+pub(crate) const PREFIX: &str = ".stac-gdal-staging-";
 
 /// The name of the previous cube folder while it is being replaced.
 const OLD: &str = "old";
@@ -100,7 +100,7 @@ fn check_common(path: &Path, flag: &str) -> Result<Option<std::fs::Metadata>> {
 
 /// Check a file output before any work: parent folder exists, the path is
 /// not a link nor a folder.
-pub fn check_file_output(path: &Path, flag: &str) -> Result<()> {
+pub(crate) fn check_file_output(path: &Path, flag: &str) -> Result<()> {
     if let Some(m) = check_common(path, flag)?
         && m.is_dir()
     {
@@ -131,7 +131,7 @@ fn written_by_cube(name: &str) -> bool {
 /// Check a cube output folder before any work: parent exists, not a link;
 /// when it exists, a folder holding only what a cube run writes (so that
 /// replacing it whole deletes nobody's files).
-pub fn check_cube_dir(path: &Path, flag: &str) -> Result<()> {
+pub(crate) fn check_cube_dir(path: &Path, flag: &str) -> Result<()> {
     let Some(m) = check_common(path, flag)? else {
         return Ok(());
     };
@@ -161,7 +161,7 @@ pub fn check_cube_dir(path: &Path, flag: &str) -> Result<()> {
 /// (a `.stac-gdal` folder; the library then checks its `plan.json`
 /// against the cube), so that replacing or completing it deletes nobody's
 /// files.
-pub fn check_zarr_store(path: &Path, flag: &str) -> Result<()> {
+pub(crate) fn check_zarr_store(path: &Path, flag: &str) -> Result<()> {
     let Some(m) = check_common(path, flag)? else {
         return Ok(());
     };
@@ -192,14 +192,14 @@ pub fn check_zarr_store(path: &Path, flag: &str) -> Result<()> {
 /// built in the staging directory, then put into place whole (replacing a
 /// previous store stac-gdal wrote).
 #[derive(Debug)]
-pub struct ZarrOutput {
+pub(crate) struct ZarrOutput {
     out: PathBuf,
     staging: Staging,
 }
 
 impl ZarrOutput {
     /// Check the store path and create its staging directory, before any work.
-    pub fn prepare(out: &Path) -> Result<Self> {
+    pub(crate) fn prepare(out: &Path) -> Result<Self> {
         let out = &plain(out);
         crate::output::check_output_dir(out, "--output")?;
         let parent = parent_of(out);
@@ -215,19 +215,19 @@ impl ZarrOutput {
     }
 
     /// The folder the store is written into (inside the staging directory).
-    pub fn dir(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> PathBuf {
         self.staging.path().join("new")
     }
 
     /// Put the store into place, replacing the previous one whole.
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         self.staging.replace_dir(&self.dir(), &self.out)
     }
 }
 
 /// Check a preview image path: a known image extension, then as a file
 /// output (its folder may be the cube folder, written with it).
-pub fn check_preview(path: &Path, cube_dir: &Path, flag: &str) -> Result<()> {
+pub(crate) fn check_preview(path: &Path, cube_dir: &Path, flag: &str) -> Result<()> {
     let lower = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
@@ -270,14 +270,14 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Whether `path` names a file directly in the folder `dir`.
-pub fn in_cube_dir(path: &Path, dir: &Path) -> bool {
+pub(crate) fn in_cube_dir(path: &Path, dir: &Path) -> bool {
     absolute(&parent_of(path)) == absolute(dir)
 }
 
 /// The locked staging directory of one output (see the module docs).
 /// Dropping it removes it with everything in it.
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     dir: PathBuf,
     _lock: File,
     _registered: interrupt::Staged,
@@ -289,7 +289,7 @@ impl Staging {
     /// register it for removal on `SIGINT`/`SIGTERM`. Fails, before any
     /// work, when the output's folder is not writable or another run holds
     /// the lock.
-    pub fn for_output(output: &Path, flag: &str) -> Result<Self> {
+    pub(crate) fn for_output(output: &Path, flag: &str) -> Result<Self> {
         let name = name_of(output, flag)?;
         let mut staging_name = std::ffi::OsString::from(PREFIX);
         staging_name.push(name);
@@ -307,12 +307,12 @@ impl Staging {
     }
 
     /// The staging directory.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.dir
     }
 
     /// Move a staged file into place (an atomic rename).
-    pub fn commit_file(&self, staged: &Path, dest: &Path) -> Result<()> {
+    pub(crate) fn commit_file(&self, staged: &Path, dest: &Path) -> Result<()> {
         std::fs::rename(staged, dest).with_context(|| format!("writing {}", dest.display()))
     }
 
@@ -320,7 +320,7 @@ impl Staging {
     /// whole: the old one is renamed aside into the staging directory, the
     /// new one renamed into place, both without a signal's clean-up in
     /// between; the old one goes with the staging directory.
-    pub fn replace_dir(&self, staged: &Path, dest: &Path) -> Result<()> {
+    pub(crate) fn replace_dir(&self, staged: &Path, dest: &Path) -> Result<()> {
         let old = self.dir.join(OLD);
         interrupt::critical(|| {
             let had = match std::fs::symlink_metadata(dest) {
@@ -409,7 +409,7 @@ fn written_by_partitioned(dir: &Path) -> std::io::Result<Option<std::ffi::OsStri
 /// into place (a file atomically, a partitioned folder replacing the
 /// previous one whole).
 #[derive(Debug)]
-pub struct ConvertOutput {
+pub(crate) struct ConvertOutput {
     output: PathBuf,
     partitioned: bool,
     staging: Staging,
@@ -418,7 +418,7 @@ pub struct ConvertOutput {
 /// Check `convert`'s output (a file, or the folder of a partitioned write,
 /// which may exist only as an earlier partitioned output) and create its
 /// staging directory, before any input is read.
-pub fn for_convert(output: &Path, partitioned: bool) -> Result<ConvertOutput> {
+pub(crate) fn for_convert(output: &Path, partitioned: bool) -> Result<ConvertOutput> {
     let output = plain(output);
     if partitioned {
         if let Some(m) = check_common(&output, "OUTPUT")? {
@@ -448,7 +448,7 @@ pub fn for_convert(output: &Path, partitioned: bool) -> Result<ConvertOutput> {
 
 impl ConvertOutput {
     /// The staging directory (for the writers' temp files).
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         self.staging.path()
     }
 
@@ -456,7 +456,7 @@ impl ConvertOutput {
     /// their temp file from the staging directory over it, so errors name
     /// the path the user gave); a partitioned folder inside the staging
     /// directory, to replace the previous one whole.
-    pub fn target(&self) -> PathBuf {
+    pub(crate) fn target(&self) -> PathBuf {
         if self.partitioned {
             self.staging
                 .path()
@@ -467,7 +467,7 @@ impl ConvertOutput {
     }
 
     /// Put a partitioned output into place (a file output is in place).
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         if self.partitioned {
             self.staging.replace_dir(&self.target(), &self.output)?;
         }
@@ -478,7 +478,7 @@ impl ConvertOutput {
 /// What `cube --out` writes: the staged folder, the preview's staged file,
 /// and how they are put into place.
 #[derive(Debug)]
-pub struct CubeOutput {
+pub(crate) struct CubeOutput {
     out: PathBuf,
     staging: Staging,
     /// The preview's final path and, when it is outside the cube folder,
@@ -490,7 +490,7 @@ impl CubeOutput {
     /// Check `--out` and `--preview`, then create their staging
     /// directories (which proves their folders writable): all before any
     /// work.
-    pub fn prepare(out: &Path, preview: Option<&Path>) -> Result<Self> {
+    pub(crate) fn prepare(out: &Path, preview: Option<&Path>) -> Result<Self> {
         let out = &plain(out);
         let preview = preview.map(plain);
         let preview = preview.as_deref();
@@ -519,13 +519,13 @@ impl CubeOutput {
     }
 
     /// The folder to write the timesteps into (inside the staging directory).
-    pub fn dir(&self) -> PathBuf {
+    pub(crate) fn dir(&self) -> PathBuf {
         self.staging.path().join("new")
     }
 
     /// Where to write the preview `path` (the one given to
     /// [`prepare`](Self::prepare)) now: inside a staging directory.
-    pub fn preview_path(&self, path: &Path) -> PathBuf {
+    pub(crate) fn preview_path(&self, path: &Path) -> PathBuf {
         let name = path.file_name().unwrap_or_default();
         match &self.preview {
             Some((_, Some(own))) => own.path().join(name),
@@ -534,7 +534,7 @@ impl CubeOutput {
     }
 
     /// The final paths of timesteps written into [`dir`](Self::dir).
-    pub fn final_paths(&self, staged: &[PathBuf]) -> Vec<PathBuf> {
+    pub(crate) fn final_paths(&self, staged: &[PathBuf]) -> Vec<PathBuf> {
         staged
             .iter()
             .map(|f| self.out.join(f.file_name().unwrap_or_default()))
@@ -542,7 +542,7 @@ impl CubeOutput {
     }
 
     /// Put the cube folder (and the preview) into place.
-    pub fn commit(self) -> Result<()> {
+    pub(crate) fn commit(self) -> Result<()> {
         let staged = self.dir();
         std::fs::create_dir_all(&staged)
             .with_context(|| format!("creating {}", staged.display()))?;

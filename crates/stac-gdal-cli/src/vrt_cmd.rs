@@ -13,7 +13,7 @@ use crate::signer_args::SignerOpts;
 
 /// Which item wins on overlap.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Order {
+pub(crate) enum Order {
     /// Later items on top (GDAL's order).
     Later,
     /// Earlier items on top (first valid pixel wins).
@@ -22,7 +22,7 @@ pub enum Order {
 
 /// Arguments of `stac-gdal vrt`.
 #[derive(Debug, Args)]
-pub struct VrtArgs {
+pub(crate) struct VrtArgs {
     /// STAC Item, FeatureCollection, JSON array or NDJSON file (`-` for stdin), or a stac-geoparquet catalog (file, folder, glob).
     items: PathBuf,
     #[command(flatten)]
@@ -77,17 +77,17 @@ pub struct VrtArgs {
 }
 
 /// Run `stac-gdal vrt`.
-pub fn vrt(args: VrtArgs) -> Result<()> {
+pub(crate) fn vrt(args: VrtArgs) -> Result<()> {
     crate::policy_args::refuse_unscoped_bearer(&args.signer, "vrt")?;
     crate::output::check_output_file(&args.output, "--output")?;
     let items = args.select.read_items(&args.items)?;
     crate::input::check_asset(&items, &args.asset, "--asset")?;
     let mut opts = VrtOptions::default()
-        .href_policy(args.policy.policy(Provenance::of_items(&args.items)))
+        .with_href_policy(args.policy.policy(Provenance::of_items(&args.items)))
         .with_timeouts(args.policy.timeouts()?)
-        .strict(!args.no_strict)
-        .separate(args.separate)
-        .order(match args.order {
+        .with_fail_on_error(!args.no_strict)
+        .with_separate(args.separate)
+        .with_order(match args.order {
             Order::Later => MosaicOrder::LaterOnTop,
             Order::Earlier => MosaicOrder::EarlierOnTop,
         });
@@ -99,11 +99,11 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
         let Some(res) = Resolution::parse(r) else {
             bail!("--resolution must be highest, lowest, average, RES or XRES,YRES; got {r:?}");
         };
-        opts = opts.resolution(res);
+        opts = opts.with_resolution(res);
     }
     if let Some(crs) = args.crs {
         crate::arg_checks::crs("--crs", &crs)?;
-        opts = opts.crs(crs);
+        opts = opts.with_crs(crs);
     }
     if let Some(t) = &args.dtype {
         let Some(dt) = stac_gdal::meta::DataType::parse(&t.to_ascii_lowercase()) else {
@@ -112,7 +112,7 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
                  uint32, uint64, float16, float32, float64, cint16, cint32, cfloat32, cfloat64)"
             );
         };
-        opts = opts.data_type(dt);
+        opts = opts.with_data_type(dt);
     }
     if let Some(b) = &args.bounds {
         let v: Vec<f64> = b
@@ -123,21 +123,21 @@ pub fn vrt(args: VrtArgs) -> Result<()> {
         let Ok(arr) = <[f64; 4]>::try_from(v) else {
             bail!("--bounds must have 4 numbers; got {b:?}");
         };
-        opts = opts.bounds(arr);
+        opts = opts.with_bounds(arr);
     }
     if let Some(nd) = args.nodata {
-        opts = opts.nodata(nd);
+        opts = opts.with_nodata(nd);
     }
     let resampling: Resampling = args
         .resampling
         .parse()
         .map_err(|e| anyhow::anyhow!("--resampling: {e}"))?;
-    opts = opts.resampling(resampling);
+    opts = opts.with_resampling(resampling);
     if let Some(signer) = args.signer.build_given()? {
-        opts = opts.signer(signer);
+        opts = opts.with_signer(signer);
     }
     if let Some(bands) = args.bands {
-        opts = opts.bands(bands);
+        opts = opts.with_bands(bands);
     }
     let vrt =
         build_vrt_from_stac(&items, &args.asset, &opts).map_err(crate::arg_checks::vrt_error)?;

@@ -1,4 +1,5 @@
 //! `stac-gdal meta | engine | href` as a user runs them: real files, real process.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::{Command, Output};
 

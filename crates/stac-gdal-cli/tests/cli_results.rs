@@ -4,6 +4,7 @@
 //! EPSG:4326, a UTM land-cover tile; `stac-cube/tests/common/shaped.rs`)
 //! with real GeoTIFFs written by the test, and real HTTP (nginx) for
 //! downloads.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::process::{Command, Output};

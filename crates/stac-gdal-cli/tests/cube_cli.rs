@@ -1,4 +1,5 @@
 //! `stac-gdal cube` as a user runs it: generated rasters, a real process.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::{Command, Output};
 

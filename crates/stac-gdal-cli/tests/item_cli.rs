@@ -1,5 +1,6 @@
 //! `stac-gdal item <RASTER> --id ID [--datetime T] [--href H] [--media-type M]`
 //! prints the pyramids-compatible STAC Item of a raster.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::PathBuf;
 use std::process::Command;

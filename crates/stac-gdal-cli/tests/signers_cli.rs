@@ -1,5 +1,6 @@
 //! `stac-gdal sign` and `stac-gdal env` as a user runs them: the real binary,
 //! and for Planetary Computer a local token server of ours.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::{Command, Output};
 

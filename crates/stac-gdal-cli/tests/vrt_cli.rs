@@ -1,5 +1,6 @@
 //! `stac-gdal vrt <ITEMS> --asset KEY -o out.vrt`: writes the VRT and prints
 //! a JSON summary (shape, geotransform, crs, sources, skipped).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 #[path = "../../stac-vrt/tests/mosaic/support.rs"]
 mod vrt_support;

@@ -19,6 +19,14 @@ pub struct SearchIter {
     items: Option<Items>,
 }
 
+impl std::fmt::Debug for SearchIter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIter")
+            .field("exhausted", &self.items.is_none())
+            .finish()
+    }
+}
+
 #[pymethods]
 impl SearchIter {
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -69,20 +77,20 @@ fn search(
     let mut params = SearchParams::new();
     let collections = strings("collections");
     if !collections.is_empty() {
-        params = params.collections(collections);
+        params = params.with_collections(collections);
     }
     let ids = strings("ids");
     if !ids.is_empty() {
-        params = params.ids(ids);
+        params = params.with_ids(ids);
     }
     if let Some(b) = p.get("bbox").and_then(|v| v.as_array()) {
-        params = params.bbox(b.iter().filter_map(|x| x.as_f64()).collect::<Vec<_>>());
+        params = params.with_bbox(b.iter().filter_map(|x| x.as_f64()).collect::<Vec<_>>());
     }
     if let Some(d) = p.get("datetime").and_then(|v| v.as_str()) {
-        params = params.datetime(d);
+        params = params.with_datetime(d);
     }
     if let Some(q) = p.get("query").filter(|q| !q.is_null()) {
-        params = params.query(q.clone());
+        params = params.with_query(q.clone());
     }
     params.limit = p.get("limit").and_then(|v| v.as_u64()).map(|v| v as u32);
     params.max_items = p
@@ -92,7 +100,7 @@ fn search(
     let mut options = ClientOptions::default();
     if let Some(s) = signer {
         let arc: Arc<dyn stac_gdal::Signer> = crate::meta::signer_of(s)?;
-        options = options.with_shared_signer(arc);
+        options = options.with_signer(arc);
     }
     let url = url.to_owned();
     let items = py
@@ -121,7 +129,7 @@ fn download_item(
         o = o.with_include(keys);
     }
     if let Some(s) = signer {
-        o = o.with_shared_signer(crate::meta::signer_of(s)?);
+        o = o.with_signer(crate::meta::signer_of(s)?);
     }
     py.detach(|| stac_gdal::download_item(&item, &directory, &o))
         .map(|v| v.to_string())
@@ -129,7 +137,7 @@ fn download_item(
 }
 
 /// Add the functions and classes to the module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SearchIter>()?;
     m.add_function(wrap_pyfunction!(search, m)?)?;
     m.add_function(wrap_pyfunction!(download_item, m)?)?;

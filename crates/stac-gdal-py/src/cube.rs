@@ -27,6 +27,15 @@ pub struct Cube {
     signer: Option<Py<PyAny>>,
 }
 
+impl std::fmt::Debug for Cube {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cube")
+            .field("timesteps", &self.timesteps.len())
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The options of a spec, with the Python callables attached.
 fn options_for(
     spec: &CubeSpec,
@@ -37,7 +46,7 @@ fn options_for(
     let mut o = spec.options().map_err(py_err)?;
     if let Some(f) = patch_url {
         let f = Python::attach(|py| f.clone_ref(py));
-        o = o.patch_url(move |href: &str| {
+        o = o.with_patch_url(move |href: &str| {
             Python::attach(|py| {
                 f.call1(py, (href,))
                     .and_then(|r| r.extract::<String>(py))
@@ -49,7 +58,7 @@ fn options_for(
     }
     if let Some(f) = progress {
         let f = Python::attach(|py| f.clone_ref(py));
-        o = o.progress(move |p| {
+        o = o.with_progress(move |p| {
             Python::attach(|py| {
                 let _ = f.call1(py, (p.done, p.total));
             });
@@ -57,7 +66,7 @@ fn options_for(
     }
     if let Some(s) = signer {
         let arc = Python::attach(|py| crate::meta::signer_of(s.bind(py)))?;
-        o = o.signer(arc);
+        o = o.with_signer(arc);
     }
     Ok(o)
 }
@@ -197,7 +206,7 @@ impl Cube {
             .subset(&self.timesteps, t0..t1, &bands)
             .map_err(py_err)?;
         let options = options_for(&sub, self.patch_url.as_ref(), None, self.signer.as_ref())?
-            .threads(threads);
+            .with_threads(threads);
         let w = self.window(window);
         let data = py
             .detach(|| {

@@ -43,7 +43,7 @@ create_exception!(
 );
 
 /// Add the exception classes to the module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("StacGdalError", py.get_type::<StacGdalError>())?;
     m.add("MetaError", py.get_type::<MetaError>())?;
@@ -66,7 +66,7 @@ fn kind(debug: &str) -> String {
 }
 
 /// An exception of class `E` with the error's message and `.kind`.
-pub fn raise<E: pyo3::PyTypeInfo>(e: &(impl std::fmt::Display + std::fmt::Debug)) -> PyErr {
+pub(crate) fn raise<E: pyo3::PyTypeInfo>(e: &(impl std::fmt::Display + std::fmt::Debug)) -> PyErr {
     let err = PyErr::new::<E, _>(e.to_string());
     let k = kind(&format!("{e:?}"));
     Python::attach(|py| {
@@ -76,7 +76,7 @@ pub fn raise<E: pyo3::PyTypeInfo>(e: &(impl std::fmt::Display + std::fmt::Debug)
 }
 
 /// Rust errors that become Python exceptions.
-pub trait ToPyErr {
+pub(crate) trait ToPyErr {
     /// The exception.
     fn to_py(&self) -> PyErr;
 }
@@ -113,6 +113,6 @@ impl ToPyErr for stac_gdal::GeoParquetError {
 }
 
 /// `map_err` helper: `.map_err(py_err)`.
-pub fn py_err<E: ToPyErr>(e: E) -> PyErr {
+pub(crate) fn py_err<E: ToPyErr>(e: E) -> PyErr {
     e.to_py()
 }

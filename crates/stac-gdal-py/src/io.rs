@@ -56,9 +56,9 @@ fn to_stac_item(
 ) -> PyResult<String> {
     py.detach(|| {
         let ds = Dataset::open(path)?;
-        let mut o = ItemOptions::new(path).asset_key(asset_key);
+        let mut o = ItemOptions::new(path).with_asset_key(asset_key);
         if let Some(d) = datetime {
-            o = o.datetime(d);
+            o = o.with_datetime(d);
         }
         Ok::<_, stac_gdal::RasterError>(ds.to_stac_item(id, &o)?.to_string())
     })
@@ -66,7 +66,7 @@ fn to_stac_item(
 }
 
 /// Add the functions to the module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_geoparquet, m)?)?;
     m.add_function(wrap_pyfunction!(build_vrt_from_stac, m)?)?;
     m.add_function(wrap_pyfunction!(to_stac_item, m)?)?;

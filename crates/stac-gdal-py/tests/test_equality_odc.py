@@ -139,3 +139,32 @@ def rasterio_read(path):
 
     with rasterio.open(path) as src:
         return src.read(1)
+
+
+@pytest.mark.parametrize("chunks", CHUNKS, ids=["eager", "dask"])
+def test_callable_groupby_as_odc_stac_takes_it(data, chunks):
+    items = data["mosaic"]
+    pitems = [pystac.Item.from_dict(d) for d in items]
+    calls = []
+
+    def day(item, parsed, idx):  # odc-stac's signature
+        calls.append((type(item), parsed, idx))
+        return item.datetime.date()
+
+    ours = stac_gdal.load(pitems, bands=["B02"], groupby=day, resolution=10, chunks=chunks)
+    # Called once per item, when planning, with the pystac Items given.
+    assert calls == [(pystac.Item, None, i) for i in range(len(items))]
+    ours = ours.compute()
+    ref = odc.stac.load(pitems, bands=["B02"], groupby=day, resolution=10, chunks=chunks).compute()
+    assert ours.sizes["time"] == ref.sizes["time"] == 2
+    np.testing.assert_array_equal(ours.B02.values, ref.B02.values)
+    # The same cube as the named grouping it spells out, and a one-argument
+    # function of the dicts gives it too.
+    by_name = stac_gdal.load(items, bands=["B02"], groupby="solar_day", resolution=10)
+    np.testing.assert_array_equal(ours.B02.values, by_name.B02.values)
+    one_arg = stac_gdal.load(items, bands=["B02"], resolution=10,
+                             groupby=lambda d: d["properties"]["datetime"][:10])
+    np.testing.assert_array_equal(one_arg.B02.values, by_name.B02.values)
+    # A key that is not a key is refused naming the item.
+    with pytest.raises(TypeError, match="M0-W"):
+        stac_gdal.load(items, bands=["B02"], groupby=lambda d: None)

@@ -164,3 +164,66 @@ def test_signer_pickles_and_hides_its_secret():
     assert "s3cr3t" not in repr(s)
     back = pickle.loads(pickle.dumps(s))
     assert back.name == s.name
+
+
+def test_nodata_per_band(data):
+    items = data["stack"]
+    plain = stac_gdal.load(items, bands=["B02", "B05"], resolution=10)
+    b02 = plain.B02.values
+    v = int(b02[1][b02[1] != 0][0])  # a real value of B02
+    assert (b02 == v).sum() > 0
+    for chunks in (None, {"time": 1, "y": 48, "x": 40}):
+        ours = stac_gdal.load(items, bands=["B02", "B05"], resolution=10,
+                              nodata={"B02": v, "*": 0}, chunks=chunks).compute()
+        # B02's pixels equal to v are nodata now (filled with the cube's 0);
+        # every other pixel, and all of B05, is unchanged.
+        expected = np.where(b02 == v, 0, b02)
+        np.testing.assert_array_equal(ours.B02.values, expected)
+        np.testing.assert_array_equal(ours.B05.values, plain.B05.values)
+        assert ours.B02.attrs["nodata"] == 0
+
+
+def test_signer_options_as_keywords_scope_and_pickle():
+    import pickle
+
+    S = stac_gdal.Signer
+    local = "http://127.0.0.1:8123/a.tif"
+    # A static Earthdata token for a local origin, allowed over plain http:
+    # sent there, and nowhere else (another port, the default NASA hosts).
+    e = S.earthdata(token="tok-123456789", hosts=["127.0.0.1:8123"],
+                    allow_http=["http://127.0.0.1:8123"], timeout=5, refresh_window=10)
+    assert e.gdal_env(local) == [("GDAL_HTTP_HEADERS", "Authorization: Bearer tok-123456789")]
+    assert e.gdal_env("http://127.0.0.1:8124/a.tif") == []
+    assert e.gdal_env("https://data.earthdata.nasa.gov/a.tif") == []
+    # Without the allowance the token never goes over plain http.
+    assert S.earthdata(token="tok-123456789", hosts=["127.0.0.1:8123"]).gdal_env(local) == []
+    b = S.bearer("t0ken-abcdefgh", ["127.0.0.1:8123"], allow_http=["127.0.0.1:8123"])
+    assert b.gdal_env(local) == [("GDAL_HTTP_HEADERS", "Authorization: Bearer t0ken-abcdefgh")]
+    # Explicit AWS credentials reach GDAL's config only when asked.
+    key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    a = S.aws_requester_pays("eu-west-1", access_key_id="AKIDEXAMPLE", secret_access_key=key,
+                             session_token="session-token-1234")
+    env = dict(a.gdal_env("s3://bucket/k.tif"))
+    assert env["AWS_SECRET_ACCESS_KEY"] == key and env["AWS_SESSION_TOKEN"] == "session-token-1234"
+    quiet = S.aws_requester_pays("eu-west-1", access_key_id="AKIDEXAMPLE", secret_access_key=key,
+                                 credentials_in_gdal_env=False)
+    assert "AWS_SECRET_ACCESS_KEY" not in dict(quiet.gdal_env("s3://bucket/k.tif"))
+    # Every option survives pickling (what a Dask worker gets), and no
+    # secret shows in a repr.
+    for s in (e, b, a, quiet, S.planetary_computer(sas_url="http://127.0.0.1:1/token", timeout=3),
+              S.cdse(username="u", password="p4ssw0rd-xyz", client_id="cid", timeout=3)):
+        back = pickle.loads(pickle.dumps(s))
+        assert back.name == s.name
+        for href in (local, "s3://bucket/k.tif", "https://x.dataspace.copernicus.eu/a.tif"):
+            if s.name not in ("planetary-computer", "cdse"):
+                assert back.gdal_env(href) == s.gdal_env(href)
+        assert "tok-1" not in repr(s) and key not in repr(s) and "p4ssw0rd" not in repr(s)
+    # Bad option values are typed errors naming the option.
+    with pytest.raises(ValueError, match="together"):
+        S.earthdata(username="u")
+    with pytest.raises(ValueError, match="together"):
+        S.aws_requester_pays(access_key_id="AKIDEXAMPLE")
+    with pytest.raises(ValueError, match="timeout"):
+        S.planetary_computer(timeout=-1)
+    with pytest.raises(stac_gdal.SignerError, match="ftp://x"):
+        S.bearer("t", allow_http=["ftp://x"])

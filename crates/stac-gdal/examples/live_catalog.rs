@@ -28,6 +28,7 @@
 //! | `--download-dir DIR` | a new temp dir |
 //!
 //! Each step prints `[step] key=value` lines.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -138,12 +139,12 @@ fn main() -> Result<()> {
         .try_into()
         .map_err(|_| "--bbox needs 4 numbers W,S,E,N")?;
     let mut params = SearchParams::new()
-        .bbox(bbox.to_vec())
-        .datetime(args.get("datetime", "2023-06/2023-08"))
-        .max_items(args.get("max-items", "12").parse()?);
+        .with_bbox(bbox.to_vec())
+        .with_datetime(args.get("datetime", "2023-06/2023-08"))
+        .with_max_items(args.get("max-items", "12").parse()?);
     let query = args.get("query", r#"{"eo:cloud_cover": {"lt": 20}}"#);
     if query != "none" {
-        params = params.query(serde_json::from_str(query)?);
+        params = params.with_query(serde_json::from_str(query)?);
     }
     let items: Vec<Value> = search_with(
         &search_url,
@@ -164,7 +165,7 @@ fn main() -> Result<()> {
     let asset_refs: Vec<&str> = assets.iter().map(String::as_str).collect();
     let mut options = CubeOptions::default();
     if !args.no_clip {
-        options = options.grid(Grid::default().bounds_lonlat(bbox));
+        options = options.with_grid(Grid::default().with_bounds_lonlat(bbox));
     }
     let cube = DatasetCollection::from_stac(&items, &asset_refs, &options)?;
     println!(
@@ -194,7 +195,7 @@ fn main() -> Result<()> {
     };
     let point_options = PointOptions::default()
         .with_endpoint(&point_url)
-        .with_shared_signer(signer.clone())
+        .with_signer(signer.clone())
         .with_units(args.get("units", "px").parse::<EdgeUnits>()?);
     // The search step on its own (what from_point searches), then the cube.
     let found = search_point(&query, &point_options)?;
@@ -251,7 +252,7 @@ fn main() -> Result<()> {
         &dir,
         &DownloadOptions::default()
             .with_include([include.as_str()])
-            .with_shared_signer(signer),
+            .with_signer(signer),
     )?;
     println!(
         "[download] item={} include={include} dir={}",

@@ -7,6 +7,7 @@
 //! the reference (`tests/tour.rs` does exactly that). After the cells it
 //! writes a quick-look PNG of the solar-day cube and prints
 //! `[quicklook] <path>`.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::{Path, PathBuf};
 
@@ -119,7 +120,7 @@ fn main() -> Result<()> {
     let cube = DatasetCollection::from_stac(
         &items_vec,
         &["B04", "B05"],
-        &CubeOptions::default().align(true),
+        &CubeOptions::default().with_align(true),
     )?;
     let ds0 = &cube.datasets()?[0];
     let (b, r, c) = ds0.read_array::<u16>()?.dim();
@@ -144,7 +145,7 @@ fn main() -> Result<()> {
     let daily = DatasetCollection::from_stac(
         &day_items,
         &["data"],
-        &CubeOptions::default().groupby(GroupBy::SolarDay),
+        &CubeOptions::default().with_groupby(GroupBy::SolarDay),
     )?;
     println!("[6] {}", daily.time_length());
 
@@ -152,8 +153,8 @@ fn main() -> Result<()> {
     let item = Dataset::open(&b04)?.to_stac_item(
         "scene-0",
         &ItemOptions::new(&b04)
-            .media_type("image/tiff; application=geotiff")
-            .datetime("2021-06-01T00:00:00Z"),
+            .with_media_type("image/tiff; application=geotiff")
+            .with_datetime("2021-06-01T00:00:00Z"),
     )?;
     let bbox: Vec<String> = item["bbox"]
         .as_array()

@@ -25,6 +25,7 @@
 //! assert_eq!(stac_gdal::which_engine(&item, Some("B04"))?.as_str(), "gdal");
 //! # Ok::<(), stac_gdal::meta::MetaError>(())
 //! ```
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 pub use stac_meta as meta;
 pub use stac_meta::{

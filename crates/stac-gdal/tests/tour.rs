@@ -1,6 +1,7 @@
 //! Runs the offline tour (`examples/offline_tour.rs`) and checks every printed
 //! cell against the values the Python library printed, read from
 //! `../shared/reference/seed-reference-output.md` (section 3).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! `to_geoparquet` / `from_geoparquet` throughput on the 69 fixture items
 //! (every shape of item we have, one file, spec layout, zstd level 3).
+#![allow(unused_crate_dependencies)]
+// a test/bench/example target shares its package's dev-dependencies
 
 // criterion_group! generates an undocumented public function.
 #![allow(missing_docs)]

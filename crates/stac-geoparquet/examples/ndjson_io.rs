@@ -11,6 +11,7 @@
 //! same output) without linking GDAL; `--sort` applies to `write`.
 //!
 //! Prints `{"items": N, "seconds": S, "peak_rss_kb": K}` on standard output.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Write};
@@ -65,12 +66,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "write" => {
             let compression = positional
                 .get(3)
-                .map(|c| Compression::parse(c).ok_or("bad compression"))
+                .map(|c| c.parse::<Compression>().map_err(|_| "bad compression"))
                 .transpose()?
                 .unwrap_or_default();
             let layout = positional
                 .get(4)
-                .map(|l| Layout::parse(l).ok_or("bad layout"))
+                .map(|l| l.parse::<Layout>().map_err(|_| "bad layout"))
                 .transpose()?
                 .unwrap_or_default();
             let sort: SortOrder = flag("--sort").as_deref().unwrap_or("none").parse()?;
@@ -98,13 +99,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut params = SearchParams::new();
             if let Some(b) = flag("--bbox") {
                 let b: Vec<f64> = b.split(',').map(str::parse).collect::<Result<_, _>>()?;
-                params = params.bbox(b);
+                params = params.with_bbox(b);
             }
             if let Some(d) = flag("--datetime") {
-                params = params.datetime(d);
+                params = params.with_datetime(d);
             }
             if let Some(f) = flag("--filter") {
-                params = params.filter(Filter::parse(&f)?);
+                params = params.with_filter(Filter::parse(&f)?);
             }
             let mut found = search(args[1].as_str(), &params)?;
             let mut out = BufWriter::with_capacity(1 << 20, File::create(&args[2])?);

@@ -182,7 +182,11 @@ pub(crate) fn geometry_columns(geo: Option<&Value>) -> HashSet<String> {
 }
 
 impl Decoder {
-    pub fn new(hints: Option<&FileHints>, geo: Option<&Value>, options: ReadOptions) -> Self {
+    pub(crate) fn new(
+        hints: Option<&FileHints>,
+        geo: Option<&Value>,
+        options: ReadOptions,
+    ) -> Self {
         let geometry_columns = geometry_columns(geo);
         let Some(h) = hints else {
             return Self {
@@ -210,12 +214,12 @@ impl Decoder {
     }
 
     /// The options the decoder applies.
-    pub fn options(&self) -> &ReadOptions {
+    pub(crate) fn options(&self) -> &ReadOptions {
         &self.options
     }
 
     /// Prepare one spec-layout record batch for row-by-row decoding.
-    pub fn compile(&self, batch: &RecordBatch) -> Result<Rows, RowError> {
+    pub(crate) fn compile(&self, batch: &RecordBatch) -> Result<Rows, RowError> {
         let schema = batch.schema();
         let mut root = Vec::new();
         let mut props = Vec::new();
@@ -490,7 +494,7 @@ pub(crate) struct Decoded {
 
 impl Rows {
     /// A JSON-blob layout batch (its `stac_item` column).
-    pub fn blob(batch: &RecordBatch) -> Result<Self, RowError> {
+    pub(crate) fn blob(batch: &RecordBatch) -> Result<Self, RowError> {
         let col = batch
             .column_by_name("stac_item")
             .ok_or_else(|| RowError::new(0, "stac_item", Refused::from("column missing")))?;
@@ -507,7 +511,7 @@ impl Rows {
     }
 
     /// Number of rows.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
@@ -534,7 +538,7 @@ impl Rows {
     ///
     /// The whole block is decoded at once within one item's budget; when it
     /// does not fit (or a row is bad), row by row, each with its own budget.
-    pub fn items(
+    pub(crate) fn items(
         &mut self,
         rows: Range<usize>,
         out: &mut Vec<Value>,
@@ -617,7 +621,7 @@ impl Rows {
 
     /// The item of row `row`.
     #[cfg(test)]
-    pub fn item(&mut self, row: usize) -> Result<Value, RowError> {
+    pub(crate) fn item(&mut self, row: usize) -> Result<Value, RowError> {
         let mut out = Vec::with_capacity(1);
         self.items(row..row + 1, &mut out, &ReadOptions::default())?;
         Ok(out.pop().unwrap_or_default())

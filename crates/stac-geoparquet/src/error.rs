@@ -98,6 +98,16 @@ pub enum GeoParquetError {
         /// Why.
         reason: String,
     },
+    /// A name that is not one of an enum's names (`"zst"` for a compression).
+    #[error("unknown {what} {name:?}: expected {expected}")]
+    UnknownName {
+        /// What was named (`layout`, `compression`).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The names accepted.
+        expected: &'static str,
+    },
     /// No items were given where at least one is needed.
     #[error("{path}: no items to write")]
     Empty {

@@ -29,7 +29,7 @@ pub(crate) struct GeometryStats {
 
 impl GeometryStats {
     /// Whether integral numbers should be restored as JSON integers.
-    pub fn restore_ints(&self) -> bool {
+    pub(crate) fn restore_ints(&self) -> bool {
         self.integral_as_int && !self.integral_as_float
     }
 

@@ -83,7 +83,7 @@ pub(crate) fn check_item<'a>(
 
 impl Inference {
     /// Validate one item and widen the schema with it.
-    pub fn push(&mut self, path: &FsPath, index: u64, item: &Value) -> Result<()> {
+    pub(crate) fn push(&mut self, path: &FsPath, index: u64, item: &Value) -> Result<()> {
         let obj = check_item(path, index, item)?;
         let props = match obj.get("properties") {
             None | Some(Value::Null) => None,
@@ -176,7 +176,7 @@ impl Inference {
     }
 
     /// The columns and schema for everything pushed.
-    pub fn plan(&self) -> Plan {
+    pub(crate) fn plan(&self) -> Plan {
         // A top-level property or key with explicit nulls and absences
         // spread over too many runs of rows is stored as JSON text.
         let too_many = |root: bool, key: &str| {
@@ -367,7 +367,7 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// Encode a batch of items (the first is item number `first` of the input).
-    pub fn encode(
+    pub(crate) fn encode(
         &self,
         path: &FsPath,
         first: u64,

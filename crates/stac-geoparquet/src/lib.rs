@@ -7,6 +7,8 @@
 //! - [`Writer`]: push items one at a time; memory is bounded by the row-group
 //!   size ([`WriteOptions::with_row_group_size`]) whatever the item count.
 //! - [`Reader`]: an iterator of items, or of Arrow record batches.
+//! - [`to_record_batches`] / [`BatchDecoder`]: items to Arrow record batches
+//!   in memory and back (tables exchanged with other Arrow libraries).
 //! - [`search()`]: STAC API Item Search over a file, a list, a glob or a
 //!   hive-partitioned folder, pruned with the file statistics ([`search()`]
 //!   module).
@@ -107,7 +109,9 @@
 //! ```
 //!
 //! Does not link GDAL.
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
+mod batches;
 mod decode;
 mod encode;
 pub mod error;
@@ -126,6 +130,7 @@ pub mod search;
 mod timestamps;
 mod writer;
 
+pub use batches::{ARROW_SOURCE, BatchDecoder, to_record_batches};
 pub use error::{GeoParquetError, Limit, Result};
 #[doc(hidden)]
 pub use geometry::{geojson_to_wkb, wkb_to_geojson};

@@ -195,7 +195,7 @@ pub(crate) struct Refused {
 
 impl Refused {
     /// A limit of [`ReadOptions`] was passed; `option` names its setter.
-    pub fn limit(option: &'static str, reason: impl Into<String>) -> Self {
+    pub(crate) fn limit(option: &'static str, reason: impl Into<String>) -> Self {
         Self {
             reason: reason.into(),
             option: Some(option),

@@ -123,7 +123,7 @@ pub(crate) struct FileHints {
 }
 
 impl FileHints {
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let formats: Map<String, Value> = self
             .timestamp_formats
             .iter()
@@ -144,7 +144,7 @@ impl FileHints {
     }
 
     /// Parse the hints; `None` when the value is not ours.
-    pub fn from_json(v: &Value) -> Option<Self> {
+    pub(crate) fn from_json(v: &Value) -> Option<Self> {
         let paths = |key: &str| -> Vec<Path> {
             v.get(key)
                 .and_then(|p| serde_json::from_value(p.clone()).ok())
@@ -154,7 +154,7 @@ impl FileHints {
             layout: v
                 .get("layout")
                 .and_then(Value::as_str)
-                .and_then(Layout::parse),
+                .and_then(|name| name.parse::<Layout>().ok()),
             json_columns: paths("json_columns"),
             explicit_nulls: paths("explicit_nulls"),
             int_numbers: paths("int_numbers"),

@@ -26,7 +26,7 @@ pub(crate) struct NullRows {
 
 impl NullRows {
     /// From a file's hints (nothing for files without them).
-    pub fn new(hints: Option<&FileHints>) -> Self {
+    pub(crate) fn new(hints: Option<&FileHints>) -> Self {
         let Some(h) = hints else {
             return Self::default();
         };
@@ -65,7 +65,7 @@ impl NullRows {
     }
 
     /// Put back the explicit nulls of file row `row` into its item.
-    pub fn restore(&self, item: &mut Value, row: u64) {
+    pub(crate) fn restore(&self, item: &mut Value, row: u64) {
         for (key, root, runs) in &self.columns {
             let i = runs.partition_point(|(first, _)| *first <= row);
             let hit = i > 0 && {
@@ -101,7 +101,7 @@ pub(crate) struct RunBuilder {
 
 impl RunBuilder {
     /// Row `row` (rows arrive in increasing order) holds an explicit null.
-    pub fn push(&mut self, row: u64) {
+    pub(crate) fn push(&mut self, row: u64) {
         match self.runs.last_mut() {
             Some((first, count)) if *first + *count == row => *count += 1,
             _ => self.runs.push((row, 1)),

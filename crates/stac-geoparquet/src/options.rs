@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::GeoParquetError;
+
 /// How items are laid out in the Parquet file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -15,14 +17,44 @@ pub enum Layout {
     Blob,
 }
 
-impl Layout {
-    /// Parse `spec` or `blob`.
-    pub fn parse(text: &str) -> Option<Self> {
+impl std::str::FromStr for Layout {
+    type Err = GeoParquetError;
+
+    /// `spec` or `blob` (`json` is an alias), any case.
+    ///
+    /// ```
+    /// use stac_geoparquet::Layout;
+    /// assert_eq!("blob".parse::<Layout>()?, Layout::Blob);
+    /// assert!("parquet".parse::<Layout>().is_err());
+    /// # Ok::<(), stac_geoparquet::GeoParquetError>(())
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.to_ascii_lowercase().as_str() {
-            "spec" => Some(Self::Spec),
-            "blob" | "json" => Some(Self::Blob),
-            _ => None,
+            "spec" => Ok(Self::Spec),
+            "blob" | "json" => Ok(Self::Blob),
+            _ => Err(GeoParquetError::UnknownName {
+                what: "layout",
+                name: text.to_owned(),
+                expected: "spec or blob",
+            }),
         }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Spec => "spec",
+            Self::Blob => "blob",
+        })
+    }
+}
+
+impl Layout {
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "use `str::parse` (`FromStr`)")]
+    pub fn parse(text: &str) -> Option<Self> {
+        text.parse().ok()
     }
 }
 
@@ -45,19 +77,52 @@ impl Default for Compression {
     }
 }
 
-impl Compression {
-    /// Parse `none`, `snappy`, `zstd` or `zstd:LEVEL`.
-    pub fn parse(text: &str) -> Option<Self> {
+impl std::str::FromStr for Compression {
+    type Err = GeoParquetError;
+
+    /// `none`, `snappy`, `zstd` or `zstd:LEVEL` (1..=22), any case.
+    ///
+    /// ```
+    /// use stac_geoparquet::Compression;
+    /// assert_eq!("zstd:9".parse::<Compression>()?, Compression::Zstd(9));
+    /// assert!("zstd:40".parse::<Compression>().is_err());
+    /// # Ok::<(), stac_geoparquet::GeoParquetError>(())
+    /// ```
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         let lower = text.to_ascii_lowercase();
-        match lower.as_str() {
+        let parsed = match lower.as_str() {
             "none" | "uncompressed" => Some(Self::None),
             "snappy" => Some(Self::Snappy),
             "zstd" => Some(Self::default()),
-            _ => {
-                let level = lower.strip_prefix("zstd:")?.parse().ok()?;
-                (1..=22).contains(&level).then_some(Self::Zstd(level))
-            }
+            _ => lower
+                .strip_prefix("zstd:")
+                .and_then(|level| level.parse().ok())
+                .filter(|level| (1..=22).contains(level))
+                .map(Self::Zstd),
+        };
+        parsed.ok_or_else(|| GeoParquetError::UnknownName {
+            what: "compression",
+            name: text.to_owned(),
+            expected: "none, snappy, zstd or zstd:1..22",
+        })
+    }
+}
+
+impl std::fmt::Display for Compression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("none"),
+            Self::Snappy => f.write_str("snappy"),
+            Self::Zstd(level) => write!(f, "zstd:{level}"),
         }
+    }
+}
+
+impl Compression {
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "use `str::parse` (`FromStr`)")]
+    pub fn parse(text: &str) -> Option<Self> {
+        text.parse().ok()
     }
 }
 

@@ -29,6 +29,16 @@ pub enum SortOrder {
     Time,
 }
 
+impl std::fmt::Display for SortOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "none",
+            Self::Hilbert => "hilbert",
+            Self::Time => "time",
+        })
+    }
+}
+
 impl FromStr for SortOrder {
     type Err = String;
 
@@ -54,7 +64,7 @@ pub(crate) struct RowKey {
 
 impl RowKey {
     /// The key of one item (centre of `bbox`, else of the geometry's coordinates).
-    pub fn of(item: &Value) -> Self {
+    pub(crate) fn of(item: &Value) -> Self {
         let center = item
             .get("bbox")
             .and_then(bbox_center)

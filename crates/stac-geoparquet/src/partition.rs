@@ -51,6 +51,12 @@ pub enum PartitionKey {
     Property(String),
 }
 
+impl std::fmt::Display for PartitionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl FromStr for PartitionKey {
     type Err = String;
 

@@ -657,26 +657,36 @@ pub(crate) struct FileInfo {
 
 impl FileInfo {
     /// Detect the layout and read the metadata keys of a file.
-    pub fn read(
+    pub(crate) fn read(
         path: &Path,
         metadata: &parquet::file::metadata::ParquetMetaData,
         schema: &arrow_schema::Schema,
     ) -> Result<Self> {
-        let path = path.to_path_buf();
-        let kv: Vec<(String, String)> = metadata
+        // The first value of a key repeated in the footer wins.
+        let mut kv = std::collections::HashMap::new();
+        for e in metadata
             .file_metadata()
             .key_value_metadata()
-            .map(|kv| {
-                kv.iter()
-                    .filter_map(|e| Some((e.key.clone(), e.value.clone()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let meta = |key: &str| -> Option<Value> {
-            kv.iter()
-                .find(|(k, _)| k == key)
-                .and_then(|(_, v)| serde_json::from_str(v).ok())
-        };
+            .into_iter()
+            .flatten()
+        {
+            if let Some(v) = &e.value {
+                kv.entry(e.key.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        Self::from_metadata(path, |k| kv.get(k).cloned(), schema)
+    }
+
+    /// Detect the layout from key-value metadata (a file's footer, an
+    /// Arrow schema's metadata) and the columns.
+    pub fn from_metadata(
+        path: &Path,
+        kv: impl Fn(&str) -> Option<String>,
+        schema: &arrow_schema::Schema,
+    ) -> Result<Self> {
+        let path = path.to_path_buf();
+        let meta =
+            |key: &str| -> Option<Value> { kv(key).and_then(|v| serde_json::from_str(&v).ok()) };
         let hints = meta(metadata::HINTS_KEY).and_then(|v| FileHints::from_json(&v));
         let stac = meta(metadata::STAC_GEOPARQUET_KEY);
         let geo = meta(metadata::GEO_KEY);
@@ -743,7 +753,7 @@ impl FileInfo {
 
     /// The bbox covering columns the `geo` metadata declares for the
     /// primary geometry (`xmin`, `ymin`, `xmax`, `ymax` as column paths).
-    pub fn covering(&self) -> Option<[Vec<String>; 4]> {
+    pub(crate) fn covering(&self) -> Option<[Vec<String>; 4]> {
         let geo = self.geo.as_ref()?;
         let primary = geo.get("primary_column").and_then(Value::as_str)?;
         let bbox = geo

@@ -91,14 +91,14 @@ pub(crate) struct FieldTy {
 
 impl FieldTy {
     /// Whether a null cell means an explicit JSON `null` (never absent).
-    pub fn explicit_null(&self) -> bool {
+    pub(crate) fn explicit_null(&self) -> bool {
         self.null && !self.absent
     }
 
     /// How a nested field is stored: a field that is `null` in some objects
     /// and missing from others is kept as JSON text (`"null"` vs a null
     /// cell), so that both come back as they were.
-    pub fn nested_ty(&self) -> &Ty {
+    pub(crate) fn nested_ty(&self) -> &Ty {
         if self.null && self.absent {
             &Ty::Json
         } else {
@@ -109,7 +109,7 @@ impl FieldTy {
 
 impl Ty {
     /// Widen this type so that it also holds `v`.
-    pub fn merge(&mut self, v: &Value, time: bool) {
+    pub(crate) fn merge(&mut self, v: &Value, time: bool) {
         match (&mut *self, v) {
             (_, Value::Null) | (Ty::Json, _) => {}
             (Ty::Null, Value::Bool(_)) => *self = Ty::Bool,
@@ -188,7 +188,7 @@ impl Ty {
 
     /// Widen this `proj:geometry` type so that it also holds `v`: WKB when
     /// every value is a geometry WKB can hold, JSON text otherwise.
-    pub fn merge_geometry(&mut self, v: &Value) {
+    pub(crate) fn merge_geometry(&mut self, v: &Value) {
         let (mut ints, mut floats) = match self {
             Ty::Json => return,
             _ if v.is_null() => return,
@@ -215,19 +215,24 @@ impl Ty {
 
     /// Whether this is stored as JSON text.
     #[cfg(test)]
-    pub fn is_json(&self) -> bool {
+    pub(crate) fn is_json(&self) -> bool {
         matches!(self, Ty::Json)
     }
 }
 
 impl StructTy {
     /// Widen with one object. `time_keys`: strings of datetime-named keys are timestamps.
-    pub fn merge_object(&mut self, o: &Map<String, Value>, time_keys: bool) {
+    pub(crate) fn merge_object(&mut self, o: &Map<String, Value>, time_keys: bool) {
         self.merge_object_except(o, time_keys, &[]);
     }
 
     /// [`Self::merge_object`], ignoring the keys in `skip`.
-    pub fn merge_object_except(&mut self, o: &Map<String, Value>, time_keys: bool, skip: &[&str]) {
+    pub(crate) fn merge_object_except(
+        &mut self,
+        o: &Map<String, Value>,
+        time_keys: bool,
+        skip: &[&str],
+    ) {
         let mut matched = 0;
         let mut guess = 0;
         for (k, v) in o {
@@ -282,7 +287,7 @@ impl StructTy {
     }
 
     /// Index of the field called `key`, trying position `guess` first.
-    pub fn position(&self, key: &str, guess: usize) -> Option<usize> {
+    pub(crate) fn position(&self, key: &str, guess: usize) -> Option<usize> {
         match self.fields.get(guess) {
             Some(f) if f.name == key => Some(guess),
             _ => self.index.get(key).copied(),
@@ -290,12 +295,12 @@ impl StructTy {
     }
 
     /// The field called `name`.
-    pub fn get(&self, name: &str) -> Option<&FieldTy> {
+    pub(crate) fn get(&self, name: &str) -> Option<&FieldTy> {
         self.index.get(name).map(|&i| &self.fields[i])
     }
 
     /// Mark every field absent (an object without this struct was seen).
-    pub fn note_missing(&mut self) {
+    pub(crate) fn note_missing(&mut self) {
         for f in &mut self.fields {
             f.absent = true;
         }
@@ -303,7 +308,7 @@ impl StructTy {
     }
 
     /// Insert or replace a field (used for special root columns).
-    pub fn push_field(&mut self, f: FieldTy) {
+    pub(crate) fn push_field(&mut self, f: FieldTy) {
         match self.index.get(&f.name) {
             Some(&i) => self.fields[i] = f,
             None => {
@@ -366,7 +371,7 @@ pub(crate) struct Hints {
 
 impl Hints {
     /// Collect the hints of one column.
-    pub fn collect(&mut self, path: &mut Path, f: &FieldTy) {
+    pub(crate) fn collect(&mut self, path: &mut Path, f: &FieldTy) {
         if f.explicit_null() {
             self.explicit_null.push(path.clone());
         }

@@ -6,6 +6,7 @@
 //! footer in turn and reads it back through every read path.
 //!
 //! Its own test binary: it installs a panic hook that counts panics.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::panic;
 use std::path::Path;

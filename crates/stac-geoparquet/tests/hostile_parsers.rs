@@ -2,6 +2,7 @@
 //! change data silently (issue 14, findings 9–13; docs/reliability.md,
 //! "Parsers"). Every file is generated here; each test names the finding it
 //! reproduces.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,4 +1,5 @@
 //! Reading files written by others, the seed cell, and bad input.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::{Value, json};
 use stac_geoparquet::{

@@ -1,6 +1,7 @@
 //! 100 000 items through the streaming writer and reader with bounded
 //! memory. Its own test binary (one test), so the process's peak resident
 //! set (`VmHWM`) measures this work alone.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::{Value, json};
 use stac_geoparquet::{Reader, WriteOptions, Writer};

@@ -1,5 +1,6 @@
 //! Round trips of every fixture item, one file per fixture and all fixtures
 //! in one file (the heterogeneous case), in both layouts.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::{Map, Value};
 use stac_geoparquet::{Layout, Reader, WriteOptions, Writer, from_geoparquet, to_geoparquet};

@@ -2,6 +2,7 @@
 //! filtered before their JSON is built, the sources a search accepts, and
 //! bad input. (Result equality with an independent implementation, pgstac,
 //! is `tests/tests/geoparquet_search_pgstac.rs` in the e2e package.)
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -100,9 +101,9 @@ fn selective_queries_skip_row_groups_that_hold_no_match() {
     assert_eq!(row_groups, 20, "the file has 20 row groups of 100 rows");
 
     let params = SearchParams::new()
-        .bbox([3.2, 10.1, 5.4, 12.6])
-        .datetime("2023-01-20T00:00:00Z/2023-02-10T00:00:00Z")
-        .filter(Filter::Text("\"eo:cloud_cover\" < 60".into()));
+        .with_bbox([3.2, 10.1, 5.4, 12.6])
+        .with_datetime("2023-01-20T00:00:00Z/2023-02-10T00:00:00Z")
+        .with_filter(Filter::Text("\"eo:cloud_cover\" < 60".into()));
     let (found, stats) = run(&path, &params);
     let (reference, ref_stats) = run(&blob, &params);
     assert!(!found.is_empty());
@@ -142,8 +143,8 @@ fn page_index_skips_pages_inside_row_groups() {
     let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
     assert_eq!(meta.metadata().num_row_groups(), 1);
     let params = SearchParams::new()
-        .datetime("2023-01-10T00:00:00Z/2023-01-12T00:00:00Z")
-        .bbox([0.0, 0.0, 20.0, 30.0]);
+        .with_datetime("2023-01-10T00:00:00Z/2023-01-12T00:00:00Z")
+        .with_bbox([0.0, 0.0, 20.0, 30.0]);
     let (found, stats) = run(&path, &params);
     assert_eq!(
         found.len(),
@@ -173,12 +174,12 @@ fn lists_globs_and_folders_search_the_same_items() {
     std::fs::write(dir.path().join("part=0/_SUCCESS"), b"").unwrap();
     std::fs::write(dir.path().join("part=0/.items.parquet.crc"), b"junk").unwrap();
     let params = SearchParams::new()
-        .collections(["second"])
-        .filter(Filter::Text(
+        .with_collections(["second"])
+        .with_filter(Filter::Text(
             "platform = 's2a' AND \"eo:cloud_cover\" BETWEEN 10 AND 20".into(),
         ))
-        .sortby("-id")
-        .max_items(25);
+        .with_sortby("-id")
+        .with_max_items(25);
     let (a, sa) = run(files.clone(), &params);
     let (b, _) = run(dir.path(), &params);
     let (c, _) = run(format!("{}/*/*.parquet", dir.path().display()), &params);
@@ -207,12 +208,9 @@ fn fields_keep_only_what_was_asked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.parquet");
     stac_geoparquet::to_geoparquet(&items(), &path, &WriteOptions::default()).unwrap();
-    let params =
-        SearchParams::new()
-            .ids(["scene-00001"])
-            .fields(stac_geoparquet::search::Fields::parse(
-                "properties.platform,-links",
-            ));
+    let params = SearchParams::new().with_ids(["scene-00001"]).with_fields(
+        stac_geoparquet::search::Fields::parse("properties.platform,-links"),
+    );
     let (found, _) = run(&path, &params);
     assert_eq!(
         found,
@@ -227,17 +225,18 @@ fn bad_queries_and_bad_files_are_typed_errors() {
     stac_geoparquet::to_geoparquet(&items()[..10], &path, &WriteOptions::default()).unwrap();
     for (params, parameter) in [
         (
-            SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" <".into())),
+            SearchParams::new().with_filter(Filter::Text("\"eo:cloud_cover\" <".into())),
             "filter",
         ),
         (
-            SearchParams::new().filter(Filter::Text("S_WITHIN(geometry, POINT(0 0))".into())),
+            SearchParams::new().with_filter(Filter::Text("S_WITHIN(geometry, POINT(0 0))".into())),
             "filter",
         ),
-        (SearchParams::new().datetime("soon"), "datetime"),
-        (SearchParams::new().bbox([1.0, 2.0, 3.0]), "bbox"),
+        (SearchParams::new().with_datetime("soon"), "datetime"),
+        (SearchParams::new().with_bbox([1.0, 2.0, 3.0]), "bbox"),
         (
-            SearchParams::new().intersects(json!({"type": "Polygon", "coordinates": [[["x", 0]]]})),
+            SearchParams::new()
+                .with_intersects(json!({"type": "Polygon", "coordinates": [[["x", 0]]]})),
             "intersects",
         ),
     ] {
@@ -277,9 +276,9 @@ fn partitioned_output_is_searched_like_one_file() {
     let siblings: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(siblings.len(), 1);
     let params = SearchParams::new()
-        .collections(["second"])
-        .datetime("2023-03-01T00:00:00Z/2023-03-05T00:00:00Z")
-        .sortby("datetime");
+        .with_collections(["second"])
+        .with_datetime("2023-03-01T00:00:00Z/2023-03-05T00:00:00Z")
+        .with_sortby("datetime");
     let single = dir.path().join("single.parquet");
     stac_geoparquet::to_geoparquet(&items, &single, &WriteOptions::default()).unwrap();
     let (a, sa) = run(&out, &params);
@@ -330,13 +329,13 @@ fn ndjson_written_on_several_threads_equals_the_iterator() {
     .unwrap();
     let cases = [
         SearchParams::new(),
-        SearchParams::new().filter(Filter::Text("\"eo:cloud_cover\" < 30".into())),
+        SearchParams::new().with_filter(Filter::Text("\"eo:cloud_cover\" < 30".into())),
         SearchParams::new()
-            .bbox([1.0, 1.0, 8.0, 20.0])
-            .max_items(77),
+            .with_bbox([1.0, 1.0, 8.0, 20.0])
+            .with_max_items(77),
         SearchParams::new()
-            .fields(stac_geoparquet::search::Fields::parse("-assets"))
-            .max_items(1500),
+            .with_fields(stac_geoparquet::search::Fields::parse("-assets"))
+            .with_max_items(1500),
     ];
     for params in cases {
         let expected: Vec<u8> = search(&path, &params)

@@ -1,5 +1,6 @@
 //! Where a write's temporary files live ([`WriteOptions::with_temp_dir`]),
 //! and that nothing is left behind by a write that is dropped or fails.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! working set is not one cache-hot copy) and cycled to 100,000 items; JSON
 //! parsing happens once, outside the measurement. Throughput is reported in
 //! assets per second (every asset of every item is read).
-
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 
 use std::hint::black_box;

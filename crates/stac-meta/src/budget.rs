@@ -203,6 +203,7 @@ pub fn measure(bytes: &[u8]) -> Result<u64, serde_json::Error> {
 /// A [`DeserializeSeed`] that builds a [`Value`] within a budget: for use
 /// with any serde_json deserializer (a stream, a sub-slice). A refusal is a
 /// deserializer error; [`Budget::exceeded`] tells it from a syntax error.
+#[derive(Debug)]
 pub struct Build<'a>(pub &'a mut Budget);
 
 impl<'de> DeserializeSeed<'de> for Build<'_> {
@@ -316,6 +317,7 @@ impl<'de> Visitor<'de> for Key<'_> {
 }
 
 /// A [`DeserializeSeed`] that only counts what [`Build`] would spend.
+#[derive(Debug)]
 pub struct Measure;
 
 impl<'de> DeserializeSeed<'de> for Measure {

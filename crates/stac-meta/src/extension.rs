@@ -437,6 +437,65 @@ impl Ctx<'_> {
         )
     }
 
+    /// `proj:epsg`: a positive integer (an integral float is accepted).
+    fn epsg(&self, v: &Value) -> Result<u32> {
+        v.as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .or_else(|| {
+                v.as_f64()
+                    .filter(|x| x.fract() == 0.0 && *x > 0.0 && *x < f64::from(u32::MAX))
+                    .map(|x| x as u32)
+            })
+            .ok_or_else(|| {
+                self.err(
+                    "proj:epsg",
+                    format!("must be a positive integer, found {}", short(v)),
+                )
+            })
+    }
+
+    /// `proj:shape`: `[rows, cols]` of non-negative integers.
+    fn shape(&self, v: &Value) -> Result<[u64; 2]> {
+        let arr = v
+            .as_array()
+            .ok_or_else(|| self.err("proj:shape", "must be an array [rows, cols]"))?;
+        // Integral floats are accepted up to 2^53 (exact in f64); beyond,
+        // `as u64` would saturate silently, so they are errors.
+        let dim = |x: &Value| {
+            x.as_u64().or_else(|| {
+                x.as_f64()
+                    .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f))
+                    .map(|f| f as u64)
+            })
+        };
+        match arr.as_slice() {
+            [r, c] => match (dim(r), dim(c)) {
+                (Some(r), Some(c)) => Ok([r, c]),
+                _ => Err(self.err(
+                    "proj:shape",
+                    format!("must contain non-negative integers, found {}", short(v)),
+                )),
+            },
+            other => Err(self.err(
+                "proj:shape",
+                format!("must have 2 dimensions [rows, cols], got {}", other.len()),
+            )),
+        }
+    }
+
+    /// `proj:bbox`: 4 or 6 numbers.
+    fn proj_bbox(&self, v: &Value) -> Result<Vec<f64>> {
+        let b = self.numbers("proj:bbox", v)?;
+        if b.len() != 4 && b.len() != 6 {
+            return Err(self.err(
+                "proj:bbox",
+                format!("must have 4 or 6 numbers, got {}", b.len()),
+            ));
+        }
+        Ok(b)
+    }
+
     fn numbers(&self, field: &str, v: &Value) -> Result<Vec<f64>> {
         let arr = v
             .as_array()
@@ -514,25 +573,7 @@ pub fn read_extension_metadata<'a>(
         f.fill_missing_from(p);
     }
 
-    let epsg = match f.epsg {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| *n > 0)
-                .or_else(|| {
-                    v.as_f64()
-                        .filter(|x| x.fract() == 0.0 && *x > 0.0 && *x < f64::from(u32::MAX))
-                        .map(|x| x as u32)
-                })
-                .ok_or_else(|| {
-                    cx.err(
-                        "proj:epsg",
-                        format!("must be a positive integer, found {}", short(v)),
-                    )
-                })?,
-        ),
-    };
+    let epsg = f.epsg.map(|v| cx.epsg(v)).transpose()?;
     let code = cx.string("proj:code", f.code)?;
     let wkt2 = cx.string("proj:wkt2", f.wkt2)?;
     let projjson = match f.projjson {
@@ -564,54 +605,9 @@ pub fn read_extension_metadata<'a>(
         _ => None,
     };
 
-    let shape = match f.shape {
-        None => None,
-        Some(v) => {
-            let arr = v
-                .as_array()
-                .ok_or_else(|| cx.err("proj:shape", "must be an array [rows, cols]"))?;
-            // Integral floats are accepted up to 2^53 (exact in f64); beyond,
-            // `as u64` would saturate silently, so they are errors.
-            let dim = |x: &Value| {
-                x.as_u64().or_else(|| {
-                    x.as_f64()
-                        .filter(|f| f.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(f))
-                        .map(|f| f as u64)
-                })
-            };
-            match arr.as_slice() {
-                [r, c] => match (dim(r), dim(c)) {
-                    (Some(r), Some(c)) => Some([r, c]),
-                    _ => {
-                        return Err(cx.err(
-                            "proj:shape",
-                            format!("must contain non-negative integers, found {}", short(v)),
-                        ));
-                    }
-                },
-                other => {
-                    return Err(cx.err(
-                        "proj:shape",
-                        format!("must have 2 dimensions [rows, cols], got {}", other.len()),
-                    ));
-                }
-            }
-        }
-    };
+    let shape = f.shape.map(|v| cx.shape(v)).transpose()?;
 
-    let proj_bbox = match f.bbox {
-        None => None,
-        Some(v) => {
-            let b = cx.numbers("proj:bbox", v)?;
-            if b.len() != 4 && b.len() != 6 {
-                return Err(cx.err(
-                    "proj:bbox",
-                    format!("must have 4 or 6 numbers, got {}", b.len()),
-                ));
-            }
-            Some(b)
-        }
-    };
+    let proj_bbox = f.bbox.map(|v| cx.proj_bbox(v)).transpose()?;
 
     // Band lists: asset level only (as pyramids), borrowed verbatim.
     let band_list = |key: &str, v: Option<&'a Value>| -> Result<Option<&'a [Value]>> {

@@ -331,27 +331,31 @@ pub fn href_kind(href: &str) -> String {
     path_kind(&gdal_path(href), 0)
 }
 
+/// GDAL's network file systems other than `/vsicurl/`: prefix and the
+/// scheme-like kind [`href_kind`] reports. The one list: the href policy
+/// (`policy.rs`) reads it too.
+pub(crate) const CLOUD_VSI: &[(&str, &str)] = &[
+    ("/vsis3/", "s3"),
+    ("/vsis3_streaming/", "s3"),
+    ("/vsigs/", "gs"),
+    ("/vsigs_streaming/", "gs"),
+    ("/vsiaz/", "az"),
+    ("/vsiaz_streaming/", "az"),
+    ("/vsiadls/", "abfs"),
+    ("/vsioss/", "oss"),
+    ("/vsioss_streaming/", "oss"),
+    ("/vsiswift/", "swift"),
+    ("/vsiswift_streaming/", "swift"),
+    ("/vsihdfs/", "hdfs"),
+    ("/vsiwebhdfs/", "webhdfs"),
+];
+
 fn path_kind(path: &str, depth: usize) -> String {
-    const CLOUD: &[(&str, &str)] = &[
-        ("/vsis3/", "s3"),
-        ("/vsis3_streaming/", "s3"),
-        ("/vsigs/", "gs"),
-        ("/vsigs_streaming/", "gs"),
-        ("/vsiaz/", "az"),
-        ("/vsiaz_streaming/", "az"),
-        ("/vsiadls/", "abfs"),
-        ("/vsioss/", "oss"),
-        ("/vsioss_streaming/", "oss"),
-        ("/vsiswift/", "swift"),
-        ("/vsiswift_streaming/", "swift"),
-        ("/vsihdfs/", "hdfs"),
-        ("/vsiwebhdfs/", "webhdfs"),
-    ];
     const ARCHIVES: &[&str] = &["/vsizip/", "/vsitar/", "/vsigzip/", "/vsi7z/", "/vsirar/"];
     if depth > 8 {
         return "vsi".into();
     }
-    if let Some((_, kind)) = CLOUD.iter().find(|(p, _)| path.starts_with(p)) {
+    if let Some((_, kind)) = CLOUD_VSI.iter().find(|(p, _)| path.starts_with(p)) {
         return (*kind).into();
     }
     for prefix in ["/vsicurl/", "/vsicurl_streaming/"] {

@@ -35,6 +35,7 @@
 //! assert_eq!(stac_meta::gdal_path(stac_meta::asset_href(&item, "B04")?), "/vsis3/bucket/B04.tif");
 //! # Ok::<(), stac_meta::MetaError>(())
 //! ```
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 pub mod budget;
 pub mod datetime;

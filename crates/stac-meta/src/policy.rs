@@ -389,20 +389,16 @@ pub(crate) fn normal_kind(s: &str) -> String {
     }
 }
 
-/// Network file systems: prefix and kind.
-const NETWORK: &[(&str, &str)] = &[
-    ("/vsis3/", "s3"),
-    ("/vsis3_streaming/", "s3"),
-    ("/vsigs/", "gs"),
-    ("/vsigs_streaming/", "gs"),
-    ("/vsiaz/", "az"),
-    ("/vsiaz_streaming/", "az"),
-    ("/vsiadls/", "abfs"),
-    ("/vsioss/", "oss"),
-    ("/vsioss_streaming/", "oss"),
-    ("/vsiswift/", "swift"),
-    ("/vsiswift_streaming/", "swift"),
-];
+/// The network file systems this policy reads as remote: the cloud ones
+/// of `href::CLOUD_VSI` but HDFS. `/vsihdfs/` and `/vsiwebhdfs/` stay
+/// refused below as special file systems items may not name.
+fn network_kind(path: &str) -> Option<&'static str> {
+    crate::href::CLOUD_VSI
+        .iter()
+        .filter(|(_, kind)| !matches!(*kind, "hdfs" | "webhdfs"))
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map(|(_, kind)| *kind)
+}
 const ARCHIVES: &[&str] = &["/vsizip/", "/vsitar/", "/vsi7z/", "/vsirar/"];
 const SUBDATASETS: &[&str] = &["NETCDF:", "HDF5:", "ZARR:"];
 
@@ -434,9 +430,9 @@ fn classify(path: &str, depth: usize) -> Result<Class, Refusal> {
     // GDAL matches its prefixes case-sensitively: `/Vsis3/x` is a local
     // path to it. Only the exact spelling is remote; other spellings of a
     // `/vsi` prefix are refused below.
-    if let Some((_, kind)) = NETWORK.iter().find(|(p, _)| path.starts_with(p)) {
+    if let Some(kind) = network_kind(path) {
         return Ok(Class {
-            kind: (*kind).into(),
+            kind: kind.into(),
             local: false,
         });
     }

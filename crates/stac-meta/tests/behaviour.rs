@@ -1,5 +1,6 @@
 //! The cases of pyramids' test_extensions / test_item / test_loader that need
 //! no GDAL, plus malformed input: every bad field is a typed error, never a panic.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::{Value, json};
 use stac_meta::*;

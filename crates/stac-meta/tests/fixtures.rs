@@ -1,4 +1,5 @@
 //! stac-meta over every real-world fixture in `../shared/data/stac-items`.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
 //! Hostile input (docs/reliability.md): every case gets a typed error or a
 //! documented result, in bounded time and memory, never a panic.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::time::{Duration, Instant};
 

@@ -53,27 +53,47 @@ impl Default for FootprintOptions {
 
 impl FootprintOptions {
     /// Points inserted per edge.
-    pub fn densify_points(mut self, n: usize) -> Self {
+    pub fn with_densify_points(mut self, n: usize) -> Self {
         self.densify_points = n;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_densify_points`")]
+    pub fn densify_points(self, n: usize) -> Self {
+        self.with_densify_points(n)
+    }
 
     /// Decimal places of the output.
-    pub fn precision(mut self, digits: u32) -> Self {
+    pub fn with_precision(mut self, digits: u32) -> Self {
         self.precision = digits;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_precision`")]
+    pub fn precision(self, digits: u32) -> Self {
+        self.with_precision(digits)
+    }
 
     /// Outline the valid pixels of `band` (1-based) instead of the extent.
-    pub fn valid_data(mut self, band: usize) -> Self {
+    pub fn with_valid_data(mut self, band: usize) -> Self {
         self.mode = FootprintMode::Data { band };
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_valid_data`")]
+    pub fn valid_data(self, band: usize) -> Self {
+        self.with_valid_data(band)
+    }
 
     /// Simplify a valid-data footprint by `tolerance` degrees.
-    pub fn simplify(mut self, tolerance: f64) -> Self {
+    pub fn with_simplify(mut self, tolerance: f64) -> Self {
         self.simplify_tolerance = Some(tolerance);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_simplify`")]
+    pub fn simplify(self, tolerance: f64) -> Self {
+        self.with_simplify(tolerance)
     }
 }
 

@@ -28,6 +28,7 @@
 //! assert_eq!(ds.bounds(), Some([600000.0, 5299960.0, 600040.0, 5300000.0]));
 //! # Ok::<(), stac_raster::RasterError>(())
 //! ```
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod create;
 mod dataset;

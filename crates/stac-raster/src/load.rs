@@ -39,9 +39,10 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// Use a signer.
-    pub fn with_signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = Some(signer);
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = Some(signer.into());
         self
     }
 

@@ -111,34 +111,59 @@ impl ItemOptions {
     }
 
     /// Choose the projection-extension flavour.
-    pub fn projection(mut self, version: ProjectionVersion) -> Self {
+    pub fn with_projection(mut self, version: ProjectionVersion) -> Self {
         self.projection = version;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_projection`")]
+    pub fn projection(self, version: ProjectionVersion) -> Self {
+        self.with_projection(version)
+    }
 
     /// Set the asset media type.
-    pub fn media_type(mut self, media_type: impl Into<String>) -> Self {
+    pub fn with_media_type(mut self, media_type: impl Into<String>) -> Self {
         self.media_type = Some(media_type.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_media_type`")]
+    pub fn media_type(self, media_type: impl Into<String>) -> Self {
+        self.with_media_type(media_type)
+    }
 
     /// Set `datetime`.
-    pub fn datetime(mut self, datetime: impl Into<String>) -> Self {
+    pub fn with_datetime(mut self, datetime: impl Into<String>) -> Self {
         self.datetime = Some(datetime.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_datetime`")]
+    pub fn datetime(self, datetime: impl Into<String>) -> Self {
+        self.with_datetime(datetime)
+    }
 
     /// Set `start_datetime` and `end_datetime`.
-    pub fn range(mut self, start: impl Into<String>, end: impl Into<String>) -> Self {
+    pub fn with_range(mut self, start: impl Into<String>, end: impl Into<String>) -> Self {
         self.start_datetime = Some(start.into());
         self.end_datetime = Some(end.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_range`")]
+    pub fn range(self, start: impl Into<String>, end: impl Into<String>) -> Self {
+        self.with_range(start, end)
+    }
 
     /// Set the asset key.
-    pub fn asset_key(mut self, key: impl Into<String>) -> Self {
+    pub fn with_asset_key(mut self, key: impl Into<String>) -> Self {
         self.asset_key = key.into();
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_asset_key`")]
+    pub fn asset_key(self, key: impl Into<String>) -> Self {
+        self.with_asset_key(key)
     }
 
     /// Set the asset roles.
@@ -148,15 +173,25 @@ impl ItemOptions {
     }
 
     /// Set the band options.
-    pub fn bands(mut self, bands: BandOptions) -> Self {
+    pub fn with_bands(mut self, bands: BandOptions) -> Self {
         self.bands = bands;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bands`")]
+    pub fn bands(self, bands: BandOptions) -> Self {
+        self.with_bands(bands)
+    }
 
     /// Set the footprint options.
-    pub fn footprint(mut self, footprint: FootprintOptions) -> Self {
+    pub fn with_footprint(mut self, footprint: FootprintOptions) -> Self {
         self.footprint = footprint;
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_footprint`")]
+    pub fn footprint(self, footprint: FootprintOptions) -> Self {
+        self.with_footprint(footprint)
     }
 
     /// Write projection fields or not.
@@ -186,7 +221,7 @@ impl Dataset {
     /// let ds = Dataset::create_from_array(&Array2::<u16>::from_elem((4, 4), 1),
     ///     &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32630), Some(0.0))?;
     /// let item = ds.to_stac_item("scene-0", &ItemOptions::new("B04.tif")
-    ///     .media_type("image/tiff; application=geotiff").datetime("2021-06-01T00:00:00Z"))?;
+    ///     .with_media_type("image/tiff; application=geotiff").with_datetime("2021-06-01T00:00:00Z"))?;
     /// assert_eq!(item["properties"]["proj:code"], "EPSG:32630");
     /// assert_eq!(item["bbox"][0].as_f64().unwrap(), -1.663418);
     /// # Ok::<(), stac_raster::RasterError>(())

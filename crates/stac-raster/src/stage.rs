@@ -331,6 +331,14 @@ pub struct Fetched {
     ticket: u64,
 }
 
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("ticket", &self.ticket)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Fetched {
     /// The bytes held.
     pub fn bytes(&self) -> u64 {

@@ -47,6 +47,18 @@ pub struct EnvScope {
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
+/// Keys only: a thread's GDAL config can hold credentials.
+impl std::fmt::Debug for EnvScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnvScope")
+            .field(
+                "keys",
+                &self.saved.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
 impl EnvScope {
     /// Install `env` on the current thread. Keys or values containing a NUL
     /// byte are skipped (GDAL could not represent them).

@@ -126,78 +126,8 @@ impl Dataset {
             Some(v) => vec![Some(v); nbands],
             None => src_nodata.clone(),
         };
-        let srs = grid.crs.to_spatial_ref()?;
-        let driver = gdal::DriverManager::get_driver_by_name("MEM")
-            .map_err(|e| RasterError::gdal("MEM driver", "<memory>", e))?;
-        // SAFETY: valid driver; GDALCreate returns NULL on failure.
-        let handle = unsafe {
-            gdal_sys::GDALCreate(
-                driver.c_driver(),
-                c"".as_ptr(),
-                i32::try_from(grid.cols).unwrap_or(i32::MAX),
-                i32::try_from(grid.rows).unwrap_or(i32::MAX),
-                nbands as i32,
-                gdt,
-                std::ptr::null_mut(),
-            )
-        };
-        if handle.is_null() {
-            return Err(RasterError::InvalidArgument(format!(
-                "GDAL could not allocate a {nbands}x{}x{} warp target",
-                grid.rows, grid.cols
-            )));
-        }
-        // SAFETY: fresh dataset handle we own.
-        let mut dst = unsafe { gdal::Dataset::from_c_dataset(handle) };
-        dst.set_geo_transform(&grid.geotransform)
-            .map_err(|e| RasterError::gdal("set geotransform", "<memory>", e))?;
-        dst.set_spatial_ref(&srs)
-            .map_err(|e| RasterError::gdal("set CRS", "<memory>", e))?;
-        let names = self.band_names();
-        let signed = self.data_type() == DataType::Int8;
-        for (i, nd) in dst_nodata.iter().enumerate() {
-            let mut band = dst
-                .rasterband(i + 1)
-                .map_err(|e| RasterError::gdal("band", "<memory>", e))?;
-            band.set_no_data_value(*nd)
-                .map_err(|e| RasterError::gdal("set nodata", "<memory>", e))?;
-            band.set_description(&names[i])
-                .map_err(|e| RasterError::gdal("set band name", "<memory>", e))?;
-            if signed {
-                band.set_metadata_item("PIXELTYPE", "SIGNEDBYTE", "IMAGE_STRUCTURE")
-                    .map_err(|e| RasterError::gdal("tag signed byte", "<memory>", e))?;
-            }
-        }
-
-        let mut args: Vec<String> = vec!["-r".into(), method.into()];
-        args.extend([
-            "-ovr".into(),
-            if options.use_overviews {
-                "AUTO"
-            } else {
-                "NONE"
-            }
-            .into(),
-        ]);
-        let join = |v: &[Option<f64>]| {
-            v.iter()
-                .map(|n| n.map_or("None".to_string(), fmt_nodata))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        if src_nodata.iter().any(Option::is_some) {
-            args.extend(["-srcnodata".into(), join(&src_nodata)]);
-        }
-        if dst_nodata.iter().any(Option::is_some) {
-            args.extend(["-dstnodata".into(), join(&dst_nodata)]);
-            args.extend(["-wo".into(), "INIT_DEST=NO_DATA".into()]);
-        } else {
-            args.extend(["-wo".into(), "INIT_DEST=0".into()]);
-        }
-        if let Some(mb) = options.memory_mb {
-            args.extend(["-wm".into(), mb.to_string()]);
-        }
-        args.push("-q".into());
+        let dst = self.warp_target(grid, gdt, &dst_nodata)?;
+        let args = warp_args(method, options, &src_nodata, &dst_nodata);
         let c_args: Vec<CString> = args
             .iter()
             .map(|a| CString::new(a.as_str()))
@@ -250,6 +180,100 @@ impl Dataset {
             limit: self.limit.clone(),
         })
     }
+
+    /// The in-memory warp target: `grid`, this dataset's band count, names
+    /// and signedness, type `gdt` and nodata `dst_nodata` per band.
+    fn warp_target(
+        &self,
+        grid: &TargetGrid,
+        gdt: gdal_sys::GDALDataType::Type,
+        dst_nodata: &[Option<f64>],
+    ) -> Result<gdal::Dataset> {
+        let nbands = self.band_count();
+        let srs = grid.crs.to_spatial_ref()?;
+        let driver = gdal::DriverManager::get_driver_by_name("MEM")
+            .map_err(|e| RasterError::gdal("MEM driver", "<memory>", e))?;
+        // SAFETY: valid driver; GDALCreate returns NULL on failure.
+        let handle = unsafe {
+            gdal_sys::GDALCreate(
+                driver.c_driver(),
+                c"".as_ptr(),
+                i32::try_from(grid.cols).unwrap_or(i32::MAX),
+                i32::try_from(grid.rows).unwrap_or(i32::MAX),
+                nbands as i32,
+                gdt,
+                std::ptr::null_mut(),
+            )
+        };
+        if handle.is_null() {
+            return Err(RasterError::InvalidArgument(format!(
+                "GDAL could not allocate a {nbands}x{}x{} warp target",
+                grid.rows, grid.cols
+            )));
+        }
+        // SAFETY: fresh dataset handle we own.
+        let mut dst = unsafe { gdal::Dataset::from_c_dataset(handle) };
+        dst.set_geo_transform(&grid.geotransform)
+            .map_err(|e| RasterError::gdal("set geotransform", "<memory>", e))?;
+        dst.set_spatial_ref(&srs)
+            .map_err(|e| RasterError::gdal("set CRS", "<memory>", e))?;
+        let names = self.band_names();
+        let signed = self.data_type() == DataType::Int8;
+        for (i, nd) in dst_nodata.iter().enumerate() {
+            let mut band = dst
+                .rasterband(i + 1)
+                .map_err(|e| RasterError::gdal("band", "<memory>", e))?;
+            band.set_no_data_value(*nd)
+                .map_err(|e| RasterError::gdal("set nodata", "<memory>", e))?;
+            band.set_description(&names[i])
+                .map_err(|e| RasterError::gdal("set band name", "<memory>", e))?;
+            if signed {
+                band.set_metadata_item("PIXELTYPE", "SIGNEDBYTE", "IMAGE_STRUCTURE")
+                    .map_err(|e| RasterError::gdal("tag signed byte", "<memory>", e))?;
+            }
+        }
+        Ok(dst)
+    }
+}
+
+/// gdalwarp's arguments for one warp (`-r`, `-ovr`, nodata, `INIT_DEST`,
+/// `-wm`, `-q`).
+fn warp_args(
+    method: &str,
+    options: &WarpOptions,
+    src_nodata: &[Option<f64>],
+    dst_nodata: &[Option<f64>],
+) -> Vec<String> {
+    let mut args: Vec<String> = vec!["-r".into(), method.into()];
+    args.extend([
+        "-ovr".into(),
+        if options.use_overviews {
+            "AUTO"
+        } else {
+            "NONE"
+        }
+        .into(),
+    ]);
+    let join = |v: &[Option<f64>]| {
+        v.iter()
+            .map(|n| n.map_or("None".to_string(), fmt_nodata))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if src_nodata.iter().any(Option::is_some) {
+        args.extend(["-srcnodata".into(), join(src_nodata)]);
+    }
+    if dst_nodata.iter().any(Option::is_some) {
+        args.extend(["-dstnodata".into(), join(dst_nodata)]);
+        args.extend(["-wo".into(), "INIT_DEST=NO_DATA".into()]);
+    } else {
+        args.extend(["-wo".into(), "INIT_DEST=0".into()]);
+    }
+    if let Some(mb) = options.memory_mb {
+        args.extend(["-wm".into(), mb.to_string()]);
+    }
+    args.push("-q".into());
+    args
 }
 
 /// A nodata value as gdalwarp parses it.

@@ -1,5 +1,6 @@
 //! `Dataset`: creation from arrays, writing by extension, reading arrays,
 //! windows and decimated reads, band names, nodata.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use ndarray::{Array2, Array3, s};
 use stac_raster::{

@@ -1,6 +1,7 @@
 //! `set_gdal_message_handler`: GDAL's own messages reach the application's
 //! handler (its own process: the handler is process-wide), redacted, with
 //! their level and number, from any thread.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::ffi::CString;
 use std::sync::Mutex;

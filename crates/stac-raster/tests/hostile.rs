@@ -1,5 +1,6 @@
 //! Hostile hrefs in `load_asset` (docs/reliability.md): a scheme the
 //! caller did not allow, or a NUL byte, is a typed error before any I/O.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use ndarray::Array2;
 use serde_json::json;

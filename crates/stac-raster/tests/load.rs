@@ -1,5 +1,6 @@
 //! `load_asset` on real files GDAL writes: GeoTIFF, NetCDF (two variables),
 //! GRIB2 and Zarr, plus rescaling and item-level windowed reads.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,5 +1,6 @@
 //! `to_stac_item` output against the vendored STAC Item 1.0.0, projection
 //! and raster extension JSON schemas (tests/data/schemas, see its README).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::PathBuf;
 
@@ -67,8 +68,8 @@ fn seed_dataset() -> Dataset {
 
 fn opts() -> ItemOptions {
     ItemOptions::new("/data/B04.tif")
-        .media_type("image/tiff; application=geotiff")
-        .datetime("2021-06-01T00:00:00Z")
+        .with_media_type("image/tiff; application=geotiff")
+        .with_datetime("2021-06-01T00:00:00Z")
 }
 
 #[test]
@@ -108,7 +109,7 @@ fn pyramids_compatible_item_breaks_projection_v1_1_only_by_proj_code() {
 #[test]
 fn projection_v2_output_validates_against_all_schemas() {
     let item = seed_dataset()
-        .to_stac_item("scene-0", &opts().projection(ProjectionVersion::V2))
+        .to_stac_item("scene-0", &opts().with_projection(ProjectionVersion::V2))
         .unwrap();
     assert_eq!(item["properties"]["proj:code"], "EPSG:32630");
     assert!(item["properties"].get("proj:epsg").is_none());
@@ -153,9 +154,9 @@ fn richer_items_validate() {
                 .to_stac_item(
                     "rich",
                     &ItemOptions::new("r.tif")
-                        .range("2021-01-01T00:00:00Z", "2021-02-01T00:00:00Z")
-                        .bands(bands.clone())
-                        .projection(projection),
+                        .with_range("2021-01-01T00:00:00Z", "2021-02-01T00:00:00Z")
+                        .with_bands(bands.clone())
+                        .with_projection(projection),
                 )
                 .unwrap();
             assert_eq!(errors(&validator(ITEM), &item), Vec::<String>::new());

@@ -1,5 +1,6 @@
 //! `Dataset::to_stac_item` against pyramids' reference output and the STAC
 //! Item / projection / raster JSON schemas.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::path::PathBuf;
 
@@ -30,8 +31,8 @@ fn seed_cell_equals_pyramids_reference_except_href() {
         .to_stac_item(
             "scene-0",
             &ItemOptions::new(href)
-                .media_type("image/tiff; application=geotiff")
-                .datetime("2021-06-01T00:00:00Z"),
+                .with_media_type("image/tiff; application=geotiff")
+                .with_datetime("2021-06-01T00:00:00Z"),
         )
         .unwrap();
     let text = std::fs::read_to_string(stac_fixtures::shared_file(
@@ -70,8 +71,8 @@ fn seed_bbox_holds_without_densification_and_with_heavy_densification() {
             .to_stac_item(
                 "s",
                 &ItemOptions::new("x.tif")
-                    .datetime("2021-06-01T00:00:00Z")
-                    .footprint(FootprintOptions::default().densify_points(n)),
+                    .with_datetime("2021-06-01T00:00:00Z")
+                    .with_footprint(FootprintOptions::default().with_densify_points(n)),
             )
             .unwrap();
         assert_eq!(
@@ -91,7 +92,7 @@ fn large_raster_footprint_keeps_densified_points_on_curved_edges() {
         None,
     )
     .unwrap();
-    let opts = ItemOptions::new("x.tif").datetime("2021-06-01T00:00:00Z");
+    let opts = ItemOptions::new("x.tif").with_datetime("2021-06-01T00:00:00Z");
     let dense = ds.to_stac_item("d", &opts).unwrap();
     let ring = dense["geometry"]["coordinates"][0].as_array().unwrap();
     assert!(
@@ -104,7 +105,7 @@ fn large_raster_footprint_keeps_densified_points_on_curved_edges() {
             "p",
             &opts
                 .clone()
-                .footprint(FootprintOptions::default().densify_points(0)),
+                .with_footprint(FootprintOptions::default().with_densify_points(0)),
         )
         .unwrap();
     assert_eq!(
@@ -132,7 +133,7 @@ fn antimeridian_crossing_raster_is_split_into_multipolygon() {
     let item = ds
         .to_stac_item(
             "am",
-            &ItemOptions::new("x.tif").datetime("2021-06-01T00:00:00Z"),
+            &ItemOptions::new("x.tif").with_datetime("2021-06-01T00:00:00Z"),
         )
         .unwrap();
     assert_eq!(item["geometry"]["type"], "MultiPolygon");
@@ -170,7 +171,7 @@ fn crs_without_epsg_writes_wkt2_and_authority_code() {
     let item = ds
         .to_stac_item(
             "moll",
-            &ItemOptions::new("m.tif").datetime("2021-06-01T00:00:00Z"),
+            &ItemOptions::new("m.tif").with_datetime("2021-06-01T00:00:00Z"),
         )
         .unwrap();
     let props = &item["properties"];
@@ -198,7 +199,7 @@ fn crs_without_epsg_writes_wkt2_and_authority_code() {
     let item2 = ds2
         .to_stac_item(
             "c",
-            &ItemOptions::new("c.tif").datetime("2021-06-01T00:00:00Z"),
+            &ItemOptions::new("c.tif").with_datetime("2021-06-01T00:00:00Z"),
         )
         .unwrap();
     assert!(item2["properties"].get("proj:code").is_none());
@@ -229,8 +230,8 @@ fn band_options_write_stats_histogram_eo_and_packing() {
         .to_stac_item(
             "stats",
             &ItemOptions::new("s.tif")
-                .range("2021-01-01T00:00:00Z", "2021-01-02T00:00:00Z")
-                .bands(BandOptions {
+                .with_range("2021-01-01T00:00:00Z", "2021-01-02T00:00:00Z")
+                .with_bands(BandOptions {
                     with_stats: true,
                     with_histogram: true,
                     histogram_bins: 3,
@@ -270,7 +271,7 @@ fn valid_data_footprint_outlines_only_valid_pixels() {
         Some(0.0),
     )
     .unwrap();
-    let opts = ItemOptions::new("v.tif").datetime("2021-06-01T00:00:00Z");
+    let opts = ItemOptions::new("v.tif").with_datetime("2021-06-01T00:00:00Z");
     let extent = ds.to_stac_item("e", &opts).unwrap();
     assert_eq!(extent["bbox"], serde_json::json!([10.0, 49.0, 11.0, 50.0]));
     let data = ds
@@ -278,7 +279,7 @@ fn valid_data_footprint_outlines_only_valid_pixels() {
             "d",
             &opts
                 .clone()
-                .footprint(FootprintOptions::default().valid_data(1)),
+                .with_footprint(FootprintOptions::default().with_valid_data(1)),
         )
         .unwrap();
     assert_eq!(data["bbox"], serde_json::json!([10.4, 49.2, 11.0, 50.0]));
@@ -294,9 +295,11 @@ fn valid_data_footprint_outlines_only_valid_pixels() {
     let item2 = ds2
         .to_stac_item(
             "l",
-            &opts
-                .clone()
-                .footprint(FootprintOptions::default().valid_data(1).densify_points(0)),
+            &opts.clone().with_footprint(
+                FootprintOptions::default()
+                    .with_valid_data(1)
+                    .with_densify_points(0),
+            ),
         )
         .unwrap();
     let ring = item2["geometry"]["coordinates"][0].as_array().unwrap();
@@ -315,7 +318,7 @@ fn valid_data_footprint_outlines_only_valid_pixels() {
     let item3 = empty
         .to_stac_item(
             "z",
-            &opts.footprint(FootprintOptions::default().valid_data(1)),
+            &opts.with_footprint(FootprintOptions::default().with_valid_data(1)),
         )
         .unwrap();
     assert_eq!(item3["bbox"], serde_json::json!([10.0, 49.6, 10.4, 50.0]));
@@ -331,7 +334,7 @@ fn datetimes_that_are_not_rfc3339_are_refused() {
     let ds = Dataset::open(href).unwrap();
     for bad in ["notadate", "2021-13-45T00:00:00Z", "2021-06-01", ""] {
         let e = ds
-            .to_stac_item("s", &ItemOptions::new(href).datetime(bad))
+            .to_stac_item("s", &ItemOptions::new(href).with_datetime(bad))
             .unwrap_err()
             .to_string();
         assert!(
@@ -342,7 +345,7 @@ fn datetimes_that_are_not_rfc3339_are_refused() {
     let e = ds
         .to_stac_item(
             "s",
-            &ItemOptions::new(href).range("2021-06-01T00:00:00Z", "June"),
+            &ItemOptions::new(href).with_range("2021-06-01T00:00:00Z", "June"),
         )
         .unwrap_err()
         .to_string();
@@ -350,7 +353,7 @@ fn datetimes_that_are_not_rfc3339_are_refused() {
     let ok = ds
         .to_stac_item(
             "s",
-            &ItemOptions::new(href).datetime("2021-06-01T10:00:00+02:00"),
+            &ItemOptions::new(href).with_datetime("2021-06-01T10:00:00+02:00"),
         )
         .unwrap();
     assert_eq!(ok["properties"]["datetime"], "2021-06-01T10:00:00+02:00");

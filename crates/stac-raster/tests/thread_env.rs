@@ -1,5 +1,6 @@
 //! Thread-local GDAL configuration: scoped, restored, never global, and
 //! re-installed around reads of a dataset.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::sync::{Arc, Barrier};
 

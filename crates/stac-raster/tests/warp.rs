@@ -1,5 +1,6 @@
 //! `Dataset::warp_to`: GDAL's warper onto a target grid, overviews when
 //! coarser, every resampling name.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use gdal::Metadata;
 use ndarray::Array2;

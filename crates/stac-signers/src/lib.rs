@@ -45,6 +45,7 @@
 //! assert!(s.gdal_env_for("https://example.com/a.tif")?.is_empty());
 //! # Ok::<(), stac_signers::SignerError>(())
 //! ```
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod anonymous;
 mod aws;
@@ -211,3 +212,36 @@ macro_rules! forward_signer {
 }
 
 forward_signer!(&S, std::sync::Arc<S>, Box<S>);
+
+/// Every options type takes its signer through one setter,
+/// `with_signer(impl Into<Arc<dyn Signer>>)`: a shared `Arc<dyn Signer>` as
+/// it is, or one of the six signers by value.
+///
+/// ```
+/// use std::sync::Arc;
+/// use stac_signers::{AnonymousSigner, Signer};
+/// fn takes(signer: impl Into<Arc<dyn Signer>>) -> String {
+///     signer.into().name().to_owned()
+/// }
+/// assert_eq!(takes(AnonymousSigner), "anonymous");
+/// let shared: Arc<dyn Signer> = Arc::new(AnonymousSigner);
+/// assert_eq!(takes(shared), "anonymous");
+/// ```
+macro_rules! into_shared_signer {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for std::sync::Arc<dyn Signer> {
+            fn from(signer: $ty) -> Self {
+                std::sync::Arc::new(signer)
+            }
+        }
+    )*};
+}
+
+into_shared_signer!(
+    AnonymousSigner,
+    AwsRequesterPaysSigner,
+    BearerTokenSigner,
+    CdseSigner,
+    EarthdataSigner,
+    PlanetaryComputerSigner
+);

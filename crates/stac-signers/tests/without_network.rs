@@ -1,5 +1,6 @@
 //! Without the `network` feature: constructors and offline hooks work, and
 //! hooks that would need a token or a signature say which feature they need.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 #![cfg(not(feature = "network"))]
 
 use stac_signers::{

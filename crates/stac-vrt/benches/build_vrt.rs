@@ -1,3 +1,4 @@
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 //! `build_vrt_from_stac` over 10,000 items from STAC metadata alone (no file
 //! exists; none is opened), XML generation included.

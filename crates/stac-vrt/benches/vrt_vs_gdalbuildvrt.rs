@@ -4,7 +4,7 @@
 //! `cargo xtask bench` turns into a section of docs/benchmarks.md.
 //!
 //! `STAC_VRT_BENCH_ITEMS` overrides the item count (default 10,000).
-
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 #![allow(missing_docs)]
 
 use std::process::Command;

@@ -19,7 +19,7 @@ pub enum VrtError {
     /// Some sources could not be placed in the mosaic and `strict` is on.
     #[error(
         "skipped {skipped} of {total} source(s) for asset '{asset}': {listing}; \
-         build a partial mosaic without them (strict off) to get the skipped list instead"
+         build a partial mosaic without them (fail_on_error off) to get the skipped list instead"
     )]
     SkippedSources {
         /// The asset key.

@@ -54,6 +54,7 @@
 //! assert_eq!(ds.shape(), (1, 4, 8));
 //! # Ok::<(), stac_vrt::VrtError>(())
 //! ```
+#![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 pub mod error;
 pub mod options;

@@ -88,13 +88,13 @@ pub(crate) fn vrt_names(r: Resampling) -> Option<(&'static str, &'static str)> {
 /// ```
 /// use stac_vrt::{MosaicOrder, Resolution, VrtOptions};
 /// let opts = VrtOptions::default()
-///     .resolution(Resolution::Explicit(20.0, 20.0))
-///     .crs("EPSG:32630")
-///     .bounds([600000.0, 5290000.0, 610000.0, 5300000.0])
-///     .nodata(0.0)
-///     .order(MosaicOrder::EarlierOnTop)
-///     .strict(false);
-/// assert!(!opts.strict);
+///     .with_resolution(Resolution::Explicit(20.0, 20.0))
+///     .with_crs("EPSG:32630")
+///     .with_bounds([600000.0, 5290000.0, 610000.0, 5300000.0])
+///     .with_nodata(0.0)
+///     .with_order(MosaicOrder::EarlierOnTop)
+///     .with_fail_on_error(false);
+/// assert!(!opts.fail_on_error);
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
@@ -125,7 +125,7 @@ pub struct VrtOptions {
     pub signer: Option<Arc<dyn Signer>>,
     /// Fail when any source is skipped (default `true`); otherwise build a
     /// partial mosaic and report the skipped items.
-    pub strict: bool,
+    pub fail_on_error: bool,
     /// Which item wins on overlap (default later on top).
     pub order: MosaicOrder,
     /// Which hrefs may become sources, judged after resolution and signing
@@ -156,7 +156,7 @@ impl Default for VrtOptions {
             bands: None,
             data_type: None,
             signer: None,
-            strict: true,
+            fail_on_error: true,
             order: MosaicOrder::default(),
             href_policy: HrefPolicy::default(),
             timeouts: Timeouts::default(),
@@ -178,7 +178,7 @@ impl fmt::Debug for VrtOptions {
             .field("bands", &self.bands)
             .field("data_type", &self.data_type)
             .field("signer", &self.signer.as_ref().map(|s| s.name().to_owned()))
-            .field("strict", &self.strict)
+            .field("fail_on_error", &self.fail_on_error)
             .field("order", &self.order)
             .field("href_policy", &self.href_policy)
             .field("timeouts", &self.timeouts)
@@ -189,75 +189,146 @@ impl fmt::Debug for VrtOptions {
 
 impl VrtOptions {
     /// Set the pixel size rule.
-    pub fn resolution(mut self, resolution: Resolution) -> Self {
+    pub fn with_resolution(mut self, resolution: Resolution) -> Self {
         self.resolution = resolution;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resolution`")]
+    pub fn resolution(self, resolution: Resolution) -> Self {
+        self.with_resolution(resolution)
+    }
     /// Set the target extent `[minx, miny, maxx, maxy]` (in the target CRS).
-    pub fn bounds(mut self, bounds: [f64; 4]) -> Self {
+    pub fn with_bounds(mut self, bounds: [f64; 4]) -> Self {
         self.bounds = Some(bounds);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bounds`")]
+    pub fn bounds(self, bounds: [f64; 4]) -> Self {
+        self.with_bounds(bounds)
+    }
     /// Set the target CRS.
-    pub fn crs(mut self, crs: impl Into<String>) -> Self {
+    pub fn with_crs(mut self, crs: impl Into<String>) -> Self {
         self.crs = Some(crs.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_crs`")]
+    pub fn crs(self, crs: impl Into<String>) -> Self {
+        self.with_crs(crs)
+    }
     /// Set both the sources' and the VRT's nodata.
-    pub fn nodata(mut self, nodata: f64) -> Self {
+    pub fn with_nodata(mut self, nodata: f64) -> Self {
         self.src_nodata = Some(nodata);
         self.vrt_nodata = Some(nodata);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_nodata`")]
+    pub fn nodata(self, nodata: f64) -> Self {
+        self.with_nodata(nodata)
     }
     /// Set the sources' nodata only.
-    pub fn src_nodata(mut self, nodata: f64) -> Self {
+    pub fn with_src_nodata(mut self, nodata: f64) -> Self {
         self.src_nodata = Some(nodata);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_src_nodata`")]
+    pub fn src_nodata(self, nodata: f64) -> Self {
+        self.with_src_nodata(nodata)
+    }
     /// Set the VRT bands' nodata only.
-    pub fn vrt_nodata(mut self, nodata: f64) -> Self {
+    pub fn with_vrt_nodata(mut self, nodata: f64) -> Self {
         self.vrt_nodata = Some(nodata);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_vrt_nodata`")]
+    pub fn vrt_nodata(self, nodata: f64) -> Self {
+        self.with_vrt_nodata(nodata)
+    }
     /// Set the resampling.
-    pub fn resampling(mut self, resampling: Resampling) -> Self {
+    pub fn with_resampling(mut self, resampling: Resampling) -> Self {
         self.resampling = resampling;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_resampling`")]
+    pub fn resampling(self, resampling: Resampling) -> Self {
+        self.with_resampling(resampling)
+    }
     /// One band per item instead of a mosaic.
-    pub fn separate(mut self, separate: bool) -> Self {
+    pub fn with_separate(mut self, separate: bool) -> Self {
         self.separate = separate;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_separate`")]
+    pub fn separate(self, separate: bool) -> Self {
+        self.with_separate(separate)
+    }
     /// Select 1-based bands of multi-band assets.
-    pub fn bands(mut self, bands: impl Into<Vec<usize>>) -> Self {
+    pub fn with_bands(mut self, bands: impl Into<Vec<usize>>) -> Self {
         self.bands = Some(bands.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bands`")]
+    pub fn bands(self, bands: impl Into<Vec<usize>>) -> Self {
+        self.with_bands(bands)
+    }
     /// Set the fallback/VRT data type.
-    pub fn data_type(mut self, data_type: DataType) -> Self {
+    pub fn with_data_type(mut self, data_type: DataType) -> Self {
         self.data_type = Some(data_type);
         self
     }
-    /// Set the signer.
-    pub fn signer(mut self, signer: Arc<dyn Signer>) -> Self {
-        self.signer = Some(signer);
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_data_type`")]
+    pub fn data_type(self, data_type: DataType) -> Self {
+        self.with_data_type(data_type)
+    }
+    /// Use this signer: one of the six signers by value, or a shared
+    /// `Arc<dyn Signer>` (custom signers: `Arc::new(s) as Arc<dyn Signer>`).
+    pub fn with_signer(mut self, signer: impl Into<Arc<dyn Signer>>) -> Self {
+        self.signer = Some(signer.into());
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_signer`")]
+    pub fn signer(self, signer: Arc<dyn Signer>) -> Self {
+        self.with_signer(signer)
     }
     /// Fail on skipped sources (`true`, the default) or build a partial mosaic.
-    pub fn strict(mut self, strict: bool) -> Self {
-        self.strict = strict;
+    pub fn with_fail_on_error(mut self, fail: bool) -> Self {
+        self.fail_on_error = fail;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_fail_on_error`")]
+    pub fn strict(self, strict: bool) -> Self {
+        self.with_fail_on_error(strict)
+    }
     /// Set which item wins on overlap.
-    pub fn order(mut self, order: MosaicOrder) -> Self {
+    pub fn with_order(mut self, order: MosaicOrder) -> Self {
         self.order = order;
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_order`")]
+    pub fn order(self, order: MosaicOrder) -> Self {
+        self.with_order(order)
+    }
     /// Restrict which hrefs may become sources (e.g. [`HrefPolicy::remote_only`]).
-    pub fn href_policy(mut self, policy: HrefPolicy) -> Self {
+    pub fn with_href_policy(mut self, policy: HrefPolicy) -> Self {
         self.href_policy = policy;
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_href_policy`")]
+    pub fn href_policy(self, policy: HrefPolicy) -> Self {
+        self.with_href_policy(policy)
     }
     /// Set the time bounds.
     pub fn with_timeouts(mut self, timeouts: Timeouts) -> Self {

@@ -26,13 +26,13 @@ pub(crate) struct Grid {
 
 impl Grid {
     /// `[minx, miny, maxx, maxy]` from the four corners.
-    pub fn bounds(&self) -> [f64; 4] {
+    pub(crate) fn bounds(&self) -> [f64; 4] {
         stac_meta::geotransform::bounds(&self.geotransform, self.rows, self.cols)
     }
 
     /// Whether the grid is north-up with no rotation (a plain VRT source can
     /// place it; otherwise it must be warped).
-    pub fn is_north_up(&self) -> bool {
+    pub(crate) fn is_north_up(&self) -> bool {
         self.geotransform[2] == 0.0
             && self.geotransform[4] == 0.0
             && self.geotransform[1] > 0.0

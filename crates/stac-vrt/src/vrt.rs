@@ -72,7 +72,6 @@ impl Vrt {
     ///
     /// ```
     /// use serde_json::json;
-    /// use std::sync::Arc;
     /// use stac_signers::{BearerTokenSigner, HostList};
     /// use stac_vrt::{VrtOptions, build_vrt_from_stac};
     /// let item = json!({"id": "a", "properties": {"proj:epsg": 32630}, "assets": {"B04": {
@@ -80,7 +79,7 @@ impl Vrt {
     ///     "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
     ///     "raster:bands": [{"data_type": "uint16"}]}}});
     /// let signer = BearerTokenSigner::new("t0k3n-secret").with_hosts(HostList::new(["data.example"]));
-    /// let vrt = build_vrt_from_stac([item], "B04", &VrtOptions::default().signer(Arc::new(signer)))?;
+    /// let vrt = build_vrt_from_stac([item], "B04", &VrtOptions::default().with_signer(signer))?;
     /// assert!(vrt.public_xml().contains("url=https%3A%2F%2Fdata.example%2Fa.tif"));
     /// assert!(!vrt.public_xml().contains("header"));
     /// # Ok::<(), stac_vrt::VrtError>(())

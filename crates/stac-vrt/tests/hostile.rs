@@ -1,6 +1,7 @@
 //! Hostile input to `build_vrt_from_stac` (docs/reliability.md): each case
 //! is a typed error or a documented result, the XML stays well-formed (GDAL
 //! opens it), and no source is opened on the metadata path.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use serde_json::{Map, Value, json};
 use stac_meta::HrefPolicy;
@@ -36,7 +37,12 @@ fn shapes_beyond_gdal_limits_are_skipped_not_opened() {
         "{text}"
     );
     assert!(text.contains("beyond GDAL's limit"), "{text}");
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).unwrap();
+    let vrt = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    )
+    .unwrap();
     assert_eq!(vrt.summary().opened, 0);
     assert_eq!(vrt.skipped().len(), 1);
     assert_eq!(vrt.open().unwrap().shape(), (1, 4, 4));
@@ -81,8 +87,12 @@ fn zero_sized_or_zero_pixel_grids_fall_back_to_opening() {
         item("flat", "/nowhere/flat.tif", [4.0, 4.0], 0.0, "EPSG:32630"),
     ] {
         let items = [utm("ok", "/nowhere/ok.tif"), bad];
-        let vrt =
-            build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).unwrap();
+        let vrt = build_vrt_from_stac(
+            &items,
+            "data",
+            &VrtOptions::default().with_fail_on_error(false),
+        )
+        .unwrap();
         assert_eq!(vrt.summary().opened, 1);
         assert_eq!(vrt.skipped().len(), 1);
         assert!(vrt.open().is_ok());
@@ -96,7 +106,11 @@ fn huge_shapes_in_another_crs_do_not_overflow() {
         utm("a", "/nowhere/a.tif"),
         item("b", "/nowhere/b.tif", [2e9, 2e9], 1e-3, "EPSG:32631"),
     ];
-    let _ = build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false));
+    let _ = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    );
 }
 
 #[test]
@@ -108,7 +122,12 @@ fn hrefs_with_nul_bytes_are_refused() {
     let e = build_vrt_from_stac(&items, "data", &VrtOptions::default()).unwrap_err();
     assert!(e.to_string().contains("NUL byte"), "{e}");
     assert!(!e.to_string().contains('\0'));
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).unwrap();
+    let vrt = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    )
+    .unwrap();
     assert!(!vrt.xml().contains('\0') && !vrt.xml().contains("a%00b"));
     assert_eq!(vrt.summary().sources.len(), 1);
 }
@@ -121,8 +140,8 @@ fn scheme_restriction_skips_local_sources() {
         utm("mem", "/vsimem/x.tif"),
     ];
     let options = VrtOptions::default()
-        .strict(false)
-        .href_policy(HrefPolicy::remote_only());
+        .with_fail_on_error(false)
+        .with_href_policy(HrefPolicy::remote_only());
     let vrt = build_vrt_from_stac(&items, "data", &options).unwrap();
     let skipped: Vec<&str> = vrt.skipped().iter().map(|s| s.item.as_str()).collect();
     assert_eq!(skipped, ["local", "mem"]);
@@ -143,7 +162,7 @@ fn markup_and_non_xml_characters_in_hrefs_and_ids_stay_well_formed() {
         .map(|(i, h)| utm(&format!("id<{i}>&\"\u{2}]]>"), h))
         .collect();
     for separate in [false, true] {
-        let options = VrtOptions::default().separate(separate);
+        let options = VrtOptions::default().with_separate(separate);
         let vrt = build_vrt_from_stac(&items, "data", &options).unwrap();
         assert!(!vrt.xml().contains('\u{fffe}') && !vrt.xml().contains('\u{1}'));
         // GDAL's own XML parser takes the document.
@@ -196,7 +215,12 @@ fn absurd_coordinates_are_not_warped() {
         ),
     ];
     let start = std::time::Instant::now();
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).unwrap();
+    let vrt = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    )
+    .unwrap();
     assert!(start.elapsed() < std::time::Duration::from_secs(10));
     let skipped = vrt.skipped();
     assert_eq!(skipped.len(), 1);
@@ -218,7 +242,12 @@ fn hrefs_gdal_would_parse_as_documents_are_refused() {
         utm("inline", inline),
         utm("mem", "MEM:::DATAPOINTER=0x1000,PIXELS=4,LINES=4"),
     ];
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).unwrap();
+    let vrt = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    )
+    .unwrap();
     let skipped: Vec<&str> = vrt.skipped().iter().map(|s| s.item.as_str()).collect();
     assert_eq!(skipped, ["inline", "mem"]);
     assert!(!vrt.xml().contains("passwd") && !vrt.xml().contains("DATAPOINTER"));

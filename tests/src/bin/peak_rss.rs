@@ -6,6 +6,7 @@
 //! process it was exec'd from, so a test that measured its children
 //! directly would measure itself. This small process forks the command
 //! instead (see `stac_gdal_e2e::rss`).
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::process::Command;
 

@@ -8,7 +8,7 @@ use std::process::Command;
 /// Write a small COG (256×256 Byte, 128-px tiles, DEFLATE, EPSG:32633) with
 /// `gdal_translate`, returning its path. Panics with "run `cargo xtask setup`"
 /// when GDAL's tools are missing.
-pub fn make_cog(dir: &Path) -> PathBuf {
+pub(crate) fn make_cog(dir: &Path) -> PathBuf {
     let raw = dir.join("noise.raw");
     let data: Vec<u8> = (0..256u32 * 256)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
@@ -49,7 +49,7 @@ pub fn make_cog(dir: &Path) -> PathBuf {
 
 /// `gdalinfo -checksum <path>` with exactly `env` added (inherited `AWS_*`
 /// and `GDAL_HTTP_*` variables removed): (success, checksum if printed, stderr).
-pub fn gdal_checksum(path: &str, env: &[(String, String)]) -> (bool, Option<u64>, String) {
+pub(crate) fn gdal_checksum(path: &str, env: &[(String, String)]) -> (bool, Option<u64>, String) {
     let mut cmd = Command::new("gdalinfo");
     cmd.args(["-checksum", path]);
     for (k, _) in std::env::vars() {
@@ -78,7 +78,7 @@ pub fn gdal_checksum(path: &str, env: &[(String, String)]) -> (bool, Option<u64>
 }
 
 /// A ureq agent that reports HTTP errors as responses.
-pub fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -86,7 +86,7 @@ pub fn agent() -> ureq::Agent {
 }
 
 /// Send a request; (status, body).
-pub fn send(request: http::Request<Vec<u8>>) -> (u16, Vec<u8>) {
+pub(crate) fn send(request: http::Request<Vec<u8>>) -> (u16, Vec<u8>) {
     let mut resp = agent().run(request).expect("HTTP exchange");
     let status = resp.status().as_u16();
     let body = resp
@@ -99,7 +99,7 @@ pub fn send(request: http::Request<Vec<u8>>) -> (u16, Vec<u8>) {
 }
 
 /// An env as owned pairs.
-pub fn env_pairs(env: &stac_signers::GdalEnv) -> Vec<(String, String)> {
+pub(crate) fn env_pairs(env: &stac_signers::GdalEnv) -> Vec<(String, String)> {
     env.iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
@@ -107,7 +107,7 @@ pub fn env_pairs(env: &stac_signers::GdalEnv) -> Vec<(String, String)> {
 
 /// A temp dir with a COG served by nginx (bearer/sig token `token`), and the
 /// COG's local checksum.
-pub fn nginx_with_cog(
+pub(crate) fn nginx_with_cog(
     token: &str,
 ) -> (tempfile::TempDir, stac_gdal_e2e::nginx::Nginx, Option<u64>) {
     let dir = tempfile::tempdir().unwrap();
@@ -119,7 +119,7 @@ pub fn nginx_with_cog(
 }
 
 /// GDAL options that keep `/vsicurl/` from probing sidecar files.
-pub fn no_probe() -> (String, String) {
+pub(crate) fn no_probe() -> (String, String) {
     (
         "GDAL_DISABLE_READDIR_ON_OPEN".to_owned(),
         "EMPTY_DIR".to_owned(),

@@ -17,10 +17,10 @@ use serde_json::{Value, json};
 use super::raster::{Crs, Dataset, GridSpec};
 
 /// The MODIS sinusoidal CRS as Planetary Computer's items give it (`proj:wkt2`).
-pub const SINUSOIDAL: &str = r#"PROJCS["unnamed",GEOGCS["Unknown datum based upon the custom spheroid",DATUM["Not specified (based on custom spheroid)",SPHEROID["Custom spheroid",6371007.181,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]]],PROJECTION["Sinusoidal"],PARAMETER["longitude_of_center",0],PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["Meter",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]"#;
+pub(crate) const SINUSOIDAL: &str = r#"PROJCS["unnamed",GEOGCS["Unknown datum based upon the custom spheroid",DATUM["Not specified (based on custom spheroid)",SPHEROID["Custom spheroid",6371007.181,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]]],PROJECTION["Sinusoidal"],PARAMETER["longitude_of_center",0],PARAMETER["false_easting",0],PARAMETER["false_northing",0],UNIT["Meter",1],AXIS["Easting",EAST],AXIS["Northing",NORTH]]"#;
 
 /// MODIS' 500 m pixel, and a tile's side in metres (2400 pixels).
-pub const MODIS_RES: f64 = 463.312_716_527_916_5;
+pub(crate) const MODIS_RES: f64 = 463.312_716_527_916_5;
 const MODIS_TILE: f64 = 1_111_950.519_667;
 const MODIS_EDGE: f64 = 20_015_109.354;
 
@@ -44,7 +44,7 @@ fn s(p: &Path) -> String {
 /// edge), 24 x 24 pixels of 100 MODIS pixels each so the files stay small,
 /// grid from `proj:wkt2` + `proj:transform` + `proj:shape`, with the
 /// HDF4 container and its XML metadata as assets too.
-pub fn modis(dir: &Path) -> Vec<Value> {
+pub(crate) fn modis(dir: &Path) -> Vec<Value> {
     let res = MODIS_RES * 100.0;
     let mut items = Vec::new();
     for (h, x0) in [("h35v08", MODIS_EDGE - MODIS_TILE), ("h00v08", -MODIS_EDGE)] {
@@ -89,7 +89,7 @@ pub fn modis(dir: &Path) -> Vec<Value> {
 /// only): `red` at 30 m (origin on the xx85 lattice, 15 m off multiples of
 /// 30), `pan` at 15 m, and the MTL text/XML/JSON metadata assets and a
 /// tilejson link the catalogs carry.
-pub fn landsat(dir: &Path) -> Vec<Value> {
+pub(crate) fn landsat(dir: &Path) -> Vec<Value> {
     let (x0, y0) = (224_085.0, 4_100_715.0);
     let red = dir.join("LC09_L2SP_044034_20220111_02_T1_SR_B4.TIF");
     write_u16(
@@ -141,7 +141,7 @@ pub fn landsat(dir: &Path) -> Vec<Value> {
 
 /// An ASTER-like L1T item: a 3-band VNIR asset (15 m, uint8) with
 /// `eo:bands` and `raster:bands`, in EPSG:32617.
-pub fn aster(dir: &Path) -> Vec<Value> {
+pub(crate) fn aster(dir: &Path) -> Vec<Value> {
     let (x0, y0) = (500_000.0, 4_000_000.0);
     let vnir = dir.join("AST_L1T_00305032000040446_VNIR.tif");
     let arr = Array3::from_shape_fn((3, 8, 8), |(b, r, c)| (10 * (b + 1) + (r + c) % 2) as u8);
@@ -176,7 +176,7 @@ pub fn aster(dir: &Path) -> Vec<Value> {
 
 /// A Copernicus-DEM-like tile in EPSG:4326: 50 x 50 float32 pixels of
 /// 0.001°, top-left at (11°E, 47°N).
-pub fn dem(dir: &Path) -> Vec<Value> {
+pub(crate) fn dem(dir: &Path) -> Vec<Value> {
     let tif = dir.join("Copernicus_DSM_COG_10_N46_00_E011_00_DEM.tif");
     let arr = Array2::from_shape_fn((50, 50), |(r, c)| 1000.0f32 + (r * 50 + c) as f32);
     Dataset::create_from_array(
@@ -205,7 +205,7 @@ pub fn dem(dir: &Path) -> Vec<Value> {
 /// A UTM land-cover tile (io-lulc-like, EPSG:32633, 10 m, uint8) whose
 /// origin sits 1.13 m off the multiples of 10 m. `with_type` = whether
 /// `raster:bands` declares the data type.
-pub fn landcover(dir: &Path, with_type: bool) -> Vec<Value> {
+pub(crate) fn landcover(dir: &Path, with_type: bool) -> Vec<Value> {
     let (x0, y0) = (300_001.13, 5_100_001.13);
     let tif = dir.join(format!("33T_20230101-20240101_{with_type}.tif"));
     let arr = Array2::from_shape_fn((40, 40), |(r, c)| 1 + ((r / 10 + c / 10) % 9) as u8);
@@ -251,7 +251,7 @@ pub fn landcover(dir: &Path, with_type: bool) -> Vec<Value> {
 }
 
 /// Write `items` as a FeatureCollection file and return its path.
-pub fn write_items(dir: &Path, name: &str, items: &[Value]) -> PathBuf {
+pub(crate) fn write_items(dir: &Path, name: &str, items: &[Value]) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(
         &p,
@@ -262,6 +262,6 @@ pub fn write_items(dir: &Path, name: &str, items: &[Value]) -> PathBuf {
 }
 
 /// The lon/lat of a point in `epsg`.
-pub fn lonlat_of(x: f64, y: f64, epsg: u32) -> [f64; 2] {
+pub(crate) fn lonlat_of(x: f64, y: f64, epsg: u32) -> [f64; 2] {
     super::raster::transform_point(x, y, &Crs::Epsg(epsg), &Crs::Epsg(4326)).unwrap()
 }

@@ -15,6 +15,7 @@ from . import _native
 from ._items import item_dicts, items_json
 from ._load import load, plan
 from ._native import (
+    ArrowTable,
     ClientError,
     CubeError,
     GeoParquetError,
@@ -29,6 +30,7 @@ from ._native import (
 __version__ = _native.__version__
 
 __all__ = [
+    "ArrowTable",
     "ClientError",
     "CubeError",
     "download_item",
@@ -41,12 +43,14 @@ __all__ = [
     "StacGdalError",
     "VrtError",
     "build_vrt_from_stac",
+    "from_arrow",
     "from_geoparquet",
     "item_dicts",
     "load",
     "plan",
     "read_extension_metadata",
     "resolved_href",
+    "to_arrow",
     "to_geoparquet",
     "to_stac_item",
     "which_engine",
@@ -78,16 +82,53 @@ def resolved_href(item: Any, asset: str | None = None, signer: Signer | None = N
     return _native.resolved_href(_item_json(item), asset, signer)
 
 
-def to_geoparquet(items: Any, path: str | os.PathLike) -> int:
-    """Write items (any form ``load`` takes) to a stac-geoparquet file,
-    written under a temp name and renamed; returns the number of rows."""
-    return _native.to_geoparquet(items_json(items), os.fspath(path))
+def to_geoparquet(data: Any, path: str | os.PathLike) -> int:
+    """Write items to a stac-geoparquet file, written under a temp name and
+    renamed; returns the number of rows.
+
+    ``data`` is any form ``load`` takes, or an Arrow table in
+    stac-geoparquet's layout: any object with ``__arrow_c_stream__`` (a
+    pyarrow Table or RecordBatchReader, the output of
+    ``stac_geoparquet.arrow.parse_stac_items_to_arrow``, rustac's tables,
+    an ``ArrowTable``). A table is read through the Arrow C stream
+    interface without copying it, with the GIL released."""
+    if hasattr(data, "__arrow_c_stream__"):
+        return _native.arrow_to_geoparquet(data, os.fspath(path))
+    return _native.to_geoparquet(items_json(data), os.fspath(path))
 
 
-def from_geoparquet(path: str | os.PathLike) -> list[dict]:
+def from_geoparquet(path: str | os.PathLike, *, arrow: bool = False) -> list[dict] | ArrowTable:
     """The items of a stac-geoparquet file (ours, stac-geoparquet's,
-    rustac's or pyramids' JSON-blob layout) as dicts."""
+    rustac's or pyramids' JSON-blob layout) as dicts, or with
+    ``arrow=True`` its record batches as stored, in an ``ArrowTable``
+    (``pyarrow.table(t)`` reads it without copying)."""
+    if arrow:
+        return _native.read_geoparquet_arrow(os.fspath(path))
     return item_dicts(os.fspath(path))
+
+
+def to_arrow(data: Any, *, layout: str = "spec") -> ArrowTable:
+    """Items (any form ``load`` takes) as an Arrow table in
+    stac-geoparquet's layout: the record batches ``to_geoparquet`` would
+    write, with the file's metadata (``geo``, ``stac-geoparquet``) on the
+    schema. ``layout="blob"`` gives pyramids' JSON-blob layout. An object
+    with ``__arrow_c_stream__`` is imported as it is (no copy).
+
+    The result implements ``__arrow_c_stream__``: ``pyarrow.table(t)``,
+    ``pyarrow.RecordBatchReader.from_stream(t)`` or ``polars.DataFrame(t)``
+    read it without copying."""
+    if hasattr(data, "__arrow_c_stream__"):
+        return ArrowTable.from_arrow(data)
+    if layout not in ("spec", "blob"):
+        raise ValueError(f"layout must be 'spec' or 'blob', got {layout!r}")
+    return _native.items_to_arrow(items_json(data), layout == "blob")
+
+
+def from_arrow(table: Any) -> list[dict]:
+    """The items of an Arrow table in stac-geoparquet's layout (any object
+    with ``__arrow_c_stream__``: ours, pyarrow's, stac-geoparquet's,
+    rustac's), decoded as ``from_geoparquet`` decodes a file's."""
+    return json.loads(_native.arrow_to_items_json(table))
 
 
 def build_vrt_from_stac(items: Any, asset: str, path: str | os.PathLike | None = None) -> str:

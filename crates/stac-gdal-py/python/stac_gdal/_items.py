@@ -2,7 +2,9 @@
 
 Accepted: a pystac Item, a plain dict (an Item or a FeatureCollection), a
 pystac ItemCollection, an iterable of any of these, or a path (str or
-os.PathLike) to a JSON, NDJSON or GeoParquet file (read in Rust).
+os.PathLike) to a JSON, NDJSON or GeoParquet file (read in Rust), or an
+Arrow table in stac-geoparquet's layout (any object with
+``__arrow_c_stream__``, decoded in Rust).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def items_json(items: Any) -> str:
     """The items as the text of a JSON array."""
     if isinstance(items, (str, os.PathLike)):
         return _native.read_items_json(os.fspath(items))
+    if hasattr(items, "__arrow_c_stream__"):
+        return _native.arrow_to_items_json(items)
     # An ItemCollection (pystac) iterates its items; a FeatureCollection
     # dict holds them under "features".
     if isinstance(items, dict):

@@ -84,7 +84,7 @@ def _options(
         o["bounds"] = [min(x), min(y), max(x), max(y)]
     if groupby is not None:
         if callable(groupby):
-            raise TypeError("groupby= takes a name here (solar_day, time, id, or a property)")
+            raise TypeError("a callable groupby= is applied by plan(), not here")
         o["groupby"] = str(groupby)
     if fusion and fusion != "first":
         o["fusion"] = str(fusion)
@@ -97,7 +97,14 @@ def _options(
             o["resampling"] = str(resampling)
     if dtype is not None:
         o["dtype"] = np.dtype(dtype).name
-    if nodata is not None:
+    if isinstance(nodata, Mapping):
+        # Per band (asset key): the value its pixels use for nodata,
+        # replacing what raster:bands or the file declares; "*" is the
+        # cube's nodata (as "*" is the default in a resampling mapping).
+        o["asset_nodata"] = {str(k): float(v) for k, v in nodata.items() if k != "*"}
+        if "*" in nodata:
+            o["nodata"] = float(nodata["*"])
+    elif nodata is not None:
         o["nodata"] = float(nodata)
     if pool is not None:
         o["threads"] = int(pool)
@@ -120,6 +127,64 @@ def _progress_printer() -> Callable[[int, int], None]:
     return show
 
 
+#: The property a callable ``groupby`` writes its keys to (then grouped by
+#: name in Rust, so the plan stays data that pickles to Dask workers).
+GROUP_PROPERTY = "stac_gdal:group"
+
+
+def _group_arity(fn: Callable) -> int:
+    """1 for ``fn(item)``, 3 for odc-stac's ``fn(item, parsed, idx)``."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return 1
+    if any(p.kind == p.VAR_POSITIONAL for p in params):
+        return 3
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return 3 if len(positional) >= 3 else 1
+
+
+def _group_key_json(key: Any, item_id: Any) -> Any:
+    """A key as a JSON value that orders like the key (dates and times as
+    ISO text, numbers and text as themselves)."""
+    import datetime as _dt
+
+    if isinstance(key, (_dt.datetime, _dt.date)):
+        return key.isoformat()
+    if isinstance(key, np.generic):
+        key = key.item()
+    if isinstance(key, bool) or key is None:
+        raise TypeError(f"groupby function returned {key!r} for item {item_id!r}: "
+                        "a key must be text, a number, a date or a datetime")
+    if isinstance(key, (str, int, float)):
+        return key
+    return str(key)
+
+
+def _group_with(fn: Callable, items: Any, text: str) -> str:
+    """The items (JSON array text) with ``fn``'s key of each in
+    ``properties[GROUP_PROPERTY]``. ``fn`` gets the items as given (pystac
+    Items stay pystac Items, anything else the dicts), and with three
+    parameters odc-stac's ``(item, None, index)``: no ParsedItem here."""
+    dicts = json.loads(text)
+    objs: Sequence[Any] = dicts
+    if not isinstance(items, (str, dict)) and hasattr(items, "__iter__") \
+            and not hasattr(items, "assets") and not hasattr(items, "__arrow_c_stream__"):
+        given = list(items)
+        if len(given) == len(dicts) and all(not isinstance(o, dict) for o in given):
+            objs = given
+    arity = _group_arity(fn)
+    for i, (d, obj) in enumerate(zip(dicts, objs)):
+        key = fn(obj, None, i) if arity == 3 else fn(obj)
+        props = d.get("properties")
+        if not isinstance(props, dict):
+            props = d["properties"] = {}
+        props[GROUP_PROPERTY] = _group_key_json(key, d.get("id"))
+    return json.dumps(dicts)
+
+
 def plan(
     items: Any,
     bands: str | Sequence[str] | None = None,
@@ -133,6 +198,10 @@ def plan(
 
     Takes `load`'s arguments except `chunks`."""
     text = items_json(items)
+    groupby = options.get("groupby")
+    if callable(groupby):
+        text = _group_with(groupby, items, text)
+        options = {**options, "groupby": GROUP_PROPERTY}
     if bands is None:
         first = json.loads(text)[:1]
         if not first:
@@ -218,11 +287,11 @@ def load(
     x: tuple[float, float] | None = None,
     y: tuple[float, float] | None = None,
     like: Any = None,
-    groupby: str | None = None,
+    groupby: str | Callable[..., Any] | None = None,
     fusion: str = "first",
     resampling: str | Mapping[str, str] = "nearest",
     dtype: Any = None,
-    nodata: float | None = None,
+    nodata: float | Mapping[str, float] | None = None,
     chunks: Mapping[str, int] | None = None,
     pool: int | None = None,
     fail_on_error: bool = True,
@@ -254,13 +323,22 @@ def load(
     Time: one timestep per item sorted by (datetime, id) by default;
     ``groupby="time"`` is odc-stac's default (items with equal datetimes
     fused), ``"solar_day"``, ``"id"`` or a property name group too, fused by
-    ``fusion`` (first valid pixel by default).
+    ``fusion`` (first valid pixel by default). ``groupby`` may also be a
+    function of an item returning its key (text, a number, a date), or
+    odc-stac's ``f(item, parsed, idx)`` (called with ``parsed=None``); it
+    gets pystac Items when given pystac Items, else dicts, and runs once
+    per item when the plan is made (the keys travel with the plan).
 
     ``chunks=None`` loads now, into NumPy arrays that own the Rust buffer
     (no copy), with the GIL released, on ``pool`` threads (default: all
     cores). ``chunks={"time": 1, "y": 2048, "x": 2048}`` returns Dask
     arrays; each chunk is one task loading one window through the Rust
     plan, which pickles as JSON; nothing is read until compute.
+
+    ``nodata``: the cube's nodata (default: the first declared source
+    nodata), or a mapping band (asset key) → the value that band's pixels
+    use for nodata (replacing ``raster:bands``/the file), with ``"*"`` for
+    the cube's nodata.
 
     ``fail_on_error=False`` fills unreadable sources with nodata (listed in
     ``ds.attrs["failures"]`` for eager loads). ``patch_url`` rewrites hrefs,

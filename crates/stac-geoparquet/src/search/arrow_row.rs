@@ -45,7 +45,7 @@ pub(crate) struct FieldMap {
 
 impl FieldMap {
     /// The field map of a file.
-    pub fn new(
+    pub(super) fn new(
         schema: &Schema,
         hints: Option<&crate::metadata::FileHints>,
         spec: bool,
@@ -74,12 +74,12 @@ impl FieldMap {
     }
 
     /// Whether a column name is a field injected from the folder names.
-    pub fn injected(&self, column: &str) -> bool {
+    pub(super) fn injected(&self, column: &str) -> bool {
         self.injected.iter().any(|c| c == column)
     }
 
     /// The column a field is stored in, if it has one of its own.
-    pub fn column(&self, prop: &Prop) -> Option<String> {
+    pub(super) fn column(&self, prop: &Prop) -> Option<String> {
         if !self.spec {
             return None;
         }
@@ -101,7 +101,7 @@ impl FieldMap {
     }
 
     /// The columns a field is read from (the datetime fields read three).
-    pub fn columns(&self, prop: &Prop) -> Vec<String> {
+    pub(super) fn columns(&self, prop: &Prop) -> Vec<String> {
         match prop {
             Prop::Start | Prop::End if self.spec => ["datetime", "start_datetime", "end_datetime"]
                 .iter()
@@ -306,7 +306,7 @@ pub(crate) struct Columns {
 
 impl Columns {
     /// Resolve `props` against `batch` (columns by name).
-    pub fn bind(batch: &RecordBatch, map: &FieldMap, props: &[&Prop]) -> Self {
+    pub(super) fn bind(batch: &RecordBatch, map: &FieldMap, props: &[&Prop]) -> Self {
         let time = |name: &str| {
             batch
                 .column_by_name(name)

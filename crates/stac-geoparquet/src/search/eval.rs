@@ -33,7 +33,7 @@ pub(crate) enum Val<'a> {
 
 impl<'a> Val<'a> {
     /// A JSON value, borrowed.
-    pub fn from_json(v: &'a Value) -> Self {
+    pub(super) fn from_json(v: &'a Value) -> Self {
         match v {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(*b),
@@ -44,7 +44,7 @@ impl<'a> Val<'a> {
     }
 
     /// A JSON value, owned.
-    pub fn from_owned_json(v: Value) -> Val<'static> {
+    pub(super) fn from_owned_json(v: Value) -> Val<'static> {
         match v {
             Value::Null => Val::Null,
             Value::Bool(b) => Val::Bool(b),

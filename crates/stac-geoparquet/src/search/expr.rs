@@ -33,7 +33,7 @@ pub(crate) enum Prop {
 
 impl Prop {
     /// The field a queryable name refers to (pgstac's `queryable()` rules).
-    pub fn parse(name: &str) -> Self {
+    pub(super) fn parse(name: &str) -> Self {
         let mut name = name;
         while let Some(rest) = name.strip_prefix("properties.") {
             name = rest;
@@ -71,7 +71,7 @@ pub(crate) enum CmpOp {
 
 impl CmpOp {
     /// The operator with its operands swapped (`a < b` ⇔ `b > a`).
-    pub fn flip(self) -> Self {
+    pub(super) fn flip(self) -> Self {
         match self {
             Self::Lt => Self::Gt,
             Self::Le => Self::Ge,
@@ -82,7 +82,7 @@ impl CmpOp {
     }
 
     /// Whether `ordering` (of left vs right) satisfies the operator.
-    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+    pub(super) fn holds(self, ordering: std::cmp::Ordering) -> bool {
         use std::cmp::Ordering::*;
         match self {
             Self::Eq => ordering == Equal,
@@ -144,7 +144,7 @@ pub(crate) enum TemporalOp {
 
 impl TemporalOp {
     /// From a CQL2 operator name (`t_intersects`; `anyinteracts`).
-    pub fn parse(name: &str) -> Option<Self> {
+    pub(super) fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "t_before" => Self::Before,
             "t_after" => Self::After,
@@ -167,7 +167,7 @@ impl TemporalOp {
 
     /// Whether `[ll, lh]` and `[rl, rh]` are in this relation (pgstac's
     /// table, open ends as ±∞).
-    pub fn holds(self, ll: i64, lh: i64, rl: i64, rh: i64) -> bool {
+    pub(super) fn holds(self, ll: i64, lh: i64, rl: i64, rh: i64) -> bool {
         match self {
             Self::Before => lh < rl,
             Self::After => ll > rh,
@@ -220,7 +220,7 @@ pub(crate) enum Operand {
 
 impl Operand {
     /// Every field this operand reads.
-    pub fn props<'a>(&'a self, out: &mut Vec<&'a Prop>) {
+    pub(super) fn props<'a>(&'a self, out: &mut Vec<&'a Prop>) {
         match self {
             Self::Prop(p) => out.push(p),
             Self::List(v) => v.iter().for_each(|o| o.props(out)),
@@ -257,7 +257,7 @@ pub(crate) enum Expr {
 
 impl Expr {
     /// `a AND b`, flattening nested conjunctions and dropping `true`.
-    pub fn and(parts: Vec<Expr>) -> Expr {
+    pub(super) fn and(parts: Vec<Expr>) -> Expr {
         let mut out = Vec::new();
         for p in parts {
             match p {
@@ -274,7 +274,7 @@ impl Expr {
     }
 
     /// The top-level conjuncts (`a AND b AND c` → `[a, b, c]`).
-    pub fn conjuncts(self) -> Vec<Expr> {
+    pub(super) fn conjuncts(self) -> Vec<Expr> {
         match self {
             Expr::And(parts) => parts,
             Expr::Const(true) => Vec::new(),
@@ -283,7 +283,7 @@ impl Expr {
     }
 
     /// Every field this filter reads.
-    pub fn props<'a>(&'a self, out: &mut Vec<&'a Prop>) {
+    pub(super) fn props<'a>(&'a self, out: &mut Vec<&'a Prop>) {
         match self {
             Expr::Const(_) => {}
             Expr::And(v) | Expr::Or(v) => v.iter().for_each(|e| e.props(out)),
@@ -310,7 +310,7 @@ impl Expr {
     }
 
     /// Whether evaluating this reads an item geometry (costly: WKB is decoded).
-    pub fn reads_geometry(&self) -> bool {
+    pub(super) fn reads_geometry(&self) -> bool {
         let mut props = Vec::new();
         self.props(&mut props);
         props.iter().any(|p| matches!(p, Prop::Geometry))

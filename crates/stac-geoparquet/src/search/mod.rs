@@ -17,10 +17,10 @@
 //! stac_geoparquet::to_geoparquet(&items, &path, &Default::default())?;
 //!
 //! let params = SearchParams::new()
-//!     .collections(["even"])
-//!     .bbox([10.0, -1.0, 20.0, 1.0])
-//!     .filter("\"eo:cloud_cover\" < 15".parse()?)
-//!     .sortby("-id");
+//!     .with_collections(["even"])
+//!     .with_bbox([10.0, -1.0, 20.0, 1.0])
+//!     .with_filter("\"eo:cloud_cover\" < 15".parse()?)
+//!     .with_sortby("-id");
 //! let found: Vec<_> = search(&path, &params)?.collect::<Result<_, _>>()?;
 //! let ids: Vec<&str> = found.iter().map(|i| i["id"].as_str().unwrap()).collect();
 //! assert_eq!(ids, ["i014", "i012", "i010"]);
@@ -94,7 +94,7 @@ pub use sources::Sources;
 /// ```
 /// use serde_json::json;
 /// use stac_geoparquet::search::{Matcher, SearchParams};
-/// let m = Matcher::new(&SearchParams::new().datetime("2023-06").filter("platform = 's2a'".parse()?))?;
+/// let m = Matcher::new(&SearchParams::new().with_datetime("2023-06").with_filter("platform = 's2a'".parse()?))?;
 /// let item = json!({"id": "a", "properties": {"datetime": "2023-06-10T10:00:00Z", "platform": "s2a"}});
 /// assert!(m.matches(&item)?);
 /// assert!(!m.matches(&json!({"id": "b", "properties": {"datetime": "2023-07-01T00:00:00Z", "platform": "s2a"}}))?);
@@ -276,7 +276,7 @@ impl Search {
     /// # stac_geoparquet::to_geoparquet(&items, &path, &Default::default())?;
     /// use stac_geoparquet::search::{search, SearchParams};
     /// let mut out = Vec::new();
-    /// let n = search(&path, &SearchParams::new().ids(["3", "4"]))?.write_ndjson(&mut out)?;
+    /// let n = search(&path, &SearchParams::new().with_ids(["3", "4"]))?.write_ndjson(&mut out)?;
     /// assert_eq!((n, out.iter().filter(|b| **b == b'\n').count()), (2, 2));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

@@ -78,7 +78,7 @@ impl Work<'_> {
 
     /// Run every job on `threads` threads; write the items in job order,
     /// at most `max` of them. Returns (items written, rows decoded).
-    pub fn write(
+    pub(super) fn write(
         &self,
         threads: usize,
         max: Option<u64>,

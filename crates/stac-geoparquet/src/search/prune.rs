@@ -343,7 +343,7 @@ pub(crate) struct Leaves {
 
 impl Leaves {
     /// The primitive leaves of top-level columns and of the covering struct.
-    pub fn new(
+    pub(super) fn new(
         metadata: &ParquetMetaData,
         schema: &Schema,
         covering: Option<&[String; 4]>,
@@ -365,7 +365,7 @@ impl Leaves {
     }
 
     /// The leaf index of a column.
-    pub fn index(&self, column: &str) -> Option<usize> {
+    pub(super) fn index(&self, column: &str) -> Option<usize> {
         self.by_name.get(column).map(|(i, _)| *i)
     }
 }
@@ -559,7 +559,7 @@ pub(crate) struct Part {
 
 impl Pruned {
     /// Everything kept, as one part.
-    pub fn whole(&self) -> Part {
+    pub(super) fn whole(&self) -> Part {
         Part {
             row_groups: self.row_groups.clone(),
             selection: self.selection.clone(),
@@ -569,7 +569,7 @@ impl Pruned {
     /// The kept rows cut into parts of windows of `rows` rows of a row
     /// group (aligned on multiples of `rows`, as pages are), each with
     /// something to read.
-    pub fn parts(&self, rows: usize) -> Vec<Part> {
+    pub(super) fn parts(&self, rows: usize) -> Vec<Part> {
         let rows = rows.max(1);
         let mut out = Vec::new();
         for (rg, total, kept) in &self.kept {

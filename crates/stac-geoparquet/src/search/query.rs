@@ -149,10 +149,10 @@ mod tests {
     #[test]
     fn parameters_combine() {
         let p = SearchParams::new()
-            .collections(["a"])
-            .bbox([0.0, 0.0, 1.0, 1.0])
-            .datetime("2023-01")
-            .query(json!({"cc": {"lt": 10}, "platform": "s2a"}));
+            .with_collections(["a"])
+            .with_bbox([0.0, 0.0, 1.0, 1.0])
+            .with_datetime("2023-01")
+            .with_query(json!({"cc": {"lt": 10}, "platform": "s2a"}));
         let e = compile(&p).unwrap();
         let item = json!({"id": "x", "collection": "a",
             "geometry": {"type": "Point", "coordinates": [0.5, 0.5]},
@@ -165,13 +165,13 @@ mod tests {
 
     #[test]
     fn bad_parameters_name_themselves() {
-        let p = SearchParams::new().datetime("yesterday");
+        let p = SearchParams::new().with_datetime("yesterday");
         assert_eq!(compile(&p).unwrap_err().0, "datetime");
-        let p = SearchParams::new().filter(Filter::Text("a = ".into()));
+        let p = SearchParams::new().with_filter(Filter::Text("a = ".into()));
         assert_eq!(compile(&p).unwrap_err().0, "filter");
-        let p = SearchParams::new().query(json!({"a": {"near": 1}}));
+        let p = SearchParams::new().with_query(json!({"a": {"near": 1}}));
         assert_eq!(compile(&p).unwrap_err().0, "query");
-        let p = SearchParams::new().intersects(json!({"type": "Polygon", "coordinates": 3}));
+        let p = SearchParams::new().with_intersects(json!({"type": "Polygon", "coordinates": 3}));
         assert_eq!(compile(&p).unwrap_err().0, "intersects");
     }
 }

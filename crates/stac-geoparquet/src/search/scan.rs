@@ -71,7 +71,7 @@ fn not_parquet(path: &Path, message: String) -> GeoParquetError {
 
 impl OpenFile {
     /// Open a file and read its footer and page index.
-    pub fn open(src: &SourceFile, read: &ReadOptions) -> Result<Self> {
+    pub(super) fn open(src: &SourceFile, read: &ReadOptions) -> Result<Self> {
         let path = src.path.clone();
         let file = File::open(&path).map_err(|e| GeoParquetError::io(&path, e))?;
         let row_field = Arc::new(
@@ -116,17 +116,17 @@ impl OpenFile {
     }
 
     /// Rows in the file.
-    pub fn num_rows(&self) -> u64 {
+    pub(super) fn num_rows(&self) -> u64 {
         u64::try_from(self.meta.metadata().file_metadata().num_rows()).unwrap_or(0)
     }
 
     /// Row groups in the file.
-    pub fn num_row_groups(&self) -> usize {
+    pub(super) fn num_row_groups(&self) -> usize {
         self.meta.metadata().num_row_groups()
     }
 
     /// What the statistics allow to skip.
-    pub fn prune(&self, expr: &Expr) -> Pruned {
+    pub(super) fn prune(&self, expr: &Expr) -> Pruned {
         if !self.map.spec {
             // Nothing to prune with, but every row group is kept whole (the
             // parallel writer cuts its parts from `kept`).
@@ -188,7 +188,7 @@ impl OpenFile {
 
     /// A reader of the rows passing `conjuncts` in the kept row groups and
     /// pages, decoding the columns `want` names.
-    pub fn rows(
+    pub(super) fn rows(
         &self,
         conjuncts: &[Expr],
         part: &Part,
@@ -266,7 +266,7 @@ impl OpenFile {
     }
 
     /// A reader of the given rows (sorted, distinct row numbers), every column `want` names.
-    pub fn rows_at(&self, rows: &[u64], want: &Want) -> Result<FileRows> {
+    pub(super) fn rows_at(&self, rows: &[u64], want: &Want) -> Result<FileRows> {
         let file = File::open(&self.path).map_err(|e| GeoParquetError::io(&self.path, e))?;
         let total = usize::try_from(self.num_rows()).unwrap_or(0);
         let ranges = rows.iter().map(|r| {
@@ -452,7 +452,7 @@ pub(crate) struct Want {
 
 impl Want {
     /// The columns of the returned items (`fields` applied).
-    pub fn output(fields: Option<Fields>) -> Self {
+    pub(super) fn output(fields: Option<Fields>) -> Self {
         Self {
             output: Some(fields),
             ..Self::default()
@@ -460,7 +460,7 @@ impl Want {
     }
 
     /// Only what these fields read (and `id`).
-    pub fn props(props: Vec<Prop>) -> Self {
+    pub(super) fn props(props: Vec<Prop>) -> Self {
         Self {
             props,
             ..Self::default()
@@ -584,7 +584,7 @@ impl FileRows {
     }
 
     /// The next matching item and its row number.
-    pub fn next_item(&mut self) -> Option<Result<(u64, Value)>> {
+    pub(super) fn next_item(&mut self) -> Option<Result<(u64, Value)>> {
         loop {
             if let Some(x) = self.pending.pop_front() {
                 return Some(Ok(x));

@@ -21,7 +21,7 @@ pub(crate) struct Order {
 
 impl Order {
     /// The order of `sortby`, with pgstac's `collection`, `id` tie-breakers.
-    pub fn new(sortby: &[SortBy]) -> Self {
+    pub(super) fn new(sortby: &[SortBy]) -> Self {
         let mut keys: Vec<(Operand, Direction)> = sortby
             .iter()
             .map(|s| (Operand::Prop(Prop::parse(&s.field)), s.direction))
@@ -36,7 +36,7 @@ impl Order {
     }
 
     /// The fields the keys read.
-    pub fn props(&self) -> Vec<&Prop> {
+    pub(super) fn props(&self) -> Vec<&Prop> {
         let mut out = Vec::new();
         for (o, _) in &self.keys {
             o.props(&mut out);
@@ -45,7 +45,7 @@ impl Order {
     }
 
     /// The key values of an item.
-    pub fn key(&self, item: &Value) -> Result<Vec<Val<'static>>, String> {
+    pub(super) fn key(&self, item: &Value) -> Result<Vec<Val<'static>>, String> {
         let row = JsonRow(item);
         self.keys
             .iter()
@@ -54,7 +54,7 @@ impl Order {
     }
 
     /// Compare two keys.
-    pub fn cmp(&self, a: &[Val], b: &[Val]) -> Ordering {
+    pub(super) fn cmp(&self, a: &[Val], b: &[Val]) -> Ordering {
         for ((x, y), (_, dir)) in a.iter().zip(b).zip(&self.keys) {
             let o = match (x, y) {
                 (Val::Null, Val::Null) => Ordering::Equal,

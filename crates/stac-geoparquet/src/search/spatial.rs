@@ -25,7 +25,7 @@ pub(crate) struct Geometry {
 impl Geometry {
     /// A geometry from GeoJSON (any type, GeometryCollections nested up to
     /// [`MAX_DEPTH`]). Positions need at least two numbers; a third (z) is ignored.
-    pub fn from_geojson(v: &Value) -> Result<Self, String> {
+    pub(super) fn from_geojson(v: &Value) -> Result<Self, String> {
         let mut g = Self::default();
         g.add(v, 0)?;
         g.envelope = envelope_of(&g);
@@ -35,7 +35,7 @@ impl Geometry {
     /// The rectangle of a search `bbox` (4 or 6 numbers; z ignored). A box
     /// whose west edge is east of its east edge crosses the antimeridian
     /// and becomes two rectangles.
-    pub fn from_bbox(b: &[f64]) -> Result<Self, String> {
+    pub(super) fn from_bbox(b: &[f64]) -> Result<Self, String> {
         let (w, s, e, n) = match b.len() {
             4 => (b[0], b[1], b[2], b[3]),
             6 => (b[0], b[1], b[3], b[4]),
@@ -57,14 +57,14 @@ impl Geometry {
 
     /// The envelope (xmin, ymin, xmax, ymax); `None` for an empty geometry.
     #[cfg(test)]
-    pub fn envelope(&self) -> Option<[f64; 4]> {
+    pub(super) fn envelope(&self) -> Option<[f64; 4]> {
         self.envelope
     }
 
     /// The envelopes of the parts: one per polygon, line or point; a
     /// bbox split at the antimeridian gives two. Used to prune by the
     /// bbox covering columns.
-    pub fn part_envelopes(&self) -> Vec<[f64; 4]> {
+    pub(super) fn part_envelopes(&self) -> Vec<[f64; 4]> {
         let mut out = Vec::new();
         for p in &self.polygons {
             if let Some(e) = p.first().and_then(|r| ring_envelope(r)) {
@@ -134,7 +134,7 @@ impl Geometry {
 
     /// Whether the two geometries share at least one point (boundaries
     /// included). Empty geometries intersect nothing.
-    pub fn intersects(&self, other: &Geometry) -> bool {
+    pub(super) fn intersects(&self, other: &Geometry) -> bool {
         let (Some(a), Some(b)) = (self.envelope, other.envelope) else {
             return false;
         };

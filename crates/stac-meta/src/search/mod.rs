@@ -11,9 +11,9 @@
 //! ```
 //! use stac_meta::search::{Filter, SearchParams};
 //! let params = SearchParams::new()
-//!     .collections(["sentinel-2-l2a"])
-//!     .datetime("2023-06")
-//!     .filter(Filter::parse("\"eo:cloud_cover\" < 10")?);
+//!     .with_collections(["sentinel-2-l2a"])
+//!     .with_datetime("2023-06")
+//!     .with_filter(Filter::parse("\"eo:cloud_cover\" < 10")?);
 //! params.validate()?;
 //! assert_eq!(params.datetime.as_deref(), Some("2023-06-01T00:00:00Z/2023-06-30T23:59:59Z"));
 //! # Ok::<(), stac_meta::MetaError>(())

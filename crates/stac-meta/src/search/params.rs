@@ -134,12 +134,12 @@ impl Fields {
 /// ```
 /// use stac_meta::search::SearchParams;
 /// let p = SearchParams::new()
-///     .collections(["sentinel-2-l2a"])
-///     .bbox([-10.0, -10.0, 0.0, -5.0])
-///     .datetime_interval(Some("2023-01-01T00:00:00Z"), None)
-///     .sortby("-properties.datetime")
-///     .limit(100)
-///     .max_items(1000);
+///     .with_collections(["sentinel-2-l2a"])
+///     .with_bbox([-10.0, -10.0, 0.0, -5.0])
+///     .with_datetime_interval(Some("2023-01-01T00:00:00Z"), None)
+///     .with_sortby("-properties.datetime")
+///     .with_limit(100)
+///     .with_max_items(1000);
 /// assert!(p.validate().is_ok());
 /// assert_eq!(p.query_pairs()[0], ("collections".to_string(), "sentinel-2-l2a".to_string()));
 /// ```
@@ -178,7 +178,7 @@ impl SearchParams {
         Self::default()
     }
     /// Set the collection ids.
-    pub fn collections<I, S>(mut self, ids: I) -> Self
+    pub fn with_collections<I, S>(mut self, ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -186,8 +186,17 @@ impl SearchParams {
         self.collections = ids.into_iter().map(Into::into).collect();
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_collections`")]
+    pub fn collections<I, S>(self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.with_collections(ids)
+    }
     /// Set the item ids.
-    pub fn ids<I, S>(mut self, ids: I) -> Self
+    pub fn with_ids<I, S>(mut self, ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -195,26 +204,50 @@ impl SearchParams {
         self.ids = ids.into_iter().map(Into::into).collect();
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_ids`")]
+    pub fn ids<I, S>(self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.with_ids(ids)
+    }
     /// Set the bounding box.
-    pub fn bbox(mut self, bbox: impl Into<Vec<f64>>) -> Self {
+    pub fn with_bbox(mut self, bbox: impl Into<Vec<f64>>) -> Self {
         self.bbox = Some(bbox.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_bbox`")]
+    pub fn bbox(self, bbox: impl Into<Vec<f64>>) -> Self {
+        self.with_bbox(bbox)
+    }
     /// Set the intersecting geometry (GeoJSON).
-    pub fn intersects(mut self, geometry: Value) -> Self {
+    pub fn with_intersects(mut self, geometry: Value) -> Self {
         self.intersects = Some(geometry);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_intersects`")]
+    pub fn intersects(self, geometry: Value) -> Self {
+        self.with_intersects(geometry)
     }
     /// Set the datetime: an instant or an interval `a/b`. Partial dates
     /// (`2023`, `2023-06`, `2023-06-01`) are expanded to the period they
     /// cover, as pystac-client does (see [`expand_datetime`](crate::search::expand_datetime)).
-    pub fn datetime(mut self, datetime: impl Into<String>) -> Self {
+    pub fn with_datetime(mut self, datetime: impl Into<String>) -> Self {
         self.datetime = Some(crate::search::expand_datetime(&datetime.into()));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_datetime`")]
+    pub fn datetime(self, datetime: impl Into<String>) -> Self {
+        self.with_datetime(datetime)
+    }
     /// Set the datetime to an interval; `None` is an open end (`..`).
     /// Partial dates are expanded as in [`datetime`](Self::datetime).
-    pub fn datetime_interval(mut self, start: Option<&str>, end: Option<&str>) -> Self {
+    pub fn with_datetime_interval(mut self, start: Option<&str>, end: Option<&str>) -> Self {
         self.datetime = Some(crate::search::expand_datetime(&format!(
             "{}/{}",
             start.unwrap_or(".."),
@@ -222,40 +255,80 @@ impl SearchParams {
         )));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_datetime_interval`")]
+    pub fn datetime_interval(self, start: Option<&str>, end: Option<&str>) -> Self {
+        self.with_datetime_interval(start, end)
+    }
     /// Set the query extension object.
-    pub fn query(mut self, query: Value) -> Self {
+    pub fn with_query(mut self, query: Value) -> Self {
         self.query = Some(query);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_query`")]
+    pub fn query(self, query: Value) -> Self {
+        self.with_query(query)
+    }
     /// Set a CQL2 filter.
-    pub fn filter(mut self, filter: Filter) -> Self {
+    pub fn with_filter(mut self, filter: Filter) -> Self {
         self.filter = Some(filter);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_filter`")]
+    pub fn filter(self, filter: Filter) -> Self {
+        self.with_filter(filter)
+    }
     /// Set `filter-crs`.
-    pub fn filter_crs(mut self, crs: impl Into<String>) -> Self {
+    pub fn with_filter_crs(mut self, crs: impl Into<String>) -> Self {
         self.filter_crs = Some(crs.into());
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_filter_crs`")]
+    pub fn filter_crs(self, crs: impl Into<String>) -> Self {
+        self.with_filter_crs(crs)
+    }
     /// Add a sort key (`field`, `+field` or `-field`).
-    pub fn sortby(mut self, key: &str) -> Self {
+    pub fn with_sortby(mut self, key: &str) -> Self {
         self.sortby.push(SortBy::parse(key));
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_sortby`")]
+    pub fn sortby(self, key: &str) -> Self {
+        self.with_sortby(key)
+    }
     /// Set the fields extension.
-    pub fn fields(mut self, fields: Fields) -> Self {
+    pub fn with_fields(mut self, fields: Fields) -> Self {
         self.fields = Some(fields);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_fields`")]
+    pub fn fields(self, fields: Fields) -> Self {
+        self.with_fields(fields)
+    }
     /// Set the page size.
-    pub fn limit(mut self, limit: u32) -> Self {
+    pub fn with_limit(mut self, limit: u32) -> Self {
         self.limit = Some(limit);
         self
     }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_limit`")]
+    pub fn limit(self, limit: u32) -> Self {
+        self.with_limit(limit)
+    }
     /// Cap the total number of items.
-    pub fn max_items(mut self, max: usize) -> Self {
+    pub fn with_max_items(mut self, max: usize) -> Self {
         self.max_items = Some(max);
         self
+    }
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_max_items`")]
+    pub fn max_items(self, max: usize) -> Self {
+        self.with_max_items(max)
     }
 
     /// Check the parameters without any I/O.
@@ -474,8 +547,8 @@ mod tests {
     #[test]
     fn bbox_and_intersects_exclusive() {
         let p = SearchParams::new()
-            .bbox([0.0, 0.0, 1.0, 1.0])
-            .intersects(json!({"type": "Point", "coordinates": [0, 0]}));
+            .with_bbox([0.0, 0.0, 1.0, 1.0])
+            .with_intersects(json!({"type": "Point", "coordinates": [0, 0]}));
         assert!(matches!(
             p.validate(),
             Err(MetaError::InvalidParameter {
@@ -483,20 +556,25 @@ mod tests {
                 ..
             })
         ));
-        assert!(SearchParams::new().bbox([0.0, 1.0]).validate().is_err());
+        assert!(
+            SearchParams::new()
+                .with_bbox([0.0, 1.0])
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
     fn encodings() {
         let p = SearchParams::new()
-            .collections(["a", "b"])
-            .bbox([-10.0, -10.0, 0.0, -5.5])
-            .filter(Filter::Text("id = 'x'".into()))
-            .sortby("-properties.datetime")
-            .sortby("id")
-            .fields(Fields::parse("id,-links"))
-            .limit(50)
-            .max_items(20);
+            .with_collections(["a", "b"])
+            .with_bbox([-10.0, -10.0, 0.0, -5.5])
+            .with_filter(Filter::Text("id = 'x'".into()))
+            .with_sortby("-properties.datetime")
+            .with_sortby("id")
+            .with_fields(Fields::parse("id,-links"))
+            .with_limit(50)
+            .with_max_items(20);
         let q = p.query_pairs();
         let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("collections"), Some("a,b"));

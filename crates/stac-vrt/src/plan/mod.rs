@@ -164,7 +164,7 @@ pub(crate) fn plan(items: &[&Value], asset: &str, options: &VrtOptions) -> Resul
             reason: "no source intersects the bounds".into(),
         });
     }
-    if options.strict && !planner.skipped.is_empty() {
+    if options.fail_on_error && !planner.skipped.is_empty() {
         return Err(skipped_error(asset, planner.total, &planner.skipped));
     }
     // 7. VRT bands.
@@ -224,7 +224,7 @@ impl<'a> Planner<'a> {
     /// Every source was skipped: the strict error, or a `NoSources` error
     /// naming the first reason.
     fn all_skipped(&self) -> VrtError {
-        if self.options.strict && !self.skipped.is_empty() {
+        if self.options.fail_on_error && !self.skipped.is_empty() {
             return skipped_error(self.asset, self.total, &self.skipped);
         }
         VrtError::NoSources {

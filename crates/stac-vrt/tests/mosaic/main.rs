@@ -3,6 +3,7 @@
 //! `gdalbuildvrt`, options, strictness, lazy (metadata-only) building and
 //! href escaping. One test binary (one link) for all of them; the tests that
 //! need a server (`vrt_http`) stay in the e2e package and share `support.rs`.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 mod escape;
 mod lazy;

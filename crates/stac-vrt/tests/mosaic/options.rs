@@ -21,8 +21,8 @@ fn bounds_and_explicit_resolution_define_the_grid() {
     let dir = tempfile::tempdir().unwrap();
     let items: Vec<_> = seed(dir.path()).iter().map(Tile::item).collect();
     let opts = VrtOptions::default()
-        .bounds([600020.0, 5299980.0, 600060.0, 5300000.0])
-        .resolution(Resolution::Explicit(5.0, 5.0));
+        .with_bounds([600020.0, 5299980.0, 600060.0, 5300000.0])
+        .with_resolution(Resolution::Explicit(5.0, 5.0));
     let vrt = build_vrt_from_stac(&items, "data", &opts).unwrap();
     assert_eq!(vrt.summary().shape, [4, 8]);
     assert_eq!(
@@ -32,7 +32,7 @@ fn bounds_and_explicit_resolution_define_the_grid() {
     let (px, _) = read_u16(vrt.open().unwrap().inner(), 1);
     assert_eq!(&px[..8], [10, 10, 10, 10, 20, 20, 20, 20]);
 
-    let outside = VrtOptions::default().bounds([0.0, 0.0, 10.0, 10.0]);
+    let outside = VrtOptions::default().with_bounds([0.0, 0.0, 10.0, 10.0]);
     let err = build_vrt_from_stac(&items, "data", &outside).unwrap_err();
     assert!(matches!(err, VrtError::NoSources { .. }), "{err}");
 }
@@ -42,8 +42,8 @@ fn a_target_crs_warps_every_source_into_it() {
     let dir = tempfile::tempdir().unwrap();
     let items: Vec<_> = seed(dir.path()).iter().map(Tile::item).collect();
     let opts = VrtOptions::default()
-        .crs("EPSG:32631")
-        .resolution(Resolution::Explicit(10.0, 10.0));
+        .with_crs("EPSG:32631")
+        .with_resolution(Resolution::Explicit(10.0, 10.0));
     let vrt = build_vrt_from_stac(&items, "data", &opts).unwrap();
     let s = vrt.summary();
     assert_eq!(s.crs, "EPSG:32631");
@@ -80,7 +80,7 @@ fn mosaic_order_picks_which_item_wins_on_overlap() {
     let earlier = build_vrt_from_stac(
         &items,
         "data",
-        &VrtOptions::default().order(MosaicOrder::EarlierOnTop),
+        &VrtOptions::default().with_order(MosaicOrder::EarlierOnTop),
     )
     .unwrap();
     let (px, _) = read_u16(earlier.open().unwrap().inner(), 1);
@@ -91,7 +91,8 @@ fn mosaic_order_picks_which_item_wins_on_overlap() {
 fn separate_gives_one_band_per_item() {
     let dir = tempfile::tempdir().unwrap();
     let items: Vec<_> = seed(dir.path()).iter().map(Tile::item).collect();
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().separate(true)).unwrap();
+    let vrt =
+        build_vrt_from_stac(&items, "data", &VrtOptions::default().with_separate(true)).unwrap();
     assert_eq!(vrt.summary().band_count, 2);
     let ds = vrt.open().unwrap();
     assert_eq!(ds.band_names(), ["a", "b"]);
@@ -110,11 +111,13 @@ fn band_selection_reorders_multi_band_assets() {
     let items = vec![t.item()];
     let all = build_vrt_from_stac(&items, "data", &VrtOptions::default()).unwrap();
     assert_eq!(all.summary().band_count, 3);
-    let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().bands([3, 1])).unwrap();
+    let vrt =
+        build_vrt_from_stac(&items, "data", &VrtOptions::default().with_bands([3, 1])).unwrap();
     let ds = vrt.open().unwrap();
     assert_eq!(read_u16(ds.inner(), 1).0[0], 3);
     assert_eq!(read_u16(ds.inner(), 2).0[0], 1);
-    let err = build_vrt_from_stac(&items, "data", &VrtOptions::default().bands([4])).unwrap_err();
+    let err =
+        build_vrt_from_stac(&items, "data", &VrtOptions::default().with_bands([4])).unwrap_err();
     assert!(err.to_string().contains("band 4 is needed"), "{err}");
 }
 
@@ -128,7 +131,8 @@ fn nodata_option_overrides_missing_metadata_nodata() {
     item["assets"]["data"]["raster:bands"] = serde_json::json!([{"data_type": "uint16"}]);
     let plain = build_vrt_from_stac([&item], "data", &VrtOptions::default()).unwrap();
     assert_eq!(plain.summary().nodata, vec![None]);
-    let vrt = build_vrt_from_stac([&item], "data", &VrtOptions::default().nodata(10.0)).unwrap();
+    let vrt =
+        build_vrt_from_stac([&item], "data", &VrtOptions::default().with_nodata(10.0)).unwrap();
     assert_eq!(vrt.summary().nodata, vec![Some(10.0)]);
     assert_eq!(vrt.open().unwrap().nodata(), vec![Some(10.0)]);
 }
@@ -144,7 +148,7 @@ fn a_data_type_option_lets_items_without_raster_bands_use_the_metadata_path() {
         .remove("raster:bands");
     let opened = build_vrt_from_stac([&item], "data", &VrtOptions::default()).unwrap();
     assert_eq!(opened.summary().opened, 1);
-    let opts = VrtOptions::default().data_type(stac_meta::DataType::Uint16);
+    let opts = VrtOptions::default().with_data_type(stac_meta::DataType::Uint16);
     let vrt = build_vrt_from_stac([&item], "data", &opts).unwrap();
     assert_eq!(vrt.summary().opened, 0);
     assert_eq!(read_u16(vrt.open().unwrap().inner(), 1).0[0], 10);
@@ -178,7 +182,7 @@ fn signer_headers_travel_in_vsicurl_paths_and_other_credentials_warn() {
             "proj:shape": [4, 4], "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
             "raster:bands": [{"data_type": "uint16", "nodata": 0}]}}
     });
-    let opts = VrtOptions::default().signer(Arc::new(HeaderSigner));
+    let opts = VrtOptions::default().with_signer(Arc::new(HeaderSigner) as Arc<dyn Signer>);
     let vrt = build_vrt_from_stac([&item], "data", &opts).unwrap();
     // GDAL >= 3.7 takes the header inline (pyramids' encoding); older GDAL
     // only reads per-source headers from a file, which we keep in /vsimem/.
@@ -214,12 +218,15 @@ fn invalid_options_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let items: Vec<_> = seed(dir.path()).iter().map(Tile::item).collect();
     for (opts, name) in [
-        (VrtOptions::default().bounds([1.0, 0.0, 0.0, 1.0]), "bounds"),
         (
-            VrtOptions::default().resolution(Resolution::Explicit(-1.0, 1.0)),
+            VrtOptions::default().with_bounds([1.0, 0.0, 0.0, 1.0]),
+            "bounds",
+        ),
+        (
+            VrtOptions::default().with_resolution(Resolution::Explicit(-1.0, 1.0)),
             "resolution",
         ),
-        (VrtOptions::default().bands([0]), "bands"),
+        (VrtOptions::default().with_bands([0]), "bands"),
     ] {
         let err = build_vrt_from_stac(&items, "data", &opts).unwrap_err();
         assert!(
@@ -227,7 +234,7 @@ fn invalid_options_are_errors() {
             "{err}"
         );
     }
-    let err =
-        build_vrt_from_stac(&items, "data", &VrtOptions::default().crs("NOT A CRS")).unwrap_err();
+    let err = build_vrt_from_stac(&items, "data", &VrtOptions::default().with_crs("NOT A CRS"))
+        .unwrap_err();
     assert!(matches!(err, VrtError::Crs { .. }), "{err}");
 }

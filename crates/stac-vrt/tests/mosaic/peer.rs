@@ -64,7 +64,7 @@ fn metadata_vrt_equals_gdalbuildvrt_pixel_for_pixel() {
     let vrt = build_vrt_from_stac(
         &items,
         "data",
-        &VrtOptions::default().resolution(Resolution::Highest),
+        &VrtOptions::default().with_resolution(Resolution::Highest),
     )
     .expect("vrt");
     let s = vrt.summary();
@@ -153,7 +153,7 @@ fn lowest_and_average_resolution_match_gdalbuildvrt_on_one_zone() {
         (Resolution::Lowest, "lowest"),
         (Resolution::Average, "average"),
     ] {
-        let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().resolution(rule))
+        let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().with_resolution(rule))
             .expect("vrt");
         let peer_path = dir.path().join(format!("peer_{flag}.vrt"));
         gdalbuildvrt(&peer_path, &["-resolution", flag], &inputs);
@@ -183,8 +183,8 @@ fn explicit_resolution_with_resampling_matches_gdalbuildvrt() {
         (Resampling::Bilinear, "bilinear"),
     ] {
         let opts = VrtOptions::default()
-            .resolution(Resolution::Explicit(20.0, 20.0))
-            .resampling(rs);
+            .with_resolution(Resolution::Explicit(20.0, 20.0))
+            .with_resampling(rs);
         let vrt = build_vrt_from_stac(&items, "data", &opts).expect("vrt");
         let peer_path = dir.path().join(format!("peer_{flag}.vrt"));
         gdalbuildvrt(&peer_path, &["-tr", "20", "20", "-r", flag], &inputs);

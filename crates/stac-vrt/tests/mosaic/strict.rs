@@ -47,8 +47,12 @@ fn strict_fails_naming_the_skipped_sources_without_secrets() {
 fn non_strict_builds_a_partial_mosaic_and_lists_the_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let items = inputs(dir.path());
-    let vrt =
-        build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).expect("partial");
+    let vrt = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    )
+    .expect("partial");
     let skipped: Vec<&str> = vrt.skipped().iter().map(|s| s.item.as_str()).collect();
     assert_eq!(skipped, ["gone", "no-asset"]);
     assert!(vrt.skipped()[0].reason.contains("could not open"));
@@ -69,8 +73,12 @@ fn non_strict_builds_a_partial_mosaic_and_lists_the_skipped() {
 #[test]
 fn nothing_usable_is_an_error_even_when_not_strict() {
     let items = vec![json!({"id": "x", "assets": {"data": {"href": "/definitely/not/here.tif"}}})];
-    let err =
-        build_vrt_from_stac(&items, "data", &VrtOptions::default().strict(false)).unwrap_err();
+    let err = build_vrt_from_stac(
+        &items,
+        "data",
+        &VrtOptions::default().with_fail_on_error(false),
+    )
+    .unwrap_err();
     assert!(matches!(err, VrtError::NoSources { .. }), "{err}");
     let none: Vec<serde_json::Value> = Vec::new();
     let err = build_vrt_from_stac(&none, "data", &VrtOptions::default()).unwrap_err();

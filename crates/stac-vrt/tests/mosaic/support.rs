@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 /// A north-up uint16 tile.
 #[derive(Debug, Clone)]
-pub struct Tile {
+pub(crate) struct Tile {
     /// Item id.
     pub id: String,
     /// File path.
@@ -37,7 +37,14 @@ pub struct Tile {
 
 impl Tile {
     /// A single-band 4x4 tile with a constant value and nodata 0.
-    pub fn new(dir: &Path, id: &str, epsg: u32, origin: (f64, f64), cell: f64, value: u16) -> Self {
+    pub(crate) fn new(
+        dir: &Path,
+        id: &str,
+        epsg: u32,
+        origin: (f64, f64),
+        cell: f64,
+        value: u16,
+    ) -> Self {
         Self {
             id: id.to_owned(),
             path: dir.join(format!("{id}.tif")),
@@ -52,7 +59,7 @@ impl Tile {
     }
 
     /// The value at (row, col) of band index `b` (0-based).
-    pub fn value(&self, b: usize, r: usize, c: usize) -> u16 {
+    pub(crate) fn value(&self, b: usize, r: usize, c: usize) -> u16 {
         if self.ramp {
             self.values[b] + ((r * self.size.0 + c) % 7) as u16
         } else {
@@ -61,7 +68,7 @@ impl Tile {
     }
 
     /// Write the GeoTIFF.
-    pub fn write(&self) {
+    pub(crate) fn write(&self) {
         let driver = DriverManager::get_driver_by_name("GTiff").expect("GTiff driver");
         let (cols, rows) = self.size;
         let mut ds = driver
@@ -92,7 +99,7 @@ impl Tile {
     }
 
     /// A STAC item with full proj/raster metadata.
-    pub fn item(&self) -> Value {
+    pub(crate) fn item(&self) -> Value {
         let (cols, rows) = self.size;
         json!({
             "type": "Feature", "stac_version": "1.0.0", "id": self.id,
@@ -110,13 +117,13 @@ impl Tile {
     }
 
     /// A STAC item with no metadata but the href (the seed's form).
-    pub fn bare_item(&self) -> Value {
+    pub(crate) fn bare_item(&self) -> Value {
         json!({"id": self.id, "assets": {"data": {"href": self.path.to_string_lossy()}}})
     }
 }
 
 /// Read band `b` (1-based) of a GDAL dataset as u16, row-major, with its (cols, rows).
-pub fn read_u16(ds: &gdal::Dataset, b: usize) -> (Vec<u16>, (usize, usize)) {
+pub(crate) fn read_u16(ds: &gdal::Dataset, b: usize) -> (Vec<u16>, (usize, usize)) {
     let band = ds.rasterband(b).expect("band");
     let (cols, rows) = ds.raster_size();
     let buf = band
@@ -126,7 +133,7 @@ pub fn read_u16(ds: &gdal::Dataset, b: usize) -> (Vec<u16>, (usize, usize)) {
 }
 
 /// Run `gdalbuildvrt` with extra args over `inputs`, writing `out`.
-pub fn gdalbuildvrt(out: &Path, args: &[&str], inputs: &[&Path]) {
+pub(crate) fn gdalbuildvrt(out: &Path, args: &[&str], inputs: &[&Path]) {
     let status = Command::new("gdalbuildvrt")
         .arg("-q")
         .args(args)
@@ -138,7 +145,7 @@ pub fn gdalbuildvrt(out: &Path, args: &[&str], inputs: &[&Path]) {
 }
 
 /// Run a GDAL command line tool and require success.
-pub fn run(program: &str, args: &[&str]) {
+pub(crate) fn run(program: &str, args: &[&str]) {
     let out = Command::new(program).args(args).output().expect(program);
     assert!(
         out.status.success(),
