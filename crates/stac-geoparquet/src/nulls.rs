@@ -48,7 +48,7 @@ impl NullRows {
 
     /// The explicit nulls of file row `row`, as keys the NDJSON writer
     /// adds where absent (in the order [`NullRows::restore`] adds them).
-    pub fn extras<'a>(&'a self, row: u64, out: &mut Vec<Extra<'a>>) {
+    pub(crate) fn extras<'a>(&'a self, row: u64, out: &mut Vec<Extra<'a>>) {
         for (key, root, runs) in &self.columns {
             let i = runs.partition_point(|(first, _)| *first <= row);
             if i > 0 && {

@@ -679,7 +679,7 @@ impl FileInfo {
 
     /// Detect the layout from key-value metadata (a file's footer, an
     /// Arrow schema's metadata) and the columns.
-    pub fn from_metadata(
+    pub(crate) fn from_metadata(
         path: &Path,
         kv: impl Fn(&str) -> Option<String>,
         schema: &arrow_schema::Schema,

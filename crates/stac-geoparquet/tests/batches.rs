@@ -1,5 +1,6 @@
 //! Items ↔ Arrow record batches in memory (`to_record_batches`,
 //! `BatchDecoder`): the batches are a file's, and decode as the file's do.
+#![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
 use std::sync::Arc;
 

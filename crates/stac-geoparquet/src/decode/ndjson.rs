@@ -88,7 +88,7 @@ impl Rows {
     /// `\n`), with the `extras` keys added where absent: returns the
     /// memory budget the row spent (what its `Value` would take). On `Err`,
     /// nothing of the row is left in `out`.
-    pub fn write_item(
+    pub(crate) fn write_item(
         &mut self,
         row: usize,
         extras: &[Extra<'_>],

@@ -650,7 +650,7 @@ impl FileRows {
 
     /// Whether [`FileRows::write_batch`] may write this file's items
     /// (no filter left to run on the decoded items).
-    pub fn direct(&self) -> bool {
+    pub(super) fn direct(&self) -> bool {
         self.residual.is_empty()
     }
 
@@ -658,7 +658,7 @@ impl FileRows {
     /// `out`, pushing the end of each line to `ends`, straight from the
     /// Arrow columns (the same bytes as `next_item` then serde_json):
     /// false once the file is done. Only when [`FileRows::direct`].
-    pub fn write_batch(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<bool> {
+    pub(super) fn write_batch(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<bool> {
         if !self.load()? {
             return Ok(false);
         }
