@@ -330,6 +330,9 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<()> {
         (None, Some(staged)) => staged.path().to_owned(),
         (None, None) => std::env::temp_dir(),
     };
+    if in_format == Format::Parquet && out_format == Format::Ndjson {
+        return parquet_to_ndjson(&args.input, &output, &args.read.options());
+    }
     let ndjson_to_parquet = out_format == Format::Parquet && in_format == Format::Ndjson;
     let (items, total, raw_lines) = if ndjson_to_parquet {
         let lines = open_lines(&args.input)?.lines().enumerate().map(|(n, l)| {
@@ -436,6 +439,30 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<()> {
         "{count} item{}: {} → {}",
         if count == 1 { "" } else { "s" },
         args.input.display(),
+        output.display()
+    ));
+    Ok(())
+}
+
+/// Parquet → NDJSON, written straight from the Arrow columns (the same
+/// bytes as the item-by-item path), atomically or to standard output.
+fn parquet_to_ndjson(input: &Path, output: &Path, options: &ReadOptions) -> Result<()> {
+    // A Parquet reader seeks: standard input is spooled to a temp file first.
+    let spooled = crate::output::InputFile::open(input)?;
+    let mut reader = Reader::open_with(spooled.path(), options).map_err(read_error)?;
+    let total = reader.num_rows();
+    let bar = bar(crate::logging::quiet() || total < 10_000, Some(total));
+    bar.set_message("reading");
+    let mut out = crate::output::Destination::open(output, "OUTPUT")?;
+    let count = reader
+        .write_ndjson_with(&mut out, &mut |n| bar.set_position(n))
+        .map_err(read_error)?;
+    out.finish()?;
+    bar.finish_and_clear();
+    crate::logging::note(format_args!(
+        "{count} item{}: {} → {}",
+        if count == 1 { "" } else { "s" },
+        input.display(),
         output.display()
     ));
     Ok(())

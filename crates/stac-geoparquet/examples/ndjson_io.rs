@@ -89,13 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             writer.finish()?
         }
         "read" => {
-            let mut out = BufWriter::with_capacity(1 << 20, File::create(&args[2])?);
-            let mut n = 0u64;
-            for item in Reader::open(&args[1])? {
-                serde_json::to_writer(&mut out, &item?)?;
-                out.write_all(b"\n")?;
-                n += 1;
-            }
+            // Straight from the Arrow columns (no `Value` built).
+            let mut out = File::create(&args[2])?;
+            let n = Reader::open(&args[1])?.write_ndjson(&mut out)?;
             out.flush()?;
             n
         }

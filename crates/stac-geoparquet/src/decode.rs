@@ -50,6 +50,9 @@ use crate::metadata::FileHints;
 use crate::schema::Path;
 use crate::timestamps::{self, DEFAULT_FORMAT};
 
+mod ndjson;
+pub(crate) use ndjson::Extra;
+
 /// How to read one spec-layout file.
 #[derive(Debug, Default)]
 pub(crate) struct Decoder {
@@ -637,13 +640,19 @@ struct Slot {
     label: Option<String>,
     /// What a present member costs besides its value's contents.
     cost: u64,
+    /// The key as JSON text followed by `:` (for the NDJSON writer).
+    json_key: Vec<u8>,
     node: Node,
 }
 
 impl Slot {
     fn new(key: String, explicit: bool, column: Option<String>, node: Node) -> Self {
+        let mut json_key = Vec::with_capacity(key.len() + 3);
+        ndjson::write_str(&mut json_key, &key);
+        json_key.push(b':');
         Self {
             cost: ENTRY_BYTES + key.len() as u64 + VALUE_BYTES,
+            json_key,
             label: Some(column.clone().unwrap_or_else(|| key.clone())),
             key,
             explicit,

@@ -10,6 +10,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::decode::Extra;
 use crate::layout::RESERVED;
 use crate::metadata::FileHints;
 
@@ -43,6 +44,24 @@ impl NullRows {
             })
             .collect();
         Self { columns }
+    }
+
+    /// The explicit nulls of file row `row`, as keys the NDJSON writer
+    /// adds where absent (in the order [`NullRows::restore`] adds them).
+    pub(crate) fn extras<'a>(&'a self, row: u64, out: &mut Vec<Extra<'a>>) {
+        for (key, root, runs) in &self.columns {
+            let i = runs.partition_point(|(first, _)| *first <= row);
+            if i > 0 && {
+                let (first, count) = runs[i - 1];
+                row < first.saturating_add(count)
+            } {
+                out.push(Extra {
+                    key,
+                    root: *root,
+                    value: None,
+                });
+            }
+        }
     }
 
     /// Put back the explicit nulls of file row `row` into its item.

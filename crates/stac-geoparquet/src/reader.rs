@@ -29,6 +29,64 @@ const BATCH_ROWS: usize = 1024;
 /// items are still in the CPU cache when the caller uses them).
 const BLOCK_ROWS: usize = 16;
 
+/// Record batches each NDJSON worker may be given ahead of the output.
+const AHEAD: usize = 2;
+
+/// Threads writing NDJSON: one per core.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// A compiled record batch to write as NDJSON: its first row in the file,
+/// and the first of its rows left to write.
+struct Batch {
+    rows: Rows,
+    first: u64,
+    from: usize,
+}
+
+/// A batch written as NDJSON: the bytes, the end of each row's line, what
+/// each row would take as a `Value` (for the row-group budget), and the
+/// error that stopped it (after the rows written).
+struct Written {
+    first: u64,
+    from: usize,
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    costs: Vec<u64>,
+    error: Option<RowError>,
+}
+
+impl Batch {
+    fn write(mut self, nulls: &NullRows, options: &ReadOptions) -> Written {
+        let n = self.rows.len() - self.from;
+        let mut w = Written {
+            first: self.first,
+            from: self.from,
+            bytes: Vec::new(),
+            ends: Vec::with_capacity(n),
+            costs: Vec::with_capacity(n),
+            error: None,
+        };
+        let mut extras = Vec::new();
+        for row in self.from..self.rows.len() {
+            extras.clear();
+            nulls.extras(self.first + row as u64, &mut extras);
+            match self.rows.write_item(row, &extras, &mut w.bytes, options) {
+                Ok(cost) => {
+                    w.ends.push(w.bytes.len());
+                    w.costs.push(cost);
+                }
+                Err(e) => {
+                    w.error = Some(e);
+                    break;
+                }
+            }
+        }
+        w
+    }
+}
+
 /// A streaming reader: an iterator of items (or, with
 /// [`Reader::into_batches`], of Arrow record batches), one batch in memory
 /// at a time.
@@ -354,6 +412,192 @@ impl Source {
         }
     }
 
+    /// [`Reader::write_ndjson`]: the calling thread reads the record
+    /// batches and writes the output in order; `threads` workers turn
+    /// batches into NDJSON bytes, at most [`AHEAD`] batches per worker
+    /// ahead of the output. The row-group budgets are applied in file
+    /// order on the calling thread, as the iterator applies them.
+    fn write_ndjson(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        progress: &mut dyn FnMut(u64),
+        threads: usize,
+    ) -> Result<u64> {
+        use std::collections::BTreeMap;
+        use std::sync::{Mutex, mpsc};
+        let io = |e: std::io::Error| GeoParquetError::io("<output>", e);
+        let mut n = 0u64;
+        {
+            // Items the iterator already decoded come first.
+            let mut buf = Vec::new();
+            for item in self.pending.drain(..) {
+                serde_json::to_writer(&mut buf, &item).map_err(|e| io(e.into()))?;
+                buf.push(b'\n');
+                n += 1;
+            }
+            out.write_all(&buf).map_err(io)?;
+        }
+        let threads = threads.max(1);
+        let window = threads * AHEAD;
+        let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Batch)>(threads);
+        let work_rx = Mutex::new(work_rx);
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Written)>();
+        let nulls = self.nulls.clone();
+        let options = self.decoder.options().clone();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let done_tx = done_tx.clone();
+                let (work_rx, nulls, options) = (&work_rx, &nulls, &options);
+                scope.spawn(move || {
+                    loop {
+                        let job = work_rx
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .recv();
+                        let Ok((seq, batch)) = job else { return };
+                        let (first, from) = (batch.first, batch.from);
+                        // A panic must not leave the output waiting for this batch.
+                        let w = crate::guard::guarded(|| batch.write(nulls, options))
+                            .unwrap_or_else(|reason| Written {
+                                first,
+                                from,
+                                bytes: Vec::new(),
+                                ends: Vec::new(),
+                                costs: Vec::new(),
+                                error: Some(RowError {
+                                    row: from,
+                                    column: String::new(),
+                                    id: None,
+                                    reason,
+                                    option: None,
+                                }),
+                            });
+                        if done_tx.send((seq, w)).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut work_tx = Some(work_tx);
+            let mut sent = 0usize;
+            let mut written = 0usize;
+            let mut ready: BTreeMap<usize, Written> = BTreeMap::new();
+            // The end of the batches: Ok at the end of the file, or the
+            // error reading the next batch (after the batches sent).
+            let mut end: Option<Result<()>> = None;
+            let mut failed = None;
+            loop {
+                // Write what is finished, in order; nothing after an error.
+                while let Some(w) = ready.remove(&written) {
+                    written += 1;
+                    if let Err(e) = self.apply(w, out, &mut n) {
+                        failed = Some(e);
+                        break;
+                    }
+                    progress(n);
+                }
+                if failed.is_some() {
+                    break;
+                }
+                let feed = end.is_none() && sent < written + window;
+                if feed {
+                    match self.next_batch_whole() {
+                        Ok(Some(batch)) => {
+                            if let Some(tx) = &work_tx {
+                                if tx.send((sent, batch)).is_err() {
+                                    end = Some(Ok(()));
+                                }
+                            }
+                            sent += 1;
+                            continue;
+                        }
+                        Ok(None) => end = Some(Ok(())),
+                        Err(e) => end = Some(Err(e)),
+                    }
+                    continue;
+                }
+                if written == sent {
+                    break;
+                }
+                // Wait for the next result.
+                match done_rx.recv() {
+                    Ok((seq, w)) => {
+                        ready.insert(seq, w);
+                    }
+                    Err(_) => {
+                        failed = Some(GeoParquetError::Parquet {
+                            path: self.path.clone(),
+                            message: "the NDJSON writer threads stopped".into(),
+                        });
+                        break;
+                    }
+                }
+            }
+            // Stop the workers (they end when the queue is closed).
+            work_tx.take();
+            match failed {
+                Some(e) => Err(e),
+                None => end.unwrap_or(Ok(())).map(|()| n),
+            }
+        })
+    }
+
+    /// The rest of the current record batch, or the next one, to write
+    /// whole: `None` at the end. An error kept from an earlier call is
+    /// returned.
+    fn next_batch_whole(&mut self) -> Result<Option<Batch>> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        match self.ready() {
+            None => Ok(None),
+            Some(Err(e)) => Err(e),
+            Some(Ok(())) => {
+                Ok(self
+                    .rows
+                    .take()
+                    .map(|(rows, first, from)| Batch { rows, first, from }))
+            }
+        }
+    }
+
+    /// Write one batch's NDJSON, applying the row-group budgets in order;
+    /// an error after the rows before it were written.
+    fn apply(&mut self, w: Written, out: &mut dyn std::io::Write, n: &mut u64) -> Result<()> {
+        let io = |e: std::io::Error| GeoParquetError::io("<output>", e);
+        let mut error = None;
+        let mut keep = w.ends.len();
+        for (k, cost) in w.costs.iter().enumerate() {
+            let at = w.first + (w.from + k) as u64;
+            while self.groups.get(self.group).is_some_and(|g| at >= g.end) {
+                self.group += 1;
+                self.group_used = 0;
+            }
+            self.group_used = self.group_used.saturating_add(*cost);
+            if let Some(g) = self.groups.get(self.group) {
+                if self.group_used > g.budget {
+                    // Nothing past the budget is handed out.
+                    keep = k;
+                    error = Some(g.limit_error(&self.path, self.group, "decodes to"));
+                    break;
+                }
+            }
+        }
+        let end = if keep == 0 { 0 } else { w.ends[keep - 1] };
+        out.write_all(&w.bytes[..end]).map_err(io)?;
+        *n += keep as u64;
+        if let Some(e) = error {
+            self.done = true;
+            return Err(e);
+        }
+        if let Some(e) = w.error {
+            self.done = true;
+            return Err(row_error(&self.path, w.first, e));
+        }
+        Ok(())
+    }
+
     /// The next item.
     fn next_item(&mut self) -> Option<Result<Value>> {
         loop {
@@ -639,6 +883,40 @@ impl Reader {
             }
             Some(next)
         })
+    }
+
+    /// Write every remaining item as NDJSON, one line each, straight from
+    /// the Arrow columns (no [`Value`] built): the same bytes as
+    /// `serde_json::to_writer` of each item the iterator gives, each
+    /// followed by `\n`, with the same limits. Returns the number of items
+    /// written; an error ends the reader after the items before the bad
+    /// row were written.
+    ///
+    /// ```
+    /// # use serde_json::json;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("items.parquet");
+    /// # let items: Vec<_> = (0..3).map(|i| json!({"id": format!("a{i}"), "geometry": null, "properties": {}})).collect();
+    /// # stac_geoparquet::to_geoparquet(&items, &path, &Default::default())?;
+    /// let mut out = Vec::new();
+    /// let n = stac_geoparquet::Reader::open(&path)?.write_ndjson(&mut out)?;
+    /// assert_eq!(n, 3);
+    /// assert!(out.starts_with(br#"{"id":"a0","geometry":null,"properties":{}}"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_ndjson(&mut self, out: &mut dyn std::io::Write) -> Result<u64> {
+        self.source
+            .write_ndjson(out, &mut |_| {}, default_threads())
+    }
+
+    /// [`Reader::write_ndjson`], calling `progress` with the number of
+    /// items written so far after each record batch.
+    pub fn write_ndjson_with(
+        &mut self,
+        out: &mut dyn std::io::Write,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64> {
+        self.source.write_ndjson(out, progress, default_threads())
     }
 
     /// Items of the next record batch (the rest of the current one when

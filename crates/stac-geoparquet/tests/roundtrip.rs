@@ -340,3 +340,97 @@ fn nulls_alternating_with_absences_on_every_row_fall_back_to_json_text() {
         &arrow_schema::DataType::Utf8
     );
 }
+
+/// `Reader::write_ndjson` (straight from the Arrow columns) writes the
+/// bytes serde_json writes for the iterator's items, for every fixture in
+/// its own file and all in one, both layouts, the explicit-null items in
+/// Hilbert order, and the files other tools wrote; after the iterator
+/// took some items, it writes the rest.
+#[test]
+fn reader_ndjson_from_columns_equals_the_value_path() {
+    use stac_geoparquet::SortOrder;
+    fn value_path(path: &std::path::Path) -> Vec<u8> {
+        let mut out = Vec::new();
+        for item in Reader::open(path).unwrap() {
+            serde_json::to_writer(&mut out, &item.unwrap()).unwrap();
+            out.push(b'\n');
+        }
+        out
+    }
+    fn check(path: &std::path::Path, what: &str) {
+        let expected = value_path(path);
+        let mut direct = Vec::new();
+        let n = Reader::open(path)
+            .unwrap()
+            .write_ndjson(&mut direct)
+            .unwrap();
+        assert_eq!(n as usize, expected.iter().filter(|b| **b == b'\n').count());
+        assert!(n > 0, "{what}");
+        assert!(direct == expected, "{what}: direct NDJSON differs");
+        // Three items through the iterator, then the rest written.
+        let mut reader = Reader::open(path).unwrap();
+        let mut mixed = Vec::new();
+        for item in reader.by_ref().take(3) {
+            serde_json::to_writer(&mut mixed, &item.unwrap()).unwrap();
+            mixed.push(b'\n');
+        }
+        reader.write_ndjson(&mut mixed).unwrap();
+        assert!(
+            mixed == expected,
+            "{what}: iterator then write_ndjson differs"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut sets = fixtures();
+    let all: Vec<Value> = sets.iter().flat_map(|(_, i)| i.clone()).collect();
+    sets.push(("all".into(), all));
+    sets.push(("nulls".into(), nulls_and_absences()));
+    for (name, items) in &sets {
+        for (layout, sort) in [
+            (Layout::Spec, SortOrder::None),
+            (Layout::Blob, SortOrder::None),
+            (Layout::Spec, SortOrder::Hilbert),
+        ] {
+            let path = dir.path().join("f.parquet");
+            let options = WriteOptions::default()
+                .with_layout(layout)
+                .with_sort(sort)
+                .with_row_group_size(40);
+            to_geoparquet(items, &path, &options).unwrap();
+            check(&path, &format!("{name} {layout:?} {sort:?}"));
+        }
+    }
+    let shared = stac_fixtures::stac_items_dir();
+    for f in [
+        shared.join("rustac-100-landsat-items.parquet"),
+        shared.join("rustac-100-sentinel-2-items.parquet"),
+        shared.join("pc-naip.parquet"),
+        stac_fixtures::shared_file("reference/pyramids-outputs/catalog.parquet"),
+    ] {
+        check(&f, &f.display().to_string());
+    }
+}
+
+/// A row past the per-item memory limit ends `write_ndjson` with the
+/// iterator's typed error, after the rows before it were written.
+#[test]
+fn reader_ndjson_from_columns_refuses_what_the_iterator_refuses() {
+    let mut items = nulls_and_absences();
+    items[250]["properties"]["title"] = Value::from("x".repeat(100_000));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.parquet");
+    to_geoparquet(&items, &path, &WriteOptions::default()).unwrap();
+    let read = stac_geoparquet::ReadOptions::default().with_max_value_bytes(50_000);
+    let by_value = Reader::open_with(&path, &read)
+        .unwrap()
+        .find_map(Result::err)
+        .unwrap();
+    let mut out = Vec::new();
+    let direct = Reader::open_with(&path, &read)
+        .unwrap()
+        .write_ndjson(&mut out)
+        .unwrap_err();
+    assert_eq!(direct.to_string(), by_value.to_string());
+    assert!(direct.to_string().contains("row 250"), "{direct}");
+    assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 250);
+}

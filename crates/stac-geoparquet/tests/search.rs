@@ -361,3 +361,189 @@ fn ndjson_written_on_several_threads_equals_the_iterator() {
         }
     }
 }
+
+/// The NDJSON a search writes through the `Value` path (the iterator, then
+/// serde_json) and straight from the Arrow columns (`write_ndjson`,
+/// unsorted, no `fields`): (value path, direct path on 2 threads).
+fn both_paths(src: &Path, read: &stac_geoparquet::ReadOptions) -> (Vec<u8>, Vec<u8>) {
+    use stac_geoparquet::search::{SearchOptions, search_with};
+    let options = SearchOptions::default()
+        .with_threads(2)
+        .with_read_options(read.clone());
+    let params = SearchParams::new();
+    let mut expected = Vec::new();
+    for item in search_with(src, &params, &options).unwrap() {
+        serde_json::to_writer(&mut expected, &item.unwrap()).unwrap();
+        expected.push(b'\n');
+    }
+    let mut direct = Vec::new();
+    search_with(src, &params, &options)
+        .unwrap()
+        .write_ndjson(&mut direct)
+        .unwrap();
+    (expected, direct)
+}
+
+fn assert_same_ndjson(src: &Path, what: &str) {
+    let (expected, direct) = both_paths(src, &Default::default());
+    assert!(!expected.is_empty(), "{what}: no items");
+    if direct != expected {
+        let e = String::from_utf8_lossy(&expected);
+        let d = String::from_utf8_lossy(&direct);
+        let (a, b) = e
+            .lines()
+            .zip(d.lines())
+            .find(|(a, b)| a != b)
+            .unwrap_or_default();
+        panic!(
+            "{what}: direct NDJSON differs ({} vs {} lines)\nvalue:  {a}\ndirect: {b}",
+            e.lines().count(),
+            d.lines().count()
+        );
+    }
+}
+
+/// Items whose strings need escaping, explicit nulls and absences at every
+/// level, mixed integers and floats, nested lists of objects.
+fn awkward_items() -> Vec<Value> {
+    (0..300)
+        .map(|i| {
+            let x = ((i * 37) % 100) as f64 + 0.125;
+            let mut item = json!({"type": "Feature", "stac_version": "1.1.0",
+                "id": format!("i\"{i:03}\\/\u{7}\té\u{1F600}"),
+                "bbox": [x, 1.0, x + 1.0, 2.0],
+                "geometry": {"type": "Polygon", "coordinates": [[[x, 1.0], [x + 1.0, 1.0], [x + 1.0, 2.0], [x, 1.0]]]},
+                "properties": {"datetime": format!("2023-{:02}-{:02}T00:00:00.{:06}Z", 1 + (i * 7) % 12, 1 + i % 28, i * 1001),
+                    "title": format!("line\nbreak \u{1} {i} </script>"),
+                    "gsd": if i % 2 == 0 { json!(10) } else { json!(10.5) },
+                    "big": i64::MAX - i as i64,
+                    "tiny": 1e-300 * i as f64,
+                    "flags": [true, false, null],
+                    "nested": {"a": [{"b": i, "c": null}, {"b": null}], "d": if i % 3 == 0 { json!(null) } else { json!("x") }}},
+                "assets": {"B04": {"href": format!("s3://b/{i}/B04 \"q\".tif"), "roles": ["data"], "raster:bands": [{"nodata": 0, "scale": 0.0001 * i as f64}]}},
+                "links": [{"rel": "self", "href": format!("https://x/{i}?a=1&b=\u{0}")}]});
+            let obj = item.as_object_mut().unwrap();
+            match i % 3 {
+                0 => obj["properties"]["platform"] = Value::Null,
+                1 => {}
+                _ => obj["properties"]["platform"] = "s2a".into(),
+            }
+            match i % 5 {
+                0 => {
+                    obj.insert("collection".into(), Value::Null);
+                }
+                1 => {}
+                _ => {
+                    obj.insert("collection".into(), "c".into());
+                }
+            }
+            match i % 7 {
+                0 => {
+                    obj.insert("geometry".into(), Value::Null);
+                }
+                1 => {
+                    obj.remove("geometry");
+                    obj.remove("bbox");
+                }
+                _ => {}
+            }
+            if i % 2 == 0 {
+                let g = json!({"type": "Polygon", "coordinates": [[[500000.5, 4000000.5], [510000.5, 4000000.5], [510000.5, 4010000.5], [500000.5, 4000000.5]]]});
+                obj["properties"]["proj:geometry"] = g.clone();
+                obj["assets"]["B04"]["proj:geometry"] = g;
+            }
+            if i % 11 == 0 {
+                obj.insert("extra_top".into(), json!({"k": [1, 2.5, "z"]}));
+            }
+            item
+        })
+        .collect()
+}
+
+/// The NDJSON written straight from the Arrow columns is byte-identical to
+/// the `Value` path's, for every shared fixture (one file each, and all in
+/// one file), both layouts, the awkward generated items in file and
+/// Hilbert order, the files other tools wrote, and a hive folder of a
+/// foreign file (fields from the folder names).
+#[test]
+fn ndjson_from_columns_equals_the_value_path_for_every_fixture() {
+    use stac_geoparquet::SortOrder;
+    let dir = tempfile::tempdir().unwrap();
+    let mut sets: Vec<(String, Vec<Value>)> = stac_fixtures::stac_item_files()
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|p| {
+            let items = stac_meta::parse_items(&std::fs::read_to_string(&p).ok()?).ok()?;
+            Some((p.file_name()?.to_string_lossy().into_owned(), items))
+        })
+        .collect();
+    assert!(sets.len() >= 20, "fixtures missing");
+    let all: Vec<Value> = sets.iter().flat_map(|(_, i)| i.clone()).collect();
+    sets.push(("all fixtures".into(), all));
+    sets.push(("awkward".into(), awkward_items()));
+    for (name, items) in &sets {
+        for (layout, sort) in [
+            (Layout::Spec, SortOrder::None),
+            (Layout::Blob, SortOrder::None),
+            (Layout::Spec, SortOrder::Hilbert),
+        ] {
+            let path = dir.path().join("f.parquet");
+            let options = WriteOptions::default()
+                .with_layout(layout)
+                .with_sort(sort)
+                .with_row_group_size(100)
+                .with_page_rows(50);
+            if stac_geoparquet::to_geoparquet(items, &path, &options).is_err() {
+                continue; // items the writer refuses (documented exceptions)
+            }
+            assert_same_ndjson(&path, &format!("{name} {layout:?} {sort:?}"));
+        }
+    }
+    let shared = stac_fixtures::stac_items_dir();
+    let foreign = [
+        shared.join("rustac-100-landsat-items.parquet"),
+        shared.join("rustac-100-sentinel-2-items.parquet"),
+        shared.join("pc-naip.parquet"),
+        stac_fixtures::shared_file("reference/pyramids-outputs/catalog.parquet"),
+    ];
+    for f in &foreign {
+        assert_same_ndjson(f, &f.display().to_string());
+    }
+    let hive = dir.path().join("hive");
+    let part = hive.join("year=2023").join("region=a \"b\"");
+    std::fs::create_dir_all(&part).unwrap();
+    std::fs::copy(&foreign[0], part.join("part-0.parquet")).unwrap();
+    assert_same_ndjson(&hive, "hive folder of a rustac file");
+}
+
+/// A row past the per-item memory limit is refused by both paths, with
+/// the same typed error naming the file and row.
+#[test]
+fn ndjson_from_columns_refuses_what_the_value_path_refuses() {
+    use stac_geoparquet::search::{SearchOptions, search_with};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.parquet");
+    let mut items = items();
+    items[1500]["properties"]["title"] = json!("x".repeat(100_000));
+    stac_geoparquet::to_geoparquet(&items, &path, &WriteOptions::default()).unwrap();
+    let read = stac_geoparquet::ReadOptions::default().with_max_value_bytes(50_000);
+    let options = SearchOptions::default()
+        .with_threads(2)
+        .with_read_options(read);
+    // Every row before the bad one comes out of the iterator (none skipped).
+    let before = search_with(&path, &SearchParams::new(), &options)
+        .unwrap()
+        .take_while(Result::is_ok)
+        .count();
+    assert_eq!(before, 1500);
+    let by_value = search_with(&path, &SearchParams::new(), &options)
+        .unwrap()
+        .find_map(Result::err)
+        .unwrap();
+    let direct = search_with(&path, &SearchParams::new(), &options)
+        .unwrap()
+        .write_ndjson(&mut Vec::new())
+        .unwrap_err();
+    assert_eq!(direct.to_string(), by_value.to_string());
+    assert!(direct.to_string().contains("row 1500"), "{direct}");
+}

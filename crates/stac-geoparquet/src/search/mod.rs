@@ -260,8 +260,11 @@ impl Search {
     }
 
     /// Write every (remaining) item as NDJSON, one per line, in the order
-    /// the iterator gives them: items are decoded and serialised on
-    /// [`SearchOptions::threads`] threads when the search is not sorted.
+    /// the iterator gives them: when the search is not sorted, items are
+    /// written on [`SearchOptions::threads`] threads, straight from the
+    /// Arrow columns (no `Value` built) unless `fields` is given or a
+    /// filter must run on decoded items; the bytes are the same as
+    /// serde_json's for the iterator's items.
     /// Returns the number of items written; [`Search::stats`] is complete
     /// afterwards.
     ///
@@ -280,7 +283,9 @@ impl Search {
     pub fn write_ndjson(&mut self, out: &mut dyn std::io::Write) -> Result<u64> {
         let io = |e: std::io::Error| GeoParquetError::io("<output>", e);
         let mut n = 0u64;
-        if self.order.is_some() || self.threads <= 1 || self.current.is_some() {
+        // Unsorted searches go through the part writer even on one thread:
+        // it writes straight from the Arrow columns.
+        if self.order.is_some() || self.current.is_some() {
             for item in self.by_ref() {
                 serde_json::to_writer(&mut *out, &item?).map_err(|e| io(e.into()))?;
                 out.write_all(b"\n").map_err(io)?;

@@ -57,6 +57,11 @@ impl Work<'_> {
         )?;
         let mut bytes = Vec::new();
         let mut ends = Vec::new();
+        if self.fields.is_none() && rows.direct() {
+            // Straight from the Arrow columns: no `Value` built.
+            while rows.write_batch(&mut bytes, &mut ends)? {}
+            return Ok((bytes, ends, rows.decoded));
+        }
         while let Some(r) = rows.next_item() {
             let (_, item) = r?;
             let item: Value = match self.fields {

@@ -32,7 +32,7 @@ use super::expr::{Expr, Operand, Prop, SpatialOp};
 use super::fields;
 use super::prune::{self, Part, Pruned};
 use super::sources::SourceFile;
-use crate::decode::{Decoder, Rows};
+use crate::decode::{Decoder, Extra, Rows};
 use crate::error::{GeoParquetError, Result};
 use crate::guard::guarded;
 use crate::layout::RESERVED;
@@ -128,8 +128,19 @@ impl OpenFile {
     /// What the statistics allow to skip.
     pub(super) fn prune(&self, expr: &Expr) -> Pruned {
         if !self.map.spec {
+            // Nothing to prune with, but every row group is kept whole (the
+            // parallel writer cuts its parts from `kept`).
+            let groups = self.meta.metadata().row_groups();
             return Pruned {
-                row_groups: (0..self.num_row_groups()).collect(),
+                row_groups: (0..groups.len()).collect(),
+                kept: groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| {
+                        let rows = usize::try_from(g.num_rows()).unwrap_or(0);
+                        (i, rows, std::iter::once(0..rows).collect())
+                    })
+                    .collect(),
                 ..Pruned::default()
             };
         }
@@ -591,6 +602,12 @@ impl FileRows {
             let mut items = Vec::with_capacity(end - *next);
             let first = *next;
             let result = rows.items(first..end, &mut items, &self.read);
+            // `items` may stop early (a block past the memory budget): the
+            // rows it did not decode come in the next round, never skipped.
+            let end = match &result {
+                Ok(done) => first + done.rows,
+                Err(_) => end,
+            };
             *next = end;
             self.decoded += items.len() as u64;
             let numbers = numbers[first..end].to_vec();
@@ -624,10 +641,54 @@ impl FileRows {
                 // The items before the bad row come first, then the error.
                 self.inner = None;
                 self.rows = None;
-                let row = numbers.get(e.row).copied().unwrap_or(0);
+                // `numbers` holds the rows of this block only.
+                let row = numbers.get(e.row.wrapping_sub(first)).copied().unwrap_or(0);
                 self.error.get_or_insert(row_error_at(&self.path, row, e));
             }
         }
+    }
+
+    /// Whether [`FileRows::write_batch`] may write this file's items
+    /// (no filter left to run on the decoded items).
+    pub(super) fn direct(&self) -> bool {
+        self.residual.is_empty()
+    }
+
+    /// Write the items of the next record batch as NDJSON lines into
+    /// `out`, pushing the end of each line to `ends`, straight from the
+    /// Arrow columns (the same bytes as `next_item` then serde_json):
+    /// false once the file is done. Only when [`FileRows::direct`].
+    pub(super) fn write_batch(&mut self, out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Result<bool> {
+        if !self.load()? {
+            return Ok(false);
+        }
+        let (rows, numbers, next) = self.rows.as_mut().expect("loaded");
+        let mut extras = Vec::new();
+        let partition: Vec<Extra<'_>> = self
+            .partition
+            .iter()
+            .map(|(k, v)| Extra {
+                key: k,
+                root: RESERVED.contains(&k.as_str()),
+                value: Some(v),
+            })
+            .collect();
+        for k in *next..rows.len() {
+            extras.clear();
+            self.nulls.extras(numbers[k], &mut extras);
+            extras.extend_from_slice(&partition);
+            if let Err(e) = rows.write_item(k, &extras, out, &self.read) {
+                self.inner = None;
+                let row = numbers.get(e.row).copied().unwrap_or(0);
+                let err = row_error_at(&self.path, row, e);
+                self.rows = None;
+                return Err(err);
+            }
+            ends.push(out.len());
+            self.decoded += 1;
+        }
+        *next = rows.len();
+        Ok(true)
     }
 
     /// Add the fields the folder names give (`collection=a/`).
