@@ -217,6 +217,9 @@ impl SpatialCoord {
     /// (`projection_x_coordinate`/`projection_y_coordinate`, or
     /// `longitude`/`latitude`) and `long_name` (`units` is in
     /// [`attrs`](Self::attrs)). Empty for a coordinate of another name.
+    /// The NetCDF writer writes only `long_name` of these: GDAL 3.12.4's
+    /// classic reader misreads strips of a file whose `y` has `axis` or
+    /// `standard_name`.
     pub fn cf_attrs(&self) -> Map<String, Value> {
         let (axis, standard, long) = match self.name.as_str() {
             "x" => ("X", "projection_x_coordinate", "x coordinate of projection"),

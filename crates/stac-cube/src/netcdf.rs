@@ -366,7 +366,16 @@ impl NcFile {
         let y = w.array(yname, &[&yd], MdType::Raster(DataType::Float64), &[])?;
         let x = w.array(xname, &[&xd], MdType::Raster(DataType::Float64), &[])?;
         for (arr, coord) in [(&y, &layout.y), (&x, &layout.x)] {
-            for (k, v) in coord.attrs().into_iter().chain(coord.cf_attrs()) {
+            // Of the CF axis attributes only `long_name`: with `axis` or
+            // `standard_name` on `y`, GDAL 3.12.4's classic netCDF reader returns
+            // rows shifted and zeros for a north-up file written in strips (3.6 and
+            // xarray read it right); `cargo xtask gdal-3.12` runs the test that
+            // showed it (docs/reliability.md).
+            let cf = coord
+                .cf_attrs()
+                .into_iter()
+                .filter(|(k, _)| k == "long_name");
+            for (k, v) in coord.attrs().into_iter().chain(cf) {
                 if let Some(a) = attr(&v) {
                     w.array_attribute(arr, &k, &a)?;
                 }

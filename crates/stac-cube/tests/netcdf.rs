@@ -175,16 +175,14 @@ fn strips_equal_the_whole_cube_through_gdal_classic_and_multidimensional() {
     let xs = x.read_as::<f64>(vec![0], vec![cols]).unwrap();
     assert_eq!((xs[0], xs[1]), (TL.0 + 5.0, TL.0 + 15.0));
     let y = root.open_md_array("y", CslStringList::new()).unwrap();
-    // CF axis attributes, as rioxarray writes them.
-    for (arr, axis, standard) in [
-        (&x, "X", "projection_x_coordinate"),
-        (&y, "Y", "projection_y_coordinate"),
-    ] {
+    // Of the CF axis attributes only `long_name`: with `axis` or
+    // `standard_name`, GDAL 3.12.4's classic reader misreads the strips
+    // (this test, run against 3.12 by `cargo xtask gdal-3.12`, fails then).
+    for arr in [&x, &y] {
         let a = |k: &str| arr.attribute(k).unwrap().read_as_string();
-        assert_eq!(a("axis"), axis);
-        assert_eq!(a("standard_name"), standard);
         assert_eq!(a("units"), "metre");
         assert!(a("long_name").contains("coordinate of projection"));
+        assert!(arr.attribute("axis").is_err() && arr.attribute("standard_name").is_err());
     }
     assert_eq!(
         y.read_as::<f64>(vec![0], vec![1]).unwrap(),
