@@ -2,7 +2,7 @@
 //! [`CubePlan`], in the layout of [`CubeLayout`] (what
 //! `odc.stac.load(...).to_zarr(...)` gives): Zarr v2 with consolidated
 //! metadata and zstd chunks by default; Zarr v3 with sharding
-//! ([`ZarrFormat::V3`], metadata as zarr-python 3 writes it: [`v3`]) as
+//! ([`ZarrFormat::V3`], metadata as zarr-python 3 writes it: `v3.rs`) as
 //! an option. Codecs: zstd, LZ4, blosc (a c-blosc1 frame written in Rust,
 //! [`blosc`]) or none ([`Codec`]).
 //!
