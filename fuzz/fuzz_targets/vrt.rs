@@ -18,7 +18,6 @@
 //! message.
 #![no_main]
 
-
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Value, json};
 use stac_meta::HrefPolicy;
