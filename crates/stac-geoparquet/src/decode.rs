@@ -914,16 +914,7 @@ impl Node {
                 if !valid(nulls.as_ref(), row) {
                     return Ok(None);
                 }
-                let v = values[row];
-                let micros = match unit {
-                    Unit::Seconds => v.checked_mul(1_000_000),
-                    Unit::Millis => v.checked_mul(1000),
-                    Unit::Micros => Some(v),
-                    Unit::Nanos => Some(v.div_euclid(1000)),
-                };
-                let text = micros
-                    .and_then(|m| timestamps::render(m, *fmt))
-                    .ok_or_else(|| format!("timestamp {} out of range", micros.unwrap_or(v)))?;
+                let text = timestamp_text(values[row], *unit, *fmt)?;
                 ctx.spend(string_bytes(text.len()))?;
                 Some(Value::String(text))
             }
@@ -1012,11 +1003,27 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+#[derive(Clone, Copy)]
 enum Unit {
     Seconds,
     Millis,
     Micros,
     Nanos,
+}
+
+/// A timestamp column's value as the item's text (microseconds, rendered in
+/// the column's recorded format), or why it cannot be: the one rendering of
+/// both the `Value` and the NDJSON paths.
+fn timestamp_text(v: i64, unit: Unit, fmt: u32) -> Result<String, String> {
+    let micros = match unit {
+        Unit::Seconds => v.checked_mul(1_000_000),
+        Unit::Millis => v.checked_mul(1000),
+        Unit::Micros => Some(v),
+        Unit::Nanos => Some(v.div_euclid(1000)),
+    };
+    micros
+        .and_then(|m| timestamps::render(m, fmt))
+        .ok_or_else(|| format!("timestamp {} out of range", micros.unwrap_or(v)))
 }
 
 struct List {

@@ -168,8 +168,12 @@ pub(crate) fn to_bytes(v: &Value) -> Vec<u8> {
 /// for a float attribute. (`.zarray`'s `fill_value` keeps the quoted
 /// strings the Zarr v2 spec asks for.)
 pub(crate) fn attrs_to_bytes(v: &Value) -> Vec<u8> {
-    let text = String::from_utf8(to_bytes(v)).unwrap_or_default();
-    let mut text = text;
+    bare_nonfinite_nodata(String::from_utf8(to_bytes(v)).unwrap_or_default())
+}
+
+/// A non-finite `nodata` attribute as the bare `NaN`/`Infinity` tokens
+/// Python's `json` writes (serde_json can only write them as strings).
+pub(crate) fn bare_nonfinite_nodata(mut text: String) -> Vec<u8> {
     for token in ["NaN", "Infinity", "-Infinity"] {
         text = text.replace(
             &format!("\"nodata\": \"{token}\""),

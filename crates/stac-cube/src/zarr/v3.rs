@@ -327,14 +327,7 @@ pub(crate) fn root(arrays: &[Array], attrs: &Map<String, Value>) -> Value {
 /// tokens Python's `json` writes (`fill_value` keeps the quoted strings
 /// the v3 spec asks for).
 pub(crate) fn to_bytes(v: &Value) -> Vec<u8> {
-    let mut text = serde_json::to_string_pretty(v).unwrap_or_default();
-    for token in ["NaN", "Infinity", "-Infinity"] {
-        text = text.replace(
-            &format!("\"nodata\": \"{token}\""),
-            &format!("\"nodata\": {token}"),
-        );
-    }
-    text.into_bytes()
+    super::meta::bare_nonfinite_nodata(serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
 #[cfg(test)]

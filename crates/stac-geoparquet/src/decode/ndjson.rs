@@ -26,9 +26,10 @@ use serde_json::Value;
 use serde_json::ser::{CompactFormatter, Formatter};
 use stac_meta::budget::{ALLOC_BYTES, Budget, VALUE_BYTES};
 
-use super::{Ctx, Fail, Node, Object, RowError, Rows, RowsKind, Unit, string_bytes, valid};
+use super::{
+    Ctx, Fail, Node, Object, RowError, Rows, RowsKind, string_bytes, timestamp_text, valid,
+};
 use crate::limits::ReadOptions;
-use crate::timestamps;
 
 /// A key the `Value` path adds to an item after decoding it when absent
 /// (an explicit `null` listed in the file hints, or a field given by a
@@ -263,16 +264,7 @@ impl Node {
                 if !valid(nulls.as_ref(), row) {
                     return Ok(false);
                 }
-                let v = values[row];
-                let micros = match unit {
-                    Unit::Seconds => v.checked_mul(1_000_000),
-                    Unit::Millis => v.checked_mul(1000),
-                    Unit::Micros => Some(v),
-                    Unit::Nanos => Some(v.div_euclid(1000)),
-                };
-                let text = micros
-                    .and_then(|m| timestamps::render(m, *fmt))
-                    .ok_or_else(|| format!("timestamp {} out of range", micros.unwrap_or(v)))?;
+                let text = timestamp_text(values[row], *unit, *fmt)?;
                 ctx.spend(string_bytes(text.len()))?;
                 write_str(out, &text);
                 Ok(true)
