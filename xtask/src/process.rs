@@ -45,15 +45,38 @@ pub(crate) fn step(name: &str, mut cmd: Command) -> Result<(), String> {
         .status()
         .map_err(|e| format!("{name}: cannot start {:?}: {e}", cmd.get_program()))?;
     eprintln!(
-        "xtask:    {name}: {} in {:.1}s",
+        "xtask:    {name}: {} in {:.1}s{}",
         if status.success() { "ok" } else { "FAILED" },
-        start.elapsed().as_secs_f64()
+        start.elapsed().as_secs_f64(),
+        free_disk()
+            .map(|gb| format!(" ({gb:.1} GB free on the target disk)"))
+            .unwrap_or_default()
     );
     if status.success() {
         Ok(())
     } else {
         Err(format!("{name} failed ({status})"))
     }
+}
+
+/// Free space, in GB, on the disk that holds `target/` (from `df -Pk`), so a
+/// CI log shows when a build is about to fill the disk: the S3 and Zarr tests
+/// need a few hundred MB, and servers refuse writes on a full disk.
+fn free_disk() -> Option<f64> {
+    let out = Command::new("df")
+        .args(["-Pk", "target"])
+        .current_dir(root())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let kb: f64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024.0 / 1e9)
 }
 
 /// Run a command and capture its standard output.
