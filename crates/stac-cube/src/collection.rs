@@ -13,8 +13,9 @@ use crate::fusion::Fusion;
 use crate::grid::{GridReport, close, plan_grid};
 use crate::io_stage::IoReport;
 use crate::layout::{BandInfo, CubeLayout, GridDescription};
-use crate::load::{Landing, LoadSpec, Placement, aligned_with, load, place};
+use crate::load::{LoadSpec, load};
 use crate::options::CubeOptions;
+use crate::place::{Landing, Placement, aligned_with, place};
 use crate::sources::{
     OpenCache, Slot, Source, build_sources, cached_info, open_missing, promote, representable,
     resolve_slots,

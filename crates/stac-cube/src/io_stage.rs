@@ -41,7 +41,9 @@ use stac_raster::stage::{ByteStage, Fetched, StageStats, StagedId, stageable};
 use stac_raster::{Dataset, Pixel, RasterSource};
 use stac_signers::GdalEnv;
 
-use crate::load::{LoadSpec, Placement, Scratch, Task, direct_map};
+use crate::load::{LoadSpec, Task};
+use crate::place::{Placement, direct_map};
+use crate::read::Scratch;
 
 /// Gaps between tiles up to this many bytes are fetched with them (COG
 /// tiles are separated by 8 bytes; one request beats two round trips).

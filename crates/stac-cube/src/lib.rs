@@ -69,6 +69,8 @@ pub mod layout;
 mod load;
 mod netcdf;
 mod options;
+mod place;
+mod read;
 mod sources;
 mod spec;
 mod timeline;

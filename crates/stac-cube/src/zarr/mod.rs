@@ -585,7 +585,7 @@ fn encode_chunk(
         codec: &Codec,
         typesize: usize,
     ) -> std::io::Result<Vec<u8>> {
-        let fill = nodata.map_or_else(T::default, |v| crate::load::cast::<T>(v));
+        let fill = nodata.map_or_else(T::default, |v| crate::read::cast::<T>(v));
         with_chunk(a, b, at, chunks, fill, |raw| codec.encode(raw, typesize))
     }
     with_data!(data, a => go(a, b, at, chunks, nodata, codec, typesize))

@@ -1,0 +1,182 @@
+//! Placement, the second step of a load (plan → **place** → read → fuse):
+//! where each source lands on the cube's grid ([`place`]), and for a source
+//! on the grid's CRS and lattice, which source rows and columns feed which
+//! grid pixels ([`direct_map`]). Pure arithmetic on geotransforms: nothing
+//! here reads a pixel.
+
+use stac_raster::{CrsCache, Dataset, Resampling, TargetGrid, Window};
+
+use crate::grid::{close, near_integer};
+use crate::load::LoadSpec;
+use crate::sources::Source;
+
+/// How one source reaches the grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placement {
+    /// Its footprint misses the grid.
+    Outside,
+    /// Cannot be read (missing asset, failed open).
+    Broken,
+    /// Same CRS, north-up, nearest (or exactly aligned): pixels are mapped
+    /// by index from the source (or overview) window.
+    Direct,
+    /// Reprojected or resampled with GDAL's warper.
+    Warp,
+}
+
+/// Where a source lands: placement and grid pixel extent `[r0, r1, c0, c1)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Landing {
+    pub placement: Placement,
+    pub extent: [usize; 4],
+}
+
+/// Work out each source's placement and extent on `grid`.
+pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> Vec<Landing> {
+    let gt = grid.geotransform;
+    let (rows, cols) = (grid.rows as f64, grid.cols as f64);
+    sources
+        .iter()
+        .map(|s| {
+            let none = Landing {
+                placement: Placement::Broken,
+                extent: [0; 4],
+            };
+            let Some(g) = (if s.broken.is_none() {
+                s.grid.as_ref()
+            } else {
+                None
+            }) else {
+                return none;
+            };
+            let same_crs = same.same(&g.crs, &grid.crs);
+            let b = if same_crs {
+                Some(g.bounds())
+            } else {
+                stac_raster::transform_bounds(&g.bounds(), &g.crs, &grid.crs)
+                    .ok()
+                    .filter(|b| b.iter().all(|v| v.is_finite()))
+                    // Across the antimeridian GDAL gives west > east.
+                    .map(|b| {
+                        if b[0] > b[2] {
+                            [b[0], b[1], b[2] + 360.0, b[3]]
+                        } else {
+                            b
+                        }
+                    })
+            };
+            let extent = match b {
+                Some(b) => {
+                    let c0 = ((b[0] - gt[0]) / gt[1] + 1e-6).floor().clamp(0.0, cols);
+                    let c1 = ((b[2] - gt[0]) / gt[1] - 1e-6).ceil().clamp(0.0, cols);
+                    let r0 = ((b[3] - gt[3]) / gt[5] + 1e-6).floor().clamp(0.0, rows);
+                    let r1 = ((b[1] - gt[3]) / gt[5] - 1e-6).ceil().clamp(0.0, rows);
+                    [r0 as usize, r1 as usize, c0 as usize, c1 as usize]
+                }
+                // Footprint unknown in the grid CRS: try the whole grid.
+                None => [0, grid.rows, 0, grid.cols],
+            };
+            if extent[0] >= extent[1] || extent[2] >= extent[3] {
+                return Landing {
+                    placement: Placement::Outside,
+                    extent,
+                };
+            }
+            let aligned = same_crs && g.is_north_up() && aligned_with(g.gt, gt);
+            let placement = if same_crs
+                && g.is_north_up()
+                && (s.resampling == Resampling::Nearest || aligned)
+            {
+                Placement::Direct
+            } else {
+                Placement::Warp
+            };
+            Landing { placement, extent }
+        })
+        .collect()
+}
+
+/// Same pixel size and origin on the same lattice.
+pub(crate) fn aligned_with(src: [f64; 6], grid: [f64; 6]) -> bool {
+    close(src[1], grid[1])
+        && close(src[5], grid[5])
+        && near_integer((src[0] - grid[0]) / grid[1])
+        && near_integer((src[3] - grid[3]) / grid[5])
+}
+
+/// How a `Placement::Direct` source maps onto grid rows `[r0, r0 + rows)`:
+/// the level read (`None`: full resolution), grid column → source column
+/// and grid row → source row (both in that level's pixels), and the
+/// source window covering them. `None` when the block misses the source.
+pub(crate) struct DirectMap {
+    pub level: Option<usize>,
+    pub colmap: Vec<(usize, usize)>,
+    pub rowmap: Vec<(usize, usize)>,
+    pub window: Window,
+}
+
+/// See [`DirectMap`]; the I/O stage uses it to know the bytes a task will
+/// read, so it is the one place this arithmetic lives.
+pub(crate) fn direct_map(
+    spec: &LoadSpec<'_>,
+    src: &Source,
+    landing: Landing,
+    ds: &Dataset,
+    r0: usize,
+    rows: usize,
+) -> std::result::Result<Option<DirectMap>, String> {
+    let g = spec.grid.geotransform;
+    let sgt = ds
+        .geotransform()
+        .ok_or_else(|| "the file has no geotransform".to_string())?;
+    let (srows, scols) = (ds.rows(), ds.cols());
+    let (mut lgt, mut lrows, mut lcols, mut level) = (sgt, srows, scols, None);
+    if spec.use_overviews && g[1] > sgt[1] * (1.0 + 1e-9) {
+        for (i, (ovr, ovc)) in ds
+            .overview_shapes(src.band)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .enumerate()
+        {
+            let rx = sgt[1] * scols as f64 / ovc as f64;
+            let ry = sgt[5] * srows as f64 / ovr as f64;
+            if rx <= g[1] * (1.0 + 1e-6) && ry.abs() <= g[5].abs() * (1.0 + 1e-6) {
+                lgt = [sgt[0], rx, 0.0, sgt[3], 0.0, ry];
+                (lrows, lcols, level) = (ovr, ovc, Some(i));
+            }
+        }
+    }
+    let colmap: Vec<(usize, usize)> = (landing.extent[2]..landing.extent[3])
+        .filter_map(|c| {
+            let x = g[0] + (c as f64 + 0.5) * g[1];
+            let f = ((x - lgt[0]) / lgt[1]).floor();
+            (f >= 0.0 && f < lcols as f64).then_some((c, f as usize))
+        })
+        .collect();
+    let rowmap: Vec<(usize, usize)> = (r0.max(landing.extent[0])
+        ..(r0 + rows).min(landing.extent[1]))
+        .filter_map(|r| {
+            let y = g[3] + (r as f64 + 0.5) * g[5];
+            let f = ((y - lgt[3]) / lgt[5]).floor();
+            (f >= 0.0 && f < lrows as f64).then_some((r, f as usize))
+        })
+        .collect();
+    let (Some(cmin), Some(cmax)) = (
+        colmap.iter().map(|p| p.1).min(),
+        colmap.iter().map(|p| p.1).max(),
+    ) else {
+        return Ok(None);
+    };
+    let (Some(rmin), Some(rmax)) = (
+        rowmap.iter().map(|p| p.1).min(),
+        rowmap.iter().map(|p| p.1).max(),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(DirectMap {
+        level,
+        colmap,
+        rowmap,
+        window: Window::new(cmin, rmin, cmax - cmin + 1, rmax - rmin + 1),
+    }))
+}
