@@ -160,7 +160,7 @@ fn nginx_public_private_resume_verify_contain_overwrite() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, ClientError::ChecksumMismatch { ref asset, .. } if asset == "sum"),
+        matches!(err, ClientError::ChecksumMismatch { ref at, .. } if at.asset.as_deref() == Some("sum")),
         "{err:?}"
     );
     let err = download_item(

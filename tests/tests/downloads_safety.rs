@@ -410,7 +410,7 @@ fn a_trickle_ends_at_the_low_speed_limit_and_retries_are_bounded() {
     let took = t.elapsed();
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(e.to_string().contains("too slow"), "{e}");
-    assert!(e.to_string().contains("item t, asset data"), "{e}");
+    assert!(e.to_string().contains("item 't', asset 'data'"), "{e}");
     assert_eq!(o.log("a").len(), 2, "bounded retries");
 }
 

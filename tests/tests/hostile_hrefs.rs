@@ -148,14 +148,9 @@ fn hostile_hrefs_are_refused_by_every_entry_point_and_nothing_is_opened() {
             .unwrap_err(),
         ] {
             match &e {
-                RasterError::Refused {
-                    item,
-                    asset,
-                    rule: r,
-                    ..
-                } => {
+                RasterError::Refused { at, rule: r, .. } => {
                     assert_eq!(
-                        (item.as_str(), asset.as_str(), *r),
+                        (at.item.as_str(), at.asset.as_deref().unwrap_or(""), *r),
                         ("hostile", "data", rule),
                         "{href}"
                     )

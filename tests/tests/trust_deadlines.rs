@@ -136,7 +136,7 @@ fn downloads_end_at_their_deadline() {
         ]);
         let stderr = ended_in_time(what, &out, took);
         assert!(
-            stderr.contains("item slow-item, asset data")
+            stderr.contains("item 'slow-item', asset 'data'")
                 && stderr.contains("/big.bin?<redacted>")
                 && stderr.contains("deadline of 3 s"),
             "{what}: {stderr}"

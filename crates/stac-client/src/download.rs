@@ -33,6 +33,7 @@
 //!   when [`Signer::allows_url`] allows its origin; a redirect to another
 //!   origin is followed without credentials unless allowed there too.
 
+use stac_meta::Location;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -420,10 +421,14 @@ struct Job {
 }
 
 impl Job {
+    /// The item, asset and (redacted) URL of this job.
+    fn location(&self) -> Location {
+        Location::asset(&self.item, &self.asset).with_href(self.url.as_str())
+    }
+
     fn fail(&self, reason: impl Into<String>) -> ClientError {
         ClientError::Download {
-            item: self.item.clone(),
-            asset: self.asset.clone(),
+            at: self.location(),
             reason: reason.into(),
         }
     }
@@ -465,8 +470,7 @@ fn sha256_hex(text: &str) -> String {
 fn plan(item: &Value, root: &Path, sub: Option<String>, options: &DownloadOptions) -> Result<Plan> {
     let id = stac_meta::item_id(item).to_owned();
     let fail = |asset: &str, reason: String| ClientError::Download {
-        item: id.clone(),
-        asset: asset.to_owned(),
+        at: Location::asset(&id, asset),
         reason,
     };
     let assets = item
@@ -749,7 +753,7 @@ async fn fetch(
                 url: redacted,
                 page: None,
                 attempts: attempt + 1,
-                message: format!("item {}, asset {}: {message}", job.item, job.asset),
+                message: format!("{}: {message}", Location::asset(&job.item, &job.asset)),
             });
         }
         tokio::time::sleep(options.retry.wait(attempt, headers.as_ref())).await;
@@ -790,7 +794,7 @@ async fn attempt_once(
             extra.insert(IF_RANGE, validator);
         }
     }
-    let mut resp = match transport
+    let resp = match transport
         .attempt(&Outgoing::get(job.url.clone()), &extra)
         .await?
     {
@@ -813,7 +817,7 @@ async fn attempt_once(
             url: redacted,
             page: None,
             status: status.as_u16(),
-            body: format!("item {}, asset {}", job.item, job.asset),
+            body: Location::asset(&job.item, &job.asset).to_string(),
         });
     }
     let (etag, last_modified) = validators(resp.headers());
@@ -861,8 +865,29 @@ async fn attempt_once(
     let Some(file) = file else {
         return Ok(Step::Restart("staged part vanished".into()));
     };
+    let start = if append { offset } else { 0 };
+    let (bytes, cut) = stream_body(resp, file, &part_path, job, start, total, options).await?;
+    Ok(match cut {
+        None => Step::Done(bytes),
+        Some(message) => Step::Retry(message, None),
+    })
+}
+
+/// Append the response body to the staged part, reporting progress and
+/// enforcing the low-speed limit; the part is flushed and synced before
+/// returning. Returns the part's length and, when the body was cut short
+/// (transport error, too slow), why.
+async fn stream_body(
+    mut resp: reqwest::Response,
+    file: std::fs::File,
+    part_path: &Path,
+    job: &Job,
+    start: u64,
+    total: Option<u64>,
+    options: &DownloadOptions,
+) -> Result<(u64, Option<String>)> {
     let mut file = tokio::fs::File::from_std(file);
-    let mut bytes = if append { offset } else { 0 };
+    let mut bytes = start;
     report(options, job, bytes, total, false);
     let mut window_start = Instant::now();
     let mut window_bytes = 0u64;
@@ -876,7 +901,7 @@ async fn attempt_once(
         };
         match next {
             Some(Ok(Some(chunk))) => {
-                file.write_all(&chunk).await.map_err(io_err(&part_path))?;
+                file.write_all(&chunk).await.map_err(io_err(part_path))?;
                 bytes += chunk.len() as u64;
                 window_bytes += chunk.len() as u64;
                 report(options, job, bytes, total, false);
@@ -903,13 +928,9 @@ async fn attempt_once(
             }
         }
     };
-    file.flush().await.map_err(io_err(&part_path))?;
-    file.sync_all().await.map_err(io_err(&part_path))?;
-    drop(file);
-    Ok(match cut {
-        None => Step::Done(bytes),
-        Some(message) => Step::Retry(message, None),
-    })
+    file.flush().await.map_err(io_err(part_path))?;
+    file.sync_all().await.map_err(io_err(part_path))?;
+    Ok((bytes, cut))
 }
 
 /// Check a complete part against `file:size` / `file:checksum` (a bad part
@@ -973,8 +994,7 @@ fn compare(job: &Job, size: u64, got: Option<&Multihash>) -> Result<()> {
     if let Some(want) = job.size {
         if size != want {
             return Err(ClientError::SizeMismatch {
-                item: job.item.clone(),
-                asset: job.asset.clone(),
+                at: job.location(),
                 expected: want,
                 actual: size,
             });
@@ -983,8 +1003,7 @@ fn compare(job: &Job, size: u64, got: Option<&Multihash>) -> Result<()> {
     if let (Some(want), Some(got)) = (&job.checksum, got) {
         if got != want {
             return Err(ClientError::ChecksumMismatch {
-                item: job.item.clone(),
-                asset: job.asset.clone(),
+                at: job.location(),
                 expected: want.to_hex(),
                 actual: got.to_hex(),
             });

@@ -182,34 +182,28 @@ pub enum ClientError {
         source: Box<SignerError>,
     },
     /// An asset could not be downloaded or written.
-    #[error("item {item}, asset {asset}: {reason}")]
+    #[error("{}: {reason}", at.unless_named_in(reason))]
     Download {
-        /// The item id.
-        item: String,
-        /// The asset key.
-        asset: String,
+        /// The item, asset and redacted href.
+        at: stac_meta::Location,
         /// What went wrong.
         reason: String,
     },
     /// A downloaded asset does not match its `file:checksum`.
-    #[error("item {item}, asset {asset}: checksum mismatch (expected {expected}, got {actual})")]
+    #[error("{at}: checksum mismatch (expected {expected}, got {actual})")]
     ChecksumMismatch {
-        /// The item id.
-        item: String,
-        /// The asset key.
-        asset: String,
+        /// The item, asset and redacted href.
+        at: stac_meta::Location,
         /// The multihash in the item.
         expected: String,
         /// The multihash of the downloaded bytes.
         actual: String,
     },
     /// A downloaded asset does not match its `file:size`.
-    #[error("item {item}, asset {asset}: size mismatch (expected {expected} bytes, got {actual})")]
+    #[error("{at}: size mismatch (expected {expected} bytes, got {actual})")]
     SizeMismatch {
-        /// The item id.
-        item: String,
-        /// The asset key.
-        asset: String,
+        /// The item, asset and redacted href.
+        at: stac_meta::Location,
         /// `file:size` in the item.
         expected: u64,
         /// Bytes downloaded.
@@ -241,8 +235,8 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 
 fn item_note(item: Option<&str>, asset: Option<&str>) -> String {
     match (item, asset) {
-        (Some(i), Some(a)) => format!("item {i}, asset {a}: "),
-        (Some(i), None) => format!("item {i}: "),
+        (Some(i), Some(a)) => format!("{}: ", stac_meta::Location::asset(i, a)),
+        (Some(i), None) => format!("{}: ", stac_meta::Location::item(i)),
         _ => String::new(),
     }
 }

@@ -70,7 +70,7 @@ impl Crawl {
                     if let Err(source) = self.client.options.signer.sign_item(&mut item) {
                         self.done = true;
                         return Some(Err(ClientError::Signer {
-                            url: format!("item {}", stac_meta::item_id(&item)),
+                            url: stac_meta::Location::item(stac_meta::item_id(&item)).to_string(),
                             source: Box::new(source),
                         }));
                     }

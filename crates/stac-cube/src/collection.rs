@@ -7,6 +7,8 @@ use stac_meta::{Bbox, DataType, GroupBy, bbox as item_bbox};
 use stac_raster::{Crs, CrsCache, Dataset, GridSpec, Pixel, RasterSource, TargetGrid, Window};
 
 use crate::data::{CubeData, dispatch_type, with_data};
+use stac_meta::Location;
+
 use crate::error::{CubeError, Result, invalid};
 use crate::failure::{Failure, Outside};
 use crate::fusion::Fusion;
@@ -870,8 +872,7 @@ fn declared_dtype(sources: &[Source], options: &CubeOptions) -> Result<Option<Da
                     | DataType::Other
             ) {
                 return Err(CubeError::Asset {
-                    item: s.item_id.clone(),
-                    asset: s.asset.clone(),
+                    at: Location::asset(&s.item_id, &s.asset),
                     message: format!(
                         "raster:bands data_type {} cannot be loaded into a cube",
                         d.as_str()
@@ -981,9 +982,8 @@ fn check_aligned(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> 
             && aligned_with(g.gt, grid.geotransform);
         if !ok {
             bad.push(format!(
-                "item {:?} asset {:?}: {}",
-                s.item_id,
-                s.asset,
+                "{}: {}",
+                Location::asset(&s.item_id, &s.asset),
                 g.describe()
             ));
         }

@@ -26,12 +26,10 @@ pub enum CubeError {
     #[error("signer: {0}")]
     Signer(#[from] stac_signers::SignerError),
     /// A requested asset or band does not exist on an item.
-    #[error("item {item:?}: asset {asset:?}: {message}")]
+    #[error("{at}: {message}")]
     Asset {
-        /// Item id.
-        item: String,
-        /// Asset key (as requested).
-        asset: String,
+        /// The item and the asset key (as requested).
+        at: stac_meta::Location,
         /// What is wrong.
         message: String,
     },

@@ -56,23 +56,13 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Item, asset and href named once: not again when the error
         // (a source-layer error) already names them.
-        let prefix = format!("item '{}', asset '{}'", self.item, self.asset);
-        if let Some(rest) = self.error.strip_prefix(&prefix) {
-            return write!(f, "item {:?} asset {:?}{rest}", self.item, self.asset);
+        let at = stac_meta::Location::asset(&self.item, &self.asset).with_href(&self.href);
+        let prefix = at.to_string();
+        let bare = stac_meta::Location::asset(&self.item, &self.asset).to_string();
+        if self.error.starts_with(&prefix) || self.error.starts_with(&bare) {
+            return f.write_str(&self.error);
         }
-        if self.href.is_empty() || self.error.contains(&self.href) {
-            write!(
-                f,
-                "item {:?} asset {:?}: {}",
-                self.item, self.asset, self.error
-            )
-        } else {
-            write!(
-                f,
-                "item {:?} asset {:?} ({}): {}",
-                self.item, self.asset, self.href, self.error
-            )
-        }
+        write!(f, "{}: {}", at.unless_named_in(&self.error), self.error)
     }
 }
 

@@ -180,3 +180,134 @@ pub(crate) fn direct_map(
         window: Window::new(cmin, rmin, cmax - cmin + 1, rmax - rmin + 1),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::SrcGrid;
+    use stac_raster::Crs;
+
+    /// A source of `rows` x `cols` pixels of `res` m at (`x0`, `y0`) in `epsg`.
+    fn source(epsg: u32, x0: f64, y0: f64, res: f64, (rows, cols): (usize, usize)) -> Source {
+        Source {
+            item: 0,
+            item_id: "it".into(),
+            slot: 0,
+            asset: "B04".into(),
+            band: 1,
+            href: "b04.tif".into(),
+            raster: None,
+            rule: None,
+            grid: Some(SrcGrid {
+                crs: Crs::parse(&format!("EPSG:{epsg}")).unwrap(),
+                gt: [x0, res, 0.0, y0, 0.0, -res],
+                rows,
+                cols,
+            }),
+            from_metadata: true,
+            nodata: None,
+            dtype: None,
+            scale: 1.0,
+            offset: 0.0,
+            resampling: Resampling::Nearest,
+            broken: None,
+        }
+    }
+
+    /// A 100 x 100 grid of 10 m from (500000, 4000000) in UTM 32N.
+    fn grid() -> TargetGrid {
+        TargetGrid::new(
+            Crs::parse("EPSG:32632").unwrap(),
+            [500_000.0, 10.0, 0.0, 4_000_000.0, 0.0, -10.0],
+            100,
+            100,
+        )
+    }
+
+    fn one(s: Source) -> Landing {
+        place(&[s], &grid(), &mut CrsCache::new())[0]
+    }
+
+    #[test]
+    fn a_source_on_the_lattice_is_direct_with_its_pixel_extent() {
+        // 20 x 30 pixels starting 5 columns right and 10 rows down.
+        let l = one(source(32632, 500_050.0, 3_999_900.0, 10.0, (20, 30)));
+        assert_eq!(l.placement, Placement::Direct);
+        assert_eq!(l.extent, [10, 30, 5, 35]);
+    }
+
+    #[test]
+    fn extents_are_clamped_to_the_grid() {
+        // Starts 5 pixels left of and above the grid, ends past it.
+        let l = one(source(32632, 499_950.0, 4_000_050.0, 10.0, (200, 200)));
+        assert_eq!(l.placement, Placement::Direct);
+        assert_eq!(l.extent, [0, 100, 0, 100]);
+    }
+
+    #[test]
+    fn a_source_beside_the_grid_is_outside() {
+        let l = one(source(32632, 600_000.0, 4_000_000.0, 10.0, (10, 10)));
+        assert_eq!(l.placement, Placement::Outside);
+    }
+
+    #[test]
+    fn a_coarser_source_is_direct_for_nearest_and_warped_otherwise() {
+        let s = source(32632, 500_000.0, 4_000_000.0, 20.0, (50, 50));
+        assert_eq!(one(s.clone()).placement, Placement::Direct);
+        let mut bilinear = s;
+        bilinear.resampling = Resampling::Bilinear;
+        assert_eq!(one(bilinear).placement, Placement::Warp);
+        // Exactly aligned: any resampling reads by index.
+        let mut aligned = source(32632, 500_000.0, 4_000_000.0, 10.0, (10, 10));
+        aligned.resampling = Resampling::Bilinear;
+        assert_eq!(one(aligned).placement, Placement::Direct);
+    }
+
+    #[test]
+    fn another_crs_is_warped_onto_the_extent_of_its_reprojected_footprint() {
+        // The grid's own footprint in UTM 33N: it must land (roughly) on
+        // the whole grid, not outside.
+        let g = grid();
+        let b = stac_raster::transform_bounds(
+            &[500_000.0, 3_999_000.0, 501_000.0, 4_000_000.0],
+            &g.crs,
+            &Crs::parse("EPSG:32633").unwrap(),
+        )
+        .unwrap();
+        let res = 10.0;
+        let (cols, rows) = (
+            ((b[2] - b[0]) / res).ceil() as usize,
+            ((b[3] - b[1]) / res).ceil() as usize,
+        );
+        let l = one(source(32633, b[0], b[3], res, (rows, cols)));
+        assert_eq!(l.placement, Placement::Warp);
+        assert_eq!(l.extent, [0, 100, 0, 100]);
+    }
+
+    #[test]
+    fn broken_or_gridless_sources_are_broken() {
+        let mut s = source(32632, 500_000.0, 4_000_000.0, 10.0, (10, 10));
+        s.broken = Some("missing".into());
+        assert_eq!(one(s).placement, Placement::Broken);
+        let mut s = source(32632, 500_000.0, 4_000_000.0, 10.0, (10, 10));
+        s.grid = None;
+        assert_eq!(one(s).placement, Placement::Broken);
+    }
+
+    #[test]
+    fn a_rotated_source_is_warped() {
+        let mut s = source(32632, 500_000.0, 4_000_000.0, 10.0, (10, 10));
+        if let Some(g) = s.grid.as_mut() {
+            g.gt[2] = 1.0;
+        }
+        assert_eq!(one(s).placement, Placement::Warp);
+    }
+
+    #[test]
+    fn alignment_needs_equal_pixels_and_an_origin_on_the_lattice() {
+        let g = [0.0, 10.0, 0.0, 100.0, 0.0, -10.0];
+        assert!(aligned_with([30.0, 10.0, 0.0, 50.0, 0.0, -10.0], g));
+        assert!(!aligned_with([35.0, 10.0, 0.0, 50.0, 0.0, -10.0], g));
+        assert!(!aligned_with([30.0, 20.0, 0.0, 50.0, 0.0, -20.0], g));
+    }
+}

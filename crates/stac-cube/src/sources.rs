@@ -9,6 +9,8 @@ use serde_json::Value;
 use stac_meta::{DataType, HrefRule, assets, item_id, read_extension_metadata};
 use stac_raster::{Crs, RasterError, RasterSource, Resampling};
 
+use stac_meta::Location;
+
 use crate::error::{CubeError, Result};
 use crate::failure::Failure;
 use crate::grid::SrcGrid;
@@ -167,8 +169,7 @@ pub(crate) fn resolve_slots(
             {
                 count = cached_info(&source, cache)
                     .map_err(|e| CubeError::Asset {
-                        item: item_id(item).to_owned(),
-                        asset: req.to_string(),
+                        at: Location::asset(item_id(item), *req),
                         message: format!("cannot open to count its bands: {e}"),
                     })?
                     .bands;
@@ -207,8 +208,7 @@ pub(crate) fn resolve_slots(
         let band = match sel.parse::<usize>() {
             Ok(0) => {
                 return Err(CubeError::Asset {
-                    item: item_id(item).to_owned(),
-                    asset: req.to_string(),
+                    at: Location::asset(item_id(item), *req),
                     message: "band numbers start at 1".into(),
                 });
             }
@@ -227,8 +227,7 @@ pub(crate) fn resolve_slots(
                 }
                 if count > 0 && n > count {
                     return Err(CubeError::Asset {
-                        item: item_id(item).to_owned(),
-                        asset: req.to_string(),
+                        at: Location::asset(item_id(item), *req),
                         message: format!(
                             "band {n} requested, but asset {key:?} has {count} band{}",
                             if count == 1 { "" } else { "s" }
@@ -244,8 +243,7 @@ pub(crate) fn resolve_slots(
                     .position(|b| b.name == Some(sel) || b.common_name == Some(sel))
                     .map(|p| p + 1)
                     .ok_or_else(|| CubeError::Asset {
-                        item: item_id(item).to_owned(),
-                        asset: key.to_owned(),
+                        at: Location::asset(item_id(item), key),
                         message: format!(
                             "no band named {sel} in eo:bands/bands (names: {})",
                             md.bands
@@ -285,8 +283,7 @@ fn no_item_has(items: &[&Value], req: &str) -> CubeError {
     keys.sort_unstable();
     keys.dedup();
     CubeError::Asset {
-        item: items.first().map_or("", |i| item_id(i)).to_owned(),
-        asset: req.to_owned(),
+        at: Location::asset(items.first().map_or("", |i| item_id(i)), req),
         message: format!(
             "no item has this asset (asset keys present: {})",
             keys.join(", ")
@@ -297,8 +294,7 @@ fn no_item_has(items: &[&Value], req: &str) -> CubeError {
 /// Parse a `crs` string from `read_extension_metadata`.
 fn metadata_crs(text: &str, item: &Value, asset: &str) -> Result<Crs> {
     Crs::parse(text).map_err(|e| CubeError::Asset {
-        item: item_id(item).to_owned(),
-        asset: asset.to_owned(),
+        at: Location::asset(item_id(item), asset),
         message: format!("field proj:code/proj:epsg/proj:wkt2/proj:projjson: {e}"),
     })
 }
@@ -347,9 +343,10 @@ pub(crate) fn build_sources(
                 }
                 Err(e) => {
                     src.rule = e.rule();
-                    if let RasterError::Refused { href, .. } | RasterError::Asset { href, .. } = &e
+                    if let RasterError::Refused { at, .. } | RasterError::Asset { at, .. } = &e
+                        && let Some(href) = &at.href
                     {
-                        src.href = href.clone();
+                        src.href = href.to_string();
                     }
                     src.broken = Some(e.to_string());
                     out.push(src);

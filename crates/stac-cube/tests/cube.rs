@@ -392,7 +392,7 @@ fn align_false_with_differing_grids_is_an_alignment_error() {
     assert!(matches!(err, CubeError::Alignment { .. }), "{err}");
     let msg = err.to_string();
     assert!(
-        msg.contains("\"B05\"") && msg.contains("20x20") && msg.contains("10x10"),
+        msg.contains("'B05'") && msg.contains("20x20") && msg.contains("10x10"),
         "{msg}"
     );
     assert!(!msg.contains("\"B04\""), "B04 is on the grid: {msg}");
@@ -676,7 +676,7 @@ fn multi_band_assets_select_bands_by_index_or_name() {
     assert!(err.to_string().contains("no band named nir in"), "{err}");
     let err = DatasetCollection::from_stac(&items, &["B99"], &CubeOptions::default()).unwrap_err();
     assert!(
-        err.to_string().contains("\"B99\"") && err.to_string().contains("visual"),
+        err.to_string().contains("'B99'") && err.to_string().contains("visual"),
         "{err}"
     );
 }

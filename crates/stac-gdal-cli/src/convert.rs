@@ -289,6 +289,32 @@ fn bar(quiet: bool, total: Option<u64>) -> ProgressBar {
     bar
 }
 
+/// The writer's options from the command line: layout, compression, row
+/// groups, sort order, temp folder and the `--collection` JSON.
+fn write_options(args: &ConvertArgs, temp_dir: &Path) -> Result<WriteOptions> {
+    let mut options = WriteOptions::default()
+        .with_layout(match args.layout {
+            LayoutArg::Spec => Layout::Spec,
+            LayoutArg::Blob => Layout::Blob,
+        })
+        .with_compression(match args.compression {
+            CompressionArg::Zstd => Compression::default(),
+            CompressionArg::Snappy => Compression::Snappy,
+            CompressionArg::None => Compression::None,
+        })
+        .with_row_group_size(args.row_group_size)
+        .with_sort(sort_order(args.sort, args.layout))
+        .with_temp_dir(temp_dir);
+    if let Some(c) = &args.collection {
+        let text =
+            std::fs::read_to_string(c).with_context(|| format!("reading {}", c.display()))?;
+        let value: Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", c.display()))?;
+        options = options.with_collection(value);
+    }
+    Ok(options)
+}
+
 /// Run `stac-gdal convert`.
 pub(crate) fn convert(args: ConvertArgs) -> Result<()> {
     let output = args
@@ -353,26 +379,7 @@ pub(crate) fn convert(args: ConvertArgs) -> Result<()> {
     bar.set_message("reading");
     let count = match out_format {
         Format::Parquet => {
-            let mut options = WriteOptions::default()
-                .with_layout(match args.layout {
-                    LayoutArg::Spec => Layout::Spec,
-                    LayoutArg::Blob => Layout::Blob,
-                })
-                .with_compression(match args.compression {
-                    CompressionArg::Zstd => Compression::default(),
-                    CompressionArg::Snappy => Compression::Snappy,
-                    CompressionArg::None => Compression::None,
-                })
-                .with_row_group_size(args.row_group_size)
-                .with_sort(sort_order(args.sort, args.layout))
-                .with_temp_dir(&temp_dir);
-            if let Some(c) = &args.collection {
-                let text = std::fs::read_to_string(c)
-                    .with_context(|| format!("reading {}", c.display()))?;
-                let value: Value = serde_json::from_str(&text)
-                    .with_context(|| format!("parsing {}", c.display()))?;
-                options = options.with_collection(value);
-            }
+            let options = write_options(&args, &temp_dir)?;
             let progress_bar = bar.clone();
             let progress = move |p| match p {
                 Progress::Pushed(n) => progress_bar.set_position(n),

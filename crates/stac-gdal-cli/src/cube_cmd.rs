@@ -320,8 +320,8 @@ pub(crate) fn cube(args: CubeArgs) -> Result<()> {
     }
     for o in &cube.grid_report().outside {
         crate::logging::warn(format_args!(
-            "item {:?} asset {:?} is outside the grid",
-            o.item, o.asset
+            "{} is outside the grid",
+            stac_gdal::meta::Location::asset(&o.item, &o.asset)
         ));
     }
     crate::output::print_json(&summary)

@@ -146,7 +146,7 @@ fn errors_name_item_asset_and_field_and_exit_1() {
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr)
-            .contains("asset 'B99' not found on STAC item S2_bad; available: [B04]")
+            .contains("item 'S2_bad', asset 'B99': no such asset; available: [B04]")
     );
 
     std::fs::write(&file, r#"{"id": "t", "assets": {"#).unwrap();

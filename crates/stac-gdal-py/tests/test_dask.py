@@ -40,7 +40,7 @@ def test_nothing_is_read_until_compute(data, tmp_path):
     with pytest.raises(stac_gdal.CubeError) as e:
         lazy.B02.compute(scheduler="synchronous")
     assert e.value.kind == "Read"
-    assert 'asset "B02"' in str(e.value) and "No such file" in str(e.value)
+    assert "asset 'B02'" in str(e.value) and "No such file" in str(e.value)
 
 
 def test_one_task_per_chunk_and_threaded_equals_eager(data):

@@ -7,7 +7,6 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::error::{Location, MetaError, Result};
-use crate::href::redact;
 use crate::item::{asset_source, item_id};
 
 /// The reader an asset needs. All of them go through GDAL; the engine decides
@@ -309,9 +308,10 @@ pub fn which_engine_with(
             what,
         }),
         AssetKind::Unknown => Err(MetaError::UnsupportedAsset {
-            location: Location::item(item_id(item)).with_asset(asset_key),
+            location: Location::item(item_id(item))
+                .with_asset(asset_key)
+                .with_href(src.href),
             media_type: src.media_type.map(str::to_owned),
-            href: redact(src.href).into_owned(),
         }),
     }
 }

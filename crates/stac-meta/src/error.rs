@@ -2,18 +2,35 @@
 
 use std::fmt;
 
-/// Where in a STAC document a problem was found: item id, asset key and field.
+/// Where a problem was found: item id, asset key, JSON field and the
+/// (redacted) href of the source. The one error context of the workspace:
+/// every error that names a source, in every crate, carries one, so a
+/// message always names what to fix in one wording
+/// ("item 'S2A_x', asset 'B04', field proj:transform (https://host/B04.tif)").
 ///
-/// Every [`MetaError`] that concerns an item carries one, so a message always
-/// names what to fix ("item S2A_x, asset B04, field proj:transform").
+/// ```
+/// use stac_meta::Location;
+///
+/// let at = Location::asset("S2A_x", "B04")
+///     .with_field("proj:transform")
+///     .with_href("https://host/B04.tif?sig=secret");
+/// assert_eq!(
+///     at.to_string(),
+///     "item 'S2A_x', asset 'B04', field proj:transform (https://host/B04.tif?<redacted>)"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Location {
     /// The item's `id`, or `"?"` when the item has none.
     pub item: String,
     /// The asset key, when the problem is inside one asset.
-    pub asset: Option<String>,
+    pub asset: Option<Box<str>>,
     /// The JSON field (e.g. `proj:transform`), when one field is at fault.
-    pub field: Option<String>,
+    pub field: Option<Box<str>>,
+    /// The source's href, redacted ([`crate::redact`]), when a file or URL
+    /// is at fault.
+    pub href: Option<Box<str>>,
 }
 
 impl Location {
@@ -21,32 +38,61 @@ impl Location {
     pub fn item(item: impl Into<String>) -> Self {
         Self {
             item: item.into(),
-            asset: None,
-            field: None,
+            ..Self::default()
+        }
+    }
+
+    /// A location naming an item's asset.
+    pub fn asset(item: impl Into<String>, asset: impl Into<String>) -> Self {
+        Self {
+            item: item.into(),
+            asset: Some(asset.into().into_boxed_str()),
+            ..Self::default()
         }
     }
 
     /// This location narrowed to an asset.
     pub fn with_asset(mut self, asset: Option<&str>) -> Self {
-        self.asset = asset.map(str::to_owned);
+        self.asset = asset.map(Box::from);
         self
     }
 
     /// This location narrowed to a field.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.field = Some(field.into().into_boxed_str());
         self
+    }
+
+    /// This location with the source's href, redacted here (query strings
+    /// and user info removed), so no credential reaches a message. An empty
+    /// href is left out.
+    pub fn with_href(mut self, href: &str) -> Self {
+        self.href = (!href.is_empty()).then(|| crate::redact(href).into());
+        self
+    }
+
+    /// The same location without its href: for a message that already names
+    /// the href (a GDAL error quoting the path), so it is not said twice.
+    pub fn unless_named_in(&self, message: &str) -> Self {
+        let mut at = self.clone();
+        if at.href.as_deref().is_some_and(|h| message.contains(h)) {
+            at.href = None;
+        }
+        at
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "item {}", self.item)?;
+        write!(f, "item '{}'", self.item)?;
         if let Some(asset) = &self.asset {
-            write!(f, ", asset {asset}")?;
+            write!(f, ", asset '{asset}'")?;
         }
         if let Some(field) = &self.field {
             write!(f, ", field {field}")?;
+        }
+        if let Some(href) = &self.href {
+            write!(f, " ({href})")?;
         }
         Ok(())
     }
@@ -72,19 +118,17 @@ pub enum MetaError {
     },
     /// The item has no such asset.
     #[error(
-        "asset '{asset}' not found on STAC item {item}; available: [{}{}]",
+        "{location}: no such asset; available: [{}{}]",
         available.join(", "),
         if *more > 0 { format!(", ... (+{more} more)") } else { String::new() }
     )]
     AssetNotFound {
-        /// Item id.
-        item: String,
-        /// The asset key that was asked for.
-        asset: String,
+        /// The item and the asset key that was asked for.
+        location: Location,
         /// The asset keys the item does have: the first
         /// [`MAX_LISTED_ASSETS`], so an item
         /// with a million assets still gives a short error.
-        available: Vec<String>,
+        available: Box<[String]>,
         /// How many more asset keys the item has beyond `available`.
         more: usize,
     },
@@ -100,12 +144,10 @@ pub enum MetaError {
         reason: String,
     },
     /// The asset has no `href` string.
-    #[error("asset '{asset}' on STAC item {item} has no 'href'")]
+    #[error("{location}: the asset has no 'href'")]
     MissingHref {
-        /// Item id.
-        item: String,
-        /// Asset key.
-        asset: String,
+        /// The item and asset.
+        location: Location,
     },
     /// A field is present but its value is not what the spec allows.
     #[error("{location}: {reason}")]
@@ -117,16 +159,14 @@ pub enum MetaError {
     },
     /// No reader matches the asset's media type or href.
     #[error(
-        "{location}: no reader for {}{href}; supported: GeoTIFF/COG, JPEG2000, NetCDF, GRIB, Zarr",
-        media_type.as_deref().map(|m| format!("type {m}, href ")).unwrap_or_else(|| "href ".into())
+        "{location}: no reader for {}; supported: GeoTIFF/COG, JPEG2000, NetCDF, GRIB, Zarr",
+        media_type.as_deref().map(|m| format!("type {m}")).unwrap_or_else(|| "this href".into())
     )]
     UnsupportedAsset {
-        /// Which item and asset.
+        /// Which item, asset and (redacted) href.
         location: Location,
         /// The declared media type, if any.
         media_type: Option<String>,
-        /// The (redacted) href.
-        href: String,
     },
     /// The asset is not a raster band (metadata, a document, a container):
     /// see [`asset_kind`](crate::asset_kind).

@@ -174,12 +174,11 @@ pub fn asset<'a>(item: &'a Value, key: &str) -> Result<&'a Value> {
     assets(item).and_then(|a| a.get(key)).ok_or_else(|| {
         let keys = assets(item);
         let total = keys.map_or(0, Map::len);
-        let available: Vec<String> = keys
+        let available: Box<[String]> = keys
             .map(|a| a.keys().take(MAX_LISTED_ASSETS).cloned().collect())
             .unwrap_or_default();
         MetaError::AssetNotFound {
-            item: item_id(item).to_owned(),
-            asset: key.to_owned(),
+            location: Location::asset(item_id(item), key),
             more: total - available.len(),
             available,
         }
@@ -190,8 +189,7 @@ pub fn asset<'a>(item: &'a Value, key: &str) -> Result<&'a Value> {
 pub fn asset_href<'a>(item: &'a Value, key: &str) -> Result<&'a str> {
     let a = asset(item, key)?;
     href_of(a).ok_or_else(|| MetaError::MissingHref {
-        item: item_id(item).to_owned(),
-        asset: key.to_owned(),
+        location: Location::asset(item_id(item), key),
     })
 }
 
@@ -252,8 +250,7 @@ pub fn asset_source<'a>(
         }
     }
     let href = href_of(a).ok_or_else(|| MetaError::MissingHref {
-        item: item_id(item).to_owned(),
-        asset: asset_key.unwrap_or("<asset>").to_owned(),
+        location: Location::asset(item_id(item), asset_key.unwrap_or("<asset>")),
     })?;
     Ok(AssetSource {
         href,

@@ -243,13 +243,16 @@ fn malformed_inputs_are_typed_errors() {
     // asset without href
     let item = json!({"id": "c", "assets": {"x": {"type": "image/tiff"}}});
     let err = asset_href(&item, "x").unwrap_err();
-    assert_eq!(err.to_string(), "asset 'x' on STAC item c has no 'href'");
+    assert_eq!(
+        err.to_string(),
+        "item 'c', asset 'x': the asset has no 'href'"
+    );
     assert!(which_engine(&item, Some("x")).is_err());
     // missing asset names what exists
     let err = asset(&s2_item(), "B05").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "asset 'B05' not found on STAC item S2A_x; available: [B04]"
+        "item 'S2A_x', asset 'B05': no such asset; available: [B04]"
     );
     // truncated JSON, non-item JSON
     assert!(matches!(
@@ -354,7 +357,7 @@ fn engine_tables() {
     let item = json!({"id": "i", "assets": {"x": {"href": "https://h/x.bin?sig=SECRET", "type": "application/x-foo"}}});
     let err = which_engine(&item, Some("x")).unwrap_err().to_string();
     assert!(
-        err.contains("no reader for type application/x-foo, href https://h/x.bin")
+        err.contains("(https://h/x.bin?<redacted>): no reader for type application/x-foo")
             && err.contains("JPEG2000"),
         "{err}"
     );

@@ -64,6 +64,22 @@ impl std::fmt::Debug for Dataset {
 }
 
 /// Options of [`Dataset::open_with`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::OpenOptions;
+/// // Only the drivers named may open the file.
+/// let ds = Dataset::open_with(path, &OpenOptions::default().with_drivers(["GTiff"]))?;
+/// assert_eq!((ds.rows(), ds.cols()), (2, 3));
+/// assert!(Dataset::open_with(path, &OpenOptions::default().with_drivers(["PNG"])).is_err());
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
     /// GDAL config installed (thread-locally) around the open and all later

@@ -1,6 +1,6 @@
 //! `RasterError`: the one error type of this crate.
 
-use stac_meta::MetaError;
+use stac_meta::{Location, MetaError};
 use stac_signers::SignerError;
 
 /// Everything that can go wrong in `stac-raster`.
@@ -21,14 +21,10 @@ pub enum RasterError {
         message: String,
     },
     /// A STAC asset could not be opened or read.
-    #[error("item '{item}', asset '{asset}'{}: {message}", for_href(href, message))]
+    #[error("{}: {message}", at.unless_named_in(message))]
     Asset {
-        /// The item id.
-        item: String,
-        /// The asset key.
-        asset: String,
-        /// The asset href, redacted.
-        href: String,
+        /// The item, asset and redacted href.
+        at: Location,
         /// What went wrong.
         message: String,
         /// The underlying error, when there is one.
@@ -36,16 +32,10 @@ pub enum RasterError {
         source: Option<Box<RasterError>>,
     },
     /// The href policy refused a source before anything was opened.
-    #[error(
-        "item '{item}', asset '{asset}' ({href}): refused by the href policy ({rule}): {reason}"
-    )]
+    #[error("{at}: refused by the href policy ({rule}): {reason}")]
     Refused {
-        /// The item id.
-        item: String,
-        /// The asset key.
-        asset: String,
-        /// The href, redacted.
-        href: String,
+        /// The item, asset and redacted href.
+        at: Location,
         /// The rule that refused it.
         rule: stac_meta::HrefRule,
         /// Why.
@@ -53,17 +43,10 @@ pub enum RasterError {
     },
     /// A source's deadline (the time its opens and reads may take in
     /// total) was spent before they ended.
-    #[error(
-        "item '{item}', asset '{asset}' ({href}): not read within its {seconds} s deadline \
-         (time spent on the source)"
-    )]
+    #[error("{at}: not read within its {seconds} s deadline (time spent on the source)")]
     Deadline {
-        /// The item id.
-        item: String,
-        /// The asset key.
-        asset: String,
-        /// The href, redacted.
-        href: String,
+        /// The item, asset and redacted href.
+        at: Location,
         /// The deadline, in seconds.
         seconds: f64,
     },
@@ -194,15 +177,6 @@ fn for_path(path: &str, message: &str) -> String {
         String::new()
     } else {
         format!(" for '{path}'")
-    }
-}
-
-/// ` (<href>)`, unless the message already names it.
-fn for_href(href: &str, message: &str) -> String {
-    if href.is_empty() || message.contains(href) {
-        String::new()
-    } else {
-        format!(" ({href})")
     }
 }
 

@@ -24,6 +24,25 @@ pub enum FootprintMode {
 }
 
 /// How the footprint (`geometry` + `bbox`) of an Item is computed.
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::{FootprintOptions, ItemOptions};
+/// let ds = Dataset::open(path)?;
+/// let options = ItemOptions::new("a.tif")
+///     .with_footprint(FootprintOptions::default().with_densify_points(0).with_precision(2));
+/// let item = ds.to_stac_item("a", &options)?;
+/// // The footprint is in lon/lat, rounded to 2 decimals.
+/// let lon = item["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
+/// assert_eq!(lon, (lon * 100.0).round() / 100.0);
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FootprintOptions {
     /// Extent or valid-data footprint.

@@ -14,6 +14,25 @@ use crate::limits::Timeouts;
 use crate::source::{RasterSource, SourceOptions};
 
 /// Options of [`load_asset`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use serde_json::json;
+/// use stac_raster::{load_asset, HrefPolicy, LoadOptions, RasterError};
+/// let item = json!({"id": "a", "assets": {"B04": {"href": path, "type": "image/tiff"}}});
+/// // A local file is refused where only remote hrefs may be read ...
+/// let remote = LoadOptions::default().with_href_policy(HrefPolicy::remote_only());
+/// assert!(matches!(load_asset(&item, Some("B04"), &remote), Err(RasterError::Refused { .. })));
+/// // ... and read where local files are allowed.
+/// assert_eq!(load_asset(&item, Some("B04"), &LoadOptions::default())?.band_count(), 1);
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     /// Signs the href (href hook) and provides the GDAL env (called once).

@@ -34,6 +34,28 @@ impl Window {
 }
 
 /// What [`Dataset::read_with`] reads.
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::{ReadOptions, Resampling, Window};
+/// let ds = Dataset::open(path)?;
+/// // The last two columns of the first row, read at twice the size.
+/// let a = ds.read_with::<u16>(
+///     &ReadOptions::default()
+///         .with_window(Window::new(1, 0, 2, 1))
+///         .with_out_shape(2, 4)
+///         .with_resampling(Resampling::Nearest),
+/// )?;
+/// assert_eq!(a.shape(), &[1, 2, 4]);
+/// assert!(a.iter().all(|&v| v == 7));
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadOptions {
     /// The source window (`None` = the whole raster).

@@ -23,7 +23,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde_json::Value;
-use stac_meta::{DataType, Engine, ExtensionMetadata, HrefPolicy};
+use stac_meta::{DataType, Engine, ExtensionMetadata, HrefPolicy, Location};
 use stac_signers::{GdalEnv, Signer};
 
 use crate::dataset::{Dataset, OpenOptions};
@@ -180,11 +180,7 @@ impl Clone for RasterSource {
 
 impl fmt::Display for RasterSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "item '{}', asset '{}' ({})",
-            self.item, self.asset, self.redacted
-        )
+        self.location().fmt(f)
     }
 }
 
@@ -244,9 +240,8 @@ impl RasterSource {
         };
         let context =
             |href: &str, message: String, source: Option<RasterError>| RasterError::Asset {
-                item: item_id.clone(),
-                asset: asset.clone(),
-                href: crate::secrets::redact_message(&stac_meta::redact(href)),
+                at: Location::asset(&item_id, &asset)
+                    .with_href(&crate::secrets::redact_message(&stac_meta::redact(href))),
                 message,
                 source: source.map(Box::new),
             };
@@ -449,19 +444,20 @@ impl RasterSource {
             return e;
         }
         RasterError::Asset {
-            item: self.item.clone(),
-            asset: self.asset.clone(),
-            href: self.redacted.clone(),
+            at: self.location(),
             message: crate::secrets::redact_message(&format!("{what}: {e}")),
             source: Some(Box::new(e)),
         }
     }
 
+    /// The item, asset and redacted href of this source.
+    pub fn location(&self) -> Location {
+        Location::asset(&self.item, &self.asset).with_href(&self.redacted)
+    }
+
     fn deadline_error(&self) -> RasterError {
         RasterError::Deadline {
-            item: self.item.clone(),
-            asset: self.asset.clone(),
-            href: self.redacted.clone(),
+            at: self.location(),
             seconds: self
                 .budget
                 .as_ref()
@@ -473,9 +469,7 @@ impl RasterSource {
 fn refused(item: &str, asset: &str, redacted: &str, e: stac_meta::MetaError) -> RasterError {
     match e {
         stac_meta::MetaError::HrefNotAllowed { rule, reason, .. } => RasterError::Refused {
-            item: item.to_owned(),
-            asset: asset.to_owned(),
-            href: redacted.to_owned(),
+            at: Location::asset(item, asset).with_href(redacted),
             rule,
             reason,
         },

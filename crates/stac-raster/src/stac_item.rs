@@ -19,6 +19,23 @@ pub const RASTER_SCHEMA: &str = "https://stac-extensions.github.io/raster/v1.1.0
 pub const EO_SCHEMA: &str = "https://stac-extensions.github.io/eo/v1.1.0/schema.json";
 
 /// Per-band metadata options of [`ItemOptions`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::{BandOptions, ItemOptions};
+/// let ds = Dataset::open(path)?;
+/// let bands = BandOptions { with_stats: true, ..BandOptions::default() };
+/// let item = ds.to_stac_item("a", &ItemOptions::new("a.tif").with_bands(bands))?;
+/// let band = &item["assets"]["data"]["raster:bands"][0];
+/// assert_eq!(band["statistics"]["maximum"], 7.0);
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandOptions {
     /// Write `statistics {minimum, maximum, mean, stddev}` (reads pixels;
@@ -62,6 +79,28 @@ pub enum ProjectionVersion {
 }
 
 /// Options of [`Dataset::to_stac_item`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::{ItemOptions, ProjectionVersion};
+/// let ds = Dataset::open(path)?;
+/// let options = ItemOptions::new("s3://bucket/a.tif")
+///     .with_asset_key("B04")
+///     .with_datetime("2024-05-01T10:00:00Z")
+///     .with_roles(["data"])
+///     .with_projection(ProjectionVersion::V2);
+/// let item = ds.to_stac_item("a", &options)?;
+/// assert_eq!(item["assets"]["B04"]["href"], "s3://bucket/a.tif");
+/// assert_eq!(item["properties"]["proj:code"], "EPSG:32632");
+/// assert_eq!(item["properties"]["datetime"], "2024-05-01T10:00:00Z");
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemOptions {
     /// The asset href.
@@ -167,9 +206,16 @@ impl ItemOptions {
     }
 
     /// Set the asset roles.
-    pub fn roles<I: IntoIterator<Item = S>, S: Into<String>>(mut self, roles: I) -> Self {
+    pub fn with_roles<I: IntoIterator<Item = S>, S: Into<String>>(mut self, roles: I) -> Self {
         self.roles = roles.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// Deprecated alias of [`with_roles`](Self::with_roles).
+    #[doc(hidden)]
+    #[deprecated(since = "0.2.0", note = "renamed to `with_roles`")]
+    pub fn roles<I: IntoIterator<Item = S>, S: Into<String>>(self, roles: I) -> Self {
+        self.with_roles(roles)
     }
 
     /// Set the band options.

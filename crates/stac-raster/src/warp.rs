@@ -13,6 +13,28 @@ use crate::read::last_gdal_message;
 use crate::resampling::Resampling;
 
 /// Options of [`Dataset::warp_to_with`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::{Crs, Resampling, TargetGrid, WarpOptions};
+/// let ds = Dataset::open(path)?;
+/// // Onto a 20 m grid over the same area, averaging, as float64.
+/// let grid = TargetGrid::new(Crs::parse("EPSG:32632")?,
+///     [500_000.0, 20.0, 0.0, 4_000_020.0, 0.0, -20.0], 1, 2);
+/// let options = WarpOptions::default()
+///     .with_resampling(Resampling::Average)
+///     .with_output_type(stac_raster::DataType::Float64);
+/// let warped = ds.warp_to_with(&grid, &options)?;
+/// assert_eq!((warped.rows(), warped.cols()), (1, 2));
+/// assert_eq!(warped.read_array::<f64>()?[[0, 0, 0]], 7.0);
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarpOptions {
     /// The resampling method.

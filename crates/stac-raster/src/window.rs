@@ -17,6 +17,28 @@ use crate::read::{ReadOptions, Window};
 use crate::resampling::Resampling;
 
 /// Options of the coordinate-based reads.
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use serde_json::json;
+/// use stac_raster::{read_item_part, PartOptions};
+/// let item = json!({"id": "a", "assets": {"B04": {"href": path, "type": "image/tiff"}}});
+/// // The bbox of the first two columns, in the asset's own CRS (`None`),
+/// // read onto a 4 x 2 array.
+/// let options = PartOptions::default().with_out_shape(4, 2);
+/// let a = read_item_part::<u16>(&item, Some("B04"),
+///     [500_000.0, 4_000_000.0, 500_020.0, 4_000_020.0], None, &options)?;
+/// assert_eq!(a.data.shape(), &[1, 4, 2]);
+/// // 20 m x 20 m onto 2 columns and 4 rows: 10 m by 5 m pixels.
+/// assert_eq!((a.geotransform[1], a.geotransform[5]), (10.0, -5.0));
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct PartOptions {
     /// How the asset is opened (item-level functions only).
@@ -293,16 +315,12 @@ fn context(
     );
     if ds.deadline_passed() {
         return RasterError::Deadline {
-            item,
-            asset,
-            href: ds.path().to_owned(),
+            at: stac_meta::Location::asset(item, asset).with_href(ds.path()),
             seconds: ds.deadline_seconds(),
         };
     }
     RasterError::Asset {
-        item,
-        asset,
-        href: ds.path().to_owned(),
+        at: stac_meta::Location::asset(item, asset).with_href(ds.path()),
         message: crate::secrets::redact_message(&format!("{message}: {source}")),
         source: Some(Box::new(source)),
     }

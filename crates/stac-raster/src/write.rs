@@ -64,6 +64,24 @@ impl Format {
 }
 
 /// Options of [`Dataset::to_file_with`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("a.tif");
+/// Dataset::create_from_array(&Array2::<u16>::from_elem((2, 3), 7),
+///     &GridSpec::north_up([500_000.0, 4_000_020.0], 10.0, 32632), Some(0.0))?.to_file(&path)?;
+/// let path = path.to_str().unwrap();
+/// use stac_raster::{Format, WriteOptions};
+/// let ds = Dataset::open(path)?;
+/// let out = dir.path().join("b.tif");
+/// ds.to_file_with(&out, &WriteOptions::default()
+///     .with_format(Format::Cog)
+///     .with_creation_option("COMPRESS=ZSTD"))?;
+/// assert_eq!(Dataset::open(out.to_str().unwrap())?.read_array::<u16>()?[[0, 1, 2]], 7);
+/// # Ok::<(), stac_raster::RasterError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteOptions {
     /// The format (`None` = from the extension).

@@ -8,7 +8,7 @@ use stac_meta::{HrefPolicy, MetaError};
 use stac_raster::{Dataset, GridSpec, LoadOptions, RasterError, load_asset};
 
 fn refused(e: &RasterError) -> bool {
-    matches!(e, RasterError::Refused { item, asset, .. } if item == "x" && asset == "a")
+    matches!(e, RasterError::Refused { at, .. } if at.item == "x" && at.asset.as_deref() == Some("a"))
         || matches!(e, RasterError::Meta(m) if matches!(**m, MetaError::HrefNotAllowed { .. }))
 }
 

@@ -77,6 +77,22 @@ impl std::fmt::Debug for AwsCredentials {
 }
 
 /// Options of [`AwsRequesterPaysSigner`].
+///
+/// ```
+/// use stac_signers::{AwsCredentials, AwsOptions, AwsRequesterPaysSigner, HostList, Signer};
+/// // Explicit credentials, scoped to one S3-compatible endpoint.
+/// let options = AwsOptions::new()
+///     .with_credentials(AwsCredentials::new("AKID", "secret"))
+///     .with_hosts(HostList::new(["s3.example.org"]));
+/// let signer = AwsRequesterPaysSigner::with_options(Some("eu-west-1"), options);
+/// assert!(signer.allows_url("https://s3.example.org/bucket/key"));
+/// assert!(!signer.allows_url("https://other.example/bucket/key"));
+/// // The secret reaches GDAL only for the origin it is for.
+/// let env = signer.gdal_env_for("https://s3.example.org/bucket/key.tif")?;
+/// assert!(env.iter().any(|(k, _)| k == "AWS_SECRET_ACCESS_KEY"));
+/// assert!(signer.gdal_env_for("https://other.example/key.tif")?.iter().all(|(k, _)| k != "AWS_SECRET_ACCESS_KEY"));
+/// # Ok::<(), stac_signers::SignerError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AwsOptions {

@@ -16,6 +16,20 @@ pub const CDSE_TOKEN_URL: &str =
 
 /// Options of [`CdseSigner`]; unset credentials fall back to `CDSE_USERNAME`
 /// / `CDSE_PASSWORD`.
+///
+/// ```
+/// use std::time::Duration;
+/// use stac_signers::{CdseOptions, CdseSigner, Signer};
+/// let options = CdseOptions::default()
+///     .with_login("user", "password")
+///     .with_refresh_window(Duration::from_secs(60))
+///     .with_timeout(Duration::from_secs(10));
+/// let signer = CdseSigner::with_options(options);
+/// // The token goes to Copernicus Data Space hosts over https only.
+/// assert!(signer.allows_url("https://zipper.dataspace.copernicus.eu/odata/v1/x"));
+/// assert!(!signer.allows_url("http://zipper.dataspace.copernicus.eu/odata/v1/x"));
+/// assert!(!signer.allows_url("https://example.com/x"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CdseOptions {

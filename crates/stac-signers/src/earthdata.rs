@@ -18,6 +18,15 @@ pub const EARTHDATA_TOKEN_URL: &str =
 /// Options of [`EarthdataSigner`]; unset credentials fall back to the
 /// environment (`EARTHDATA_TOKEN`, `EARTHDATA_PAT`, `EARTHDATA_USERNAME`,
 /// `EARTHDATA_PASSWORD`).
+///
+/// ```
+/// use stac_signers::{EarthdataOptions, EarthdataSigner, Signer};
+/// let signer = EarthdataSigner::with_options(EarthdataOptions::default().with_token("edl-token"));
+/// // The token goes to Earthdata hosts over https only, never elsewhere.
+/// assert!(signer.allows_url("https://data.lpdaac.earthdatacloud.nasa.gov/x.tif"));
+/// assert!(!signer.allows_url("https://example.com/x.tif"));
+/// assert!(!format!("{signer:?}").contains("edl-token"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EarthdataOptions {

@@ -13,6 +13,18 @@ const BLOB_SUFFIX: &str = ".blob.core.windows.net";
 const PUBLIC_ACCOUNT_HOST: &str = "ai4edatasetspublicassets.blob.core.windows.net";
 
 /// Options of [`PlanetaryComputerSigner`].
+///
+/// ```
+/// use std::time::Duration;
+/// use stac_signers::{PcOptions, PlanetaryComputerSigner};
+/// let options = PcOptions::default()
+///     .with_sas_url("http://127.0.0.1:9/api/sas/v1/token")
+///     .with_subscription_key("key")
+///     .with_timeout(Duration::from_secs(5));
+/// let signer = PlanetaryComputerSigner::with_options(options);
+/// // The subscription key never appears in Debug output.
+/// assert!(!format!("{signer:?}").contains("\"key\""));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PcOptions {

@@ -34,17 +34,16 @@ pub struct SkippedSource {
 }
 
 impl SkippedSource {
-    /// `item <id> (<href>): <reason>`, naming the item and the href once:
-    /// what the reason already names is not repeated.
+    /// `item '<id>' (<href>): <reason>` (the workspace's one error context,
+    /// [`stac_meta::Location`]), naming the item and the href once: what
+    /// the reason already names is not repeated.
     pub fn describe(&self) -> String {
-        let names_item = self.reason.contains(&format!("item '{}'", self.item))
-            || self.reason.contains(&format!("item {}", self.item));
-        let href = self.href.as_deref().filter(|h| !self.reason.contains(h));
-        match (names_item, href) {
-            (true, _) => self.reason.clone(),
-            (false, Some(h)) => format!("item {} ({h}): {}", self.item, self.reason),
-            (false, None) => format!("item {}: {}", self.item, self.reason),
+        let at = stac_meta::Location::item(&self.item);
+        if self.reason.starts_with(&at.to_string()) {
+            return self.reason.clone();
         }
+        let at = at.with_href(self.href.as_deref().unwrap_or(""));
+        format!("{}: {}", at.unless_named_in(&self.reason), self.reason)
     }
 }
 

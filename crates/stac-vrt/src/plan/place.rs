@@ -75,9 +75,9 @@ impl Planner<'_> {
             .unwrap_or_default();
         if src_nodata.iter().any(Option::is_none) {
             self.warnings.push(format!(
-                "item {}: warped source has no nodata, so its empty corners are painted as 0 \
+                "{}: warped source has no nodata, so its empty corners are painted as 0 \
                  over other sources (set src_nodata)",
-                c.item
+                stac_meta::Location::item(&c.item)
             ));
         }
         let public_path = sources::without_headers(&c.path);
