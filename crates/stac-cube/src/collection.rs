@@ -55,6 +55,36 @@ pub struct DatasetCollection {
 /// has been read. Load it whole ([`load`](Self::load)) or window by window
 /// ([`load_window`](Self::load_window), [`windows`](Self::windows)) for
 /// outputs larger than memory.
+///
+/// ```
+/// use ndarray::Array2;
+/// use serde_json::{json, Value};
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// // Two 4 x 4 scenes of one tile, on two days.
+/// let items: Vec<Value> = (0..2u16)
+///     .map(|d| {
+///         let path = dir.path().join(format!("b04-{d}.tif"));
+///         Dataset::create_from_array(&Array2::<u16>::from_elem((4, 4), 10 + d),
+///             &GridSpec::north_up([500_000.0, 4_000_040.0], 10.0, 32632), Some(0.0))?
+///             .to_file(&path)?;
+///         Ok(json!({"type": "Feature", "id": format!("s{d}"),
+///             "properties": {"datetime": format!("2024-05-0{}T10:00:00Z", d + 1)},
+///             "assets": {"B04": {"href": path.to_str().unwrap(), "type": "image/tiff"}}}))
+///     })
+///     .collect::<Result<_, stac_raster::RasterError>>()?;
+/// use stac_cube::{CubeOptions, DatasetCollection};
+/// let plan = DatasetCollection::plan(&items, &["B04"], &CubeOptions::default())?;
+/// assert_eq!(plan.timesteps().len(), 2);
+/// // Load it window by window (here 2 x 4 pixels each): nothing larger than a
+/// // window is ever held.
+/// let windows = plan.windows(2, 4);
+/// assert_eq!(windows.len(), 2);
+/// let part = plan.load_window(windows[1])?;
+/// assert_eq!(part.shape(), (2, 1, 2, 4));
+/// assert_eq!(part.read_array::<u16>()[[1, 0, 0, 0]], 11);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct CubePlan {
     sources: Vec<Source>,

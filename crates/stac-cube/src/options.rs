@@ -41,6 +41,36 @@ pub enum TimeOrder {
 }
 
 /// Per-asset overrides.
+///
+/// ```
+/// use ndarray::Array2;
+/// use serde_json::{json, Value};
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// // Two 4 x 4 scenes of one tile, on two days.
+/// let items: Vec<Value> = (0..2u16)
+///     .map(|d| {
+///         let path = dir.path().join(format!("b04-{d}.tif"));
+///         Dataset::create_from_array(&Array2::<u16>::from_elem((4, 4), 10 + d),
+///             &GridSpec::north_up([500_000.0, 4_000_040.0], 10.0, 32632), Some(0.0))?
+///             .to_file(&path)?;
+///         Ok(json!({"type": "Feature", "id": format!("s{d}"),
+///             "properties": {"datetime": format!("2024-05-0{}T10:00:00Z", d + 1)},
+///             "assets": {"B04": {"href": path.to_str().unwrap(), "type": "image/tiff"}}}))
+///     })
+///     .collect::<Result<_, stac_raster::RasterError>>()?;
+/// use stac_cube::{AssetOptions, CubeOptions, DatasetCollection};
+/// use stac_raster::DataType;
+/// // B04 loaded as float32 with -1 as its nodata.
+/// let options = CubeOptions::default().with_asset(
+///     "B04",
+///     AssetOptions::default().with_data_type(DataType::Float32).with_nodata(-1.0),
+/// );
+/// let cube = DatasetCollection::from_stac(&items, &["B04"], &options)?;
+/// assert_eq!(cube.data_type(), DataType::Float32);
+/// assert_eq!(cube.read_array::<f32>()[[0, 0, 0, 0]], 10.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct AssetOptions {

@@ -10,6 +10,31 @@ use crate::data::with_data;
 use crate::error::{CubeError, Result, invalid};
 
 /// Options of [`DatasetCollection::write_quicklook`].
+///
+/// ```
+/// use ndarray::Array2;
+/// use serde_json::{json, Value};
+/// use stac_raster::{Dataset, GridSpec};
+/// let dir = tempfile::tempdir().unwrap();
+/// // Two 4 x 4 scenes of one tile, on two days.
+/// let items: Vec<Value> = (0..2u16)
+///     .map(|d| {
+///         let path = dir.path().join(format!("b04-{d}.tif"));
+///         Dataset::create_from_array(&Array2::<u16>::from_elem((4, 4), 10 + d),
+///             &GridSpec::north_up([500_000.0, 4_000_040.0], 10.0, 32632), Some(0.0))?
+///             .to_file(&path)?;
+///         Ok(json!({"type": "Feature", "id": format!("s{d}"),
+///             "properties": {"datetime": format!("2024-05-0{}T10:00:00Z", d + 1)},
+///             "assets": {"B04": {"href": path.to_str().unwrap(), "type": "image/tiff"}}}))
+///     })
+///     .collect::<Result<_, stac_raster::RasterError>>()?;
+/// use stac_cube::{CubeOptions, DatasetCollection, QuicklookOptions};
+/// let cube = DatasetCollection::from_stac(&items, &["B04"], &CubeOptions::default())?;
+/// let png = dir.path().join("t0.png");
+/// cube.write_quicklook(0, &png, &QuicklookOptions::default().with_bands(vec![0]).with_percentiles(2.0, 98.0))?;
+/// assert!(std::fs::metadata(&png)?.len() > 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct QuicklookOptions {

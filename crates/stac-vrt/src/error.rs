@@ -16,7 +16,7 @@ pub enum VrtError {
         /// What is wrong with it.
         reason: String,
     },
-    /// Some sources could not be placed in the mosaic and `strict` is on.
+    /// Some sources could not be placed in the mosaic and `fail_on_error` is on.
     #[error(
         "skipped {skipped} of {total} source(s) for asset '{asset}': {listing}; \
          build a partial mosaic without them (fail_on_error off) to get the skipped list instead"

@@ -23,12 +23,13 @@
 //!   travel in a VRT (AWS keys, user/password) are named in a warning.
 //!   Errors, `Debug` and reports hold redacted hrefs only; only
 //!   [`Vrt::xml`] may hold a credential, and a warning says so.
-//! - **Skips.** `strict` (default) fails naming the skipped sources
-//!   (`skipped N of M`); `strict(false)` builds a partial mosaic and lists them.
+//! - **Skips.** `fail_on_error` (default) fails naming the skipped sources
+//!   (`skipped N of M`); `with_fail_on_error(false)` builds a partial mosaic
+//!   and lists them.
 //!
 //! Module map: [`options`] (what can be asked), `sources` (href → GDAL path,
 //! grid from metadata or file), `plan` (CRS, resolution, extent, placement),
-//! `warp` (warped-VRT documents), [`xml`] (escaping, the document),
+//! `warp` (warped-VRT documents), `xml` (escaping, the document),
 //! [`report`] (summary), [`vrt`] (the result), [`error`].
 //!
 //! ```
@@ -63,7 +64,7 @@ pub mod report;
 mod sources;
 pub mod vrt;
 mod warp;
-pub mod xml;
+mod xml;
 
 use std::borrow::Borrow;
 
@@ -82,9 +83,33 @@ pub use vrt::Vrt;
 /// docs); opens the others to read their grid. Nothing is read until pixels
 /// are asked for from [`Vrt::open`].
 ///
-/// Errors: no items; invalid options; with `strict` (the default) any
+/// Errors: no items; invalid options; with `fail_on_error` (the default) any
 /// skipped source (`skipped N of M`, naming up to five, redacted); no usable
 /// source at all.
+///
+/// ```
+/// use serde_json::json;
+/// use stac_vrt::{build_vrt_from_stac, VrtOptions};
+/// let item = json!({
+///     "id": "a",
+///     "properties": {"proj:epsg": 32630},
+///     "assets": {"data": {
+///         "href": "/nowhere/a.tif",
+///         "proj:shape": [4, 4],
+///         "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
+///         "raster:bands": [{"data_type": "uint16", "nodata": 0}]
+///     }}
+/// });
+/// // An item without the asset: an error by default ...
+/// let items = vec![item, json!({"id": "b", "properties": {}, "assets": {}})];
+/// let e = build_vrt_from_stac(&items, "data", &VrtOptions::default()).unwrap_err();
+/// assert!(e.to_string().contains("skipped 1 of 2"), "{e}");
+/// // ... or skipped and reported.
+/// let vrt = build_vrt_from_stac(&items, "data", &VrtOptions::default().with_fail_on_error(false))?;
+/// assert_eq!(vrt.summary().skipped.len(), 1);
+/// assert_eq!(vrt.summary().skipped[0].item, "b");
+/// # Ok::<(), stac_vrt::VrtError>(())
+/// ```
 pub fn build_vrt_from_stac<I>(items: I, asset: &str, options: &VrtOptions) -> Result<Vrt>
 where
     I: IntoIterator,

@@ -66,7 +66,7 @@ pub struct VrtSummary {
     pub nodata: Vec<Option<f64>>,
     /// Placed sources, in painting order (last on top).
     pub sources: Vec<SourceSummary>,
-    /// Skipped sources (only non-empty with `strict(false)`).
+    /// Skipped sources (only non-empty with `with_fail_on_error(false)`).
     pub skipped: Vec<SkippedSource>,
     /// Items whose footprint lies outside the target bounds.
     pub outside_bounds: Vec<String>,

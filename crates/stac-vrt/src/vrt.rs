@@ -48,7 +48,7 @@ impl Vrt {
         &self.summary
     }
 
-    /// Items left out (only non-empty when built with `strict(false)`).
+    /// Items left out (only non-empty when built with `with_fail_on_error(false)`).
     pub fn skipped(&self) -> &[SkippedSource] {
         &self.summary.skipped
     }

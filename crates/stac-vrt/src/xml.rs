@@ -8,11 +8,7 @@ use std::fmt::Write as _;
 use crate::plan::{Plan, SourceRect};
 
 /// Escape text for an XML text node or a double-quoted attribute value.
-///
-/// ```
-/// assert_eq!(stac_vrt::xml::escape(r#"a"b<c&d]]>e'"#), "a&quot;b&lt;c&amp;d]]&gt;e&apos;");
-/// ```
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {

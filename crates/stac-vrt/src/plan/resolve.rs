@@ -59,7 +59,9 @@ impl Planner<'_> {
             Err(e) => {
                 let href = match &e {
                     stac_raster::RasterError::Refused { at, .. }
-                    | stac_raster::RasterError::Asset { at, .. } => at.href.as_deref().map(str::to_owned),
+                    | stac_raster::RasterError::Asset { at, .. } => {
+                        at.href.as_deref().map(str::to_owned)
+                    }
                     _ => asset_href(item, asset),
                 };
                 self.skip(id, href, stac_raster::redact_message(&e.to_string()));
