@@ -385,6 +385,49 @@ fn live_catalog_against_pgstac() {
         );
     }
 
+    // `--no-align`: the scenes sit on the point's 10 m UTM lattice, so the
+    // same cube loads without warping, pixel for pixel; at 15 m they do
+    // not, and the command fails naming the asset instead of warping.
+    let point_cli = |out: &Path, res: &str| {
+        Command::new(stac_gdal_e2e::stac_gdal_bin())
+            .args(["point", url.as_str(), "--collection", COLLECTION])
+            .args(["--bands", bands.as_str(), "--lat", lat.as_str()])
+            .args(["--lon", lon.as_str(), "--resolution", res])
+            .args(["--start", "2021-06-01", "--end", "2021-06-10"])
+            .args(["--edge-size", "64", "--no-align", "--signer", "anonymous"])
+            .args(["--out", out.to_str().unwrap()])
+            .env_remove("PC_SDK_SUBSCRIPTION_KEY")
+            .output()
+            .unwrap()
+    };
+    let aligned_out = work.path().join("point-no-align");
+    let o = point_cli(&aligned_out, res.as_str());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (t, f) in summary["files"].as_array().unwrap().iter().enumerate() {
+        let written = Dataset::open(f.as_str().unwrap())
+            .unwrap()
+            .read_array::<u32>()
+            .unwrap();
+        assert_eq!(
+            written,
+            cube.read_timestep::<u32>(t).unwrap(),
+            "--no-align {t}"
+        );
+    }
+    let coarse_out = work.path().join("point-no-align-15m");
+    let o = point_cli(&coarse_out, "15");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "a 15 m grid is not the scenes' lattice"
+    );
+    assert!(
+        stderr.contains("align") && stderr.contains(BANDS[0]),
+        "{stderr}"
+    );
+    assert!(!coarse_out.exists() || std::fs::read_dir(&coarse_out).unwrap().next().is_none());
+
     // ... with the query extension, and with metres as units.
     let cube = DatasetCollection::from_point(
         &point_query("2021-06-01", "2021-06-10", 645),
