@@ -70,6 +70,7 @@ mod load;
 mod netcdf;
 mod options;
 mod place;
+mod plan;
 mod read;
 mod sources;
 mod spec;
