@@ -13,7 +13,7 @@
 //! What is not data stays out: a signer, a `patch_url` closure, a progress
 //! callback, a custom [`Fusion`] or [`GroupBy::Custom`]. The receiver
 //! attaches its own signer and `patch_url` with
-//! [`CubeSpec::options`]' result (`CubeOptions::signer`, ...); a custom
+//! [`CubeSpec::options`]' result (`CubeOptions::with_signer`, ...); a custom
 //! fusion or grouping is refused by [`CubeSpec::from_options`].
 //!
 //! ```
@@ -60,6 +60,25 @@ pub struct CubeSpec {
 /// The data half of [`CubeOptions`]. Every field is optional; an absent
 /// field is `CubeOptions::default()`'s value. Names are the CLI's and
 /// odc-stac's where they exist.
+///
+/// ```
+/// use stac_cube::CubeSpec;
+/// // What another process sends: items, asset keys and options as JSON.
+/// let spec = CubeSpec::from_json(r#"{
+///     "items": [{"id": "a", "properties": {"datetime": "2024-05-01T10:00:00Z"},
+///                "assets": {"B04": {"href": "B04.tif"}}}],
+///     "assets": ["B04"],
+///     "options": {"crs": "EPSG:32632", "resolution": [20, 20], "groupby": "solar_day",
+///                 "fusion": "max", "dtype": "float32", "nodata": -9999}
+/// }"#)?;
+/// let options = spec.options()?;
+/// assert_eq!(options.fusion.name(), "max");
+/// assert_eq!(options.nodata, Some(-9999.0));
+/// // An unknown option is an error naming it, not silently ignored.
+/// let e = CubeSpec::from_json(r#"{"items": [], "assets": [], "options": {"resolutoin": 20}}"#);
+/// assert!(e.unwrap_err().to_string().contains("resolutoin"));
+/// # Ok::<(), stac_cube::CubeError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]

@@ -15,6 +15,24 @@ use crate::report::{SkippedSource, VrtSummary};
 ///
 /// `Debug` shows the summary, never the XML (which may embed HTTP headers
 /// the signer produced).
+///
+/// ```
+/// use serde_json::json;
+/// use stac_vrt::{build_vrt_from_stac, VrtOptions};
+/// let item = json!({"id": "a", "properties": {"proj:epsg": 32630},
+///     "assets": {"data": {"href": "https://example.com/a.tif?token=SECRET",
+///         "proj:shape": [4, 4],
+///         "proj:transform": [10.0, 0.0, 600000.0, 0.0, -10.0, 5300000.0],
+///         "raster:bands": [{"data_type": "uint16", "nodata": 0}]}}});
+/// let vrt = build_vrt_from_stac(&[item], "data", &VrtOptions::default())?;
+/// // The document is the sources' addresses, query included (GDAL needs
+/// // it to read them); the summary, warnings and Debug never show it.
+/// assert!(vrt.xml().contains("SECRET"));
+/// assert!(!vrt.summary().sources[0].href.contains("SECRET"));
+/// assert!(!format!("{vrt:?}").contains("SECRET"));
+/// assert_eq!(vrt.summary().band_count, 1);
+/// # Ok::<(), stac_vrt::VrtError>(())
+/// ```
 #[derive(Clone)]
 pub struct Vrt {
     pub(crate) xml: String,
