@@ -144,48 +144,16 @@ impl Seaweed {
     }
 
     fn try_create_bucket(&self) -> Option<u16> {
-        let out = Command::new("curl")
-            .args([
-                "-s",
-                "--max-time",
-                "10",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "--aws-sigv4",
-            ])
-            .arg(format!("aws:amz:{REGION}:s3"))
-            .arg("--user")
-            .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"))
-            .args(["-X", "PUT"])
-            .arg(format!("http://127.0.0.1:{}/{BUCKET}", self.s3_port))
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+        signed_curl(|c| {
+            c.args(["-X", "PUT"])
+                .arg(format!("http://127.0.0.1:{}/{BUCKET}", self.s3_port));
+        })
     }
 
     fn try_put(&self, file: &Path, key: &str) -> Option<u16> {
-        let out = Command::new("curl")
-            .args([
-                "-s",
-                "--max-time",
-                "10",
-                "-o",
-                "/dev/null",
-                "-w",
-                "%{http_code}",
-                "--aws-sigv4",
-            ])
-            .arg(format!("aws:amz:{REGION}:s3"))
-            .arg("--user")
-            .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"))
-            .arg("-T")
-            .arg(file)
-            .arg(self.object_url(key))
-            .output()
-            .ok()?;
-        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+        signed_curl(|c| {
+            c.arg("-T").arg(file).arg(self.object_url(key));
+        })
     }
 
     /// The server's data directory (for debugging).
@@ -197,4 +165,26 @@ impl Seaweed {
     pub fn pid(&self) -> u32 {
         self.guard.pid()
     }
+}
+
+/// Run `curl --aws-sigv4` (signed as [`ACCESS_KEY`], 10 s deadline) with
+/// the request `args` adds; the HTTP status, or `None` when curl failed.
+fn signed_curl(args: impl FnOnce(&mut Command)) -> Option<u16> {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-s",
+        "--max-time",
+        "10",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+    ])
+    .arg("--aws-sigv4")
+    .arg(format!("aws:amz:{REGION}:s3"))
+    .arg("--user")
+    .arg(format!("{ACCESS_KEY}:{SECRET_KEY}"));
+    args(&mut cmd);
+    let out = cmd.output().ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
