@@ -43,12 +43,6 @@ pub enum VrtError {
     /// The items could not be read (not an Item, FeatureCollection or array).
     #[error(transparent)]
     Items(#[from] stac_meta::MetaError),
-    /// The signer could not produce its GDAL options.
-    #[error("the signer failed: {message}")]
-    Signer {
-        /// The signer's (credential-free) message.
-        message: String,
-    },
     /// A CRS definition could not be understood by GDAL/PROJ.
     #[error("{context}: GDAL does not understand the CRS {crs:?}: {message}")]
     Crs {
