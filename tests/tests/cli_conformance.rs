@@ -1367,6 +1367,44 @@ fn ctrl_c_while_writing_an_output_leaves_nothing() {
     }
 }
 
+/// Ctrl-C while standard input is being spooled (a Parquet reader seeks, so
+/// `convert - --from parquet` copies stdin to a temp file first): the copy,
+/// possibly gigabytes, does not stay behind in the temp folder.
+#[test]
+fn ctrl_c_while_spooling_standard_input_leaves_no_copy() {
+    let f = Fixture::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = f.path("spooled.ndjson");
+    let mut child = command(&["convert", "-", "--from", "parquet", "-o", s(&out)])
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Part of a Parquet file: the run waits for the rest, spooling.
+    stdin.write_all(b"PAR1").unwrap();
+    stdin.flush().unwrap();
+    let spooled = || std::fs::read_dir(tmp.path()).unwrap().count();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while spooled() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no spool file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child by its pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o.stderr));
+    assert_eq!(spooled(), 0, "the spooled copy of stdin stayed");
+    assert!(!out.exists());
+    assert_eq!(f.leftovers(), Vec::<String>::new());
+}
+
 /// `search URL -o FILE` against a real HTTP STAC API: the items land in
 /// the file; a page failing part-way leaves no file and no temp file
 /// (stdout would have held the first pages).

@@ -204,8 +204,15 @@ impl Write for Destination {
 pub(crate) enum InputFile {
     /// The path given.
     Path(PathBuf),
-    /// Standard input's bytes, in a temp file removed when dropped.
-    Stdin(tempfile::NamedTempFile),
+    /// Standard input's bytes, in a temp file removed when dropped (and on
+    /// `SIGINT`/`SIGTERM`: a Ctrl-C while a large input is spooled leaves no
+    /// copy of it behind).
+    Stdin {
+        /// The spooled bytes.
+        file: tempfile::NamedTempFile,
+        /// Its registration for removal on a signal (dropped after `file`).
+        _staged: crate::interrupt::Staged,
+    },
 }
 
 impl InputFile {
@@ -214,16 +221,21 @@ impl InputFile {
         if !is_std(path) {
             return Ok(Self::Path(path.to_owned()));
         }
-        let mut tmp = tempfile::NamedTempFile::new().context("spooling standard input")?;
+        let (mut tmp, staged) =
+            crate::interrupt::create_registered(tempfile::NamedTempFile::new, |t| t.path())
+                .context("spooling standard input")?;
         std::io::copy(&mut std::io::stdin().lock(), &mut tmp).context("reading standard input")?;
-        Ok(Self::Stdin(tmp))
+        Ok(Self::Stdin {
+            file: tmp,
+            _staged: staged,
+        })
     }
 
     /// The path to read.
     pub(crate) fn path(&self) -> &Path {
         match self {
             Self::Path(p) => p,
-            Self::Stdin(t) => t.path(),
+            Self::Stdin { file, .. } => file.path(),
         }
     }
 }
@@ -261,17 +273,24 @@ fn check_writable(dir: &Path, path: &Path, flag: &str) -> Result<()> {
             dir.display()
         );
     }
-    tempfile::Builder::new()
-        .prefix(".stac-gdal-check-")
-        .tempfile_in(dir)
-        .map(drop)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{flag} {}: cannot write in {}: {e}",
-                path.display(),
-                dir.display()
-            )
-        })
+    // Registered like every temp file (the signal handler installed first):
+    // a Ctrl-C between its creation and removal leaves nothing behind.
+    crate::interrupt::create_registered(
+        || {
+            tempfile::Builder::new()
+                .prefix(".stac-gdal-check-")
+                .tempfile_in(dir)
+        },
+        |t| t.path(),
+    )
+    .map(drop)
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "{flag} {}: cannot write in {}: {e}",
+            path.display(),
+            dir.display()
+        )
+    })
 }
 
 /// An output folder: an existing writable folder, or a new one (created,
