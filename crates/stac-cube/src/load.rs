@@ -233,8 +233,10 @@ fn decode_here<T: Pixel>(
 /// first-valid flags, a few MB each) are fresh pages every time, and in a
 /// Dask worker, whose `MALLOC_TRIM_THRESHOLD_` fixes glibc's mmap threshold
 /// at 128 KiB, each is mapped and unmapped per chunk (measured on the cube
-/// benchmark's mosaic: 3.9x the page faults of an unset threshold). The
-/// buffers kept are at most one block's.
+/// benchmark's mosaic: 3.9x the page faults of an unset threshold). What
+/// a thread keeps until it exits is at most one block's buffers
+/// (`block_pixels`, 4 Mi by default: 8 MiB of uint16 window and 4 MiB of
+/// flags, or 32 MiB of float64 for warped or scaled sources).
 fn with_thread_scratch<T: Pixel, R>(f: impl FnOnce(&mut Scratch<T>) -> R) -> R {
     use std::any::Any;
     use std::cell::RefCell;
