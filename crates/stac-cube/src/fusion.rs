@@ -359,3 +359,168 @@ impl Accum {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `take_first` over `sources` in order, into a block of `fill`.
+    fn first_of<T: Pixel>(
+        fill: T,
+        sources: &[(&[T], Option<T>)],
+        float: bool,
+    ) -> (Vec<T>, Vec<bool>, usize) {
+        let n = sources[0].0.len();
+        let mut out = vec![fill; n];
+        let mut filled = vec![false; n];
+        let mut total = 0;
+        for (src, nd) in sources {
+            total += take_first(&mut out, &mut filled, src, *nd, float);
+        }
+        (out, filled, total)
+    }
+
+    #[test]
+    fn take_first_keeps_the_first_valid_pixel_across_sources() {
+        // Source A has nodata 0 at pixels 1 and 3; B fills those, and its
+        // values elsewhere never replace A's.
+        let a: &[u16] = &[10, 0, 30, 0, 50];
+        let b: &[u16] = &[99, 20, 99, 40, 99];
+        let (out, filled, n) = first_of(0u16, &[(a, Some(0)), (b, Some(0))], false);
+        assert_eq!(out, [10, 20, 30, 40, 50]);
+        assert!(filled.iter().all(|&f| f));
+        assert_eq!(n, 5);
+    }
+
+    #[test]
+    fn take_first_leaves_pixels_no_source_has_as_fill() {
+        let a: &[u16] = &[7, 7, 7, 7];
+        let b: &[u16] = &[0, 3, 7, 0];
+        let c: &[u16] = &[0, 0, 0, 0];
+        // A's nodata is 7: only B contributes, and pixels 0 and 3 are
+        // nodata in every source.
+        let (out, filled, n) = first_of(9u16, &[(a, Some(7)), (b, Some(0)), (c, Some(0))], false);
+        assert_eq!(out, [9, 3, 7, 9]);
+        assert_eq!(filled, [false, true, true, false]);
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn take_first_without_nodata_takes_every_pixel_of_the_first_source() {
+        let a: &[i16] = &[0, -1, 5];
+        let b: &[i16] = &[8, 8, 8];
+        let (out, _, n) = first_of(-9i16, &[(a, None), (b, None)], false);
+        assert_eq!(out, [0, -1, 5]);
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn take_first_skips_nan_and_nan_nodata_in_floats() {
+        let nan = f32::NAN;
+        let a: &[f32] = &[nan, 1.5, -2.0, nan];
+        let b: &[f32] = &[4.0, 9.0, nan, nan];
+        // NaN as declared nodata: `Some(NaN)` must not make NaN valid
+        // (NaN != NaN) nor make every pixel invalid.
+        let (out, filled, n) = first_of(nan, &[(a, Some(nan)), (b, Some(nan))], true);
+        assert_eq!(&out[..3], [4.0, 1.5, -2.0]);
+        assert!(out[3].is_nan());
+        assert_eq!(filled, [true, true, true, false]);
+        assert_eq!(n, 3);
+        // A finite nodata in a float source: it and NaN are both invalid.
+        let c: &[f64] = &[-9999.0, f64::NAN, 3.0];
+        let d: &[f64] = &[1.0, 2.0, 4.0];
+        let (out, _, n) = first_of(0.0f64, &[(c, Some(-9999.0)), (d, None)], true);
+        assert_eq!(out, [1.0, 2.0, 3.0]);
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn take_first_handles_partial_overlaps_and_long_runs() {
+        // Two sources overlapping on a sub-run of a row: the second only
+        // covers [3, 8) of the block, as copy_typed hands it a sub-slice.
+        let mut out = vec![0u16; 10];
+        let mut filled = vec![false; 10];
+        let a: Vec<u16> = vec![1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
+        assert_eq!(take_first(&mut out, &mut filled, &a, Some(0), false), 4);
+        let b: Vec<u16> = vec![2; 5];
+        assert_eq!(
+            take_first(&mut out[3..8], &mut filled[3..8], &b, Some(0), false),
+            4
+        );
+        assert_eq!(out, [1, 1, 1, 1, 2, 2, 2, 2, 0, 0]);
+        // Longer than one counting chunk (u16 count per 32 Ki pixels).
+        let n = (1 << 16) + 123;
+        let mut out = vec![0u16; n];
+        let mut filled = vec![false; n];
+        let src: Vec<u16> = (0..n).map(|i| (i % 3) as u16).collect();
+        let want = src.iter().filter(|&&v| v != 0).count();
+        assert_eq!(
+            take_first(&mut out, &mut filled, &src, Some(0), false),
+            want
+        );
+        assert_eq!(out, src);
+    }
+
+    /// Push `sources` (values per pixel, NaN = no contribution) through an
+    /// accumulator and finish it into a block of `fill`.
+    fn fuse(fusion: Fusion, fill: f64, sources: &[&[f64]]) -> Vec<f64> {
+        let n = sources[0].len();
+        let mut scratch = Scratch::<f64>::default();
+        let mut out = vec![fill; n];
+        let mut acc = Accum::new(&fusion, n, &mut scratch);
+        for src in sources {
+            acc.begin_source();
+            for (i, &v) in src.iter().enumerate() {
+                if !v.is_nan() {
+                    acc.push(&mut out, i, v);
+                }
+            }
+            acc.end_source();
+        }
+        acc.finish(&mut out, &mut scratch);
+        out
+    }
+
+    #[test]
+    fn accumulators_fuse_valid_contributions_only() {
+        let nan = f64::NAN;
+        let a: &[f64] = &[1.0, nan, 5.0, nan];
+        let b: &[f64] = &[3.0, 2.0, nan, nan];
+        let c: &[f64] = &[8.0, nan, 6.0, nan];
+        let fill = -1.0;
+        assert_eq!(fuse(Fusion::First, fill, &[a, b, c]), [1.0, 2.0, 5.0, fill]);
+        assert_eq!(fuse(Fusion::Min, fill, &[a, b, c]), [1.0, 2.0, 5.0, fill]);
+        assert_eq!(fuse(Fusion::Max, fill, &[a, b, c]), [8.0, 2.0, 6.0, fill]);
+        assert_eq!(fuse(Fusion::Sum, fill, &[a, b, c]), [12.0, 2.0, 11.0, fill]);
+        assert_eq!(fuse(Fusion::Mean, fill, &[a, b, c]), [4.0, 2.0, 5.5, fill]);
+        assert_eq!(fuse(Fusion::Count, fill, &[a, b, c]), [3.0, 1.0, 2.0, 0.0]);
+        assert_eq!(
+            fuse(Fusion::Median, fill, &[a, b, c]),
+            [3.0, 2.0, 5.5, fill]
+        );
+        let keep_larger = Fusion::custom(|dst, src| {
+            for (d, s) in dst.iter_mut().zip(src) {
+                if d.is_nan() || *s > *d {
+                    *d = *s;
+                }
+            }
+        });
+        assert_eq!(fuse(keep_larger, fill, &[a, b, c]), [8.0, 2.0, 6.0, fill]);
+    }
+
+    #[test]
+    fn first_accumulator_counts_down_to_complete() {
+        let mut scratch = Scratch::<u16>::default();
+        let mut out = vec![0u16; 3];
+        let mut acc = Accum::new(&Fusion::First, 3, &mut scratch);
+        acc.push(&mut out, 0, 4.0);
+        acc.push(&mut out, 0, 9.0);
+        acc.push(&mut out, 2, 6.4);
+        assert!(!acc.complete());
+        acc.push(&mut out, 1, 5.6);
+        assert!(acc.complete());
+        acc.finish(&mut out, &mut scratch);
+        // Integer cubes round: 6.4 → 6, 5.6 → 6.
+        assert_eq!(out, [4, 6, 6]);
+    }
+}

@@ -1014,3 +1014,58 @@ fn href_policy_and_implausible_metadata() {
         other => panic!("expected a read error, got {other}"),
     }
 }
+
+#[test]
+fn one_thread_loads_keep_their_buffers_across_loads_types_and_windows() {
+    // One-thread loads (a Dask chunk each) run on the calling thread with
+    // buffers kept from its previous load: loads of another pixel type and
+    // of smaller windows in between must not leak values into each other.
+    let w = Work::new();
+    let mut a = Array2::from_shape_fn((6, 6), |(r, c)| (10 + r * 6 + c) as u16);
+    a[[1, 4]] = 0;
+    a[[2, 5]] = 0;
+    let mut b = Array2::from_shape_fn((6, 6), |(r, c)| (100 + r * 6 + c) as u16);
+    b[[0, 0]] = 0;
+    b[[3, 5]] = 0;
+    let ha = w.raster("a", &a, 10.0, TL, 32630, Some(0.0));
+    let hb = w.raster("b", &b, 10.0, (TL.0 + 30.0, TL.1), 32630, Some(0.0));
+    let items = vec![
+        scene("a", &ha, "2021-06-01T10:00:00Z"),
+        scene("b", &hb, "2021-06-01T10:00:30Z"),
+    ];
+    let opts = |threads| {
+        CubeOptions::default()
+            .with_groupby(GroupBy::SolarDay)
+            .with_threads(threads)
+    };
+    let pooled = DatasetCollection::plan(&items, &["data"], &opts(2))
+        .unwrap()
+        .load()
+        .unwrap()
+        .read_array::<u16>();
+    assert_eq!(pooled.dim(), (1, 1, 6, 9));
+    // First valid in group order: a where valid, b in a's holes and east
+    // of a, fill (0) where neither is valid.
+    assert_eq!(pooled[[0, 0, 0, 3]], a[[0, 3]]);
+    assert_eq!(pooled[[0, 0, 1, 4]], b[[1, 1]]);
+    assert_eq!(pooled[[0, 0, 2, 5]], b[[2, 2]]);
+    assert_eq!(pooled[[0, 0, 3, 8]], 0);
+    assert_eq!(pooled[[0, 0, 0, 8]], b[[0, 5]]);
+    let one = DatasetCollection::plan(&items, &["data"], &opts(1)).unwrap();
+    let as_f32 = DatasetCollection::plan(
+        &items,
+        &["data"],
+        &opts(1).with_data_type(stac_meta::DataType::Float32),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        assert_eq!(one.load().unwrap().read_array::<u16>(), pooled);
+        let f = as_f32.load().unwrap().read_array::<f32>();
+        assert_eq!(f.mapv(|v| v as u16), pooled);
+        let win = one
+            .load_window(Window::new(2, 1, 5, 3))
+            .unwrap()
+            .read_array::<u16>();
+        assert_eq!(win, pooled.slice(ndarray::s![.., .., 1..4, 2..7]));
+    }
+}

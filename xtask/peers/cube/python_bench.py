@@ -10,7 +10,9 @@ the same chunks for both tools. Times are taken around the load (plan +
 load + compute; imports, item parsing and cluster start excluded), best of
 RUNS, tools alternated. Peak memory is sampled every 5 ms while a load
 runs: the RSS of this process plus, on the cluster, its workers, above what
-it was before the load (the lower of the runs: the first also imports). Checksums (per-band sums) must agree. Prints JSON.
+it was before the load (the lower of the runs: the first also imports).
+CPU time is user + system of the same processes over the load (the lower
+of the runs), which a shared machine distorts less than wall time. Checksums (per-band sums) must agree. Prints JSON.
 """
 
 import json
@@ -24,6 +26,19 @@ import numpy as np
 BANDS = ["B02", "B03", "B05"]
 RUNS = 2
 PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu(pid):
+    """User + system CPU seconds of a process so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except OSError:
+        return 0.0
 
 
 def rss(pid):
@@ -111,16 +126,19 @@ def main():
                 for name, fn in (("stac_gdal", ours), ("odc-stac", theirs))[:: 1 if r % 2 == 0 else -1]:
                     pids = [os.getpid()] + (worker_pids if mode == "cluster" else [])
                     peak = Peak(pids)
+                    c0 = sum(cpu(p) for p in pids)
                     t0 = time.perf_counter()
                     ds = fn(mode)
                     secs = time.perf_counter() - t0
+                    cpu_s = sum(cpu(p) for p in pids) - c0
                     mib = peak.done()
                     s = sums(ds)
                     shape = [ds.sizes["time"], ds.sizes["y"], ds.sizes["x"]]
                     del ds
                     b = best.setdefault(name, {"seconds": secs, "peak_mib": mib, "sums": s,
-                                               "shape": shape})
+                                               "shape": shape, "cpu_seconds": cpu_s})
                     b["seconds"] = min(b["seconds"], secs)
+                    b["cpu_seconds"] = min(b["cpu_seconds"], cpu_s)
                     # The first run of a mode also imports and warms
                     # (workers load stac_gdal / odc on first use): the
                     # lower of the two is the load's own.
@@ -129,7 +147,8 @@ def main():
                 best["stac_gdal"]["shape"] == best["odc-stac"]["shape"]
             res[mode] = best
             print(case, mode, json.dumps({k: (v if k == "same" else
-                                               {"s": round(v["seconds"], 2), "mib": round(v["peak_mib"])})
+                                               {"s": round(v["seconds"], 2), "cpu": round(v["cpu_seconds"], 2),
+                                                "mib": round(v["peak_mib"])})
                                            for k, v in best.items()}), file=sys.stderr, flush=True)
         out["cases"][case] = res
     cluster.close()

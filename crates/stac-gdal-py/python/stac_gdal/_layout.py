@@ -20,6 +20,7 @@ coordinates and the `stac_items` attribute.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,14 @@ _ENCODING_ATTRS = ("grid_mapping", "coordinates")
 
 def _cf_params(wkt: str) -> dict:
     """CF grid-mapping parameters of a CRS (pyproj's `to_cf`), without the
-    WKT keys the layout already sets."""
+    WKT keys the layout already sets (a copy: callers may change it)."""
+    return dict(_cf_params_of(wkt))
+
+
+@lru_cache(maxsize=16)
+def _cf_params_of(wkt: str) -> dict:
+    # Parsing a WKT and deriving CF parameters costs milliseconds; a
+    # session loads cubes on a few CRSs, over and over.
     try:
         import pyproj
     except ImportError:
