@@ -189,7 +189,7 @@ impl Writer {
     /// spilled as it is instead of being serialized again.
     pub fn push_json(&mut self, text: &str) -> Result<()> {
         let item = serde_json::from_str(text).map_err(|e| self.json_error(&e.to_string()))?;
-        self.push_parsed(text, item)
+        self.push_parsed(text, item).map(drop)
     }
 
     /// Add every item of an NDJSON stream (blank lines are skipped); returns
@@ -228,23 +228,35 @@ impl Writer {
             }
             Ok((!chunk.is_empty()).then_some(chunk))
         };
-        let parse = |chunk: Vec<String>| -> Vec<(String, std::result::Result<Value, String>)> {
-            chunk
+        let parse = |chunk: Vec<String>| -> Parsed {
+            let items = chunk
                 .into_iter()
                 .map(|line| {
                     let item = serde_json::from_str(&line).map_err(|e| e.to_string());
                     (line, item)
                 })
-                .collect()
+                .collect();
+            (items, recycler())
         };
-        let panicked = |reason: String| vec![(String::new(), Err(reason))];
-        crate::pipeline::ordered(self.options.threads(), next, parse, panicked, |parsed| {
-            for (text, item) in parsed {
-                let item = item.map_err(|e| self.json_error(&e))?;
-                self.push_parsed(&text, item)?;
-            }
-            Ok(())
-        })?;
+        let panicked = |reason: String| (vec![(String::new(), Err(reason))], None);
+        crate::pipeline::ordered(
+            self.options.threads(),
+            next,
+            parse,
+            panicked,
+            |(parsed, back)| {
+                let mut used = Vec::with_capacity(parsed.len());
+                for (text, item) in parsed {
+                    let item = item.map_err(|e| self.json_error(&e))?;
+                    used.extend(self.push_parsed(&text, item)?);
+                }
+                // Freed by the thread that allocated them (much cheaper).
+                if let Some(back) = back {
+                    let _ = back.send(used);
+                }
+                Ok(())
+            },
+        )?;
         Ok(self.pushed - before)
     }
 
@@ -255,16 +267,16 @@ impl Writer {
         }
     }
 
-    /// [`Writer::push_json`] once `text` is parsed into `item`.
-    fn push_parsed(&mut self, text: &str, item: Value) -> Result<()> {
+    /// [`Writer::push_json`] once `text` is parsed into `item`. Returns the
+    /// item when it was spilled as text (no longer needed).
+    fn push_parsed(&mut self, text: &str, item: Value) -> Result<Option<Value>> {
         if self.options.layout() == Layout::Blob || self.spill.is_none() {
-            return self.push(item);
+            return self.push(item).map(|()| None);
         }
         self.inference.push(&self.path, self.pushed, &item)?;
         if self.sorted() {
             self.keys.push(RowKey::of(&item));
         }
-        drop(item);
         let text = text.trim_end();
         if text.contains('\n') {
             return Err(self.json_error("JSON text spans several lines"));
@@ -285,7 +297,7 @@ impl Writer {
         {
             p(Progress::Pushed(self.pushed));
         }
-        Ok(())
+        Ok(Some(item))
     }
 
     /// Add every item of an iterator.
@@ -556,6 +568,40 @@ impl Writer {
     }
 }
 
+/// Parsed NDJSON lines (text, item or error), and where to send the items
+/// back to be freed.
+type Parsed = (
+    Vec<(String, std::result::Result<Value, String>)>,
+    Option<std::sync::mpsc::Sender<Vec<Value>>>,
+);
+
+/// A parsing worker's channel of items sent back to be freed.
+type Recycle = (
+    std::sync::mpsc::Sender<Vec<Value>>,
+    std::sync::mpsc::Receiver<Vec<Value>>,
+);
+
+thread_local! {
+    /// Items a parsing worker allocated, sent back once used.
+    static RECYCLE: std::cell::RefCell<Option<Recycle>> = const { std::cell::RefCell::new(None) };
+}
+
+/// On a parsing worker: free the items sent back so far (an allocator
+/// frees memory of its own thread fastest), and return where to send more.
+/// What is left is freed when the worker ends.
+fn recycler() -> Option<std::sync::mpsc::Sender<Vec<Value>>> {
+    RECYCLE
+        .try_with(|r| {
+            let mut r = r.borrow_mut();
+            let (tx, rx) = r.get_or_insert_with(std::sync::mpsc::channel);
+            while let Ok(items) = rx.try_recv() {
+                drop(items);
+            }
+            tx.clone()
+        })
+        .ok()
+}
+
 /// One batch of the encoding pass: the input number of its first item, and
 /// the items as JSON text (from the spill) or already parsed (held).
 enum Job {
@@ -679,21 +725,28 @@ fn open_parquet(
                 .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
         }
     }
-    props = chunk_statistics_only(path, &schema, props)?;
+    props = chunk_statistics_only(path, options, &schema, props)?;
     let props = props.build();
     let writer = ArrowWriter::try_new(file, schema, Some(props))
         .map_err(|e| GeoParquetError::parquet(path, e))?;
     Ok((writer, tmp))
 }
 
+/// Rows per data page at least of the columns nested in `assets` and
+/// `links` (the default of arrow-rs, which rustac writes with).
+const NESTED_PAGE_ROWS: usize = 20_000;
+
 /// Columns nested in `assets` and `links` keep their column-chunk
-/// statistics but get no page index: no search prunes pages on them (ours
-/// prunes pages on top-level columns only; DuckDB, GDAL and GeoPandas on
-/// the bbox, datetime and plain columns), and their per-page min/max text
-/// (hrefs, checksums) was most of the page index, which made the file
+/// statistics but get no page index, and pages of [`NESTED_PAGE_ROWS`]:
+/// no search prunes pages on them (ours prunes pages on top-level columns
+/// only; DuckDB, GDAL and GeoPandas on the bbox, datetime and plain
+/// columns). Their per-page min/max text (hrefs, checksums) was most of the
+/// page index, and each small page compressed on its own (zstd) cost ~1 KB
+/// in the many low-cardinality asset columns: together they made the file
 /// larger than rustac's.
 fn chunk_statistics_only(
     path: &Path,
+    options: &WriteOptions,
     schema: &arrow_schema::SchemaRef,
     mut props: parquet::file::properties::WriterPropertiesBuilder,
 ) -> Result<parquet::file::properties::WriterPropertiesBuilder> {
@@ -705,10 +758,15 @@ fn chunk_statistics_only(
             column.path().parts().first().map(String::as_str),
             Some("assets" | "links")
         ) {
-            props = props.set_column_statistics_enabled(
-                column.path().clone(),
-                parquet::file::properties::EnabledStatistics::Chunk,
-            );
+            props = props
+                .set_column_statistics_enabled(
+                    column.path().clone(),
+                    parquet::file::properties::EnabledStatistics::Chunk,
+                )
+                .set_column_data_page_row_count_limit(
+                    column.path().clone(),
+                    options.page_rows().max(NESTED_PAGE_ROWS),
+                );
         }
     }
     Ok(props)
