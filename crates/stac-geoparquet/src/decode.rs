@@ -37,7 +37,7 @@ use arrow_array::{
     LargeBinaryArray, LargeStringArray, PrimitiveArray, RecordBatch, StringArray, StringViewArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{DataType, TimeUnit};
+use arrow_schema::{DataType, Fields, TimeUnit};
 use serde_json::{Map, Value};
 use stac_meta::budget::{
     ALLOC_BYTES, Budget, ENTRY_BYTES, JsonBudgetError, VALUE_BYTES, from_str_within,
@@ -350,121 +350,158 @@ impl Decoder {
             DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
                 Node::Base64(Bins::new(array, "binary")?)
             }
-            DataType::Timestamp(unit, _) => {
-                let (values, unit) = match unit {
-                    TimeUnit::Second => (
-                        array.as_primitive::<TimestampSecondType>().values().clone(),
-                        Unit::Seconds,
-                    ),
-                    TimeUnit::Millisecond => (
-                        array
-                            .as_primitive::<TimestampMillisecondType>()
-                            .values()
-                            .clone(),
-                        Unit::Millis,
-                    ),
-                    TimeUnit::Microsecond => (
-                        array
-                            .as_primitive::<TimestampMicrosecondType>()
-                            .values()
-                            .clone(),
-                        Unit::Micros,
-                    ),
-                    TimeUnit::Nanosecond => (
-                        array
-                            .as_primitive::<TimestampNanosecondType>()
-                            .values()
-                            .clone(),
-                        Unit::Nanos,
-                    ),
-                };
-                Node::Timestamp {
-                    values,
-                    nulls: array.nulls().cloned(),
-                    unit,
-                    fmt,
-                }
-            }
+            DataType::Timestamp(unit, _) => timestamp_node(array, *unit, fmt),
             DataType::Date32 => Node::Date(array.as_primitive::<Date32Type>().clone()),
             DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _) => {
-                let (values, offsets) = match array.data_type() {
-                    DataType::List(_) => {
-                        let l = array.as_list::<i32>();
-                        (l.values().clone(), Offsets::I32(l.offsets().clone()))
-                    }
-                    DataType::LargeList(_) => {
-                        let l = array.as_list::<i64>();
-                        (l.values().clone(), Offsets::I64(l.offsets().clone()))
-                    }
-                    _ => {
-                        let l = array.as_fixed_size_list();
-                        let size = usize::try_from(l.value_length()).unwrap_or(0);
-                        (l.values().clone(), Offsets::Fixed(size))
-                    }
-                };
-                path.push(None);
-                let child = self.node(values.as_ref(), path, fmt)?;
-                path.pop();
-                Node::List(Box::new(List {
-                    nulls: array.nulls().cloned(),
-                    offsets,
-                    child,
-                    children: Vec::new(),
-                }))
+                self.list_node(array, path, fmt)?
             }
-            DataType::Struct(fields) => {
-                let s = array.as_struct();
-                let mut slots = Vec::with_capacity(fields.len());
-                for (f, c) in fields.iter().zip(s.columns()) {
-                    path.push(Some(f.name().clone()));
-                    let explicit = self.explicit.contains(&key(path));
-                    let node = self.node(c.as_ref(), path, fmt)?;
-                    slots.push(Slot::new(f.name().clone(), explicit, None, node));
-                    path.pop();
-                }
-                let object =
-                    Object::new(array.nulls().cloned(), slots).map_err(|(k, reason)| {
-                        let at = path.iter().flatten().cloned().collect::<Vec<_>>().join(".");
-                        (0, format!("{at}.{k}: {reason}"))
-                    })?;
-                Node::Object(object)
-            }
-            DataType::Map(_, _) => {
-                let m = array.as_map();
-                let keys = self.node(m.keys().as_ref(), path, fmt)?;
-                path.push(None);
-                let values = self.node(m.values().as_ref(), path, fmt)?;
-                path.pop();
-                Node::Map(Box::new(MapNode {
-                    nulls: array.nulls().cloned(),
-                    offsets: m.offsets().clone(),
-                    keys,
-                    values,
-                }))
-            }
-            DataType::Dictionary(_, _) => {
-                let d = array.as_any_dictionary();
-                let values = self.node(d.values().as_ref(), path, fmt)?;
-                let len = d.values().len();
-                // arrow's normalized_keys asserts a non-empty dictionary; an
-                // all-null column may have an empty one (found by the
-                // `arrow_schema` fuzz target).
-                let keys = if len == 0 {
-                    vec![usize::MAX; array.len()]
-                } else {
-                    d.normalized_keys()
-                };
-                Node::Dict(Box::new(Dict {
-                    nulls: array.nulls().cloned(),
-                    keys,
-                    len,
-                    values,
-                    cache: HashMap::new(),
-                    cached: 0,
-                }))
-            }
+            DataType::Struct(fields) => self.struct_node(array, fields, path, fmt)?,
+            DataType::Map(_, _) => self.map_node(array, path, fmt)?,
+            DataType::Dictionary(_, _) => self.dict_node(array, path, fmt)?,
             other => return Err((0, format!("unsupported Arrow type {other}"))),
         })
+    }
+
+    /// A list column (any offset width, or fixed size) and its elements.
+    fn list_node(
+        &self,
+        array: &dyn Array,
+        path: &mut Path,
+        fmt: u32,
+    ) -> Result<Node, (usize, String)> {
+        let (values, offsets) = match array.data_type() {
+            DataType::List(_) => {
+                let l = array.as_list::<i32>();
+                (l.values().clone(), Offsets::I32(l.offsets().clone()))
+            }
+            DataType::LargeList(_) => {
+                let l = array.as_list::<i64>();
+                (l.values().clone(), Offsets::I64(l.offsets().clone()))
+            }
+            _ => {
+                let l = array.as_fixed_size_list();
+                let size = usize::try_from(l.value_length()).unwrap_or(0);
+                (l.values().clone(), Offsets::Fixed(size))
+            }
+        };
+        path.push(None);
+        let child = self.node(values.as_ref(), path, fmt)?;
+        path.pop();
+        Ok(Node::List(Box::new(List {
+            nulls: array.nulls().cloned(),
+            offsets,
+            child,
+            children: Vec::new(),
+        })))
+    }
+
+    /// A struct column: one slot per field, explicit nulls as the hints say.
+    fn struct_node(
+        &self,
+        array: &dyn Array,
+        fields: &Fields,
+        path: &mut Path,
+        fmt: u32,
+    ) -> Result<Node, (usize, String)> {
+        let s = array.as_struct();
+        let mut slots = Vec::with_capacity(fields.len());
+        for (f, c) in fields.iter().zip(s.columns()) {
+            path.push(Some(f.name().clone()));
+            let explicit = self.explicit.contains(&key(path));
+            let node = self.node(c.as_ref(), path, fmt)?;
+            slots.push(Slot::new(f.name().clone(), explicit, None, node));
+            path.pop();
+        }
+        let object = Object::new(array.nulls().cloned(), slots).map_err(|(k, reason)| {
+            let at = path.iter().flatten().cloned().collect::<Vec<_>>().join(".");
+            (0, format!("{at}.{k}: {reason}"))
+        })?;
+        Ok(Node::Object(object))
+    }
+
+    /// A map column: keys and values.
+    fn map_node(
+        &self,
+        array: &dyn Array,
+        path: &mut Path,
+        fmt: u32,
+    ) -> Result<Node, (usize, String)> {
+        let m = array.as_map();
+        let keys = self.node(m.keys().as_ref(), path, fmt)?;
+        path.push(None);
+        let values = self.node(m.values().as_ref(), path, fmt)?;
+        path.pop();
+        Ok(Node::Map(Box::new(MapNode {
+            nulls: array.nulls().cloned(),
+            offsets: m.offsets().clone(),
+            keys,
+            values,
+        })))
+    }
+
+    /// A dictionary column: the values, decoded once, and the keys.
+    fn dict_node(
+        &self,
+        array: &dyn Array,
+        path: &mut Path,
+        fmt: u32,
+    ) -> Result<Node, (usize, String)> {
+        let d = array.as_any_dictionary();
+        let values = self.node(d.values().as_ref(), path, fmt)?;
+        let len = d.values().len();
+        // arrow's normalized_keys asserts a non-empty dictionary; an
+        // all-null column may have an empty one (found by the
+        // `arrow_schema` fuzz target).
+        let keys = if len == 0 {
+            vec![usize::MAX; array.len()]
+        } else {
+            d.normalized_keys()
+        };
+        Ok(Node::Dict(Box::new(Dict {
+            nulls: array.nulls().cloned(),
+            keys,
+            len,
+            values,
+            cache: HashMap::new(),
+            cached: 0,
+        })))
+    }
+}
+
+/// A timestamp column of any unit, written with spelling `fmt`.
+fn timestamp_node(array: &dyn Array, unit: TimeUnit, fmt: u32) -> Node {
+    let (values, unit) = match unit {
+        TimeUnit::Second => (
+            array.as_primitive::<TimestampSecondType>().values().clone(),
+            Unit::Seconds,
+        ),
+        TimeUnit::Millisecond => (
+            array
+                .as_primitive::<TimestampMillisecondType>()
+                .values()
+                .clone(),
+            Unit::Millis,
+        ),
+        TimeUnit::Microsecond => (
+            array
+                .as_primitive::<TimestampMicrosecondType>()
+                .values()
+                .clone(),
+            Unit::Micros,
+        ),
+        TimeUnit::Nanosecond => (
+            array
+                .as_primitive::<TimestampNanosecondType>()
+                .values()
+                .clone(),
+            Unit::Nanos,
+        ),
+    };
+    Node::Timestamp {
+        values,
+        nulls: array.nulls().cloned(),
+        unit,
+        fmt,
     }
 }
 

@@ -33,6 +33,17 @@ impl GeometryStats {
         self.integral_as_int && !self.integral_as_float
     }
 
+    /// Fold in the statistics of another batch (order does not matter).
+    pub(crate) fn merge(&mut self, other: GeometryStats) {
+        self.types.extend(other.types);
+        if let Some([x0, y0, x1, y1]) = other.bbox {
+            self.extend(x0, y0);
+            self.extend(x1, y1);
+        }
+        self.integral_as_int |= other.integral_as_int;
+        self.integral_as_float |= other.integral_as_float;
+    }
+
     fn number(&mut self, v: &Value) -> Result<f64, String> {
         let n = v
             .as_number()

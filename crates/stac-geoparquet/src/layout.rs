@@ -175,26 +175,27 @@ impl Inference {
         Ok(())
     }
 
-    /// The columns and schema for everything pushed.
-    pub(crate) fn plan(&self) -> Plan {
-        // A top-level property or key with explicit nulls and absences
-        // spread over too many runs of rows is stored as JSON text.
-        let too_many = |root: bool, key: &str| {
-            self.null_rows
-                .get(&(root, key.to_owned()))
-                .is_some_and(|r| r.runs.len() > crate::nulls::MAX_RUNS)
-        };
-        let as_json = |root: bool, f: &FieldTy| -> FieldTy {
-            let mut f = f.clone();
-            if f.null && f.absent && too_many(root, &f.name) {
-                f.ty = Ty::Json;
-            }
-            f
-        };
+    /// A field whose explicit nulls and absences are spread over too many
+    /// runs of rows is stored as JSON text.
+    fn as_json(&self, root: bool, f: &FieldTy) -> FieldTy {
+        let too_many = self
+            .null_rows
+            .get(&(root, f.name.clone()))
+            .is_some_and(|r| r.runs.len() > crate::nulls::MAX_RUNS);
+        let mut f = f.clone();
+        if f.null && f.absent && too_many {
+            f.ty = Ty::Json;
+        }
+        f
+    }
+
+    /// The output columns in file order, and the (column name, key) of the
+    /// non-reserved top-level keys.
+    fn columns(&self) -> (Vec<Column>, Vec<(String, String)>) {
         let mut columns = Vec::new();
         for key in ["type", "stac_version", "stac_extensions", "id"] {
             if let Some(f) = self.root.get(key) {
-                columns.push(Column::Root(as_json(true, f)));
+                columns.push(Column::Root(self.as_json(true, f)));
             }
         }
         columns.push(Column::Geometry);
@@ -202,16 +203,16 @@ impl Inference {
             columns.push(Column::Bbox(self.bbox_3d));
         }
         if let Some(f) = self.root.get("collection") {
-            columns.push(Column::Root(as_json(true, f)));
+            columns.push(Column::Root(self.as_json(true, f)));
         }
         for key in TIMESTAMP_KEYS {
             if let Some(f) = self.props.get(key) {
-                columns.push(Column::Prop(as_json(false, f)));
+                columns.push(Column::Prop(self.as_json(false, f)));
             }
         }
         for f in &self.props.fields {
             if !f.time {
-                columns.push(Column::Prop(as_json(false, f)));
+                columns.push(Column::Prop(self.as_json(false, f)));
             }
         }
         let mut root_columns = Vec::new();
@@ -225,7 +226,7 @@ impl Inference {
                     f.name.clone()
                 };
                 root_columns.push((column.clone(), f.name.clone()));
-                columns.push(Column::Extra(column, as_json(true, f)));
+                columns.push(Column::Extra(column, self.as_json(true, f)));
             }
         }
         if let Some(f) = self.root.get("links") {
@@ -250,6 +251,11 @@ impl Inference {
             columns.push(Column::Root(f.clone()));
         }
 
+        (columns, root_columns)
+    }
+
+    /// The Arrow fields of `columns`, and the read-back hints they need.
+    fn fields(&self, columns: &[Column]) -> (Vec<Field>, Hints) {
         let mut hints = Hints::default();
         let mut explicit_root = Vec::new();
         if self.geometry_null && !self.geometry_absent {
@@ -280,6 +286,12 @@ impl Inference {
             })
             .collect();
         hints.explicit_null.extend(explicit_root);
+        (fields, hints)
+    }
+
+    /// The runs of rows where a column that mixes explicit nulls and
+    /// absences holds a null, by column name.
+    fn null_rows(&self, root_columns: &[(String, String)]) -> Vec<(String, Vec<(u64, u64)>)> {
         let mut null_rows = Vec::new();
         for ((root, key), runs) in &self.null_rows {
             let mixed = if *root {
@@ -308,6 +320,14 @@ impl Inference {
             null_rows.push((column, runs.runs.clone()));
         }
         null_rows.sort();
+        null_rows
+    }
+
+    /// The columns and schema for everything pushed.
+    pub(crate) fn plan(&self) -> Plan {
+        let (columns, root_columns) = self.columns();
+        let (fields, hints) = self.fields(&columns);
+        let null_rows = self.null_rows(&root_columns);
         let file_hints = FileHints {
             layout: Some(Layout::Spec),
             json_columns: hints.json,

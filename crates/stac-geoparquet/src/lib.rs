@@ -124,6 +124,7 @@ mod nulls;
 mod options;
 mod order;
 mod partition;
+mod pipeline;
 mod reader;
 mod schema;
 pub mod search;

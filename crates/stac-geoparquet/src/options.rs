@@ -145,6 +145,7 @@ pub struct WriteOptions {
     sort: crate::order::SortOrder,
     collections: Vec<Value>,
     temp_dir: Option<std::path::PathBuf>,
+    threads: usize,
 }
 
 impl Default for WriteOptions {
@@ -157,6 +158,7 @@ impl Default for WriteOptions {
             sort: crate::order::SortOrder::None,
             collections: Vec::new(),
             temp_dir: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -228,6 +230,28 @@ impl WriteOptions {
     pub fn with_temp_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.temp_dir = Some(dir.into());
         self
+    }
+
+    /// Worker threads that parse and encode items (default: as many as
+    /// cores; at least 1). The calling thread reads the input, widens the
+    /// schema and writes the Parquet pages meanwhile. The file is the same
+    /// whatever the number: items are encoded in the same batches and
+    /// written in input (or sorted) order. Each worker holds at most one
+    /// batch of 500 items as JSON values.
+    ///
+    /// ```
+    /// use stac_geoparquet::WriteOptions;
+    /// assert_eq!(WriteOptions::default().with_threads(3).threads(), 3);
+    /// assert_eq!(WriteOptions::default().with_threads(0).threads(), 1);
+    /// ```
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Worker threads of a write.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Where temporary files go, when set ([`with_temp_dir`](Self::with_temp_dir)).

@@ -188,34 +188,105 @@ impl Writer {
     /// [`Writer::push`] for large inputs: once the writer spills, the text is
     /// spilled as it is instead of being serialized again.
     pub fn push_json(&mut self, text: &str) -> Result<()> {
-        let item: Value = serde_json::from_str(text).map_err(|e| GeoParquetError::Json {
+        let item = serde_json::from_str(text).map_err(|e| self.json_error(&e.to_string()))?;
+        self.push_parsed(text, item).map(drop)
+    }
+
+    /// Add every item of an NDJSON stream (blank lines are skipped); returns
+    /// how many were added. The lines are parsed on
+    /// [`WriteOptions::threads`] workers while this thread widens the
+    /// schema with the items in order: the same result as
+    /// [`Writer::push_json`] on each line, faster. Errors name the item.
+    ///
+    /// ```
+    /// use stac_geoparquet::{WriteOptions, Writer};
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("items.parquet");
+    /// let ndjson = (0..3)
+    ///     .map(|i| format!(r#"{{"type": "Feature", "id": "item-{i}", "geometry": null, "properties": {{"n": {i}}}}}"#))
+    ///     .collect::<Vec<_>>()
+    ///     .join("\n");
+    /// let mut writer = Writer::create(&path, WriteOptions::default())?;
+    /// assert_eq!(writer.push_ndjson(ndjson.as_bytes())?, 3);
+    /// assert_eq!(writer.finish()?, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn push_ndjson(&mut self, input: impl BufRead) -> Result<u64> {
+        let before = self.pushed;
+        let path = self.path.clone();
+        let mut lines = input.lines();
+        let next = || -> Result<Option<Vec<String>>> {
+            let mut chunk = Vec::with_capacity(PARSE_LINES);
+            for line in lines.by_ref() {
+                let line = line.map_err(|e| GeoParquetError::io(&path, e))?;
+                if !line.trim().is_empty() {
+                    chunk.push(line);
+                    if chunk.len() == PARSE_LINES {
+                        break;
+                    }
+                }
+            }
+            Ok((!chunk.is_empty()).then_some(chunk))
+        };
+        let parse = |chunk: Vec<String>| -> Parsed {
+            let items = chunk
+                .into_iter()
+                .map(|line| {
+                    let item = serde_json::from_str(&line).map_err(|e| e.to_string());
+                    (line, item)
+                })
+                .collect();
+            (items, recycler())
+        };
+        let panicked = |reason: String| (vec![(String::new(), Err(reason))], None);
+        crate::pipeline::ordered(
+            self.options.threads(),
+            next,
+            parse,
+            panicked,
+            |(parsed, back)| {
+                let mut used = Vec::with_capacity(parsed.len());
+                for (text, item) in parsed {
+                    let item = item.map_err(|e| self.json_error(&e))?;
+                    used.extend(self.push_parsed(&text, item)?);
+                }
+                // Freed by the thread that allocated them (much cheaper).
+                if let Some(back) = back {
+                    let _ = back.send(used);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(self.pushed - before)
+    }
+
+    fn json_error(&self, reason: &str) -> GeoParquetError {
+        GeoParquetError::Json {
             path: self.path.clone(),
-            message: format!("item {}: {e}", self.pushed),
-        })?;
+            message: format!("item {}: {reason}", self.pushed),
+        }
+    }
+
+    /// [`Writer::push_json`] once `text` is parsed into `item`. Returns the
+    /// item when it was spilled as text (no longer needed).
+    fn push_parsed(&mut self, text: &str, item: Value) -> Result<Option<Value>> {
         if self.options.layout() == Layout::Blob || self.spill.is_none() {
-            return self.push(item);
+            return self.push(item).map(|()| None);
         }
         self.inference.push(&self.path, self.pushed, &item)?;
         if self.sorted() {
             self.keys.push(RowKey::of(&item));
         }
-        drop(item);
-        let spill = self.spill.as_mut().expect("checked above");
         let text = text.trim_end();
         if text.contains('\n') {
-            return Err(GeoParquetError::Json {
-                path: self.path.clone(),
-                message: format!("item {}: JSON text spans several lines", self.pushed),
-            });
+            return Err(self.json_error("JSON text spans several lines"));
         }
+        let len = u32::try_from(text.len()).map_err(|_| self.json_error("larger than 4 GiB"))?;
+        let spill = self.spill.as_mut().expect("checked above");
         spill
             .write_all(text.as_bytes())
             .and_then(|()| spill.write_all(b"\n"))
             .map_err(|e| GeoParquetError::io(&self.path, e))?;
-        let len = u32::try_from(text.len()).map_err(|_| GeoParquetError::Json {
-            path: self.path.clone(),
-            message: format!("item {}: larger than 4 GiB", self.pushed),
-        })?;
         if self.sorted() {
             self.spilled.push((self.spill_pos, len));
         }
@@ -226,7 +297,7 @@ impl Writer {
         {
             p(Progress::Pushed(self.pushed));
         }
-        Ok(())
+        Ok(Some(item))
     }
 
     /// Add every item of an iterator.
@@ -335,77 +406,58 @@ impl Writer {
             return self.finish_sorted();
         }
         let plan = self.inference.plan();
-        let (mut writer, tmp) = open_parquet(&self.path, &self.options, plan.schema.clone())?;
-        let total = self.pushed;
-        let mut done = 0u64;
         let rows = batch_rows(&self.options);
-        if let Some(spill) = self.spill.take() {
-            let mut file = spill
-                .into_inner()
-                .map_err(|e| GeoParquetError::io(&self.path, e.into_error()))?;
-            file.rewind()
-                .map_err(|e| GeoParquetError::io(&self.path, e))?;
-            let mut reader = BufReader::with_capacity(1 << 20, file.as_file());
-            let mut chunk = Vec::with_capacity(rows);
-            let mut line = String::new();
-            loop {
-                line.clear();
-                let n = reader
-                    .read_line(&mut line)
+        let spill = match self.spill.take() {
+            Some(spill) => {
+                let mut file = spill
+                    .into_inner()
+                    .map_err(|e| GeoParquetError::io(&self.path, e.into_error()))?;
+                file.rewind()
                     .map_err(|e| GeoParquetError::io(&self.path, e))?;
-                if n > 0 {
-                    let item: Value = serde_json::from_str(&line)
-                        .map_err(|e| GeoParquetError::io(&self.path, std::io::Error::other(e)))?;
-                    chunk.push(item);
-                }
-                if chunk.len() == rows || (n == 0 && !chunk.is_empty()) {
-                    let batch = plan.encode(&self.path, done, &chunk, &mut self.stats)?;
-                    write_batch(&self.path, &mut writer, &batch)?;
-                    done += chunk.len() as u64;
-                    chunk.clear();
-                    if let Some(p) = &mut self.progress {
-                        p(Progress::Written { done, total });
+                Some(file)
+            }
+            None => None,
+        };
+        let mut reader = spill
+            .as_ref()
+            .map(|f| BufReader::with_capacity(1 << 20, f.as_file()));
+        let mut held = std::mem::take(&mut self.buffer).into_iter();
+        let mut first = 0u64;
+        let path = self.path.clone();
+        // The spill in batches of `rows` lines, then the items held.
+        let next = || -> Result<Option<Job>> {
+            if let Some(r) = &mut reader {
+                let mut chunk = Vec::with_capacity(rows);
+                while chunk.len() < rows {
+                    let mut line = Vec::new();
+                    let n = r
+                        .read_until(b'\n', &mut line)
+                        .map_err(|e| GeoParquetError::io(&path, e))?;
+                    if n == 0 {
+                        break;
                     }
+                    chunk.push(line);
                 }
-                if n == 0 {
-                    break;
+                if !chunk.is_empty() {
+                    let job = Job::Text(first, chunk);
+                    first += job.len();
+                    return Ok(Some(job));
                 }
+                reader = None;
             }
-        }
-        for chunk in std::mem::take(&mut self.buffer).chunks(rows) {
-            let batch = plan.encode(&self.path, done, chunk, &mut self.stats)?;
-            write_batch(&self.path, &mut writer, &batch)?;
-            done += chunk.len() as u64;
-            if let Some(p) = &mut self.progress {
-                p(Progress::Written { done, total });
+            let chunk: Vec<Value> = held.by_ref().take(rows).collect();
+            if chunk.is_empty() {
+                return Ok(None);
             }
-        }
-        let mut hints = plan.hints.clone();
-        hints.geometry_integers = self.stats.restore_ints();
-        let geo = metadata::geo(
-            self.stats.types.iter().cloned().collect(),
-            self.stats.bbox,
-            plan.covering,
-            plan.proj_geometry,
-        );
-        close(
-            &self.path,
-            writer,
-            tmp,
-            &[
-                (metadata::GEO_KEY, geo),
-                (
-                    metadata::STAC_GEOPARQUET_KEY,
-                    metadata::stac_geoparquet(self.options.collections()),
-                ),
-                (metadata::HINTS_KEY, hints.to_json()),
-            ],
-        )?;
+            let job = Job::Parsed(first, chunk);
+            first += job.len();
+            Ok(Some(job))
+        };
+        let (writer, tmp, done) = self.encode_all(&plan, next)?;
+        self.close_spec(&plan, writer, tmp)?;
         Ok(done)
     }
-}
 
-impl Writer {
     /// Spill everything, then encode the items in sorted order, read back
     /// from the spill by offset.
     fn finish_sorted(mut self) -> Result<u64> {
@@ -425,30 +477,73 @@ impl Writer {
         let file = spill
             .into_inner()
             .map_err(|e| GeoParquetError::io(&self.path, e.into_error()))?;
+        let rows = batch_rows(&self.options);
+        let spilled = std::mem::take(&mut self.spilled);
+        let path = self.path.clone();
+        let mut at = 0usize;
+        let next = || -> Result<Option<Job>> {
+            let end = (at + rows).min(order.len());
+            let mut chunk = Vec::with_capacity(end - at);
+            for &i in &order[at..end] {
+                let (offset, len) = spilled[i as usize];
+                let mut text = vec![0; len as usize];
+                read_at(file.as_file(), &mut text, offset)
+                    .map_err(|e| GeoParquetError::io(&path, e))?;
+                chunk.push(text);
+            }
+            let first = at as u64;
+            at = end;
+            Ok((!chunk.is_empty()).then_some(Job::Text(first, chunk)))
+        };
+        let (writer, tmp, done) = self.encode_all(&plan, next)?;
+        self.close_spec(&plan, writer, tmp)?;
+        Ok(done)
+    }
+
+    /// Encode every batch `next` gives on [`WriteOptions::threads`]
+    /// workers and write the record batches in order. Returns the open
+    /// Parquet writer, its temp file and the number of rows written.
+    fn encode_all(
+        &mut self,
+        plan: &layout::Plan,
+        next: impl FnMut() -> Result<Option<Job>>,
+    ) -> Result<(ArrowWriter<File>, NamedTempFile, u64)> {
         let (mut writer, tmp) = open_parquet(&self.path, &self.options, plan.schema.clone())?;
         let total = self.pushed;
-        let rows = batch_rows(&self.options);
         let mut done = 0u64;
-        let mut chunk = Vec::with_capacity(rows);
-        let mut text = Vec::new();
-        for (k, &i) in order.iter().enumerate() {
-            let (offset, len) = self.spilled[i as usize];
-            text.resize(len as usize, 0);
-            read_at(file.as_file(), &mut text, offset)
-                .map_err(|e| GeoParquetError::io(&self.path, e))?;
-            let item: Value = serde_json::from_slice(&text)
-                .map_err(|e| GeoParquetError::io(&self.path, std::io::Error::other(e)))?;
-            chunk.push(item);
-            if chunk.len() == rows || k + 1 == order.len() {
-                let batch = plan.encode(&self.path, done, &chunk, &mut self.stats)?;
-                write_batch(&self.path, &mut writer, &batch)?;
-                done += chunk.len() as u64;
-                chunk.clear();
-                if let Some(p) = &mut self.progress {
+        let path = self.path.clone();
+        let (stats, progress) = (&mut self.stats, &mut self.progress);
+        crate::pipeline::ordered(
+            self.options.threads(),
+            next,
+            |job| job.encode(&path, plan),
+            |reason| {
+                Err(GeoParquetError::Parquet {
+                    path: path.clone(),
+                    message: format!("encoding a batch of items failed: {reason}"),
+                })
+            },
+            |encoded| {
+                let (batch, batch_stats) = encoded?;
+                write_batch(&path, &mut writer, &batch)?;
+                stats.merge(batch_stats);
+                done += batch.num_rows() as u64;
+                if let Some(p) = progress {
                     p(Progress::Written { done, total });
                 }
-            }
-        }
+                Ok(())
+            },
+        )?;
+        Ok((writer, tmp, done))
+    }
+
+    /// Write the spec layout's metadata and move the file into place.
+    fn close_spec(
+        &self,
+        plan: &layout::Plan,
+        writer: ArrowWriter<File>,
+        tmp: NamedTempFile,
+    ) -> Result<()> {
         let mut hints = plan.hints.clone();
         hints.geometry_integers = self.stats.restore_ints();
         let geo = metadata::geo(
@@ -469,8 +564,80 @@ impl Writer {
                 ),
                 (metadata::HINTS_KEY, hints.to_json()),
             ],
-        )?;
-        Ok(done)
+        )
+    }
+}
+
+/// Parsed NDJSON lines (text, item or error), and where to send the items
+/// back to be freed.
+type Parsed = (
+    Vec<(String, std::result::Result<Value, String>)>,
+    Option<std::sync::mpsc::Sender<Vec<Value>>>,
+);
+
+/// A parsing worker's channel of items sent back to be freed.
+type Recycle = (
+    std::sync::mpsc::Sender<Vec<Value>>,
+    std::sync::mpsc::Receiver<Vec<Value>>,
+);
+
+thread_local! {
+    /// Items a parsing worker allocated, sent back once used.
+    static RECYCLE: std::cell::RefCell<Option<Recycle>> = const { std::cell::RefCell::new(None) };
+}
+
+/// On a parsing worker: free the items sent back so far (an allocator
+/// frees memory of its own thread fastest), and return where to send more.
+/// What is left is freed when the worker ends.
+fn recycler() -> Option<std::sync::mpsc::Sender<Vec<Value>>> {
+    RECYCLE
+        .try_with(|r| {
+            let mut r = r.borrow_mut();
+            let (tx, rx) = r.get_or_insert_with(std::sync::mpsc::channel);
+            while let Ok(items) = rx.try_recv() {
+                drop(items);
+            }
+            tx.clone()
+        })
+        .ok()
+}
+
+/// One batch of the encoding pass: the input number of its first item, and
+/// the items as JSON text (from the spill) or already parsed (held).
+enum Job {
+    Text(u64, Vec<Vec<u8>>),
+    Parsed(u64, Vec<Value>),
+}
+
+impl Job {
+    fn len(&self) -> u64 {
+        match self {
+            Job::Text(_, t) => t.len() as u64,
+            Job::Parsed(_, v) => v.len() as u64,
+        }
+    }
+
+    /// Parse (if needed) and encode the batch, with its geometry statistics.
+    fn encode(
+        self,
+        path: &Path,
+        plan: &layout::Plan,
+    ) -> Result<(arrow_array::RecordBatch, GeometryStats)> {
+        let (first, items) = match self {
+            Job::Parsed(first, items) => (first, items),
+            Job::Text(first, texts) => {
+                let mut items = Vec::with_capacity(texts.len());
+                for text in texts {
+                    let item: Value = serde_json::from_slice(&text)
+                        .map_err(|e| GeoParquetError::io(path, std::io::Error::other(e)))?;
+                    items.push(item);
+                }
+                (first, items)
+            }
+        };
+        let mut stats = GeometryStats::default();
+        let batch = plan.encode(path, first, &items, &mut stats)?;
+        Ok((batch, stats))
     }
 }
 
@@ -496,8 +663,11 @@ fn batch_rows(options: &WriteOptions) -> usize {
     options.row_group_size().min(BATCH_ROWS)
 }
 
-/// Upper bound of items held in memory as JSON values.
+/// Upper bound of items held in memory as JSON values (per worker thread).
 const BATCH_ROWS: usize = 500;
+
+/// NDJSON lines parsed per job by [`Writer::push_ndjson`].
+const PARSE_LINES: usize = 256;
 
 fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
@@ -555,10 +725,51 @@ fn open_parquet(
                 .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
         }
     }
+    props = chunk_statistics_only(path, options, &schema, props)?;
     let props = props.build();
     let writer = ArrowWriter::try_new(file, schema, Some(props))
         .map_err(|e| GeoParquetError::parquet(path, e))?;
     Ok((writer, tmp))
+}
+
+/// Rows per data page at least of the columns nested in `assets` and
+/// `links` (the default of arrow-rs, which rustac writes with).
+const NESTED_PAGE_ROWS: usize = 20_000;
+
+/// Columns nested in `assets` and `links` keep their column-chunk
+/// statistics but get no page index, and pages of [`NESTED_PAGE_ROWS`]:
+/// no search prunes pages on them (ours prunes pages on top-level columns
+/// only; DuckDB, GDAL and GeoPandas on the bbox, datetime and plain
+/// columns). Their per-page min/max text (hrefs, checksums) was most of the
+/// page index, and each small page compressed on its own (zstd) cost ~1 KB
+/// in the many low-cardinality asset columns: together they made the file
+/// larger than rustac's.
+fn chunk_statistics_only(
+    path: &Path,
+    options: &WriteOptions,
+    schema: &arrow_schema::SchemaRef,
+    mut props: parquet::file::properties::WriterPropertiesBuilder,
+) -> Result<parquet::file::properties::WriterPropertiesBuilder> {
+    let descr = parquet::arrow::ArrowSchemaConverter::new()
+        .convert(schema)
+        .map_err(|e| GeoParquetError::parquet(path, e))?;
+    for column in descr.columns() {
+        if matches!(
+            column.path().parts().first().map(String::as_str),
+            Some("assets" | "links")
+        ) {
+            props = props
+                .set_column_statistics_enabled(
+                    column.path().clone(),
+                    parquet::file::properties::EnabledStatistics::Chunk,
+                )
+                .set_column_data_page_row_count_limit(
+                    column.path().clone(),
+                    options.page_rows().max(NESTED_PAGE_ROWS),
+                );
+        }
+    }
+    Ok(props)
 }
 
 fn write_batch(

@@ -434,3 +434,102 @@ fn reader_ndjson_from_columns_refuses_what_the_iterator_refuses() {
     assert!(direct.to_string().contains("row 250"), "{direct}");
     assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 250);
 }
+
+/// Every fixture item, then 1100 generated items whose schema changes after
+/// the writer has started spilling (an integer property turns float, then
+/// text; a new property and a new asset appear near the end).
+fn schema_changing_stream() -> Vec<Value> {
+    let mut all: Vec<Value> = fixtures()
+        .into_iter()
+        .flat_map(|(_, items)| items)
+        .collect();
+    for i in 0..1100u32 {
+        let n = match i {
+            0..600 => serde_json::json!(i),
+            600..900 => serde_json::json!(f64::from(i) + 0.5),
+            _ => serde_json::json!(format!("n-{i}")),
+        };
+        let x = f64::from(i % 90) - 45.0;
+        let mut item = serde_json::json!({
+            "type": "Feature", "stac_version": "1.0.0", "id": format!("gen-{i}"),
+            "geometry": {"type": "Point", "coordinates": [x, 10.0 + f64::from(i % 7)]},
+            "bbox": [x, 10.0, x, 16.0],
+            "properties": {"datetime": format!("2021-06-{:02}T00:00:{:02}.123456Z", 1 + i % 28, i % 60), "n": n},
+            "links": [{"rel": "self", "href": format!("https://example.com/gen-{i}.json")}],
+            "assets": {"data": {"href": format!("s3://bucket/gen-{i}.tif")}}
+        });
+        if i >= 1000 {
+            item["properties"]["late"] = serde_json::json!(format!("late-{i}"));
+            item["assets"]["extra"] = serde_json::json!({"href": format!("s3://bucket/gen-{i}-extra.tif"), "file:size": i});
+        }
+        all.push(item);
+    }
+    all
+}
+
+/// The parallel writer (`push_ndjson`, any number of threads) writes the
+/// same bytes as the sequential in-memory `to_geoparquet` and as
+/// `push_json` line by line, for several batch sizes, in input and in
+/// Hilbert order, with the schema changing mid-stream.
+#[test]
+fn parallel_writer_output_equals_the_sequential_writers() {
+    use stac_geoparquet::SortOrder;
+    let all = schema_changing_stream();
+    let ndjson: String = all.iter().map(|i| format!("{i}\n\n")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    for (rows, sort) in [
+        (97, SortOrder::None),
+        (97, SortOrder::Hilbert),
+        (100_000, SortOrder::None),
+    ] {
+        {
+            let options = WriteOptions::default()
+                .with_row_group_size(rows)
+                .with_sort(sort);
+            let reference = dir.path().join("reference.parquet");
+            to_geoparquet(&all, &reference, &options.clone().with_threads(1)).unwrap();
+            let expected = std::fs::read(&reference).unwrap();
+            let by_line = dir.path().join("by-line.parquet");
+            let mut w = Writer::create(&by_line, options.clone().with_threads(1)).unwrap();
+            for line in ndjson.lines().filter(|l| !l.is_empty()) {
+                w.push_json(line).unwrap();
+            }
+            assert_eq!(w.finish().unwrap(), all.len() as u64);
+            assert!(
+                std::fs::read(&by_line).unwrap() == expected,
+                "push_json differs from to_geoparquet (rows {rows}, {sort:?})"
+            );
+            for threads in [1, 3] {
+                let path = dir.path().join(format!("parallel-{threads}.parquet"));
+                let mut w = Writer::create(&path, options.clone().with_threads(threads)).unwrap();
+                assert_eq!(w.push_ndjson(ndjson.as_bytes()).unwrap(), all.len() as u64);
+                assert_eq!(w.finish().unwrap(), all.len() as u64);
+                assert!(
+                    std::fs::read(&path).unwrap() == expected,
+                    "{threads} threads differ from to_geoparquet (rows {rows}, {sort:?})"
+                );
+            }
+        }
+        let got = from_geoparquet(dir.path().join("parallel-3.parquet")).unwrap();
+        assert_eq!(got.len(), all.len());
+    }
+}
+
+/// A bad line in the middle of a parallel write is refused with the
+/// item's number, as `push_json` refuses it, and no file is left.
+#[test]
+fn parallel_writer_names_the_bad_item() {
+    let all = schema_changing_stream();
+    let mut ndjson: String = all.iter().map(|i| format!("{i}\n")).collect();
+    ndjson.push_str("{\"id\": \"broken\", \"type\": \n");
+    ndjson.extend(all.iter().take(900).map(|i| format!("{i}\n")));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.parquet");
+    let mut w = Writer::create(&path, WriteOptions::default().with_threads(2)).unwrap();
+    let e = w.push_ndjson(ndjson.as_bytes()).unwrap_err().to_string();
+    assert!(e.contains(&format!("item {}", all.len())), "{e}");
+    assert_eq!(w.len(), all.len() as u64);
+    drop(w);
+    assert!(!path.exists());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
