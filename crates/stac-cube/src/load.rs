@@ -37,6 +37,8 @@ pub(crate) struct LoadSpec<'a> {
     pub timesteps: &'a [Timestep],
     /// `item_sources[item][slot]` = source index.
     pub item_sources: &'a [Vec<usize>],
+    /// The slots (bands) loaded: `first_slot..first_slot + slots`.
+    pub first_slot: usize,
     pub slots: usize,
     pub fusion: &'a Fusion,
     pub nodata: Option<f64>,
@@ -169,11 +171,45 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
     let report = if spec.io.concurrency > 0 && crate::io_stage::wanted(spec) {
         crate::io_stage::run(spec, slices, spec.io, &abort, &run_task)
     } else {
+        decode_local(spec, slices, &run_task, started)?
+    };
+    let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    failures.sort_by_key(|(i, _)| *i);
+    let failures: Vec<Failure> = failures.into_iter().map(|(_, f)| f).collect();
+    if spec.fail_on_error && !failures.is_empty() {
+        return Err(CubeError::Read { failures });
+    }
+    let arr =
+        Array4::from_shape_vec((nt, nb, h, w), data).map_err(|e| CubeError::Grid(e.to_string()))?;
+    Ok((arr, failures, report))
+}
+
+/// Run the tasks of a local load on `spec.threads` threads. One thread
+/// runs them on the caller (a windowed write's per-unit load: no pool, no
+/// thread started and ended per unit, whose allocator caches would each
+/// hold freed memory).
+fn decode_local<T: Pixel, F>(
+    spec: &LoadSpec<'_>,
+    slices: Vec<(Task, &mut [T])>,
+    run_task: &F,
+    started: Instant,
+) -> Result<IoReport>
+where
+    F: Fn(&mut Scratch<T>, Task, &mut [T], Vec<Prepared>) + Sync,
+{
+    let decode_ns = AtomicU64::new(0);
+    if spec.threads <= 1 {
+        let mut scratch = Scratch::<T>::default();
+        for (task, out) in slices {
+            let t0 = Instant::now();
+            run_task(&mut scratch, task, out, Vec::new());
+            crate::io_stage::add_ns(&decode_ns, t0);
+        }
+    } else {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(spec.threads)
             .build()
             .map_err(|e| crate::error::invalid("threads", e.to_string()))?;
-        let decode_ns = AtomicU64::new(0);
         pool.install(|| {
             // Buffers are reused across the tasks a thread runs: a fresh
             // multi-megabyte allocation per task costs page faults and kernel
@@ -186,22 +222,13 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
                     crate::io_stage::add_ns(&decode_ns, t0);
                 });
         });
-        IoReport {
-            decode_threads: spec.threads,
-            decode_seconds: crate::io_stage::ns_secs(&decode_ns),
-            load_seconds: started.elapsed().as_secs_f64(),
-            ..IoReport::default()
-        }
-    };
-    let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
-    failures.sort_by_key(|(i, _)| *i);
-    let failures: Vec<Failure> = failures.into_iter().map(|(_, f)| f).collect();
-    if spec.fail_on_error && !failures.is_empty() {
-        return Err(CubeError::Read { failures });
     }
-    let arr =
-        Array4::from_shape_vec((nt, nb, h, w), data).map_err(|e| CubeError::Grid(e.to_string()))?;
-    Ok((arr, failures, report))
+    Ok(IoReport {
+        decode_threads: spec.threads,
+        decode_seconds: crate::io_stage::ns_secs(&decode_ns),
+        load_seconds: started.elapsed().as_secs_f64(),
+        ..IoReport::default()
+    })
 }
 
 /// Rows per task: `block_pixels` of output (fewer for fusions that stack
@@ -257,7 +284,7 @@ fn tasks(spec: &LoadSpec<'_>, block_rows: usize) -> (Vec<Task>, Vec<usize>) {
             let mut order: Vec<usize> = ts
                 .members
                 .iter()
-                .map(|&i| spec.item_sources[i][b])
+                .map(|&i| spec.item_sources[i][spec.first_slot + b])
                 .collect();
             if matches!(spec.fusion, Fusion::Last) {
                 order.reverse();
