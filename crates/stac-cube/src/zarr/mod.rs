@@ -71,6 +71,10 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 /// Blocks in flight per thread when the sources are remote.
 pub const REMOTE_BLOCKS_PER_THREAD: usize = 4;
 
+/// GDAL's block cache while a plan is written (see
+/// [`stac_raster::limit_block_cache`]: every source block is read once).
+pub const WINDOWED_BLOCK_CACHE: i64 = 1 << 20;
+
 /// Where the bookkeeping lives inside a store.
 const BOOKKEEPING: &str = ".stac-gdal";
 
@@ -319,6 +323,10 @@ pub(crate) trait Blocks: Sync {
     fn remote(&self) -> bool {
         false
     }
+    /// Whether blocks are read from the sources (each source block once).
+    fn reads_sources(&self) -> bool {
+        false
+    }
 }
 
 impl Blocks for CubePlan {
@@ -344,6 +352,10 @@ impl Blocks for CubePlan {
 
     fn remote(&self) -> bool {
         self.reads_remote()
+    }
+
+    fn reads_sources(&self) -> bool {
+        true
     }
 }
 
@@ -816,6 +828,12 @@ pub(crate) fn write_zarr(
 ) -> Result<ZarrReport> {
     let job = prepare(plan, store, options)?;
     claim(&job)?;
+    // Every source block is decoded once, by a handle closed right after:
+    // a small block cache keeps GDAL's transient tiles from growing the
+    // C allocator's arenas on every worker.
+    let _cache = plan
+        .reads_sources()
+        .then(|| stac_raster::limit_block_cache(WINDOWED_BLOCK_CACHE));
     store.begin()?;
     let r = write_units(plan, &job, options);
     store.end();
