@@ -649,6 +649,12 @@ fn claim(job: &Job<'_>) -> Result<()> {
         None => {
             let existing = job.store.list("")?;
             if let Some(k) = existing.first() {
+                // Another part of this write may have claimed the store
+                // between the read above and the listing: its claim is
+                // ours, byte for byte.
+                if job.store.get(&key)?.is_some_and(|b| b == ours) {
+                    return Ok(());
+                }
                 return Err(job.err(
                     k,
                     "the store is not empty and was not started by stac-gdal; \
