@@ -15,7 +15,7 @@ use crate::io_stage::IoReport;
 use crate::layout::{BandInfo, CubeLayout, GridDescription};
 use crate::load::{LoadSpec, load};
 use crate::options::CubeOptions;
-use crate::place::{Landing, Placement, aligned_with, place};
+use crate::place::{Landing, Placement, aligned_with, place, place_where};
 use crate::sources::{
     OpenCache, Slot, Source, build_sources, cached_info, open_missing, promote, representable,
     resolve_slots,
@@ -643,7 +643,16 @@ impl CubePlan {
             window.cols,
         );
         let mut same = CrsCache::default();
-        let landings: Vec<Landing> = place(&self.sources, &grid, &mut same);
+        // Only the sources of the bands loaded are placed.
+        let mut wanted = vec![false; self.sources.len()];
+        for row in &self.item_sources {
+            for &si in &row[bands.clone()] {
+                if let Some(w) = wanted.get_mut(si) {
+                    *w = true;
+                }
+            }
+        }
+        let landings: Vec<Landing> = place_where(&self.sources, &grid, &mut same, |i| wanted[i]);
         let o = &self.options;
         let spec = LoadSpec {
             grid: &grid,
