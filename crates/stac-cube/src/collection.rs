@@ -14,7 +14,7 @@ use crate::io_stage::IoReport;
 use crate::layout::{BandInfo, CubeLayout, GridDescription};
 use crate::load::{LoadSpec, load};
 use crate::options::CubeOptions;
-use crate::place::{Landing, Placement, place};
+use crate::place::{Landing, Placement, place, place_where};
 use crate::plan::{choose_nodata, dtype_from_file};
 use crate::sources::{OpenCache, Slot, Source};
 use crate::timeline::Timestep;
@@ -477,19 +477,30 @@ impl CubePlan {
             })
     }
 
-    /// Timesteps `times` of one window, for the block writers, on
-    /// `threads` threads and without progress: `(time, band, y, x)`
-    /// pixels and the sources that failed. A block no source reaches is
-    /// nodata (not an error: other blocks have data); a failed source is
-    /// an error when `fail_on_error`, else listed.
+    /// Timesteps `times` of one window, bands `bands` (the band selector:
+    /// a block writer loads one band of a chunk at a time, so a worker
+    /// holds one band's chunk, not every band's), for the block writers,
+    /// on `threads` threads and without progress: `(time, band, y, x)`
+    /// pixels (`bands.len()` bands) and the sources that failed. A block
+    /// no source reaches is nodata (not an error: other blocks have data);
+    /// a failed source is an error when `fail_on_error`, else listed.
     pub(crate) fn load_block(
         &self,
         window: Window,
         times: std::ops::Range<usize>,
+        bands: std::ops::Range<usize>,
         threads: usize,
-        dtype: DataType,
-        nodata: Option<f64>,
+        (dtype, nodata): (DataType, Option<f64>),
     ) -> Result<(CubeData, Vec<Failure>)> {
+        if bands.is_empty() || bands.end > self.slots.len() {
+            return Err(crate::error::invalid(
+                "bands",
+                format!(
+                    "{bands:?} is not a band range of {} bands",
+                    self.slots.len()
+                ),
+            ));
+        }
         let g = &self.grid;
         let gt = g.geotransform;
         let [x0, y0] =
@@ -501,7 +512,16 @@ impl CubePlan {
             window.cols,
         );
         let mut same = CrsCache::default();
-        let landings: Vec<Landing> = place(&self.sources, &grid, &mut same);
+        // Only the sources of the bands loaded are placed.
+        let mut wanted = vec![false; self.sources.len()];
+        for row in &self.item_sources {
+            for &si in &row[bands.clone()] {
+                if let Some(w) = wanted.get_mut(si) {
+                    *w = true;
+                }
+            }
+        }
+        let landings: Vec<Landing> = place_where(&self.sources, &grid, &mut same, |i| wanted[i]);
         let o = &self.options;
         let spec = LoadSpec {
             grid: &grid,
@@ -509,7 +529,8 @@ impl CubePlan {
             landings: &landings,
             timesteps: &self.timesteps[times],
             item_sources: &self.item_sources,
-            slots: self.slots.len(),
+            first_slot: bands.start,
+            slots: bands.len(),
             fusion: &o.fusion,
             nodata,
             rescale: o.rescale,
@@ -582,6 +603,7 @@ impl CubePlan {
             landings: &landings,
             timesteps: &self.timesteps,
             item_sources: &self.item_sources,
+            first_slot: 0,
             slots: self.slots.len(),
             fusion: &o.fusion,
             nodata,

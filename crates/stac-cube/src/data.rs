@@ -110,11 +110,17 @@ impl CubeData {
         with_data!(self, a => convert(a.view()))
     }
 
-    /// Timesteps `times` of `window`, all bands, as a new cube array.
-    pub(crate) fn block(&self, window: stac_raster::Window, times: std::ops::Range<usize>) -> Self {
+    /// Timesteps `times` and bands `bands` of `window`, as a new cube
+    /// array.
+    pub(crate) fn block(
+        &self,
+        window: stac_raster::Window,
+        times: std::ops::Range<usize>,
+        bands: std::ops::Range<usize>,
+    ) -> Self {
         let s = ndarray::s![
             times,
-            ..,
+            bands,
             window.row_off..window.row_off + window.rows,
             window.col_off..window.col_off + window.cols
         ];

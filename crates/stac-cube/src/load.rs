@@ -37,6 +37,8 @@ pub(crate) struct LoadSpec<'a> {
     pub timesteps: &'a [Timestep],
     /// `item_sources[item][slot]` = source index.
     pub item_sources: &'a [Vec<usize>],
+    /// The slots (bands) loaded: `first_slot..first_slot + slots`.
+    pub first_slot: usize,
     pub slots: usize,
     pub fusion: &'a Fusion,
     pub nodata: Option<f64>,
@@ -191,7 +193,7 @@ fn decode_here<T: Pixel>(
     started: Instant,
 ) -> Result<IoReport> {
     let decode_ns = AtomicU64::new(0);
-    if spec.threads == 1 {
+    if spec.threads <= 1 {
         // One thread: the calling thread, with the buffers it kept from
         // its previous load (a Dask task loads one chunk per call).
         with_thread_scratch::<T, _>(|scratch| {
@@ -305,7 +307,7 @@ fn tasks(spec: &LoadSpec<'_>, block_rows: usize) -> (Vec<Task>, Vec<usize>) {
             let mut order: Vec<usize> = ts
                 .members
                 .iter()
-                .map(|&i| spec.item_sources[i][b])
+                .map(|&i| spec.item_sources[i][spec.first_slot + b])
                 .collect();
             if matches!(spec.fusion, Fusion::Last) {
                 order.reverse();

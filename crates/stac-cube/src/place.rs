@@ -33,15 +33,33 @@ pub(crate) struct Landing {
 
 /// Work out each source's placement and extent on `grid`.
 pub(crate) fn place(sources: &[Source], grid: &TargetGrid, same: &mut CrsCache) -> Vec<Landing> {
+    place_where(sources, grid, same, |_| true)
+}
+
+/// [`place`] for the sources `keep` selects (by index); the others are
+/// [`Placement::Outside`] (a block load of some bands skips the rest).
+pub(crate) fn place_where(
+    sources: &[Source],
+    grid: &TargetGrid,
+    same: &mut CrsCache,
+    keep: impl Fn(usize) -> bool,
+) -> Vec<Landing> {
     let gt = grid.geotransform;
     let (rows, cols) = (grid.rows as f64, grid.cols as f64);
     sources
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let none = Landing {
                 placement: Placement::Broken,
                 extent: [0; 4],
             };
+            if !keep(i) {
+                return Landing {
+                    placement: Placement::Outside,
+                    extent: [0; 4],
+                };
+            }
             let Some(g) = (if s.broken.is_none() {
                 s.grid.as_ref()
             } else {

@@ -30,6 +30,7 @@
 //! ```
 #![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
+mod block_cache;
 mod create;
 mod dataset;
 mod error;
@@ -52,6 +53,7 @@ mod warp;
 mod window;
 mod write;
 
+pub use block_cache::{BlockCacheLimit, block_cache_max, limit_block_cache};
 pub use dataset::{Dataset, OpenOptions};
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};

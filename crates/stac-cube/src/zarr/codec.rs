@@ -106,6 +106,42 @@ impl Codec {
     }
 }
 
+/// A worker's reusable compression state: its zstd context and output
+/// buffer, kept from one chunk to the next. A fresh context and a
+/// compress-bound buffer per chunk are a few megabytes allocated, faulted
+/// in and freed again for every chunk; reused, each worker holds one of
+/// each for the whole write. The bytes are exactly [`Codec::encode`]'s (the
+/// same one-shot frame: `ZSTD_compress2` starts every frame afresh).
+#[derive(Default)]
+pub(crate) struct Encoder {
+    zstd: Option<(i32, zstd::bulk::Compressor<'static>)>,
+    out: Vec<u8>,
+}
+
+impl Encoder {
+    /// [`Codec::encode`] into this encoder's buffer.
+    pub(crate) fn encode(
+        &mut self,
+        codec: &Codec,
+        raw: &[u8],
+        typesize: usize,
+    ) -> std::io::Result<&[u8]> {
+        match *codec {
+            Codec::Zstd { level } => {
+                let compressor = match &mut self.zstd {
+                    Some((l, c)) if *l == level => c,
+                    slot => &mut slot.insert((level, zstd::bulk::Compressor::new(level)?)).1,
+                };
+                self.out.clear();
+                self.out.reserve(zstd::zstd_safe::compress_bound(raw.len()));
+                compressor.compress_to_buffer(raw, &mut self.out)?;
+            }
+            _ => self.out = codec.encode(raw, typesize)?,
+        }
+        Ok(&self.out)
+    }
+}
+
 impl FromStr for Codec {
     type Err = String;
 
@@ -168,6 +204,25 @@ impl FromStr for Codec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reused_encoder_writes_the_one_shot_bytes() {
+        let raw: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| (((i * 7) % 1000) as u16).to_le_bytes())
+            .collect();
+        let mut enc = Encoder::default();
+        for codec in [
+            Codec::Zstd { level: 3 },
+            Codec::Lz4,
+            Codec::Zstd { level: 3 },
+            Codec::Zstd { level: 9 },
+        ] {
+            for part in [&raw[..], &raw[..1000], &raw[..]] {
+                let want = codec.encode(part, 2).unwrap();
+                assert_eq!(enc.encode(&codec, part, 2).unwrap(), &want[..], "{codec:?}");
+            }
+        }
+    }
 
     #[test]
     fn codecs_parse_and_round_trip_through_zstd() {

@@ -9,12 +9,15 @@
 //! **Blocks.** The cube is cut into *units*: `chunk time × chunk rows ×
 //! chunk cols` of every band, i.e. exactly one chunk per band (in v3 one
 //! *shard* per band: the shard is the unit of work, of the manifest and of
-//! `--part`, its inner chunks encoded one by one). Units are
-//! loaded ([`CubePlan`]'s block load: the sources reaching the window,
-//! for those timesteps only), encoded, compressed and stored by
-//! `threads` workers at once, so at most `threads` units are in memory:
-//! peak memory is bounded by threads × bands × chunk bytes, not by the
-//! cube.
+//! `--part`, its inner chunks encoded one by one). Units are written by
+//! `threads` workers at once; a worker writes its unit one band at a time:
+//! that band's chunk is loaded ([`CubePlan`]'s block load with a band
+//! selector: the sources of that band reaching the window, for those
+//! timesteps only), compressed (each worker reuses one zstd context and
+//! one output buffer, [`codec::Encoder`]) and stored before the next
+//! band's is loaded. So peak memory is bounded by threads × one band's
+//! chunk (plus its compressed copy and the decoder's source window), not
+//! by the bands or the cube.
 //!
 //! **Parts.** [`Part`] `K/N` takes the K-th of N contiguous, disjoint runs
 //! of units; N processes (on one machine or many, sharing the store) write
@@ -49,6 +52,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use stac_raster::{Pixel, Window};
 
+use codec::Encoder;
 pub use codec::{BloscCompressor, Codec};
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
@@ -66,6 +70,10 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
 /// Blocks in flight per thread when the sources are remote.
 pub const REMOTE_BLOCKS_PER_THREAD: usize = 4;
+
+/// GDAL's block cache while a plan is written (see
+/// [`stac_raster::limit_block_cache`]: every source block is read once).
+pub const WINDOWED_BLOCK_CACHE: i64 = 1 << 20;
 
 /// Where the bookkeeping lives inside a store.
 const BOOKKEEPING: &str = ".stac-gdal";
@@ -299,12 +307,13 @@ fn default_chunks(bytes: usize, rows: usize, cols: usize) -> [usize; 3] {
 pub(crate) trait Blocks: Sync {
     /// The cube's layout.
     fn layout(&self) -> Result<CubeLayout>;
-    /// Timesteps `times` of `window`, `(time, band, y, x)`, and the sources
-    /// that failed, on `threads` threads.
+    /// Timesteps `times` and bands `bands` of `window`, `(time, band, y,
+    /// x)`, and the sources that failed, on `threads` threads.
     fn block(
         &self,
         window: Window,
         times: std::ops::Range<usize>,
+        bands: std::ops::Range<usize>,
         threads: usize,
         layout: &CubeLayout,
     ) -> Result<(CubeData, Vec<Failure>)>;
@@ -312,6 +321,10 @@ pub(crate) trait Blocks: Sync {
     fn threads(&self) -> Option<usize>;
     /// Whether blocks are read over the network (latency-bound).
     fn remote(&self) -> bool {
+        false
+    }
+    /// Whether blocks are read from the sources (each source block once).
+    fn reads_sources(&self) -> bool {
         false
     }
 }
@@ -325,11 +338,12 @@ impl Blocks for CubePlan {
         &self,
         window: Window,
         times: std::ops::Range<usize>,
+        bands: std::ops::Range<usize>,
         threads: usize,
         layout: &CubeLayout,
     ) -> Result<(CubeData, Vec<Failure>)> {
         let b = &layout.bands[0];
-        self.load_block(window, times, threads, b.dtype, b.nodata)
+        self.load_block(window, times, bands, threads, (b.dtype, b.nodata))
     }
 
     fn threads(&self) -> Option<usize> {
@@ -338,6 +352,10 @@ impl Blocks for CubePlan {
 
     fn remote(&self) -> bool {
         self.reads_remote()
+    }
+
+    fn reads_sources(&self) -> bool {
+        true
     }
 }
 
@@ -350,10 +368,11 @@ impl Blocks for crate::DatasetCollection {
         &self,
         window: Window,
         times: std::ops::Range<usize>,
+        bands: std::ops::Range<usize>,
         _threads: usize,
         _layout: &CubeLayout,
     ) -> Result<(CubeData, Vec<Failure>)> {
-        Ok((self.data().block(window, times), Vec::new()))
+        Ok((self.data().block(window, times, bands), Vec::new()))
     }
 
     fn threads(&self) -> Option<usize> {
@@ -514,51 +533,45 @@ fn with_chunk<T: Pixel, R>(
     with_le_bytes(&chunk_values(a, b, at, chunks, fill), f)
 }
 
-/// Load, encode and store unit `u`; returns the bytes written.
-fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<Failure>)> {
+/// Load, encode and store unit `u`, one band at a time (a worker holds
+/// one band's block); returns the bytes written.
+fn write_unit(
+    job: &Job<'_>,
+    u: [usize; 3],
+    threads: usize,
+    enc: &mut Encoder,
+) -> Result<(u64, Vec<Failure>)> {
     let [ct, cy, cx] = job.unit_shape;
     let [nt, ny, nx] = job.layout.shape();
     let t0 = u[0] * ct;
     let (r0, c0) = (u[1] * cy, u[2] * cx);
     let window = Window::new(c0, r0, cx.min(nx - c0), cy.min(ny - r0));
-    let nodata = job.layout.bands[0].nodata;
-    let (data, failures) = job
-        .plan
-        .block(window, t0..(t0 + ct).min(nt), threads, &job.layout)?;
+    let times = t0..(t0 + ct).min(nt);
     let mut entries = Vec::new();
     let mut written = 0u64;
-    let typesize = v3::type_size(job.layout.bands[0].dtype);
-    let [it, iy, ix] = job.chunks;
-    let inner = [ct / it, cy / iy, cx / ix];
-    let (bt, by, bx) = ((t0 + ct).min(nt) - t0, window.rows, window.cols);
+    let mut failures = Vec::new();
     for (b, band) in job.layout.bands.iter().enumerate() {
-        let encode = |at: [usize; 3]| {
-            encode_chunk(&data, b, at, job.chunks, nodata, &job.codec, typesize)
-                .map_err(|e| job.err(&band.name, format!("compressing: {e}")))
+        let (data, failed) =
+            job.plan
+                .block(window, times.clone(), b..b + 1, threads, &job.layout)?;
+        failures.extend(failed);
+        let key = match job.format {
+            ZarrFormat::V2 => format!("{}/{}.{}.{}", band.name, u[0], u[1], u[2]),
+            ZarrFormat::V3 => v3::chunk_key(&band.name, &u),
         };
-        let (key, z) = match job.format {
-            ZarrFormat::V2 => (
-                format!("{}/{}.{}.{}", band.name, u[0], u[1], u[2]),
-                encode([0, 0, 0])?,
-            ),
+        let shard;
+        let z: &[u8] = match job.format {
+            ZarrFormat::V2 => encode_chunk(job, &data, [0, 0, 0], enc)
+                .map_err(|e| job.err(&band.name, format!("compressing: {e}")))?,
             ZarrFormat::V3 => {
-                let z = v3::shard(inner.iter().product(), |i| {
-                    let at = [
-                        i / (inner[1] * inner[2]) * it,
-                        (i / inner[2]) % inner[1] * iy,
-                        i % inner[2] * ix,
-                    ];
-                    if at[0] >= bt || at[1] >= by || at[2] >= bx {
-                        return Ok(None);
-                    }
-                    encode(at).map(Some)
-                })?;
-                (v3::chunk_key(&band.name, &u), z)
+                shard = encode_shard(job, &data, enc)
+                    .map_err(|e| job.err(&band.name, format!("compressing: {e}")))?;
+                &shard
             }
         };
-        job.store.put(&key, &z)?;
+        job.store.put(&key, z)?;
         written += z.len() as u64;
-        entries.push(json!({"key": key, "bytes": z.len(), "sha256": sha256_hex(&z)}));
+        entries.push(json!({"key": key, "bytes": z.len(), "sha256": sha256_hex(z)}));
     }
     let manifest = json!({"unit": u, "chunks": entries});
     job.store
@@ -566,29 +579,51 @@ fn write_unit(job: &Job<'_>, u: [usize; 3], threads: usize) -> Result<(u64, Vec<
     Ok((written, failures))
 }
 
-/// Compress chunk `at` of band `b` of a block (see [`with_chunk`]).
-fn encode_chunk(
+/// A v3 shard of a one-band block: its inner chunks compressed one by
+/// one (those wholly outside the grid left out), then the index.
+fn encode_shard(job: &Job<'_>, data: &CubeData, enc: &mut Encoder) -> std::io::Result<Vec<u8>> {
+    let [ct, cy, cx] = job.unit_shape;
+    let [it, iy, ix] = job.chunks;
+    let inner = [ct / it, cy / iy, cx / ix];
+    let (bt, _, by, bx) = with_data!(data, a => a.dim());
+    v3::shard(inner.iter().product(), |i| {
+        let at = [
+            i / (inner[1] * inner[2]) * it,
+            (i / inner[2]) % inner[1] * iy,
+            i % inner[2] * ix,
+        ];
+        if at[0] >= bt || at[1] >= by || at[2] >= bx {
+            return Ok(None);
+        }
+        encode_chunk(job, data, at, enc).map(|z| Some(z.to_vec()))
+    })
+}
+
+/// Compress the chunk at `at` of a one-band block (see [`with_chunk`])
+/// with the worker's encoder.
+fn encode_chunk<'e>(
+    job: &Job<'_>,
     data: &CubeData,
-    b: usize,
     at: [usize; 3],
-    chunks: [usize; 3],
-    nodata: Option<f64>,
-    codec: &Codec,
-    typesize: usize,
-) -> std::io::Result<Vec<u8>> {
-    fn go<T: Pixel>(
+    enc: &'e mut Encoder,
+) -> std::io::Result<&'e [u8]> {
+    let nodata = job.layout.bands[0].nodata;
+    let typesize = v3::type_size(job.layout.bands[0].dtype);
+    let (chunks, codec) = (job.chunks, &job.codec);
+    fn go<'e, T: Pixel>(
         a: &ndarray::Array4<T>,
-        b: usize,
         at: [usize; 3],
         chunks: [usize; 3],
         nodata: Option<f64>,
-        codec: &Codec,
-        typesize: usize,
-    ) -> std::io::Result<Vec<u8>> {
+        (codec, typesize): (&Codec, usize),
+        enc: &'e mut Encoder,
+    ) -> std::io::Result<&'e [u8]> {
         let fill = nodata.map_or_else(T::default, |v| crate::read::cast::<T>(v));
-        with_chunk(a, b, at, chunks, fill, |raw| codec.encode(raw, typesize))
+        with_chunk(a, 0, at, chunks, fill, |raw| {
+            enc.encode(codec, raw, typesize)
+        })
     }
-    with_data!(data, a => go(a, b, at, chunks, nodata, codec, typesize))
+    with_data!(data, a => go(a, at, chunks, nodata, (codec, typesize), enc))
 }
 
 /// Check the plan against the store: a fingerprint of everything that
@@ -614,6 +649,12 @@ fn claim(job: &Job<'_>) -> Result<()> {
         None => {
             let existing = job.store.list("")?;
             if let Some(k) = existing.first() {
+                // Another part of this write may have claimed the store
+                // between the read above and the listing: its claim is
+                // ours, byte for byte.
+                if job.store.get(&key)?.is_some_and(|b| b == ours) {
+                    return Ok(());
+                }
                 return Err(job.err(
                     k,
                     "the store is not empty and was not started by stac-gdal; \
@@ -793,6 +834,12 @@ pub(crate) fn write_zarr(
 ) -> Result<ZarrReport> {
     let job = prepare(plan, store, options)?;
     claim(&job)?;
+    // Every source block is decoded once, by a handle closed right after:
+    // a small block cache keeps GDAL's transient tiles from growing the
+    // C allocator's arenas on every worker.
+    let _cache = plan
+        .reads_sources()
+        .then(|| stac_raster::limit_block_cache(WINDOWED_BLOCK_CACHE));
     store.begin()?;
     let r = write_units(plan, &job, options);
     store.end();
@@ -830,6 +877,7 @@ fn write_units(plan: &dyn Blocks, job: &Job<'_>, options: &ZarrOptions) -> Resul
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
+                let mut enc = Encoder::default();
                 loop {
                     if abort.load(Ordering::Relaxed) {
                         return;
@@ -841,7 +889,7 @@ fn write_units(plan: &dyn Blocks, job: &Job<'_>, options: &ZarrOptions) -> Resul
                         if ok {
                             Ok(None)
                         } else {
-                            write_unit(job, u, per_load).map(Some)
+                            write_unit(job, u, per_load, &mut enc).map(Some)
                         }
                     });
                     let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
