@@ -201,151 +201,229 @@ where
     F: Fn(&mut Scratch<T>, Task, &mut [T], Vec<Prepared>) + Sync,
 {
     let started = Instant::now();
-    let shared = spec.stage;
-    let stage = &shared.stage;
-    let before = stage.stats();
+    let before = spec.stage.stage.stats();
+    spec.stage.stage.reuse_buffers(io.max_bytes);
     let n_io = io.concurrency.max(1);
-    let staged = stage_headers(spec, shared, n_io);
-
-    let n = slices.len();
-    let plans: Vec<(usize, usize, Vec<usize>)> = slices
-        .iter()
-        .map(|(t, _)| (t.r0, t.rows, t.sources.clone()))
-        .collect();
-    let tasks: Vec<TaskSlot<'_, T>> = slices.into_iter().map(|s| Mutex::new(Some(s))).collect();
-    let prepared: Vec<Mutex<Vec<Prepared>>> = (0..n).map(|_| Mutex::new(Vec::new())).collect();
-    let task_bytes: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let ready: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
-    let admission = Mutex::new(Admission {
-        next: 0,
-        bytes: 0,
-        peak: 0,
-    });
-    let changed = Condvar::new();
-    let next_io = AtomicUsize::new(0);
-    let next_decode = AtomicUsize::new(0);
-    let wait_ns = AtomicU64::new(0);
-    let decode_ns = AtomicU64::new(0);
-
+    let staged = stage_headers(spec, spec.stage, n_io);
+    let pipe = Pipeline::new(spec, slices, io, abort, staged);
     std::thread::scope(|s| {
         for _ in 0..n_io {
-            s.spawn(|| {
-                loop {
-                    let j = next_io.fetch_add(1, Ordering::AcqRel);
-                    if j >= n {
-                        break;
-                    }
-                    // Marks the task ready (and admits it, if the planning
-                    // below failed to) even if this thread unwinds.
-                    let done = ReadyOnDrop {
-                        ready: &ready[j],
-                        admission: &admission,
-                        changed: &changed,
-                        index: j,
-                    };
-                    let (r0, rows, sources) = &plans[j];
-                    let planned = if abort.load(Ordering::Relaxed) {
-                        Vec::new()
-                    } else {
-                        plan_task(spec, stage, &staged, *r0, *rows, sources, io.max_bytes)
-                    };
-                    let est: u64 = planned
-                        .iter()
-                        .flat_map(|p| p.ranges.iter().map(|r| r.1))
-                        .sum();
-                    {
-                        let mut a = lock(&admission);
-                        while a.next != j || (a.bytes > 0 && a.bytes + est > io.max_bytes) {
-                            a = changed
-                                .wait_timeout(a, Duration::from_millis(50))
-                                .unwrap_or_else(|e| e.into_inner())
-                                .0;
-                        }
-                        a.next += 1;
-                        a.bytes += est;
-                        a.peak = a.peak.max(a.bytes);
-                        task_bytes[j].store(est, Ordering::Relaxed);
-                        changed.notify_all();
-                    }
-                    let mut out = Vec::with_capacity(planned.len());
-                    for Planned {
-                        source,
-                        dataset,
-                        ranges,
-                        id,
-                    } in planned
-                    {
-                        let fetched = (!ranges.is_empty() && !abort.load(Ordering::Relaxed))
-                            .then(|| stage.fetch(id, &ranges));
-                        out.push(Prepared {
-                            source,
-                            dataset,
-                            fetched,
-                        });
-                    }
-                    *prepared[j].lock().unwrap_or_else(|e| e.into_inner()) = out;
-                    drop(done);
-                }
-            });
+            s.spawn(|| pipe.fetch_loop());
         }
         for _ in 0..spec.threads.max(1) {
-            s.spawn(|| {
-                let mut scratch = Scratch::<T>::default();
-                loop {
-                    let i = next_decode.fetch_add(1, Ordering::AcqRel);
-                    if i >= n {
-                        break;
-                    }
-                    let t0 = Instant::now();
-                    {
-                        let mut a = lock(&admission);
-                        while !ready[i].load(Ordering::Acquire) {
-                            a = changed
-                                .wait_timeout(a, Duration::from_millis(50))
-                                .unwrap_or_else(|e| e.into_inner())
-                                .0;
-                        }
-                    }
-                    add_ns(&wait_ns, t0);
-                    let _release = ReleaseOnDrop {
-                        bytes: task_bytes[i].load(Ordering::Relaxed),
-                        admission: &admission,
-                        changed: &changed,
-                    };
-                    let handles =
-                        std::mem::take(&mut *prepared[i].lock().unwrap_or_else(|e| e.into_inner()));
-                    let taken = tasks[i].lock().unwrap_or_else(|e| e.into_inner()).take();
-                    if let Some((task, out)) = taken {
-                        let t1 = Instant::now();
-                        run_task(&mut scratch, task, out, handles);
-                        add_ns(&decode_ns, t1);
-                    }
-                }
-            });
+            s.spawn(|| pipe.decode_loop(run_task));
         }
     });
-    let st = stats_since(stage.stats(), before);
-    let load_seconds = started.elapsed().as_secs_f64();
-    IoReport {
-        staged: true,
-        io_concurrency: n_io,
-        decode_threads: spec.threads.max(1),
-        io_bytes_cap: io.max_bytes,
-        peak_bytes_in_flight: lock(&admission).peak,
-        requests: Some(st.requests),
-        bytes_fetched: Some(st.bytes),
-        request_seconds: Some(st.request_seconds),
-        mean_requests_in_flight: Some(if load_seconds > 0.0 {
-            st.request_seconds / load_seconds
-        } else {
-            0.0
-        }),
-        headers: Some(st.headers),
-        misses: Some(st.misses),
-        miss_bytes: Some(st.miss_bytes),
-        io_wait_seconds: ns_secs(&wait_ns),
-        decode_seconds: ns_secs(&decode_ns),
-        load_seconds,
+    pipe.report(before, started, n_io)
+}
+
+/// The state the I/O and decode threads of one load share: task `j` is
+/// planned and fetched by an I/O thread (in task order, under the byte
+/// cap), marked ready, then taken by a decode thread (in task order).
+struct Pipeline<'s, 'a, T> {
+    spec: &'s LoadSpec<'a>,
+    io: IoSettings,
+    abort: &'s AtomicBool,
+    /// Each source's staged file (`None`: read on its real path).
+    staged: Vec<Option<StagedId>>,
+    /// Each task's rows and sources (read by the I/O threads).
+    plans: Vec<(usize, usize, Vec<usize>)>,
+    /// Each task and its output slice, until a decode thread takes it.
+    tasks: Vec<TaskSlot<'s, T>>,
+    /// The handles an I/O thread opened for each task, with their bytes.
+    prepared: Vec<Mutex<Vec<Prepared>>>,
+    /// The bytes each task was admitted with.
+    task_bytes: Vec<AtomicU64>,
+    /// Whether each task's fetch is done (or given up).
+    ready: Vec<AtomicBool>,
+    admission: Mutex<Admission>,
+    changed: Condvar,
+    next_io: AtomicUsize,
+    next_decode: AtomicUsize,
+    wait_ns: AtomicU64,
+    decode_ns: AtomicU64,
+}
+
+impl<'s, 'a, T: Pixel> Pipeline<'s, 'a, T> {
+    fn new(
+        spec: &'s LoadSpec<'a>,
+        slices: Vec<(Task, &'s mut [T])>,
+        io: IoSettings,
+        abort: &'s AtomicBool,
+        staged: Vec<Option<StagedId>>,
+    ) -> Self {
+        let n = slices.len();
+        Self {
+            spec,
+            io,
+            abort,
+            staged,
+            plans: slices
+                .iter()
+                .map(|(t, _)| (t.r0, t.rows, t.sources.clone()))
+                .collect(),
+            tasks: slices.into_iter().map(|s| Mutex::new(Some(s))).collect(),
+            prepared: (0..n).map(|_| Mutex::new(Vec::new())).collect(),
+            task_bytes: (0..n).map(|_| AtomicU64::new(0)).collect(),
+            ready: (0..n).map(|_| AtomicBool::new(false)).collect(),
+            admission: Mutex::new(Admission {
+                next: 0,
+                bytes: 0,
+                peak: 0,
+            }),
+            changed: Condvar::new(),
+            next_io: AtomicUsize::new(0),
+            next_decode: AtomicUsize::new(0),
+            wait_ns: AtomicU64::new(0),
+            decode_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// An I/O thread: take tasks in order and fetch each one's bytes.
+    fn fetch_loop(&self) {
+        loop {
+            let j = self.next_io.fetch_add(1, Ordering::AcqRel);
+            if j >= self.plans.len() {
+                break;
+            }
+            // Marks the task ready (and admits it, if the planning below
+            // failed to) even if this thread unwinds.
+            let done = ReadyOnDrop {
+                ready: &self.ready[j],
+                admission: &self.admission,
+                changed: &self.changed,
+                index: j,
+            };
+            let (r0, rows, sources) = &self.plans[j];
+            let planned = if self.abort.load(Ordering::Relaxed) {
+                Vec::new()
+            } else {
+                plan_task(
+                    self.spec,
+                    &self.spec.stage.stage,
+                    &self.staged,
+                    *r0,
+                    *rows,
+                    sources,
+                    self.io.max_bytes,
+                )
+            };
+            let est: u64 = planned
+                .iter()
+                .flat_map(|p| p.ranges.iter().map(|r| r.1))
+                .sum();
+            self.admit(j, est);
+            let out = self.fetch(planned);
+            *self.prepared[j].lock().unwrap_or_else(|e| e.into_inner()) = out;
+            drop(done);
+        }
+    }
+
+    /// Wait until task `j` is next in order and its `est` bytes fit under
+    /// the cap (a task alone may exceed it), then count them in flight.
+    fn admit(&self, j: usize, est: u64) {
+        let mut a = lock(&self.admission);
+        while a.next != j || (a.bytes > 0 && a.bytes + est > self.io.max_bytes) {
+            a = self
+                .changed
+                .wait_timeout(a, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        a.next += 1;
+        a.bytes += est;
+        a.peak = a.peak.max(a.bytes);
+        self.task_bytes[j].store(est, Ordering::Relaxed);
+        self.changed.notify_all();
+    }
+
+    /// Fetch the planned ranges of a task's sources (nothing once the
+    /// load is aborted).
+    fn fetch(&self, planned: Vec<Planned>) -> Vec<Prepared> {
+        let stage = &self.spec.stage.stage;
+        planned
+            .into_iter()
+            .map(|p| Prepared {
+                source: p.source,
+                dataset: p.dataset,
+                fetched: (!p.ranges.is_empty() && !self.abort.load(Ordering::Relaxed))
+                    .then(|| stage.fetch(p.id, &p.ranges)),
+            })
+            .collect()
+    }
+
+    /// A decode thread: take tasks in order, wait for their bytes, decode
+    /// and fuse them.
+    fn decode_loop<F>(&self, run_task: &F)
+    where
+        F: Fn(&mut Scratch<T>, Task, &mut [T], Vec<Prepared>) + Sync,
+    {
+        let mut scratch = Scratch::<T>::default();
+        loop {
+            let i = self.next_decode.fetch_add(1, Ordering::AcqRel);
+            if i >= self.plans.len() {
+                break;
+            }
+            self.wait_ready(i);
+            let _release = ReleaseOnDrop {
+                bytes: self.task_bytes[i].load(Ordering::Relaxed),
+                admission: &self.admission,
+                changed: &self.changed,
+            };
+            let handles =
+                std::mem::take(&mut *self.prepared[i].lock().unwrap_or_else(|e| e.into_inner()));
+            let taken = self.tasks[i]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            if let Some((task, out)) = taken {
+                let t1 = Instant::now();
+                run_task(&mut scratch, task, out, handles);
+                add_ns(&self.decode_ns, t1);
+            }
+        }
+    }
+
+    /// Block until task `i`'s fetch is done; the wait counts as I/O wait.
+    fn wait_ready(&self, i: usize) {
+        let t0 = Instant::now();
+        let mut a = lock(&self.admission);
+        while !self.ready[i].load(Ordering::Acquire) {
+            a = self
+                .changed
+                .wait_timeout(a, Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        drop(a);
+        add_ns(&self.wait_ns, t0);
+    }
+
+    /// The load's [`IoReport`]: the stage's counters since `before`.
+    fn report(&self, before: StageStats, started: Instant, n_io: usize) -> IoReport {
+        let st = stats_since(self.spec.stage.stage.stats(), before);
+        let load_seconds = started.elapsed().as_secs_f64();
+        IoReport {
+            staged: true,
+            io_concurrency: n_io,
+            decode_threads: self.spec.threads.max(1),
+            io_bytes_cap: self.io.max_bytes,
+            peak_bytes_in_flight: lock(&self.admission).peak,
+            requests: Some(st.requests),
+            bytes_fetched: Some(st.bytes),
+            request_seconds: Some(st.request_seconds),
+            mean_requests_in_flight: Some(if load_seconds > 0.0 {
+                st.request_seconds / load_seconds
+            } else {
+                0.0
+            }),
+            headers: Some(st.headers),
+            misses: Some(st.misses),
+            miss_bytes: Some(st.miss_bytes),
+            io_wait_seconds: ns_secs(&self.wait_ns),
+            decode_seconds: ns_secs(&self.decode_ns),
+            load_seconds,
+        }
     }
 }
 
