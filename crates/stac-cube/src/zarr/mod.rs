@@ -14,7 +14,7 @@
 //! that band's chunk is loaded ([`CubePlan`]'s block load with a band
 //! selector: the sources of that band reaching the window, for those
 //! timesteps only), compressed (each worker reuses one zstd context and
-//! one output buffer, [`codec::Encoder`]) and stored before the next
+//! one output buffer, `codec::Encoder`) and stored before the next
 //! band's is loaded. So peak memory is bounded by threads × one band's
 //! chunk (plus its compressed copy and the decoder's source window), not
 //! by the bands or the cube.
