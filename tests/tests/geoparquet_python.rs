@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use stac_gdal::WriteOptions;
 use stac_gdal::geoparquet::SortOrder;
+use stac_gdal::geoparquet::WriteOptions;
 use stac_gdal_e2e::{repo_root, shared_dir, venv_bin};
 
 /// What every peer is allowed to change: nulls it fills in or drops,

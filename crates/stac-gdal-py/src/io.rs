@@ -4,7 +4,8 @@
 
 use pyo3::prelude::*;
 use serde_json::Value;
-use stac_gdal::{Dataset, ItemOptions, VrtOptions, WriteOptions};
+use stac_gdal::geoparquet::WriteOptions;
+use stac_gdal::{Dataset, ItemOptions, VrtOptions};
 
 use crate::errors::{MetaError, py_err};
 

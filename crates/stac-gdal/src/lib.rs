@@ -60,7 +60,7 @@ pub use stac_cube as cube;
 #[cfg(feature = "geoparquet")]
 pub use stac_geoparquet as geoparquet;
 #[cfg(feature = "geoparquet")]
-pub use stac_geoparquet::{GeoParquetError, WriteOptions, from_geoparquet, to_geoparquet};
+pub use stac_geoparquet::{GeoParquetError, from_geoparquet, to_geoparquet};
 
 #[cfg(feature = "client")]
 pub use stac_client as client;
