@@ -122,6 +122,12 @@ fn clean() {
 }
 
 #[cfg(unix)]
+unsafe extern "C" {
+    /// POSIX `_exit(2)`: end the process without running atexit handlers.
+    fn _exit(status: std::ffi::c_int) -> !;
+}
+
+#[cfg(unix)]
 fn install() {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     INSTALLED.get_or_init(|| {
@@ -140,7 +146,16 @@ fn install() {
                         "\nstac-gdal: interrupted ({}); temp files removed",
                         if sig == SIGINT { "SIGINT" } else { "SIGTERM" }
                     );
-                    std::process::exit(128 + sig);
+                    // `_exit`, not `exit`: the other threads are still
+                    // decoding and writing, and `exit`'s atexit handlers
+                    // (GDAL's and PROJ's clean-up, C++ static destructors)
+                    // pull their state from under them; seen as a process
+                    // killed by a signal after this message, about once in
+                    // a few dozen interrupted cube writes. Nothing is left
+                    // to flush: temp files are gone and stderr is unbuffered.
+                    // SAFETY: `_exit` ends the process at once; it takes no
+                    // pointer and has no precondition.
+                    unsafe { _exit(128 + sig) }
                 }
             });
         if spawned.is_err() {
