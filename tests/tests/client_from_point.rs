@@ -221,6 +221,24 @@ fn check_pixels(cube: &DatasetCollection) {
     }
 }
 
+/// The CLI's summary lists one GeoTIFF per timestep of `cube`, each holding
+/// exactly that timestep's pixels.
+fn assert_files_hold(summary: &Value, cube: &DatasetCollection, what: &str) {
+    let files = summary["files"].as_array().unwrap();
+    assert_eq!(files.len(), cube.time_length(), "{what}: {summary}");
+    for (t, f) in files.iter().enumerate() {
+        let written = Dataset::open(f.as_str().unwrap())
+            .unwrap()
+            .read_array::<u32>()
+            .unwrap();
+        assert_eq!(
+            written,
+            cube.read_timestep::<u32>(t).unwrap(),
+            "{what}: timestep {t}"
+        );
+    }
+}
+
 fn ids(items: &[Value]) -> BTreeSet<String> {
     items
         .iter()
@@ -371,19 +389,7 @@ fn live_catalog_against_pgstac() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(summary["shape"], json!([3, 3, 64, 64]));
-    let written_files = summary["files"].as_array().unwrap();
-    assert_eq!(written_files.len(), 3);
-    for (t, f) in written_files.iter().enumerate() {
-        let written = Dataset::open(f.as_str().unwrap())
-            .unwrap()
-            .read_array::<u32>()
-            .unwrap();
-        assert_eq!(
-            written,
-            cube.read_timestep::<u32>(t).unwrap(),
-            "timestep {t}"
-        );
-    }
+    assert_files_hold(&summary, &cube, "point");
 
     // `--no-align`: the scenes sit on the point's 10 m UTM lattice, so the
     // same cube loads without warping, pixel for pixel; at 15 m they do
@@ -404,17 +410,7 @@ fn live_catalog_against_pgstac() {
     let o = point_cli(&aligned_out, res.as_str());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let summary: Value = serde_json::from_slice(&o.stdout).unwrap();
-    for (t, f) in summary["files"].as_array().unwrap().iter().enumerate() {
-        let written = Dataset::open(f.as_str().unwrap())
-            .unwrap()
-            .read_array::<u32>()
-            .unwrap();
-        assert_eq!(
-            written,
-            cube.read_timestep::<u32>(t).unwrap(),
-            "--no-align {t}"
-        );
-    }
+    assert_files_hold(&summary, &cube, "point --no-align");
     let coarse_out = work.path().join("point-no-align-15m");
     let o = point_cli(&coarse_out, "15");
     let stderr = String::from_utf8_lossy(&o.stderr);
