@@ -36,7 +36,7 @@ pub(crate) struct CubeArgs {
         short = 'o',
         long = "output",
         visible_alias = "out",
-        value_name = "DIR|X.zarr"
+        value_name = "DIR|X.zarr|X.nc"
     )]
     output: Option<PathBuf>,
     /// Warp sources onto the grid (default). Use --no-align to require aligned sources.

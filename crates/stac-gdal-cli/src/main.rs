@@ -89,7 +89,7 @@ enum Command {
         after_help = "Example:\n  stac-gdal item B04.tif --id scene-0 --datetime 2021-06-01T00:00:00Z --media-type 'image/tiff; application=geotiff'"
     )]
     Item(item_cmd::ItemArgs),
-    /// Build a time x band x y x x cube from items; write one GeoTIFF per timestep (a folder) or a Zarr store (X.zarr), and print a JSON summary.
+    /// Build a time x band x y x x cube from items; write one GeoTIFF per timestep (a folder), a Zarr store (X.zarr) or a netCDF file (X.nc), and print a JSON summary.
     #[command(
         after_help = "Example:\n  stac-gdal cube items.json --asset B04,B08 --groupby solar_day --fuse first --resolution 20 -o cube/ --preview cube.png"
     )]
