@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Number, Value};
 
@@ -39,12 +39,23 @@ pub(crate) struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
 impl<'a> Json<'a> {
     /// Parse JSON text, borrowing from it.
     pub(crate) fn parse(text: &'a str) -> serde_json::Result<Self> {
-        serde_json::from_str(text)
+        Self::parse_with(serde_json::Deserializer::from_str(text))
     }
 
     /// Parse JSON bytes (UTF-8), borrowing from them.
     pub(crate) fn parse_slice(text: &'a [u8]) -> serde_json::Result<Self> {
-        serde_json::from_slice(text)
+        Self::parse_with(serde_json::Deserializer::from_slice(text))
+    }
+
+    /// What `serde_json::from_str` does (one value, then only
+    /// whitespace), with one scratch stack for the whole parse.
+    fn parse_with<R: serde_json::de::Read<'a>>(
+        mut de: serde_json::Deserializer<R>,
+    ) -> serde_json::Result<Self> {
+        let mut scratch = Scratch::default();
+        let value = JsonSeed(&mut scratch).deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
     }
 
     /// Borrow a `serde_json::Value`.
@@ -163,23 +174,30 @@ impl<'a> Object<'a> {
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_ref())
     }
+}
 
-    /// Add an entry; a key already present keeps its position and takes
-    /// the new value (what `serde_json::Map` does with `preserve_order`).
-    /// `seen` is a 256-bit filter of the keys so far: a repeated key is
-    /// looked for only when its bit is set.
-    fn insert(&mut self, key: Cow<'a, str>, value: Json<'a>, seen: &mut [u64; 4]) {
-        let h = key_hash(&key);
-        let (word, bit) = ((h >> 6) as usize & 3, 1u64 << (h & 63));
-        if seen[word] & bit != 0
-            && let Some(slot) = self.0.iter_mut().find(|(k, _)| *k == key)
-        {
-            slot.1 = value;
-            return;
-        }
-        seen[word] |= bit;
-        self.0.push((key, value));
+/// Add an entry to the object being parsed (the entries of `stack` from
+/// `start`); a key already present keeps its position and takes the new
+/// value (what `serde_json::Map` does with `preserve_order`). `seen` is a
+/// 256-bit filter of the keys so far: a repeated key is looked for only
+/// when its bit is set.
+fn insert<'a>(
+    stack: &mut Vec<(Cow<'a, str>, Json<'a>)>,
+    start: usize,
+    key: Cow<'a, str>,
+    value: Json<'a>,
+    seen: &mut [u64; 4],
+) {
+    let h = key_hash(&key);
+    let (word, bit) = ((h >> 6) as usize & 3, 1u64 << (h & 63));
+    if seen[word] & bit != 0
+        && let Some(slot) = stack[start..].iter_mut().find(|(k, _)| *k == key)
+    {
+        slot.1 = value;
+        return;
     }
+    seen[word] |= bit;
+    stack.push((key, value));
 }
 
 /// A cheap hash of a key (its length, first and last 8 bytes) for
@@ -223,15 +241,28 @@ impl Serialize for Json<'_> {
     }
 }
 
-impl<'de> de::Deserialize<'de> for Json<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonVisitor)
+/// The values and entries of the arrays and objects being parsed, one
+/// stack for the whole parse: each array or object is built on top of its
+/// parent's and moved out into a vector of its exact size when it ends
+/// (no vector grows by doubling).
+#[derive(Default)]
+struct Scratch<'a> {
+    values: Vec<Json<'a>>,
+    entries: Vec<(Cow<'a, str>, Json<'a>)>,
+}
+
+/// Deserializes one value, building on the shared [`Scratch`].
+struct JsonSeed<'s, 'a>(&'s mut Scratch<'a>);
+
+impl<'de> DeserializeSeed<'de> for JsonSeed<'_, 'de> {
+    type Value = Json<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct JsonVisitor;
-
-impl<'de> Visitor<'de> for JsonVisitor {
+impl<'de> Visitor<'de> for JsonSeed<'_, 'de> {
     type Value = Json<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -271,7 +302,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
-        de::Deserialize::deserialize(d)
+        self.deserialize(d)
     }
 
     fn visit_unit<E>(self) -> Result<Json<'de>, E> {
@@ -279,21 +310,25 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(v) = seq.next_element()? {
-            out.push(v);
+        let scratch = self.0;
+        let start = scratch.values.len();
+        while let Some(v) = seq.next_element_seed(JsonSeed(&mut *scratch))? {
+            scratch.values.push(v);
         }
-        Ok(Json::Array(out))
+        Ok(Json::Array(scratch.values.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut out = Object(Vec::with_capacity(map.size_hint().unwrap_or(0)));
+        let scratch = self.0;
+        let start = scratch.entries.len();
         let mut seen = [0u64; 4];
         while let Some(k) = map.next_key_seed(KeySeed)? {
-            let v = map.next_value()?;
-            out.insert(k, v, &mut seen);
+            let v = map.next_value_seed(JsonSeed(&mut *scratch))?;
+            insert(&mut scratch.entries, start, k, v, &mut seen);
         }
-        Ok(Json::Object(out))
+        Ok(Json::Object(Object(
+            scratch.entries.drain(start..).collect(),
+        )))
     }
 }
 
