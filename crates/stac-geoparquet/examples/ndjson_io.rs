@@ -84,11 +84,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .with_layout(layout)
                 .with_sort(sort);
             let mut writer = Writer::create(&args[2], options)?;
-            // Parsed on every core, the schema widened in order.
-            // Line by line: on this shared 2-core machine `push_ndjson`
-            // (parsing on worker threads) took more CPU and more time (the
-            // items are parsed on one core and read on another); the
-            // encoding pass runs on every core either way.
+            // Line by line: the schema pass reads each line as borrowed
+            // JSON (no `serde_json::Value`); the encoding pass runs on
+            // `--threads` workers. `--parallel-parse` goes through
+            // `push_ndjson` (the same work, reading the lines itself).
             if flag("--parallel-parse").is_some() {
                 writer.push_ndjson(BufReader::with_capacity(1 << 20, File::open(&args[1])?))?;
             } else {

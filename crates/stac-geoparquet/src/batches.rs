@@ -28,6 +28,7 @@ use crate::decode::{Decoder, Rows};
 use crate::error::{GeoParquetError, Result};
 use crate::geometry::GeometryStats;
 use crate::guard::guarded;
+use crate::json::Json;
 use crate::layout::{self, Inference};
 use crate::limits::ReadOptions;
 use crate::metadata::{self, FileHints};
@@ -109,6 +110,7 @@ pub fn to_record_batches(
             (metadata::HINTS_KEY, hints.to_json()),
         ]
     } else {
+        let items: Vec<Json<'_>> = items.iter().map(Json::from_value).collect();
         let mut inference = Inference::default();
         for (i, item) in items.iter().enumerate() {
             inference.push(path, i as u64, item)?;
@@ -130,7 +132,8 @@ pub fn to_record_batches(
                 *runs = crate::nulls::remap(runs, &position);
             }
             for (k, chunk) in order.chunks(rows).enumerate() {
-                let chunk: Vec<Value> = chunk.iter().map(|&i| items[i as usize].clone()).collect();
+                let chunk: Vec<Json<'_>> =
+                    chunk.iter().map(|&i| items[i as usize].clone()).collect();
                 let first = (k * rows) as u64;
                 batches.push(plan.encode(path, first, &chunk, &mut stats)?);
             }

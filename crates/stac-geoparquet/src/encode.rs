@@ -9,32 +9,32 @@ use arrow_array::{
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields};
-use serde_json::Value;
 
 use crate::geometry::{self, GeometryStats};
+use crate::json::{Json, Object};
 use crate::schema::{Ty, arrow_type, storage, struct_fields};
 use crate::timestamps;
 
 /// One column of `values` (one entry per row; `None` = absent or parent null).
-pub(crate) fn build(ty: &Ty, time: bool, values: &[Option<&Value>]) -> Result<ArrayRef, String> {
+pub(crate) fn build(ty: &Ty, time: bool, values: &[Option<&Json<'_>>]) -> Result<ArrayRef, String> {
     Ok(match storage(ty) {
         Ty::Null if time => {
             Arc::new(TimestampMicrosecondArray::from(vec![None; values.len()]).with_timezone("UTC"))
         }
         Ty::Null | Ty::Str => Arc::new(StringArray::from_iter(
-            values.iter().map(|v| v.and_then(Value::as_str)),
+            values.iter().map(|v| v.and_then(Json::as_str)),
         )),
         Ty::Json => Arc::new(StringArray::from_iter(
-            values.iter().map(|v| v.map(Value::to_string)),
+            values.iter().map(|v| v.map(|v| v.to_string())),
         )),
         Ty::Bool => Arc::new(BooleanArray::from_iter(
-            values.iter().map(|v| v.and_then(Value::as_bool)),
+            values.iter().map(|v| v.and_then(Json::as_bool)),
         )),
         Ty::Int => Arc::new(Int64Array::from_iter(
-            values.iter().map(|v| v.and_then(Value::as_i64)),
+            values.iter().map(|v| v.and_then(Json::as_i64)),
         )),
         Ty::Num { .. } => Arc::new(Float64Array::from_iter(
-            values.iter().map(|v| v.and_then(Value::as_f64)),
+            values.iter().map(|v| v.and_then(Json::as_f64)),
         )),
         Ty::Geom { .. } => {
             let mut stats = GeometryStats::default();
@@ -42,7 +42,7 @@ pub(crate) fn build(ty: &Ty, time: bool, values: &[Option<&Value>]) -> Result<Ar
         }
         Ty::Time(_) => Arc::new(
             TimestampMicrosecondArray::from_iter(values.iter().map(|v| {
-                v.and_then(Value::as_str)
+                v.and_then(Json::as_str)
                     .and_then(timestamps::parse)
                     .map(|(micros, _)| micros)
             }))
@@ -51,11 +51,11 @@ pub(crate) fn build(ty: &Ty, time: bool, values: &[Option<&Value>]) -> Result<Ar
         Ty::List(elem) => {
             let mut offsets = Vec::with_capacity(values.len() + 1);
             offsets.push(0i32);
-            let mut children: Vec<Option<&Value>> = Vec::new();
+            let mut children: Vec<Option<&Json<'_>>> = Vec::new();
             let mut valid = Vec::with_capacity(values.len());
             for v in values {
                 match v {
-                    Some(Value::Array(a)) => {
+                    Some(Json::Array(a)) => {
                         children.extend(a.iter().map(Some));
                         valid.push(true);
                     }
@@ -78,21 +78,19 @@ pub(crate) fn build(ty: &Ty, time: bool, values: &[Option<&Value>]) -> Result<Ar
             )
         }
         Ty::Struct(s) => {
-            let objects: Vec<Option<&serde_json::Map<String, Value>>> = values
-                .iter()
-                .map(|v| v.and_then(Value::as_object))
-                .collect();
+            let objects: Vec<Option<&Object<'_>>> =
+                values.iter().map(|v| v.and_then(Json::as_object)).collect();
             // Gather every field's column in one pass over each object. Keys
             // usually come in the same order as the fields, so try the next
             // position first and hash only on a miss.
-            let mut columns: Vec<Vec<Option<&Value>>> = (0..s.fields.len())
+            let mut columns: Vec<Vec<Option<&Json<'_>>>> = (0..s.fields.len())
                 .map(|_| Vec::with_capacity(values.len()))
                 .collect();
-            let mut slots: Vec<Option<&Value>> = vec![None; s.fields.len()];
+            let mut slots: Vec<Option<&Json<'_>>> = vec![None; s.fields.len()];
             for o in &objects {
                 if let Some(o) = o {
                     let mut guess = 0;
-                    for (k, v) in *o {
+                    for (k, v) in o.iter() {
                         if let Some(i) = s.position(k, guess) {
                             slots[i] = Some(v);
                             guess = i + 1;
@@ -126,14 +124,14 @@ fn nulls(valid: Vec<bool>) -> Option<NullBuffer> {
 
 /// The WKB `geometry` column; `Err((row, reason))` names the bad row.
 pub(crate) fn geometry_column(
-    values: &[Option<&Value>],
+    values: &[Option<&Json<'_>>],
     stats: &mut GeometryStats,
 ) -> Result<ArrayRef, (usize, String)> {
     let mut b = BinaryBuilder::with_capacity(values.len(), values.len() * 128);
     let mut buf = Vec::with_capacity(256);
     for (row, v) in values.iter().enumerate() {
         match v {
-            None | Some(Value::Null) => b.append_null(),
+            None | Some(Json::Null) => b.append_null(),
             Some(g) => {
                 buf.clear();
                 geometry::to_wkb(g, &mut buf, stats).map_err(|e| (row, e))?;
@@ -162,7 +160,7 @@ pub(crate) fn bbox_fields(three_d: bool) -> Fields {
 }
 
 /// The bbox struct column (2-D boxes have null z members in a 3-D column).
-pub(crate) fn bbox_column(values: &[Option<&Value>], three_d: bool) -> ArrayRef {
+pub(crate) fn bbox_column(values: &[Option<&Json<'_>>], three_d: bool) -> ArrayRef {
     let n = if three_d { 6 } else { 4 };
     let mut builders: Vec<Float64Builder> = (0..n)
         .map(|_| Float64Builder::with_capacity(values.len()))
@@ -170,8 +168,8 @@ pub(crate) fn bbox_column(values: &[Option<&Value>], three_d: bool) -> ArrayRef 
     let mut valid = Vec::with_capacity(values.len());
     for v in values {
         let nums: Option<Vec<f64>> = v
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_f64).collect());
+            .and_then(Json::as_array)
+            .map(|a| a.iter().filter_map(Json::as_f64).collect());
         match nums {
             Some(b) if b.len() == 4 || b.len() == 6 => {
                 valid.push(true);

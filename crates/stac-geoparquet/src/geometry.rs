@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 use stac_meta::budget::{ALLOC_BYTES, Budget, ENTRY_BYTES, VALUE_BYTES};
 
+use crate::json::Json;
 use crate::limits::{NonFinite, ReadOptions, Refused, human_bytes, too_large};
 
 /// What the writer learns from the geometries it encodes.
@@ -44,7 +45,7 @@ impl GeometryStats {
         self.integral_as_float |= other.integral_as_float;
     }
 
-    fn number(&mut self, v: &Value) -> Result<f64, String> {
+    fn number(&mut self, v: &Json<'_>) -> Result<f64, String> {
         let n = v
             .as_number()
             .ok_or_else(|| format!("coordinate {v} is not a number"))?;
@@ -113,7 +114,7 @@ pub(crate) const MAX_WRITE_DEPTH: usize = 32;
 
 /// Encode a GeoJSON geometry as ISO WKB (little-endian) into `out`.
 pub(crate) fn to_wkb(
-    geometry: &Value,
+    geometry: &Json<'_>,
     out: &mut Vec<u8>,
     stats: &mut GeometryStats,
 ) -> Result<(), String> {
@@ -121,7 +122,7 @@ pub(crate) fn to_wkb(
 }
 
 fn write_geometry(
-    geometry: &Value,
+    geometry: &Json<'_>,
     out: &mut Vec<u8>,
     stats: &mut GeometryStats,
     depth: usize,
@@ -131,12 +132,12 @@ fn write_geometry(
         .ok_or_else(|| "geometry is not a JSON object".to_string())?;
     let kind = obj
         .get("type")
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .ok_or_else(|| "geometry has no string \"type\"".to_string())?;
     let c = code(kind).ok_or_else(|| format!("unknown geometry type {kind:?}"))?;
     if let Some(extra) = obj
         .keys()
-        .find(|k| !matches!(k.as_str(), "type" | "coordinates" | "geometries"))
+        .find(|k| !matches!(*k, "type" | "coordinates" | "geometries"))
     {
         return Err(format!(
             "geometry member {extra:?} cannot be stored in WKB (only type and coordinates)"
@@ -145,7 +146,7 @@ fn write_geometry(
     let dims = if c == COLLECTION {
         let parts = obj
             .get("geometries")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .ok_or_else(|| "GeometryCollection without a \"geometries\" array".to_string())?;
         if depth >= MAX_WRITE_DEPTH {
             return Err(format!(
@@ -189,14 +190,14 @@ fn write_geometry(
 }
 
 /// Coordinate dimension (2 or 3) of the first position; every position must match.
-fn dimensions(coords: &Value) -> Result<usize, String> {
+fn dimensions(coords: &Json<'_>) -> Result<usize, String> {
     /// Positions lie at most 3 arrays deep (MultiPolygon); deeper arrays
     /// are not looked into (they fail later as misplaced positions).
-    fn first(v: &Value, depth: usize) -> Option<usize> {
+    fn first(v: &Json<'_>, depth: usize) -> Option<usize> {
         let a = v.as_array()?;
         match a.first() {
-            Some(Value::Array(_)) if depth < 4 => a.iter().find_map(|p| first(p, depth + 1)),
-            Some(Value::Array(_)) => None,
+            Some(Json::Array(_)) if depth < 4 => a.iter().find_map(|p| first(p, depth + 1)),
+            Some(Json::Array(_)) => None,
             Some(_) => Some(a.len()),
             None => None,
         }
@@ -224,7 +225,7 @@ fn depth_of(code: u32) -> usize {
 
 fn write_coords(
     out: &mut Vec<u8>,
-    coords: &Value,
+    coords: &Json<'_>,
     depth: usize,
     dims: usize,
     stats: &mut GeometryStats,
@@ -586,7 +587,11 @@ pub fn wkb_to_geojson(bytes: &[u8], options: &ReadOptions) -> Result<(Value, u64
 #[doc(hidden)]
 pub fn geojson_to_wkb(geometry: &Value) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    to_wkb(geometry, &mut out, &mut GeometryStats::default())?;
+    to_wkb(
+        &Json::from_value(geometry),
+        &mut out,
+        &mut GeometryStats::default(),
+    )?;
     Ok(out)
 }
 
@@ -622,7 +627,7 @@ mod tests {
     fn round(g: Value) {
         let mut out = Vec::new();
         let mut stats = GeometryStats::default();
-        to_wkb(&g, &mut out, &mut stats).unwrap();
+        to_wkb(&Json::from_value(&g), &mut out, &mut stats).unwrap();
         let mut budget = Budget::new(u64::MAX);
         let back = from_wkb(
             &out,
@@ -657,10 +662,10 @@ mod tests {
     fn rejects_bad_geometry() {
         let mut out = Vec::new();
         let mut stats = GeometryStats::default();
-        assert!(to_wkb(&json!({"type": "Blob"}), &mut out, &mut stats).is_err());
+        assert!(geojson_to_wkb(&json!({"type": "Blob"})).is_err());
         assert!(
             to_wkb(
-                &json!({"type": "Point", "coordinates": ["a", 1]}),
+                &Json::from_value(&json!({"type": "Point", "coordinates": ["a", 1]})),
                 &mut out,
                 &mut stats
             )

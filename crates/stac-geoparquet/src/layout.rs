@@ -9,6 +9,8 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use geoarrow_schema::WkbType;
 use serde_json::{Map, Value};
 
+use crate::json::{Json, Object};
+
 use crate::encode;
 use crate::error::{GeoParquetError, Result};
 use crate::geometry::GeometryStats;
@@ -53,14 +55,29 @@ pub(crate) struct Inference {
 }
 
 fn invalid(path: &FsPath, index: u64, item: &Value, reason: impl Into<String>) -> GeoParquetError {
+    invalid_id(path, index, item.get("id").and_then(Value::as_str), reason)
+}
+
+/// [`invalid`] of an item read as [`Json`].
+fn invalid_json(
+    path: &FsPath,
+    index: u64,
+    item: &Json<'_>,
+    reason: impl Into<String>,
+) -> GeoParquetError {
+    invalid_id(path, index, item.get("id").and_then(Json::as_str), reason)
+}
+
+fn invalid_id(
+    path: &FsPath,
+    index: u64,
+    id: Option<&str>,
+    reason: impl Into<String>,
+) -> GeoParquetError {
     GeoParquetError::InvalidItem {
         path: path.to_path_buf(),
         index,
-        id: item
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        id: id.unwrap_or_default().to_string(),
         reason: reason.into(),
     }
 }
@@ -81,15 +98,31 @@ pub(crate) fn check_item<'a>(
     }
 }
 
+/// [`check_item`] of an item read as [`Json`].
+pub(crate) fn check_object<'j, 'a>(
+    path: &FsPath,
+    index: u64,
+    item: &'j Json<'a>,
+) -> Result<&'j Object<'a>> {
+    let obj = item
+        .as_object()
+        .ok_or_else(|| invalid_json(path, index, item, "not a JSON object"))?;
+    match obj.get("id") {
+        Some(Json::String(_)) => Ok(obj),
+        Some(_) => Err(invalid_json(path, index, item, "\"id\" is not a string")),
+        None => Err(invalid_json(path, index, item, "has no \"id\"")),
+    }
+}
+
 impl Inference {
     /// Validate one item and widen the schema with it.
-    pub(crate) fn push(&mut self, path: &FsPath, index: u64, item: &Value) -> Result<()> {
-        let obj = check_item(path, index, item)?;
+    pub(crate) fn push(&mut self, path: &FsPath, index: u64, item: &Json<'_>) -> Result<()> {
+        let obj = check_object(path, index, item)?;
         let props = match obj.get("properties") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(p)) => Some(p),
+            None | Some(Json::Null) => None,
+            Some(Json::Object(p)) => Some(p),
             Some(_) => {
-                return Err(invalid(
+                return Err(invalid_json(
                     path,
                     index,
                     item,
@@ -100,12 +133,16 @@ impl Inference {
         let collide = |key: &str| GeoParquetError::ReservedColumn {
             path: path.to_path_buf(),
             index,
-            id: stac_meta::item_id(item).to_string(),
+            id: item
+                .get("id")
+                .and_then(Json::as_str)
+                .unwrap_or(stac_meta::item::UNKNOWN_ID)
+                .to_string(),
             key: key.to_string(),
         };
         if let Some(p) = props {
             for key in p.keys() {
-                if RESERVED.contains(&key.as_str()) {
+                if RESERVED.contains(&key) {
                     return Err(collide(key));
                 }
             }
@@ -115,12 +152,12 @@ impl Inference {
                 self.bbox_absent = true;
                 self.bbox_missing = true;
             }
-            Some(Value::Null) => {
+            Some(Json::Null) => {
                 self.bbox_null = true;
                 self.bbox_missing = true;
             }
-            Some(Value::Array(a))
-                if (a.len() == 4 || a.len() == 6) && a.iter().all(Value::is_number) =>
+            Some(Json::Array(a))
+                if (a.len() == 4 || a.len() == 6) && a.iter().all(Json::is_number) =>
             {
                 self.bbox_any = true;
                 self.bbox_3d |= a.len() == 6;
@@ -135,7 +172,7 @@ impl Inference {
                 }
             }
             Some(_) => {
-                return Err(invalid(
+                return Err(invalid_json(
                     path,
                     index,
                     item,
@@ -145,22 +182,22 @@ impl Inference {
         }
         match obj.get("geometry") {
             None => self.geometry_absent = true,
-            Some(Value::Null) => self.geometry_null = true,
+            Some(Json::Null) => self.geometry_null = true,
             Some(_) => {}
         }
-        for (k, v) in obj {
+        for (k, v) in obj.iter() {
             if v.is_null() && k != "properties" {
                 self.null_rows
-                    .entry((true, k.clone()))
+                    .entry((true, k.to_string()))
                     .or_default()
                     .push(index);
             }
         }
         if let Some(p) = props {
-            for (k, v) in p {
+            for (k, v) in p.iter() {
                 if v.is_null() {
                     self.null_rows
-                        .entry((false, k.clone()))
+                        .entry((false, k.to_string()))
                         .or_default()
                         .push(index);
                 }
@@ -391,43 +428,86 @@ impl Plan {
         &self,
         path: &FsPath,
         first: u64,
-        items: &[Value],
+        items: &[Json<'_>],
         stats: &mut GeometryStats,
     ) -> Result<RecordBatch> {
-        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
-        let mut values: Vec<Option<&Value>> = Vec::with_capacity(items.len());
-        let props: Vec<Option<&Map<String, Value>>> = items
-            .iter()
-            .map(|i| i.get("properties").and_then(Value::as_object))
-            .collect();
+        // Every column's cells, gathered in one pass over each item (and
+        // one over its properties) instead of a lookup per column.
+        let mut root_names = vec!["geometry", "bbox"];
+        let mut prop_names = Vec::new();
         for column in &self.columns {
-            values.clear();
+            match column {
+                Column::Root(f) | Column::Extra(_, f) => root_names.push(f.name.as_str()),
+                Column::Prop(f) => prop_names.push(f.name.as_str()),
+                Column::Geometry | Column::Bbox(_) => {}
+            }
+        }
+        let root = gather(&root_names, items.iter().map(Json::as_object));
+        let props = gather(
+            &prop_names,
+            items
+                .iter()
+                .map(|i| i.get("properties").and_then(Json::as_object)),
+        );
+        let (mut next_root, mut next_prop) = (2, 0);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
+        for column in &self.columns {
             let parquet = |e: String| GeoParquetError::parquet(path, e);
             let array = match column {
                 Column::Root(f) | Column::Extra(_, f) => {
-                    values.extend(items.iter().map(|i| i.get(&f.name)));
-                    encode::build(&f.ty, f.time, &values).map_err(parquet)?
+                    next_root += 1;
+                    encode::build(&f.ty, f.time, &root[next_root - 1]).map_err(parquet)?
                 }
                 Column::Prop(f) => {
-                    values.extend(props.iter().map(|p| p.and_then(|p| p.get(&f.name))));
-                    encode::build(&f.ty, f.time, &values).map_err(parquet)?
+                    next_prop += 1;
+                    encode::build(&f.ty, f.time, &props[next_prop - 1]).map_err(parquet)?
                 }
                 Column::Geometry => {
-                    values.extend(items.iter().map(|i| i.get("geometry")));
-                    encode::geometry_column(&values, stats).map_err(|(row, reason)| {
-                        invalid(path, first + row as u64, &items[row], reason)
+                    encode::geometry_column(&root[0], stats).map_err(|(row, reason)| {
+                        invalid_json(path, first + row as u64, &items[row], reason)
                     })?
                 }
-                Column::Bbox(three_d) => {
-                    values.extend(items.iter().map(|i| i.get("bbox")));
-                    encode::bbox_column(&values, *three_d)
-                }
+                Column::Bbox(three_d) => encode::bbox_column(&root[1], *three_d),
             };
             arrays.push(array);
         }
         RecordBatch::try_new(self.schema.clone(), arrays)
             .map_err(|e| GeoParquetError::parquet(path, e))
     }
+}
+
+/// The cells of the members `names` of each object (`None`: absent, or
+/// no object), one column per name. Members usually come in the order of
+/// `names`: the next name is tried first, a hash lookup only on a miss.
+fn gather<'j, 'a: 'j>(
+    names: &[&str],
+    objects: impl ExactSizeIterator<Item = Option<&'j Object<'a>>>,
+) -> Vec<Vec<Option<&'j Json<'a>>>> {
+    let index: std::collections::HashMap<&str, usize> =
+        names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let rows = objects.len();
+    let mut columns: Vec<Vec<Option<&Json<'a>>>> =
+        names.iter().map(|_| Vec::with_capacity(rows)).collect();
+    let mut slots: Vec<Option<&Json<'a>>> = vec![None; names.len()];
+    for o in objects {
+        if let Some(o) = o {
+            let mut guess = 0;
+            for (k, v) in o.iter() {
+                let i = match names.get(guess) {
+                    Some(n) if *n == k => Some(guess),
+                    _ => index.get(k).copied(),
+                };
+                if let Some(i) = i {
+                    slots[i] = Some(v);
+                    guess = i + 1;
+                }
+            }
+        }
+        for (slot, column) in slots.iter_mut().zip(&mut columns) {
+            column.push(slot.take());
+        }
+    }
+    columns
 }
 
 /// The JSON-blob layout's schema: `id`, `stac_item`, `geometry`.
@@ -460,6 +540,8 @@ pub(crate) fn encode_blob(
         .zip(&rects)
         .map(|(i, r)| r.as_ref().or_else(|| i.get("geometry")))
         .collect();
+    let geoms: Vec<Option<Json<'_>>> = geoms.iter().map(|g| g.map(Json::from_value)).collect();
+    let geoms: Vec<Option<&Json<'_>>> = geoms.iter().map(Option::as_ref).collect();
     let geometry = encode::geometry_column(&geoms, stats)
         .map_err(|(row, reason)| invalid(path, first + row as u64, &items[row], reason))?;
     RecordBatch::try_new(

@@ -117,6 +117,7 @@ mod encode;
 pub mod error;
 mod geometry;
 mod guard;
+mod json;
 mod layout;
 mod limits;
 pub mod metadata;

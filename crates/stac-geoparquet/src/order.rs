@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 use std::str::FromStr;
 
-use serde_json::Value;
+use crate::json::Json;
 
 /// The order rows are written in.
 ///
@@ -64,7 +64,7 @@ pub(crate) struct RowKey {
 
 impl RowKey {
     /// The key of one item (centre of `bbox`, else of the geometry's coordinates).
-    pub(crate) fn of(item: &Value) -> Self {
+    pub(crate) fn of(item: &Json<'_>) -> Self {
         let center = item
             .get("bbox")
             .and_then(bbox_center)
@@ -81,8 +81,8 @@ impl RowKey {
     }
 }
 
-fn bbox_center(b: &Value) -> Option<[f64; 2]> {
-    let n: Vec<f64> = b.as_array()?.iter().filter_map(Value::as_f64).collect();
+fn bbox_center(b: &Json<'_>) -> Option<[f64; 2]> {
+    let n: Vec<f64> = b.as_array()?.iter().filter_map(Json::as_f64).collect();
     let (x0, y0, x1, y1) = match n.len() {
         4 => (n[0], n[1], n[2], n[3]),
         6 => (n[0], n[1], n[3], n[4]),
@@ -92,15 +92,15 @@ fn bbox_center(b: &Value) -> Option<[f64; 2]> {
     (c[0].is_finite() && c[1].is_finite()).then_some(c)
 }
 
-fn geometry_center(g: &Value) -> Option<[f64; 2]> {
-    fn walk(v: &Value, e: &mut Option<[f64; 4]>, depth: usize) {
+fn geometry_center(g: &Json<'_>) -> Option<[f64; 2]> {
+    fn walk(v: &Json<'_>, e: &mut Option<[f64; 4]>, depth: usize) {
         let Some(a) = v.as_array() else { return };
         if depth > 8 {
             return;
         }
         if let (Some(x), Some(y)) = (
-            a.first().and_then(Value::as_f64),
-            a.get(1).and_then(Value::as_f64),
+            a.first().and_then(Json::as_f64),
+            a.get(1).and_then(Json::as_f64),
         ) {
             let b = e.get_or_insert([x, y, x, y]);
             b[0] = b[0].min(x);
@@ -206,7 +206,10 @@ mod tests {
             json!({"geometry": {"type": "Point", "coordinates": [0.2, 0.2]}, "properties": {"start_datetime": "2023-01-01T00:00:00Z"}}),
             json!({"properties": {}}),
         ];
-        let keys: Vec<RowKey> = items.iter().map(RowKey::of).collect();
+        let keys: Vec<RowKey> = items
+            .iter()
+            .map(|i| RowKey::of(&crate::json::Json::from_value(i)))
+            .collect();
         assert_eq!(permutation(&keys, SortOrder::None), [0, 1, 2, 3]);
         assert_eq!(permutation(&keys, SortOrder::Time), [2, 0, 1, 3]);
         let h = permutation(&keys, SortOrder::Hilbert);

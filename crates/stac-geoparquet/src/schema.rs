@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Fields, TimeUnit};
-use serde_json::{Map, Value};
+
+use crate::json::{Json, Object};
 
 use crate::timestamps::{self, FormatMask};
 
@@ -109,11 +110,11 @@ impl FieldTy {
 
 impl Ty {
     /// Widen this type so that it also holds `v`.
-    pub(crate) fn merge(&mut self, v: &Value, time: bool) {
+    pub(crate) fn merge(&mut self, v: &Json<'_>, time: bool) {
         match (&mut *self, v) {
-            (_, Value::Null) | (Ty::Json, _) => {}
-            (Ty::Null, Value::Bool(_)) => *self = Ty::Bool,
-            (Ty::Null, Value::Number(n)) => {
+            (_, Json::Null) | (Ty::Json, _) => {}
+            (Ty::Null, Json::Bool(_)) => *self = Ty::Bool,
+            (Ty::Null, Json::Number(n)) => {
                 *self = if n.is_i64() {
                     Ty::Int
                 } else if n.is_f64() {
@@ -125,30 +126,30 @@ impl Ty {
                     Ty::Json
                 }
             }
-            (Ty::Null, Value::String(s)) => {
+            (Ty::Null, Json::String(s)) => {
                 *self = if time {
                     timestamps::parse(s).map_or(Ty::Str, |(_, m)| Ty::Time(m))
                 } else {
                     Ty::Str
                 }
             }
-            (Ty::Null, Value::Array(a)) => {
+            (Ty::Null, Json::Array(a)) => {
                 let mut elem = Ty::Null;
                 for e in a {
                     elem.merge(e, false);
                 }
                 *self = Ty::List(Box::new(elem));
             }
-            (Ty::Null, Value::Object(o)) => {
+            (Ty::Null, Json::Object(o)) => {
                 let mut s = StructTy::default();
                 s.merge_object(o, false);
                 *self = Ty::Struct(s);
             }
-            (Ty::Bool, Value::Bool(_)) | (Ty::Str, Value::String(_)) => {}
-            (Ty::Int, Value::Number(n)) if n.is_i64() => {}
+            (Ty::Bool, Json::Bool(_)) | (Ty::Str, Json::String(_)) => {}
+            (Ty::Int, Json::Number(n)) if n.is_i64() => {}
             // Floats, or integers meeting floats: float64, with a note on
             // how to restore integers. Mixed `1` and `1.0` cannot be: JSON text.
-            (Ty::Int | Ty::Num { .. }, Value::Number(n))
+            (Ty::Int | Ty::Num { .. }, Json::Number(n))
                 if n.is_f64() || n.as_i64().is_some_and(|i| i.unsigned_abs() <= MAX_EXACT) =>
             {
                 let (mut ints, mut integral_floats) = match *self {
@@ -172,23 +173,23 @@ impl Ty {
                     }
                 };
             }
-            (Ty::Time(mask), Value::String(s)) => match timestamps::parse(s) {
+            (Ty::Time(mask), Json::String(s)) => match timestamps::parse(s) {
                 Some((_, m)) => *mask &= m,
                 None => *self = Ty::Str,
             },
-            (Ty::List(elem), Value::Array(a)) => {
+            (Ty::List(elem), Json::Array(a)) => {
                 for e in a {
                     elem.merge(e, false);
                 }
             }
-            (Ty::Struct(s), Value::Object(o)) => s.merge_object(o, false),
+            (Ty::Struct(s), Json::Object(o)) => s.merge_object(o, false),
             _ => *self = Ty::Json,
         }
     }
 
     /// Widen this `proj:geometry` type so that it also holds `v`: WKB when
     /// every value is a geometry WKB can hold, JSON text otherwise.
-    pub(crate) fn merge_geometry(&mut self, v: &Value) {
+    pub(crate) fn merge_geometry(&mut self, v: &Json<'_>) {
         let (mut ints, mut floats) = match self {
             Ty::Json => return,
             _ if v.is_null() => return,
@@ -222,45 +223,36 @@ impl Ty {
 
 impl StructTy {
     /// Widen with one object. `time_keys`: strings of datetime-named keys are timestamps.
-    pub(crate) fn merge_object(&mut self, o: &Map<String, Value>, time_keys: bool) {
+    pub(crate) fn merge_object(&mut self, o: &Object<'_>, time_keys: bool) {
         self.merge_object_except(o, time_keys, &[]);
     }
 
     /// [`Self::merge_object`], ignoring the keys in `skip`.
-    pub(crate) fn merge_object_except(
-        &mut self,
-        o: &Map<String, Value>,
-        time_keys: bool,
-        skip: &[&str],
-    ) {
+    pub(crate) fn merge_object_except(&mut self, o: &Object<'_>, time_keys: bool, skip: &[&str]) {
         let mut matched = 0;
         let mut guess = 0;
-        for (k, v) in o {
-            if skip.contains(&k.as_str()) {
+        for (k, v) in o.iter() {
+            if skip.contains(&k) {
                 continue;
             }
             // Keys usually arrive in field order: try the next field first.
-            let hit = self.fields.get(guess).is_some_and(|f| f.name == *k);
-            let i = match if hit {
-                Some(&guess)
-            } else {
-                self.index.get(k.as_str())
-            } {
+            let hit = self.fields.get(guess).is_some_and(|f| f.name == k);
+            let i = match if hit { Some(&guess) } else { self.index.get(k) } {
                 Some(&i) => {
                     matched += 1;
                     guess = i + 1;
                     i
                 }
                 None => {
-                    let time = time_keys && timestamps::TIMESTAMP_KEYS.contains(&k.as_str());
+                    let time = time_keys && timestamps::TIMESTAMP_KEYS.contains(&k);
                     self.fields.push(FieldTy {
-                        name: k.clone(),
+                        name: k.to_string(),
                         ty: Ty::Null,
                         absent: self.objects > 0,
                         null: false,
                         time,
                     });
-                    self.index.insert(k.clone(), self.fields.len() - 1);
+                    self.index.insert(k.to_string(), self.fields.len() - 1);
                     matched += 1;
                     guess = self.fields.len();
                     self.fields.len() - 1
@@ -415,20 +407,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn merge(s: &mut StructTy, v: serde_json::Value) {
+        let j = Json::from_value(&v);
+        s.merge_object(j.as_object().unwrap(), true);
+    }
+
     #[test]
     fn conflicts_become_json() {
         let mut s = StructTy::default();
-        s.merge_object(
-            json!({"a": 1, "b": 1.5, "c": "x", "d": {"e": 1}, "g": 1})
-                .as_object()
-                .unwrap(),
-            true,
+        merge(
+            &mut s,
+            json!({"a": 1, "b": 1.5, "c": "x", "d": {"e": 1}, "g": 1}),
         );
-        s.merge_object(
-            json!({"a": 2.5, "b": 2.5, "c": 3, "d": {"f": true}, "g": 2.0})
-                .as_object()
-                .unwrap(),
-            true,
+        merge(
+            &mut s,
+            json!({"a": 2.5, "b": 2.5, "c": 3, "d": {"f": true}, "g": 2.0}),
         );
         assert_eq!(
             s.get("a").unwrap().ty,
@@ -455,8 +448,8 @@ mod tests {
     #[test]
     fn explicit_nulls_are_tracked() {
         let mut s = StructTy::default();
-        s.merge_object(json!({"a": null, "b": null}).as_object().unwrap(), true);
-        s.merge_object(json!({"a": 1}).as_object().unwrap(), true);
+        merge(&mut s, json!({"a": null, "b": null}));
+        merge(&mut s, json!({"a": 1}));
         assert!(s.get("a").unwrap().explicit_null());
         assert!(!s.get("b").unwrap().explicit_null());
     }

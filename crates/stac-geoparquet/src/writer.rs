@@ -30,6 +30,7 @@ use tempfile::NamedTempFile;
 
 use crate::error::{GeoParquetError, Result};
 use crate::geometry::GeometryStats;
+use crate::json::Json;
 use crate::layout::{self, Inference};
 use crate::metadata::{self, FileHints};
 use crate::options::{Compression, Layout, WriteOptions};
@@ -73,7 +74,11 @@ pub struct Writer {
     path: PathBuf,
     options: WriteOptions,
     inference: Inference,
+    /// Blob layout: items not written yet.
     buffer: Vec<Value>,
+    /// Spec layout: JSON text (one line each) of the items held before
+    /// the spill is opened.
+    held: Vec<String>,
     spill: Option<BufWriter<NamedTempFile>>,
     pushed: u64,
     /// Blob layout: the open Parquet writer and how many rows it holds.
@@ -122,6 +127,7 @@ impl Writer {
             options,
             inference: Inference::default(),
             buffer: Vec::new(),
+            held: Vec::new(),
             spill: None,
             pushed: 0,
             blob: None,
@@ -162,18 +168,19 @@ impl Writer {
 
     /// Add one item. Errors name the item (position and id).
     pub fn push(&mut self, item: Value) -> Result<()> {
-        match self.options.layout() {
-            Layout::Blob => {
-                layout::check_item(&self.path, self.pushed, &item)?;
-            }
-            _ => self.inference.push(&self.path, self.pushed, &item)?,
+        if self.options.layout() == Layout::Blob {
+            layout::check_item(&self.path, self.pushed, &item)?;
+            self.buffer.push(item);
+            return self.pushed_one();
         }
-        if self.sorted() {
-            self.keys.push(RowKey::of(&item));
-        }
-        self.buffer.push(item);
+        let text = item.to_string();
+        self.push_spec(&text, &Json::from_value(&item))
+    }
+
+    /// Count one more item; spill or write what is held when it is full.
+    fn pushed_one(&mut self) -> Result<()> {
         self.pushed += 1;
-        if self.buffer.len() >= self.hold {
+        if self.buffer.len() >= self.hold || self.held.len() >= self.hold {
             self.flush_buffer()?;
         }
         if self.pushed % 1000 == 0
@@ -185,18 +192,20 @@ impl Writer {
     }
 
     /// Add one item given as JSON text (e.g. an NDJSON line). Faster than
-    /// [`Writer::push`] for large inputs: once the writer spills, the text is
-    /// spilled as it is instead of being serialized again.
+    /// [`Writer::push`]: the spec layout reads the text without building
+    /// a `serde_json::Value`, and keeps it as it is until the encoding pass.
     pub fn push_json(&mut self, text: &str) -> Result<()> {
-        let item = serde_json::from_str(text).map_err(|e| self.json_error(&e.to_string()))?;
-        self.push_parsed(text, item).map(drop)
+        if self.options.layout() == Layout::Blob {
+            let item = serde_json::from_str(text).map_err(|e| self.json_error(&e.to_string()))?;
+            return self.push(item);
+        }
+        let item = Json::parse(text).map_err(|e| self.json_error(&e.to_string()))?;
+        self.push_spec(text, &item)
     }
 
     /// Add every item of an NDJSON stream (blank lines are skipped); returns
-    /// how many were added. The lines are parsed on
-    /// [`WriteOptions::threads`] workers while this thread widens the
-    /// schema with the items in order: the same result as
-    /// [`Writer::push_json`] on each line, faster. Errors name the item.
+    /// how many were added: [`Writer::push_json`] on each line. Errors name
+    /// the item.
     ///
     /// ```
     /// use stac_geoparquet::{WriteOptions, Writer};
@@ -211,52 +220,21 @@ impl Writer {
     /// assert_eq!(writer.finish()?, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn push_ndjson(&mut self, input: impl BufRead) -> Result<u64> {
+    pub fn push_ndjson(&mut self, mut input: impl BufRead) -> Result<u64> {
         let before = self.pushed;
-        let path = self.path.clone();
-        let mut lines = input.lines();
-        let next = || -> Result<Option<Vec<String>>> {
-            let mut chunk = Vec::with_capacity(PARSE_LINES);
-            for line in lines.by_ref() {
-                let line = line.map_err(|e| GeoParquetError::io(&path, e))?;
-                if !line.trim().is_empty() {
-                    chunk.push(line);
-                    if chunk.len() == PARSE_LINES {
-                        break;
-                    }
-                }
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = input
+                .read_line(&mut line)
+                .map_err(|e| GeoParquetError::io(&self.path, e))?;
+            if n == 0 {
+                break;
             }
-            Ok((!chunk.is_empty()).then_some(chunk))
-        };
-        let parse = |chunk: Vec<String>| -> Parsed {
-            let items = chunk
-                .into_iter()
-                .map(|line| {
-                    let item = serde_json::from_str(&line).map_err(|e| e.to_string());
-                    (line, item)
-                })
-                .collect();
-            (items, recycler())
-        };
-        let panicked = |reason: String| (vec![(String::new(), Err(reason))], None);
-        crate::pipeline::ordered(
-            self.options.threads(),
-            next,
-            parse,
-            panicked,
-            |(parsed, back)| {
-                let mut used = Vec::with_capacity(parsed.len());
-                for (text, item) in parsed {
-                    let item = item.map_err(|e| self.json_error(&e))?;
-                    used.extend(self.push_parsed(&text, item)?);
-                }
-                // Freed by the thread that allocated them (much cheaper).
-                if let Some(back) = back {
-                    let _ = back.send(used);
-                }
-                Ok(())
-            },
-        )?;
+            if !line.trim().is_empty() {
+                self.push_json(&line)?;
+            }
+        }
         Ok(self.pushed - before)
     }
 
@@ -267,37 +245,40 @@ impl Writer {
         }
     }
 
-    /// [`Writer::push_json`] once `text` is parsed into `item`. Returns the
-    /// item when it was spilled as text (no longer needed).
-    fn push_parsed(&mut self, text: &str, item: Value) -> Result<Option<Value>> {
-        if self.options.layout() == Layout::Blob || self.spill.is_none() {
-            return self.push(item).map(|()| None);
-        }
-        self.inference.push(&self.path, self.pushed, &item)?;
+    /// Spec layout: widen the schema with `item` (read from `text`), and
+    /// hold or spill its text for the encoding pass.
+    fn push_spec(&mut self, text: &str, item: &Json<'_>) -> Result<()> {
+        self.inference.push(&self.path, self.pushed, item)?;
         if self.sorted() {
-            self.keys.push(RowKey::of(&item));
+            self.keys.push(RowKey::of(item));
         }
         let text = text.trim_end();
-        if text.contains('\n') {
-            return Err(self.json_error("JSON text spans several lines"));
+        // The spill holds one item per line: re-print text over several.
+        let compact;
+        let text = if text.contains('\n') {
+            compact = item.to_string();
+            compact.as_str()
+        } else {
+            text
+        };
+        match self.spill.as_mut() {
+            None => self.held.push(text.to_owned()),
+            Some(spill) => {
+                let len = u32::try_from(text.len()).map_err(|_| GeoParquetError::Json {
+                    path: self.path.clone(),
+                    message: format!("item {}: larger than 4 GiB", self.pushed),
+                })?;
+                spill
+                    .write_all(text.as_bytes())
+                    .and_then(|()| spill.write_all(b"\n"))
+                    .map_err(|e| GeoParquetError::io(&self.path, e))?;
+                if self.options.sort() != SortOrder::None {
+                    self.spilled.push((self.spill_pos, len));
+                }
+                self.spill_pos += u64::from(len) + 1;
+            }
         }
-        let len = u32::try_from(text.len()).map_err(|_| self.json_error("larger than 4 GiB"))?;
-        let spill = self.spill.as_mut().expect("checked above");
-        spill
-            .write_all(text.as_bytes())
-            .and_then(|()| spill.write_all(b"\n"))
-            .map_err(|e| GeoParquetError::io(&self.path, e))?;
-        if self.sorted() {
-            self.spilled.push((self.spill_pos, len));
-        }
-        self.spill_pos += u64::from(len) + 1;
-        self.pushed += 1;
-        if self.pushed % 1000 == 0
-            && let Some(p) = &mut self.progress
-        {
-            p(Progress::Pushed(self.pushed));
-        }
-        Ok(Some(item))
+        self.pushed_one()
     }
 
     /// Add every item of an iterator.
@@ -337,24 +318,19 @@ impl Writer {
                 }
                 let spill = self.spill.as_mut().expect("opened above");
                 let sorted = self.options.sort() != SortOrder::None;
-                let mut text = Vec::new();
-                for item in self.buffer.drain(..) {
-                    text.clear();
-                    serde_json::to_writer(&mut text, &item)
-                        .map_err(|e| GeoParquetError::io(&self.path, e.into()))?;
-                    text.push(b'\n');
+                for text in self.held.drain(..) {
                     spill
-                        .write_all(&text)
+                        .write_all(text.as_bytes())
+                        .and_then(|()| spill.write_all(b"\n"))
                         .map_err(|e| GeoParquetError::io(&self.path, e))?;
                     if sorted {
-                        let len =
-                            u32::try_from(text.len() - 1).map_err(|_| GeoParquetError::Json {
-                                path: self.path.clone(),
-                                message: "an item larger than 4 GiB".into(),
-                            })?;
+                        let len = u32::try_from(text.len()).map_err(|_| GeoParquetError::Json {
+                            path: self.path.clone(),
+                            message: "an item larger than 4 GiB".into(),
+                        })?;
                         self.spilled.push((self.spill_pos, len));
                     }
-                    self.spill_pos += text.len() as u64;
+                    self.spill_pos += text.len() as u64 + 1;
                 }
             }
         }
@@ -421,7 +397,7 @@ impl Writer {
         let mut reader = spill
             .as_ref()
             .map(|f| BufReader::with_capacity(1 << 20, f.as_file()));
-        let mut held = std::mem::take(&mut self.buffer).into_iter();
+        let mut held = std::mem::take(&mut self.held).into_iter();
         let mut first = 0u64;
         let path = self.path.clone();
         // The spill in batches of `rows` lines, then the items held.
@@ -439,18 +415,24 @@ impl Writer {
                     chunk.push(line);
                 }
                 if !chunk.is_empty() {
-                    let job = Job::Text(first, chunk);
-                    first += job.len();
+                    let job = Job {
+                        first,
+                        texts: chunk,
+                    };
+                    first += job.texts.len() as u64;
                     return Ok(Some(job));
                 }
                 reader = None;
             }
-            let chunk: Vec<Value> = held.by_ref().take(rows).collect();
+            let chunk: Vec<Vec<u8>> = held.by_ref().take(rows).map(String::into_bytes).collect();
             if chunk.is_empty() {
                 return Ok(None);
             }
-            let job = Job::Parsed(first, chunk);
-            first += job.len();
+            let job = Job {
+                first,
+                texts: chunk,
+            };
+            first += job.texts.len() as u64;
             Ok(Some(job))
         };
         let (writer, tmp, done) = self.encode_all(&plan, next)?;
@@ -461,7 +443,7 @@ impl Writer {
     /// Spill everything, then encode the items in sorted order, read back
     /// from the spill by offset.
     fn finish_sorted(mut self) -> Result<u64> {
-        if !self.buffer.is_empty() {
+        if !self.held.is_empty() {
             self.flush_buffer()?;
         }
         let order = crate::order::permutation(&self.keys, self.options.sort());
@@ -493,7 +475,10 @@ impl Writer {
             }
             let first = at as u64;
             at = end;
-            Ok((!chunk.is_empty()).then_some(Job::Text(first, chunk)))
+            Ok((!chunk.is_empty()).then_some(Job {
+                first,
+                texts: chunk,
+            }))
         };
         let (writer, tmp, done) = self.encode_all(&plan, next)?;
         self.close_spec(&plan, writer, tmp)?;
@@ -568,75 +553,28 @@ impl Writer {
     }
 }
 
-/// Parsed NDJSON lines (text, item or error), and where to send the items
-/// back to be freed.
-type Parsed = (
-    Vec<(String, std::result::Result<Value, String>)>,
-    Option<std::sync::mpsc::Sender<Vec<Value>>>,
-);
-
-/// A parsing worker's channel of items sent back to be freed.
-type Recycle = (
-    std::sync::mpsc::Sender<Vec<Value>>,
-    std::sync::mpsc::Receiver<Vec<Value>>,
-);
-
-thread_local! {
-    /// Items a parsing worker allocated, sent back once used.
-    static RECYCLE: std::cell::RefCell<Option<Recycle>> = const { std::cell::RefCell::new(None) };
-}
-
-/// On a parsing worker: free the items sent back so far (an allocator
-/// frees memory of its own thread fastest), and return where to send more.
-/// What is left is freed when the worker ends.
-fn recycler() -> Option<std::sync::mpsc::Sender<Vec<Value>>> {
-    RECYCLE
-        .try_with(|r| {
-            let mut r = r.borrow_mut();
-            let (tx, rx) = r.get_or_insert_with(std::sync::mpsc::channel);
-            while let Ok(items) = rx.try_recv() {
-                drop(items);
-            }
-            tx.clone()
-        })
-        .ok()
-}
-
-/// One batch of the encoding pass: the input number of its first item, and
-/// the items as JSON text (from the spill) or already parsed (held).
-enum Job {
-    Text(u64, Vec<Vec<u8>>),
-    Parsed(u64, Vec<Value>),
+/// One batch of the encoding pass: the input number of its first item,
+/// and the items' JSON text.
+struct Job {
+    first: u64,
+    texts: Vec<Vec<u8>>,
 }
 
 impl Job {
-    fn len(&self) -> u64 {
-        match self {
-            Job::Text(_, t) => t.len() as u64,
-            Job::Parsed(_, v) => v.len() as u64,
-        }
-    }
-
-    /// Parse (if needed) and encode the batch, with its geometry statistics.
+    /// Parse and encode the batch, with its geometry statistics.
     fn encode(
         self,
         path: &Path,
         plan: &layout::Plan,
     ) -> Result<(arrow_array::RecordBatch, GeometryStats)> {
-        let (first, items) = match self {
-            Job::Parsed(first, items) => (first, items),
-            Job::Text(first, texts) => {
-                let mut items = Vec::with_capacity(texts.len());
-                for text in texts {
-                    let item: Value = serde_json::from_slice(&text)
-                        .map_err(|e| GeoParquetError::io(path, std::io::Error::other(e)))?;
-                    items.push(item);
-                }
-                (first, items)
-            }
-        };
+        let mut items = Vec::with_capacity(self.texts.len());
+        for text in &self.texts {
+            let item = Json::parse_slice(text)
+                .map_err(|e| GeoParquetError::io(path, std::io::Error::other(e)))?;
+            items.push(item);
+        }
         let mut stats = GeometryStats::default();
-        let batch = plan.encode(path, first, &items, &mut stats)?;
+        let batch = plan.encode(path, self.first, &items, &mut stats)?;
         Ok((batch, stats))
     }
 }
@@ -665,9 +603,6 @@ fn batch_rows(options: &WriteOptions) -> usize {
 
 /// Upper bound of items held in memory as JSON values (per worker thread).
 const BATCH_ROWS: usize = 500;
-
-/// NDJSON lines parsed per job by [`Writer::push_ndjson`].
-const PARSE_LINES: usize = 256;
 
 fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
@@ -843,7 +778,7 @@ pub fn to_geoparquet(
             Layout::Blob => {
                 layout::check_item(path, i as u64, item)?;
             }
-            _ => inference.push(path, i as u64, item)?,
+            _ => inference.push(path, i as u64, &Json::from_value(item))?,
         }
     }
     let rows = batch_rows(options);
@@ -881,7 +816,8 @@ pub fn to_geoparquet(
             let (mut w, tmp) = open_parquet(path, options, plan.schema.clone())?;
             let mut stats = GeometryStats::default();
             for (n, chunk) in items.chunks(rows).enumerate() {
-                let batch = plan.encode(path, (n * rows) as u64, chunk, &mut stats)?;
+                let chunk: Vec<Json<'_>> = chunk.iter().map(Json::from_value).collect();
+                let batch = plan.encode(path, (n * rows) as u64, &chunk, &mut stats)?;
                 write_batch(path, &mut w, &batch)?;
             }
             let mut hints = plan.hints.clone();

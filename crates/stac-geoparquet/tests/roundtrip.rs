@@ -533,3 +533,69 @@ fn parallel_writer_names_the_bad_item() {
     assert!(!path.exists());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// The writer reads JSON text without building `serde_json::Value`s (a
+/// borrowed parse). What it writes from the text equals, byte for byte,
+/// what it writes from the `Value`s serde_json parses from the same text
+/// (`push` and the in-memory `to_geoparquet`): over every fixture, the
+/// schema-changing stream (µs datetimes), explicit nulls next to absent
+/// keys, `proj:geometry`, and text spelled in ways a `Value` normalises
+/// away: `\u` escapes in keys and values, a repeated key (the first
+/// position, the last value), an item pretty-printed over several lines.
+#[test]
+fn text_entry_point_writes_what_the_value_entry_points_write() {
+    let mut lines: Vec<String> = schema_changing_stream()
+        .iter()
+        .chain(&nulls_and_absences())
+        .map(Value::to_string)
+        .collect();
+    let id13: Value = serde_json::from_str::<Value>(&lines[13]).unwrap()["id"].clone();
+    for (k, line) in lines.iter_mut().enumerate() {
+        if k % 13 == 0 {
+            *line = line
+                .replacen('{', r#"{"id":"repeated-first","#, 1)
+                .replacen(
+                    r#""type":"Feature""#,
+                    r#""\u0074ype":"Fe\u0061ture","a\"b":"x\ny""#,
+                    1,
+                );
+        } else if k % 17 == 0 {
+            let v: Value = serde_json::from_str(line).unwrap();
+            *line = serde_json::to_string_pretty(&v).unwrap();
+        }
+    }
+    assert!(lines.iter().any(|l| l.contains("repeated-first")));
+    let values: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(values[13]["id"], id13, "the last value of a repeated key");
+    let keys: Vec<&String> = values[13].as_object().unwrap().keys().collect();
+    assert_eq!(keys[0], "id", "the first position of a repeated key");
+    let dir = tempfile::tempdir().unwrap();
+    let options = WriteOptions::default().with_row_group_size(97);
+    let reference = dir.path().join("values.parquet");
+    to_geoparquet(&values, &reference, &options).unwrap();
+    let expected = std::fs::read(&reference).unwrap();
+    let pushed = dir.path().join("push.parquet");
+    let mut w = Writer::create(&pushed, options.clone()).unwrap();
+    for v in &values {
+        w.push(v.clone()).unwrap();
+    }
+    w.finish().unwrap();
+    assert!(std::fs::read(&pushed).unwrap() == expected, "push differs");
+    let text = dir.path().join("text.parquet");
+    let mut w = Writer::create(&text, options.clone()).unwrap();
+    for l in &lines {
+        w.push_json(l).unwrap();
+    }
+    w.finish().unwrap();
+    assert!(
+        std::fs::read(&text).unwrap() == expected,
+        "push_json differs"
+    );
+    let back = from_geoparquet(&text).unwrap();
+    assert_eq!(back.len(), values.len());
+    assert_eq!(back[13]["id"], id13);
+    assert_eq!(back[13]["a\"b"], "x\ny");
+}
