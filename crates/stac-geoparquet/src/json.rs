@@ -178,30 +178,103 @@ impl<'a> Object<'a> {
 
 /// Add an entry to the object being parsed (the entries of `stack` from
 /// `start`); a key already present keeps its position and takes the new
-/// value (what `serde_json::Map` does with `preserve_order`). `seen` is a
-/// 256-bit filter of the keys so far: a repeated key is looked for only
-/// when its bit is set.
+/// value (what `serde_json::Map` does with `preserve_order`). A repeated
+/// key is looked for only when [`Seen`] says it may be one, so the cost
+/// stays linear in the number of keys for any object.
 fn insert<'a>(
     stack: &mut Vec<(Cow<'a, str>, Json<'a>)>,
     start: usize,
     key: Cow<'a, str>,
     value: Json<'a>,
-    seen: &mut [u64; 4],
+    seen: &mut Seen,
 ) {
-    let h = key_hash(&key);
-    let (word, bit) = ((h >> 6) as usize & 3, 1u64 << (h & 63));
-    if seen[word] & bit != 0
-        && let Some(slot) = stack[start..].iter_mut().find(|(k, _)| *k == key)
-    {
-        slot.1 = value;
-        return;
+    let at = stack.len() - start;
+    if let Some(candidate) = seen.repeat(&key, at, &stack[start..]) {
+        let slot = match candidate {
+            Some(i) if stack[start + i].0 == key => Some(i),
+            // A filter or hash collision: look the key up for real (small
+            // objects only; a large one reaches here only on a 64-bit
+            // collision of a randomly keyed hash).
+            _ => stack[start..].iter().position(|(k, _)| *k == key),
+        };
+        if let Some(i) = slot {
+            stack[start + i].1 = value;
+            return;
+        }
     }
-    seen[word] |= bit;
+    seen.add(&key, at);
     stack.push((key, value));
 }
 
-/// A cheap hash of a key (its length, first and last 8 bytes) for
-/// [`Object::insert`]; the top 8 bits are used.
+/// The keys of the object being parsed, for [`insert`]: a 256-bit filter
+/// while the object is small, then (past [`Seen::INDEX_FROM`] keys) a
+/// hash index from each key's randomly keyed 64-bit hash to its position.
+/// Without the index, an object of n distinct keys filled the filter after
+/// a few hundred and made every insert a scan: n² comparisons, which a
+/// hostile item of a million keys turned into minutes.
+#[derive(Default)]
+struct Seen {
+    filter: [u64; 4],
+    index: Option<(
+        std::collections::HashMap<u64, usize>,
+        std::hash::RandomState,
+    )>,
+}
+
+impl Seen {
+    /// Objects with more keys than this get a hash index.
+    const INDEX_FROM: usize = 32;
+
+    /// `None`: `key` is certainly new. `Some(Some(i))`: it may be the key
+    /// at position `i`. `Some(None)`: it may be any earlier key. `len` is
+    /// the number of keys so far, `keys` the entries themselves (to build
+    /// the index when the object grows past [`Self::INDEX_FROM`]).
+    fn repeat(
+        &mut self,
+        key: &str,
+        len: usize,
+        keys: &[(Cow<'_, str>, Json<'_>)],
+    ) -> Option<Option<usize>> {
+        if self.index.is_none() && len > Self::INDEX_FROM {
+            let state = std::hash::RandomState::new();
+            let mut map = std::collections::HashMap::with_capacity(len * 2);
+            for (i, (k, _)) in keys.iter().enumerate() {
+                map.entry(hash_with(&state, k)).or_insert(i);
+            }
+            self.index = Some((map, state));
+        }
+        match &self.index {
+            Some((map, state)) => map.get(&hash_with(state, key)).map(|&i| Some(i)),
+            None => {
+                let h = key_hash(key);
+                let (word, bit) = ((h >> 6) as usize & 3, 1u64 << (h & 63));
+                (self.filter[word] & bit != 0).then_some(None)
+            }
+        }
+    }
+
+    /// Record a new key at position `at`.
+    fn add(&mut self, key: &str, at: usize) {
+        match &mut self.index {
+            Some((map, state)) => {
+                map.entry(hash_with(state, key)).or_insert(at);
+            }
+            None => {
+                let h = key_hash(key);
+                self.filter[(h >> 6) as usize & 3] |= 1u64 << (h & 63);
+            }
+        }
+    }
+}
+
+/// `key`'s 64-bit hash under `state`.
+fn hash_with(state: &std::hash::RandomState, key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    state.hash_one(key)
+}
+
+/// A cheap hash of a key (its length, first and last 8 bytes) for the
+/// small-object filter of [`Seen`]; the top 8 bits are used.
 fn key_hash(key: &str) -> u32 {
     let b = key.as_bytes();
     let word = |s: &[u8]| {
@@ -321,7 +394,7 @@ impl<'de> Visitor<'de> for JsonSeed<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
         let scratch = self.0;
         let start = scratch.entries.len();
-        let mut seen = [0u64; 4];
+        let mut seen = Seen::default();
         while let Some(k) = map.next_key_seed(KeySeed)? {
             let v = map.next_value_seed(JsonSeed(&mut *scratch))?;
             insert(&mut scratch.entries, start, k, v, &mut seen);
@@ -403,5 +476,33 @@ mod tests {
         ));
         assert!(matches!(json.get("esc"), Some(Json::String(Cow::Owned(_)))));
         assert!(Json::parse("{\"a\":1,}").is_err());
+    }
+
+    /// Repeated keys are found on both sides of the switch from the small
+    /// objects' filter to the hash index, and an object of very many keys
+    /// parses in linear time (a quadratic scan of 200 000 keys would take
+    /// minutes here, not milliseconds).
+    #[test]
+    fn large_objects_keep_first_positions_and_last_values() {
+        for n in [3usize, Seen::INDEX_FROM, Seen::INDEX_FROM + 1, 100, 200_000] {
+            let mut text = String::from("{");
+            for i in 0..n {
+                text.push_str(&format!("\"key{i}\":{i},"));
+            }
+            // Repeat the first, a middle and the last key.
+            let (mid, last) = (n / 2, n - 1);
+            text.push_str(&format!("\"key0\":-1,\"key{mid}\":-2,\"key{last}\":-3}}"));
+            let json = Json::parse(&text).unwrap();
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let o = json.as_object().unwrap();
+            assert_eq!(o.len(), n, "{n} keys");
+            assert_eq!(json.to_string(), value.to_string(), "{n} keys");
+            let keys: Vec<&str> = o.keys().take(2).collect();
+            assert_eq!(keys[0], "key0", "{n} keys: first position kept");
+            assert_eq!(
+                json.get(&format!("key{last}")).and_then(Json::as_i64),
+                Some(-3)
+            );
+        }
     }
 }

@@ -69,6 +69,10 @@ pub(crate) enum Ty {
     Json,
 }
 
+/// Objects with more entries than this are looked up through a hash set
+/// (see [`StructTy::mark_absent`]); smaller ones by a scan of their entries.
+const SMALL_OBJECT: usize = 32;
+
 /// Fields of an object type, in first-seen order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct StructTy {
@@ -269,13 +273,30 @@ impl StructTy {
             }
         }
         if matched < self.fields.len() {
+            self.mark_absent(o);
+        }
+        self.objects += 1;
+    }
+
+    /// Mark the fields `o` lacks as absent. An object's key lookup is a
+    /// linear scan, so a large object (a hostile item can carry any number
+    /// of keys) is looked up through a set of its keys instead: the cost
+    /// stays linear in fields plus keys.
+    fn mark_absent(&mut self, o: &Object<'_>) {
+        if o.len() <= SMALL_OBJECT {
             for f in &mut self.fields {
                 if !o.contains_key(&f.name) {
                     f.absent = true;
                 }
             }
+            return;
         }
-        self.objects += 1;
+        let keys: std::collections::HashSet<&str> = o.keys().collect();
+        for f in &mut self.fields {
+            if !keys.contains(f.name.as_str()) {
+                f.absent = true;
+            }
+        }
     }
 
     /// Index of the field called `key`, trying position `guess` first.
@@ -452,5 +473,24 @@ mod tests {
         merge(&mut s, json!({"a": 1}));
         assert!(s.get("a").unwrap().explicit_null());
         assert!(!s.get("b").unwrap().explicit_null());
+    }
+
+    /// Absent keys are found in small objects (by scan) and in large ones
+    /// (through a set of their keys) alike.
+    #[test]
+    fn absent_fields_of_small_and_large_objects() {
+        for n in [4usize, SMALL_OBJECT + 8] {
+            let mut s = StructTy::default();
+            let full: serde_json::Map<String, serde_json::Value> =
+                (0..n).map(|i| (format!("k{i}"), json!(i))).collect();
+            merge(&mut s, serde_json::Value::Object(full.clone()));
+            let mut less = full;
+            less.remove("k1");
+            less.insert("new".into(), json!(1));
+            merge(&mut s, serde_json::Value::Object(less));
+            assert!(s.get("k1").unwrap().absent, "{n} keys");
+            assert!(!s.get("k0").unwrap().absent, "{n} keys");
+            assert!(s.get("new").unwrap().absent, "{n} keys");
+        }
     }
 }
