@@ -58,12 +58,15 @@ struct Written {
 }
 
 impl Batch {
-    fn write(mut self, nulls: &NullRows, options: &ReadOptions) -> Written {
+    /// The batch's items as NDJSON, in `bytes` (cleared first: a buffer
+    /// of an earlier batch, reused).
+    fn write(mut self, nulls: &NullRows, options: &ReadOptions, mut bytes: Vec<u8>) -> Written {
+        bytes.clear();
         let n = self.rows.len() - self.from;
         let mut w = Written {
             first: self.first,
             from: self.from,
-            bytes: Vec::new(),
+            bytes,
             ends: Vec::with_capacity(n),
             costs: Vec::with_capacity(n),
             error: None,
@@ -444,10 +447,13 @@ impl Source {
         let (done_tx, done_rx) = mpsc::channel::<(usize, Written)>();
         let nulls = self.nulls.clone();
         let options = self.decoder.options().clone();
+        // Output buffers written out, reused by the next batches (their
+        // pages stay mapped: fresh ones cost the kernel zeroing them).
+        let pool: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 let done_tx = done_tx.clone();
-                let (work_rx, nulls, options) = (&work_rx, &nulls, &options);
+                let (work_rx, nulls, options, pool) = (&work_rx, &nulls, &options, &pool);
                 scope.spawn(move || {
                     loop {
                         let job = work_rx
@@ -457,7 +463,12 @@ impl Source {
                         let Ok((seq, batch)) = job else { return };
                         let (first, from) = (batch.first, batch.from);
                         // A panic must not leave the output waiting for this batch.
-                        let w = crate::guard::guarded(|| batch.write(nulls, options))
+                        let buf = pool
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .pop()
+                            .unwrap_or_default();
+                        let w = crate::guard::guarded(|| batch.write(nulls, options, buf))
                             .unwrap_or_else(|reason| Written {
                                 first,
                                 from,
@@ -489,9 +500,13 @@ impl Source {
             let mut failed = None;
             loop {
                 // Write what is finished, in order; nothing after an error.
-                while let Some(w) = ready.remove(&written) {
+                while let Some(mut w) = ready.remove(&written) {
                     written += 1;
-                    if let Err(e) = self.apply(w, out, &mut n) {
+                    let applied = self.apply(&mut w, out, &mut n);
+                    pool.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push(std::mem::take(&mut w.bytes));
+                    if let Err(e) = applied {
                         failed = Some(e);
                         break;
                     }
@@ -564,7 +579,7 @@ impl Source {
 
     /// Write one batch's NDJSON, applying the row-group budgets in order;
     /// an error after the rows before it were written.
-    fn apply(&mut self, w: Written, out: &mut dyn std::io::Write, n: &mut u64) -> Result<()> {
+    fn apply(&mut self, w: &mut Written, out: &mut dyn std::io::Write, n: &mut u64) -> Result<()> {
         let io = |e: std::io::Error| GeoParquetError::io("<output>", e);
         let mut error = None;
         let mut keep = w.ends.len();
@@ -591,7 +606,7 @@ impl Source {
             self.done = true;
             return Err(e);
         }
-        if let Some(e) = w.error {
+        if let Some(e) = w.error.take() {
             self.done = true;
             return Err(row_error(&self.path, w.first, e));
         }

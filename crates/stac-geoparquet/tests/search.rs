@@ -333,6 +333,15 @@ fn ndjson_written_on_several_threads_equals_the_iterator() {
         SearchParams::new()
             .with_bbox([1.0, 1.0, 8.0, 20.0])
             .with_max_items(77),
+        // Filtered first on columns, then the matches regrouped into jobs.
+        SearchParams::new().with_bbox([1.0, 1.0, 8.0, 20.0]),
+        SearchParams::new()
+            .with_bbox([1.0, 1.0, 8.0, 20.0])
+            .with_filter(Filter::Text("id LIKE 'b-%'".into())),
+        // A conjunct on a nested field runs on the decoded items.
+        SearchParams::new().with_filter(Filter::Text(
+            "\"eo:cloud_cover\" < 60 AND \"proj:code\" IS NULL".into(),
+        )),
         SearchParams::new()
             .with_fields(stac_geoparquet::search::Fields::parse("-assets"))
             .with_max_items(1500),

@@ -52,11 +52,38 @@ enum Level {
     Nested,
 }
 
+/// Whether `s` holds a byte serde_json escapes (`"`, `\\`, a control
+/// character), tested 8 bytes at a time.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether a byte of `v` is zero / below `n` (exact as a whole: a
+    // false bit only ever follows a true one).
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let has_less = |v: u64, n: u64| v.wrapping_sub(ONES * n) & !v & HIGH != 0;
+    let mut chunks = s.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        let w = u64::from_le_bytes(word);
+        if has_less(w, 0x20)
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Write `s` as a JSON string, escaped as serde_json escapes it.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     // serde_json escapes `"`, `\\` and control characters only; most
     // strings (hrefs, ids, dates) hold none and are copied as they are.
-    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if needs_escape(s.as_bytes()) {
         // Writing a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *out, s);
     } else {
@@ -328,6 +355,38 @@ impl Node {
                 }
                 None => Ok(false),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_str;
+
+    /// Every byte class at every position of a word, and long strings:
+    /// the same bytes as serde_json.
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let specials = [
+            '"', '\\', '\u{0}', '\u{1f}', '\n', ' ', '!', '#', '[', ']', '\u{7f}', 'é', '€', '😀',
+            'a',
+        ];
+        let mut cases: Vec<String> = Vec::new();
+        for len in 0..20 {
+            for at in 0..len {
+                for c in specials {
+                    let mut s: String = "x".repeat(len);
+                    s.replace_range(at..at + 1, &c.to_string());
+                    cases.push(s);
+                }
+            }
+        }
+        cases.push("https://example.com/a/b?c=d&e=f#g".repeat(9));
+        cases.push(format!("{}\"", "é".repeat(33)));
+        for s in cases {
+            let mut ours = Vec::new();
+            write_str(&mut ours, &s);
+            assert_eq!(ours, serde_json::to_vec(&s).unwrap(), "{s:?}");
         }
     }
 }

@@ -298,14 +298,14 @@ impl Search {
         }
         self.done = true;
         let mut files = Vec::new();
-        let mut jobs = Vec::new();
+        let mut parts = Vec::new();
         while let Some(next) = self.open_next() {
             let (file, pruned) = next?;
             if pruned.row_groups.is_empty() {
                 continue;
             }
             let idx = files.len();
-            jobs.extend(
+            parts.extend(
                 pruned
                     .parts(parallel::PART_ROWS)
                     .into_iter()
@@ -313,16 +313,31 @@ impl Search {
             );
             files.push(file);
         }
+        // With a `max_items`, parts are filtered as they are written, so
+        // that the search stops reading once it has enough.
+        let plan = match self.remaining {
+            None => parallel::plan(&files, parts, &self.conjuncts, self.threads),
+            Some(_) => parallel::Plan {
+                jobs: parts,
+                conjuncts: vec![self.conjuncts.clone(); files.len()],
+                fail: None,
+            },
+        };
         let work = parallel::Work {
             files: &files,
-            jobs: &jobs,
-            conjuncts: &self.conjuncts,
+            jobs: &plan.jobs,
+            conjuncts: &plan.conjuncts,
             fields: &self.fields,
             limit: self.remaining,
+            pool: std::sync::Mutex::default(),
         };
         let (items, decoded) = work.write(self.threads, self.remaining.map(|m| m as u64), out)?;
         self.stats.items += items;
         self.stats.rows_decoded += decoded;
+        if let Some(e) = plan.fail {
+            // The items of the rows before the failing part came first.
+            return Err(e);
+        }
         Ok(items)
     }
 

@@ -1,14 +1,24 @@
 //! Writing a search's items as NDJSON on several threads, in file order.
 //!
 //! The kept rows of every file are cut into parts of [`PART_ROWS`] rows of
-//! a row group (page-aligned). Worker threads each take the next part,
-//! filter, decode and serialise its items; the calling thread writes the
-//! parts' bytes in order. Workers run at most [`AHEAD`] parts per thread
-//! ahead of the writer, so memory stays bounded by a few parts' NDJSON.
+//! a row group (page-aligned). First ([`plan`]), worker threads run the
+//! filter's column predicates on each part, decoding only the filter's
+//! columns, and keep the row numbers that pass; the matches of a row
+//! group are then regrouped into jobs of at most [`PART_ROWS`] matches.
+//! So the output's columns (hundreds of leaf columns in a real catalog,
+//! each with its dictionary page) are decoded once per job and only on
+//! the pages holding a match, not once per part of 4096 candidate rows.
+//! Then worker threads each take the next job, decode and serialise its
+//! items; the calling thread writes the jobs' bytes in order. Workers run
+//! at most [`AHEAD`] jobs per thread ahead of the writer, so memory stays
+//! bounded by a few jobs' NDJSON.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
+
+use parquet::arrow::arrow_reader::RowSelection;
 
 use serde_json::Value;
 
@@ -40,22 +50,164 @@ struct State {
 pub(crate) struct Work<'a> {
     pub files: &'a [OpenFile],
     pub jobs: &'a [(usize, Part)],
-    pub conjuncts: &'a [Expr],
+    /// Per file, the conjuncts its jobs still run.
+    pub conjuncts: &'a [Vec<Expr>],
     pub fields: &'a Option<Fields>,
     pub limit: Option<usize>,
+    /// Output buffers written out, for the next jobs: reused, their pages
+    /// stay mapped (a fresh buffer of tens of MB costs the kernel as
+    /// much time zeroing its pages as the items take to serialise).
+    pub pool: Mutex<Vec<Vec<u8>>>,
+}
+
+/// The jobs of a search: the rows to decode, per file the conjuncts left
+/// to run on them, and the error that stopped the filter pass.
+pub(crate) struct Plan {
+    pub jobs: Vec<(usize, Part)>,
+    pub conjuncts: Vec<Vec<Expr>>,
+    pub fail: Option<GeoParquetError>,
+}
+
+/// One part's filter result: the matching row numbers and the conjuncts
+/// left, or `None` when nothing ran on columns.
+type Matches = Result<Option<(Vec<u64>, Vec<Expr>)>>;
+
+/// Run the column predicates of `conjuncts` on every part on `threads`
+/// threads, then regroup the matches of each row group into jobs of at
+/// most [`PART_ROWS`] rows (in file and row order). Parts of a file whose
+/// filter cannot run on columns stay jobs as they are, with every conjunct.
+/// An error stops the pass: the jobs before the failing part are kept.
+pub(crate) fn plan(
+    files: &[OpenFile],
+    parts: Vec<(usize, Part)>,
+    conjuncts: &[Expr],
+    threads: usize,
+) -> Plan {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicUsize::new(usize::MAX);
+    let found: Mutex<Vec<(usize, Matches)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= parts.len() || i > stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let (f, part) = &parts[i];
+                    let r = crate::guard::guarded(|| files[*f].matching_rows(conjuncts, part))
+                        .unwrap_or_else(|message| {
+                            Err(GeoParquetError::Parquet {
+                                path: files[*f].path.clone(),
+                                message,
+                            })
+                        });
+                    if r.is_err() {
+                        stop.fetch_min(i, Ordering::Relaxed);
+                    }
+                    found
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .push((i, r));
+                }
+            });
+        }
+    });
+    let mut found = found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    found.sort_by_key(|(i, _)| *i);
+    let mut plan = Plan {
+        jobs: Vec::new(),
+        conjuncts: vec![conjuncts.to_vec(); files.len()],
+        fail: None,
+    };
+    // The matches gathered for (file, row group), not yet a job.
+    let mut open: Option<(usize, usize, Vec<u64>)> = None;
+    let flush = |open: &mut Option<(usize, usize, Vec<u64>)>, jobs: &mut Vec<(usize, Part)>| {
+        if let Some((f, rg, rows)) = open.take() {
+            if !rows.is_empty() {
+                jobs.push((f, rows_part(&files[f], rg, &rows)));
+            }
+        }
+    };
+    // Every part before the first failing one was filtered: `found`
+    // holds them all, in order, up to that one.
+    for (i, r) in found {
+        let (f, part) = &parts[i];
+        let f = *f;
+        match r {
+            Err(e) => {
+                flush(&mut open, &mut plan.jobs);
+                plan.fail = Some(e);
+                break;
+            }
+            Ok(None) => {
+                flush(&mut open, &mut plan.jobs);
+                plan.jobs.push((f, part.clone()));
+            }
+            Ok(Some((rows, residual))) => {
+                plan.conjuncts[f] = residual;
+                let rg = part.row_groups.first().copied().unwrap_or(0);
+                if open
+                    .as_ref()
+                    .is_some_and(|(of, org, _)| (*of, *org) != (f, rg))
+                {
+                    flush(&mut open, &mut plan.jobs);
+                }
+                for row in rows {
+                    let (_, _, held) = open.get_or_insert_with(|| (f, rg, Vec::new()));
+                    held.push(row);
+                    if held.len() >= PART_ROWS {
+                        flush(&mut open, &mut plan.jobs);
+                    }
+                }
+            }
+        }
+    }
+    flush(&mut open, &mut plan.jobs);
+    plan
+}
+
+/// A part reading exactly `rows` (ascending row numbers in the file) of row group `rg`.
+fn rows_part(file: &OpenFile, rg: usize, rows: &[u64]) -> Part {
+    let starts = file.row_group_starts();
+    let first = starts.get(rg).copied().unwrap_or(0);
+    let total = starts.get(rg + 1).copied().unwrap_or(first) - first;
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    for &r in rows {
+        let r = usize::try_from(r - first).unwrap_or(usize::MAX);
+        match ranges.last_mut() {
+            Some(last) if last.end == r => last.end = r + 1,
+            _ => ranges.push(r..r + 1),
+        }
+    }
+    Part {
+        row_groups: vec![rg],
+        selection: Some(RowSelection::from_consecutive_ranges(
+            ranges.into_iter(),
+            usize::try_from(total).unwrap_or(usize::MAX),
+        )),
+    }
 }
 
 impl Work<'_> {
     fn run(&self, job: usize) -> Result<Output> {
-        let (file, part) = &self.jobs[job];
-        let file = &self.files[*file];
+        let (f, part) = &self.jobs[job];
+        let file = &self.files[*f];
         let mut rows = file.rows(
-            self.conjuncts,
+            &self.conjuncts[*f],
             part,
             &Want::output(self.fields.clone()),
             self.limit,
         )?;
-        let mut bytes = Vec::new();
+        let mut bytes = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .unwrap_or_default();
+        bytes.clear();
         let mut ends = Vec::new();
         if self.fields.is_none() && rows.direct() {
             // Straight from the Arrow columns: no `Value` built.
@@ -163,6 +315,10 @@ impl Work<'_> {
                     return Err(GeoParquetError::io("<output>", e));
                 }
                 items += take as u64;
+                self.pool
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(bytes);
                 {
                     let mut s = lock();
                     s.written = job + 1;

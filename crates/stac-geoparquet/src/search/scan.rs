@@ -48,6 +48,9 @@ const ROW_COLUMN: &str = "__stac_gdal_row";
 /// holds one batch of full rows).
 const BATCH_ROWS: usize = 1024;
 
+/// Rows per record batch of the filter pass (row numbers only).
+const FILTER_BATCH_ROWS: usize = 8192;
+
 /// Rows turned into JSON at a time.
 const BLOCK_ROWS: usize = 64;
 
@@ -186,16 +189,11 @@ impl OpenFile {
         ProjectionMask::roots(descr, roots)
     }
 
-    /// A reader of the rows passing `conjuncts` in the kept row groups and
-    /// pages, decoding the columns `want` names.
-    pub(super) fn rows(
-        &self,
-        conjuncts: &[Expr],
-        part: &Part,
-        want: &Want,
-        limit: Option<usize>,
-    ) -> Result<FileRows> {
-        let file = File::open(&self.path).map_err(|e| GeoParquetError::io(&self.path, e))?;
+    /// The row filter of `conjuncts` on this file: the predicates run on
+    /// columns (the cheap ones with the bbox-covering pre-check first,
+    /// then the exact geometry tests), and the conjuncts left to run on
+    /// the decoded items.
+    fn filters(&self, conjuncts: &[Expr]) -> (Vec<Box<dyn ArrowPredicate>>, Vec<Expr>) {
         let schema = self.meta.schema().clone();
         let mut cheap = Vec::new();
         let mut exact = Vec::new();
@@ -245,6 +243,20 @@ impl OpenFile {
                 None => residual.extend(exact),
             }
         }
+        (predicates, residual)
+    }
+
+    /// A reader of the rows passing `conjuncts` in the kept row groups and
+    /// pages, decoding the columns `want` names.
+    pub(super) fn rows(
+        &self,
+        conjuncts: &[Expr],
+        part: &Part,
+        want: &Want,
+        limit: Option<usize>,
+    ) -> Result<FileRows> {
+        let file = File::open(&self.path).map_err(|e| GeoParquetError::io(&self.path, e))?;
+        let (predicates, residual) = self.filters(conjuncts);
         let mut builder =
             ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
                 .with_batch_size(BATCH_ROWS)
@@ -263,6 +275,70 @@ impl OpenFile {
             .map_err(|m| not_parquet(&self.path, m))?
             .map_err(|e| not_parquet(&self.path, e.to_string()))?;
         Ok(self.file_rows(inner, residual))
+    }
+
+    /// The rows of `part` passing the conjuncts that run on columns, as
+    /// row numbers in the file (ascending), with the conjuncts left for
+    /// the decoded items; `None` when no conjunct runs on columns. Only
+    /// the filter's columns are decoded.
+    pub(super) fn matching_rows(
+        &self,
+        conjuncts: &[Expr],
+        part: &Part,
+    ) -> Result<Option<(Vec<u64>, Vec<Expr>)>> {
+        let (predicates, residual) = self.filters(conjuncts);
+        if predicates.is_empty() {
+            return Ok(None);
+        }
+        let file = File::open(&self.path).map_err(|e| GeoParquetError::io(&self.path, e))?;
+        let descr = self.meta.metadata().file_metadata().schema_descr();
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.meta.clone())
+                .with_batch_size(FILTER_BATCH_ROWS)
+                .with_row_groups(part.row_groups.clone())
+                .with_projection(ProjectionMask::roots(descr, []))
+                .with_row_filter(RowFilter::new(predicates));
+        if let Some(sel) = &part.selection {
+            builder = builder.with_row_selection(sel.clone());
+        }
+        let reader = guarded(|| builder.build())
+            .map_err(|m| not_parquet(&self.path, m))?
+            .map_err(|e| not_parquet(&self.path, e.to_string()))?;
+        let mut rows = Vec::new();
+        let mut reader = reader;
+        loop {
+            let failed = |message: String| GeoParquetError::Parquet {
+                path: self.path.clone(),
+                message,
+            };
+            let batch = match guarded(|| reader.next()) {
+                Ok(None) => break,
+                Ok(Some(Ok(b))) => b,
+                Ok(Some(Err(e))) => return Err(failed(e.to_string())),
+                Err(message) => return Err(failed(message)),
+            };
+            let Some(c) = batch.column_by_name(ROW_COLUMN) else {
+                return Err(failed("no row numbers".to_owned()));
+            };
+            rows.extend(
+                c.as_primitive::<Int64Type>()
+                    .values()
+                    .iter()
+                    .map(|v| u64::try_from(*v).unwrap_or(0)),
+            );
+        }
+        Ok(Some((rows, residual)))
+    }
+
+    /// The first row (in the file) of each row group, and the file's row count last.
+    pub(super) fn row_group_starts(&self) -> Vec<u64> {
+        let mut at = 0u64;
+        let mut out = vec![0];
+        for g in self.meta.metadata().row_groups() {
+            at += u64::try_from(g.num_rows()).unwrap_or(0);
+            out.push(at);
+        }
+        out
     }
 
     /// A reader of the given rows (sorted, distinct row numbers), every column `want` names.
