@@ -127,7 +127,9 @@ impl<T: Pixel> Fuse<'_, T> {
     /// First/last-valid fusion of unscaled values: pixels can be copied in
     /// the cube's type when the source stores that same type.
     pub(crate) fn typed(&self) -> bool {
-        matches!(self.acc, Accum::First { .. }) && self.scale == 1.0 && self.offset == 0.0
+        matches!(self.acc, Accum::First { .. } | Accum::FirstByFill { .. })
+            && self.scale == 1.0
+            && self.offset == 0.0
     }
 }
 
@@ -176,6 +178,33 @@ pub(crate) fn take_first<T: Pixel>(
     }
 }
 
+/// First-valid fusion of one run of pixels into a block whose sources all
+/// have the fill as nodata ([`Accum::FirstByFill`]): a pixel still at the
+/// fill takes the source's value (the fill again where the source has
+/// nodata). Branch-free, so it vectorizes.
+#[inline]
+pub(crate) fn take_first_fill<T: Pixel>(out: &mut [T], src: &[T], fill: T) {
+    for (o, &v) in out.iter_mut().zip(src) {
+        *o = if *o == fill { v } else { *o };
+    }
+}
+
+/// Whether a block may fuse first-valid without flags
+/// ([`Accum::FirstByFill`]): an integer cube, and every source with the
+/// cube's fill as its (asset's) nodata, unscaled, on the grid's lattice.
+pub(crate) fn by_fill_eligible<T: Pixel>(
+    fusion: &Fusion,
+    fill: T,
+    sources: impl IntoIterator<Item = (Option<f64>, f64, f64, bool)>,
+) -> bool {
+    let fill = fill.to_f64();
+    matches!(fusion, Fusion::First | Fusion::Last)
+        && !crate::read::is_float::<T>()
+        && sources.into_iter().all(|(nodata, scale, offset, direct)| {
+            direct && scale == 1.0 && offset == 0.0 && nodata == Some(fill)
+        })
+}
+
 /// The statistic a [`Accum::Stats`] block computes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stat {
@@ -191,6 +220,18 @@ pub(crate) enum Accum {
     First {
         filled: Vec<bool>,
         remaining: usize,
+    },
+    /// First/last-valid fusion of a block whose every source has the cube's
+    /// fill as its nodata (and copies in the cube's type): a pixel is filled
+    /// exactly when it is not the fill, so no flags are kept. `touched` are
+    /// the block-relative rectangles (`[row0, row1, col0, col1]`) sources
+    /// were fused into so far: outside them every pixel is still the fill,
+    /// and a source's pixels there are copied as they are (its nodata is
+    /// the fill). Any other way of fusing turns it into [`Accum::First`]
+    /// ([`Accum::need_flags`]).
+    FirstByFill {
+        fill: f64,
+        touched: Vec<[usize; 4]>,
     },
     Stats {
         kind: Stat,
@@ -241,6 +282,26 @@ impl Accum {
         }
     }
 
+    /// First-valid fusion without flags ([`Accum::FirstByFill`]); see
+    /// [`by_fill_eligible`] for when a block may use it.
+    pub(crate) fn first_by_fill(fill: f64) -> Self {
+        Self::FirstByFill {
+            fill,
+            touched: Vec::new(),
+        }
+    }
+
+    /// Turn [`Accum::FirstByFill`] into [`Accum::First`]: the flags are the
+    /// pixels of `out` that are not the fill (exact, since every source
+    /// fused so far had the fill as its nodata and copied its values).
+    pub(crate) fn need_flags<T: Pixel>(&mut self, out: &[T]) {
+        if let Self::FirstByFill { fill, .. } = *self {
+            let filled: Vec<bool> = out.iter().map(|v| v.to_f64() != fill).collect();
+            let remaining = filled.iter().filter(|&&f| !f).count();
+            *self = Self::First { filled, remaining };
+        }
+    }
+
     /// The filled flags and the count of unfilled pixels (first/last fusion).
     pub(crate) fn first_parts(&mut self) -> Option<(&mut [bool], &mut usize)> {
         match self {
@@ -262,7 +323,12 @@ impl Accum {
 
     #[inline]
     pub(crate) fn push<T: Pixel>(&mut self, out: &mut [T], idx: usize, v: f64) {
+        if matches!(self, Self::FirstByFill { .. }) {
+            // Not reached by the readers (they call `need_flags` first).
+            self.need_flags(out);
+        }
         match self {
+            Self::FirstByFill { .. } => {}
             Self::First { filled, remaining } => {
                 if !filled[idx] {
                     filled[idx] = true;
@@ -314,6 +380,7 @@ impl Accum {
     pub(crate) fn finish<T: Pixel>(self, out: &mut [T], scratch: &mut Scratch<T>) {
         match self {
             Self::First { filled, .. } => scratch.flags = filled,
+            Self::FirstByFill { .. } => {}
             Self::Stats { kind, acc, n } => {
                 for i in 0..out.len() {
                     let k = n[i];

@@ -102,7 +102,7 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
     }
     // Decode and fuse one task; `pre` are sources the I/O stage opened.
     let run_task = |scratch: &mut Scratch<T>, task: Task, out: &mut [T], mut pre: Vec<Prepared>| {
-        let mut acc = Accum::new(spec.fusion, out.len(), scratch);
+        let mut acc = block_accum(spec, &task, fill, out.len(), scratch);
         if task.sources.len() > 1 && matches!(acc, Accum::First { .. }) {
             // First-valid fusion reads pixels back (`take_first`): a
             // first access that is a read maps the shared zero page
@@ -182,6 +182,38 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
     let arr =
         Array4::from_shape_vec((nt, nb, h, w), data).map_err(|e| CubeError::Grid(e.to_string()))?;
     Ok((arr, failures, report))
+}
+
+/// The fusion state of one task's block: first-valid without flags
+/// ([`Accum::FirstByFill`]) when the block has several sources that all
+/// allow it (the usual mosaic: nodata 0, fill 0), else [`Accum::new`].
+fn block_accum<T: Pixel>(
+    spec: &LoadSpec<'_>,
+    task: &Task,
+    fill: T,
+    n: usize,
+    scratch: &mut Scratch<T>,
+) -> Accum {
+    let by_fill = task.sources.len() > 1
+        && crate::fusion::by_fill_eligible(
+            spec.fusion,
+            fill,
+            task.sources.iter().map(|&si| {
+                let src = &spec.sources[si];
+                let (scale, offset) = if spec.rescale {
+                    (src.scale, src.offset)
+                } else {
+                    (1.0, 0.0)
+                };
+                let direct = spec.landings[si].placement == Placement::Direct;
+                (src.nodata, scale, offset, direct)
+            }),
+        );
+    if by_fill {
+        Accum::first_by_fill(fill.to_f64())
+    } else {
+        Accum::new(spec.fusion, n, scratch)
+    }
 }
 
 /// Decode and fuse `slices` on this process's threads (no I/O stage): on

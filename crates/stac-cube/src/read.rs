@@ -5,7 +5,7 @@
 
 use stac_raster::{Dataset, Pixel, TargetGrid, WarpOptions, Window};
 
-use crate::fusion::{Fuse, take_first};
+use crate::fusion::{Accum, Fuse, take_first, take_first_fill};
 use crate::load::LoadSpec;
 use crate::place::{DirectMap, Landing, Placement, direct_map};
 use crate::sources::Source;
@@ -49,6 +49,14 @@ pub(crate) fn read_source<T: Pixel>(
     pre: Option<Dataset>,
     fuse: Fuse<'_, T>,
 ) -> std::result::Result<(), String> {
+    // GDAL itself reads this file over the network (not staged): one
+    // RasterIO per window, so that it merges the tiles into as few
+    // requests as before.
+    let one_read = pre.is_none()
+        && src
+            .raster
+            .as_deref()
+            .is_some_and(|r| stac_raster::stage::stageable(r.gdal_path()));
     let ds = match pre {
         Some(ds) => ds,
         None => src
@@ -66,7 +74,12 @@ pub(crate) fn read_source<T: Pixel>(
         ));
     }
     let nodata = src.nodata.or(ds.nodata()[src.band - 1]);
-    let at = Block { r0, rows, nodata };
+    let at = Block {
+        r0,
+        rows,
+        nodata,
+        one_read,
+    };
     match landing.placement {
         Placement::Direct => read_direct(spec, src, landing, at, &ds, scratch, fuse),
         Placement::Warp => read_warped(spec, src, landing, at, &ds, scratch, fuse),
@@ -81,6 +94,8 @@ struct Block {
     r0: usize,
     rows: usize,
     nodata: Option<f64>,
+    /// Read each window with one RasterIO (a network file GDAL reads).
+    one_read: bool,
 }
 
 /// A source on the grid's CRS and lattice: pixels mapped by index from the
@@ -89,18 +104,22 @@ fn read_direct<T: Pixel>(
     spec: &LoadSpec<'_>,
     src: &Source,
     landing: Landing,
-    Block { r0, rows, nodata }: Block,
+    at: Block,
     ds: &Dataset,
     scratch: &mut Scratch<T>,
     mut fuse: Fuse<'_, T>,
 ) -> std::result::Result<(), String> {
+    let Block {
+        r0, rows, nodata, ..
+    } = at;
     let w = spec.grid.cols;
     let Some(map) = direct_map(spec, src, landing, ds, r0, rows)? else {
         return Ok(());
     };
     if fuse.typed() && ds.data_types().get(src.band - 1) == Some(&T::DATA_TYPE) {
-        return copy_typed(src, ds, &map, Block { r0, rows, nodata }, w, scratch, fuse);
+        return copy_typed(src, ds, &map, at, w, scratch, fuse);
     }
+    fuse.acc.need_flags(fuse.out);
     let DirectMap {
         level,
         colmap,
@@ -131,7 +150,12 @@ fn copy_typed<T: Pixel>(
     src: &Source,
     ds: &Dataset,
     map: &DirectMap,
-    Block { r0, nodata, .. }: Block,
+    Block {
+        r0,
+        nodata,
+        one_read,
+        ..
+    }: Block,
     w: usize,
     scratch: &mut Scratch<T>,
     fuse: Fuse<'_, T>,
@@ -153,6 +177,12 @@ fn copy_typed<T: Pixel>(
         let t = T::from_f64(n);
         (t.to_f64() == n).then_some(t)
     });
+    if matches!(fuse.acc, Accum::FirstByFill { .. }) {
+        if nd == Some(fuse.fill) {
+            return copy_by_fill(src, ds, map, (r0, one_read), w, scratch, fuse);
+        }
+        fuse.acc.need_flags(fuse.out);
+    }
     let float = is_float::<T>();
     let (c_first, s_first) = colmap[0];
     let one_to_one = colmap.len() == colmap[colmap.len() - 1].0 - c_first + 1
@@ -221,17 +251,178 @@ fn copy_typed<T: Pixel>(
     Ok(())
 }
 
+/// The typed path of a block fused by [`Accum::FirstByFill`] (the source's
+/// nodata is the cube's fill): where no earlier source of the block
+/// reached, the source's pixels are copied as they are (GDAL decodes
+/// straight into the block when grid and source pixels match one to one);
+/// where one did, only pixels still at the fill take the source's value,
+/// and a stretch with none left is not read at all. With `one_read` (a
+/// network file GDAL reads itself) the runs are read as one window.
+fn copy_by_fill<T: Pixel>(
+    src: &Source,
+    ds: &Dataset,
+    map: &DirectMap,
+    (r0, one_read): (usize, bool),
+    w: usize,
+    scratch: &mut Scratch<T>,
+    fuse: Fuse<'_, T>,
+) -> std::result::Result<(), String> {
+    let DirectMap {
+        level,
+        colmap,
+        rowmap,
+        window,
+    } = map;
+    let (level, window) = (*level, *window);
+    let (fill, out) = (fuse.fill, fuse.out);
+    let Accum::FirstByFill { touched, .. } = fuse.acc else {
+        return Err("first-valid fusion without flags expected".into());
+    };
+    let (c_first, s_first) = colmap[0];
+    let n = colmap.len();
+    let (r_first, r_last) = (rowmap[0].0, rowmap[rowmap.len() - 1].0);
+    let rect = [r_first - r0, r_last - r0 + 1, c_first, c_first + n];
+    // Grid column runs of the source, each with whether an earlier source
+    // reached it; a reached run with no pixel left at the fill is dropped
+    // (with `one_read`, only when all are: a narrower window of a network
+    // file can cost more requests, its tile rows no longer adjacent).
+    let all = column_runs(touched, rect);
+    let kept: Vec<(usize, usize, bool)> = all
+        .iter()
+        .copied()
+        .filter(|&(a, b, reached)| {
+            !reached
+                || rowmap
+                    .iter()
+                    .any(|&(r, _)| out[(r - r0) * w + a..(r - r0) * w + b].contains(&fill))
+        })
+        .collect();
+    let runs = if one_read && !kept.is_empty() {
+        all
+    } else {
+        kept
+    };
+    touched.push(rect);
+    if runs.is_empty() {
+        return Ok(());
+    }
+    let (cmin, rmin, wc, wr) = (window.col_off, window.row_off, window.cols, window.rows);
+    let one_to_one = colmap[n - 1].0 - c_first + 1 == n && colmap[n - 1].1 - s_first + 1 == n;
+    let rows_one_to_one = rowmap.len() == wr && r_last - r_first + 1 == wr && rowmap[0].1 == rmin;
+    let buf = &mut scratch.typed;
+    if one_to_one && rows_one_to_one && one_read && runs.len() > 1 {
+        // One window over the runs, in the source's columns.
+        let (a0, b0) = (runs[0].0, runs[runs.len() - 1].1);
+        let sub = Window::new(s_first + (a0 - c_first), rmin, b0 - a0, wr);
+        buf.clear();
+        buf.resize(sub.cols * wr, T::default());
+        ds.read_band_into(src.band, level, sub, buf)
+            .map_err(|e| e.to_string())?;
+        for (i, in_row) in buf.chunks_exact(sub.cols).enumerate() {
+            let base = (r_first - r0 + i) * w;
+            for &(a, b, reached) in &runs {
+                let (o, from) = (&mut out[base + a..base + b], &in_row[a - a0..b - a0]);
+                if reached {
+                    take_first_fill(o, from, fill);
+                } else {
+                    o.copy_from_slice(from);
+                }
+            }
+        }
+        return Ok(());
+    }
+    if one_to_one && rows_one_to_one {
+        // One window per run, in the source's columns of that run; GDAL's
+        // block cache keeps a tile two runs share decoded once.
+        for (a, b, reached) in runs {
+            let sub = Window::new(s_first + (a - c_first), rmin, b - a, wr);
+            let at = (r_first - r0) * w + a;
+            if !reached {
+                ds.read_band_into_strided(src.band, level, sub, &mut out[at..], w)
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            buf.clear();
+            buf.resize(sub.cols * wr, T::default());
+            ds.read_band_into(src.band, level, sub, buf)
+                .map_err(|e| e.to_string())?;
+            for (i, in_row) in buf.chunks_exact(sub.cols).enumerate() {
+                let o = at + i * w;
+                take_first_fill(&mut out[o..o + sub.cols], in_row, fill);
+            }
+        }
+        return Ok(());
+    }
+    // Resampled by index (e.g. 20 m onto 10 m): the window once, each
+    // source row expanded onto the grid's columns once.
+    buf.clear();
+    buf.resize(wc * wr, T::default());
+    ds.read_band_into(src.band, level, window, buf)
+        .map_err(|e| e.to_string())?;
+    let row = &mut scratch.row;
+    let mut expanded = None;
+    for &(r, sr) in rowmap {
+        if expanded != Some(sr) {
+            let in_row = &buf[(sr - rmin) * wc..(sr - rmin + 1) * wc];
+            row.clear();
+            row.extend(colmap.iter().map(|&(_, sc)| in_row[sc - cmin]));
+            expanded = Some(sr);
+        }
+        let base = (r - r0) * w;
+        for &(a, b, reached) in &runs {
+            let (o, from) = (&mut out[base + a..base + b], &row[a - c_first..b - c_first]);
+            if reached {
+                take_first_fill(o, from, fill);
+            } else {
+                o.copy_from_slice(from);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The columns `[rect[2], rect[3])` cut into runs `(from, to, reached)`:
+/// whether a rectangle of `touched` that shares rows with `rect` covers
+/// them.
+fn column_runs(touched: &[[usize; 4]], rect: [usize; 4]) -> Vec<(usize, usize, bool)> {
+    let [r0, r1, c0, c1] = rect;
+    let mut cuts = vec![c0, c1];
+    let overlapping = || {
+        touched
+            .iter()
+            .filter(move |t| t[0] < r1 && t[1] > r0 && t[2] < c1 && t[3] > c0)
+    };
+    for t in overlapping() {
+        cuts.extend([t[2].max(c0), t[3].min(c1)]);
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut runs: Vec<(usize, usize, bool)> = Vec::new();
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let reached = overlapping().any(|t| t[2] <= a && t[3] >= b);
+        match runs.last_mut() {
+            Some(last) if last.1 == a && last.2 == reached => last.1 = b,
+            _ => runs.push((a, b, reached)),
+        }
+    }
+    runs
+}
+
 /// A source in another CRS, rotated, or resampled: warped onto the part of
 /// the grid it covers.
 fn read_warped<T: Pixel>(
     spec: &LoadSpec<'_>,
     src: &Source,
     landing: Landing,
-    Block { r0, rows, nodata }: Block,
+    Block {
+        r0, rows, nodata, ..
+    }: Block,
     ds: &Dataset,
     scratch: &mut Scratch<T>,
     mut fuse: Fuse<'_, T>,
 ) -> std::result::Result<(), String> {
+    fuse.acc.need_flags(fuse.out);
     let grid = spec.grid;
     let g = grid.geotransform;
     let w = grid.cols;

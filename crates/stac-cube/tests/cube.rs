@@ -156,6 +156,104 @@ fn seed_cell_6_solar_day_first_valid_mosaic() {
     assert_eq!([arr[[0, 0, 0, 0]], arr[[1, 0, 0, 0]]], [1, 3]);
 }
 
+/// uint16 tiles whose assets declare nodata 0 (the cube's fill): the
+/// mosaic path without per-pixel flags. Tiles overlap in rows and columns
+/// with holes, one at 20 m, one stored as int16 (fused through the
+/// converting path, which needs flags again) and, with `odd`, one whose
+/// nodata is 7 (the block falls back to flags). First and last valid must
+/// equal a closure fusion over float64 planes (an independent path), for
+/// blocks of a few rows and of the whole grid.
+fn by_fill_items(w: &Work, odd: bool) -> Vec<Value> {
+    let tile = |k: usize, rows: usize, cols: usize| {
+        Array2::from_shape_fn((rows, cols), move |(r, c)| {
+            if (r * 3 + c + k) % 5 == 0 || (k == 1 && c < 3) {
+                0u16
+            } else {
+                (100 * (k + 1) + r * cols + c) as u16
+            }
+        })
+    };
+    let mut items = Vec::new();
+    // (id, cell, rows, cols, east, south in 10 m pixels, nodata)
+    let layout: [(usize, f64, usize, usize, usize, usize, f64); 5] = [
+        (0, 10.0, 12, 16, 0, 0, 0.0),
+        (1, 10.0, 12, 16, 6, 4, 0.0),
+        (2, 20.0, 5, 6, 2, 8, 0.0),
+        (3, 10.0, 10, 10, 10, 0, 0.0),
+        (4, 10.0, 9, 12, 0, 9, if odd { 7.0 } else { 0.0 }),
+    ];
+    for (k, cell, rows, cols, east, south, nd) in layout {
+        let tl = (TL.0 + 10.0 * east as f64, TL.1 - 10.0 * south as f64);
+        let name = format!("bf{k}{}", u8::from(odd));
+        let href = if k == 3 {
+            let a = tile(k, rows, cols).mapv(|v| v as i16);
+            w.raster(&name, &a, cell, tl, 32630, Some(0.0))
+        } else {
+            w.raster(&name, &tile(k, rows, cols), cell, tl, 32630, Some(nd))
+        };
+        items.push(json!({"id": name, "bbox": [0.0, 0.0, 1.0, 1.0],
+            "properties": {"datetime": format!("2021-06-01T10:00:0{k}Z"), "group": "g"},
+            "assets": {"data": {"href": href,
+                "raster:bands": [{"data_type": if k == 3 { "int16" } else { "uint16" }, "nodata": nd}]}}}));
+    }
+    items
+}
+
+#[test]
+fn first_valid_mosaic_without_flags_equals_a_closure_fusion() {
+    let w = Work::new();
+    for odd in [false, true] {
+        let items = by_fill_items(&w, odd);
+        for (fusion, oracle) in [
+            (
+                Fusion::First,
+                Fusion::custom(|dst, src| {
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        if d.is_nan() {
+                            *d = *s;
+                        }
+                    }
+                }),
+            ),
+            (
+                Fusion::Last,
+                Fusion::custom(|dst, src| {
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        if !s.is_nan() {
+                            *d = *s;
+                        }
+                    }
+                }),
+            ),
+        ] {
+            for block in [40, 1 << 20] {
+                let load = |f: Fusion| {
+                    let opts = CubeOptions::default()
+                        .with_groupby(GroupBy::Property("group".into()))
+                        .with_fusion(f)
+                        .with_nodata(0.0)
+                        .with_data_type(stac_meta::DataType::Uint16)
+                        .with_threads(2)
+                        .with_block_pixels(block);
+                    let cube = DatasetCollection::from_stac(&items, &["data"], &opts).unwrap();
+                    cube.read_array::<u16>()
+                };
+                let name = fusion.name();
+                let (got, want) = (load(fusion.clone()), load(oracle.clone()));
+                assert_eq!(got.shape(), [1, 1, 18, 22], "{name}");
+                assert!(
+                    want.iter().filter(|&&v| v == 0).count() > 10,
+                    "the grid has holes no tile fills"
+                );
+                assert_eq!(
+                    got, want,
+                    "{name}, odd nodata {odd}, block of {block} pixels"
+                );
+            }
+        }
+    }
+}
+
 /// Three overlapping 6x6 tiles with nodata holes, for the fusion tests.
 fn fusion_inputs(w: &Work) -> (Vec<Value>, Vec<Array2<f32>>) {
     let nd = -9999.0f32;

@@ -236,6 +236,76 @@ impl Dataset {
         }
     }
 
+    /// Like [`read_band_into`](Self::read_band_into), but row `i` of the
+    /// window lands at `buf[i * line_stride..][..window.cols]`: GDAL decodes
+    /// straight into a sub-rectangle of a larger row-major array (a cube
+    /// loader's output block), no intermediate buffer. Elements between the
+    /// rows are left as they were.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use stac_raster::{Dataset, GridSpec, Window};
+    /// let ds = Dataset::create_from_array(
+    ///     &Array2::<u16>::from_shape_fn((4, 4), |(r, c)| (r * 4 + c) as u16),
+    ///     &GridSpec::north_up([0.0, 40.0], 10.0, 32630), None)?;
+    /// let mut buf = [7u16; 6];
+    /// ds.read_band_into_strided(1, None, Window::new(1, 2, 2, 2), &mut buf, 3)?;
+    /// assert_eq!(buf, [9, 10, 7, 13, 14, 7]);
+    /// # Ok::<(), stac_raster::RasterError>(())
+    /// ```
+    pub fn read_band_into_strided<T: Pixel>(
+        &self,
+        band: usize,
+        overview: Option<usize>,
+        window: Window,
+        buf: &mut [T],
+        line_stride: usize,
+    ) -> Result<()> {
+        let needed = match window.rows {
+            0 => 0,
+            r => (r - 1) * line_stride + window.cols,
+        };
+        if line_stride < window.cols || buf.len() < needed {
+            return Err(RasterError::InvalidArgument(format!(
+                "buffer of {} elements, rows {line_stride} apart, for a {}x{} window",
+                buf.len(),
+                window.rows,
+                window.cols
+            )));
+        }
+        if window.rows <= 1 || line_stride == window.cols {
+            return self.read_band_into(band, overview, window, &mut buf[..needed]);
+        }
+        let nbands = self.band_count();
+        if band == 0 || band > nbands {
+            return Err(RasterError::InvalidArgument(format!(
+                "band {band} out of range 1..={nbands}"
+            )));
+        }
+        if T::DATA_TYPE == DataType::Int8 && self.data_type_of_band(band) != DataType::Int8 {
+            // The converting path reads into a buffer of its own.
+            let mut rows = vec![T::default(); window.rows * window.cols];
+            self.read_band_into(band, overview, window, &mut rows)?;
+            for (dst, src) in buf.chunks_mut(line_stride).zip(rows.chunks(window.cols)) {
+                dst[..window.cols].copy_from_slice(src);
+            }
+            return Ok(());
+        }
+        let _scope = crate::thread_env::EnvScope::install(&self.env);
+        let _call = self.limit_call();
+        let b = self.band(band)?;
+        let target = match overview {
+            None => b,
+            Some(i) => b
+                .overview(i)
+                .map_err(|e| RasterError::gdal("overview", &self.label, e))?,
+        };
+        let (cols, rows) = target.size();
+        check_window(window, rows, cols)?;
+        let alg = gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour;
+        self.raster_io_strided(&target, window, &mut buf[..needed], line_stride, alg)
+    }
+
     /// GDALRasterIOEx into `buf` (no env handling: the caller installs it).
     fn raster_io<T: Pixel>(
         &self,
@@ -247,6 +317,61 @@ impl Dataset {
     ) -> Result<()> {
         let b = self.band(band)?;
         self.raster_io_band(&b, window, (out_rows, out_cols), buf, alg)
+    }
+
+    /// GDALRasterIOEx of one band handle into rows of `buf` that are
+    /// `line_stride` elements apart, at full resolution (no env handling).
+    fn raster_io_strided<T: Pixel>(
+        &self,
+        b: &gdal::raster::RasterBand<'_>,
+        window: Window,
+        buf: &mut [T],
+        line_stride: usize,
+        alg: gdal_sys::GDALRIOResampleAlg::Type,
+    ) -> Result<()> {
+        // SAFETY: as in `raster_io_band` (all zeros is valid, version 1).
+        let mut extra: gdal_sys::GDALRasterIOExtraArg = unsafe { std::mem::zeroed() };
+        extra.nVersion = 1;
+        extra.eResampleAlg = alg;
+        let to_i32 = |v: usize| {
+            i32::try_from(v).map_err(|_| RasterError::InvalidArgument(format!("{v} exceeds i32")))
+        };
+        let pixel = std::mem::size_of::<T>();
+        let line = line_stride
+            .checked_mul(pixel)
+            .and_then(|v| i64::try_from(v).ok())
+            .ok_or_else(|| RasterError::InvalidArgument(format!("row stride {line_stride}")))?;
+        debug_assert!(
+            window.rows == 0 || buf.len() >= (window.rows - 1) * line_stride + window.cols
+        );
+        // SAFETY: the caller checked that `buf` holds `window.rows` rows of
+        // `window.cols` elements of GDAL type T::GDAL_TYPE, `line_stride`
+        // elements apart; the window was checked against the raster size.
+        let rv = unsafe {
+            gdal_sys::GDALRasterIOEx(
+                b.c_rasterband(),
+                gdal_sys::GDALRWFlag::GF_Read,
+                to_i32(window.col_off)?,
+                to_i32(window.row_off)?,
+                to_i32(window.cols)?,
+                to_i32(window.rows)?,
+                buf.as_mut_ptr().cast(),
+                to_i32(window.cols)?,
+                to_i32(window.rows)?,
+                T::GDAL_TYPE,
+                pixel as i64,
+                line,
+                &mut extra,
+            )
+        };
+        if rv != gdal_sys::CPLErr::CE_None {
+            return Err(RasterError::Gdal {
+                operation: "read",
+                path: self.label.clone(),
+                message: crate::error::redact_text(&last_gdal_message()),
+            });
+        }
+        Ok(())
     }
 
     /// GDALRasterIOEx of one band handle into `buf` (no env handling).
