@@ -188,8 +188,14 @@ pub(crate) enum Stat {
 
 /// Per-block fusion state.
 pub(crate) enum Accum {
+    /// First/last valid. `filled` (one flag per pixel) is sized to the
+    /// block only when a read first needs it: a block whose only source is
+    /// copied whole (`copy_typed`'s plain path) never touches it, so it
+    /// costs neither the memset nor, in a block-by-block write, a
+    /// megabyte of resident flags per thread.
     First {
         filled: Vec<bool>,
+        len: usize,
         remaining: usize,
     },
     Stats {
@@ -220,7 +226,8 @@ impl Accum {
         };
         match fusion {
             Fusion::First | Fusion::Last => Self::First {
-                filled: reuse(&mut scratch.flags, n, false),
+                filled: reuse(&mut scratch.flags, 0, false),
+                len: n,
                 remaining: n,
             },
             Fusion::Min => stats(Stat::Min, f64::INFINITY),
@@ -244,7 +251,14 @@ impl Accum {
     /// The filled flags and the count of unfilled pixels (first/last fusion).
     pub(crate) fn first_parts(&mut self) -> Option<(&mut [bool], &mut usize)> {
         match self {
-            Self::First { filled, remaining } => Some((filled, remaining)),
+            Self::First {
+                filled,
+                len,
+                remaining,
+            } => {
+                filled.resize(*len, false);
+                Some((filled, remaining))
+            }
             _ => None,
         }
     }
@@ -263,7 +277,14 @@ impl Accum {
     #[inline]
     pub(crate) fn push<T: Pixel>(&mut self, out: &mut [T], idx: usize, v: f64) {
         match self {
-            Self::First { filled, remaining } => {
+            Self::First {
+                filled,
+                len,
+                remaining,
+            } => {
+                if filled.len() != *len {
+                    filled.resize(*len, false);
+                }
                 if !filled[idx] {
                     filled[idx] = true;
                     *remaining -= 1;
