@@ -572,6 +572,13 @@ fn write_unit(
         job.store.put(&key, z)?;
         written += z.len() as u64;
         entries.push(json!({"key": key, "bytes": z.len(), "sha256": sha256_hex(z)}));
+        drop(data);
+        if job.plan.reads_sources() {
+            // This band's GDAL buffers (tiles, datasets) were freed when
+            // its sources closed; glibc would keep them resident in this
+            // thread's arena while the other workers peak.
+            stac_raster::release_freed_heap();
+        }
     }
     let manifest = json!({"unit": u, "chunks": entries});
     job.store
