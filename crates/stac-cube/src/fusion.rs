@@ -217,8 +217,14 @@ pub(crate) enum Stat {
 
 /// Per-block fusion state.
 pub(crate) enum Accum {
+    /// First/last valid. `filled` (one flag per pixel) is sized to the
+    /// block only when a read first needs it: a block whose only source is
+    /// copied whole (`copy_typed`'s plain path) never touches it, so it
+    /// costs neither the memset nor, in a block-by-block write, a
+    /// megabyte of resident flags per thread.
     First {
         filled: Vec<bool>,
+        len: usize,
         remaining: usize,
     },
     /// First/last-valid fusion of a block whose every source has the cube's
@@ -229,10 +235,7 @@ pub(crate) enum Accum {
     /// and a source's pixels there are copied as they are (its nodata is
     /// the fill). Any other way of fusing turns it into [`Accum::First`]
     /// ([`Accum::need_flags`]).
-    FirstByFill {
-        fill: f64,
-        touched: Vec<[usize; 4]>,
-    },
+    FirstByFill { fill: f64, touched: Vec<[usize; 4]> },
     Stats {
         kind: Stat,
         acc: Vec<f64>,
@@ -261,7 +264,8 @@ impl Accum {
         };
         match fusion {
             Fusion::First | Fusion::Last => Self::First {
-                filled: reuse(&mut scratch.flags, n, false),
+                filled: reuse(&mut scratch.flags, 0, false),
+                len: n,
                 remaining: n,
             },
             Fusion::Min => stats(Stat::Min, f64::INFINITY),
@@ -298,14 +302,25 @@ impl Accum {
         if let Self::FirstByFill { fill, .. } = *self {
             let filled: Vec<bool> = out.iter().map(|v| v.to_f64() != fill).collect();
             let remaining = filled.iter().filter(|&&f| !f).count();
-            *self = Self::First { filled, remaining };
+            *self = Self::First {
+                len: filled.len(),
+                filled,
+                remaining,
+            };
         }
     }
 
     /// The filled flags and the count of unfilled pixels (first/last fusion).
     pub(crate) fn first_parts(&mut self) -> Option<(&mut [bool], &mut usize)> {
         match self {
-            Self::First { filled, remaining } => Some((filled, remaining)),
+            Self::First {
+                filled,
+                len,
+                remaining,
+            } => {
+                filled.resize(*len, false);
+                Some((filled, remaining))
+            }
             _ => None,
         }
     }
@@ -329,7 +344,14 @@ impl Accum {
         }
         match self {
             Self::FirstByFill { .. } => {}
-            Self::First { filled, remaining } => {
+            Self::First {
+                filled,
+                len,
+                remaining,
+            } => {
+                if filled.len() != *len {
+                    filled.resize(*len, false);
+                }
                 if !filled[idx] {
                     filled[idx] = true;
                     *remaining -= 1;

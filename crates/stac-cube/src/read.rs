@@ -194,16 +194,19 @@ fn copy_typed<T: Pixel>(
     let (r_first, r_last) = (rowmap[0].0, rowmap[rowmap.len() - 1].0);
     if plain
         && one_to_one
-        && c_first == 0
-        && wc == w
+        && s0 == 0
+        && colmap.len() == wc
         && rowmap.len() == wr
         && r_last - r_first + 1 == wr
     {
-        // Whole grid rows, one to one: GDAL decodes straight
-        // into the cube, no intermediate buffer or copy.
-        let a = (r_first - r0) * w;
+        // The window lands one to one on a rectangle of the block (whole
+        // grid rows or part of each): GDAL decodes straight into the
+        // cube, rows `w` apart, with no intermediate buffer or copy (in
+        // a block-by-block write, no window-sized buffer per thread).
+        let a = (r_first - r0) * w + c_first;
+        let end = a + (wr - 1) * w + wc;
         return ds
-            .read_band_into(src.band, level, window, &mut fuse.out[a..a + wr * w])
+            .read_band_rows_into(src.band, level, window, &mut fuse.out[a..end], w)
             .map_err(|e| e.to_string());
     }
     let buf = &mut scratch.typed;
@@ -338,7 +341,7 @@ fn copy_by_fill<T: Pixel>(
             let sub = Window::new(s_first + (a - c_first), rmin, b - a, wr);
             let at = (r_first - r0) * w + a;
             if !reached {
-                ds.read_band_into_strided(src.band, level, sub, &mut out[at..], w)
+                ds.read_band_rows_into(src.band, level, sub, &mut out[at..], w)
                     .map_err(|e| e.to_string())?;
                 continue;
             }

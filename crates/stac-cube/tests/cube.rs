@@ -911,6 +911,58 @@ fn patch_url_progress_windowed_load_and_outputs() {
     assert_eq!(left, ["0002_2021-06-03T00_00_00Z.tif", "keep.txt"]);
 }
 
+/// A block's only source covering part of each of its rows (offset in x
+/// and y, inside the grid) is decoded straight into its rectangle of the
+/// block, rows a block width apart (`read_band_rows_into`): every pixel in
+/// its place, the rest of the block left as fill, in whole loads and in
+/// windows that cut the source.
+#[test]
+fn a_source_covering_part_of_each_row_lands_in_its_rectangle() {
+    let w = Work::new();
+    let big = w.band("big", 7, 10.0, (8, 8), TL);
+    let pattern = Array2::from_shape_fn((3, 4), |(r, c)| (100 + r * 10 + c) as u16);
+    let small = w.raster(
+        "small",
+        &pattern,
+        10.0,
+        (TL.0 + 20.0, TL.1 - 30.0),
+        32630,
+        Some(0.0),
+    );
+    let items = vec![
+        scene("a", &big, "2021-06-01T00:00:00Z"),
+        scene("b", &small, "2021-06-02T00:00:00Z"),
+    ];
+    let plan = DatasetCollection::plan(&items, &["data"], &CubeOptions::default()).unwrap();
+    let cube = plan.load().unwrap();
+    assert_eq!(cube.shape(), (2, 1, 8, 8));
+    let a = cube.read_array::<u16>();
+    for r in 0..8 {
+        for c in 0..8 {
+            assert_eq!(a[[0, 0, r, c]], 7);
+            let want = if (3..6).contains(&r) && (2..6).contains(&c) {
+                pattern[[r - 3, c - 2]]
+            } else {
+                0
+            };
+            assert_eq!(a[[1, 0, r, c]], want, "row {r} col {c}");
+        }
+    }
+    // Windows cutting the small source on every side, and one inside it.
+    for win in [
+        Window::new(3, 4, 5, 4),
+        Window::new(0, 0, 4, 5),
+        Window::new(3, 3, 2, 2),
+    ] {
+        let part = plan.load_window(win).unwrap();
+        assert_eq!(
+            part.read_array::<u16>(),
+            cube.read_window::<u16>(win).unwrap(),
+            "{win:?}"
+        );
+    }
+}
+
 #[test]
 fn explicit_grid_in_lonlat_and_like() {
     let w = Work::new();

@@ -53,7 +53,7 @@ mod warp;
 mod window;
 mod write;
 
-pub use block_cache::{BlockCacheLimit, block_cache_max, limit_block_cache};
+pub use block_cache::{BlockCacheLimit, block_cache_max, limit_block_cache, release_freed_heap};
 pub use dataset::{Dataset, OpenOptions};
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};

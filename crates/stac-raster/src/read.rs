@@ -197,15 +197,58 @@ impl Dataset {
         window: Window,
         buf: &mut [T],
     ) -> Result<()> {
+        if buf.len() != window.rows * window.cols {
+            return Err(RasterError::InvalidArgument(format!(
+                "buffer of {} elements for a {}x{} window",
+                buf.len(),
+                window.rows,
+                window.cols
+            )));
+        }
+        self.read_band_rows_into(band, overview, window, buf, window.cols)
+    }
+
+    /// [`read_band_into`](Self::read_band_into) with rows `stride`
+    /// elements apart in `buf` (`stride >= window.cols`; `buf` holds at
+    /// least `(window.rows - 1) * stride + window.cols` elements): window
+    /// row `i` lands at `buf[i * stride..i * stride + window.cols]` and the
+    /// elements between rows are left as they are. This reads a window
+    /// straight into its place in a larger row-major array (GDAL's line
+    /// spacing), with no intermediate buffer.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use stac_raster::{Dataset, GridSpec, Window};
+    /// let ds = Dataset::create_from_array(
+    ///     &Array2::<u16>::from_shape_fn((4, 4), |(r, c)| (r * 4 + c) as u16),
+    ///     &GridSpec::north_up([0.0, 40.0], 10.0, 32630), None)?;
+    /// let mut buf = [0u16; 6];
+    /// ds.read_band_rows_into(1, None, Window::new(1, 2, 2, 2), &mut buf, 3)?;
+    /// assert_eq!(buf, [9, 10, 0, 13, 14, 0]);
+    /// # Ok::<(), stac_raster::RasterError>(())
+    /// ```
+    pub fn read_band_rows_into<T: Pixel>(
+        &self,
+        band: usize,
+        overview: Option<usize>,
+        window: Window,
+        buf: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
         let nbands = self.band_count();
         if band == 0 || band > nbands {
             return Err(RasterError::InvalidArgument(format!(
                 "band {band} out of range 1..={nbands}"
             )));
         }
-        if buf.len() != window.rows * window.cols {
+        let needed = window
+            .rows
+            .saturating_sub(1)
+            .saturating_mul(stride)
+            .saturating_add(window.cols);
+        if stride < window.cols || buf.len() < needed {
             return Err(RasterError::InvalidArgument(format!(
-                "buffer of {} elements for a {}x{} window",
+                "buffer of {} elements, rows {stride} apart, for a {}x{} window",
                 buf.len(),
                 window.rows,
                 window.cols
@@ -224,86 +267,20 @@ impl Dataset {
         check_window(window, rows, cols)?;
         let alg = gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour;
         let stored = self.data_type_of_band(band);
+        let shape = (window.rows, window.cols);
         if T::DATA_TYPE == DataType::Int8 && stored != DataType::Int8 {
-            let mut wide = vec![0f64; buf.len()];
-            self.raster_io_band(&target, window, (window.rows, window.cols), &mut wide, alg)?;
-            for (dst, src) in buf.iter_mut().zip(wide) {
-                *dst = T::from_f64(src);
+            let mut wide = vec![0f64; window.rows * window.cols];
+            self.raster_io_band(&target, window, shape, (&mut wide, window.cols), alg)?;
+            for (i, src) in wide.chunks_exact(window.cols).enumerate() {
+                let dst = &mut buf[i * stride..i * stride + window.cols];
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d = T::from_f64(*s);
+                }
             }
             Ok(())
         } else {
-            self.raster_io_band(&target, window, (window.rows, window.cols), buf, alg)
+            self.raster_io_band(&target, window, shape, (buf, stride), alg)
         }
-    }
-
-    /// Like [`read_band_into`](Self::read_band_into), but row `i` of the
-    /// window lands at `buf[i * line_stride..][..window.cols]`: GDAL decodes
-    /// straight into a sub-rectangle of a larger row-major array (a cube
-    /// loader's output block), no intermediate buffer. Elements between the
-    /// rows are left as they were.
-    ///
-    /// ```
-    /// use ndarray::Array2;
-    /// use stac_raster::{Dataset, GridSpec, Window};
-    /// let ds = Dataset::create_from_array(
-    ///     &Array2::<u16>::from_shape_fn((4, 4), |(r, c)| (r * 4 + c) as u16),
-    ///     &GridSpec::north_up([0.0, 40.0], 10.0, 32630), None)?;
-    /// let mut buf = [7u16; 6];
-    /// ds.read_band_into_strided(1, None, Window::new(1, 2, 2, 2), &mut buf, 3)?;
-    /// assert_eq!(buf, [9, 10, 7, 13, 14, 7]);
-    /// # Ok::<(), stac_raster::RasterError>(())
-    /// ```
-    pub fn read_band_into_strided<T: Pixel>(
-        &self,
-        band: usize,
-        overview: Option<usize>,
-        window: Window,
-        buf: &mut [T],
-        line_stride: usize,
-    ) -> Result<()> {
-        let needed = match window.rows {
-            0 => 0,
-            r => (r - 1) * line_stride + window.cols,
-        };
-        if line_stride < window.cols || buf.len() < needed {
-            return Err(RasterError::InvalidArgument(format!(
-                "buffer of {} elements, rows {line_stride} apart, for a {}x{} window",
-                buf.len(),
-                window.rows,
-                window.cols
-            )));
-        }
-        if window.rows <= 1 || line_stride == window.cols {
-            return self.read_band_into(band, overview, window, &mut buf[..needed]);
-        }
-        let nbands = self.band_count();
-        if band == 0 || band > nbands {
-            return Err(RasterError::InvalidArgument(format!(
-                "band {band} out of range 1..={nbands}"
-            )));
-        }
-        if T::DATA_TYPE == DataType::Int8 && self.data_type_of_band(band) != DataType::Int8 {
-            // The converting path reads into a buffer of its own.
-            let mut rows = vec![T::default(); window.rows * window.cols];
-            self.read_band_into(band, overview, window, &mut rows)?;
-            for (dst, src) in buf.chunks_mut(line_stride).zip(rows.chunks(window.cols)) {
-                dst[..window.cols].copy_from_slice(src);
-            }
-            return Ok(());
-        }
-        let _scope = crate::thread_env::EnvScope::install(&self.env);
-        let _call = self.limit_call();
-        let b = self.band(band)?;
-        let target = match overview {
-            None => b,
-            Some(i) => b
-                .overview(i)
-                .map_err(|e| RasterError::gdal("overview", &self.label, e))?,
-        };
-        let (cols, rows) = target.size();
-        check_window(window, rows, cols)?;
-        let alg = gdal_sys::GDALRIOResampleAlg::GRIORA_NearestNeighbour;
-        self.raster_io_strided(&target, window, &mut buf[..needed], line_stride, alg)
     }
 
     /// GDALRasterIOEx into `buf` (no env handling: the caller installs it).
@@ -316,73 +293,37 @@ impl Dataset {
         alg: gdal_sys::GDALRIOResampleAlg::Type,
     ) -> Result<()> {
         let b = self.band(band)?;
-        self.raster_io_band(&b, window, (out_rows, out_cols), buf, alg)
+        self.raster_io_band(&b, window, (out_rows, out_cols), (buf, out_cols), alg)
     }
 
-    /// GDALRasterIOEx of one band handle into rows of `buf` that are
-    /// `line_stride` elements apart, at full resolution (no env handling).
-    fn raster_io_strided<T: Pixel>(
-        &self,
-        b: &gdal::raster::RasterBand<'_>,
-        window: Window,
-        buf: &mut [T],
-        line_stride: usize,
-        alg: gdal_sys::GDALRIOResampleAlg::Type,
-    ) -> Result<()> {
-        // SAFETY: as in `raster_io_band` (all zeros is valid, version 1).
-        let mut extra: gdal_sys::GDALRasterIOExtraArg = unsafe { std::mem::zeroed() };
-        extra.nVersion = 1;
-        extra.eResampleAlg = alg;
-        let to_i32 = |v: usize| {
-            i32::try_from(v).map_err(|_| RasterError::InvalidArgument(format!("{v} exceeds i32")))
-        };
-        let pixel = std::mem::size_of::<T>();
-        let line = line_stride
-            .checked_mul(pixel)
-            .and_then(|v| i64::try_from(v).ok())
-            .ok_or_else(|| RasterError::InvalidArgument(format!("row stride {line_stride}")))?;
-        debug_assert!(
-            window.rows == 0 || buf.len() >= (window.rows - 1) * line_stride + window.cols
-        );
-        // SAFETY: the caller checked that `buf` holds `window.rows` rows of
-        // `window.cols` elements of GDAL type T::GDAL_TYPE, `line_stride`
-        // elements apart; the window was checked against the raster size.
-        let rv = unsafe {
-            gdal_sys::GDALRasterIOEx(
-                b.c_rasterband(),
-                gdal_sys::GDALRWFlag::GF_Read,
-                to_i32(window.col_off)?,
-                to_i32(window.row_off)?,
-                to_i32(window.cols)?,
-                to_i32(window.rows)?,
-                buf.as_mut_ptr().cast(),
-                to_i32(window.cols)?,
-                to_i32(window.rows)?,
-                T::GDAL_TYPE,
-                pixel as i64,
-                line,
-                &mut extra,
-            )
-        };
-        if rv != gdal_sys::CPLErr::CE_None {
-            return Err(RasterError::Gdal {
-                operation: "read",
-                path: self.label.clone(),
-                message: crate::error::redact_text(&last_gdal_message()),
-            });
-        }
-        Ok(())
-    }
-
-    /// GDALRasterIOEx of one band handle into `buf` (no env handling).
+    /// GDALRasterIOEx of one band handle into `buf`, its rows `stride`
+    /// elements apart (no env handling).
     fn raster_io_band<T: Pixel>(
         &self,
         b: &gdal::raster::RasterBand<'_>,
         window: Window,
         (out_rows, out_cols): (usize, usize),
-        buf: &mut [T],
+        (buf, stride): (&mut [T], usize),
         alg: gdal_sys::GDALRIOResampleAlg::Type,
     ) -> Result<()> {
+        let needed = out_rows.saturating_sub(1) * stride + out_cols;
+        if stride < out_cols || buf.len() < needed {
+            return Err(RasterError::InvalidArgument(format!(
+                "buffer of {} elements for {out_rows} rows of {out_cols}, {stride} apart",
+                buf.len()
+            )));
+        }
+        // Rows `stride` elements apart; 0 is GDAL's default (packed rows).
+        let line_space = if stride == out_cols {
+            0
+        } else {
+            (stride * std::mem::size_of::<T>()) as gdal_sys::GSpacing
+        };
+        let pixel_space = if line_space == 0 {
+            0
+        } else {
+            std::mem::size_of::<T>() as gdal_sys::GSpacing
+        };
         // Not a struct literal: the C struct gains fields across GDAL
         // versions (`bUseOnlyThisScale` in 3.12), so a literal compiles
         // against one version's bindings only. Version 1 reads none of them.
@@ -394,8 +335,10 @@ impl Dataset {
         let to_i32 = |v: usize| {
             i32::try_from(v).map_err(|_| RasterError::InvalidArgument(format!("{v} exceeds i32")))
         };
-        // SAFETY: `buf` holds out_rows*out_cols elements of GDAL type
-        // T::GDAL_TYPE; the window was checked against the raster size.
+        // SAFETY: `buf` holds (out_rows - 1) * stride + out_cols elements
+        // of GDAL type T::GDAL_TYPE (checked above), which is every element
+        // GDAL writes with this line spacing; the window was checked
+        // against the raster size.
         let rv = unsafe {
             gdal_sys::GDALRasterIOEx(
                 b.c_rasterband(),
@@ -408,8 +351,8 @@ impl Dataset {
                 to_i32(out_cols)?,
                 to_i32(out_rows)?,
                 T::GDAL_TYPE,
-                0,
-                0,
+                pixel_space,
+                line_space,
                 &mut extra,
             )
         };

@@ -16,8 +16,10 @@
 //! timesteps only), compressed (each worker reuses one zstd context and
 //! one output buffer, `codec::Encoder`) and stored before the next
 //! band's is loaded. So peak memory is bounded by threads × one band's
-//! chunk (plus its compressed copy and the decoder's source window), not
-//! by the bands or the cube.
+//! chunk (plus its compressed copy, the zstd context and GDAL's tile
+//! buffers; a source that lands one to one on the chunk is decoded
+//! straight into it, and glibc's freed pages are returned after each
+//! band, `stac_raster::release_freed_heap`), not by the bands or the cube.
 //!
 //! **Parts.** [`Part`] `K/N` takes the K-th of N contiguous, disjoint runs
 //! of units; N processes (on one machine or many, sharing the store) write
@@ -572,6 +574,13 @@ fn write_unit(
         job.store.put(&key, z)?;
         written += z.len() as u64;
         entries.push(json!({"key": key, "bytes": z.len(), "sha256": sha256_hex(z)}));
+        drop(data);
+        if job.plan.reads_sources() {
+            // This band's GDAL buffers (tiles, datasets) were freed when
+            // its sources closed; glibc would keep them resident in this
+            // thread's arena while the other workers peak.
+            stac_raster::release_freed_heap();
+        }
     }
     let manifest = json!({"unit": u, "chunks": entries});
     job.store
