@@ -102,10 +102,11 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
     }
     // Decode and fuse one task; `pre` are sources the I/O stage opened.
     let run_task = |scratch: &mut Scratch<T>, task: Task, out: &mut [T], mut pre: Vec<Prepared>| {
-        if fill == T::default() {
+        if fill == T::default() && !task.sources.is_empty() {
             // The zero-filled buffer is untouched pages: fault this task's
             // share in with one call, on this task's thread, rather than
-            // one trap per page as the pixels land.
+            // one trap per page as the pixels land. A block no source
+            // reaches stays untouched (not resident).
             populate(out);
         }
         let mut acc = Accum::new(spec.fusion, out.len(), scratch);
