@@ -102,6 +102,13 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
     }
     // Decode and fuse one task; `pre` are sources the I/O stage opened.
     let run_task = |scratch: &mut Scratch<T>, task: Task, out: &mut [T], mut pre: Vec<Prepared>| {
+        if fill == T::default() && !task.sources.is_empty() {
+            // The zero-filled buffer is untouched pages: fault this task's
+            // share in with one call, on this task's thread, rather than
+            // one trap per page as the pixels land. A block no source
+            // reaches stays untouched (not resident).
+            populate(out);
+        }
         let mut acc = block_accum(spec, &task, fill, out.len(), scratch);
         if task.sources.len() > 1 && matches!(acc, Accum::First { .. }) {
             // First-valid fusion reads pixels back (`take_first`): a
@@ -378,24 +385,50 @@ fn tasks(spec: &LoadSpec<'_>, block_rows: usize) -> (Vec<Task>, Vec<usize>) {
 /// reclaims free guest memory (free page reporting, ballooning) every fresh
 /// 2 MiB page faults in the host too: measured on the cube benchmark, the
 /// kernel time of filling a 604 MB cube fell from ~1.3 s to ~0.4 s.
-#[cfg(target_os = "linux")]
 fn no_huge_pages<T>(ptr: *mut T, bytes: usize) {
+    advise(ptr, bytes, MADV_NOHUGEPAGE);
+}
+
+/// Fault every whole page of `out` in, writable, with one system call
+/// (`MADV_POPULATE_WRITE`, Linux 5.14+; a no-op elsewhere, on older
+/// kernels and on failure). Contents are unchanged. A fresh zeroed buffer
+/// otherwise takes one page fault per 4 KiB as its pixels are written:
+/// measured on the Python benchmark's eager stack (576 MiB, ~147k pages),
+/// kernel time fell from a median ~0.39 s to ~0.27–0.32 s, and on its 72
+/// chunk loads under Dask's threads from ~0.69 s to ~0.55 s (each task
+/// populates its own rows, so the work stays parallel).
+fn populate<T>(out: &mut [T]) {
+    advise(
+        out.as_mut_ptr(),
+        std::mem::size_of_val(out),
+        MADV_POPULATE_WRITE,
+    );
+}
+
+/// `madvise`'s advice values used here (Linux).
+const MADV_NOHUGEPAGE: i32 = 15;
+const MADV_POPULATE_WRITE: i32 = 23;
+
+/// `madvise(advice)` on the whole pages inside `[ptr, ptr + bytes)`.
+#[cfg(target_os = "linux")]
+fn advise<T>(ptr: *mut T, bytes: usize, advice: i32) {
     use std::ffi::{c_int, c_void};
     unsafe extern "C" {
         fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
     }
-    const MADV_NOHUGEPAGE: c_int = 15;
     const PAGE: usize = 4096;
     let start = (ptr as usize).next_multiple_of(PAGE);
     let end = (ptr as usize + bytes) & !(PAGE - 1);
     if end > start {
         // SAFETY: the range lies inside one live allocation of ours, and
-        // MADV_NOHUGEPAGE only changes how the kernel backs it (contents
-        // and validity are unchanged); an error (e.g. another page size)
-        // leaves everything as it was.
-        let _ = unsafe { madvise(start as *mut c_void, end - start, MADV_NOHUGEPAGE) };
+        // both advices leave contents and validity unchanged
+        // (MADV_NOHUGEPAGE changes how the kernel backs the range,
+        // MADV_POPULATE_WRITE faults its pages in as a write would); an
+        // error (an older kernel, another page size) leaves everything as
+        // it was.
+        let _ = unsafe { madvise(start as *mut c_void, end - start, advice) };
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn no_huge_pages<T>(_ptr: *mut T, _bytes: usize) {}
+fn advise<T>(_ptr: *mut T, _bytes: usize, _advice: i32) {}

@@ -3,16 +3,23 @@ benchmark's data (generate.py): eager, chunked on Dask's threaded scheduler,
 and chunked on a LocalCluster of worker processes.
 
 Usage: python python_bench.py DATA_DIR THREADS
+(STAC_GDAL_BENCH_RUNS=N for N runs instead of 3, e.g. 1 for a smoke test.)
 
 For each case (stack, mosaic) and mode, each tool loads B02, B03, B05 as a
 uint16 cube (fill 0) on the 10 m grid, grouped by solar day for the mosaic;
 the same chunks for both tools. Times are taken around the load (plan +
 load + compute; imports, item parsing and cluster start excluded), best of
-RUNS, tools alternated. Peak memory is sampled every 5 ms while a load
-runs: the RSS of this process plus, on the cluster, its workers, above what
-it was before the load (the lower of the runs: the first also imports).
-CPU time is user + system of the same processes over the load (the lower
-of the runs), which a shared machine distorts less than wall time. Checksums (per-band sums) must agree. Prints JSON.
+RUNS, tools alternated. A chunked load is timed twice in one run: when it
+is persisted (every chunk loaded and held, by the threads of this process
+or on the workers: the load itself) and when it is computed (the chunks
+assembled into one NumPy array per band by Dask, after the gather to this
+process on the cluster: work Dask does alike for both tools). Peak memory
+is sampled every 5 ms while a load runs: the RSS of this process plus, on
+the cluster, its workers, above what it was before the load (the lower of
+the runs: the first also imports). CPU time is user + system of the same
+processes over the load (the lower of the runs), which a shared machine
+distorts less than wall time. Checksums (per-band sums) must agree.
+Prints JSON.
 """
 
 import json
@@ -24,7 +31,7 @@ import time
 import numpy as np
 
 BANDS = ["B02", "B03", "B05"]
-RUNS = 2
+RUNS = int(os.environ.get("STAC_GDAL_BENCH_RUNS", "3"))
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -80,7 +87,7 @@ def main():
     import dask
     import odc.stac
     import pystac
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, wait
 
     import stac_gdal
 
@@ -98,56 +105,75 @@ def main():
         kw = dict(bands=BANDS, resolution=10, dtype="uint16", nodata=0)
         chunks = {"time": 1, "y": 2048, "x": 2048}
 
-        def ours(mode):
-            if mode == "eager":
-                return stac_gdal.load(dicts, groupby=groupby, pool=threads, **kw)
-            ds = stac_gdal.load(dicts, groupby=groupby, chunks=chunks, **kw)
-            if mode == "threads":
-                with dask.config.set(scheduler="threads", num_workers=threads):
-                    return ds.compute()
-            with Client(cluster):
-                return ds.compute()
-
-        def theirs(mode):
+        def build(name, mode):
+            """The Dataset: loaded for eager, lazy (Dask) otherwise."""
+            if name == "stac_gdal":
+                if mode == "eager":
+                    return stac_gdal.load(dicts, groupby=groupby, pool=threads, **kw)
+                return stac_gdal.load(dicts, groupby=groupby, chunks=chunks, **kw)
             g = groupby or "time"
             if mode == "eager":
                 return odc.stac.load(items, groupby=g, chunks=None, pool=threads, **kw)
-            ds = odc.stac.load(items, groupby=g, chunks=chunks, **kw)
-            if mode == "threads":
-                with dask.config.set(scheduler="threads", num_workers=threads):
-                    return ds.compute()
-            with Client(cluster):
-                return ds.compute()
+            return odc.stac.load(items, groupby=g, chunks=chunks, **kw)
+
+        def run(name, mode, pids):
+            """(ds, seconds, cpu, persist seconds, persist cpu): a chunked
+            load is persisted first (every chunk loaded and held: by the
+            threads in this process, or on the workers), then computed
+            (the chunks assembled into one array per band, after a gather
+            to this process on the cluster)."""
+            client = Client(cluster) if mode == "cluster" else None
+            try:
+                c0 = sum(cpu(p) for p in pids)
+                t0 = time.perf_counter()
+                ds = build(name, mode)
+                if mode == "eager":
+                    secs, cpu_s = time.perf_counter() - t0, sum(cpu(p) for p in pids) - c0
+                    return ds, secs, cpu_s, None, None
+                cfg = {"scheduler": "threads", "num_workers": threads} if mode == "threads" else {}
+                with dask.config.set(cfg):
+                    p = ds.persist()
+                    if client is not None:
+                        wait(p)
+                    psecs, pcpu = time.perf_counter() - t0, sum(cpu(q) for q in pids) - c0
+                    ds = p.compute()
+                    del p
+                secs, cpu_s = time.perf_counter() - t0, sum(cpu(q) for q in pids) - c0
+                return ds, secs, cpu_s, psecs, pcpu
+            finally:
+                if client is not None:
+                    client.close()
 
         res = {}
         for mode in ("eager", "threads", "cluster"):
             best = {}
             for r in range(RUNS):
-                for name, fn in (("stac_gdal", ours), ("odc-stac", theirs))[:: 1 if r % 2 == 0 else -1]:
+                for name in ("stac_gdal", "odc-stac")[:: 1 if r % 2 == 0 else -1]:
                     pids = [os.getpid()] + (worker_pids if mode == "cluster" else [])
                     peak = Peak(pids)
-                    c0 = sum(cpu(p) for p in pids)
-                    t0 = time.perf_counter()
-                    ds = fn(mode)
-                    secs = time.perf_counter() - t0
-                    cpu_s = sum(cpu(p) for p in pids) - c0
+                    ds, secs, cpu_s, psecs, pcpu = run(name, mode, pids)
                     mib = peak.done()
                     s = sums(ds)
                     shape = [ds.sizes["time"], ds.sizes["y"], ds.sizes["x"]]
                     del ds
                     b = best.setdefault(name, {"seconds": secs, "peak_mib": mib, "sums": s,
-                                               "shape": shape, "cpu_seconds": cpu_s})
+                                               "shape": shape, "cpu_seconds": cpu_s,
+                                               "persist_seconds": psecs, "persist_cpu_seconds": pcpu})
                     b["seconds"] = min(b["seconds"], secs)
                     b["cpu_seconds"] = min(b["cpu_seconds"], cpu_s)
+                    if psecs is not None:
+                        b["persist_seconds"] = min(b["persist_seconds"], psecs)
+                        b["persist_cpu_seconds"] = min(b["persist_cpu_seconds"], pcpu)
                     # The first run of a mode also imports and warms
                     # (workers load stac_gdal / odc on first use): the
-                    # lower of the two is the load's own.
+                    # lower of the runs is the load's own.
                     b["peak_mib"] = min(b["peak_mib"], mib)
             best["same"] = best["stac_gdal"]["sums"] == best["odc-stac"]["sums"] and \
                 best["stac_gdal"]["shape"] == best["odc-stac"]["shape"]
             res[mode] = best
             print(case, mode, json.dumps({k: (v if k == "same" else
                                                {"s": round(v["seconds"], 2), "cpu": round(v["cpu_seconds"], 2),
+                                                "persist_s": v["persist_seconds"] and round(v["persist_seconds"], 2),
                                                 "mib": round(v["peak_mib"])})
                                            for k, v in best.items()}), file=sys.stderr, flush=True)
         out["cases"][case] = res
