@@ -81,6 +81,15 @@ pub(crate) fn venv_python() -> PathBuf {
 /// Run `cmd` under `/usr/bin/time`; its last stdout line parsed as JSON
 /// (the whole stdout when it is one document), and its peak RSS in KiB.
 pub(crate) fn measured(name: &str, cmd: &Command, rss_file: &Path) -> Result<(Value, u64), String> {
+    let timed = under_time(cmd, rss_file);
+    eprintln!("xtask:    {name}");
+    let stdout = output(timed).map_err(|e| format!("{name}: {e}"))?;
+    summary_and_rss(name, &stdout, rss_file)
+}
+
+/// `cmd` (program, arguments and environment) under `/usr/bin/time`, which
+/// writes the peak RSS in KiB to `rss_file`.
+pub(crate) fn under_time(cmd: &Command, rss_file: &Path) -> Command {
     let mut timed = Command::new("/usr/bin/time");
     timed
         .args(["-f", "%M", "-o"])
@@ -93,9 +102,17 @@ pub(crate) fn measured(name: &str, cmd: &Command, rss_file: &Path) -> Result<(Va
             None => timed.env_remove(k),
         };
     }
-    eprintln!("xtask:    {name}");
-    let stdout = output(timed).map_err(|e| format!("{name}: {e}"))?;
-    let json: Value = serde_json::from_str(&stdout)
+    timed
+}
+
+/// A run's JSON summary (its last stdout line, or the whole stdout when it
+/// is one document) and the peak RSS `/usr/bin/time` wrote to `rss_file`.
+pub(crate) fn summary_and_rss(
+    name: &str,
+    stdout: &str,
+    rss_file: &Path,
+) -> Result<(Value, u64), String> {
+    let json: Value = serde_json::from_str(stdout)
         .or_else(|_| serde_json::from_str(stdout.lines().last().unwrap_or("")))
         .map_err(|e| format!("{name}: no JSON on stdout ({e}): {stdout}"))?;
     let rss = std::fs::read_to_string(rss_file)

@@ -114,14 +114,8 @@ fn measured_split(
     rss_file: &Path,
 ) -> Result<(serde_json::Value, u64, u64), String> {
     use std::process::Stdio;
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .args(["-f", "%M", "-o"])
-        .arg(rss_file)
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut timed = crate::bench_cube::under_time(cmd, rss_file);
+    timed.stdout(Stdio::piped()).stderr(Stdio::piped());
     eprintln!("xtask:    {name}");
     let mut child = timed
         .spawn()
@@ -136,13 +130,7 @@ fn measured_split(
     if !status.success() {
         return Err(format!("{name} failed ({status}): {stderr}"));
     }
-    let json: serde_json::Value = serde_json::from_str(&stdout)
-        .or_else(|_| serde_json::from_str(stdout.lines().last().unwrap_or("")))
-        .map_err(|e| format!("{name}: no JSON on stdout ({e}): {stdout}"))?;
-    let rss = std::fs::read_to_string(rss_file)
-        .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()))
-        .ok_or_else(|| format!("{name}: /usr/bin/time wrote no peak RSS"))?;
+    let (json, rss) = crate::bench_cube::summary_and_rss(name, &stdout, rss_file)?;
     Ok((json, rss, anon))
 }
 
