@@ -54,6 +54,19 @@ pub(crate) struct LoadSpec<'a> {
     pub stage: &'a crate::io_stage::PlanStage,
 }
 
+impl LoadSpec<'_> {
+    /// The scale and offset applied to source `si`'s pixels: its own when
+    /// the load rescales, none otherwise.
+    pub(crate) fn scale_offset(&self, si: usize) -> (f64, f64) {
+        let src = &self.sources[si];
+        if self.rescale {
+            (src.scale, src.offset)
+        } else {
+            (1.0, 0.0)
+        }
+    }
+}
+
 /// The usual tile height of COGs (GDAL's default `BLOCKSIZE`).
 const COG_TILE: usize = 512;
 
@@ -129,11 +142,7 @@ pub(crate) fn load<T: Pixel>(spec: &LoadSpec<'_>) -> Result<(Array4<T>, Vec<Fail
                 .map_or((None, None), |p| (Some(p.dataset), p.fetched));
             if !skip {
                 let src = &spec.sources[si];
-                let (scale, offset) = if spec.rescale {
-                    (src.scale, src.offset)
-                } else {
-                    (1.0, 0.0)
-                };
+                let (scale, offset) = spec.scale_offset(si);
                 acc.begin_source();
                 let r = read_source(
                     spec,
@@ -206,14 +215,9 @@ fn block_accum<T: Pixel>(
             spec.fusion,
             fill,
             task.sources.iter().map(|&si| {
-                let src = &spec.sources[si];
-                let (scale, offset) = if spec.rescale {
-                    (src.scale, src.offset)
-                } else {
-                    (1.0, 0.0)
-                };
+                let (scale, offset) = spec.scale_offset(si);
                 let direct = spec.landings[si].placement == Placement::Direct;
-                (src.nodata, scale, offset, direct)
+                (spec.sources[si].nodata, scale, offset, direct)
             }),
         );
     if by_fill {
