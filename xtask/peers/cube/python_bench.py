@@ -3,7 +3,9 @@ benchmark's data (generate.py): eager, chunked on Dask's threaded scheduler,
 and chunked on a LocalCluster of worker processes.
 
 Usage: python python_bench.py DATA_DIR THREADS
-(STAC_GDAL_BENCH_RUNS=N for N runs instead of 3, e.g. 1 for a smoke test.)
+(STAC_GDAL_BENCH_RUNS=N for N runs instead of 3, e.g. 1 for a smoke test;
+STAC_GDAL_BENCH_CASES=stack,mosaic and STAC_GDAL_BENCH_MODES=eager,threads,
+cluster,cluster-nothp pick cases and modes, all by default.)
 
 For each case (stack, mosaic) and mode, each tool loads B02, B03, B05 as a
 uint16 cube (fill 0) on the 10 m grid, grouped by solar day for the mosaic;
@@ -19,6 +21,14 @@ the cluster, its workers, above what it was before the load (the lower of
 the runs: the first also imports). CPU time is user + system of the same
 processes over the load (the lower of the runs), which a shared machine
 distorts less than wall time. Checksums (per-band sums) must agree.
+
+`cluster-nothp` is `cluster` on a second LocalCluster whose processes (the
+workers, and this one during the run) do not ask for transparent huge pages
+for NumPy's large buffers (`NUMPY_MADVISE_HUGEPAGE=0`, NumPy's own switch;
+both tools alike). It is not the target cell: it isolates what the gather
+to the client costs on a virtual machine whose host reclaims free guest
+memory, where every fresh 2 MiB page that NumPy (Dask's receive buffers,
+its per-band concatenation) madvises as huge also faults in the host.
 Prints JSON.
 """
 
@@ -32,6 +42,9 @@ import numpy as np
 
 BANDS = ["B02", "B03", "B05"]
 RUNS = int(os.environ.get("STAC_GDAL_BENCH_RUNS", "3"))
+CASES = os.environ.get("STAC_GDAL_BENCH_CASES", "stack,mosaic").split(",")
+MODES = os.environ.get("STAC_GDAL_BENCH_MODES", "eager,threads,cluster,cluster-nothp").split(",")
+CLUSTER_MODES = ("cluster", "cluster-nothp")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -78,6 +91,33 @@ class Peak:
         return (self.peak - self.base) / 2**20
 
 
+def numpy_huge_pages(on):
+    """Set whether NumPy madvises its large buffers as huge pages in this
+    process (what `NUMPY_MADVISE_HUGEPAGE` sets at import); returns the
+    previous setting."""
+    import numpy
+
+    core = getattr(numpy, "_core", None) or numpy.core
+    return core.multiarray._set_madvise_hugepage(on)
+
+
+def start_cluster(threads, mode):
+    """A LocalCluster of `threads` one-thread worker processes; for
+    `cluster-nothp`, workers started with `NUMPY_MADVISE_HUGEPAGE=0`."""
+    import dask
+    from distributed import LocalCluster
+
+    env = {"distributed.nanny.pre-spawn-environ.NUMPY_MADVISE_HUGEPAGE": "0"} \
+        if mode == "cluster-nothp" else {}
+    with dask.config.set(env):
+        cluster = LocalCluster(n_workers=threads, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, silence_logs=40)
+    # The nanny also sets its variables in this process before spawning:
+    # keep them out of any process started later.
+    os.environ.pop("NUMPY_MADVISE_HUGEPAGE", None)
+    return cluster
+
+
 def sums(ds):
     return [int(ds[b].values.sum(dtype=np.uint64)) for b in BANDS]
 
@@ -87,17 +127,19 @@ def main():
     import dask
     import odc.stac
     import pystac
-    from distributed import Client, LocalCluster, wait
+    from distributed import Client, wait
 
     import stac_gdal
 
     out = {"threads": threads, "cases": {}}
-    cluster = LocalCluster(n_workers=threads, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None, silence_logs=40)
-    client = Client(cluster)
-    worker_pids = list(client.run(os.getpid).values())
-    client.close()
-    for case in ("stack", "mosaic"):
+    clusters, worker_pids = {}, {}
+    for mode in CLUSTER_MODES:
+        if mode in MODES:
+            clusters[mode] = start_cluster(threads, mode)
+            client = Client(clusters[mode])
+            worker_pids[mode] = list(client.run(os.getpid).values())
+            client.close()
+    for case in CASES:
         with open(os.path.join(data, f"{case}.json")) as f:
             dicts = json.load(f)["features"]
         items = [pystac.Item.from_dict(d) for d in dicts]
@@ -122,7 +164,8 @@ def main():
             threads in this process, or on the workers), then computed
             (the chunks assembled into one array per band, after a gather
             to this process on the cluster)."""
-            client = Client(cluster) if mode == "cluster" else None
+            client = Client(clusters[mode]) if mode in clusters else None
+            huge = numpy_huge_pages(False) if mode == "cluster-nothp" else None
             try:
                 c0 = sum(cpu(p) for p in pids)
                 t0 = time.perf_counter()
@@ -141,15 +184,17 @@ def main():
                 secs, cpu_s = time.perf_counter() - t0, sum(cpu(q) for q in pids) - c0
                 return ds, secs, cpu_s, psecs, pcpu
             finally:
+                if huge is not None:
+                    numpy_huge_pages(huge)
                 if client is not None:
                     client.close()
 
         res = {}
-        for mode in ("eager", "threads", "cluster"):
+        for mode in MODES:
             best = {}
             for r in range(RUNS):
                 for name in ("stac_gdal", "odc-stac")[:: 1 if r % 2 == 0 else -1]:
-                    pids = [os.getpid()] + (worker_pids if mode == "cluster" else [])
+                    pids = [os.getpid()] + worker_pids.get(mode, [])
                     peak = Peak(pids)
                     ds, secs, cpu_s, psecs, pcpu = run(name, mode, pids)
                     mib = peak.done()
@@ -177,7 +222,8 @@ def main():
                                                 "mib": round(v["peak_mib"])})
                                            for k, v in best.items()}), file=sys.stderr, flush=True)
         out["cases"][case] = res
-    cluster.close()
+    for cluster in clusters.values():
+        cluster.close()
     print(json.dumps(out))
 
 
