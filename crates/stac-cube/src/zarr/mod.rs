@@ -1119,6 +1119,57 @@ mod tests {
         );
     }
 
+    /// A block loaded into a worker's previous block (`spare`) is the
+    /// block loaded afresh: where no source reaches, nodata, never the
+    /// spare's old pixels; a smaller block fits in a larger spare.
+    #[test]
+    fn a_block_loaded_into_a_spare_equals_a_fresh_one() {
+        use ndarray::Array2;
+        use stac_raster::{Dataset, GridSpec};
+        let dir = tempfile::tempdir().unwrap();
+        // Two 8 x 10 scenes side by side on two days: timestep 0 reaches
+        // the left half of the 8 x 20 grid only, timestep 1 the right.
+        let items: Vec<Value> = (0..2)
+            .map(|k| {
+                let a = Array2::from_shape_fn((8, 10), |(r, c)| (1 + r * 10 + c + 100 * k) as u16);
+                let p = dir.path().join(format!("s{k}.tif"));
+                let origin = [600000.0 + 100.0 * k as f64, 5300000.0];
+                Dataset::create_from_array(&a, &GridSpec::north_up(origin, 10.0, 32630), Some(0.0))
+                    .unwrap()
+                    .to_file(&p)
+                    .unwrap();
+                json!({"id": format!("s{k}"), "bbox": [0.0, 0.0, 1.0, 1.0],
+                       "properties": {"datetime": format!("2021-06-0{}T10:00:00Z", 1 + k)},
+                       "assets": {"B04": {"href": p.to_str().unwrap(),
+                           "raster:bands": [{"data_type": "uint16", "nodata": 0}]}}})
+            })
+            .collect();
+        let plan = crate::DatasetCollection::plan(&items, &["B04"], &crate::CubeOptions::default())
+            .unwrap();
+        assert_eq!(plan.layout().unwrap().shape(), [2, 8, 20]);
+        let dn = (stac_meta::DataType::Uint16, Some(0.0));
+        let right = Window::new(10, 0, 10, 8);
+        let load = |w: Window, t: usize, spare: Option<CubeData>| {
+            let (d, failed) = plan.load_block(w, t..t + 1, 0..1, 1, dn, spare).unwrap();
+            assert!(failed.is_empty());
+            d.as_array::<u16>().unwrap().to_owned()
+        };
+        let full = plan.load_block(right, 1..2, 0..1, 1, dn, None).unwrap().0;
+        assert!(full.as_array::<u16>().unwrap().iter().all(|&v| v > 100));
+        let fresh = load(right, 0, None);
+        assert!(
+            fresh.iter().all(|&v| v == 0),
+            "no source reaches it: nodata"
+        );
+        assert_eq!(load(right, 0, Some(full)), fresh);
+        // A 3 x 4 block of the left half in the 8 x 10 spare of the right.
+        let spare = plan.load_block(right, 1..2, 0..1, 1, dn, None).unwrap().0;
+        let small = Window::new(2, 1, 4, 3);
+        let reused = load(small, 0, Some(spare));
+        assert_eq!(reused, load(small, 0, None));
+        assert_eq!(reused[[0, 0, 0, 0]], 1 + 10 + 2);
+    }
+
     #[test]
     fn default_chunks_are_a_few_megabytes() {
         assert_eq!(default_chunks(2, 10980, 10980), [1, 1024, 1024]);
