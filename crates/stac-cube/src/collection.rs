@@ -12,7 +12,7 @@ use crate::failure::{Failure, Outside};
 use crate::grid::GridReport;
 use crate::io_stage::IoReport;
 use crate::layout::{BandInfo, CubeLayout, GridDescription};
-use crate::load::{LoadSpec, load};
+use crate::load::{LoadSpec, load, load_reusing};
 use crate::options::CubeOptions;
 use crate::place::{Landing, Placement, place, place_where};
 use crate::plan::{choose_nodata, dtype_from_file};
@@ -484,6 +484,8 @@ impl CubePlan {
     /// pixels (`bands.len()` bands) and the sources that failed. A block
     /// no source reaches is nodata (not an error: other blocks have data);
     /// a failed source is an error when `fail_on_error`, else listed.
+    /// `spare` is a previous block to load into when it is large enough
+    /// (its memory is reused, its pages already resident).
     pub(crate) fn load_block(
         &self,
         window: Window,
@@ -491,6 +493,7 @@ impl CubePlan {
         bands: std::ops::Range<usize>,
         threads: usize,
         (dtype, nodata): (DataType, Option<f64>),
+        spare: Option<CubeData>,
     ) -> Result<(CubeData, Vec<Failure>)> {
         if bands.is_empty() || bands.end > self.slots.len() {
             return Err(crate::error::invalid(
@@ -547,7 +550,8 @@ impl CubePlan {
         };
         let failures;
         let data = dispatch_type!(dtype, T => {
-            let (arr, f, _) = load::<T>(&spec)?;
+            let spare = spare.map(CubeData::into_raw_vec::<T>).unwrap_or_default();
+            let (arr, f, _) = load_reusing::<T>(&spec, spare)?;
             failures = f;
             arr
         });

@@ -105,6 +105,16 @@ impl CubeData {
         with_data!(self, a => elem(a))
     }
 
+    /// The array's memory as a `Vec<T>` to load another block into
+    /// (`load_reusing`): empty when the type is not `T`.
+    pub(crate) fn into_raw_vec<T: Pixel>(self) -> Vec<T> {
+        fn take<S: Pixel, T: Pixel>(a: Array4<S>) -> Vec<T> {
+            let v: Box<dyn std::any::Any> = Box::new(a.into_raw_vec_and_offset().0);
+            v.downcast::<Vec<T>>().map(|b| *b).unwrap_or_default()
+        }
+        with_data!(self, a => take(a))
+    }
+
     /// The pixels converted to `T` (values saturate; NaN becomes 0 for integers).
     pub fn to_array<T: Pixel>(&self) -> Array4<T> {
         with_data!(self, a => convert(a.view()))

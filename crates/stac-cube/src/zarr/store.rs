@@ -5,7 +5,16 @@
 //! none of it. Locally the bytes go to a file in the process's own
 //! temporary folder at the store's root (`.stac-gdal-tmp-<host>-<pid>`,
 //! [`LocalStore::temp_dir`]) and are renamed into place; on S3 a PUT is
-//! atomic by itself. A write [`begin`](Store::begin)s by removing the
+//! atomic by itself. That holds whatever ends the process (an error,
+//! Ctrl-C, `SIGKILL`, the OOM killer). A put is not flushed to the disk
+//! (`fsync`), as zarr-python's stores, GDAL and our other outputs do not:
+//! a per-object `fdatasync` cost a disk flush for each of the ~100
+//! objects of the end-to-end benchmark's store, one after the other on
+//! the finalizing thread for the metadata, and still guaranteed nothing
+//! against a power loss (neither the renames nor the folders were
+//! synced). After a crash of the machine, rerunning the write verifies
+//! every chunk against its unit's manifest (size and checksum), rewrites
+//! the units that fail and writes the metadata again. A write [`begin`](Store::begin)s by removing the
 //! temporary folders of this host's processes that are gone (a killed
 //! `--part` run's) and creating its own, and [`end`](Store::end)s by
 //! removing its own; the CLI registers that folder for Ctrl-C. Once begun,
@@ -244,7 +253,7 @@ impl Store for LocalStore {
                 .create_new(true)
                 .open(&tmp)?;
             f.write_all(bytes)?;
-            f.sync_data()?;
+            drop(f);
             std::fs::rename(&tmp, &path)
         };
         write().map_err(|e| {
