@@ -3,9 +3,14 @@
 //! (the cores), with the bytes in flight capped.
 //!
 //! 1. **Headers once.** The size and first 64 KiB of every distinct remote
-//!    file read by index (`Placement::Direct`) are fetched once, all files
-//!    concurrently on the I/O threads, into the plan's [`PlanStage`]; every
-//!    later open of the file parses them from memory. The stage belongs to
+//!    file read by index (`Placement::Direct`) are fetched once into the
+//!    plan's [`PlanStage`], by header prefetch threads (half as many as
+//!    the I/O threads) that run beside the I/O and decode threads, not before
+//!    them, files in the order the tasks first read them; an I/O thread
+//!    that needs a header the prefetchers have not reached fetches it
+//!    itself (so the first tiles are fetched after about two round trips,
+//!    not after every header); every later open of the file parses them
+//!    from memory. The stage belongs to
 //!    the plan, not to one load: the windows of a Zarr or NetCDF write (or
 //!    any `load_window` calls on one plan, concurrent or not) share it, so
 //!    a file's header is fetched once per plan, however many blocks read
@@ -120,6 +125,18 @@ pub(crate) struct PlanStage {
 }
 
 impl PlanStage {
+    /// Whether `source`'s file header was fetched (or found unstageable)
+    /// already: a later load of the plan (the next block of a Zarr write)
+    /// starts no prefetcher for it.
+    fn has_header(&self, source: &RasterSource) -> bool {
+        let m = self.headers.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(source.gdal_path()).is_some_and(|cells| {
+            cells
+                .iter()
+                .any(|(env, c)| env == source.env() && c.get().is_some())
+        })
+    }
+
     /// The staged id of `source`'s file, fetching its header on first use
     /// (`None`: not stageable or the fetch failed; such a file is read on
     /// its real path, which reports the error, for the rest of the plan).
@@ -204,9 +221,14 @@ where
     let before = spec.stage.stage.stats();
     spec.stage.stage.reuse_buffers(io.max_bytes);
     let n_io = io.concurrency.max(1);
-    let staged = stage_headers(spec, spec.stage, n_io);
-    let pipe = Pipeline::new(spec, slices, io, abort, staged);
+    let pipe = Pipeline::new(spec, slices, io, abort);
+    let mut order = header_order(spec, &pipe.plans);
+    order.retain(|&si| stageable_source(spec, si).is_some_and(|r| !spec.stage.has_header(r)));
+    let next_header = AtomicUsize::new(0);
     std::thread::scope(|s| {
+        for _ in 0..header_threads(n_io).min(order.len()) {
+            s.spawn(|| pipe.prefetch_headers(&order, &next_header));
+        }
         for _ in 0..n_io {
             s.spawn(|| pipe.fetch_loop());
         }
@@ -224,8 +246,6 @@ struct Pipeline<'s, 'a, T> {
     spec: &'s LoadSpec<'a>,
     io: IoSettings,
     abort: &'s AtomicBool,
-    /// Each source's staged file (`None`: read on its real path).
-    staged: Vec<Option<StagedId>>,
     /// Each task's rows and sources (read by the I/O threads).
     plans: Vec<(usize, usize, Vec<usize>)>,
     /// Each task and its output slice, until a decode thread takes it.
@@ -250,14 +270,12 @@ impl<'s, 'a, T: Pixel> Pipeline<'s, 'a, T> {
         slices: Vec<(Task, &'s mut [T])>,
         io: IoSettings,
         abort: &'s AtomicBool,
-        staged: Vec<Option<StagedId>>,
     ) -> Self {
         let n = slices.len();
         Self {
             spec,
             io,
             abort,
-            staged,
             plans: slices
                 .iter()
                 .map(|(t, _)| (t.r0, t.rows, t.sources.clone()))
@@ -301,7 +319,7 @@ impl<'s, 'a, T: Pixel> Pipeline<'s, 'a, T> {
                 plan_task(
                     self.spec,
                     &self.spec.stage.stage,
-                    &self.staged,
+                    |si| staged_header(self.spec, si),
                     *r0,
                     *rows,
                     sources,
@@ -316,6 +334,18 @@ impl<'s, 'a, T: Pixel> Pipeline<'s, 'a, T> {
             let out = self.fetch(planned);
             *self.prepared[j].lock().unwrap_or_else(|e| e.into_inner()) = out;
             drop(done);
+        }
+    }
+
+    /// A header prefetch thread: stage the headers of `order` (source
+    /// indices), taking them in turn with the other prefetchers, until all
+    /// are staged or the load is aborted.
+    fn prefetch_headers(&self, order: &[usize], next: &AtomicUsize) {
+        while !self.abort.load(Ordering::Relaxed) {
+            let Some(&si) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let _ = staged_header(self.spec, si);
         }
     }
 
@@ -436,58 +466,52 @@ pub(crate) fn ns_secs(counter: &AtomicU64) -> f64 {
     counter.load(Ordering::Relaxed) as f64 / 1e9
 }
 
-/// Fetch the header of every distinct stageable file read by index that
-/// the plan has not staged yet, on `n` threads; the staged id of each
-/// source (by source index).
-fn stage_headers(spec: &LoadSpec<'_>, stage: &PlanStage, n: usize) -> Vec<Option<StagedId>> {
-    // One fetch per distinct (path, env): the same URL under two envs
-    // (two signers' origins) is two files.
-    let mut first: Vec<usize> = Vec::new();
-    let mut by_path: std::collections::HashMap<&str, Vec<usize>> = Default::default();
-    let mut key_of: Vec<Option<usize>> = vec![None; spec.sources.len()];
-    for (si, s) in spec.sources.iter().enumerate() {
-        if spec.landings[si].placement != Placement::Direct {
-            continue;
+/// Header prefetch threads beside `n_io` I/O threads: half as many (at
+/// least one). A header is two round trips (size, then first bytes); at
+/// 60 ms, 8 prefetchers stage ~67 files/s, about the decode stage's pace
+/// on the latency benchmark, and an I/O thread whose task's header is not
+/// staged yet fetches it itself, so the I/O threads' first tasks never
+/// queue behind the prefetchers. As many prefetchers as I/O threads
+/// started the first tiles no sooner on the benchmark (shared machine)
+/// and ran more threads at once beside the fetches, against the thin
+/// margin of the remote RSS bound (`cube_latency_memory.rs`).
+fn header_threads(n_io: usize) -> usize {
+    (n_io / 2).max(1)
+}
+
+/// The source whose file goes through the stage: read by index, on a
+/// path the stage can serve.
+fn stageable_source<'a>(spec: &LoadSpec<'a>, si: usize) -> Option<&'a RasterSource> {
+    let r = spec.sources[si].raster.as_deref()?;
+    (spec.landings[si].placement == Placement::Direct && stageable(r.gdal_path())).then_some(r)
+}
+
+/// Source `si`'s staged file, its header fetched on first use, once per
+/// plan (`None`: read on its real path).
+fn staged_header(spec: &LoadSpec<'_>, si: usize) -> Option<StagedId> {
+    stageable_source(spec, si).and_then(|r| spec.stage.header(r))
+}
+
+/// One source per distinct stageable file (path and env: the same URL
+/// under two envs, two signers' origins, is two files), in the order the
+/// tasks first read them. The prefetchers start at the first file, not
+/// past the files of the I/O threads' first tasks: a task reading several
+/// files (a mosaic) would otherwise fetch their headers one after the
+/// other on its I/O thread (measured at 60 ms: first tile fetch 0.25 s
+/// after the first request, against 0.14 s from the first file).
+fn header_order(spec: &LoadSpec<'_>, plans: &[(usize, usize, Vec<usize>)]) -> Vec<usize> {
+    let mut seen: HashMap<&str, Vec<&GdalEnv>> = HashMap::new();
+    let mut order = Vec::new();
+    for &si in plans.iter().flat_map(|(_, _, sources)| sources) {
+        if let Some(r) = stageable_source(spec, si) {
+            let envs = seen.entry(r.gdal_path()).or_default();
+            if !envs.contains(&r.env()) {
+                envs.push(r.env());
+                order.push(si);
+            }
         }
-        let Some(r) = s.raster.as_deref() else {
-            continue;
-        };
-        if !stageable(r.gdal_path()) {
-            continue;
-        }
-        let keys = by_path.entry(r.gdal_path()).or_default();
-        let same = keys.iter().copied().find(|&k| {
-            spec.sources[first[k]]
-                .raster
-                .as_deref()
-                .is_some_and(|o| o.env() == r.env())
-        });
-        key_of[si] = Some(same.unwrap_or_else(|| {
-            first.push(si);
-            keys.push(first.len() - 1);
-            first.len() - 1
-        }));
     }
-    let ids: Vec<Mutex<Option<StagedId>>> = (0..first.len()).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..n.min(first.len()) {
-            s.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&si) = first.get(k) else { break };
-                    if let Some(r) = spec.sources[si].raster.as_deref() {
-                        *ids[k].lock().unwrap_or_else(|e| e.into_inner()) = stage.header(r);
-                    }
-                }
-            });
-        }
-    });
-    let ids: Vec<Option<StagedId>> = ids
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-        .collect();
-    key_of.into_iter().map(|k| k.and_then(|k| ids[k])).collect()
+    order
 }
 
 /// Open a task's staged sources and work out their tile ranges (no
@@ -495,7 +519,7 @@ fn stage_headers(spec: &LoadSpec<'_>, stage: &PlanStage, n: usize) -> Vec<Option
 fn plan_task(
     spec: &LoadSpec<'_>,
     stage: &ByteStage,
-    staged: &[Option<StagedId>],
+    staged: impl Fn(usize) -> Option<StagedId>,
     r0: usize,
     rows: usize,
     sources: &[usize],
@@ -503,7 +527,7 @@ fn plan_task(
 ) -> Vec<Planned> {
     let mut out = Vec::new();
     for &si in sources {
-        let Some(id) = staged[si] else { continue };
+        let Some(id) = staged(si) else { continue };
         let src = &spec.sources[si];
         let Some(raster) = src.raster.as_deref() else {
             continue;
