@@ -7,9 +7,10 @@
 //! the file as `/vsistac/<n>`, a path of our own VSI file system (installed
 //! once per process), which GDAL parses from memory. [`ByteStage::fetch`]
 //! reads byte ranges (a task's tiles, from [`Dataset::tile_ranges`])
-//! through GDAL's VSI on the file's real path, on the caller's thread (the
-//! loader's I/O threads), and keeps them until the returned [`Fetched`] is
-//! dropped. A read GDAL makes outside what was fetched (a *miss*) goes to
+//! through GDAL's VSI on the file's real path (one request per range,
+//! copied by GDAL straight into reused 256 KiB chunks), on the caller's
+//! thread (the loader's I/O threads), and keeps them until the returned
+//! [`Fetched`] is dropped. A read GDAL makes outside what was fetched (a *miss*) goes to
 //! the real path and is counted; it is correct, only slower.
 //!
 //! Invariants:
@@ -109,12 +110,17 @@ pub struct StageStats {
 /// Fetched bytes: (offset, bytes, the ticket of the [`Fetched`] owning them).
 type Range = (u64, Vec<u8>, u64);
 
-/// The buffers of fetched ranges, kept for the next fetches once their
-/// [`Fetched`] drops. A fresh multi-megabyte buffer per request costs a
-/// page fault and the kernel's zeroing for every 4 KiB of it (and our own
-/// zeroing before the read): on the latency benchmark's stack that was
-/// about a third of the stage's CPU beyond the decode. Reused buffers are
-/// read into without zeroing.
+/// Fetched bytes are held in buffers of this size (a range spans as many
+/// as it needs; GDAL's reads cross from one to the next). One size lets
+/// every released buffer serve any later fetch, whatever its length.
+const CHUNK: usize = 256 << 10;
+
+/// The [`CHUNK`] buffers of fetched ranges, kept for the next fetches once
+/// their [`Fetched`] drops. A fresh buffer costs a page fault and the
+/// kernel's zeroing for every 4 KiB of it: on the latency benchmark's stack
+/// (320 MB fetched) buffers sized to each range were rarely reused (a kept
+/// buffer seldom fitted the next range under the bound) and their first
+/// touch was a third of the page faults of the load.
 ///
 /// Bound: the bytes handed out plus the bytes kept stay at most
 /// `max_bytes` (the load's in-flight cap), except while the handed-out
@@ -129,33 +135,26 @@ struct BufferPool {
 }
 
 impl BufferPool {
-    /// An empty buffer with room for `len` bytes: the smallest kept one
-    /// that fits, else a new one (after dropping kept ones while the new
-    /// one would not fit under the bound). `None` when `len` bytes cannot
-    /// be allocated.
-    fn take(&self, len: usize) -> Option<Vec<u8>> {
+    /// An empty buffer with room for [`CHUNK`] bytes: a kept one, else a
+    /// new one (after dropping kept ones while it would not fit under the
+    /// bound with them). `None` when it cannot be allocated.
+    fn take(&self) -> Option<Vec<u8>> {
         let max = self.max_bytes.load(Ordering::Relaxed);
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let (kept, out) = &mut *st;
-        let fit = kept
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.capacity() >= len)
-            .min_by_key(|(_, b)| b.capacity())
-            .map(|(i, _)| i);
-        let buf = match fit {
-            Some(i) => kept.swap_remove(i),
+        let buf = match kept.pop() {
+            Some(b) => b,
             None => {
-                let mut held: u64 = kept.iter().map(|b| b.capacity() as u64).sum();
-                while !kept.is_empty() && *out + held + len as u64 > max {
-                    held -= kept.pop().map_or(0, |b| b.capacity() as u64);
-                }
                 let mut b = Vec::new();
-                b.try_reserve_exact(len).ok()?;
+                b.try_reserve_exact(CHUNK).ok()?;
                 b
             }
         };
         *out += buf.capacity() as u64;
+        let mut held: u64 = kept.iter().map(|b| b.capacity() as u64).sum();
+        while !kept.is_empty() && *out + held > max {
+            held -= kept.pop().map_or(0, |b| b.capacity() as u64);
+        }
         Some(buf)
     }
 
@@ -337,31 +336,9 @@ impl ByteStage {
                             continue;
                         }
                         let started = Instant::now();
-                        // Lengths come from the file: never abort on one.
-                        let Some(mut buf) = self.pool.take(len) else {
-                            continue;
-                        };
-                        // SAFETY: `fp` is open; `buf` has room for `len`
-                        // bytes (its spare capacity, not initialised: GDAL
-                        // only writes it), and its length is set to the
-                        // `n <= len` bytes GDAL wrote.
-                        let n = unsafe {
-                            gdal_sys::VSIFSeekL(fp, off, 0);
-                            let n = gdal_sys::VSIFReadL(
-                                buf.spare_capacity_mut().as_mut_ptr().cast(),
-                                1,
-                                len,
-                                fp,
-                            );
-                            buf.set_len(n.min(len));
-                            n
-                        };
+                        // SAFETY: `fp` is open.
+                        let n = unsafe { self.read_range(fp, off, len, ticket, &mut got) };
                         self.counters.record(1, n as u64, started);
-                        if n == len {
-                            got.push((off, buf, ticket));
-                        } else {
-                            self.pool.give(buf);
-                        }
                     }
                     // SAFETY: opened above.
                     unsafe { gdal_sys::VSIFCloseL(fp) };
@@ -396,6 +373,88 @@ impl ByteStage {
             misses: c.misses.load(Ordering::Relaxed),
             miss_bytes: c.miss_bytes.load(Ordering::Relaxed),
         }
+    }
+}
+
+impl ByteStage {
+    /// Read `len` bytes at `off` of the open network file `fp` into
+    /// [`CHUNK`] buffers from the pool, pushed onto `got` (with `ticket`);
+    /// the bytes read: `len`, or 0 when the read failed or the buffers
+    /// could not be allocated (nothing is pushed then).
+    ///
+    /// The read is one GDAL multi-range read of the chunks' consecutive
+    /// pieces of the range (a range within one chunk: its two halves),
+    /// which GDAL merges into one request
+    /// (`GDAL_HTTP_MERGE_CONSECUTIVE_RANGES`, on by default) and copies
+    /// from its download buffer straight into the chunks. A plain
+    /// `VSIFReadL` of the same range (GDAL 3.6) also copies the bytes into
+    /// `/vsicurl/`'s block cache (16 KiB regions, evicted again at once:
+    /// the cache is 16 MiB, a stack's ranges 320 MB) and into a string
+    /// returned to the read: two more copies of every fetched byte, into
+    /// freshly mapped pages. The requests and their ranges are the same.
+    ///
+    /// # Safety
+    /// `fp` is an open GDAL file.
+    unsafe fn read_range(
+        &self,
+        fp: *mut gdal_sys::VSILFILE,
+        off: u64,
+        len: usize,
+        ticket: u64,
+        got: &mut Vec<Range>,
+    ) -> usize {
+        // Lengths come from the file: never abort on one.
+        let mut bufs: Vec<Vec<u8>> = Vec::with_capacity(len.div_ceil(CHUNK));
+        while bufs.len() * CHUNK < len {
+            match self.pool.take() {
+                Some(b) => bufs.push(b),
+                None => {
+                    bufs.into_iter().for_each(|b| self.pool.give(b));
+                    return 0;
+                }
+            }
+        }
+        // The pieces: (buffer, offset in it, file offset, length).
+        let mut pieces: Vec<(usize, usize, u64, usize)> = (0..bufs.len())
+            .map(|i| {
+                let at = i * CHUNK;
+                (i, 0, off + at as u64, (len - at).min(CHUNK))
+            })
+            .collect();
+        if let [(_, _, o, l)] = pieces[..]
+            && l >= 2
+        {
+            pieces = vec![(0, 0, o, l / 2), (0, l / 2, o + (l / 2) as u64, l - l / 2)];
+        }
+        let mut ptrs: Vec<*mut c_void> = pieces
+            .iter()
+            .map(|&(i, at, _, _)| {
+                let base: *mut u8 = bufs[i].spare_capacity_mut().as_mut_ptr().cast();
+                // SAFETY: `at` < CHUNK, the buffer's capacity.
+                unsafe { base.add(at) }.cast()
+            })
+            .collect();
+        let offs: Vec<u64> = pieces.iter().map(|p| p.2).collect();
+        let sizes: Vec<usize> = pieces.iter().map(|p| p.3).collect();
+        let n = c_int::try_from(pieces.len()).unwrap_or(c_int::MAX);
+        // SAFETY: `fp` is open (the caller's contract); each piece lies
+        // inside its buffer's spare capacity and GDAL writes at most
+        // `sizes[i]` bytes at `ptrs[i]`.
+        let rc = unsafe {
+            gdal_sys::VSIFReadMultiRangeL(n, ptrs.as_mut_ptr(), offs.as_ptr(), sizes.as_ptr(), fp)
+        };
+        if rc != 0 {
+            bufs.into_iter().for_each(|b| self.pool.give(b));
+            return 0;
+        }
+        for (i, mut b) in bufs.into_iter().enumerate() {
+            let at = i * CHUNK;
+            // SAFETY: GDAL filled every piece, so the buffer's first
+            // `min(CHUNK, len - at)` bytes are written.
+            unsafe { b.set_len((len - at).min(CHUNK)) };
+            got.push((off + at as u64, b, ticket));
+        }
+        len
     }
 }
 
@@ -673,40 +732,42 @@ mod tests {
     }
 
     #[test]
-    fn pool_reuses_the_smallest_fitting_buffer_without_growing_past_the_bound() {
+    fn pool_reuses_released_chunks_without_growing_past_the_bound() {
         let pool = BufferPool::default();
-        pool.max_bytes.store(10_000, Ordering::Relaxed);
-        let a = pool.take(4_000).unwrap();
-        let b = pool.take(3_000).unwrap();
+        let c = CHUNK as u64;
+        pool.max_bytes.store(3 * c, Ordering::Relaxed);
+        let a = pool.take().unwrap();
+        let b = pool.take().unwrap();
         let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        assert!(a.capacity() >= CHUNK && a.is_empty());
         pool.give(a);
         pool.give(b);
-        assert_eq!(held(&pool), (7_000, 0));
-        // The smallest kept buffer that fits is handed out again, empty.
-        let c = pool.take(2_500).unwrap();
-        assert_eq!((c.as_ptr(), c.len()), (pb, 0));
-        let d = pool.take(3_500).unwrap();
-        assert_eq!(d.as_ptr(), pa);
-        pool.give(c);
-        pool.give(d);
-        // Nothing fits 8 000: kept buffers are dropped until the new one
-        // fits under the bound with them.
-        let e = pool.take(8_000).unwrap();
-        let (kept, out) = held(&pool);
-        assert!(kept + out <= 10_000, "kept {kept} + out {out}");
-        // A buffer that would break the bound is not kept.
-        let f = pool.take(5_000).unwrap();
-        pool.give(f);
-        let (kept, out) = held(&pool);
-        assert!(kept + out <= 10_000, "kept {kept} + out {out}");
-        pool.give(e);
-        assert!(held(&pool).0 <= 10_000);
+        assert_eq!(held(&pool), (2 * c, 0));
+        // Released chunks are handed out again, empty.
+        let mut again = [pool.take().unwrap(), pool.take().unwrap()];
+        again.sort_by_key(|v| v.as_ptr());
+        let mut want = [pa, pb];
+        want.sort();
+        assert_eq!([again[0].as_ptr(), again[1].as_ptr()], want);
+        assert_eq!(held(&pool), (0, 2 * c));
+        // Past the bound nothing is kept: 4 out, then all back.
+        let more = [pool.take().unwrap(), pool.take().unwrap()];
+        assert_eq!(held(&pool), (0, 4 * c));
+        for v in again.into_iter().chain(more) {
+            pool.give(v);
+            let (kept, out) = held(&pool);
+            assert!(
+                kept + out <= 4 * c && kept <= 3 * c,
+                "kept {kept} + out {out}"
+            );
+        }
+        assert_eq!(held(&pool), (3 * c, 0));
     }
 
     #[test]
     fn pool_keeps_nothing_by_default() {
         let pool = BufferPool::default();
-        let a = pool.take(1_000).unwrap();
+        let a = pool.take().unwrap();
         pool.give(a);
         assert_eq!(held(&pool), (0, 0));
     }
