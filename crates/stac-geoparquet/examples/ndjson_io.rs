@@ -25,6 +25,14 @@ use stac_geoparquet::{Compression, Layout, Reader, SortOrder, WriteOptions, Writ
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The `stac-gdal` binary's allocator settings, from its own source file
+/// (transparent huge pages off, mimalloc's purge delay, glibc's mmap and
+/// trim thresholds), so that this stand-in allocates as the CLI does:
+/// without them, mimalloc's huge pages made the selective search's system
+/// time 3× the CLI's (kernel zeroing 2 MiB pages touched in part).
+#[path = "../../stac-gdal-cli/src/allocator.rs"]
+mod allocator;
+
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -37,6 +45,7 @@ fn peak_rss_kb() -> u64 {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    allocator::return_freed_memory();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: ndjson_io write IN.ndjson OUT.parquet [zstd|snappy|none] [spec|blob] [--sort S] | read IN.parquet OUT.ndjson | search SOURCE OUT.ndjson [--bbox W,S,E,N] [--datetime A/B] [--filter CQL2]";
     let flag = |name: &str| -> Option<String> {

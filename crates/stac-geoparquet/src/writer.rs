@@ -649,7 +649,8 @@ fn open_parquet(
         .set_compression(compression)
         .set_max_row_group_row_count(Some(options.row_group_size()))
         .set_data_page_row_count_limit(options.page_rows())
-        .set_write_batch_size(options.page_rows().min(1024));
+        .set_write_batch_size(options.page_rows().min(1024))
+        .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES);
     // Timestamps are mostly distinct and ordered: delta encoding beats a
     // dictionary by far (µs timestamps stay as small as rustac's ms ones).
     for field in schema.fields() {
@@ -660,28 +661,40 @@ fn open_parquet(
                 .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
         }
     }
-    props = chunk_statistics_only(path, options, &schema, props)?;
+    props = chunk_statistics_only(path, &schema, props)?;
     let props = props.build();
     let writer = ArrowWriter::try_new(file, schema, Some(props))
         .map_err(|e| GeoParquetError::parquet(path, e))?;
     Ok((writer, tmp))
 }
 
-/// Rows per data page at least of the columns nested in `assets` and
-/// `links` (the default of arrow-rs, which rustac writes with).
-const NESTED_PAGE_ROWS: usize = 20_000;
+/// Dictionary page size limit of every column (arrow-rs's default: 1 MiB).
+///
+/// A column chunk's values are dictionary-encoded until its dictionary
+/// reaches this size, then written plain. Columns of mostly distinct values
+/// (checksums, file sizes, hrefs, angles) filled a 1 MiB dictionary before
+/// falling back: 28 MB of dictionary pages per 100 000 realistic items,
+/// which a reader must decompress whole to decode any dictionary-encoded
+/// page, so a selective search decompressed ~1 MB per column per file for
+/// a few matching rows. With 64 KiB such columns fall back after a few
+/// hundred to a few thousand rows (2.2 MB of dictionaries per 100 000
+/// items) and the file is 4 % smaller (a dictionary of distinct values
+/// costs its indices on top of the values); columns with few values
+/// (roles, types, band names) keep their dictionary whole.
+const DICTIONARY_PAGE_BYTES: usize = 64 * 1024;
 
 /// Columns nested in `assets` and `links` keep their column-chunk
-/// statistics but get no page index, and pages of [`NESTED_PAGE_ROWS`]:
-/// no search prunes pages on them (ours prunes pages on top-level columns
-/// only; DuckDB, GDAL and GeoPandas on the bbox, datetime and plain
-/// columns). Their per-page min/max text (hrefs, checksums) was most of the
-/// page index, and each small page compressed on its own (zstd) cost ~1 KB
-/// in the many low-cardinality asset columns: together they made the file
-/// larger than rustac's.
+/// statistics but get no page index: no search prunes pages on them (ours
+/// prunes pages on top-level columns only; DuckDB, GDAL and GeoPandas on
+/// the bbox, datetime and plain columns), and their per-page min/max text
+/// (hrefs, checksums) was most of the page index. Their pages have the
+/// same row limit as the others (the offset index still lets a reader
+/// skip to the pages of the rows it wants): pages of 20 000 rows made a
+/// selective search decompress 5× more of these columns, and the file is
+/// no smaller with them once mostly distinct columns drop their
+/// dictionaries ([`DICTIONARY_PAGE_BYTES`]).
 fn chunk_statistics_only(
     path: &Path,
-    options: &WriteOptions,
     schema: &arrow_schema::SchemaRef,
     mut props: parquet::file::properties::WriterPropertiesBuilder,
 ) -> Result<parquet::file::properties::WriterPropertiesBuilder> {
@@ -693,15 +706,10 @@ fn chunk_statistics_only(
             column.path().parts().first().map(String::as_str),
             Some("assets" | "links")
         ) {
-            props = props
-                .set_column_statistics_enabled(
-                    column.path().clone(),
-                    parquet::file::properties::EnabledStatistics::Chunk,
-                )
-                .set_column_data_page_row_count_limit(
-                    column.path().clone(),
-                    options.page_rows().max(NESTED_PAGE_ROWS),
-                );
+            props = props.set_column_statistics_enabled(
+                column.path().clone(),
+                parquet::file::properties::EnabledStatistics::Chunk,
+            );
         }
     }
     Ok(props)

@@ -556,3 +556,93 @@ fn ndjson_from_columns_refuses_what_the_value_path_refuses() {
     assert_eq!(direct.to_string(), by_value.to_string());
     assert!(direct.to_string().contains("row 1500"), "{direct}");
 }
+
+/// A selective search decompresses the pages holding its matches and, when
+/// those are dictionary-encoded, the whole dictionary page: the writer keeps
+/// dictionaries small for columns of mostly distinct values (checksums,
+/// hrefs) and small pages in every column, nested ones included.
+#[test]
+fn mostly_distinct_columns_drop_their_dictionary_early_and_pages_stay_small() {
+    use parquet::arrow::arrow_reader::ArrowReaderOptions;
+    use parquet::basic::Encoding;
+    use parquet::file::metadata::PageIndexPolicy;
+    let items: Vec<Value> = (0..6000)
+        .map(|i| {
+            let checksum = format!(
+                "1220{:064x}",
+                (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835)
+            );
+            json!({"type": "Feature", "stac_version": "1.1.0", "id": format!("scene-{i:05}"),
+                "geometry": {"type": "Point", "coordinates": [i as f64 * 0.001, 0.0]},
+                "bbox": [i as f64 * 0.001, 0.0, i as f64 * 0.001, 0.0],
+                "properties": {"datetime": "2023-01-01T00:00:00Z"},
+                "assets": {"B04": {"href": format!("s3://bucket/scene-{i:05}/B04.tif"),
+                    "type": "image/tiff; application=geotiff", "file:checksum": checksum}}})
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("distinct.parquet");
+    stac_geoparquet::to_geoparquet(&items, &path, &WriteOptions::default()).unwrap();
+    let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
+    let b =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(File::open(&path).unwrap(), options)
+            .unwrap();
+    let meta = b.metadata();
+    assert_eq!(meta.num_row_groups(), 1);
+    let group = meta.row_group(0);
+    let leaf = |name: &str| {
+        (0..group.num_columns())
+            .find(|&c| group.column(c).column_path().string() == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
+    let dictionary_bytes = |c: usize| {
+        let col = group.column(c);
+        col.dictionary_page_offset()
+            .map_or(0, |d| col.data_page_offset() - d)
+    };
+    let data_encodings = |c: usize| group.column(c).page_encoding_stats_mask().cloned().unwrap();
+    // 6000 distinct 68-byte checksums fit in a 1 MiB dictionary (arrow-rs's
+    // default, the whole chunk dictionary-encoded); with 64 KiB the chunk
+    // falls back to plain pages after about a thousand values.
+    let checksum = leaf("assets.B04.file:checksum");
+    assert!(
+        dictionary_bytes(checksum) < 100_000,
+        "{}",
+        dictionary_bytes(checksum)
+    );
+    assert!(
+        data_encodings(checksum).is_set(Encoding::PLAIN),
+        "{:?}",
+        data_encodings(checksum)
+    );
+    // A column of one value keeps its dictionary for every page.
+    let kind = leaf("assets.B04.type");
+    assert!(dictionary_bytes(kind) > 0);
+    assert!(
+        !data_encodings(kind).is_set(Encoding::PLAIN),
+        "{:?}",
+        data_encodings(kind)
+    );
+    // Nested columns have pages of about 4096 rows, found by the offset index.
+    let index = meta.page_index_for_row_group(0);
+    for c in [checksum, kind, leaf("assets.B04.href")] {
+        let pages = index.offset_index(c).unwrap().page_locations();
+        let mut starts: Vec<i64> = pages.iter().map(|p| p.first_row_index).collect();
+        starts.push(6000);
+        let name = group.column(c).column_path().string();
+        assert!(starts.len() >= 3, "{name}: {starts:?}");
+        // arrow-rs checks the row limit after each write batch of 1024 rows
+        // (the dictionary fallback can start a page mid-batch); the old
+        // 20 000-row pages of nested columns made one page of all 6000.
+        assert!(
+            starts.windows(2).all(|w| w[1] - w[0] <= 4096 + 1024),
+            "{name}: {starts:?}"
+        );
+    }
+    // And a search of a few rows reads them back.
+    let params = SearchParams::new().with_bbox([4.9995, -1.0, 5.0025, 1.0]);
+    let (found, _) = run(&path, &params);
+    let found_ids: Vec<&str> = found.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(found_ids, ["scene-05000", "scene-05001", "scene-05002"]);
+    assert_eq!(found[1]["assets"], items[5001]["assets"]);
+}
