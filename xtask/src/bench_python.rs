@@ -83,6 +83,10 @@ pub(crate) fn append(report: &mut String) -> Result<(), String> {
     for case in ["stack", "mosaic"] {
         for mode in ["eager", "threads", "cluster", "cluster-nothp"] {
             let r = &out["cases"][case][mode];
+            if r.is_null() {
+                // Not run (`STAC_GDAL_BENCH_CASES` / `STAC_GDAL_BENCH_MODES`).
+                continue;
+            }
             let s = |t: &str, k: &str| r[t][k].as_f64().unwrap_or(f64::NAN);
             let (ours, odc) = (s("stac_gdal", "seconds"), s("odc-stac", "seconds"));
             let (ours_cpu, odc_cpu) = (s("stac_gdal", "cpu_seconds"), s("odc-stac", "cpu_seconds"));
