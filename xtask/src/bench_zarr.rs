@@ -5,12 +5,13 @@
 //! uint16 DEFLATE COGs, two overlapping UTM tiles), every scene its own
 //! timestep, on a 3072² 10 m grid (the scenes cover part of it, as scenes
 //! of a real catalog do): 24 x 3 x 3072 x 3072 uint16. Written as Zarr v2
-//! with consolidated metadata, chunks [`CHUNKS`] and zstd level 3 by
+//! with consolidated metadata, chunks [`CHUNKS`] and zstd level
+//! [`ZSTD_LEVEL`] (stac-gdal's default codec) by
 //!
 //! - stac-gdal: `stac-gdal cube -o X.zarr` (release), loading and writing
 //!   block by block;
 //! - odc-stac: `odc.stac.load(chunks=...)` then xarray's `to_zarr` on
-//!   dask's threaded scheduler, the same chunks and numcodecs `Zstd(3)`
+//!   dask's threaded scheduler, the same chunks and codec (numcodecs `Zstd`)
 //!   (`xtask/peers/cube/zarr_peer.py`, venv `cube-peers`);
 //! - the write limit: the `zarr_write_limit` example of stac-cube, which
 //!   loads the cube into memory and times only
@@ -40,6 +41,9 @@ const BOUNDS: &str = "399960,5269320,430680,5300040";
 /// Chunk shape `(time, y, x)`: stac-gdal's default for uint16 (1 timestep
 /// x the largest power-of-two square of at most 4 MiB).
 const CHUNKS: [usize; 3] = [1, 1024, 1024];
+/// The zstd level of every side: stac-gdal's default codec
+/// (`stac_cube::zarr::DEFAULT_ZSTD_LEVEL`), given to odc-stac's `to_zarr` too.
+const ZSTD_LEVEL: i32 = 1;
 /// Targets of issue 19.
 const TARGET_VS_ODC: f64 = 2.0;
 const TARGET_RSS: f64 = 1.5;
@@ -207,7 +211,12 @@ pub(crate) fn append(report: &mut String) -> Result<(), String> {
             .arg(&items)
             .args(["--asset", ASSETS, "--quiet", "--groupby", "none"])
             .args(["--resolution", "10", "--bounds", BOUNDS])
-            .args(["--chunks", &chunks, "--codec", "zstd:3"])
+            .args([
+                "--chunks",
+                &chunks,
+                "--codec",
+                &format!("zstd:{ZSTD_LEVEL}"),
+            ])
             .args(["--threads", &threads.to_string()]);
         if plan {
             cmd.arg("--plan");
@@ -250,7 +259,7 @@ pub(crate) fn append(report: &mut String) -> Result<(), String> {
                         .arg(&items)
                         .arg(&peer_out)
                         .arg(threads.to_string())
-                        .args([BOUNDS, &chunks]);
+                        .args([BOUNDS, &chunks, &ZSTD_LEVEL.to_string()]);
                     let started = Instant::now();
                     let (out, rss) = measured("odc-stac load(chunks) + to_zarr", &cmd, &rss_file)?;
                     odc.merge(started.elapsed().as_secs_f64(), rss, out);
@@ -326,11 +335,11 @@ pub(crate) fn append(report: &mut String) -> Result<(), String> {
          20 m 1024²; uint16 DEFLATE COGs of two overlapping UTM tiles), every scene its own \
          timestep, on a 3072² 10 m grid (bounds {BOUNDS}, EPSG:32632; the scenes cover {:.0}% of \
          the cube's pixels, the rest is fill 0): a {} uint16 cube ({:.0} MB in memory), written as \
-         a Zarr v2 store with consolidated metadata, chunks {} and zstd level 3 (numcodecs \
-         `Zstd`), {threads} threads everywhere. stac-gdal: `stac-gdal cube -o X.zarr` (release; \
+         a Zarr v2 store with consolidated metadata, chunks {} and zstd level {ZSTD_LEVEL} (numcodecs \
+         `Zstd`; stac-gdal's default codec), {threads} threads everywhere. stac-gdal: `stac-gdal cube -o X.zarr` (release; \
          loads and writes block by block). odc-stac: `odc.stac.load(geobox=..., \
          chunks={{time: {}, y: {}, x: {}}})` then `to_zarr(zarr_format=2, consolidated=True)` with \
-         `compressors=(Zstd(level=3),)` on dask's threaded scheduler \
+         `compressors=(Zstd(level={ZSTD_LEVEL}),)` on dask's threaded scheduler \
          (`xtask/peers/cube/zarr_peer.py`; odc-stac {}, dask {}, xarray {}, zarr {}, numcodecs {}). \
          Write limit: `cargo run --release -p stac-cube --example zarr_write_limit` loads the cube \
          into memory, then times only `DatasetCollection::write_zarr` of that array (same chunks, \

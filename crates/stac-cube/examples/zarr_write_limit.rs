@@ -8,7 +8,8 @@
 //! ASSET...` plans the items' assets on the grid of those bounds (10 m,
 //! every item its own timestep, as `stac-gdal cube --groupby none
 //! --bounds ...`), loads it with THREADS threads, writes it to OUT.zarr
-//! with chunks `T,Y,X`, zstd level 3 and THREADS threads, and prints
+//! with chunks `T,Y,X`, the default codec (zstd level 1) and THREADS
+//! threads, and prints
 //! `{"load_seconds", "write_seconds", "shape", "units", "bytes_written"}`.
 #![allow(unused_crate_dependencies)] // a test/bench/example target shares its package's dev-dependencies
 
@@ -51,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let zarr = ZarrOptions::default()
         .with_chunks(chunks)
-        .with_codec(Codec::Zstd { level: 3 })
+        .with_codec(Codec::default())
         .with_threads(threads);
     let start = Instant::now();
     let report = cube.write_zarr(&LocalStore::new(&args[1]), &zarr)?;

@@ -55,7 +55,8 @@ pub(crate) struct ZarrArgs {
     /// 1 x 4 x 4 chunks); a shard is the unit of work and of --part.
     #[arg(long, value_delimiter = ',', value_name = "T,Y,X")]
     pub shards: Option<Vec<usize>>,
-    /// Chunk compressor: zstd (level 3), zstd:LEVEL (1-22), lz4,
+    /// Chunk compressor: zstd (level 1), zstd:LEVEL (1-22; zarr-python's
+    /// default is zstd:3, 8% smaller, 3x the CPU), lz4,
     /// blosc-lz4 or blosc-zstd (level 5, byte shuffle; blosc-lz4:LEVEL,
     /// blosc-lz4:noshuffle), or none. lz4 is v2 only.
     #[arg(long, default_value = "zstd")]

@@ -1,13 +1,13 @@
 """odc-stac + dask side of the Zarr write benchmark, and the store check.
 
 Usage:
-  python zarr_peer.py write ITEMS.json OUT.zarr THREADS MINX,MINY,MAXX,MAXY T,Y,X
+  python zarr_peer.py write ITEMS.json OUT.zarr THREADS MINX,MINY,MAXX,MAXY T,Y,X LEVEL
   python zarr_peer.py compare OURS.zarr THEIRS.zarr
 
 `write`: `odc.stac.load(items, bands=B02,B03,B05, geobox=..., chunks=...)`
 (uint16, fill 0, 10 m grid of those bounds in EPSG:32632, one timestep per
 item time), then `to_zarr` as a Zarr v2 store with consolidated metadata,
-chunks T,Y,X and numcodecs `Zstd(level=3)` on dask's threaded scheduler
+chunks T,Y,X and numcodecs `Zstd(level=LEVEL)` on dask's threaded scheduler
 with THREADS workers. Prints, as JSON, the seconds from the load call to
 the end of `to_zarr` (imports and item parsing excluded), the shape and
 the versions.
@@ -27,7 +27,7 @@ BANDS = ["B02", "B03", "B05"]
 EPSG = 32632
 
 
-def write(path, out, threads, bounds, chunks):
+def write(path, out, threads, bounds, chunks, level):
     import dask
     import numcodecs
     import odc.stac
@@ -53,7 +53,7 @@ def write(path, out, threads, bounds, chunks):
         chunks={"time": ct, "y": cy, "x": cx},
     )
     encoding = {
-        b: {"chunks": (ct, cy, cx), "compressors": (numcodecs.Zstd(level=3),)} for b in BANDS
+        b: {"chunks": (ct, cy, cx), "compressors": (numcodecs.Zstd(level=level),)} for b in BANDS
     }
     with dask.config.set(scheduler="threads", num_workers=threads):
         ds.to_zarr(out, mode="w", zarr_format=2, consolidated=True, encoding=encoding)
@@ -107,7 +107,7 @@ def main():
     if sys.argv[1] == "write":
         bounds = [float(v) for v in sys.argv[5].split(",")]
         chunks = [int(v) for v in sys.argv[6].split(",")]
-        write(sys.argv[2], sys.argv[3], int(sys.argv[4]), bounds, chunks)
+        write(sys.argv[2], sys.argv[3], int(sys.argv[4]), bounds, chunks, int(sys.argv[7]))
     elif sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3])
     else:

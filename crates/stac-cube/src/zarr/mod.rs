@@ -55,7 +55,7 @@ use sha2::{Digest, Sha256};
 use stac_raster::{Pixel, Window};
 
 use codec::Encoder;
-pub use codec::{BloscCompressor, Codec};
+pub use codec::{BloscCompressor, Codec, DEFAULT_ZSTD_LEVEL};
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
 pub use store::{LocalStore, Store};
@@ -200,7 +200,7 @@ pub struct ZarrOptions {
     /// v3 shard shape `(time, y, x)`, each side a multiple of the chunk's;
     /// default 1 × 4 × 4 chunks (clamped to the grid). Only for v3.
     pub shards: Option<[usize; 3]>,
-    /// The chunk compressor (zstd level 3 by default).
+    /// The chunk compressor (zstd level 1 by default: [`Codec::default`]).
     pub codec: Codec,
     /// Worker threads (default: the plan's `threads`, or the cores).
     pub threads: Option<usize>,
