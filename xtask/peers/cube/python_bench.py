@@ -18,7 +18,9 @@ assembled into one NumPy array per band by Dask, after the gather to this
 process on the cluster: work Dask does alike for both tools). Peak memory
 is sampled every 5 ms while a load runs: the RSS of this process plus, on
 the cluster, its workers, above what it was before the load (the lower of
-the runs: the first also imports). CPU time is user + system of the same
+the runs: the first also imports); for a chunked load it is also read when
+the persist ends (the load's own memory: every chunk held, nothing gathered
+yet). CPU time is user + system of the same
 processes over the load (the lower of the runs), which a shared machine
 distorts less than wall time. Checksums (per-band sums) must agree.
 
@@ -84,6 +86,10 @@ class Peak:
         while not self.stop.is_set():
             self.peak = max(self.peak, sum(rss(p) for p in self.pids))
             time.sleep(0.005)
+
+    def so_far(self):
+        """Peak MiB above the start level up to now (the sampler goes on)."""
+        return (max(self.peak, sum(rss(p) for p in self.pids)) - self.base) / 2**20
 
     def done(self):
         self.stop.set()
@@ -158,8 +164,9 @@ def main():
                 return odc.stac.load(items, groupby=g, chunks=None, pool=threads, **kw)
             return odc.stac.load(items, groupby=g, chunks=chunks, **kw)
 
-        def run(name, mode, pids):
-            """(ds, seconds, cpu, persist seconds, persist cpu): a chunked
+        def run(name, mode, pids, peak):
+            """(ds, seconds, cpu, persist seconds, persist cpu, persist
+            peak MiB; `peak` samples the run's memory): a chunked
             load is persisted first (every chunk loaded and held: by the
             threads in this process, or on the workers), then computed
             (the chunks assembled into one array per band, after a gather
@@ -172,17 +179,18 @@ def main():
                 ds = build(name, mode)
                 if mode == "eager":
                     secs, cpu_s = time.perf_counter() - t0, sum(cpu(p) for p in pids) - c0
-                    return ds, secs, cpu_s, None, None
+                    return ds, secs, cpu_s, None, None, None
                 cfg = {"scheduler": "threads", "num_workers": threads} if mode == "threads" else {}
                 with dask.config.set(cfg):
                     p = ds.persist()
                     if client is not None:
                         wait(p)
                     psecs, pcpu = time.perf_counter() - t0, sum(cpu(q) for q in pids) - c0
+                    pmib = peak.so_far()
                     ds = p.compute()
                     del p
                 secs, cpu_s = time.perf_counter() - t0, sum(cpu(q) for q in pids) - c0
-                return ds, secs, cpu_s, psecs, pcpu
+                return ds, secs, cpu_s, psecs, pcpu, pmib
             finally:
                 if huge is not None:
                     numpy_huge_pages(huge)
@@ -196,19 +204,21 @@ def main():
                 for name in ("stac_gdal", "odc-stac")[:: 1 if r % 2 == 0 else -1]:
                     pids = [os.getpid()] + worker_pids.get(mode, [])
                     peak = Peak(pids)
-                    ds, secs, cpu_s, psecs, pcpu = run(name, mode, pids)
+                    ds, secs, cpu_s, psecs, pcpu, pmib = run(name, mode, pids, peak)
                     mib = peak.done()
                     s = sums(ds)
                     shape = [ds.sizes["time"], ds.sizes["y"], ds.sizes["x"]]
                     del ds
                     b = best.setdefault(name, {"seconds": secs, "peak_mib": mib, "sums": s,
                                                "shape": shape, "cpu_seconds": cpu_s,
-                                               "persist_seconds": psecs, "persist_cpu_seconds": pcpu})
+                                               "persist_seconds": psecs, "persist_cpu_seconds": pcpu,
+                                               "persist_peak_mib": pmib})
                     b["seconds"] = min(b["seconds"], secs)
                     b["cpu_seconds"] = min(b["cpu_seconds"], cpu_s)
                     if psecs is not None:
                         b["persist_seconds"] = min(b["persist_seconds"], psecs)
                         b["persist_cpu_seconds"] = min(b["persist_cpu_seconds"], pcpu)
+                        b["persist_peak_mib"] = min(b["persist_peak_mib"], pmib)
                     # The first run of a mode also imports and warms
                     # (workers load stac_gdal / odc on first use): the
                     # lower of the runs is the load's own.
