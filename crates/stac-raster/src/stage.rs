@@ -383,8 +383,9 @@ impl ByteStage {
     /// could not be allocated (nothing is pushed then).
     ///
     /// The read is one GDAL multi-range read of the chunks' consecutive
-    /// pieces of the range (a range within one chunk: its two halves),
-    /// which GDAL merges into one request
+    /// pieces of the range (a range within one chunk is read as its two
+    /// halves: `/vsicurl/` serves a one-range call by its plain read, the
+    /// path with the extra copies below), which GDAL merges into one request
     /// (`GDAL_HTTP_MERGE_CONSECUTIVE_RANGES`, on by default) and copies
     /// from its download buffer straight into the chunks. A plain
     /// `VSIFReadL` of the same range (GDAL 3.6) also copies the bytes into
