@@ -200,20 +200,24 @@ fn copy_typed<T: Pixel>(
         && r_last - r_first + 1 == wr
     {
         // The window lands one to one on a rectangle of the block (whole
-        // grid rows or part of each): GDAL decodes straight into the
-        // cube, rows `w` apart, with no intermediate buffer or copy (in
-        // a block-by-block write, no window-sized buffer per thread).
+        // grid rows or part of each): read straight into the cube, rows
+        // `w` apart, with no window-sized buffer (in a block-by-block
+        // write, none per thread); each tile is copied into place once,
+        // from GDAL's block cache or (read once) the thread's tile buffer.
         let a = (r_first - r0) * w + c_first;
         let end = a + (wr - 1) * w + wc;
-        return ds
-            .read_band_rows_into(src.band, level, window, &mut fuse.out[a..end], w)
-            .map_err(|e| e.to_string());
+        return read_rows(
+            ds,
+            (src.band, level, window),
+            &mut fuse.out[a..end],
+            w,
+            !one_read,
+        );
     }
     let buf = &mut scratch.typed;
     buf.clear();
     buf.resize(wc * wr, T::default());
-    ds.read_band_into(src.band, level, window, buf)
-        .map_err(|e| e.to_string())?;
+    read_rows(ds, (src.band, level, window), buf, wc, !one_read)?;
     // Grid columns are one run [c_first, c_first + n) (source
     // columns grow with them); when they are not one to one
     // (e.g. 20 m onto 10 m), each source row is expanded once
@@ -256,8 +260,8 @@ fn copy_typed<T: Pixel>(
 
 /// The typed path of a block fused by [`Accum::FirstByFill`] (the source's
 /// nodata is the cube's fill): where no earlier source of the block
-/// reached, the source's pixels are copied as they are (GDAL decodes
-/// straight into the block when grid and source pixels match one to one);
+/// reached, the source's pixels are copied as they are (read straight
+/// into the block when grid and source pixels match one to one);
 /// where one did, only pixels still at the fill take the source's value,
 /// and a stretch with none left is not read at all. With `one_read` (a
 /// network file GDAL reads itself) the runs are read as one window.
@@ -336,19 +340,19 @@ fn copy_by_fill<T: Pixel>(
     }
     if one_to_one && rows_one_to_one {
         // One window per run, in the source's columns of that run; GDAL's
-        // block cache keeps a tile two runs share decoded once.
+        // block cache keeps a tile two runs share decoded once (a single
+        // run, read once, decodes past it).
+        let once = !one_read && runs.len() == 1;
         for (a, b, reached) in runs {
             let sub = Window::new(s_first + (a - c_first), rmin, b - a, wr);
             let at = (r_first - r0) * w + a;
             if !reached {
-                ds.read_band_rows_into(src.band, level, sub, &mut out[at..], w)
-                    .map_err(|e| e.to_string())?;
+                read_rows(ds, (src.band, level, sub), &mut out[at..], w, once)?;
                 continue;
             }
             buf.clear();
             buf.resize(sub.cols * wr, T::default());
-            ds.read_band_into(src.band, level, sub, buf)
-                .map_err(|e| e.to_string())?;
+            read_rows(ds, (src.band, level, sub), buf, sub.cols, once)?;
             for (i, in_row) in buf.chunks_exact(sub.cols).enumerate() {
                 let o = at + i * w;
                 take_first_fill(&mut out[o..o + sub.cols], in_row, fill);
@@ -360,8 +364,7 @@ fn copy_by_fill<T: Pixel>(
     // source row expanded onto the grid's columns once.
     buf.clear();
     buf.resize(wc * wr, T::default());
-    ds.read_band_into(src.band, level, window, buf)
-        .map_err(|e| e.to_string())?;
+    read_rows(ds, (src.band, level, window), buf, wc, !one_read)?;
     let row = &mut scratch.row;
     let mut expanded = None;
     for &(r, sr) in rowmap {
@@ -382,6 +385,28 @@ fn copy_by_fill<T: Pixel>(
         }
     }
     Ok(())
+}
+
+/// Read `window` of `band` at `level` into `buf`, rows `stride` apart.
+/// `once` (the window's tiles are read once by this handle, and the file
+/// is not one GDAL fetches over the network itself) decodes each tile past
+/// GDAL's block cache (`Dataset::read_band_rows_once`: no cached copy, no
+/// fresh memory per tile); otherwise through GDAL's RasterIO, which keeps
+/// a tile read twice decoded once and fetches a network window's tiles in
+/// one request.
+fn read_rows<T: Pixel>(
+    ds: &Dataset,
+    (band, level, window): (usize, Option<usize>, Window),
+    buf: &mut [T],
+    stride: usize,
+    once: bool,
+) -> std::result::Result<(), String> {
+    let read = if once {
+        ds.read_band_rows_once(band, level, window, buf, stride)
+    } else {
+        ds.read_band_rows_into(band, level, window, buf, stride)
+    };
+    read.map_err(|e| e.to_string())
 }
 
 /// The columns `[rect[2], rect[3])` cut into runs `(from, to, reached)`:

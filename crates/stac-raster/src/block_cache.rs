@@ -57,6 +57,17 @@ pub fn block_cache_max() -> i64 {
     unsafe { gdal_sys::GDALGetCacheMax64() }
 }
 
+/// The bytes GDAL's block cache holds now (decoded blocks of every open
+/// dataset in the process).
+///
+/// ```
+/// assert!(stac_raster::block_cache_used() >= 0);
+/// ```
+pub fn block_cache_used() -> i64 {
+    // SAFETY: a getter under GDAL's own lock.
+    unsafe { gdal_sys::GDALGetCacheUsed64() }
+}
+
 impl Drop for BlockCacheLimit {
     fn drop(&mut self) {
         let mut st = STATE.lock().unwrap_or_else(|p| p.into_inner());

@@ -31,6 +31,7 @@
 #![cfg_attr(test, allow(unused_crate_dependencies))] // unit tests share the dev-dependencies
 
 mod block_cache;
+mod block_read;
 mod create;
 mod dataset;
 mod error;
@@ -53,7 +54,10 @@ mod warp;
 mod window;
 mod write;
 
-pub use block_cache::{BlockCacheLimit, block_cache_max, limit_block_cache, release_freed_heap};
+pub use block_cache::{
+    BlockCacheLimit, block_cache_max, block_cache_used, limit_block_cache, release_freed_heap,
+};
+pub use block_read::MAX_DIRECT_BLOCK_BYTES;
 pub use dataset::{Dataset, OpenOptions};
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};

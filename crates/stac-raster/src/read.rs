@@ -235,6 +235,55 @@ impl Dataset {
         buf: &mut [T],
         stride: usize,
     ) -> Result<()> {
+        self.read_rows(band, overview, window, (buf, stride), false)
+    }
+
+    /// [`read_band_rows_into`](Self::read_band_rows_into) for a window this
+    /// handle reads once: where it gives the same pixels, each block (a
+    /// COG tile) is decoded past GDAL's block cache into a per-thread
+    /// buffer and copied into place, with no cached copy of the tile and no
+    /// fresh memory per tile. A later read of the same blocks decodes them
+    /// again, so a caller that reads a block twice (or a network file GDAL
+    /// fetches itself, whose window's tiles `read_band_rows_into` gets in
+    /// one request) should use `read_band_rows_into`. Same arguments,
+    /// checks and errors. The direct path is taken for a GeoTIFF band
+    /// stored in `T`, with one band or bands stored apart
+    /// (`INTERLEAVE=BAND`), and blocks of at most
+    /// [`MAX_DIRECT_BLOCK_BYTES`](crate::MAX_DIRECT_BLOCK_BYTES); anything
+    /// else reads as `read_band_rows_into` does.
+    ///
+    /// ```
+    /// use ndarray::Array2;
+    /// use stac_raster::{Dataset, GridSpec, Window};
+    /// let ds = Dataset::create_from_array(
+    ///     &Array2::<u16>::from_shape_fn((4, 4), |(r, c)| (r * 4 + c) as u16),
+    ///     &GridSpec::north_up([0.0, 40.0], 10.0, 32630), None)?;
+    /// let mut buf = [0u16; 6];
+    /// ds.read_band_rows_once(1, None, Window::new(1, 2, 2, 2), &mut buf, 3)?;
+    /// assert_eq!(buf, [9, 10, 0, 13, 14, 0]);
+    /// # Ok::<(), stac_raster::RasterError>(())
+    /// ```
+    pub fn read_band_rows_once<T: Pixel>(
+        &self,
+        band: usize,
+        overview: Option<usize>,
+        window: Window,
+        buf: &mut [T],
+        stride: usize,
+    ) -> Result<()> {
+        self.read_rows(band, overview, window, (buf, stride), true)
+    }
+
+    /// The body of `read_band_rows_into` (`once`: false) and
+    /// `read_band_rows_once` (true).
+    fn read_rows<T: Pixel>(
+        &self,
+        band: usize,
+        overview: Option<usize>,
+        window: Window,
+        (buf, stride): (&mut [T], usize),
+        once: bool,
+    ) -> Result<()> {
         let nbands = self.band_count();
         if band == 0 || band > nbands {
             return Err(RasterError::InvalidArgument(format!(
@@ -278,6 +327,8 @@ impl Dataset {
                 }
             }
             Ok(())
+        } else if once && self.blocks_direct::<T>(&target) {
+            self.read_blocks_direct(&target, window, (buf, stride))
         } else {
             self.raster_io_band(&target, window, shape, (buf, stride), alg)
         }
