@@ -24,7 +24,9 @@
 //!   pixel-interleaved file holds every band, which GDAL decodes once for
 //!   all of them through its cache;
 //! - a block of at most [`MAX_DIRECT_BLOCK_BYTES`]: a file that declares huge
-//!   tiles or strips gets no per-thread buffer of that size.
+//!   tiles or strips gets no per-thread buffer of that size;
+//! - a dataset open read-only: one open for update may hold blocks in the
+//!   cache that are not yet on disk.
 //!
 //! The caller says the window is read once: a later read of the same
 //! blocks through this path decodes them again. A network file GDAL reads
@@ -65,6 +67,9 @@ impl Dataset {
                 .and_then(|n| n.checked_mul(std::mem::size_of::<T>()))
                 .is_some_and(|n| n <= MAX_DIRECT_BLOCK_BYTES)
             && self.driver_name() == "GTiff"
+            // SAFETY: a valid dataset handle, open while `self` lives.
+            && i64::from(unsafe { gdal_sys::GDALGetAccess(self.inner.c_dataset()) })
+                == i64::from(gdal_sys::GDALAccess::GA_ReadOnly)
             && (self.band_count() == 1
                 || self
                     .inner
