@@ -40,7 +40,7 @@ use gdal::Metadata;
 use crate::dataset::Dataset;
 use crate::error::{RasterError, Result};
 use crate::pixel::Pixel;
-use crate::read::{Window, last_gdal_message};
+use crate::read::Window;
 
 /// The largest block decoded past GDAL's cache (4 MiB: a 1024² tile of
 /// 32-bit pixels); larger blocks go through `GDALRasterIO`.
@@ -120,11 +120,7 @@ impl Dataset {
                         gdal_sys::GDALReadBlock(b.c_rasterband(), x, y, block.as_mut_ptr().cast())
                     };
                     if rv != gdal_sys::CPLErr::CE_None {
-                        return Err(RasterError::Gdal {
-                            operation: "read",
-                            path: self.label.clone(),
-                            message: crate::error::redact_text(&last_gdal_message()),
-                        });
+                        return Err(self.last_gdal_error("read"));
                     }
                     let (bc0, br0) = (bx * bw, by * bh);
                     let (a0, a1) = (c0.max(bc0), c1.min(bc0 + bw));

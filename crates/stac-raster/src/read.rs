@@ -246,8 +246,8 @@ impl Dataset {
     /// again, so a caller that reads a block twice (or a network file GDAL
     /// fetches itself, whose window's tiles `read_band_rows_into` gets in
     /// one request) should use `read_band_rows_into`. Same arguments,
-    /// checks and errors. The direct path is taken for a GeoTIFF band
-    /// stored in `T`, with one band or bands stored apart
+    /// checks and errors. The direct path is taken for a GeoTIFF open
+    /// read-only, its band stored in `T`, with one band or bands stored apart
     /// (`INTERLEAVE=BAND`), and blocks of at most
     /// [`MAX_DIRECT_BLOCK_BYTES`](crate::MAX_DIRECT_BLOCK_BYTES); anything
     /// else reads as `read_band_rows_into` does.
@@ -408,11 +408,7 @@ impl Dataset {
             )
         };
         if rv != gdal_sys::CPLErr::CE_None {
-            return Err(RasterError::Gdal {
-                operation: "read",
-                path: self.label.clone(),
-                message: crate::error::redact_text(&last_gdal_message()),
-            });
+            return Err(self.last_gdal_error("read"));
         }
         Ok(())
     }
@@ -437,6 +433,19 @@ fn check_window(window: Window, rows: usize, cols: usize) -> Result<()> {
         });
     }
     Ok(())
+}
+
+impl Dataset {
+    /// `operation` on this dataset failed in a GDAL call that reports
+    /// through CPLError: the error with GDAL's last message on this
+    /// thread, redacted, and this dataset's (redacted) path.
+    pub(crate) fn last_gdal_error(&self, operation: &'static str) -> RasterError {
+        RasterError::Gdal {
+            operation,
+            path: self.label.clone(),
+            message: crate::error::redact_text(&last_gdal_message()),
+        }
+    }
 }
 
 /// GDAL's last error message on this thread.

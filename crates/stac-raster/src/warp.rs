@@ -188,11 +188,7 @@ impl Dataset {
             out
         };
         if out.is_null() {
-            return Err(RasterError::Gdal {
-                operation: "warp",
-                path: self.label.clone(),
-                message: crate::error::redact_text(&last_gdal_message()),
-            });
+            return Err(self.last_gdal_error("warp"));
         }
         Ok(Dataset {
             inner: dst,
