@@ -38,6 +38,7 @@ use std::cell::RefCell;
 use gdal::Metadata;
 
 use crate::dataset::Dataset;
+use crate::deflate_block::{Decoded, DeflateBlocks};
 use crate::error::{RasterError, Result};
 use crate::pixel::Pixel;
 use crate::read::Window;
@@ -94,37 +95,50 @@ impl Dataset {
         let block_len = bw * bh;
         let (c0, r0) = (window.col_off, window.row_off);
         let (c1, r1) = (c0 + window.cols, r0 + window.rows);
+        let deflate = DeflateBlocks::for_band(&self.inner, b, size);
         BLOCK.with(|cell| {
             let mut words = cell.borrow_mut();
             let need = (block_len * size).div_ceil(8);
             if words.len() < need {
                 words.resize(need, 0);
             }
-            // SAFETY: `words` holds at least `block_len * size` bytes,
-            // aligned to 8 (every pixel type's alignment divides 8), and
-            // every bit pattern is a valid pixel (integers and floats).
-            let block: &mut [T] = unsafe {
-                std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<T>(), block_len)
-            };
+            let ptr = words.as_mut_ptr();
             for by in r0 / bh..=(r1 - 1) / bh {
                 for bx in c0 / bw..=(c1 - 1) / bw {
-                    let (x, y) = (
-                        i32::try_from(bx).map_err(|_| too_large(bx))?,
-                        i32::try_from(by).map_err(|_| too_large(by))?,
-                    );
-                    // SAFETY: `block` holds one whole block of the band's
-                    // type (checked by `blocks_direct`), which is what
-                    // GDALReadBlock writes; (bx, by) is a block of the band
-                    // (the window lies inside it).
-                    let rv = unsafe {
-                        gdal_sys::GDALReadBlock(b.c_rasterband(), x, y, block.as_mut_ptr().cast())
-                    };
-                    if rv != gdal_sys::CPLErr::CE_None {
-                        return Err(self.last_gdal_error("read"));
-                    }
                     let (bc0, br0) = (bx * bw, by * bh);
+                    let rows = r0.max(br0)..r1.min(br0 + bh);
+                    let decoded = deflate.as_ref().is_some_and(|d| {
+                        // SAFETY: `words` holds at least `block_len * size`
+                        // bytes, borrowed only here while this view lives.
+                        let bytes = unsafe {
+                            std::slice::from_raw_parts_mut(ptr.cast::<u8>(), block_len * size)
+                        };
+                        let block_rows = rows.start - br0..rows.end - br0;
+                        d.decode(b, (bx, by), bytes, block_rows) == Decoded::Done
+                    });
+                    if !decoded {
+                        let (x, y) = (
+                            i32::try_from(bx).map_err(|_| too_large(bx))?,
+                            i32::try_from(by).map_err(|_| too_large(by))?,
+                        );
+                        // SAFETY: `words` holds one whole block of the
+                        // band's type (checked by `blocks_direct`), which is
+                        // what GDALReadBlock writes; (bx, by) is a block of
+                        // the band (the window lies inside it).
+                        let rv =
+                            unsafe { gdal_sys::GDALReadBlock(b.c_rasterband(), x, y, ptr.cast()) };
+                        if rv != gdal_sys::CPLErr::CE_None {
+                            return Err(self.last_gdal_error("read"));
+                        }
+                    }
+                    // SAFETY: `words` holds at least `block_len` pixels of
+                    // `T`, aligned to 8 (every pixel type's alignment
+                    // divides 8), and every bit pattern is a valid pixel
+                    // (integers and floats); no other view of it lives.
+                    let block: &[T] =
+                        unsafe { std::slice::from_raw_parts(ptr.cast::<T>(), block_len) };
                     let (a0, a1) = (c0.max(bc0), c1.min(bc0 + bw));
-                    for r in r0.max(br0)..r1.min(br0 + bh) {
+                    for r in rows {
                         let from = (r - br0) * bw + (a0 - bc0);
                         let to = (r - r0) * stride + (a0 - c0);
                         buf[to..to + (a1 - a0)].copy_from_slice(&block[from..from + (a1 - a0)]);

@@ -34,6 +34,7 @@ mod block_cache;
 mod block_read;
 mod create;
 mod dataset;
+mod deflate_block;
 mod error;
 mod footprint;
 mod grid;
@@ -59,6 +60,7 @@ pub use block_cache::{
 };
 pub use block_read::MAX_DIRECT_BLOCK_BYTES;
 pub use dataset::{Dataset, OpenOptions};
+pub use deflate_block::deflate_blocks_inflated;
 pub use error::{RasterError, Result};
 pub use footprint::{Footprint, FootprintMode, FootprintOptions, bounds_footprint};
 pub use grid::{Crs, CrsCache, GridSpec, TargetGrid};

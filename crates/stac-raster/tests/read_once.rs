@@ -255,3 +255,232 @@ fn a_corrupt_tile_read_once_is_a_typed_error_naming_the_file() {
     }
     assert!(err.to_string().contains("corrupt.tif"), "{err}");
 }
+
+/// Pixels of any type that differ between neighbours (so a predictor not
+/// undone, or undone twice, shows) and use the type's whole width.
+fn typed<T: Pixel>(rows: usize, cols: usize) -> Array3<T> {
+    Array3::from_shape_fn((1, rows, cols), |(_, r, c)| {
+        let i = (r * cols + c) as u32;
+        T::from_f64(f64::from(i.wrapping_mul(2_654_435_761) >> 26) + (r % 3) as f64 * 0.25)
+    })
+}
+
+fn write_typed<T: Pixel>(dir: &Path, name: &str, arr: &Array3<T>, opts: WriteOptions) -> PathBuf {
+    let ds = Dataset::create_from_array(
+        arr,
+        &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32632),
+        None,
+    )
+    .unwrap();
+    let path = dir.join(name);
+    ds.to_file_with(&path, &opts).unwrap();
+    path
+}
+
+/// Read every window both ways (as `assert_same`) and return how many
+/// blocks the read-once path inflated with the bundled libdeflate.
+fn inflated_by<T: Pixel + PartialEq + std::fmt::Debug>(ds: &Dataset, level: Option<usize>) -> u64 {
+    let before = stac_raster::deflate_blocks_inflated();
+    assert_same::<T>(ds, level);
+    stac_raster::deflate_blocks_inflated() - before
+}
+
+/// The file was written with the predictor the case names (GDAL reports
+/// `PREDICTOR` only when it is not 1).
+fn assert_predictor(path: &Path, predictor: &str) {
+    use gdal::Metadata;
+    let got = gdal::Dataset::open(path)
+        .unwrap()
+        .metadata_item("PREDICTOR", "IMAGE_STRUCTURE");
+    assert_eq!(
+        got.as_deref().unwrap_or("1"),
+        predictor,
+        "{}",
+        path.display()
+    );
+}
+
+fn deflate_cases<T: Pixel + PartialEq + std::fmt::Debug>(dir: &Path, tag: &str) {
+    let arr = typed::<T>(70, 50);
+    for (predictor, cog_predictor) in [("1", "NO"), ("2", "STANDARD")] {
+        // A COG of 16² tiles (partial edge tiles) with internal overviews.
+        let cog = write_typed(
+            dir,
+            &format!("{tag}-p{predictor}.tif"),
+            &arr,
+            WriteOptions::default()
+                .with_format(Format::Cog)
+                .with_creation_option("BLOCKSIZE=16")
+                .with_creation_option("COMPRESS=DEFLATE")
+                .with_creation_option(format!("PREDICTOR={cog_predictor}")),
+        );
+        assert_predictor(&cog, predictor);
+        let ds = Dataset::open(cog.to_str().unwrap()).unwrap();
+        assert!(
+            inflated_by::<T>(&ds, None) > 0,
+            "{tag} predictor {predictor}: not inflated here"
+        );
+        let levels = ds.overview_shapes(1).unwrap().len();
+        assert!(levels > 0);
+        for i in 0..levels {
+            assert!(
+                inflated_by::<T>(&ds, Some(i)) > 0,
+                "{tag} p{predictor} overview {i}"
+            );
+        }
+        let mut all = vec![T::from_f64(0.0); 70 * 50];
+        ds.read_band_rows_once(1, None, Window::new(0, 0, 50, 70), &mut all, 50)
+            .unwrap();
+        assert_eq!(
+            all,
+            arr.iter().copied().collect::<Vec<_>>(),
+            "{tag} p{predictor}"
+        );
+        // Strips of 8 rows: the last one (6 rows) is short, which GDAL reads.
+        let strips = write_typed(
+            dir,
+            &format!("{tag}-s{predictor}.tif"),
+            &arr,
+            gtiff(&[
+                "BLOCKYSIZE=8",
+                "COMPRESS=DEFLATE",
+                &format!("PREDICTOR={predictor}"),
+            ]),
+        );
+        assert_predictor(&strips, predictor);
+        let ds = Dataset::open(strips.to_str().unwrap()).unwrap();
+        assert!(inflated_by::<T>(&ds, None) > 0, "{tag} strips p{predictor}");
+    }
+}
+
+#[test]
+fn deflate_blocks_are_inflated_here_with_gdal_pixels_for_every_type_and_predictor() {
+    let _gdal = serial();
+    let dir = tempfile::tempdir().unwrap();
+    deflate_cases::<u8>(dir.path(), "u8");
+    deflate_cases::<i16>(dir.path(), "i16");
+    deflate_cases::<u16>(dir.path(), "u16");
+    deflate_cases::<u32>(dir.path(), "u32");
+    deflate_cases::<i32>(dir.path(), "i32");
+    deflate_cases::<f32>(dir.path(), "f32");
+    deflate_cases::<f64>(dir.path(), "f64");
+}
+
+#[test]
+fn what_the_bundled_inflater_does_not_decode_is_left_to_gdal_with_the_same_pixels() {
+    let _gdal = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let arr = typed::<f32>(70, 50);
+    let cases = [
+        // The floating-point predictor.
+        (
+            "fp.tif",
+            gtiff(&[
+                "TILED=YES",
+                "BLOCKXSIZE=16",
+                "BLOCKYSIZE=16",
+                "COMPRESS=DEFLATE",
+                "PREDICTOR=3",
+            ]),
+        ),
+        // A big-endian file.
+        (
+            "be.tif",
+            gtiff(&[
+                "TILED=YES",
+                "BLOCKXSIZE=16",
+                "BLOCKYSIZE=16",
+                "COMPRESS=DEFLATE",
+                "ENDIANNESS=BIG",
+            ]),
+        ),
+        // Another codec.
+        (
+            "zstd.tif",
+            gtiff(&[
+                "TILED=YES",
+                "BLOCKXSIZE=16",
+                "BLOCKYSIZE=16",
+                "COMPRESS=ZSTD",
+            ]),
+        ),
+    ];
+    for (name, opts) in cases {
+        let path = write_typed(dir.path(), name, &arr, opts);
+        let ds = Dataset::open(path.to_str().unwrap()).unwrap();
+        assert_eq!(inflated_by::<f32>(&ds, None), 0, "{name}");
+    }
+}
+
+#[test]
+fn blocks_of_an_external_overview_file_are_read_by_gdal() {
+    let _gdal = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let arr = typed::<u16>(64, 64);
+    let path = write_typed(
+        dir.path(),
+        "ext.tif",
+        &arr,
+        gtiff(&[
+            "TILED=YES",
+            "BLOCKXSIZE=16",
+            "BLOCKYSIZE=16",
+            "COMPRESS=DEFLATE",
+        ]),
+    );
+    // External overviews (`ext.tif.ovr`, DEFLATE too): their block offsets
+    // are offsets into the .ovr file, not into ext.tif.
+    gdal::config::set_config_option("COMPRESS_OVERVIEW", "DEFLATE").unwrap();
+    let built = gdal::Dataset::open(&path)
+        .unwrap()
+        .build_overviews("NEAREST", &[2, 4], &[]);
+    gdal::config::clear_config_option("COMPRESS_OVERVIEW").unwrap();
+    built.unwrap();
+    assert!(dir.path().join("ext.tif.ovr").exists());
+    let ds = Dataset::open(path.to_str().unwrap()).unwrap();
+    assert!(inflated_by::<u16>(&ds, None) > 0);
+    assert_eq!(ds.overview_shapes(1).unwrap().len(), 2);
+    for i in 0..2 {
+        assert_eq!(inflated_by::<u16>(&ds, Some(i)), 0, "overview {i}");
+    }
+}
+
+#[test]
+fn sparse_blocks_are_filled_by_gdal_and_written_ones_inflated_here() {
+    let _gdal = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.tif");
+    {
+        // 64² in 16² tiles, only the tile at (1, 2) written: the other 15
+        // have no bytes in the file (offset and size 0).
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let options = gdal::cpl::CslStringList::from_iter([
+            "TILED=YES",
+            "BLOCKXSIZE=16",
+            "BLOCKYSIZE=16",
+            "COMPRESS=DEFLATE",
+            "SPARSE_OK=TRUE",
+        ]);
+        let ds = driver
+            .create_with_band_type_with_options::<u16, _>(&path, 64, 64, 1, &options)
+            .unwrap();
+        let mut band = ds.rasterband(1).unwrap();
+        band.set_no_data_value(Some(9.0)).unwrap();
+        let mut tile = gdal::raster::Buffer::new((16, 16), (0..256u16).map(|v| v + 100).collect());
+        band.write((16, 32), (16, 16), &mut tile).unwrap();
+    }
+    let ds = Dataset::open(path.to_str().unwrap()).unwrap();
+    let before = stac_raster::deflate_blocks_inflated();
+    let mut buf = vec![0u16; 64 * 64];
+    ds.read_band_rows_once(1, None, Window::new(0, 0, 64, 64), &mut buf, 64)
+        .unwrap();
+    assert_eq!(stac_raster::deflate_blocks_inflated() - before, 1);
+    let mut want = vec![0u16; 64 * 64];
+    ds.read_band_rows_into(1, None, Window::new(0, 0, 64, 64), &mut want, 64)
+        .unwrap();
+    assert_eq!(buf, want);
+    // GDAL fills a sparse tile with the nodata value.
+    assert_eq!(buf[0], 9);
+    assert_eq!(buf[32 * 64 + 16], 100);
+    assert_eq!(buf[47 * 64 + 31], 355);
+}
