@@ -53,7 +53,10 @@ pub(crate) fn append(report: &mut String) -> Result<(), String> {
          and when computed (`.compute()` of the persisted Dataset: Dask assembles one \
          NumPy array per band, after gathering the chunks to the client on the cluster; \
          that part is the same work for both tools). \
-         Best of 3 runs, tools alternated; peak = sampled RSS (this process, plus the \
+         Best of 5 runs, tools alternated; before each run Python's garbage is collected \
+         and glibc's freed memory handed back to the system (`malloc_trim(0)`) in this \
+         process and the workers, so that no run starts on memory an earlier run (of either \
+         tool) freed but the process kept; peak = sampled RSS (this process, plus the \
          workers on the cluster) above its level before the load, lower of the runs \
          (the first also imports); *persisted peak* is the same read when the persist ends \
          (every chunk loaded and held, nothing gathered: the load's own memory). CPU = user + system time of the same processes over the \

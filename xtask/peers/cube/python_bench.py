@@ -3,15 +3,18 @@ benchmark's data (generate.py): eager, chunked on Dask's threaded scheduler,
 and chunked on a LocalCluster of worker processes.
 
 Usage: python python_bench.py DATA_DIR THREADS
-(STAC_GDAL_BENCH_RUNS=N for N runs instead of 3, e.g. 1 for a smoke test;
+(STAC_GDAL_BENCH_RUNS=N for N runs instead of 5, e.g. 1 for a smoke test;
 STAC_GDAL_BENCH_CASES=stack,mosaic and STAC_GDAL_BENCH_MODES=eager,threads,
-cluster,cluster-nothp pick cases and modes, all by default.)
+cluster,cluster-nothp pick cases and modes, all by default;
+STAC_GDAL_BENCH_TRIM=0 skips the settling before each run described below.)
 
 For each case (stack, mosaic) and mode, each tool loads B02, B03, B05 as a
 uint16 cube (fill 0) on the 10 m grid, grouped by solar day for the mosaic;
 the same chunks for both tools. Times are taken around the load (plan +
 load + compute; imports, item parsing and cluster start excluded), best of
-RUNS, tools alternated. A chunked load is timed twice in one run: when it
+RUNS, tools alternated; before each run, garbage is collected and glibc's
+freed memory handed back to the system (`malloc_trim(0)`) in this process
+and the workers, so every run starts from the same state. A chunked load is timed twice in one run: when it
 is persisted (every chunk loaded and held, by the threads of this process
 or on the workers: the load itself) and when it is computed (the chunks
 assembled into one NumPy array per band by Dask, after the gather to this
@@ -43,7 +46,7 @@ import time
 import numpy as np
 
 BANDS = ["B02", "B03", "B05"]
-RUNS = int(os.environ.get("STAC_GDAL_BENCH_RUNS", "3"))
+RUNS = int(os.environ.get("STAC_GDAL_BENCH_RUNS", "5"))
 CASES = os.environ.get("STAC_GDAL_BENCH_CASES", "stack,mosaic").split(",")
 MODES = os.environ.get("STAC_GDAL_BENCH_MODES", "eager,threads,cluster,cluster-nothp").split(",")
 CLUSTER_MODES = ("cluster", "cluster-nothp")
@@ -122,6 +125,35 @@ def start_cluster(threads, mode):
     # keep them out of any process started later.
     os.environ.pop("NUMPY_MADVISE_HUGEPAGE", None)
     return cluster
+
+
+def trim():
+    """`gc.collect()` and `malloc_trim(0)` in this process."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def settle(cluster):
+    """Collect garbage and hand the free memory glibc's allocator keeps back
+    to the system (`malloc_trim(0)`), so that every run starts from the same
+    state: otherwise a run reuses memory an earlier run (of either tool) freed
+    but the process kept, and its peak above the start level is lower by an
+    amount that depends on the order of the runs, not on the load. On a
+    cluster, its workers too (Dask's own advice for freed worker memory)."""
+    if os.environ.get("STAC_GDAL_BENCH_TRIM", "1") != "1":
+        return
+    trim()
+    if cluster is not None:
+        from distributed import Client
+
+        with Client(cluster) as client:
+            client.run(trim)
 
 
 def sums(ds):
@@ -203,6 +235,7 @@ def main():
             for r in range(RUNS):
                 for name in ("stac_gdal", "odc-stac")[:: 1 if r % 2 == 0 else -1]:
                     pids = [os.getpid()] + worker_pids.get(mode, [])
+                    settle(clusters.get(mode))
                     peak = Peak(pids)
                     ds, secs, cpu_s, psecs, pcpu, pmib = run(name, mode, pids, peak)
                     mib = peak.done()
