@@ -50,7 +50,7 @@ const PEER_CONCURRENCY: &[usize] = &[2, 16, 64];
 const OUR_IO_CONCURRENCY: &[usize] = &[0, 4, 64];
 const OUR_THREADS: &[usize] = &[16];
 /// stac-gdal's default I/O concurrency for remote files (the floor's divisor).
-const OUR_DEFAULT_IO_CONCURRENCY: usize = 16;
+const OUR_DEFAULT_IO_CONCURRENCY: usize = 32;
 /// Targets of issue 20.
 const TARGET_DEFAULT_VS_BEST: f64 = 1.25;
 const TARGET_VS_ODC: f64 = 2.0;

@@ -106,7 +106,7 @@ pub(crate) struct CubeArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Requests in flight for remote files: I/O threads fetching ahead of
-    /// the reader threads (default 16, or STAC_GDAL_IO_CONCURRENCY; 0 reads
+    /// the reader threads (default 32, or STAC_GDAL_IO_CONCURRENCY; 0 reads
     /// remote files on the reader threads).
     #[arg(long)]
     io_concurrency: Option<usize>,

@@ -63,7 +63,7 @@ pub(crate) struct PointArgs {
     /// Also write a quick-look PNG of the first timestep.
     #[arg(long)]
     preview: Option<PathBuf>,
-    /// Requests in flight for remote files (default 16, or
+    /// Requests in flight for remote files (default 32, or
     /// STAC_GDAL_IO_CONCURRENCY; 0 reads them on the reader threads).
     #[arg(long)]
     io_concurrency: Option<usize>,

@@ -28,7 +28,7 @@ fn pixels(bands: usize, rows: usize, cols: usize) -> Array3<u16> {
     })
 }
 
-fn write(dir: &Path, name: &str, arr: &Array3<u16>, opts: WriteOptions) -> PathBuf {
+fn write<T: Pixel>(dir: &Path, name: &str, arr: &Array3<T>, opts: WriteOptions) -> PathBuf {
     let ds = Dataset::create_from_array(
         arr,
         &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32632),
@@ -256,25 +256,14 @@ fn a_corrupt_tile_read_once_is_a_typed_error_naming_the_file() {
     assert!(err.to_string().contains("corrupt.tif"), "{err}");
 }
 
-/// Pixels of any type that differ between neighbours (so a predictor not
-/// undone, or undone twice, shows) and use the type's whole width.
+/// Pixels of any type that differ between neighbours, so that a predictor
+/// not undone, or undone twice, shows; where a pixel is lower than the one
+/// before it, the stored difference wraps around the sample's width.
 fn typed<T: Pixel>(rows: usize, cols: usize) -> Array3<T> {
     Array3::from_shape_fn((1, rows, cols), |(_, r, c)| {
         let i = (r * cols + c) as u32;
         T::from_f64(f64::from(i.wrapping_mul(2_654_435_761) >> 26) + (r % 3) as f64 * 0.25)
     })
-}
-
-fn write_typed<T: Pixel>(dir: &Path, name: &str, arr: &Array3<T>, opts: WriteOptions) -> PathBuf {
-    let ds = Dataset::create_from_array(
-        arr,
-        &GridSpec::north_up([600000.0, 5300000.0], 10.0, 32632),
-        None,
-    )
-    .unwrap();
-    let path = dir.join(name);
-    ds.to_file_with(&path, &opts).unwrap();
-    path
 }
 
 /// Read every window both ways (as `assert_same`) and return how many
@@ -304,7 +293,7 @@ fn deflate_cases<T: Pixel + PartialEq + std::fmt::Debug>(dir: &Path, tag: &str) 
     let arr = typed::<T>(70, 50);
     for (predictor, cog_predictor) in [("1", "NO"), ("2", "STANDARD")] {
         // A COG of 16² tiles (partial edge tiles) with internal overviews.
-        let cog = write_typed(
+        let cog = write(
             dir,
             &format!("{tag}-p{predictor}.tif"),
             &arr,
@@ -337,7 +326,7 @@ fn deflate_cases<T: Pixel + PartialEq + std::fmt::Debug>(dir: &Path, tag: &str) 
             "{tag} p{predictor}"
         );
         // Strips of 8 rows: the last one (6 rows) is short, which GDAL reads.
-        let strips = write_typed(
+        let strips = write(
             dir,
             &format!("{tag}-s{predictor}.tif"),
             &arr,
@@ -406,7 +395,7 @@ fn what_the_bundled_inflater_does_not_decode_is_left_to_gdal_with_the_same_pixel
         ),
     ];
     for (name, opts) in cases {
-        let path = write_typed(dir.path(), name, &arr, opts);
+        let path = write(dir.path(), name, &arr, opts);
         let ds = Dataset::open(path.to_str().unwrap()).unwrap();
         assert_eq!(inflated_by::<f32>(&ds, None), 0, "{name}");
     }
@@ -417,7 +406,7 @@ fn blocks_of_an_external_overview_file_are_read_by_gdal() {
     let _gdal = serial();
     let dir = tempfile::tempdir().unwrap();
     let arr = typed::<u16>(64, 64);
-    let path = write_typed(
+    let path = write(
         dir.path(),
         "ext.tif",
         &arr,
