@@ -364,8 +364,30 @@ fn filled_buffer<T: Pixel>(len: usize, fill: T, mut spare: Vec<T>) -> Vec<T> {
     let capacity = data.capacity() * std::mem::size_of::<T>();
     no_huge_pages(data.as_mut_ptr(), capacity);
     advise(data.as_mut_ptr(), capacity, MADV_POPULATE_WRITE);
-    data.resize(len, fill);
+    if all_zero_bits(fill) {
+        // SAFETY: `len` values of capacity, written as zero bytes, which
+        // is `fill` exactly (every pixel type's zero is all zero bits, and
+        // `fill`'s bits were checked: not -0.0). `memset` here, where
+        // `resize` compiled to a 16-byte store loop (~4 % of a threaded
+        // chunked load's CPU).
+        unsafe {
+            std::ptr::write_bytes(data.as_mut_ptr(), 0, len);
+            data.set_len(len);
+        }
+    } else {
+        data.resize(len, fill);
+    }
     data
+}
+
+/// Whether every byte of `v` is zero.
+fn all_zero_bits<T: Pixel>(v: T) -> bool {
+    // SAFETY: `v` is a plain number (integer or float, no padding), read
+    // as its `size_of::<T>()` bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts((&raw const v).cast::<u8>(), std::mem::size_of::<T>())
+    };
+    bytes.iter().all(|&b| b == 0)
 }
 
 /// Buffers up to this size (a chunk or a block) are faulted in where they
@@ -472,3 +494,32 @@ fn advise<T>(ptr: *mut T, bytes: usize, advice: i32) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise<T>(_ptr: *mut T, _bytes: usize, _advice: i32) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_fill_is_zero_bits_and_negative_zero_is_not() {
+        assert!(all_zero_bits(0u16));
+        assert!(all_zero_bits(0.0f32));
+        assert!(!all_zero_bits(-0.0f64));
+        assert!(!all_zero_bits(1u8));
+        assert!(!all_zero_bits(f32::NAN));
+    }
+
+    #[test]
+    fn a_fresh_chunk_buffer_holds_the_fill_exactly() {
+        // Below the populate-at-allocation size: the zero fill is a memset,
+        // another fill a resize; -0.0 keeps its sign bit.
+        let zero = filled_buffer(3 << 20, 0u16, Vec::new());
+        assert!(zero.len() == 3 << 20 && zero.iter().all(|&v| v == 0));
+        let neg = filled_buffer(1 << 20, -0.0f32, Vec::new());
+        assert!(neg.iter().all(|v| v.to_bits() == (-0.0f32).to_bits()));
+        let nine = filled_buffer(1 << 20, 9i16, Vec::new());
+        assert!(nine.iter().all(|&v| v == 9));
+        // A reused buffer is refilled.
+        let again = filled_buffer(1 << 20, 7u16, zero);
+        assert!(again.iter().all(|&v| v == 7));
+    }
+}
