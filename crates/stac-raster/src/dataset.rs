@@ -189,6 +189,22 @@ fn open_raw(
 /// GDAL's network file systems cache "does not exist" for a URL that
 /// failed (e.g. 401 before credentials were given); forget it so a retry
 /// with a signer can succeed.
+/// Where block `(bx, by)` of a GeoTIFF band lies in its file: `(offset,
+/// size)` in bytes, from GDAL's `BLOCK_OFFSET_x_y` / `BLOCK_SIZE_x_y`
+/// (`TIFF` domain; both 0 for a sparse block). `None` for other drivers.
+pub(crate) fn tiff_block_location(
+    band: &gdal::raster::RasterBand<'_>,
+    bx: usize,
+    by: usize,
+) -> Option<(u64, u64)> {
+    let item = |what: &str| {
+        band.metadata_item(&format!("BLOCK_{what}_{bx}_{by}"), "TIFF")?
+            .parse::<u64>()
+            .ok()
+    };
+    Some((item("OFFSET")?, item("SIZE")?))
+}
+
 pub(crate) fn forget_failed_remote(path: &str) {
     let remote = [
         "/vsicurl",
@@ -355,9 +371,7 @@ impl Dataset {
         let mut r = Vec::new();
         for by in window.row_off / bh..=(window.row_off + window.rows - 1) / bh {
             for bx in window.col_off / bw..=(window.col_off + window.cols - 1) / bw {
-                let off = target.metadata_item(&format!("BLOCK_OFFSET_{bx}_{by}"), "TIFF")?;
-                let size = target.metadata_item(&format!("BLOCK_SIZE_{bx}_{by}"), "TIFF")?;
-                let (o, s) = (off.parse::<u64>().ok()?, size.parse::<u64>().ok()?);
+                let (o, s) = tiff_block_location(&target, bx, by)?;
                 if s > 0 {
                     // GDAL also reads the 4-byte size leader before a COG
                     // tile and the 4-byte trailer after it.

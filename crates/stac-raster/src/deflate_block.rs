@@ -32,13 +32,17 @@
 //!   staged by this crate (`/vsistac/`). A network path is never opened a
 //!   second time here: its bytes come only through GDAL's own handle.
 //! - Every size is bounded before a read: at most one block's bytes plus
-//!   DEFLATE's worst-case overhead, into one reused buffer per thread.
+//!   DEFLATE's worst-case overhead, into one reused buffer per thread
+//!   (beside `block_read`'s block buffer: at most ~8.5 MiB per reading
+//!   thread, kept for the thread's life).
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString, c_void};
 
 use gdal::Metadata;
 use gdal::raster::RasterBand;
+
+use crate::dataset::tiff_block_location;
 
 /// What [`DeflateBlocks::decode`] did with a block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +60,8 @@ pub(crate) struct DeflateBlocks {
     predictor: bool,
     /// Bytes per sample (1, 2, 4 or 8).
     sample: usize,
-    /// Block width and height, in pixels.
-    block: (usize, usize),
+    /// Bytes per block row.
+    row_bytes: usize,
 }
 
 thread_local! {
@@ -148,12 +152,11 @@ impl DeflateBlocks {
         if file.read_at(0, &mut magic) != Some(4) || !(magic == *b"II*\0" || magic == *b"II+\0") {
             return None;
         }
-        let (bw, bh) = band.block_size();
         Some(Self {
             file,
             predictor,
             sample,
-            block: (bw, bh),
+            row_bytes: band.block_size().0 * sample,
         })
     }
 
@@ -167,10 +170,7 @@ impl DeflateBlocks {
         out: &mut [u8],
         rows: std::ops::Range<usize>,
     ) -> Decoded {
-        let (Some(offset), Some(size)) = (
-            block_item(band, "OFFSET", bx, by),
-            block_item(band, "SIZE", bx, by),
-        ) else {
+        let Some((offset, size)) = tiff_block_location(band, bx, by) else {
             return Decoded::Fallback;
         };
         let Ok(size) = usize::try_from(size) else {
@@ -200,7 +200,7 @@ impl DeflateBlocks {
         }
         INFLATED.with(|n| n.set(n.get() + 1));
         if self.predictor {
-            let row = self.block.0 * self.sample;
+            let row = self.row_bytes;
             for r in rows {
                 undo_differencing(&mut out[r * row..(r + 1) * row], self.sample);
             }
@@ -209,18 +209,14 @@ impl DeflateBlocks {
     }
 }
 
-/// `BLOCK_{what}_{bx}_{by}` of `band` in GDAL's `TIFF` domain, as a number.
-fn block_item(band: &RasterBand<'_>, what: &str, bx: usize, by: usize) -> Option<u64> {
-    band.metadata_item(&format!("BLOCK_{what}_{bx}_{by}"), "TIFF")?
-        .parse()
-        .ok()
-}
-
 /// Whether `path` names a file read without the network: a plain local
-/// path, GDAL's in-memory files, or this crate's staged files.
+/// path, GDAL's in-memory files, or this crate's staged files. An allow-list
+/// (no other `/vsi` file system, local or not), and never what
+/// [`stac_meta::is_remote`] calls remote.
 fn local_or_staged(path: &CStr) -> bool {
     let p = path.to_bytes();
-    !p.starts_with(b"/vsi") || p.starts_with(b"/vsimem/") || p.starts_with(b"/vsistac/")
+    (!p.starts_with(b"/vsi") || p.starts_with(b"/vsimem/") || p.starts_with(b"/vsistac/"))
+        && !stac_meta::is_remote(&path.to_string_lossy())
 }
 
 /// Undo TIFF horizontal differencing on one row of `sample`-byte samples
